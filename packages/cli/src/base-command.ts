@@ -1,0 +1,108 @@
+// The base of every `dbsnap` command: --json, logging, config, and one way of reporting errors
+// (one line with a stable code on stderr, or a JSON document with --json; exit code by category).
+
+import { Command, Flags, type Interfaces } from '@oclif/core'
+import {
+  DbsnapError,
+  LOG_LEVELS,
+  createLogger,
+  isDbsnapError,
+  silentLogger,
+  type Logger,
+} from '@dbsnap/engine'
+import { loadCliConfig, type CliConfig } from './config.js'
+import { ExitCode, exitCodeFor } from './exit-codes.js'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>
+export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+type OclifError = Error & { code?: unknown; exitCode?: number; oclif?: { exit?: number } }
+
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override baseFlags = {
+    'log-level': Flags.option({
+      description: 'How much to log on stderr [env: DBSNAP_LOG_LEVEL]',
+      helpGroup: 'GLOBAL',
+      options: LOG_LEVELS,
+    })(),
+  }
+
+  static override enableJsonFlag = true
+
+  protected args!: BaseArgs<T>
+  protected settings!: CliConfig
+  protected flags!: BaseFlags<T>
+  protected logger: Logger = silentLogger
+  /** Aborted on SIGINT/SIGTERM so engine work stops cleanly. */
+  protected readonly abort = new AbortController()
+
+  public override async init(): Promise<void> {
+    await super.init()
+    this.settings = loadCliConfig()
+    const { args, flags } = await this.parse({
+      args: this.ctor.args,
+      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      flags: this.ctor.flags,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as BaseFlags<T>
+    this.args = args as BaseArgs<T>
+    this.logger = createLogger({
+      name: 'dbsnap',
+      level: this.flags['log-level'] ?? this.settings.DBSNAP_LOG_LEVEL,
+      ...(this.settings.DBSNAP_LOG_FORMAT === undefined
+        ? {}
+        : { format: this.settings.DBSNAP_LOG_FORMAT }),
+    })
+    const onSignal = (signal: NodeJS.Signals): void => {
+      this.logger.warn({ signal }, 'interrupted')
+      this.abort.abort(new DbsnapError('ABORTED', `interrupted by ${signal}`))
+    }
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+  }
+
+  // oclif awaits catch(); nothing here is asynchronous.
+  // eslint-disable-next-line @typescript-eslint/require-await
+  protected override async catch(err: OclifError): Promise<unknown> {
+    // oclif's own exits (--help, --version, this.exit()) pass through untouched.
+    if (err.code === 'EEXIT') throw err
+    const error = toDbsnapError(err)
+    this.logger.debug({ err }, 'command failed')
+    process.exitCode = exitCodeFor(error.code)
+    if (this.jsonEnabled()) {
+      this.logJson({ error: error.toJSON() })
+    } else {
+      this.logToStderr(`dbsnap: error [${error.code}]: ${error.message}`)
+    }
+    return undefined
+  }
+}
+
+/** Anything thrown in a command, as a DbsnapError; oclif's parse errors become INVALID_ARGUMENT. */
+function toDbsnapError(err: OclifError): DbsnapError {
+  if (isDbsnapError(err)) return err
+  if (err.oclif?.exit === ExitCode.USAGE) {
+    return new DbsnapError('INVALID_ARGUMENT', oneLine(err.message), { cause: err })
+  }
+  return new DbsnapError(
+    'INTERNAL',
+    `unexpected error: ${oneLine(err.message)} (run with --log-level debug for details)`,
+    {
+      cause: err,
+    },
+  )
+}
+
+/** oclif's multi-line usage messages as one line, without the trailing "See more help" hint. */
+function oneLine(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('See more help'))
+    .join(' ')
+    .replace(/\s{2,}/g, ' ')
+}

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest'
+import { loadControlPlaneConfig } from './config.js'
+
+describe('loadControlPlaneConfig', () => {
+  it('uses defaults for an empty environment', () => {
+    expect(loadControlPlaneConfig({})).toMatchObject({
+      DBSNAP_CP_HOST: '127.0.0.1',
+      DBSNAP_CP_PORT: 8080,
+      DATABASE_URL: './data/control-plane.sqlite',
+      LOG_LEVEL: 'info',
+    })
+  })
+
+  it('names every bad variable in one error', () => {
+    expect(() =>
+      loadControlPlaneConfig({ DBSNAP_CP_PORT: 'eighty', LOG_LEVEL: 'loud', DATABASE_URL: 'postgres://h/db' }),
+    ).toThrowError(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        message: expect.stringMatching(/3 problems[\s\S]*DBSNAP_CP_PORT[\s\S]*DATABASE_URL|3 problems/) as string,
+        details: { variables: expect.arrayContaining(['DBSNAP_CP_PORT', 'LOG_LEVEL', 'DATABASE_URL']) as string[] },
+      }) as Error,
+    )
+  })
+})

@@ -1,0 +1,60 @@
+// The contract every database source (PostgreSQL, MySQL/MariaDB, MongoDB) implements, so the
+// snapshot, diff and restore code never depends on a driver.
+
+import type { Logger } from 'pino'
+import type { ConnectionTarget, Engine } from '../connection/url.js'
+
+export interface ConnectOptions {
+  /** Cancels connecting and every later call on the adapter. */
+  signal?: AbortSignal
+  /** Gives up connecting after this many milliseconds (`CONNECTION_TIMEOUT`). Default 10 000. */
+  timeoutMs?: number
+  /** Shown to the server's administrators (pg_stat_activity, processlist). Default `dbsnap`. */
+  applicationName?: string
+  logger?: Logger
+}
+
+/** What a server tells about itself; sanitized: never a password, never a full URL. */
+export interface ServerDescription {
+  engine: Engine
+  /** The product actually answering: `PostgreSQL`, `MariaDB`, `MySQL`, `MongoDB`, `FerretDB`. */
+  product: string
+  serverVersion: string
+  host: string
+  port: number
+  /** The database the connection is scoped to, or null for a server-wide MySQL connection. */
+  database: string | null
+  /** Bytes the database takes on the server (data + indexes), when the server says. */
+  sizeBytes: number | null
+  /** Object counts: `tables`, `views`, `schemas`, `collections`, … as the engine has them. */
+  objects: Record<string, number>
+  /** The user the server authenticated, as the server names it. */
+  currentUser: string | null
+  /** True for a superuser: an account that can do anything on the server. */
+  superuser: boolean
+  /**
+   * Privileges this account holds beyond the read-only ones a snapshot needs, e.g.
+   * `SUPERUSER`, `CREATEDB`, `INSERT/UPDATE/DELETE on 12 tables`. Empty when least-privileged.
+   */
+  excessPrivileges: string[]
+}
+
+/**
+ * A live connection to one database server.
+ *
+ * Guarantees: every method rejects with a `DbsnapError` (code `CONNECTION_*`, `ABORTED`, …),
+ * never a raw driver error; no error message or log line contains the password.
+ * `close()` is idempotent and never throws.
+ */
+export interface SourceAdapter {
+  readonly engine: Engine
+  /** Server metadata for `dbsnap connection test` and snapshot manifests. */
+  describe(options?: { signal?: AbortSignal }): Promise<ServerDescription>
+  close(): Promise<void>
+}
+
+/** How the engine opens an adapter; one per engine folder. */
+export type ConnectFn = (
+  target: ConnectionTarget,
+  options: ConnectOptions,
+) => Promise<SourceAdapter>

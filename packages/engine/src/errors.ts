@@ -1,0 +1,105 @@
+// Errors the engine raises: one class with a stable string code, so callers in other packages
+// (CLI, agent, control plane) branch on `err.code`, never on `instanceof` or message text.
+
+/**
+ * Every code the engine can raise. Codes are a public contract: scripts and the control plane
+ * match on them, so a code is never renamed or reused for another meaning.
+ */
+export const ErrorCode = {
+  /** A setting (env variable, config file) is missing or invalid. */
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  /** A command-line argument or flag, or an API parameter, is invalid. */
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  /** The connection string cannot be parsed as a URL. */
+  CONNECTION_URL_INVALID: 'CONNECTION_URL_INVALID',
+  /** The URL's scheme names no engine DBSnap supports. */
+  CONNECTION_SCHEME_UNSUPPORTED: 'CONNECTION_SCHEME_UNSUPPORTED',
+  /** The host name does not resolve. */
+  CONNECTION_DNS_FAILED: 'CONNECTION_DNS_FAILED',
+  /** Nothing listens at the host and port. */
+  CONNECTION_REFUSED: 'CONNECTION_REFUSED',
+  /** The server rejected the user name or password. */
+  CONNECTION_AUTH_FAILED: 'CONNECTION_AUTH_FAILED',
+  /** The server has no database of that name. */
+  CONNECTION_DATABASE_NOT_FOUND: 'CONNECTION_DATABASE_NOT_FOUND',
+  /** The server only accepts encrypted connections and the client did not use TLS. */
+  CONNECTION_TLS_REQUIRED: 'CONNECTION_TLS_REQUIRED',
+  /** TLS was asked for but the handshake or certificate check failed. */
+  CONNECTION_TLS_FAILED: 'CONNECTION_TLS_FAILED',
+  /** The server did not answer within the time limit. */
+  CONNECTION_TIMEOUT: 'CONNECTION_TIMEOUT',
+  /** The connection dropped while in use. */
+  CONNECTION_LOST: 'CONNECTION_LOST',
+  /** Any other failure to connect; the message carries the server's reason. */
+  CONNECTION_FAILED: 'CONNECTION_FAILED',
+  /** The operation was cancelled through its AbortSignal. */
+  ABORTED: 'ABORTED',
+  /** A bug: an invariant of the engine did not hold. */
+  INTERNAL: 'INTERNAL',
+} as const
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+export interface DbsnapErrorOptions {
+  /** The underlying error, kept for logs and debugging; never shown to users verbatim. */
+  cause?: unknown
+  /** True when the same operation may succeed if tried again (network blips, timeouts). */
+  retryable?: boolean
+  /** Structured, secret-free facts about the failure (host, table, object key…). */
+  details?: Record<string, unknown>
+}
+
+/**
+ * The one error type of DBSnap.
+ *
+ * @example
+ * throw new DbsnapError('CONNECTION_REFUSED', 'connection refused by 127.0.0.1:5432', { retryable: true })
+ */
+export class DbsnapError extends Error {
+  override readonly name = 'DbsnapError'
+  readonly code: ErrorCode
+  readonly retryable: boolean
+  readonly details: Record<string, unknown>
+
+  constructor(code: ErrorCode, message: string, options: DbsnapErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.retryable = options.retryable ?? false
+    this.details = options.details ?? {}
+  }
+
+  /** A JSON-serializable form for `--json` output and job reports (no stack, no cause). */
+  toJSON(): {
+    code: ErrorCode
+    message: string
+    retryable: boolean
+    details: Record<string, unknown>
+  } {
+    return {
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+      details: this.details,
+    }
+  }
+}
+
+/** True when `err` is a DbsnapError, also across duplicate copies of the engine package. */
+export function isDbsnapError(err: unknown): err is DbsnapError {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    (err as { name?: unknown }).name === 'DbsnapError' &&
+    typeof (err as { code?: unknown }).code === 'string'
+  )
+}
+
+/** The error to throw when `signal` was aborted; keeps the abort reason as the cause. */
+export function abortError(signal: AbortSignal): DbsnapError {
+  return new DbsnapError('ABORTED', 'operation aborted', { cause: signal.reason })
+}
+
+/** Throws the `ABORTED` DbsnapError when `signal` has been aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true) throw abortError(signal)
+}
