@@ -17,6 +17,8 @@ const AgentEnv = z.object({
 
 export type AgentConfig = z.output<typeof AgentEnv>
 
-export function loadAgentConfig(env: Record<string, string | undefined> = process.env): AgentConfig {
+export function loadAgentConfig(
+  env: Record<string, string | undefined> = process.env,
+): AgentConfig {
   return parseEnv(AgentEnv, env, 'dbsnap-agent')
 }

@@ -14,7 +14,11 @@ export interface HealthServer {
   close(): Promise<void>
 }
 
-export async function startHealthServer(state: HealthState, host: string, port: number): Promise<HealthServer> {
+export async function startHealthServer(
+  state: HealthState,
+  host: string,
+  port: number,
+): Promise<HealthServer> {
   const server: Server = createServer((req, res) => {
     const send = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
@@ -23,7 +27,9 @@ export async function startHealthServer(state: HealthState, host: string, port: 
     if (req.url === '/livez') return send(200, { status: 'ok' })
     if (req.url === '/readyz') {
       const reason = state.notReadyReason()
-      return reason === null ? send(200, { status: 'ok' }) : send(503, { status: 'unavailable', reason })
+      return reason === null
+        ? send(200, { status: 'ok' })
+        : send(503, { status: 'unavailable', reason })
     }
     return send(404, { status: 'not found' })
   })

@@ -26,7 +26,10 @@ export async function main(): Promise<void> {
     config.DBSNAP_AGENT_HEALTH_HOST,
     config.DBSNAP_AGENT_HEALTH_PORT,
   )
-  logger.info({ controlPlane: new URL(config.DBSNAP_CONTROL_PLANE_URL).origin, healthPort: health.port }, 'agent started')
+  logger.info(
+    { controlPlane: new URL(config.DBSNAP_CONTROL_PLANE_URL).origin, healthPort: health.port },
+    'agent started',
+  )
   const shutdown = (signal: NodeJS.Signals): void => {
     logger.info({ signal }, 'shutting down')
     void health.close().then(() => process.exit(0))

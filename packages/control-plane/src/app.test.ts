@@ -24,13 +24,18 @@ describe('control plane app', () => {
     const traceId = 'a'.repeat(32)
     const given = await app.request('/livez', { headers: { 'x-trace-id': traceId } })
     expect(given.headers.get('x-trace-id')).toBe(traceId)
-    const parent = await app.request('/livez', { headers: { traceparent: `00-${'b'.repeat(32)}-${'c'.repeat(16)}-01` } })
+    const parent = await app.request('/livez', {
+      headers: { traceparent: `00-${'b'.repeat(32)}-${'c'.repeat(16)}-01` },
+    })
     expect(parent.headers.get('x-trace-id')).toBe('b'.repeat(32))
     const bad = await app.request('/livez', { headers: { 'x-trace-id': 'not-a-trace' } })
     expect(bad.headers.get('x-trace-id')).toMatch(/^[0-9a-f]{32}$/)
   })
 
   it('reports its version', async () => {
-    expect(await (await app.request('/api/v1/version')).json()).toEqual({ name: 'dbsnap-control-plane', version: '1.2.3' })
+    expect(await (await app.request('/api/v1/version')).json()).toEqual({
+      name: 'dbsnap-control-plane',
+      version: '1.2.3',
+    })
   })
 })

@@ -13,12 +13,24 @@ describe('loadControlPlaneConfig', () => {
 
   it('names every bad variable in one error', () => {
     expect(() =>
-      loadControlPlaneConfig({ DBSNAP_CP_PORT: 'eighty', LOG_LEVEL: 'loud', DATABASE_URL: 'postgres://h/db' }),
+      loadControlPlaneConfig({
+        DBSNAP_CP_PORT: 'eighty',
+        LOG_LEVEL: 'loud',
+        DATABASE_URL: 'postgres://h/db',
+      }),
     ).toThrowError(
       expect.objectContaining({
         code: 'CONFIG_INVALID',
-        message: expect.stringMatching(/3 problems[\s\S]*DBSNAP_CP_PORT[\s\S]*DATABASE_URL|3 problems/) as string,
-        details: { variables: expect.arrayContaining(['DBSNAP_CP_PORT', 'LOG_LEVEL', 'DATABASE_URL']) as string[] },
+        message: expect.stringMatching(
+          /3 problems[\s\S]*DBSNAP_CP_PORT[\s\S]*DATABASE_URL|3 problems/,
+        ) as string,
+        details: {
+          variables: expect.arrayContaining([
+            'DBSNAP_CP_PORT',
+            'LOG_LEVEL',
+            'DATABASE_URL',
+          ]) as string[],
+        },
       }) as Error,
     )
   })

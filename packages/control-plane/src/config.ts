@@ -20,6 +20,8 @@ const ControlPlaneEnv = z.object({
 
 export type ControlPlaneConfig = z.output<typeof ControlPlaneEnv>
 
-export function loadControlPlaneConfig(env: Record<string, string | undefined> = process.env): ControlPlaneConfig {
+export function loadControlPlaneConfig(
+  env: Record<string, string | undefined> = process.env,
+): ControlPlaneConfig {
   return parseEnv(ControlPlaneEnv, env, 'dbsnap-control-plane')
 }

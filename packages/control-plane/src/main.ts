@@ -7,7 +7,9 @@ import { createApp } from './app.js'
 import { loadControlPlaneConfig } from './config.js'
 import { openDatabase } from './db.js'
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+const { version } = JSON.parse(
+  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+) as {
   version: string
 }
 
@@ -28,8 +30,10 @@ export function main(): void {
   })
   const db = openDatabase(config.DATABASE_URL)
   const app = createApp({ db, logger, version })
-  const server = serve({ fetch: app.fetch, hostname: config.DBSNAP_CP_HOST, port: config.DBSNAP_CP_PORT }, (info) =>
-    logger.info({ address: info.address, port: info.port, version }, 'control plane listening'),
+  const server = serve(
+    { fetch: app.fetch, hostname: config.DBSNAP_CP_HOST, port: config.DBSNAP_CP_PORT },
+    (info) =>
+      logger.info({ address: info.address, port: info.port, version }, 'control plane listening'),
   )
   const shutdown = (signal: NodeJS.Signals): void => {
     logger.info({ signal }, 'shutting down')

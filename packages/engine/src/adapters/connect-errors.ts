@@ -1,7 +1,8 @@
 // Turns the network-level failures every driver surfaces (DNS, refused, reset, timeout, TLS)
 // into DbsnapErrors with the same codes and wording for all engines.
 
-import { DbsnapError, type ErrorCode } from '../errors.js'
+import { connect as netConnect } from 'node:net'
+import { DbsnapError, abortError, type ErrorCode } from '../errors.js'
 import type { ConnectionTarget } from '../connection/url.js'
 
 const TLS_CERT_CODES = new Set([
@@ -113,4 +114,38 @@ export function scrub(text: string, target: ConnectionTarget): string {
 
 function formatMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`
+}
+
+/**
+ * Opens and closes a TCP connection to the target, rejecting with the same DbsnapErrors as
+ * `networkError` (DNS, refused, timeout). For drivers that hide those behind long retries.
+ */
+export function probeTcp(
+  target: ConnectionTarget,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host: target.host, port: target.port, timeout: timeoutMs })
+    const done = (err?: DbsnapError): void => {
+      signal?.removeEventListener('abort', onAbort)
+      socket.destroy()
+      if (err === undefined) resolve()
+      else reject(err)
+    }
+    const onAbort = (): void => done(abortError(signal as AbortSignal))
+    signal?.addEventListener('abort', onAbort, { once: true })
+    socket.once('connect', () => done())
+    socket.once('timeout', () => done(timeoutError(target, timeoutMs)))
+    socket.once('error', (err) =>
+      done(
+        networkError(err, target, timeoutMs) ??
+          new DbsnapError(
+            'CONNECTION_FAILED',
+            `cannot connect to ${endpoint(target)}: ${err.message}`,
+            { cause: err },
+          ),
+      ),
+    )
+  })
 }

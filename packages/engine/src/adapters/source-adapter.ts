@@ -34,9 +34,10 @@ export interface ServerDescription {
   superuser: boolean
   /**
    * Privileges this account holds beyond the read-only ones a snapshot needs, e.g.
-   * `SUPERUSER`, `CREATEDB`, `INSERT/UPDATE/DELETE on 12 tables`. Empty when least-privileged.
+   * `SUPERUSER`, `CREATEDB`, `INSERT/UPDATE/DELETE on 12 tables`. Empty when least-privileged;
+   * null when the server does not tell (FerretDB reports no roles).
    */
-  excessPrivileges: string[]
+  excessPrivileges: string[] | null
 }
 
 /**

@@ -16,6 +16,19 @@ describe('parseConnectionUrl', () => {
     expect(target).toMatchObject({ engine, host, port, database })
   })
 
+  it('reads a MongoDB seed list', () => {
+    const target = parseConnectionUrl(
+      'mongodb://u:p@a.example:27017,b.example:27018,[::1]/app?replicaSet=rs0',
+    )
+    expect(target.hosts).toEqual([
+      { host: 'a.example', port: 27017 },
+      { host: 'b.example', port: 27018 },
+      { host: '::1', port: 27017 },
+    ])
+    expect(target).toMatchObject({ host: 'a.example', database: 'app', user: 'u', password: 'p' })
+    expect(target.params.get('replicaSet')).toBe('rs0')
+  })
+
   it('decodes user and password', () => {
     const target = parseConnectionUrl('postgres://app%40x:p%3As%40ss@h/db')
     expect(target.user).toBe('app@x')
@@ -29,6 +42,7 @@ describe('parseConnectionUrl', () => {
     ['redis://localhost:6379', 'CONNECTION_SCHEME_UNSUPPORTED'],
     ['http://u:secret@host/db', 'CONNECTION_SCHEME_UNSUPPORTED'],
     ['postgres://u:%zz@h/db', 'CONNECTION_URL_INVALID'],
+    ['mongodb://u:secret@a:1,b:999999/db', 'CONNECTION_URL_INVALID'],
   ])('rejects %s with %s and no password in the message', (input, code) => {
     let caught: unknown
     try {

@@ -21,10 +21,14 @@ const EXAMPLE =
 /** A parsed connection URL. `password` is only here to hand to a driver; never print it. */
 export interface ConnectionTarget {
   engine: Engine
-  /** The URL as given, scheme included; contains the password when one was given. */
-  url: URL
+  /** The URL as given (trimmed), for drivers that parse URLs themselves; holds the password. */
+  href: string
+  /** Query parameters of the URL. */
+  params: URLSearchParams
+  /** The first (often only) host; MongoDB seed lists name several in `hosts`. */
   host: string
   port: number
+  hosts: { host: string; port: number }[]
   /** Decoded database name from the path, or null when the URL names none. */
   database: string | null
   user: string | null
@@ -38,9 +42,14 @@ export interface ConnectionTarget {
  * `CONNECTION_SCHEME_UNSUPPORTED` for a URL of another kind. Neither message contains the password.
  */
 export function parseConnectionUrl(input: string): ConnectionTarget {
+  const href = input.trim()
+  // WHATWG URLs hold one host; a MongoDB seed list (`h1:27017,h2:27017`) is split off first.
+  const seedList = /^(mongodb(?:\+srv)?:\/\/(?:[^@/?#]*@)?)([^/?#]*,[^/?#]*)(.*)$/i.exec(href)
   let url: URL
   try {
-    url = new URL(input.trim())
+    url = new URL(
+      seedList === null ? href : `${seedList[1]}${seedList[2]?.split(',')[0]}${seedList[3]}`,
+    )
   } catch (cause) {
     throw new DbsnapError(
       'CONNECTION_URL_INVALID',
@@ -66,15 +75,33 @@ export function parseConnectionUrl(input: string): ConnectionTarget {
     )
   }
   const path = decodeComponent(url.pathname.replace(/^\//, ''), 'database name', url)
+  const hosts = (seedList?.[2]?.split(',') ?? [url.host]).map((entry) =>
+    parseHost(entry, engine, url),
+  )
+  const first = hosts[0] ?? { host: url.hostname, port: DEFAULT_PORTS[engine] }
   return {
     engine,
-    url,
-    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port: url.port === '' ? DEFAULT_PORTS[engine] : Number(url.port),
+    href,
+    params: url.searchParams,
+    host: first.host,
+    port: first.port,
+    hosts,
     database: path === '' ? null : path,
     user: url.username === '' ? null : decodeComponent(url.username, 'user name', url),
     password: url.password === '' ? null : decodeComponent(url.password, 'password', url),
   }
+}
+
+function parseHost(entry: string, engine: Engine, url: URL): { host: string; port: number } {
+  const match = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(entry)
+  const port = match?.[2] === undefined ? DEFAULT_PORTS[engine] : Number(match[2])
+  if (match === null || port > 65_535) {
+    throw new DbsnapError(
+      'CONNECTION_URL_INVALID',
+      `bad host "${entry}" in ${JSON.stringify(redactUrl(url))}`,
+    )
+  }
+  return { host: (match[1] ?? '').replace(/^\[(.*)\]$/, '$1'), port }
 }
 
 function decodeComponent(value: string, what: string, url: URL): string {

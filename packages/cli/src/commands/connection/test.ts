@@ -65,7 +65,9 @@ function render(result: ConnectionTestResult): string {
       `${result.currentUser ?? '(not authenticated)'}${result.superuser ? style('yellow', ' (superuser)') : ''}`,
     ],
   ]
-  if (result.excessPrivileges.length === 0) {
+  if (result.excessPrivileges === null) {
+    rows.push(['privileges', `unknown: ${result.product} does not report the user's roles`])
+  } else if (result.excessPrivileges.length === 0) {
     rows.push(['privileges', 'read-only: enough for snapshots and nothing more'])
   } else {
     const shown = result.excessPrivileges.slice(0, SHOWN_PRIVILEGES).join(', ')

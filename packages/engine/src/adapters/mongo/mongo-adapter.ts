@@ -4,7 +4,7 @@
 import { MongoClient, type Db } from 'mongodb'
 import { DbsnapError, abortError, throwIfAborted } from '../../errors.js'
 import type { ConnectionTarget } from '../../connection/url.js'
-import { endpoint } from '../connect-errors.js'
+import { endpoint, probeTcp } from '../connect-errors.js'
 import type { ConnectFn, ServerDescription, SourceAdapter } from '../source-adapter.js'
 import { mongoError } from './mongo-errors.js'
 
@@ -19,7 +19,12 @@ export const connectMongo: ConnectFn = async (target, options) => {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const signal = options.signal
   throwIfAborted(signal)
-  const client = new MongoClient(target.url.href, {
+  // The driver retries an unreachable server until server selection times out; a plain TCP
+  // connect first turns "no such host" and "refused" into instant, precise errors.
+  if (target.hosts.length === 1 && !target.href.startsWith('mongodb+srv:')) {
+    await probeTcp(target, timeoutMs, signal)
+  }
+  const client = new MongoClient(target.href, {
     appName: options.applicationName ?? 'dbsnap',
     serverSelectionTimeoutMS: timeoutMs,
     connectTimeoutMS: timeoutMs,
@@ -132,9 +137,15 @@ class MongoAdapter implements SourceAdapter {
       },
       currentUser: users[0] === undefined ? null : `${users[0].user}@${users[0].db}`,
       superuser: roles.some((r) => SUPERUSER_ROLES.has(r.role)),
-      excessPrivileges: [
-        ...new Set(roles.filter((r) => !BACKUP_ROLES.has(r.role)).map((r) => `${r.role}@${r.db}`)),
-      ].sort(),
+      // An authenticated user with no roles listed means the server does not report them.
+      excessPrivileges:
+        users.length > 0 && roles.length === 0
+          ? null
+          : [
+              ...new Set(
+                roles.filter((r) => !BACKUP_ROLES.has(r.role)).map((r) => `${r.role}@${r.db}`),
+              ),
+            ].sort(),
     }
   }
 

@@ -5,18 +5,19 @@ import pg from 'pg'
 import { abortError, throwIfAborted } from '../../errors.js'
 import type { ConnectionTarget } from '../../connection/url.js'
 import type { ConnectFn, ServerDescription, SourceAdapter } from '../source-adapter.js'
-import { postgresError } from './postgres-errors.js'
+import { isPlaintextRefusal, postgresError, tlsRequiredError } from './postgres-errors.js'
 
 const DEFAULT_TIMEOUT_MS = 10_000
 
 export const connectPostgres: ConnectFn = async (target, options) => {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
-  const client = new pg.Client({
-    connectionString: target.url.href,
+  const clientConfig: pg.ClientConfig = {
+    connectionString: target.href,
     connectionTimeoutMillis: timeoutMs,
     query_timeout: timeoutMs,
     application_name: options.applicationName ?? 'dbsnap',
-  })
+  }
+  const client = new pg.Client(clientConfig)
   // An idle client whose server goes away emits 'error'; without a listener Node would crash.
   client.on('error', (err) =>
     options.logger?.warn({ err: err.message }, 'postgres connection error'),
@@ -29,12 +30,38 @@ export const connectPostgres: ConnectFn = async (target, options) => {
     await client.connect()
   } catch (err) {
     await client.end().catch(() => undefined)
-    if (signal?.aborted) throw abortError(signal)
+    if (signal?.aborted === true) throw abortError(signal)
+    if (
+      isPlaintextRefusal(err) &&
+      !target.params.has('sslmode') &&
+      (await acceptsTls(clientConfig))
+    ) {
+      throw tlsRequiredError(err, target)
+    }
     throw postgresError(err, target, timeoutMs)
   } finally {
     signal?.removeEventListener('abort', onAbort)
   }
   return new PostgresAdapter(client, target, timeoutMs)
+}
+
+/**
+ * Whether the server lets this user in over TLS where it refused plain text: what libpq's
+ * default `sslmode=prefer` would have tried. Only used to tell "TLS required" from "no access";
+ * the connection is closed at once either way.
+ */
+async function acceptsTls(config: pg.ClientConfig): Promise<boolean> {
+  const probe = new pg.Client({ ...config, ssl: { rejectUnauthorized: false } })
+  probe.on('error', () => undefined)
+  try {
+    await probe.connect()
+    return true
+  } catch (err) {
+    // Past pg_hba over TLS (only the password is wrong now): TLS is what the plain attempt lacked.
+    return (err as { code?: unknown }).code === '28P01'
+  } finally {
+    await probe.end().catch(() => undefined)
+  }
 }
 
 class PostgresAdapter implements SourceAdapter {

@@ -31,13 +31,6 @@ export function postgresError(
         },
       )
     case '28000':
-      if (/no pg_hba\.conf entry.*(SSL off|no encryption)/i.test(message)) {
-        return new DbsnapError(
-          'CONNECTION_TLS_REQUIRED',
-          `${endpoint(target)} only accepts TLS connections for user "${user}"; add ?sslmode=require (or verify-full) to the URL`,
-          { cause: err, details },
-        )
-      }
       return new DbsnapError(
         'CONNECTION_AUTH_FAILED',
         `the server refused user "${user}": ${message}`,
@@ -93,4 +86,23 @@ export function postgresError(
     cause: err,
     details,
   })
+}
+
+/**
+ * True for the server's "no pg_hba.conf entry … no encryption" refusal: a TLS connection might
+ * be accepted where this plain one was not (the adapter checks before saying so).
+ */
+export function isPlaintextRefusal(err: unknown): boolean {
+  return (
+    (err as { code?: unknown }).code === '28000' &&
+    /no pg_hba\.conf entry.*(SSL off|no encryption)/i.test(err instanceof Error ? err.message : '')
+  )
+}
+
+export function tlsRequiredError(err: unknown, target: ConnectionTarget): DbsnapError {
+  return new DbsnapError(
+    'CONNECTION_TLS_REQUIRED',
+    `${endpoint(target)} only accepts TLS connections for user "${target.user ?? 'the default user'}"; add ?sslmode=require (or verify-full) to the URL`,
+    { cause: err, details: { host: target.host, port: target.port, sqlstate: '28000' } },
+  )
 }
