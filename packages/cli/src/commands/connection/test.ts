@@ -15,10 +15,8 @@ export default class ConnectionTest extends BaseCommand<typeof ConnectionTest> {
     }),
   }
 
-  static override description = `Connects, reads the server's metadata and disconnects; nothing is written.
-Prints the engine, server version, database, its size, how many tables or collections it holds,
-and the user the server authenticated, warning when that user holds more privilege than a
-snapshot needs. The password is never printed or logged.`
+  static override description =
+    "Connects, reads the server's metadata and disconnects; nothing is written. Prints the engine, server version, database, its size, how many tables or collections it holds, and the user the server authenticated, warning when that user holds more privilege than a snapshot needs. The password is never printed or logged."
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> postgres://backup@db.internal:5432/shop',
