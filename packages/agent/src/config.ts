@@ -20,5 +20,5 @@ export type AgentConfig = z.output<typeof AgentEnv>
 export function loadAgentConfig(
   env: Record<string, string | undefined> = process.env,
 ): AgentConfig {
-  return parseEnv(AgentEnv, env, 'dbsnap-agent')
+  return parseEnv(AgentEnv, env)
 }

@@ -12,7 +12,7 @@ export async function main(): Promise<void> {
     config = loadAgentConfig()
   } catch (err) {
     if (!isDbsnapError(err)) throw err
-    process.stderr.write(`${err.message}\n`)
+    process.stderr.write(`dbsnap-agent: ${err.message}\n`)
     process.exit(2)
   }
   const logger = createLogger({

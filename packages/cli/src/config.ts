@@ -13,5 +13,5 @@ const CliEnv = z.object({
 export type CliConfig = z.output<typeof CliEnv>
 
 export function loadCliConfig(env: Record<string, string | undefined> = process.env): CliConfig {
-  return parseEnv(CliEnv, env, 'dbsnap')
+  return parseEnv(CliEnv, env)
 }

@@ -23,5 +23,5 @@ export type ControlPlaneConfig = z.output<typeof ControlPlaneEnv>
 export function loadControlPlaneConfig(
   env: Record<string, string | undefined> = process.env,
 ): ControlPlaneConfig {
-  return parseEnv(ControlPlaneEnv, env, 'dbsnap-control-plane')
+  return parseEnv(ControlPlaneEnv, env)
 }

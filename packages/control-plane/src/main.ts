@@ -19,7 +19,7 @@ export function main(): void {
     config = loadControlPlaneConfig()
   } catch (err) {
     if (!isDbsnapError(err)) throw err
-    process.stderr.write(`${err.message}\n`)
+    process.stderr.write(`dbsnap-control-plane: ${err.message}\n`)
     process.exit(2)
   }
   const logger = createLogger({

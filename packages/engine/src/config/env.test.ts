@@ -10,7 +10,7 @@ const schema = z.object({
 
 describe('parseEnv', () => {
   it('returns typed settings with defaults; an empty variable counts as unset', () => {
-    expect(parseEnv(schema, { PORT: '', URL: 'https://x', TOKEN: '12345678' }, 'prog')).toEqual({
+    expect(parseEnv(schema, { PORT: '', URL: 'https://x', TOKEN: '12345678' })).toEqual({
       PORT: 8080,
       URL: 'https://x',
       TOKEN: '12345678',
@@ -20,7 +20,7 @@ describe('parseEnv', () => {
   it('names every bad variable at once, without their values', () => {
     let err: unknown
     try {
-      parseEnv(schema, { PORT: '0', TOKEN: 'sekret' }, 'prog')
+      parseEnv(schema, { PORT: '0', TOKEN: 'sekret' })
     } catch (caught) {
       err = caught
     }
@@ -29,7 +29,7 @@ describe('parseEnv', () => {
       details: { variables: ['PORT', 'URL', 'TOKEN'] },
     })
     const message = (err as Error).message
-    expect(message).toMatch(/^prog: invalid configuration \(3 problems\):/)
+    expect(message).toMatch(/^invalid configuration \(3 problems\):/)
     expect(message).toMatch(/\n {2}URL: is required/)
     expect(message).toMatch(/\n {2}PORT: /)
     expect(message).not.toContain('sekret')

@@ -11,12 +11,11 @@ import { DbsnapError } from '../errors.js'
  * one per line, without echoing values (they may be secrets).
  *
  * @example
- * const config = parseEnv(z.object({ PORT: z.coerce.number().int().default(8080) }), process.env, 'dbsnap-control-plane')
+ * const config = parseEnv(z.object({ PORT: z.coerce.number().int().default(8080) }), process.env)
  */
 export function parseEnv<S extends z.ZodType>(
   schema: S,
   env: Record<string, string | undefined>,
-  program: string,
 ): z.output<S> {
   // An empty variable means "not set": `FOO= program` should fall back to the default.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''))
@@ -29,13 +28,13 @@ export function parseEnv<S extends z.ZodType>(
     return `  ${key}: ${why}`
   })
   const names = [...new Set(result.error.issues.map((issue) => issue.path.map(String).join('.')))]
-  return fail(program, problems, names)
+  return fail(problems, names)
 }
 
-function fail(program: string, problems: string[], names: string[]): never {
+function fail(problems: string[], names: string[]): never {
   throw new DbsnapError(
     'CONFIG_INVALID',
-    `${program}: invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.join('\n')}`,
+    `invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.join('\n')}`,
     { details: { variables: names } },
   )
 }
