@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Puts the project's Node.js toolchain first on PATH for this shell.
 # Usage: source scripts/env.sh   (scripts/setup.sh installs the toolchain it points at)
 

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Starts, checks and stops the real services DBSnap's integration tests use on loopback (PostgreSQL, MariaDB,
-# FerretDB as MongoDB, MinIO as S3) and writes their URLs to <repo>/.test-services.env. See docs/test-services.md.
+# FerretDB as MongoDB, MinIO as S3, and a PostgreSQL and a MariaDB that require TLS) and writes their URLs to
+# <repo>/.test-services.env. See docs/test-services.md.
 set -euo pipefail
 
 usage() {
   cat <<'EOF'
 Usage: scripts/services.sh up|down|status [service...]
 
-Services: postgres (alias pg), mysql (alias mariadb), mongo (alias ferretdb), s3 (alias minio).
-Without a service name the command applies to all four.
+Services: postgres (alias pg), mysql (alias mariadb), mongo (alias ferretdb), s3 (alias minio),
+pg-tls and mysql-tls (throwaway servers that refuse connections without TLS).
+Without a service name the command applies to all six.
 
   up      start what is not running, health-check every service, write .test-services.env
   down    stop what this script started (never the machine's own PostgreSQL or MariaDB)
@@ -28,6 +30,7 @@ readonly MINIO_VERSION="v0.0.0-20260212201848-7aac2a2c5b7c"
 readonly HOST="127.0.0.1"
 readonly MONGO_USER="dbsnap"
 readonly MINIO_USER="dbsnap"
+readonly TLS_USER="dbsnap_tls" # the login of pg-tls and mysql-tls
 
 bin_dir="$(realpath -m "$DBSNAP_TOOLS_DIR/bin")" # resolved, to compare with /proc/PID/exe
 svc_dir="$DBSNAP_TOOLS_DIR/services"
@@ -39,10 +42,13 @@ pg_port="${DBSNAP_SERVICES_PG_PORT:-55432}"
 mysql_port="${DBSNAP_SERVICES_MYSQL_PORT:-53306}"
 mongo_port="${DBSNAP_SERVICES_MONGO_PORT:-27018}"
 s3_port="${DBSNAP_SERVICES_S3_PORT:-29000}"
+pg_tls_port="${DBSNAP_SERVICES_PG_TLS_PORT:-55433}"
+mysql_tls_port="${DBSNAP_SERVICES_MYSQL_TLS_PORT:-53307}"
 
-readonly ALL_SERVICES=(postgres mysql mongo s3)
+readonly ALL_SERVICES=(postgres mysql mongo s3 pg-tls mysql-tls)
 readonly ENV_KEYS=(DBSNAP_TEST_PG_URL DBSNAP_TEST_MYSQL_URL DBSNAP_TEST_MONGO_URL DBSNAP_TEST_S3_ENDPOINT
-  DBSNAP_TEST_S3_BUCKET DBSNAP_TEST_S3_REGION DBSNAP_TEST_S3_ACCESS_KEY_ID DBSNAP_TEST_S3_SECRET_ACCESS_KEY)
+  DBSNAP_TEST_S3_BUCKET DBSNAP_TEST_S3_REGION DBSNAP_TEST_S3_ACCESS_KEY_ID DBSNAP_TEST_S3_SECRET_ACCESS_KEY
+  DBSNAP_TEST_PG_TLS_URL DBSNAP_TEST_MYSQL_TLS_URL DBSNAP_TEST_TLS_CA_FILE)
 
 declare -A file_env=() # what .test-services.env held when the script started
 declare -A new_env=()  # what it will hold
@@ -271,12 +277,26 @@ pg_bindir() {
 
 # As root the cluster runs as the postgres user, which may not reach $svc_dir (e.g. under /root).
 as_pg_user() { if is_root; then setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; else "$@"; fi; }
-pg_datadir() {
-  if is_root && ! (cd / && as_pg_user test -x "$pg_dir") 2>/dev/null; then
-    echo "${TMPDIR:-/tmp}/dbsnap-postgres-$pg_port"
+pg_datadir() { # pg_datadir SERVICE_DIR PORT
+  if is_root && ! (cd / && as_pg_user test -x "$1") 2>/dev/null; then
+    echo "${TMPDIR:-/tmp}/dbsnap-postgres-$2"
   else
-    echo "$pg_dir/data"
+    echo "$1/data"
   fi
+}
+pg_own() { if is_root; then chown postgres:postgres "$@"; fi; } # pg_own PATH...: hands PATH to the cluster's user
+
+# pg_init_cluster SERVICE BINDIR DATA LOGFILE: creates a cluster in DATA (superuser postgres, trust) unless
+# one is there.
+pg_init_cluster() {
+  [ -s "$3/PG_VERSION" ] && return 0
+  log "$1: creating a throwaway cluster in $3"
+  rm -rf "$3"
+  mkdir -p "$3"
+  chmod 700 "$3"
+  pg_own "$3"
+  (cd / && as_pg_user "$2/initdb" -D "$3" -U postgres -A trust -E UTF8 --locale=C --no-sync) >>"$4" 2>&1 ||
+    fail "$1: initdb of the throwaway cluster failed" "$4"
 }
 
 pg_throwaway_up() {
@@ -290,16 +310,8 @@ pg_throwaway_up() {
   fi
   ensure_port_free postgres "$pg_port" DBSNAP_SERVICES_PG_PORT
   bindir="$(pg_bindir)" || fail "postgres: no server at $pg_probe and no PostgreSQL server binaries (initdb) to start one; install the postgresql package or set DBSNAP_TEST_PG_URL"
-  data="$(pg_datadir)"
-  if [ ! -s "$data/PG_VERSION" ]; then
-    log "postgres: creating a throwaway cluster in $data"
-    rm -rf "$data"
-    mkdir -p "$data"
-    chmod 700 "$data"
-    if is_root; then chown postgres:postgres "$data"; fi
-    (cd / && as_pg_user "$bindir/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C --no-sync) >>"$pg_log" 2>&1 ||
-      fail "postgres: initdb of the throwaway cluster failed" "$pg_log"
-  fi
+  data="$(pg_datadir "$pg_dir" "$pg_port")"
+  pg_init_cluster postgres "$bindir" "$data" "$pg_log"
   local pg_cmd=("$bindir/postgres" -D "$data" -p "$pg_port" -c "listen_addresses=$HOST" -c "unix_socket_directories="
     -c fsync=off -c synchronous_commit=off -c full_page_writes=off)
   if is_root; then pg_cmd=(setpriv --reuid=postgres --regid=postgres --init-groups -- "${pg_cmd[@]}"); fi
@@ -355,7 +367,8 @@ my_log="$my_dir/mariadb.log"
 
 mysql_client() { command -v mariadb 2>/dev/null || command -v mysql 2>/dev/null; }
 
-mysql_check() { # mysql_check URL: SELECT 1 over TCP (TCP connect only when no client is installed)
+# mysql_check URL [CLIENT_OPTION...]: SELECT 1 over TCP (TCP connect only when no client is installed)
+mysql_check() {
   local re='^(mysql|mariadb)://(([^:@/]*)(:([^@/]*))?@)?([^:/?]+)(:([0-9]+))?(/([^?]*))?([?].*)?$'
   local client user pass host port out
   [[ $1 =~ $re ]] || {
@@ -370,7 +383,8 @@ mysql_check() { # mysql_check URL: SELECT 1 over TCP (TCP connect only when no c
   fi
   out="$(
     if [ -n "$pass" ]; then export MYSQL_PWD="$pass"; else unset MYSQL_PWD; fi
-    timeout 10 "$client" --no-defaults --protocol=TCP -h "$host" -P "$port" -u "${user:-root}" --connect-timeout=3 -Nse 'select 1' 2>&1
+    timeout 10 "$client" --no-defaults --protocol=TCP -h "$host" -P "$port" -u "${user:-root}" --connect-timeout=3 \
+      "${@:2}" -Nse 'select 1' 2>&1
   )" || {
     printf '%s\n' "$out" | head -n1
     return 1
@@ -378,8 +392,29 @@ mysql_check() { # mysql_check URL: SELECT 1 over TCP (TCP connect only when no c
   [ "$out" = 1 ]
 }
 
+mariadbd_bin="$(command -v mariadbd 2>/dev/null || echo /usr/sbin/mariadbd)"
+install_db_bin="$(command -v mariadb-install-db 2>/dev/null || echo /usr/bin/mariadb-install-db)"
+have_mariadb_server() { [ -x "$mariadbd_bin" ] && [ -x "$install_db_bin" ]; }
+
+# my_init_datadir SERVICE DATA LOGFILE: creates a data directory (root without password) unless one is there.
+my_init_datadir() {
+  [ -d "$2/mysql" ] && return 0
+  log "$1: creating a throwaway data directory in $2"
+  rm -rf "$2"
+  mkdir -p "$2"
+  "$install_db_bin" --no-defaults --datadir="$2" --user="$(id -un)" --auth-root-authentication-method=normal \
+    --skip-test-db >>"$3" 2>&1 || fail "$1: mariadb-install-db for the throwaway server failed" "$3"
+}
+
+# my_socket SERVICE_DIR PORT: where the server's Unix socket goes (sun_path holds 108 bytes).
+my_socket() {
+  local sock="$1/mariadbd.sock"
+  if [ "${#sock}" -gt 100 ]; then sock="${TMPDIR:-/tmp}/dbsnap-mariadb-$2.sock"; fi
+  echo "$sock"
+}
+
 mysql_throwaway_up() {
-  local mariadbd install_db pid sock url="mysql://root@$HOST:$mysql_port/" data="$my_dir/data"
+  local pid sock url="mysql://root@$HOST:$mysql_port/" data="$my_dir/data"
   mkdir -p "$my_dir"
   if pid="$(running_pid "$my_pidfile" '*/mariadbd')"; then
     wait_ready "mysql (throwaway, pid $pid)" "$my_log" "$pid" mysql_check "$url"
@@ -388,22 +423,13 @@ mysql_throwaway_up() {
     return
   fi
   ensure_port_free mysql "$mysql_port" DBSNAP_SERVICES_MYSQL_PORT
-  mariadbd="$(command -v mariadbd 2>/dev/null || echo /usr/sbin/mariadbd)"
-  install_db="$(command -v mariadb-install-db 2>/dev/null || echo /usr/bin/mariadb-install-db)"
-  if [ ! -x "$mariadbd" ] || [ ! -x "$install_db" ]; then
+  if ! have_mariadb_server; then
     fail "mysql: no server at $mysql_probe and no MariaDB server binaries to start one; install mariadb-server or set DBSNAP_TEST_MYSQL_URL"
   fi
-  if [ ! -d "$data/mysql" ]; then
-    log "mysql: creating a throwaway data directory in $data"
-    rm -rf "$data"
-    mkdir -p "$data"
-    "$install_db" --no-defaults --datadir="$data" --user="$(id -un)" --auth-root-authentication-method=normal \
-      --skip-test-db >>"$my_log" 2>&1 || fail "mysql: mariadb-install-db for the throwaway server failed" "$my_log"
-  fi
-  sock="$my_dir/mariadbd.sock"
-  if [ "${#sock}" -gt 100 ]; then sock="${TMPDIR:-/tmp}/dbsnap-mariadb-$mysql_port.sock"; fi
+  my_init_datadir mysql "$data" "$my_log"
+  sock="$(my_socket "$my_dir" "$mysql_port")"
   # --user=root is the documented way to let mariadbd run as root; the data stays in the services dir.
-  start_bg "$my_pidfile" "$my_log" "$mariadbd" --no-defaults --datadir="$data" --port="$mysql_port" \
+  start_bg "$my_pidfile" "$my_log" "$mariadbd_bin" --no-defaults --datadir="$data" --port="$mysql_port" \
     --bind-address="$HOST" --socket="$sock" --user="$(id -un)" --skip-name-resolve --skip-log-bin \
     --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=0
   pid="$(cat "$my_pidfile")"
@@ -445,6 +471,268 @@ mysql_status() {
     status_line mysql "$(mysql_check "mysql://root@$HOST:$mysql_port/" >/dev/null 2>&1 && echo up || echo down)" "$HOST:$mysql_port" "$extra"
   else
     status_line mysql down "$mysql_probe" "no server answers; 'up' starts a throwaway one on $HOST:$mysql_port"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# TLS: pg-tls and mysql-tls, throwaway servers that refuse connections without TLS (tests of the "TLS
+# required" errors). Both use one self-signed certificate, which is also what clients trust
+# (DBSNAP_TEST_TLS_CA_FILE). Unlike postgres and mysql they never use the machine's own servers, and a plain
+# `up` skips them (with a log line) when the server binaries or openssl are missing.
+
+tls_dir="$svc_dir/tls"
+tls_cert="$tls_dir/cert.pem"
+tls_key="$tls_dir/key.pem"
+
+# ensure_tls_cert: generates the certificate (CN and subjectAltName IP 127.0.0.1, 10 years) when missing
+# or expiring within a day. A server still running with an older one fails its check and is restarted.
+ensure_tls_cert() {
+  local logfile="$tls_dir/openssl.log"
+  if [ -s "$tls_key" ] && [ -s "$tls_cert" ] && openssl x509 -checkend 86400 -noout -in "$tls_cert" >/dev/null 2>&1; then
+    return 0
+  fi
+  mkdir -p "$tls_dir"
+  log "tls: generating a self-signed certificate for $HOST in $tls_dir"
+  (
+    umask 077
+    openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 -subj "/CN=$HOST" \
+      -addext "subjectAltName=IP:$HOST" -keyout "$tls_key.tmp" -out "$tls_cert.tmp"
+  ) >"$logfile" 2>&1 || fail "tls: openssl could not generate the certificate" "$logfile"
+  chmod 644 "$tls_cert.tmp"
+  mv -f "$tls_key.tmp" "$tls_key"
+  mv -f "$tls_cert.tmp" "$tls_cert"
+}
+
+# tls_ready SERVICE: makes sure the certificate exists; false (after a log line) when openssl is missing.
+tls_ready() {
+  if ! command -v openssl >/dev/null 2>&1; then
+    log "$1: skipped: openssl is needed to generate the server certificate"
+    return 1
+  fi
+  ensure_tls_cert
+  if [ -n "${DBSNAP_TEST_TLS_CA_FILE:-}" ] && [ "$DBSNAP_TEST_TLS_CA_FILE" != "$tls_cert" ]; then
+    fail "$1: DBSNAP_TEST_TLS_CA_FILE is set to $DBSNAP_TEST_TLS_CA_FILE, but the throwaway server's certificate is $tls_cert; unset it, or set DBSNAP_TEST_PG_TLS_URL and DBSNAP_TEST_MYSQL_TLS_URL too"
+  fi
+  new_env[DBSNAP_TEST_TLS_CA_FILE]="$tls_cert"
+}
+
+# tls_external_ca: an external TLS URL comes with the caller's DBSNAP_TEST_TLS_CA_FILE, if any.
+tls_external_ca() {
+  if [ -n "${DBSNAP_TEST_TLS_CA_FILE:-}" ]; then
+    [ -r "$DBSNAP_TEST_TLS_CA_FILE" ] || fail "DBSNAP_TEST_TLS_CA_FILE ($DBSNAP_TEST_TLS_CA_FILE) is not a readable file"
+    new_env[DBSNAP_TEST_TLS_CA_FILE]="$DBSNAP_TEST_TLS_CA_FILE"
+  fi
+}
+
+pgt_dir="$svc_dir/postgres-tls"
+pgt_pidfile="$pgt_dir/postgres.pid"
+pgt_log="$pgt_dir/postgres.log"
+pgt_secret="$pgt_dir/credentials"
+
+pgt_url() { echo "postgres://$TLS_USER:$(secret_get "$pgt_secret" PASSWORD)@$HOST:$pg_tls_port/postgres"; }
+
+# pg_tls_check URL [CA_FILE]: SELECT 1 over TLS, with sslmode=verify-full against CA_FILE, else require (an
+# sslmode in URL wins). The password reaches psql through PGPASSWORD, not its command line.
+pg_tls_check() {
+  local re='^(postgres(ql)?://[^:@/]*):([^@/]*)@(.*)$' url="$1" pw=""
+  if [[ $url =~ $re ]]; then
+    pw="$(url_decode "${BASH_REMATCH[3]}")" url="${BASH_REMATCH[1]}@${BASH_REMATCH[4]}"
+  fi
+  if [ -n "${2:-}" ]; then
+    PGPASSWORD="$pw" PGSSLMODE=verify-full PGSSLROOTCERT="$2" pg_check "$url"
+  else
+    PGPASSWORD="$pw" PGSSLMODE=require pg_check "$url"
+  fi
+}
+
+# pgt_admin BINDIR SOCKET_DIR: runs the SQL on stdin as the superuser postgres over the Unix socket.
+pgt_admin() {
+  local psql="$1/psql"
+  [ -x "$psql" ] || psql=psql
+  PGCONNECT_TIMEOUT=3 "$psql" -h "$2" -p "$pg_tls_port" -U postgres -d postgres -XAtq -v ON_ERROR_STOP=1 2>&1
+}
+pgt_admin_ping() { pgt_admin "$1" "$2" <<<'select 1' >/dev/null; }
+
+pg_tls_up() {
+  local url bindir data sock pid out
+  if url="$(external_value DBSNAP_TEST_PG_TLS_URL)"; then
+    wait_ready "pg-tls: DBSNAP_TEST_PG_TLS_URL ($(redact "$url"))" "" "" pg_tls_check "$url" "${DBSNAP_TEST_TLS_CA_FILE:-}"
+    new_env[DBSNAP_TEST_PG_TLS_URL]="$url"
+    tls_external_ca
+    log "pg-tls: using DBSNAP_TEST_PG_TLS_URL from the environment ($(redact "$url"))"
+    return
+  fi
+  if ! bindir="$(pg_bindir)"; then
+    log "pg-tls: skipped: no PostgreSQL server binaries (initdb); install the postgresql package or set DBSNAP_TEST_PG_TLS_URL"
+    return
+  fi
+  tls_ready pg-tls || return 0
+  mkdir -p "$pgt_dir"
+  secret_file "$pgt_secret" PASSWORD=16 >/dev/null
+  url="$(pgt_url)"
+  if pid="$(running_pid "$pgt_pidfile" '*/postgres')"; then
+    if pg_tls_check "$url" "$tls_cert" >/dev/null 2>&1; then
+      new_env[DBSNAP_TEST_PG_TLS_URL]="$url"
+      log "pg-tls: throwaway server on $HOST:$pg_tls_port already running (pid $pid)"
+      return
+    fi
+    stop_pid pg-tls "$pgt_pidfile" '*/postgres' INT # another certificate or password, or not answering
+  fi
+  ensure_port_free pg-tls "$pg_tls_port" DBSNAP_SERVICES_PG_TLS_PORT
+  data="$(pg_datadir "$pgt_dir" "$pg_tls_port")"
+  pg_init_cluster pg-tls "$bindir" "$data" "$pgt_log"
+  # Rewritten at each start. The key must belong to the server's user, mode 600. Without a hostnossl line a
+  # plain connection gets the implicit reject: 'no pg_hba.conf entry for host ..., no encryption' (an
+  # explicit 'hostnossl ... reject' line would change it to 'pg_hba.conf rejects connection ...').
+  cp -f "$tls_cert" "$data/server.crt"
+  (umask 077 && cp -f "$tls_key" "$data/server.key")
+  chmod 600 "$data/server.key"
+  cat >"$data/pg_hba.conf" <<EOF
+# Written by scripts/services.sh (pg-tls).
+local   all  postgres                   trust
+hostssl all  all       $HOST/32  scram-sha-256
+EOF
+  pg_own "$data/server.crt" "$data/server.key" "$data/pg_hba.conf"
+  sock="$data" # the admin's Unix socket (sun_path holds 108 bytes)
+  if [ "${#sock}" -gt 80 ]; then
+    sock="${TMPDIR:-/tmp}/dbsnap-pg-tls-$pg_tls_port"
+    mkdir -p "$sock"
+    chmod 700 "$sock"
+    pg_own "$sock"
+  fi
+  local pg_cmd=("$bindir/postgres" -D "$data" -p "$pg_tls_port" -c "listen_addresses=$HOST"
+    -c "unix_socket_directories=$sock" -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key
+    -c password_encryption=scram-sha-256 -c fsync=off -c synchronous_commit=off -c full_page_writes=off)
+  if is_root; then pg_cmd=(setpriv --reuid=postgres --regid=postgres --init-groups -- "${pg_cmd[@]}"); fi
+  start_bg "$pgt_pidfile" "$pgt_log" "${pg_cmd[@]}"
+  pid="$(cat "$pgt_pidfile")"
+  wait_ready "pg-tls (throwaway on $HOST:$pg_tls_port)" "$pgt_log" "$pid" pgt_admin_ping "$bindir" "$sock"
+  # The password is set at every start, so a new credentials file or a recreated cluster just works.
+  out="$(pgt_admin "$bindir" "$sock" <<EOF
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$TLS_USER') THEN CREATE ROLE $TLS_USER LOGIN; END IF;
+END \$\$;
+ALTER ROLE $TLS_USER LOGIN PASSWORD '$(secret_get "$pgt_secret" PASSWORD)';
+EOF
+  )" || fail "pg-tls: creating the role $TLS_USER failed ($(head -n1 <<<"$out"))" "$pgt_log"
+  wait_ready "pg-tls (throwaway on $HOST:$pg_tls_port), TLS login as $TLS_USER" "$pgt_log" "$pid" \
+    pg_tls_check "$url" "$tls_cert"
+  new_env[DBSNAP_TEST_PG_TLS_URL]="$url"
+  log "pg-tls: started a throwaway server requiring TLS on $HOST:$pg_tls_port (pid $pid, data $data)"
+}
+
+pg_tls_down() {
+  stop_pid pg-tls "$pgt_pidfile" '*/postgres' INT
+}
+
+pg_tls_status() {
+  local url pid
+  if url="$(external_value DBSNAP_TEST_PG_TLS_URL)"; then
+    status_line pg-tls "$(pg_tls_check "$url" "${DBSNAP_TEST_TLS_CA_FILE:-}" >/dev/null 2>&1 && echo up || echo down)" \
+      "$(url_host "$url"):$(url_port "$url" 5432)" "external (DBSNAP_TEST_PG_TLS_URL)"
+  elif pid="$(running_pid "$pgt_pidfile" '*/postgres')"; then
+    status_line pg-tls "$([ -s "$pgt_secret" ] && pg_tls_check "$(pgt_url)" "$tls_cert" >/dev/null 2>&1 && echo up || echo down)" \
+      "$HOST:$pg_tls_port" "throwaway server requiring TLS, started by services.sh (pid $pid)"
+  elif ! pg_bindir >/dev/null || ! command -v openssl >/dev/null 2>&1; then
+    status_line pg-tls skip "$HOST:$pg_tls_port" "needs PostgreSQL server binaries and openssl"
+  else
+    status_line pg-tls down "$HOST:$pg_tls_port" "throwaway server requiring TLS not running"
+  fi
+}
+
+myt_dir="$svc_dir/mariadb-tls"
+myt_pidfile="$myt_dir/mariadbd.pid"
+myt_log="$myt_dir/mariadb.log"
+myt_secret="$myt_dir/credentials"
+
+myt_url() { echo "mysql://$TLS_USER:$(secret_get "$myt_secret" PASSWORD)@$HOST:$mysql_tls_port/"; }
+
+# mysql_tls_check URL [CA_FILE]: SELECT 1 over TLS, verifying certificate and host name against CA_FILE.
+mysql_tls_check() {
+  if [ -n "${2:-}" ]; then
+    mysql_check "$1" --ssl --ssl-ca="$2" --ssl-verify-server-cert
+  else
+    mysql_check "$1" --ssl
+  fi
+}
+
+# myt_admin SOCKET: runs the SQL on stdin as root over the Unix socket (which counts as secure transport).
+myt_admin() {
+  local client
+  client="$(mysql_client)" || {
+    echo "no mariadb or mysql client installed"
+    return 1
+  }
+  (
+    unset MYSQL_PWD
+    timeout 10 "$client" --no-defaults --socket="$1" -u root --connect-timeout=3 -N 2>&1
+  )
+}
+myt_admin_ping() { myt_admin "$1" <<<'select 1' >/dev/null; }
+
+mysql_tls_up() {
+  local url data="$myt_dir/data" sock pid out pw
+  if url="$(external_value DBSNAP_TEST_MYSQL_TLS_URL)"; then
+    wait_ready "mysql-tls: DBSNAP_TEST_MYSQL_TLS_URL ($(redact "$url"))" "" "" mysql_tls_check "$url" "${DBSNAP_TEST_TLS_CA_FILE:-}"
+    new_env[DBSNAP_TEST_MYSQL_TLS_URL]="$url"
+    tls_external_ca
+    log "mysql-tls: using DBSNAP_TEST_MYSQL_TLS_URL from the environment ($(redact "$url"))"
+    return
+  fi
+  if ! have_mariadb_server; then
+    log "mysql-tls: skipped: no MariaDB server binaries; install mariadb-server or set DBSNAP_TEST_MYSQL_TLS_URL"
+    return
+  fi
+  tls_ready mysql-tls || return 0
+  mkdir -p "$myt_dir"
+  secret_file "$myt_secret" PASSWORD=16 >/dev/null
+  url="$(myt_url)"
+  if pid="$(running_pid "$myt_pidfile" '*/mariadbd')"; then
+    if mysql_tls_check "$url" "$tls_cert" >/dev/null 2>&1; then
+      new_env[DBSNAP_TEST_MYSQL_TLS_URL]="$url"
+      log "mysql-tls: throwaway server on $HOST:$mysql_tls_port already running (pid $pid)"
+      return
+    fi
+    stop_pid mysql-tls "$myt_pidfile" '*/mariadbd' # another certificate or password, or not answering
+  fi
+  ensure_port_free mysql-tls "$mysql_tls_port" DBSNAP_SERVICES_MYSQL_TLS_PORT
+  my_init_datadir mysql-tls "$data" "$myt_log"
+  sock="$(my_socket "$myt_dir" "$mysql_tls_port")"
+  start_bg "$myt_pidfile" "$myt_log" "$mariadbd_bin" --no-defaults --datadir="$data" --port="$mysql_tls_port" \
+    --bind-address="$HOST" --socket="$sock" --user="$(id -un)" --skip-name-resolve --skip-log-bin \
+    --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=0 \
+    --ssl-cert="$tls_cert" --ssl-key="$tls_key" --require-secure-transport=ON
+  pid="$(cat "$myt_pidfile")"
+  wait_ready "mysql-tls (throwaway on $HOST:$mysql_tls_port)" "$myt_log" "$pid" myt_admin_ping "$sock"
+  pw="$(secret_get "$myt_secret" PASSWORD)"
+  out="$(myt_admin "$sock" <<EOF
+CREATE USER IF NOT EXISTS '$TLS_USER'@'%' IDENTIFIED BY '$pw';
+ALTER USER '$TLS_USER'@'%' IDENTIFIED BY '$pw';
+GRANT SELECT ON *.* TO '$TLS_USER'@'%';
+EOF
+  )" || fail "mysql-tls: creating the user $TLS_USER failed ($(head -n1 <<<"$out"))" "$myt_log"
+  wait_ready "mysql-tls (throwaway on $HOST:$mysql_tls_port), TLS login as $TLS_USER" "$myt_log" "$pid" \
+    mysql_tls_check "$url" "$tls_cert"
+  new_env[DBSNAP_TEST_MYSQL_TLS_URL]="$url"
+  log "mysql-tls: started a throwaway server requiring TLS on $HOST:$mysql_tls_port (pid $pid, data $data)"
+}
+
+mysql_tls_down() {
+  stop_pid mysql-tls "$myt_pidfile" '*/mariadbd'
+}
+
+mysql_tls_status() {
+  local url pid
+  if url="$(external_value DBSNAP_TEST_MYSQL_TLS_URL)"; then
+    status_line mysql-tls "$(mysql_tls_check "$url" "${DBSNAP_TEST_TLS_CA_FILE:-}" >/dev/null 2>&1 && echo up || echo down)" \
+      "$(url_host "$url"):$(url_port "$url" 3306)" "external (DBSNAP_TEST_MYSQL_TLS_URL)"
+  elif pid="$(running_pid "$myt_pidfile" '*/mariadbd')"; then
+    status_line mysql-tls "$([ -s "$myt_secret" ] && mysql_tls_check "$(myt_url)" "$tls_cert" >/dev/null 2>&1 && echo up || echo down)" \
+      "$HOST:$mysql_tls_port" "throwaway MariaDB requiring TLS, started by services.sh (pid $pid)"
+  elif ! have_mariadb_server || ! command -v openssl >/dev/null 2>&1; then
+    status_line mysql-tls skip "$HOST:$mysql_tls_port" "needs MariaDB server binaries and openssl"
+  else
+    status_line mysql-tls down "$HOST:$mysql_tls_port" "throwaway MariaDB requiring TLS not running"
   fi
 }
 
@@ -703,9 +991,9 @@ s3_status() {
 # Env file and commands
 
 status_failed=0
-status_line() { # status_line SERVICE up|down ADDRESS WHO
+status_line() { # status_line SERVICE up|down|skip ADDRESS WHO (skip: an optional service that cannot run here)
   printf '%-9s %-5s %-22s %s\n' "$1" "$2" "$3" "$4"
-  [ "$2" = up ] || status_failed=1
+  case "$2" in up | skip) ;; *) status_failed=1 ;; esac
 }
 
 service_keys() {
@@ -715,7 +1003,9 @@ service_keys() {
     mongo) echo DBSNAP_TEST_MONGO_URL ;;
     s3) echo DBSNAP_TEST_S3_ENDPOINT DBSNAP_TEST_S3_BUCKET DBSNAP_TEST_S3_REGION DBSNAP_TEST_S3_ACCESS_KEY_ID \
       DBSNAP_TEST_S3_SECRET_ACCESS_KEY ;;
-  esac
+    pg-tls) echo DBSNAP_TEST_PG_TLS_URL ;;
+    mysql-tls) echo DBSNAP_TEST_MYSQL_TLS_URL ;;
+  esac # DBSNAP_TEST_TLS_CA_FILE, shared by the TLS services: see write_env_file
 }
 
 read_env_file() {
@@ -736,6 +1026,12 @@ write_env_file() {
       if [ -n "${new_env[$k]:-}" ]; then merged[$k]="${new_env[$k]}"; else unset "merged[$k]"; fi
     done
   done
+  # The CA file stays while one TLS URL does.
+  k=DBSNAP_TEST_TLS_CA_FILE
+  if [ -n "${new_env[$k]:-}" ]; then merged[$k]="${new_env[$k]}"; fi
+  if [ -z "${merged[DBSNAP_TEST_PG_TLS_URL]:-}" ] && [ -z "${merged[DBSNAP_TEST_MYSQL_TLS_URL]:-}" ]; then
+    unset "merged[$k]"
+  fi
   tmp="$env_file.tmp.$$"
   tmp_paths+=("$tmp")
   (
@@ -779,7 +1075,9 @@ main() {
       mysql | mariadb) services+=(mysql) ;;
       mongo | mongodb | ferretdb) services+=(mongo) ;;
       s3 | minio) services+=(s3) ;;
-      *) die "unknown service '$svc' (postgres, mysql, mongo, s3)" ;;
+      pg-tls | postgres-tls) services+=(pg-tls) ;;
+      mysql-tls | mariadb-tls) services+=(mysql-tls) ;;
+      *) die "unknown service '$svc' (postgres, mysql, mongo, s3, pg-tls, mysql-tls)" ;;
     esac
   done
   [ "${#services[@]}" -gt 0 ] || services=("${ALL_SERVICES[@]}")
@@ -788,16 +1086,16 @@ main() {
 
   case "$action" in
     up)
-      for svc in "${services[@]}"; do "${svc}_up"; done
+      for svc in "${services[@]}"; do "${svc//-/_}_up"; done
       write_env_file "${services[@]}"
       log "ready in $((SECONDS - start)) s; wrote $env_file"
       ;;
     down)
-      for svc in "${services[@]}"; do "${svc}_down"; done
+      for svc in "${services[@]}"; do "${svc//-/_}_down"; done
       write_env_file "${services[@]}"
       ;;
     status)
-      for svc in "${services[@]}"; do "${svc}_status"; done
+      for svc in "${services[@]}"; do "${svc//-/_}_status"; done
       return "$status_failed"
       ;;
   esac

@@ -1,5 +1,7 @@
 // Integration tests need real servers. Their URLs come from the environment (DBSNAP_TEST_*);
 // whatever is missing is started by scripts/services.sh, which writes .test-services.env.
+// The TLS-only servers (DBSNAP_TEST_PG_TLS_URL, DBSNAP_TEST_MYSQL_TLS_URL, DBSNAP_TEST_TLS_CA_FILE)
+// are optional: tests that need them skip when they are absent.
 
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
@@ -34,6 +36,7 @@ export default function setup(project: TestProject): void {
     )
   }
   const env = (name: string): string => process.env[name] ?? ''
+  const optional = (name: string): string | null => env(name) || null
   const services: TestServices = {
     pgUrl: env('DBSNAP_TEST_PG_URL'),
     mysqlUrl: env('DBSNAP_TEST_MYSQL_URL'),
@@ -45,6 +48,9 @@ export default function setup(project: TestProject): void {
       accessKeyId: env('DBSNAP_TEST_S3_ACCESS_KEY_ID'),
       secretAccessKey: env('DBSNAP_TEST_S3_SECRET_ACCESS_KEY'),
     },
+    pgTlsUrl: optional('DBSNAP_TEST_PG_TLS_URL'),
+    mysqlTlsUrl: optional('DBSNAP_TEST_MYSQL_TLS_URL'),
+    tlsCaFile: optional('DBSNAP_TEST_TLS_CA_FILE'),
   }
   project.provide('services', services)
 }

@@ -13,6 +13,14 @@ export interface TestServices {
     accessKeyId: string
     secretAccessKey: string
   }
+  /**
+   * Servers that refuse connections without TLS, for the "TLS required" errors: a PostgreSQL URL (no
+   * `sslmode`; tests add it) and a MySQL/MariaDB URL. Both serve the self-signed certificate in
+   * `tlsCaFile` (a PEM file to trust). Null when not provided (e.g. own servers): skip those tests.
+   */
+  pgTlsUrl: string | null
+  mysqlTlsUrl: string | null
+  tlsCaFile: string | null
 }
 
 declare module 'vitest' {

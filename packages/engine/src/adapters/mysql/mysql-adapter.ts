@@ -5,7 +5,7 @@ import mysql from 'mysql2/promise'
 import { DbsnapError, abortError, throwIfAborted } from '../../errors.js'
 import type { ConnectionTarget } from '../../connection/url.js'
 import type { ConnectFn, ServerDescription, SourceAdapter } from '../source-adapter.js'
-import { mysqlError } from './mysql-errors.js'
+import { mysqlError, tlsRequiredError } from './mysql-errors.js'
 
 const DEFAULT_TIMEOUT_MS = 10_000
 
@@ -72,6 +72,9 @@ export const connectMysql: ConnectFn = async (target, options) => {
     connection = await abortable(mysql.createConnection(config), signal)
   } catch (err) {
     if (signal?.aborted === true) throw abortError(signal)
+    if (isAccessDenied(err) && ssl === undefined && (await acceptsTls(config))) {
+      throw tlsRequiredError(err, target)
+    }
     throw mysqlError(err, target, timeoutMs)
   }
   // A connection the server drops while idle emits 'error'; keep the process alive.
@@ -79,6 +82,25 @@ export const connectMysql: ConnectFn = async (target, options) => {
     options.logger?.warn({ err: err.message }, 'mysql connection error'),
   )
   return new MysqlAdapter(connection, target, timeoutMs)
+}
+
+function isAccessDenied(err: unknown): boolean {
+  return (err as { code?: unknown }).code === 'ER_ACCESS_DENIED_ERROR'
+}
+
+/**
+ * MariaDB refuses a plain connection to a TLS-only account (REQUIRE SSL, require_secure_transport)
+ * with the same "access denied" as a wrong password. Trying the same login over TLS — what the
+ * mysql client's default ssl-mode=PREFERRED does — tells the two apart; the probe is closed at once.
+ */
+async function acceptsTls(config: mysql.ConnectionOptions): Promise<boolean> {
+  try {
+    const probe = await mysql.createConnection({ ...config, ssl: { rejectUnauthorized: false } })
+    probe.destroy()
+    return true
+  } catch {
+    return false
+  }
 }
 
 async function abortable<T extends { destroy(): void }>(

@@ -44,7 +44,7 @@ export function mysqlError(err: unknown, target: ConnectionTarget, timeoutMs: nu
         { cause: err, details },
       )
     case 'ER_SECURE_TRANSPORT_REQUIRED':
-      return tlsRequired(err, target, details)
+      return tlsRequiredError(err, target)
     case 'HANDSHAKE_NO_SSL_SUPPORT':
       return new DbsnapError(
         'CONNECTION_TLS_FAILED',
@@ -67,9 +67,11 @@ export function mysqlError(err: unknown, target: ConnectionTarget, timeoutMs: nu
         },
       )
   }
-  // MariaDB reports "insecure transport prohibited" under its own number (4151 / 3159 in MySQL).
-  if (errno === 3159 || /insecure transport are prohibited/i.test(message))
-    return tlsRequired(err, target, details)
+  // MySQL 8 with require_secure_transport; MariaDB answers "access denied" instead (the adapter
+  // tells that apart by trying TLS).
+  if (errno === 3159 || /insecure transport are prohibited/i.test(message)) {
+    return tlsRequiredError(err, target)
+  }
   if (/timeout|timed out/i.test(message)) return timeoutError(target, timeoutMs, err)
   return new DbsnapError('CONNECTION_FAILED', `MySQL at ${endpoint(target)}: ${message}`, {
     cause: err,
@@ -77,14 +79,10 @@ export function mysqlError(err: unknown, target: ConnectionTarget, timeoutMs: nu
   })
 }
 
-function tlsRequired(
-  err: unknown,
-  target: ConnectionTarget,
-  details: Record<string, unknown>,
-): DbsnapError {
+export function tlsRequiredError(err: unknown, target: ConnectionTarget): DbsnapError {
   return new DbsnapError(
     'CONNECTION_TLS_REQUIRED',
-    `${endpoint(target)} only accepts TLS connections; add ?ssl-mode=REQUIRED (or VERIFY_IDENTITY) to the URL`,
-    { cause: err, details },
+    `${endpoint(target)} only accepts TLS connections for user "${target.user ?? ''}"; add ?ssl-mode=REQUIRED (or VERIFY_IDENTITY) to the URL`,
+    { cause: err, details: { host: target.host, port: target.port } },
   )
 }

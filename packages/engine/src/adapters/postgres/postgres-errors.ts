@@ -102,7 +102,7 @@ export function isPlaintextRefusal(err: unknown): boolean {
 export function tlsRequiredError(err: unknown, target: ConnectionTarget): DbsnapError {
   return new DbsnapError(
     'CONNECTION_TLS_REQUIRED',
-    `${endpoint(target)} only accepts TLS connections for user "${target.user ?? 'the default user'}"; add ?sslmode=require (or verify-full) to the URL`,
+    `${endpoint(target)} only accepts TLS connections for user "${target.user ?? 'the default user'}"; add ?sslmode=verify-full to the URL (with sslrootcert=<CA file> for a private CA)`,
     { cause: err, details: { host: target.host, port: target.port, sqlstate: '28000' } },
   )
 }
