@@ -2,7 +2,7 @@
 
 import { DbsnapError } from '../../errors.js'
 import type { ConnectionTarget } from '../../connection/url.js'
-import { endpoint, findErrorCode, networkError, scrub, timeoutError } from '../connect-errors.js'
+import { endpoint, networkError, scrub, timeoutError } from '../connect-errors.js'
 
 const AUTH_CODES = new Set([18, 11, 13])
 
@@ -33,10 +33,8 @@ export function mongoError(err: unknown, target: ConnectionTarget, timeoutMs: nu
       },
     )
   }
-  if (
-    /connection .* closed|socket.*(closed|hang up)/i.test(message) ||
-    findErrorCode(inner) === 'ECONNRESET'
-  ) {
+  // ECONNRESET was already mapped by networkError; this catches the driver's own wording.
+  if (/connection .* closed|socket.*(closed|hang up)/i.test(message)) {
     return new DbsnapError(
       'CONNECTION_LOST',
       `${endpoint(target)} closed the connection (if the server requires TLS, add ?tls=true to the URL)`,
