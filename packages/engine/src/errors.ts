@@ -32,6 +32,38 @@ export const ErrorCode = {
   CONNECTION_LOST: 'CONNECTION_LOST',
   /** Any other failure to connect; the message carries the server's reason. */
   CONNECTION_FAILED: 'CONNECTION_FAILED',
+  /** The operation is not available for this engine or storage (yet). */
+  NOT_SUPPORTED: 'NOT_SUPPORTED',
+  /** A query on the source failed for a reason other than the connection. */
+  QUERY_FAILED: 'QUERY_FAILED',
+  /** A table or collection named by the user does not exist in the source or the snapshot. */
+  TABLE_NOT_FOUND: 'TABLE_NOT_FOUND',
+  /** The source changed under a running snapshot (a table altered or dropped). */
+  SOURCE_CHANGED: 'SOURCE_CHANGED',
+  /** No repository at the location (no `config` object). */
+  REPOSITORY_NOT_FOUND: 'REPOSITORY_NOT_FOUND',
+  /** The repository's `config` is unreadable or of a format this version does not know. */
+  REPOSITORY_INVALID: 'REPOSITORY_INVALID',
+  /** Another process holds a lock that conflicts with the one asked for. */
+  REPOSITORY_LOCKED: 'REPOSITORY_LOCKED',
+  /** No snapshot matches the reference, or a prefix matches several. */
+  SNAPSHOT_NOT_FOUND: 'SNAPSHOT_NOT_FOUND',
+  /** A snapshot id prefix matches more than one snapshot. */
+  SNAPSHOT_AMBIGUOUS: 'SNAPSHOT_AMBIGUOUS',
+  /** Stored data does not match its checksum, or cannot be decoded. */
+  DATA_CORRUPT: 'DATA_CORRUPT',
+  /** A storage object that should exist does not. */
+  STORAGE_NOT_FOUND: 'STORAGE_NOT_FOUND',
+  /** The storage location does not exist (directory or S3 bucket). */
+  STORAGE_LOCATION_NOT_FOUND: 'STORAGE_LOCATION_NOT_FOUND',
+  /** The storage refused our credentials or permissions (file mode, S3 access key). */
+  STORAGE_PERMISSION_DENIED: 'STORAGE_PERMISSION_DENIED',
+  /** The storage is out of space or quota. */
+  STORAGE_FULL: 'STORAGE_FULL',
+  /** The storage could not be reached (endpoint down, DNS, timeout); retryable. */
+  STORAGE_UNAVAILABLE: 'STORAGE_UNAVAILABLE',
+  /** Any other storage failure; the message carries the reason. */
+  STORAGE_FAILED: 'STORAGE_FAILED',
   /** The operation was cancelled through its AbortSignal. */
   ABORTED: 'ABORTED',
   /** A bug: an invariant of the engine did not hold. */

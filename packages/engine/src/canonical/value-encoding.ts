@@ -1,0 +1,50 @@
+// How one value is written in a canonical row (docs/snapshot-format.md, "Canonical rows"):
+// the JSON shape per column encoding, shared by every engine's adapter.
+
+/**
+ * The canonical JSON shapes a column's values take:
+ * - `boolean`: `true` / `false`.
+ * - `integer`: a JSON number; always within ±(2^53 − 1) (int2, int4, oid…).
+ * - `bigint`: a JSON number when within ±(2^53 − 1), else a decimal string (`"9007199254740993"`).
+ * - `float`: a JSON number, except `"NaN"`, `"Infinity"`, `"-Infinity"` and `"-0"` as strings.
+ * - `text`: a JSON string holding the engine's own exact text form of the value (numeric,
+ *   dates, bytea hex, arrays, ranges, json…), produced under pinned session settings.
+ * Null is JSON `null` for every encoding.
+ */
+export type ValueEncoding = 'boolean' | 'integer' | 'bigint' | 'float' | 'text'
+
+/** A value in a canonical row. */
+export type CanonicalValue = boolean | number | string | null
+
+/** A row: one canonical value per column, in the table's column order. */
+export type CanonicalRow = CanonicalValue[]
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+
+/** The canonical form of a 64-bit integer given as decimal text. */
+export function canonicalBigint(text: string): number | string {
+  // Fast path: up to 15 digits is always safe.
+  if (text.length <= 15) return Number(text)
+  const big = BigInt(text)
+  return big <= MAX_SAFE && big >= -MAX_SAFE ? Number(big) : big.toString()
+}
+
+/** The canonical form of a float given as text (`NaN`, `Infinity`, `-0`, `1.5e+300`). */
+export function canonicalFloat(text: string): number | string {
+  const n = Number(text)
+  if (Number.isNaN(n)) return 'NaN'
+  if (n === Infinity) return 'Infinity'
+  if (n === -Infinity) return '-Infinity'
+  if (n === 0 && Object.is(n, -0)) return '-0'
+  return n
+}
+
+/** The text a float's canonical value stands for, parseable back to the same IEEE value. */
+export function floatText(value: number | string): string {
+  return typeof value === 'string' ? value : String(value)
+}
+
+/** One canonical row as its line in a chunk (without the newline). */
+export function rowLine(row: CanonicalRow): string {
+  return JSON.stringify(row)
+}

@@ -1,0 +1,191 @@
+// The normalized schema of a database, the same shape for every engine: what a snapshot
+// records, what schema diff compares and what restore recreates. Engine-specific facts go in
+// each object's typed `extra`.
+
+import type { Engine } from '../connection/url.js'
+import type { ValueEncoding } from '../canonical/value-encoding.js'
+
+/** A schema-qualified name. `schema` is '' for engines without schemas (MySQL db = schema). */
+export interface QualifiedName {
+  schema: string
+  name: string
+}
+
+export interface ColumnSchema {
+  name: string
+  /** The type as the engine spells it in DDL, e.g. `numeric(10,2)`, `public.mood[]`. */
+  type: string
+  /** How values of this column are written in canonical rows (docs/snapshot-format.md). */
+  encoding: ValueEncoding
+  nullable: boolean
+  /** Default expression as the engine prints it, or null. */
+  default: string | null
+  /** Expression of a generated (computed) column, or null. */
+  generated: string | null
+  /** Identity column: `always` | `by-default`, or null. */
+  identity: 'always' | 'by-default' | null
+  /**
+   * Collation when not the type's default, as DDL spells it (PostgreSQL: quoted where needed and
+   * schema-qualified outside `pg_catalog`, e.g. `"C"`), or null.
+   */
+  collation: string | null
+  /** The column's comment, or null; absent when the engine has no column comments. */
+  comment?: string | null
+  /** Engine-specific facts, e.g. PostgreSQL `{ typeOid, typeName, typeSchema, baseType }`. */
+  extra?: Record<string, unknown>
+}
+
+export interface KeyConstraintSchema {
+  name: string
+  columns: string[]
+  /** PostgreSQL `NULLS NOT DISTINCT`, deferrable, …; null when not applicable. */
+  extra?: Record<string, unknown>
+}
+
+export interface IndexSchema {
+  name: string
+  unique: boolean
+  /** `btree`, `gin`, `hash`, … */
+  method: string
+  /** Plain column names, or expressions as the engine prints them, in index order. */
+  columns: string[]
+  /** Partial index predicate, or null. */
+  predicate: string | null
+  /** Full definition as the engine prints it (`CREATE INDEX …`), for restore and diff. */
+  definition: string
+  /** True when the index backs a primary-key or unique constraint. */
+  constraint: boolean
+  extra?: Record<string, unknown>
+}
+
+export interface ForeignKeySchema {
+  name: string
+  columns: string[]
+  references: QualifiedName & { columns: string[] }
+  onUpdate: 'no action' | 'restrict' | 'cascade' | 'set null' | 'set default'
+  onDelete: 'no action' | 'restrict' | 'cascade' | 'set null' | 'set default'
+  deferrable: boolean
+  initiallyDeferred: boolean
+  definition: string
+  /** E.g. PostgreSQL `{ inherited }` for a copy PostgreSQL keeps on each partition. */
+  extra?: Record<string, unknown>
+}
+
+export interface CheckSchema {
+  name: string
+  /** The check expression as the engine prints it, e.g. `CHECK ((price > 0))`. */
+  definition: string
+  /** E.g. PostgreSQL `{ inherited }` for a check that comes from a parent table only. */
+  extra?: Record<string, unknown>
+}
+
+export interface TriggerSchema {
+  name: string
+  definition: string
+  enabled: boolean
+  /** E.g. PostgreSQL `{ firing, inherited }`: replica/always firing, a partition's clone. */
+  extra?: Record<string, unknown>
+}
+
+export interface TableSchema extends QualifiedName {
+  /** `table`, `partitioned` (parent of partitions); views are in `DatabaseSchema.views`. */
+  kind: 'table' | 'partitioned'
+  columns: ColumnSchema[]
+  primaryKey: KeyConstraintSchema | null
+  uniqueKeys: KeyConstraintSchema[]
+  indexes: IndexSchema[]
+  foreignKeys: ForeignKeySchema[]
+  checks: CheckSchema[]
+  triggers: TriggerSchema[]
+  /** For a partition: its parent and bound (`FOR VALUES FROM (…) TO (…)`). */
+  partitionOf: (QualifiedName & { bound: string }) | null
+  /** For a partitioned table: `RANGE (created_at)` etc. */
+  partitionBy: string | null
+  comment: string | null
+  /** Planner's row estimate, used to size chunks; null when unknown. */
+  estimatedRows: number | null
+  /**
+   * Bytes on disk (heap only), used to size chunks; null when unknown or when the table has no
+   * storage of its own (a partitioned parent: its rows live in the partitions).
+   */
+  estimatedBytes: number | null
+  extra?: Record<string, unknown>
+}
+
+export interface ViewSchema extends QualifiedName {
+  materialized: boolean
+  definition: string
+  columns: { name: string; type: string }[]
+  /** Indexes on a materialized view. */
+  indexes: IndexSchema[]
+  /** Triggers on the view (PostgreSQL `INSTEAD OF`); absent when the engine has none. */
+  triggers?: TriggerSchema[]
+  comment?: string | null
+  /** E.g. PostgreSQL `{ options, populated }` (`security_barrier`, `check_option`, …). */
+  extra?: Record<string, unknown>
+}
+
+export interface RoutineSchema extends QualifiedName {
+  kind: 'function' | 'procedure' | 'aggregate' | 'window'
+  /** Argument signature, e.g. `a integer, b text`; with the name it identifies an overload. */
+  arguments: string
+  returns: string | null
+  language: string
+  /**
+   * Full `CREATE OR REPLACE FUNCTION …` as the engine prints it (PostgreSQL aggregates, which
+   * the server cannot print: a `CREATE AGGREGATE` built from the catalog the way pg_dump does).
+   */
+  definition: string
+}
+
+export interface SequenceSchema extends QualifiedName {
+  type: string
+  start: string
+  increment: string
+  min: string
+  max: string
+  cycle: boolean
+  /** Current value as of the snapshot (null when never called), as a decimal string. */
+  lastValue: string | null
+  /** The column that owns it (`serial`/identity), or null. */
+  ownedBy: (QualifiedName & { column: string }) | null
+  /** E.g. PostgreSQL `{ identity }`: the sequence behind an identity column. */
+  extra?: Record<string, unknown>
+}
+
+export interface EnumSchema extends QualifiedName {
+  values: string[]
+}
+
+export interface DomainSchema extends QualifiedName {
+  baseType: string
+  nullable: boolean
+  default: string | null
+  checks: CheckSchema[]
+  collation: string | null
+}
+
+export interface CompositeTypeSchema extends QualifiedName {
+  attributes: { name: string; type: string }[]
+}
+
+export interface ExtensionSchema {
+  name: string
+  schema: string
+  version: string
+}
+
+/** Everything a snapshot knows about the structure of one database. */
+export interface DatabaseSchema {
+  engine: Engine
+  /** Schemas (namespaces) that hold user objects, e.g. `['public', 'sales']`. */
+  schemas: string[]
+  tables: TableSchema[]
+  views: ViewSchema[]
+  routines: RoutineSchema[]
+  sequences: SequenceSchema[]
+  enums: EnumSchema[]
+  domains: DomainSchema[]
+  compositeTypes: CompositeTypeSchema[]
+  extensions: ExtensionSchema[]
+}
