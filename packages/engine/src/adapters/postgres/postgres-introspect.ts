@@ -1,0 +1,1043 @@
+// Reads a PostgreSQL database's schema from the system catalogs into the normalized
+// DatabaseSchema: one read-only query per object kind, inside the caller's transaction.
+
+import type { ConnectionTarget } from '../../connection/url.js'
+import {
+  DbsnapError,
+  abortError,
+  isDbsnapError,
+  throwIfAborted,
+  type ErrorCode,
+} from '../../errors.js'
+import type {
+  CheckSchema,
+  ColumnSchema,
+  CompositeTypeSchema,
+  DatabaseSchema,
+  DomainSchema,
+  EnumSchema,
+  ExtensionSchema,
+  ForeignKeySchema,
+  IndexSchema,
+  KeyConstraintSchema,
+  QualifiedName,
+  RoutineSchema,
+  SequenceSchema,
+  TableSchema,
+  TriggerSchema,
+  ViewSchema,
+} from '../../schema/schema.js'
+import { endpoint, scrub } from '../connect-errors.js'
+import { LOCKED_MESSAGE, postgresError } from './postgres-errors.js'
+import { PG_SESSION_SETTINGS, pgValueEncoding } from './postgres-values.js'
+
+/**
+ * The part of a node-postgres `Client` (or `PoolClient`) introspection uses. Queries run in
+ * the order they are issued on one connection, so they all see the caller's transaction.
+ */
+export interface PgQueryable {
+  query<R = Record<string, unknown>>(sql: string, values?: unknown[]): Promise<{ rows: R[] }>
+}
+
+export interface IntrospectPostgresOptions {
+  /** Checked between queries; an aborted introspection rejects with `ABORTED`. */
+  signal?: AbortSignal
+  /**
+   * Only these schemas (exact names, case-sensitive). System schemas are never reported, even
+   * when named here. Extensions are database-wide and always reported.
+   */
+  schemas?: string[]
+  /** The connection's target, so connection failures map like every other PostgreSQL call. */
+  target?: ConnectionTarget
+  /** The connection's query timeout in milliseconds, named in timeout messages. Default 10 000. */
+  timeoutMs?: number
+}
+
+/** `ColumnSchema.extra` on PostgreSQL. */
+export type PgColumnExtra = {
+  /** `pg_type` OID of the column's type: stable for built-in types only (below 16384). */
+  typeOid: number
+  typeName: string
+  typeSchema: string
+  /** `typname` of the type after resolving domains (arrays are `_elem`); gives `encoding`. */
+  baseType: string
+}
+
+/** `KeyConstraintSchema.extra` (primary and unique keys) on PostgreSQL. */
+export type PgKeyExtra = {
+  definition: string
+  deferrable: boolean
+  initiallyDeferred: boolean
+  /** `UNIQUE NULLS NOT DISTINCT` (PostgreSQL 15+). */
+  nullsNotDistinct: boolean
+  /** Cloned from the partitioned parent's key; restore creates the parent's only. */
+  inherited: boolean
+}
+
+/** `IndexSchema.extra` on PostgreSQL. */
+export type PgIndexExtra = {
+  /** Non-key `INCLUDE (…)` columns. */
+  include: string[]
+  /** `NULLS NOT DISTINCT` (PostgreSQL 15+). */
+  nullsNotDistinct: boolean
+  /** False for an index left behind by a failed `CREATE INDEX CONCURRENTLY`. */
+  valid: boolean
+  /** The partitioned index this partition's index is attached to, or null. */
+  parent: QualifiedName | null
+}
+
+/** `CheckSchema.extra` and `ForeignKeySchema.extra` on PostgreSQL. */
+export type PgInheritedExtra = {
+  /** Only inherited from a parent table (partition clone, `INHERITS`); not declared here. */
+  inherited: boolean
+}
+
+/** `TriggerSchema.extra` on PostgreSQL. */
+export type PgTriggerExtra = {
+  /** `ALTER TABLE … ENABLE [REPLICA | ALWAYS] TRIGGER` state. */
+  firing: 'origin' | 'replica' | 'always' | 'disabled'
+  /** Cloned from a trigger on the partitioned parent. */
+  inherited: boolean
+}
+
+/** `TableSchema.extra` on PostgreSQL. */
+export type PgTableExtra = {
+  unlogged: boolean
+  rowSecurity: boolean
+  forceRowSecurity: boolean
+  /** Storage parameters (`fillfactor=70`, autovacuum settings), as `pg_class.reloptions`. */
+  options: string[]
+  /** Parents by plain (non-partition) inheritance, in declaration order. */
+  inherits: QualifiedName[]
+  exclusionConstraints: { name: string; definition: string; inherited: boolean }[]
+}
+
+/** `ViewSchema.extra` on PostgreSQL. */
+export type PgViewExtra = {
+  /** `security_barrier`, `check_option`, … as `pg_class.reloptions`. */
+  options: string[]
+  /** Materialized views only: false after `WITH NO DATA`. */
+  populated?: boolean
+}
+
+/** `SequenceSchema.extra` on PostgreSQL. */
+export type PgSequenceExtra = {
+  /** The sequence behind an identity column (created with the column, not on its own). */
+  identity: boolean
+}
+
+const MIN_VERSION_NUM = 130000
+const DEFAULT_TIMEOUT_MS = 10_000
+
+/**
+ * Settings pinned while introspecting, because the server's deparsers print according to them:
+ * an empty search_path makes every name outside pg_catalog schema-qualified (as pg_dump does),
+ * and the value settings fix how constants in defaults and checks are printed. The result is
+ * then the same whoever connects, and every definition is valid DDL in any database.
+ * client_encoding is the driver's and is left alone.
+ */
+const PINNED_SETTINGS: readonly (readonly [string, string])[] = [
+  ['search_path', ''],
+  ['quote_all_identifiers', 'off'],
+  ...Object.entries(PG_SESSION_SETTINGS).filter(([name]) => name !== 'client_encoding'),
+]
+
+/** User namespaces: never system ones (names starting `pg_` are reserved for those). */
+const USER_NAMESPACE = `n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+  AND ($1::text[] IS NULL OR n.nspname = ANY ($1::text[]))`
+
+/** SQL that is true when the object is not a member of an extension (`CREATE EXTENSION`). */
+function notInExtension(catalog: string, oid: string): string {
+  return `NOT EXISTS (SELECT 1 FROM pg_depend x
+    WHERE x.classid = '${catalog}'::regclass AND x.objid = ${oid} AND x.deptype = 'e')`
+}
+
+/** SQL for the names of the columns `attnums` (an int2[]) of `rel`, in array order. */
+function attributeNames(attnums: string, rel: string): string {
+  return `ARRAY(SELECT a.attname::text FROM unnest(${attnums}) WITH ORDINALITY AS k(num, ord)
+    JOIN pg_attribute a ON a.attrelid = ${rel} AND a.attnum = k.num ORDER BY k.ord)`
+}
+
+/** SQL for a collation as DDL spells it: quoted as needed, qualified outside pg_catalog. */
+function collationName(oid: string): string {
+  return `(SELECT CASE WHEN cn.nspname = 'pg_catalog' THEN quote_ident(cl.collname)
+      ELSE quote_ident(cn.nspname) || '.' || quote_ident(cl.collname) END
+    FROM pg_collation cl JOIN pg_namespace cn ON cn.oid = cl.collnamespace WHERE cl.oid = ${oid})`
+}
+
+const SQL_SERVER = `SELECT pg_catalog.current_setting('server_version_num')::int AS version,
+  ARRAY(SELECT pg_catalog.current_setting(s.name) FROM pg_catalog.unnest($1::text[])
+    WITH ORDINALITY AS s(name, ord) ORDER BY s.ord) AS settings`
+
+const SQL_SET = `SELECT pg_catalog.set_config(s.name, s.value, false)
+  FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) AS s(name, value)`
+
+const SQL_SCHEMAS = `SELECT n.nspname::text AS name FROM pg_namespace n
+  WHERE ${USER_NAMESPACE} AND ${notInExtension('pg_namespace', 'n.oid')}`
+
+const SQL_TABLES = `SELECT c.oid::text AS oid, n.nspname::text AS schema, c.relname::text AS name,
+    c.relkind::text AS kind, c.relispartition AS is_partition,
+    c.relpersistence = 'u' AS unlogged, c.relrowsecurity AS row_security,
+    c.relforcerowsecurity AS force_row_security, coalesce(c.reloptions, '{}')::text[] AS options,
+    CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_by,
+    CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
+    coalesce((SELECT json_agg(json_build_object('schema', pn.nspname, 'name', pc.relname)
+                ORDER BY h.inhseqno)
+              FROM pg_inherits h JOIN pg_class pc ON pc.oid = h.inhparent
+              JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+             WHERE h.inhrelid = c.oid), '[]') AS parents,
+    d.description AS comment, c.reltuples::float8 AS reltuples,
+    CASE WHEN c.relkind = 'r' THEN pg_relation_size(c.oid)::text END AS bytes
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_description d
+    ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
+  WHERE c.relkind IN ('r', 'p') AND ${USER_NAMESPACE} AND ${notInExtension('pg_class', 'c.oid')}`
+
+const SQL_VIEWS = `SELECT c.oid::text AS oid, n.nspname::text AS schema, c.relname::text AS name,
+    c.relkind = 'm' AS materialized, pg_get_viewdef(c.oid) AS definition,
+    coalesce(c.reloptions, '{}')::text[] AS options, c.relispopulated AS populated,
+    d.description AS comment
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_description d
+    ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
+  WHERE c.relkind IN ('v', 'm') AND ${USER_NAMESPACE} AND ${notInExtension('pg_class', 'c.oid')}`
+
+const SQL_COMPOSITES = `SELECT c.oid::text AS oid, n.nspname::text AS schema, t.typname::text AS name
+  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_class c ON c.oid = t.typrelid
+  WHERE t.typtype = 'c' AND c.relkind = 'c' AND ${USER_NAMESPACE}
+    AND ${notInExtension('pg_type', 't.oid')} AND ${notInExtension('pg_class', 'c.oid')}`
+
+/**
+ * Columns of every relation in the user namespaces (tables, views, composite types); those of
+ * relations not reported (extension members) are dropped when attached. Domains over domains
+ * are followed to the base type, which decides the canonical encoding.
+ */
+const SQL_COLUMNS = `WITH RECURSIVE domain_chain(oid, base) AS (
+    SELECT t.oid, t.typbasetype FROM pg_type t WHERE t.typtype = 'd'
+    UNION ALL
+    SELECT d.oid, t.typbasetype FROM domain_chain d JOIN pg_type t ON t.oid = d.base
+     WHERE t.typtype = 'd'
+  ), domain_base AS (
+    SELECT d.oid, d.base FROM domain_chain d JOIN pg_type t ON t.oid = d.base WHERE t.typtype <> 'd'
+  )
+  SELECT a.attrelid::text AS rel, a.attnum AS num, a.attname::text AS name,
+    format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
+    CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS default_expr,
+    CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS generated,
+    a.attidentity::text AS identity,
+    CASE WHEN a.attcollation <> t.typcollation THEN ${collationName('a.attcollation')} END AS collation,
+    a.atttypid AS type_oid, t.typname::text AS type_name, tn.nspname::text AS type_schema,
+    bt.typname::text AS base_type, d.description AS comment
+  FROM pg_attribute a
+  JOIN pg_class c ON c.oid = a.attrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_type t ON t.oid = a.atttypid
+  JOIN pg_namespace tn ON tn.oid = t.typnamespace
+  LEFT JOIN domain_base db ON db.oid = a.atttypid
+  JOIN pg_type bt ON bt.oid = coalesce(db.base, a.atttypid)
+  LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+  LEFT JOIN pg_description d
+    ON d.objoid = a.attrelid AND d.classoid = 'pg_class'::regclass AND d.objsubid = a.attnum
+  WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'c')
+    AND ${USER_NAMESPACE}`
+
+/**
+ * Primary, unique, foreign-key, check and exclusion constraints of tables. `derived` tells a
+ * constraint cloned from a parent table's (`parent`) from the hidden per-partition copies of a
+ * foreign key that references a partitioned table (`referenced`), which are implementation
+ * detail of that one foreign key.
+ */
+function sqlConstraints(version: number): string {
+  const nullsNotDistinct =
+    version >= 150000
+      ? `CASE WHEN co.contype IN ('p', 'u') THEN coalesce(
+          (SELECT i.indnullsnotdistinct FROM pg_index i WHERE i.indexrelid = co.conindid), false)
+          ELSE false END`
+      : 'false'
+  return `SELECT co.conrelid::text AS rel, co.conname::text AS name, co.contype::text AS type,
+      pg_get_constraintdef(co.oid) AS definition,
+      co.condeferrable AS deferrable, co.condeferred AS deferred, co.conislocal AS local,
+      ${attributeNames('co.conkey', 'co.conrelid')} AS columns,
+      rn.nspname::text AS ref_schema, rc.relname::text AS ref_name,
+      ${attributeNames('co.confkey', 'co.confrelid')} AS ref_columns,
+      co.confupdtype::text AS on_update, co.confdeltype::text AS on_delete,
+      CASE WHEN co.conparentid = 0 THEN 'none'
+           WHEN p.conrelid = co.conrelid THEN 'referenced' ELSE 'parent' END AS derived,
+      ${nullsNotDistinct} AS nulls_not_distinct
+    FROM pg_constraint co
+    JOIN pg_class c ON c.oid = co.conrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN pg_constraint p ON p.oid = co.conparentid
+    LEFT JOIN pg_class rc ON rc.oid = co.confrelid
+    LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+    WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND c.relkind IN ('r', 'p') AND ${USER_NAMESPACE}`
+}
+
+/** Indexes of tables and materialized views; key columns by name, expressions deparsed. */
+function sqlIndexes(version: number): string {
+  const nullsNotDistinct = version >= 150000 ? 'i.indnullsnotdistinct' : 'false'
+  return `SELECT i.indrelid::text AS rel, ic.relname::text AS name, i.indisunique AS is_unique,
+      am.amname::text AS method, i.indnkeyatts AS key_count,
+      ARRAY(SELECT CASE WHEN k.num = 0 THEN pg_get_indexdef(i.indexrelid, k.ord::int, true)
+                        ELSE a.attname::text END
+              FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(num, ord)
+              LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.num
+             ORDER BY k.ord) AS columns,
+      pg_get_expr(i.indpred, i.indrelid, true) AS predicate,
+      pg_get_indexdef(i.indexrelid) AS definition,
+      con.oid IS NOT NULL AS is_constraint, i.indisvalid AS valid,
+      ${nullsNotDistinct} AS nulls_not_distinct,
+      pn.nspname::text AS parent_schema, pc.relname::text AS parent_name
+    FROM pg_index i
+    JOIN pg_class ic ON ic.oid = i.indexrelid
+    JOIN pg_am am ON am.oid = ic.relam
+    JOIN pg_class c ON c.oid = i.indrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid
+      AND con.contype IN ('p', 'u', 'x')
+    LEFT JOIN pg_inherits h ON h.inhrelid = i.indexrelid
+    LEFT JOIN pg_class pc ON pc.oid = h.inhparent
+    LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+    WHERE i.indislive AND c.relkind IN ('r', 'p', 'm') AND ${USER_NAMESPACE}`
+}
+
+/** User triggers (not the internal ones that implement foreign keys). */
+const SQL_TRIGGERS = `SELECT t.tgrelid::text AS rel, t.tgname::text AS name,
+    pg_get_triggerdef(t.oid) AS definition, t.tgenabled::text AS enabled,
+    t.tgparentid <> 0 AS inherited
+  FROM pg_trigger t
+  JOIN pg_class c ON c.oid = t.tgrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE NOT t.tgisinternal AND c.relkind IN ('r', 'p', 'v') AND ${USER_NAMESPACE}`
+
+/** Functions, procedures, aggregates and window functions, with what a CREATE AGGREGATE needs. */
+const SQL_ROUTINES = `SELECT n.nspname::text AS schema, p.proname::text AS name,
+    p.prokind::text AS kind, pg_get_function_identity_arguments(p.oid) AS arguments,
+    pg_get_function_result(p.oid) AS returns, l.lanname::text AS language,
+    CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END AS definition,
+    quote_ident(n.nspname) || '.' || quote_ident(p.proname) AS qualified,
+    pg_get_function_arguments(p.oid) AS all_arguments, p.proparallel::text AS parallel,
+    ag.aggkind::text AS agg_kind,
+    ag.aggtransfn::regproc::text AS sfunc,
+    format_type(ag.aggtranstype, NULL) AS stype,
+    ag.aggtransspace AS sspace,
+    CASE WHEN ag.aggfinalfn::oid <> 0 THEN ag.aggfinalfn::regproc::text END AS finalfunc,
+    ag.aggfinalextra AS finalfunc_extra, ag.aggfinalmodify::text AS finalfunc_modify,
+    CASE WHEN ag.aggcombinefn::oid <> 0 THEN ag.aggcombinefn::regproc::text END AS combinefunc,
+    CASE WHEN ag.aggserialfn::oid <> 0 THEN ag.aggserialfn::regproc::text END AS serialfunc,
+    CASE WHEN ag.aggdeserialfn::oid <> 0 THEN ag.aggdeserialfn::regproc::text END AS deserialfunc,
+    quote_literal(ag.agginitval) AS initcond,
+    CASE WHEN ag.aggmtransfn::oid <> 0 THEN ag.aggmtransfn::regproc::text END AS msfunc,
+    CASE WHEN ag.aggminvtransfn::oid <> 0 THEN ag.aggminvtransfn::regproc::text END AS minvfunc,
+    CASE WHEN ag.aggmtranstype <> 0 THEN format_type(ag.aggmtranstype, NULL) END AS mstype,
+    ag.aggmtransspace AS msspace,
+    CASE WHEN ag.aggmfinalfn::oid <> 0 THEN ag.aggmfinalfn::regproc::text END AS mfinalfunc,
+    ag.aggmfinalextra AS mfinalfunc_extra, ag.aggmfinalmodify::text AS mfinalfunc_modify,
+    quote_literal(ag.aggminitval) AS minitcond,
+    CASE WHEN ag.aggsortop <> 0 THEN ag.aggsortop::regoper::text END AS sortop
+  FROM pg_proc p
+  JOIN pg_namespace n ON n.oid = p.pronamespace
+  JOIN pg_language l ON l.oid = p.prolang
+  LEFT JOIN pg_aggregate ag ON ag.aggfnoid = p.oid
+  WHERE ${USER_NAMESPACE} AND ${notInExtension('pg_proc', 'p.oid')}`
+
+/**
+ * Sequences with their current value. pg_sequences gives null for a sequence never called and
+ * for one this user may not read; reading it locks each sequence until the transaction ends.
+ */
+const SQL_SEQUENCES = `SELECT n.nspname::text AS schema, c.relname::text AS name,
+    format_type(s.seqtypid, NULL) AS type, s.seqstart::text AS start,
+    s.seqincrement::text AS increment, s.seqmin::text AS min, s.seqmax::text AS max,
+    s.seqcycle AS cycle, ps.last_value::text AS last_value,
+    o.schema AS owner_schema, o.name AS owner_name, o.column AS owner_column,
+    coalesce(o.identity, false) AS identity
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_sequence s ON s.seqrelid = c.oid
+  LEFT JOIN pg_sequences ps ON ps.schemaname = n.nspname AND ps.sequencename = c.relname
+  LEFT JOIN LATERAL (
+    SELECT tn.nspname::text AS schema, tc.relname::text AS name, ta.attname::text AS column,
+           d.deptype = 'i' AS identity
+      FROM pg_depend d
+      JOIN pg_class tc ON tc.oid = d.refobjid
+      JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+      JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid
+     WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+       AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i')
+     LIMIT 1) o ON true
+  WHERE c.relkind = 'S' AND ${USER_NAMESPACE} AND ${notInExtension('pg_class', 'c.oid')}`
+
+const SQL_ENUMS = `SELECT n.nspname::text AS schema, t.typname::text AS name,
+    ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid
+           ORDER BY e.enumsortorder) AS values
+  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+  WHERE t.typtype = 'e' AND ${USER_NAMESPACE} AND ${notInExtension('pg_type', 't.oid')}`
+
+/** Domains; checks only (PostgreSQL 17 also stores a domain's NOT NULL as a constraint). */
+const SQL_DOMAINS = `SELECT n.nspname::text AS schema, t.typname::text AS name,
+    format_type(t.typbasetype, t.typtypmod) AS base_type, t.typnotnull AS not_null,
+    pg_get_expr(t.typdefaultbin, 0) AS default_expr,
+    CASE WHEN t.typcollation <> bt.typcollation THEN ${collationName('t.typcollation')} END AS collation,
+    coalesce((SELECT json_agg(json_build_object('name', co.conname,
+                'definition', pg_get_constraintdef(co.oid)))
+              FROM pg_constraint co WHERE co.contypid = t.oid AND co.contype = 'c'), '[]') AS checks
+  FROM pg_type t
+  JOIN pg_namespace n ON n.oid = t.typnamespace
+  JOIN pg_type bt ON bt.oid = t.typbasetype
+  WHERE t.typtype = 'd' AND ${USER_NAMESPACE} AND ${notInExtension('pg_type', 't.oid')}`
+
+const SQL_EXTENSIONS = `SELECT e.extname::text AS name, n.nspname::text AS schema,
+    e.extversion AS version
+  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace`
+
+interface ServerRow {
+  version: number
+  settings: string[]
+}
+
+interface TableRow {
+  oid: string
+  schema: string
+  name: string
+  kind: string
+  is_partition: boolean
+  unlogged: boolean
+  row_security: boolean
+  force_row_security: boolean
+  options: string[]
+  partition_by: string | null
+  partition_bound: string | null
+  parents: QualifiedName[]
+  comment: string | null
+  reltuples: number
+  bytes: string | null
+}
+
+interface ViewRow {
+  oid: string
+  schema: string
+  name: string
+  materialized: boolean
+  definition: string
+  options: string[]
+  populated: boolean
+  comment: string | null
+}
+
+interface ColumnRow {
+  rel: string
+  num: number
+  name: string
+  type: string
+  not_null: boolean
+  default_expr: string | null
+  generated: string | null
+  identity: string
+  collation: string | null
+  type_oid: number
+  type_name: string
+  type_schema: string
+  base_type: string
+  comment: string | null
+}
+
+interface ConstraintRow {
+  rel: string
+  name: string
+  type: string
+  definition: string
+  deferrable: boolean
+  deferred: boolean
+  local: boolean
+  columns: string[]
+  ref_schema: string | null
+  ref_name: string | null
+  ref_columns: string[]
+  on_update: string
+  on_delete: string
+  derived: 'none' | 'parent' | 'referenced'
+  nulls_not_distinct: boolean
+}
+
+interface IndexRow {
+  rel: string
+  name: string
+  is_unique: boolean
+  method: string
+  key_count: number
+  columns: string[]
+  predicate: string | null
+  definition: string
+  is_constraint: boolean
+  valid: boolean
+  nulls_not_distinct: boolean
+  parent_schema: string | null
+  parent_name: string | null
+}
+
+interface TriggerRow {
+  rel: string
+  name: string
+  definition: string
+  enabled: string
+  inherited: boolean
+}
+
+interface RoutineRow {
+  schema: string
+  name: string
+  kind: string
+  arguments: string
+  returns: string | null
+  language: string
+  definition: string | null
+  qualified: string
+  all_arguments: string
+  parallel: string
+  agg_kind: string | null
+  sfunc: string | null
+  stype: string | null
+  sspace: number | null
+  finalfunc: string | null
+  finalfunc_extra: boolean | null
+  finalfunc_modify: string | null
+  combinefunc: string | null
+  serialfunc: string | null
+  deserialfunc: string | null
+  initcond: string | null
+  msfunc: string | null
+  minvfunc: string | null
+  mstype: string | null
+  msspace: number | null
+  mfinalfunc: string | null
+  mfinalfunc_extra: boolean | null
+  mfinalfunc_modify: string | null
+  minitcond: string | null
+  sortop: string | null
+}
+
+interface SequenceRow {
+  schema: string
+  name: string
+  type: string
+  start: string
+  increment: string
+  min: string
+  max: string
+  cycle: boolean
+  last_value: string | null
+  owner_schema: string | null
+  owner_name: string | null
+  owner_column: string | null
+  identity: boolean
+}
+
+interface DomainRow {
+  schema: string
+  name: string
+  base_type: string
+  not_null: boolean
+  default_expr: string | null
+  collation: string | null
+  checks: CheckSchema[]
+}
+
+const FK_ACTIONS: Record<string, ForeignKeySchema['onDelete']> = {
+  a: 'no action',
+  r: 'restrict',
+  c: 'cascade',
+  n: 'set null',
+  d: 'set default',
+}
+
+const TRIGGER_FIRING: Record<string, PgTriggerExtra['firing']> = {
+  O: 'origin',
+  R: 'replica',
+  A: 'always',
+  D: 'disabled',
+}
+
+const ROUTINE_KINDS: Record<string, RoutineSchema['kind']> = {
+  f: 'function',
+  p: 'procedure',
+  a: 'aggregate',
+  w: 'window',
+}
+
+const AGG_MODIFY: Record<string, string> = { r: 'READ_ONLY', s: 'SHAREABLE', w: 'READ_WRITE' }
+
+/**
+ * Reads the schema of the database `client` is connected to.
+ *
+ * Runs inside the caller's transaction (a snapshot opens `REPEATABLE READ READ ONLY` first, so
+ * schema and rows agree) and issues only catalog reads — one per object kind, so the cost does
+ * not grow with a round trip per table. Session settings that change how the server prints
+ * definitions are pinned for the duration and restored afterwards (see `PINNED_SETTINGS`).
+ * Objects of system schemas and members of extensions are left out; every list is sorted by
+ * (schema, name) — overloads by arguments — while columns and key columns keep their order.
+ *
+ * Rejects with a DbsnapError: `ABORTED` when `signal` fires, `SOURCE_CHANGED` when an object
+ * disappears between catalog reads, `QUERY_FAILED` for other SQL errors, `CONNECTION_*`
+ * when the connection fails.
+ *
+ * @example
+ * await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+ * const schema = await introspectPostgres(client, { signal, schemas: ['public', 'sales'] })
+ */
+export async function introspectPostgres(
+  client: PgQueryable,
+  options: IntrospectPostgresOptions = {},
+): Promise<DatabaseSchema> {
+  const run = async <R>(what: string, sql: string, values: unknown[]): Promise<R[]> => {
+    throwIfAborted(options.signal)
+    try {
+      return (await client.query<R>(sql, values)).rows
+    } catch (err) {
+      throw introspectionError(err, what, options)
+    }
+  }
+  const names = PINNED_SETTINGS.map(([name]) => name)
+  const [server] = await run<ServerRow>('the server version', SQL_SERVER, [names])
+  if (server === undefined) {
+    throw new DbsnapError('INTERNAL', 'PostgreSQL returned no row for the server version')
+  }
+  if (server.version < MIN_VERSION_NUM) {
+    throw new DbsnapError(
+      'QUERY_FAILED',
+      `PostgreSQL ${versionText(server.version)} is not supported: DBSnap reads the schema of PostgreSQL 13 or newer`,
+      { details: { serverVersionNum: server.version } },
+    )
+  }
+  // Not cancellable: the caller's session gets its own settings back even when aborting.
+  const restore = async (): Promise<void> => {
+    try {
+      await client.query(SQL_SET, [names, server.settings])
+    } catch (err) {
+      throw introspectionError(err, 'session settings', { ...options, signal: undefined })
+    }
+  }
+  await run('session settings', SQL_SET, [names, PINNED_SETTINGS.map(([, value]) => value)])
+  let schema: DatabaseSchema
+  try {
+    schema = await readSchema(run, server.version, options.schemas ?? null)
+  } catch (err) {
+    // Usually the transaction is aborted now and its rollback undoes the settings anyway.
+    await restore().catch(() => undefined)
+    throw err
+  }
+  await restore()
+  return schema
+}
+
+type Run = <R>(what: string, sql: string, values: unknown[]) => Promise<R[]>
+
+async function readSchema(
+  run: Run,
+  version: number,
+  schemaFilter: string[] | null,
+): Promise<DatabaseSchema> {
+  const params = [schemaFilter]
+  const schemas = await run<{ name: string }>('schemas', SQL_SCHEMAS, params)
+  const tableRows = await run<TableRow>('tables', SQL_TABLES, params)
+  const viewRows = await run<ViewRow>('views', SQL_VIEWS, params)
+  const compositeRows = await run<{ oid: string } & QualifiedName>(
+    'composite types',
+    SQL_COMPOSITES,
+    params,
+  )
+  const columnRows = await run<ColumnRow>('columns', SQL_COLUMNS, params)
+  const constraintRows = await run<ConstraintRow>('constraints', sqlConstraints(version), params)
+  const indexRows = await run<IndexRow>('indexes', sqlIndexes(version), params)
+  const triggerRows = await run<TriggerRow>('triggers', SQL_TRIGGERS, params)
+  const routineRows = await run<RoutineRow>('functions', SQL_ROUTINES, params)
+  const sequenceRows = await run<SequenceRow>('sequences', SQL_SEQUENCES, params)
+  const enumRows = await run<EnumSchema>('enums', SQL_ENUMS, params)
+  const domainRows = await run<DomainRow>('domains', SQL_DOMAINS, params)
+  const extensionRows = await run<ExtensionSchema>('extensions', SQL_EXTENSIONS, [])
+
+  const tables = new Map<string, { table: TableSchema; extra: PgTableExtra }>()
+  for (const row of tableRows) tables.set(row.oid, toTable(row))
+  const views = new Map<string, ViewSchema & { triggers: TriggerSchema[] }>()
+  for (const row of viewRows) views.set(row.oid, toView(row))
+  const composites = new Map<string, CompositeTypeSchema>()
+  for (const row of compositeRows) {
+    composites.set(row.oid, { schema: row.schema, name: row.name, attributes: [] })
+  }
+
+  for (const row of columnRows.sort((a, b) => a.num - b.num)) {
+    const table = tables.get(row.rel)?.table
+    if (table !== undefined) table.columns.push(toColumn(row))
+    views.get(row.rel)?.columns.push({ name: row.name, type: row.type })
+    composites.get(row.rel)?.attributes.push({ name: row.name, type: row.type })
+  }
+
+  for (const row of constraintRows) {
+    const entry = tables.get(row.rel)
+    if (entry !== undefined) addConstraint(entry.table, entry.extra, row)
+  }
+
+  for (const row of indexRows) {
+    const owner = tables.get(row.rel)?.table ?? views.get(row.rel)
+    owner?.indexes.push(toIndex(row))
+  }
+
+  for (const row of triggerRows) {
+    const owner = tables.get(row.rel)?.table ?? views.get(row.rel)
+    owner?.triggers.push({
+      name: row.name,
+      definition: row.definition,
+      enabled: row.enabled !== 'D',
+      extra: {
+        firing: TRIGGER_FIRING[row.enabled] ?? 'origin',
+        inherited: row.inherited,
+      } satisfies PgTriggerExtra,
+    })
+  }
+
+  const byName = (a: { name: string }, b: { name: string }): number => compareText(a.name, b.name)
+  for (const { table, extra } of tables.values()) {
+    table.uniqueKeys.sort(byName)
+    table.indexes.sort(byName)
+    table.foreignKeys.sort(byName)
+    table.checks.sort(byName)
+    table.triggers.sort(byName)
+    extra.exclusionConstraints.sort(byName)
+  }
+  for (const view of views.values()) {
+    view.indexes.sort(byName)
+    view.triggers.sort(byName)
+  }
+
+  return {
+    engine: 'postgres',
+    schemas: schemas.map((row) => row.name).sort(compareText),
+    tables: [...tables.values()].map((entry) => entry.table).sort(compareQualified),
+    views: [...views.values()].sort(compareQualified),
+    routines: routineRows.map(toRoutine).sort(compareRoutines),
+    sequences: sequenceRows.map(toSequence).sort(compareQualified),
+    enums: enumRows
+      .map((row) => ({ schema: row.schema, name: row.name, values: row.values }))
+      .sort(compareQualified),
+    domains: domainRows.map(toDomain).sort(compareQualified),
+    compositeTypes: [...composites.values()].sort(compareQualified),
+    extensions: extensionRows
+      .map((row) => ({ name: row.name, schema: row.schema, version: row.version }))
+      .sort(byName),
+  }
+}
+
+function toTable(row: TableRow): { table: TableSchema; extra: PgTableExtra } {
+  const parent = row.is_partition ? row.parents[0] : undefined
+  const extra: PgTableExtra = {
+    unlogged: row.unlogged,
+    rowSecurity: row.row_security,
+    forceRowSecurity: row.force_row_security,
+    options: row.options,
+    inherits: row.is_partition ? [] : row.parents,
+    exclusionConstraints: [],
+  }
+  const table: TableSchema = {
+    schema: row.schema,
+    name: row.name,
+    kind: row.kind === 'p' ? 'partitioned' : 'table',
+    columns: [],
+    primaryKey: null,
+    uniqueKeys: [],
+    indexes: [],
+    foreignKeys: [],
+    checks: [],
+    triggers: [],
+    partitionOf:
+      parent === undefined
+        ? null
+        : { schema: parent.schema, name: parent.name, bound: row.partition_bound ?? '' },
+    partitionBy: row.partition_by,
+    comment: row.comment,
+    // PostgreSQL 14+ stores -1 for "never vacuumed or analyzed".
+    estimatedRows: row.reltuples < 0 ? null : Math.round(row.reltuples),
+    estimatedBytes: row.bytes === null ? null : Number(row.bytes),
+    extra,
+  }
+  return { table, extra }
+}
+
+function toView(row: ViewRow): ViewSchema & { triggers: TriggerSchema[] } {
+  const extra: PgViewExtra = row.materialized
+    ? { options: row.options, populated: row.populated }
+    : { options: row.options }
+  return {
+    schema: row.schema,
+    name: row.name,
+    materialized: row.materialized,
+    definition: row.definition,
+    columns: [],
+    indexes: [],
+    triggers: [],
+    comment: row.comment,
+    extra,
+  }
+}
+
+function toColumn(row: ColumnRow): ColumnSchema {
+  return {
+    name: row.name,
+    type: row.type,
+    encoding: pgValueEncoding(row.base_type),
+    nullable: !row.not_null,
+    default: row.default_expr,
+    generated: row.generated,
+    identity: row.identity === 'a' ? 'always' : row.identity === 'd' ? 'by-default' : null,
+    collation: row.collation,
+    comment: row.comment,
+    extra: {
+      typeOid: row.type_oid,
+      typeName: row.type_name,
+      typeSchema: row.type_schema,
+      baseType: row.base_type,
+    } satisfies PgColumnExtra,
+  }
+}
+
+function addConstraint(table: TableSchema, extra: PgTableExtra, row: ConstraintRow): void {
+  const inherited = !row.local
+  switch (row.type) {
+    case 'p':
+    case 'u': {
+      const key: KeyConstraintSchema = {
+        name: row.name,
+        columns: row.columns,
+        extra: {
+          definition: row.definition,
+          deferrable: row.deferrable,
+          initiallyDeferred: row.deferred,
+          nullsNotDistinct: row.nulls_not_distinct,
+          inherited,
+        } satisfies PgKeyExtra,
+      }
+      if (row.type === 'p') table.primaryKey = key
+      else table.uniqueKeys.push(key)
+      return
+    }
+    case 'f':
+      // The copies PostgreSQL adds per partition of a referenced partitioned table belong to
+      // the one foreign key the user declared; restore recreates them with it.
+      if (row.derived === 'referenced') return
+      table.foreignKeys.push({
+        name: row.name,
+        columns: row.columns,
+        references: {
+          schema: row.ref_schema ?? '',
+          name: row.ref_name ?? '',
+          columns: row.ref_columns,
+        },
+        onUpdate: FK_ACTIONS[row.on_update] ?? 'no action',
+        onDelete: FK_ACTIONS[row.on_delete] ?? 'no action',
+        deferrable: row.deferrable,
+        initiallyDeferred: row.deferred,
+        definition: row.definition,
+        extra: { inherited } satisfies PgInheritedExtra,
+      })
+      return
+    case 'c':
+      table.checks.push({
+        name: row.name,
+        definition: row.definition,
+        extra: { inherited } satisfies PgInheritedExtra,
+      })
+      return
+    case 'x':
+      extra.exclusionConstraints.push({ name: row.name, definition: row.definition, inherited })
+      return
+  }
+}
+
+function toIndex(row: IndexRow): IndexSchema {
+  return {
+    name: row.name,
+    unique: row.is_unique,
+    method: row.method,
+    columns: row.columns.slice(0, row.key_count),
+    predicate: row.predicate,
+    definition: row.definition,
+    constraint: row.is_constraint,
+    extra: {
+      include: row.columns.slice(row.key_count),
+      nullsNotDistinct: row.nulls_not_distinct,
+      valid: row.valid,
+      parent:
+        row.parent_schema === null || row.parent_name === null
+          ? null
+          : { schema: row.parent_schema, name: row.parent_name },
+    } satisfies PgIndexExtra,
+  }
+}
+
+function toRoutine(row: RoutineRow): RoutineSchema {
+  const kind = ROUTINE_KINDS[row.kind] ?? 'function'
+  return {
+    schema: row.schema,
+    name: row.name,
+    kind,
+    arguments: row.arguments,
+    returns: row.returns,
+    language: row.language,
+    definition: kind === 'aggregate' ? aggregateDefinition(row) : (row.definition ?? ''),
+  }
+}
+
+/**
+ * `CREATE AGGREGATE` for an aggregate, which pg_get_functiondef refuses to print: the options
+ * pg_dump writes, in pg_dump's order, defaults left out, so the text is stable and restorable
+ * (string constants are quote_literal's, which may use the E'' form pg_dump avoids).
+ */
+function aggregateDefinition(row: RoutineRow): string {
+  // Ordered-set aggregates default to READ_WRITE final functions, normal ones to READ_ONLY.
+  const defaultModify = row.agg_kind === 'n' ? 'r' : 'w'
+  const modify = (code: string | null): string => AGG_MODIFY[code ?? ''] ?? ''
+  // A schema-qualified operator is only accepted in OPERATOR(...) syntax.
+  const sortop = row.sortop?.includes('.') === true ? `OPERATOR(${row.sortop})` : row.sortop
+  const options: [boolean, string][] = [
+    [true, `SFUNC = ${row.sfunc ?? ''}`],
+    [true, `STYPE = ${row.stype ?? ''}`],
+    [(row.sspace ?? 0) !== 0, `SSPACE = ${row.sspace}`],
+    [row.initcond !== null, `INITCOND = ${row.initcond}`],
+    [row.finalfunc !== null, `FINALFUNC = ${row.finalfunc}`],
+    [row.finalfunc !== null && row.finalfunc_extra === true, 'FINALFUNC_EXTRA'],
+    [
+      row.finalfunc !== null && row.finalfunc_modify !== defaultModify,
+      `FINALFUNC_MODIFY = ${modify(row.finalfunc_modify)}`,
+    ],
+    [row.combinefunc !== null, `COMBINEFUNC = ${row.combinefunc}`],
+    [row.serialfunc !== null, `SERIALFUNC = ${row.serialfunc}`],
+    [row.deserialfunc !== null, `DESERIALFUNC = ${row.deserialfunc}`],
+    [row.msfunc !== null, `MSFUNC = ${row.msfunc}`],
+    [row.msfunc !== null, `MINVFUNC = ${row.minvfunc}`],
+    [row.msfunc !== null, `MSTYPE = ${row.mstype}`],
+    [(row.msspace ?? 0) !== 0, `MSSPACE = ${row.msspace}`],
+    [row.minitcond !== null, `MINITCOND = ${row.minitcond}`],
+    [row.mfinalfunc !== null, `MFINALFUNC = ${row.mfinalfunc}`],
+    [row.mfinalfunc !== null && row.mfinalfunc_extra === true, 'MFINALFUNC_EXTRA'],
+    [
+      row.mfinalfunc !== null && row.mfinalfunc_modify !== defaultModify,
+      `MFINALFUNC_MODIFY = ${modify(row.mfinalfunc_modify)}`,
+    ],
+    [sortop !== null, `SORTOP = ${sortop}`],
+    [row.agg_kind === 'h', 'HYPOTHETICAL'],
+    [row.parallel === 's', 'PARALLEL = safe'],
+    [row.parallel === 'r', 'PARALLEL = restricted'],
+  ]
+  const body = options.filter(([present]) => present).map(([, text]) => text)
+  const args = row.all_arguments === '' ? '*' : row.all_arguments
+  return `CREATE AGGREGATE ${row.qualified}(${args}) (\n    ${body.join(',\n    ')}\n);\n`
+}
+
+function toSequence(row: SequenceRow): SequenceSchema {
+  return {
+    schema: row.schema,
+    name: row.name,
+    type: row.type,
+    start: row.start,
+    increment: row.increment,
+    min: row.min,
+    max: row.max,
+    cycle: row.cycle,
+    lastValue: row.last_value,
+    ownedBy:
+      row.owner_schema === null || row.owner_name === null || row.owner_column === null
+        ? null
+        : { schema: row.owner_schema, name: row.owner_name, column: row.owner_column },
+    extra: { identity: row.identity } satisfies PgSequenceExtra,
+  }
+}
+
+function toDomain(row: DomainRow): DomainSchema {
+  return {
+    schema: row.schema,
+    name: row.name,
+    baseType: row.base_type,
+    nullable: !row.not_null,
+    default: row.default_expr,
+    checks: row.checks
+      .map((check) => ({ name: check.name, definition: check.definition }))
+      .sort((a, b) => compareText(a.name, b.name)),
+    collation: row.collation,
+  }
+}
+
+/** Code-unit order: the same on every machine, unlike the database's or the locale's collation. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+function compareQualified(a: QualifiedName, b: QualifiedName): number {
+  return compareText(a.schema, b.schema) || compareText(a.name, b.name)
+}
+
+function compareRoutines(a: RoutineSchema, b: RoutineSchema): number {
+  return compareQualified(a, b) || compareText(a.arguments, b.arguments)
+}
+
+function versionText(num: number): string {
+  return num >= 100000
+    ? `${Math.floor(num / 10000)}`
+    : `${Math.floor(num / 10000)}.${Math.floor(num / 100) % 100}`
+}
+
+/** SQLSTATE classes of connection-level failures: connection, authorization, database, operator. */
+const CONNECTION_SQLSTATE = /^(08|28|3D|57)/
+
+/**
+ * A driver error of one catalog read -> DbsnapError. SQL errors are the query's own
+ * (`QUERY_FAILED`; `SOURCE_CHANGED` for the "cache lookup failed" of an object dropped by a
+ * concurrent transaction between our snapshot and the server's catalog caches); connection
+ * failures map through postgresError when the target is known.
+ */
+function introspectionError(
+  err: unknown,
+  what: string,
+  options: IntrospectPostgresOptions,
+): DbsnapError {
+  if (isDbsnapError(err)) return err
+  if (options.signal?.aborted === true) return abortError(options.signal)
+  const raw = err instanceof Error ? err.message : String(err)
+  const message = options.target === undefined ? raw : scrub(raw, options.target)
+  const code = (err as { code?: unknown } | null)?.code
+  const sqlstate = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined
+  const details = { objects: what, ...(sqlstate === undefined ? {} : { sqlstate }) }
+  const make = (errorCode: ErrorCode, text: string, retryable: boolean): DbsnapError =>
+    new DbsnapError(errorCode, text, { cause: err, retryable, details })
+  if (sqlstate === 'XX000' && /cache lookup failed/i.test(raw)) {
+    return make(
+      'SOURCE_CHANGED',
+      `the schema changed while reading ${what} (${message}); try again`,
+      true,
+    )
+  }
+  if (sqlstate === '55P03') {
+    return make('SOURCE_CHANGED', LOCKED_MESSAGE, true)
+  }
+  if (sqlstate !== undefined && !CONNECTION_SQLSTATE.test(sqlstate)) {
+    return make('QUERY_FAILED', `reading ${what} from PostgreSQL failed: ${message}`, false)
+  }
+  // node-postgres refuses queries on a client whose connection already failed (the server
+  // ended it while idle); that is a lost connection, which postgresError does not know.
+  if (/not queryable/i.test(raw)) {
+    const where = options.target === undefined ? 'PostgreSQL' : endpoint(options.target)
+    return make(
+      'CONNECTION_LOST',
+      `the connection to ${where} was lost before reading ${what}`,
+      true,
+    )
+  }
+  if (options.target !== undefined) {
+    return postgresError(err, options.target, options.timeoutMs ?? DEFAULT_TIMEOUT_MS)
+  }
+  if (/timeout/i.test(raw)) {
+    return make('CONNECTION_TIMEOUT', `PostgreSQL did not answer while reading ${what}`, true)
+  }
+  return make(
+    'CONNECTION_LOST',
+    `the PostgreSQL connection failed while reading ${what}: ${message}`,
+    true,
+  )
+}
