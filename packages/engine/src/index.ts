@@ -20,3 +20,36 @@ export { testConnection } from './connection/test-connection.js'
 export type { ConnectionTestResult } from './connection/test-connection.js'
 export type { ConnectOptions, ServerDescription, SourceAdapter } from './adapters/source-adapter.js'
 export { parseDuration } from './util/duration.js'
+export type { ReadTableOptions, ReadView } from './adapters/source-adapter.js'
+export type { CanonicalRow, CanonicalValue, ValueEncoding } from './canonical/value-encoding.js'
+export type * from './schema/schema.js'
+export type { ByteSource, ObjectInfo, Storage } from './storage/storage.js'
+export { bytesSource } from './storage/storage.js'
+export { openStorage } from './storage/open-storage.js'
+export { Repository, objectKey, manifestKey } from './repository/repository.js'
+export type { RepositoryConfig, StoredSnapshot } from './repository/repository.js'
+export { DEFAULT_CODEC, formatCodec, parseCodec } from './repository/codec.js'
+export type { CodecName, CodecSpec } from './repository/codec.js'
+export { tableName } from './repository/manifest.js'
+export type {
+  ChunkEntry,
+  SnapshotManifest,
+  SnapshotTotals,
+  TableEntry,
+} from './repository/manifest.js'
+export { createSnapshot } from './snapshot/snapshot.js'
+export type {
+  SnapshotOptions,
+  SnapshotProgress,
+  SnapshotResult,
+  SnapshotTableResult,
+} from './snapshot/snapshot.js'
+export { catalogueName, resolveSnapshot } from './snapshot/resolve-ref.js'
+export { findTable, readSnapshotRows } from './show/show.js'
+export { parseDataSubset, verifyRepository } from './verify/verify.js'
+export type { DataSubset, VerifyProblem, VerifyResult } from './verify/verify.js'
+export { applyPolicy, forgetSnapshots } from './retention/forget.js'
+export type { ForgetDecision, RetentionPolicy } from './retention/forget.js'
+export { DEFAULT_PRUNE_GRACE_MS, pruneRepository } from './retention/prune.js'
+export type { PruneResult } from './retention/prune.js'
+export { DBSNAP_VERSION } from './version.js'

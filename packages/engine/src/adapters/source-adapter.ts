@@ -2,7 +2,9 @@
 // snapshot, diff and restore code never depends on a driver.
 
 import type { Logger } from 'pino'
+import type { CanonicalRow, CanonicalValue } from '../canonical/value-encoding.js'
 import type { ConnectionTarget, Engine } from '../connection/url.js'
+import type { DatabaseSchema, QualifiedName, TableSchema } from '../schema/schema.js'
 
 export interface ConnectOptions {
   /** Cancels connecting and every later call on the adapter. */
@@ -40,6 +42,33 @@ export interface ServerDescription {
   excessPrivileges: string[] | null
 }
 
+export interface ReadTableOptions {
+  /** Resume after the row with this key (canonical key values, in key column order). */
+  afterKey?: CanonicalValue[]
+  signal?: AbortSignal
+}
+
+/**
+ * One consistent, read-only view of a database (a `REPEATABLE READ READ ONLY` transaction on
+ * PostgreSQL): the schema it reports and every row it streams are of the same moment.
+ *
+ * Guarantees: rows come in primary-key order (full-row order for tables without one) as
+ * canonical rows in the table's column order; batches are bounded in rows and bytes, and the
+ * next batch is not read from the server before the consumer asks for it (backpressure).
+ * Breaking out of `readTable` early cancels the read. `close()` ends the view; idempotent.
+ */
+export interface ReadView {
+  introspect(options?: { signal?: AbortSignal }): Promise<DatabaseSchema>
+  /**
+   * Guards the tables about to be read against concurrent DDL until `close()` (PostgreSQL: ACCESS
+   * SHARE locks, as pg_dump takes), failing with `SOURCE_CHANGED` rather than waiting forever
+   * behind a conflicting lock.
+   */
+  lockTables(tables: QualifiedName[], options?: { signal?: AbortSignal }): Promise<void>
+  readTable(table: TableSchema, options?: ReadTableOptions): AsyncIterable<CanonicalRow[]>
+  close(): Promise<void>
+}
+
 /**
  * A live connection to one database server.
  *
@@ -51,6 +80,11 @@ export interface SourceAdapter {
   readonly engine: Engine
   /** Server metadata for `dbsnap connection test` and snapshot manifests. */
   describe(options?: { signal?: AbortSignal }): Promise<ServerDescription>
+  /**
+   * Opens a consistent read view for a snapshot or a live diff. Only one at a time per adapter;
+   * the adapter may not be used for anything else until the view is closed.
+   */
+  openReadView(options?: { signal?: AbortSignal }): Promise<ReadView>
   close(): Promise<void>
 }
 

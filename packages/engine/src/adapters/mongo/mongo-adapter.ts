@@ -5,7 +5,7 @@ import { MongoClient, type Db } from 'mongodb'
 import { DbsnapError, abortError, throwIfAborted } from '../../errors.js'
 import type { ConnectionTarget } from '../../connection/url.js'
 import { endpoint, probeTcp } from '../connect-errors.js'
-import type { ConnectFn, ServerDescription, SourceAdapter } from '../source-adapter.js'
+import type { ConnectFn, ReadView, ServerDescription, SourceAdapter } from '../source-adapter.js'
 import { mongoError } from './mongo-errors.js'
 
 const DEFAULT_TIMEOUT_MS = 10_000
@@ -147,6 +147,12 @@ class MongoAdapter implements SourceAdapter {
               ),
             ].sort(),
     }
+  }
+
+  openReadView(): Promise<ReadView> {
+    return Promise.reject(
+      new DbsnapError('NOT_SUPPORTED', 'snapshots of MongoDB databases are not supported yet'),
+    )
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@
 import mysql from 'mysql2/promise'
 import { DbsnapError, abortError, throwIfAborted } from '../../errors.js'
 import type { ConnectionTarget } from '../../connection/url.js'
-import type { ConnectFn, ServerDescription, SourceAdapter } from '../source-adapter.js'
+import type { ConnectFn, ReadView, ServerDescription, SourceAdapter } from '../source-adapter.js'
 import { mysqlError, tlsRequiredError } from './mysql-errors.js'
 
 const DEFAULT_TIMEOUT_MS = 10_000
@@ -209,6 +209,15 @@ class MysqlAdapter implements SourceAdapter {
       superuser,
       excessPrivileges: excess,
     }
+  }
+
+  openReadView(): Promise<ReadView> {
+    return Promise.reject(
+      new DbsnapError(
+        'NOT_SUPPORTED',
+        'snapshots of MySQL/MariaDB databases are not supported yet',
+      ),
+    )
   }
 
   async close(): Promise<void> {

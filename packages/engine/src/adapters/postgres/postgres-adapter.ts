@@ -1,11 +1,25 @@
-// PostgreSQL source adapter (node-postgres). For now: connect and describe the server; schema
-// introspection and row streaming arrive with the snapshot engine.
+// PostgreSQL source adapter (node-postgres): connects, describes the server and opens the
+// consistent read view snapshots and live diffs read through.
 
 import pg from 'pg'
 import { abortError, throwIfAborted } from '../../errors.js'
 import type { ConnectionTarget } from '../../connection/url.js'
-import type { ConnectFn, ServerDescription, SourceAdapter } from '../source-adapter.js'
-import { isPlaintextRefusal, postgresError, tlsRequiredError } from './postgres-errors.js'
+import type { QualifiedName, TableSchema } from '../../schema/schema.js'
+import type {
+  ConnectFn,
+  ReadTableOptions,
+  ReadView,
+  ServerDescription,
+  SourceAdapter,
+} from '../source-adapter.js'
+import {
+  isPlaintextRefusal,
+  postgresError,
+  postgresQueryError,
+  tlsRequiredError,
+} from './postgres-errors.js'
+import { introspectPostgres } from './postgres-introspect.js'
+import { beginReadView, readTableRows } from './postgres-read.js'
 
 const DEFAULT_TIMEOUT_MS = 10_000
 
@@ -14,7 +28,8 @@ export const connectPostgres: ConnectFn = async (target, options) => {
   const clientConfig: pg.ClientConfig = {
     connectionString: target.href,
     connectionTimeoutMillis: timeoutMs,
-    query_timeout: timeoutMs,
+    // Long COPYs must not time out client-side; a dead peer is noticed through keepalives.
+    keepAlive: true,
     application_name: options.applicationName ?? 'dbsnap',
   }
   const client = new pg.Client(clientConfig)
@@ -140,6 +155,20 @@ class PostgresAdapter implements SourceAdapter {
     }
   }
 
+  async openReadView(options: { signal?: AbortSignal } = {}): Promise<ReadView> {
+    await beginReadView(this.#client, options)
+    try {
+      // Never wait forever behind a schema change's lock (introspection and LOCK TABLE both take
+      // locks); once the tables are locked, nothing else in the view waits for one.
+      await this.#client.query(
+        `SET LOCAL lock_timeout = ${Math.max(1, Math.round(this.#timeoutMs))}`,
+      )
+    } catch (err) {
+      throw postgresQueryError(err, this.#target)
+    }
+    return new PostgresReadView(this.#client, this.#target)
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
@@ -149,11 +178,66 @@ class PostgresAdapter implements SourceAdapter {
   async #one<T>(sql: string, signal: AbortSignal | undefined): Promise<T> {
     throwIfAborted(signal)
     try {
-      const result = await this.#client.query(sql)
+      // node-postgres honours a per-query `query_timeout` its types do not declare.
+      const query = { text: sql, query_timeout: this.#timeoutMs } as pg.QueryConfig
+      const result = await this.#client.query(query)
       return result.rows[0] as T
     } catch (err) {
       if (signal?.aborted) throw abortError(signal)
       throw postgresError(err, this.#target, this.#timeoutMs)
     }
+  }
+}
+
+/** Tables locked per statement: keeps LOCK statements a sane length on huge schemas. */
+const LOCK_BATCH = 500
+
+class PostgresReadView implements ReadView {
+  readonly #client: pg.Client
+  readonly #target: ConnectionTarget
+  #closed = false
+
+  constructor(client: pg.Client, target: ConnectionTarget) {
+    this.#client = client
+    this.#target = target
+  }
+
+  introspect(options: { signal?: AbortSignal } = {}): ReturnType<ReadView['introspect']> {
+    return introspectPostgres(this.#client, { signal: options.signal, target: this.#target })
+  }
+
+  async lockTables(tables: QualifiedName[], options: { signal?: AbortSignal } = {}): Promise<void> {
+    const client = this.#client
+    try {
+      for (let i = 0; i < tables.length; i += LOCK_BATCH) {
+        throwIfAborted(options.signal)
+        const names = tables
+          .slice(i, i + LOCK_BATCH)
+          .map((t) => `${client.escapeIdentifier(t.schema)}.${client.escapeIdentifier(t.name)}`)
+        await client.query(`LOCK TABLE ${names.join(', ')} IN ACCESS SHARE MODE`)
+      }
+    } catch (err) {
+      if (options.signal?.aborted === true) throw abortError(options.signal)
+      throw postgresQueryError(err, this.#target)
+    }
+  }
+
+  readTable(table: TableSchema, options: ReadTableOptions = {}): ReturnType<ReadView['readTable']> {
+    return readTableRows(
+      this.#client,
+      {
+        schema: table.schema,
+        name: table.name,
+        columns: table.columns.map((c) => ({ name: c.name, encoding: c.encoding, type: c.type })),
+        primaryKey: table.primaryKey?.columns ?? null,
+      },
+      { ...options, target: this.#target },
+    )
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#client.query('ROLLBACK').catch(() => undefined)
   }
 }

@@ -1,0 +1,120 @@
+// Compression codecs of chunk objects: zstd (default), gzip, deflate or none, each with a level.
+// All run on Node's own zlib, off the main thread (libuv pool), so compression of one chunk
+// overlaps with reading the next rows.
+
+import { promisify } from 'node:util'
+import zlib from 'node:zlib'
+import { DbsnapError } from '../errors.js'
+
+export type CodecName = 'none' | 'zstd' | 'gzip' | 'deflate'
+
+export interface CodecSpec {
+  name: CodecName
+  /** zstd 1–19 (22 with ultra), gzip/deflate 1–9; 0 for `none`. */
+  level: number
+}
+
+/** Numeric codec ids in chunk headers: part of the on-storage format, never renumbered. */
+export const CODEC_IDS: Readonly<Record<CodecName, number>> = {
+  none: 0,
+  zstd: 1,
+  gzip: 2,
+  deflate: 3,
+}
+
+const LEVELS: Readonly<Record<CodecName, { min: number; max: number; default: number }>> = {
+  none: { min: 0, max: 0, default: 0 },
+  zstd: { min: 1, max: 19, default: 3 },
+  gzip: { min: 1, max: 9, default: 6 },
+  deflate: { min: 1, max: 9, default: 6 },
+}
+
+/** The default codec; docs/compression.md gives the measurements behind it. */
+export const DEFAULT_CODEC: CodecSpec = { name: 'zstd', level: 3 }
+
+/**
+ * Parses `zstd`, `zstd:3`, `gzip:9`, `deflate`, `none`.
+ *
+ * @example parseCodec('zstd:7') // { name: 'zstd', level: 7 }
+ */
+export function parseCodec(text: string): CodecSpec {
+  const [rawName = '', rawLevel, ...rest] = text.trim().toLowerCase().split(':')
+  const name = rawName as CodecName
+  const range = Object.hasOwn(LEVELS, name) ? LEVELS[name] : undefined
+  if (range === undefined || rest.length > 0) {
+    throw new DbsnapError(
+      'INVALID_ARGUMENT',
+      `expected a compression of zstd, gzip, deflate or none with an optional :level, got "${text}"`,
+    )
+  }
+  if (rawLevel === undefined) return { name, level: range.default }
+  const level = Number(rawLevel)
+  if (!Number.isInteger(level) || level < range.min || level > range.max) {
+    throw new DbsnapError(
+      'INVALID_ARGUMENT',
+      `expected a ${name} level from ${range.min} to ${range.max}, got "${rawLevel}"`,
+    )
+  }
+  return { name, level }
+}
+
+export function formatCodec(spec: CodecSpec): string {
+  return spec.name === 'none' ? 'none' : `${spec.name}:${spec.level}`
+}
+
+export function codecById(id: number): CodecName {
+  const found = (Object.keys(CODEC_IDS) as CodecName[]).find((name) => CODEC_IDS[name] === id)
+  if (found === undefined) throw new DbsnapError('DATA_CORRUPT', `unknown codec id ${id}`)
+  return found
+}
+
+const zstdCompress = promisify(zlib.zstdCompress)
+const zstdDecompress = promisify(zlib.zstdDecompress)
+const gzip = promisify(zlib.gzip)
+const gunzip = promisify(zlib.gunzip)
+const deflateRaw = promisify(zlib.deflateRaw)
+const inflateRaw = promisify(zlib.inflateRaw)
+
+export async function compress(spec: CodecSpec, raw: Uint8Array): Promise<Uint8Array> {
+  switch (spec.name) {
+    case 'none':
+      return raw
+    case 'zstd':
+      return zstdCompress(raw, {
+        params: {
+          [zlib.constants.ZSTD_c_compressionLevel]: spec.level,
+          [zlib.constants.ZSTD_c_contentSizeFlag]: 1,
+        },
+      })
+    case 'gzip':
+      return gzip(raw, { level: spec.level })
+    case 'deflate':
+      return deflateRaw(raw, { level: spec.level })
+  }
+}
+
+/**
+ * Decompresses, refusing to produce more than `maxBytes` (the length the header promises), so a
+ * hostile object cannot exhaust memory.
+ */
+export async function decompress(
+  name: CodecName,
+  stored: Uint8Array,
+  maxBytes: number,
+): Promise<Uint8Array> {
+  const options = { maxOutputLength: Math.max(1, maxBytes) }
+  try {
+    switch (name) {
+      case 'none':
+        return stored
+      case 'zstd':
+        return await zstdDecompress(stored, options)
+      case 'gzip':
+        return await gunzip(stored, options)
+      case 'deflate':
+        return await inflateRaw(stored, options)
+    }
+  } catch (err) {
+    throw new DbsnapError('DATA_CORRUPT', `${name} data does not decompress`, { cause: err })
+  }
+}

@@ -1,0 +1,371 @@
+// A DBSnap repository on any Storage: its config, content-addressed objects (data chunks, chunk
+// indexes), snapshot manifests and locks. The on-storage layout is docs/snapshot-format.md.
+
+import { randomBytes } from 'node:crypto'
+import { z } from 'zod'
+import { DbsnapError, isDbsnapError } from '../errors.js'
+import { bytesSource, type Storage } from '../storage/storage.js'
+import { DEFAULT_CHUNKING, type ChunkingParams } from './chunking.js'
+import { DEFAULT_CODEC, formatCodec, parseCodec, type CodecSpec } from './codec.js'
+import { applyDelta } from './delta.js'
+import {
+  chunkEntrySchema,
+  manifestSchema,
+  type ChunkEntry,
+  type SnapshotManifest,
+} from './manifest.js'
+import {
+  contentId,
+  decodeHeader,
+  decodeObject,
+  encodeObject,
+  isObjectId,
+  type ObjectKind,
+} from './object-format.js'
+
+export const REPOSITORY_FORMAT = 1
+
+export interface RepositoryConfig {
+  format: 'dbsnap-repository'
+  version: typeof REPOSITORY_FORMAT
+  /** Random id of this repository. */
+  id: string
+  createdAt: string
+  chunking: ChunkingParams & { hash: 'fnv1a32-fmix32' }
+  /** Codec for new objects unless a snapshot asks for another, e.g. `zstd:3`. */
+  compression: string
+  /** Reserved for encryption parameters; null while the repository is not encrypted. */
+  encryption: null
+}
+
+const configSchema = z.object({
+  format: z.literal('dbsnap-repository'),
+  version: z.literal(REPOSITORY_FORMAT),
+  id: z.string().regex(/^[0-9a-f]{32}$/),
+  createdAt: z.iso.datetime(),
+  chunking: z.object({
+    targetBytes: z.number().int().positive(),
+    minBytes: z.number().int().nonnegative(),
+    maxBytes: z.number().int().positive(),
+    hash: z.literal('fnv1a32-fmix32'),
+  }),
+  compression: z.string(),
+  encryption: z.null(),
+})
+
+/** Storage key of an object: `chunks/ab/abcdef…`. */
+export function objectKey(id: string): string {
+  return `chunks/${id.slice(0, 2)}/${id}`
+}
+
+export function manifestKey(id: string): string {
+  return `snapshots/${id}`
+}
+
+export interface PutObjectResult {
+  id: string
+  /** False when the object was already stored (nothing written). */
+  written: boolean
+  /** Bytes written to storage (0 when not written). */
+  storedBytes: number
+}
+
+export interface StoredSnapshot {
+  id: string
+  manifest: SnapshotManifest
+}
+
+export class Repository {
+  readonly storage: Storage
+  readonly config: RepositoryConfig
+  readonly codec: CodecSpec
+
+  private constructor(storage: Storage, config: RepositoryConfig) {
+    this.storage = storage
+    this.config = config
+    this.codec = parseCodec(config.compression)
+  }
+
+  /**
+   * Opens the repository at `storage`; with `create`, makes a new one where there is none.
+   * Rejects with `REPOSITORY_NOT_FOUND` when there is none and `create` is false.
+   */
+  static async open(
+    storage: Storage,
+    options: { create?: boolean; compression?: CodecSpec; signal?: AbortSignal } = {},
+  ): Promise<Repository> {
+    let bytes: Uint8Array | null = null
+    try {
+      bytes = await storage.get('config', { signal: options.signal })
+    } catch (err) {
+      if (!isDbsnapError(err) || err.code !== 'STORAGE_NOT_FOUND') throw err
+    }
+    if (bytes === null) {
+      if (options.create !== true) {
+        throw new DbsnapError(
+          'REPOSITORY_NOT_FOUND',
+          `no DBSnap repository at ${storage.location}`,
+          {
+            details: { repository: storage.location },
+          },
+        )
+      }
+      const config: RepositoryConfig = {
+        format: 'dbsnap-repository',
+        version: REPOSITORY_FORMAT,
+        id: randomBytes(16).toString('hex'),
+        createdAt: new Date().toISOString(),
+        chunking: { ...DEFAULT_CHUNKING, hash: 'fnv1a32-fmix32' },
+        compression: formatCodec(options.compression ?? DEFAULT_CODEC),
+        encryption: null,
+      }
+      await storage.put(
+        'config',
+        bytesSource(Buffer.from(`${JSON.stringify(config, null, 2)}\n`)),
+        {
+          signal: options.signal,
+        },
+      )
+      return new Repository(storage, config)
+    }
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(Buffer.from(bytes).toString('utf8'))
+    } catch (err) {
+      throw new DbsnapError('REPOSITORY_INVALID', `${storage.location}/config is not JSON`, {
+        cause: err,
+      })
+    }
+    const result = configSchema.safeParse(parsed)
+    if (!result.success) {
+      const version = (parsed as { version?: unknown } | null)?.version
+      throw new DbsnapError(
+        'REPOSITORY_INVALID',
+        typeof version === 'number' && version > REPOSITORY_FORMAT
+          ? `${storage.location} is a repository of format ${version}; this DBSnap reads format ${REPOSITORY_FORMAT}: upgrade DBSnap`
+          : `${storage.location}/config is not a DBSnap repository config: ${result.error.issues[0]?.message ?? 'invalid'}`,
+        { details: { repository: storage.location } },
+      )
+    }
+    return new Repository(storage, result.data)
+  }
+
+  /** Whether an object is stored (one stat). */
+  async hasObject(id: string, signal?: AbortSignal): Promise<boolean> {
+    return (await this.storage.stat(objectKey(id), { signal })) !== null
+  }
+
+  /**
+   * Stores content under its id unless already there. `encoded` is the full stored object; the
+   * caller computed `id` from the content (not from `encoded`, which may be a delta).
+   */
+  async putEncoded(id: string, encoded: Uint8Array, signal?: AbortSignal): Promise<number> {
+    await this.storage.put(objectKey(id), bytesSource(encoded), { signal })
+    return encoded.byteLength
+  }
+
+  /** Encodes and stores `content` as an object of `kind`, skipping the write if it exists. */
+  async putObject(
+    kind: ObjectKind,
+    content: Uint8Array,
+    options: { codec?: CodecSpec; signal?: AbortSignal; knownMissing?: boolean } = {},
+  ): Promise<PutObjectResult> {
+    const id = contentId(content)
+    if (options.knownMissing !== true && (await this.hasObject(id, options.signal))) {
+      return { id, written: false, storedBytes: 0 }
+    }
+    const encoded = await encodeObject(kind, options.codec ?? this.codec, content)
+    return { id, written: true, storedBytes: await this.putEncoded(id, encoded, options.signal) }
+  }
+
+  /**
+   * The content of an object, delta chains resolved, checked against its id.
+   * Rejects with `DATA_CORRUPT` naming the object when anything does not match, and with
+   * `STORAGE_NOT_FOUND` naming it when it (or a base) is missing.
+   */
+  async readObject(
+    id: string,
+    options: { signal?: AbortSignal; kind?: ObjectKind } = {},
+  ): Promise<Buffer> {
+    const what = `object ${id}`
+    const stored = await this.#get(objectKey(id), what, options.signal)
+    const { header, payload } = await decodeObject(stored, what, objectKey(id))
+    if (options.kind !== undefined && header.kind !== options.kind) {
+      throw new DbsnapError(
+        'DATA_CORRUPT',
+        `${what} is corrupt: a ${header.kind} object where a ${options.kind} object belongs`,
+        {
+          details: { object: objectKey(id) },
+        },
+      )
+    }
+    let content: Buffer
+    if (header.base === null) {
+      content = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
+    } else {
+      const base = await this.readObject(header.base.id, { signal: options.signal, kind: 'data' })
+      const script = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString(
+        'utf8',
+      )
+      content = Buffer.from(applyDelta(base.toString('utf8'), script, what, objectKey(id)), 'utf8')
+    }
+    if (contentId(content) !== id) {
+      throw new DbsnapError(
+        'DATA_CORRUPT',
+        `${what} is corrupt: its content does not hash to its id`,
+        {
+          details: { object: objectKey(id) },
+        },
+      )
+    }
+    return content
+  }
+
+  /** The base of a stored delta object (reading only its header), or null for a full object. */
+  async objectBase(
+    id: string,
+    signal?: AbortSignal,
+  ): Promise<{ id: string; depth: number } | null> {
+    const what = `object ${id}`
+    const head = await this.#get(objectKey(id), what, signal, { offset: 0, length: 64 })
+    return decodeHeader(head, what, objectKey(id)).base
+  }
+
+  /** The chunk list of a table, from its index object. */
+  async readIndex(id: string, signal?: AbortSignal): Promise<ChunkEntry[]> {
+    const content = await this.readObject(id, { signal, kind: 'index' })
+    const text = content.toString('utf8')
+    if (text === '') return []
+    return text
+      .slice(0, -1)
+      .split('\n')
+      .map((line) => {
+        const parsed = chunkEntrySchema.safeParse(safeJson(line))
+        if (!parsed.success) {
+          throw new DbsnapError(
+            'DATA_CORRUPT',
+            `index ${id} is corrupt: a chunk entry is malformed`,
+            {
+              details: { object: objectKey(id) },
+            },
+          )
+        }
+        return parsed.data
+      })
+  }
+
+  /** Stores a manifest: the commit point of a snapshot. Returns the snapshot id. */
+  async putManifest(
+    manifest: SnapshotManifest,
+    signal?: AbortSignal,
+  ): Promise<{ id: string; storedBytes: number }> {
+    const content = Buffer.from(JSON.stringify(manifest), 'utf8')
+    const id = contentId(content)
+    const encoded = await encodeObject('manifest', this.codec, content)
+    await this.storage.put(manifestKey(id), bytesSource(encoded), { signal })
+    return { id, storedBytes: encoded.byteLength }
+  }
+
+  /** Reads and checks a manifest; `DATA_CORRUPT` names it when it does not check. */
+  async readManifest(id: string, signal?: AbortSignal): Promise<SnapshotManifest> {
+    const what = `snapshot ${id}`
+    const stored = await this.#get(manifestKey(id), what, signal)
+    const { header, payload } = await decodeObject(stored, what, manifestKey(id))
+    if (header.kind !== 'manifest' || header.base !== null) {
+      throw new DbsnapError('DATA_CORRUPT', `${what} is corrupt: not a manifest object`, {
+        details: { object: manifestKey(id) },
+      })
+    }
+    if (contentId(payload) !== id) {
+      throw new DbsnapError(
+        'DATA_CORRUPT',
+        `${what} is corrupt: its manifest does not hash to its id`,
+        {
+          details: { object: manifestKey(id) },
+        },
+      )
+    }
+    const parsed = manifestSchema.safeParse(safeJson(Buffer.from(payload).toString('utf8')))
+    if (!parsed.success) {
+      throw new DbsnapError('DATA_CORRUPT', `${what} is corrupt: its manifest is malformed`, {
+        details: { object: manifestKey(id) },
+      })
+    }
+    return parsed.data as unknown as SnapshotManifest
+  }
+
+  /** Ids of all committed snapshots. */
+  async listSnapshotIds(signal?: AbortSignal): Promise<string[]> {
+    const ids: string[] = []
+    for await (const info of this.storage.list('snapshots/', { signal })) {
+      const id = info.key.slice('snapshots/'.length)
+      if (isObjectId(id)) ids.push(id)
+    }
+    return ids.sort()
+  }
+
+  /**
+   * Every readable snapshot, oldest first. Unreadable manifests are reported through `onError`
+   * (verify names them) instead of hiding every other snapshot.
+   */
+  async listSnapshots(
+    options: { signal?: AbortSignal; onError?: (id: string, err: unknown) => void } = {},
+  ): Promise<StoredSnapshot[]> {
+    const ids = await this.listSnapshotIds(options.signal)
+    const out: StoredSnapshot[] = []
+    const concurrency = 8
+    for (let i = 0; i < ids.length; i += concurrency) {
+      const batch = ids.slice(i, i + concurrency)
+      const results = await Promise.allSettled(
+        batch.map((id) => this.readManifest(id, options.signal)),
+      )
+      results.forEach((result, k) => {
+        const id = batch[k]!
+        if (result.status === 'fulfilled') out.push({ id, manifest: result.value })
+        else if (
+          options.onError !== undefined &&
+          isDbsnapError(result.reason) &&
+          result.reason.code !== 'ABORTED'
+        )
+          options.onError(id, result.reason)
+        else throw result.reason
+      })
+    }
+    return out.sort(
+      (a, b) =>
+        a.manifest.startedAt.localeCompare(b.manifest.startedAt) || a.id.localeCompare(b.id),
+    )
+  }
+
+  /** Removes a snapshot's manifest (its chunks stay until `prune`). */
+  async deleteSnapshot(id: string, signal?: AbortSignal): Promise<void> {
+    await this.storage.delete(manifestKey(id), { signal })
+  }
+
+  async #get(
+    key: string,
+    what: string,
+    signal: AbortSignal | undefined,
+    range?: { offset: number; length: number },
+  ): Promise<Uint8Array> {
+    try {
+      return await this.storage.get(key, { signal, ...(range === undefined ? {} : { range }) })
+    } catch (err) {
+      if (isDbsnapError(err) && err.code === 'STORAGE_NOT_FOUND') {
+        throw new DbsnapError('STORAGE_NOT_FOUND', `${what} is missing from the repository`, {
+          cause: err,
+          details: { object: key },
+        })
+      }
+      throw err
+    }
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,110 @@
+// `prune`: frees the space of forgotten snapshots and of crashed runs. Under an exclusive lock it
+// deletes only objects no snapshot references (directly or as a delta base) that are older than
+// a grace period, so an object a concurrent writer has just stored is never taken.
+
+import { DbsnapError, isDbsnapError, throwIfAborted } from '../errors.js'
+import { acquireLock } from '../repository/locks.js'
+import { objectKey, type Repository } from '../repository/repository.js'
+
+export interface PruneOptions {
+  /** Unreferenced objects younger than this are kept. Default one hour. */
+  graceMs?: number
+  dryRun?: boolean
+  signal?: AbortSignal
+  now?: Date
+}
+
+export interface PruneResult {
+  snapshots: number
+  objectsReferenced: number
+  objectsDeleted: number
+  bytesFreed: number
+  /** Unreferenced objects kept because they are younger than the grace period. */
+  objectsInGrace: number
+  /** Leftover temporary files of interrupted writes that were removed. */
+  temporaryFilesDeleted: number
+}
+
+export const DEFAULT_PRUNE_GRACE_MS = 60 * 60 * 1000
+
+/** Something a storage may offer to clean up its own interrupted writes (FsStorage does). */
+interface TemporaryCleaner {
+  cleanTemporary(olderThan: Date): Promise<number>
+}
+
+export async function pruneRepository(
+  repository: Repository,
+  options: PruneOptions = {},
+): Promise<PruneResult> {
+  const { signal } = options
+  const now = options.now ?? new Date()
+  const cutoff = now.getTime() - (options.graceMs ?? DEFAULT_PRUNE_GRACE_MS)
+  const lock = await acquireLock(repository.storage, 'exclusive', 'prune', { signal })
+  try {
+    // One unreadable manifest and we cannot know what it references: delete nothing.
+    const snapshots = await repository.listSnapshots({ signal })
+    const referenced = new Set<string>()
+    for (const snapshot of snapshots) {
+      for (const table of snapshot.manifest.tables) {
+        throwIfAborted(signal)
+        referenced.add(table.index)
+        const chunks = await repository.readIndex(table.index, signal).catch((err: unknown) => {
+          throw new DbsnapError(
+            isDbsnapError(err) ? err.code : 'DATA_CORRUPT',
+            `cannot prune: the index of snapshot ${snapshot.id.slice(0, 12)} cannot be read (${err instanceof Error ? err.message : String(err)}); run dbsnap verify`,
+            { cause: err },
+          )
+        })
+        for (const chunk of chunks) {
+          referenced.add(chunk.id)
+          for (const dep of chunk.deps ?? []) referenced.add(dep)
+        }
+      }
+    }
+    const candidates: { id: string; key: string; size: number; young: boolean }[] = []
+    for await (const info of repository.storage.list('chunks/', { signal })) {
+      const id = info.key.slice(info.key.lastIndexOf('/') + 1)
+      if (referenced.has(id)) continue
+      candidates.push({
+        id,
+        key: info.key,
+        size: info.size,
+        young: info.modified.getTime() > cutoff,
+      })
+    }
+    // A young leftover may be a delta over an old unreferenced object: keep its bases too, or a
+    // later snapshot reusing it would reference a broken chain.
+    const keep = new Set<string>()
+    for (const c of candidates.filter((c) => c.young)) {
+      let base = await repository.objectBase(c.id, signal).catch(() => null)
+      while (base !== null && !keep.has(base.id)) {
+        keep.add(base.id)
+        base = await repository.objectBase(base.id, signal).catch(() => null)
+      }
+    }
+    let objectsDeleted = 0
+    let bytesFreed = 0
+    for (const c of candidates) {
+      if (c.young || keep.has(c.id)) continue
+      throwIfAborted(signal)
+      if (options.dryRun !== true) await repository.storage.delete(objectKey(c.id), { signal })
+      objectsDeleted++
+      bytesFreed += c.size
+    }
+    let temporaryFilesDeleted = 0
+    const cleaner = repository.storage as Partial<TemporaryCleaner>
+    if (options.dryRun !== true && typeof cleaner.cleanTemporary === 'function') {
+      temporaryFilesDeleted = await cleaner.cleanTemporary(new Date(cutoff))
+    }
+    return {
+      snapshots: snapshots.length,
+      objectsReferenced: referenced.size,
+      objectsDeleted,
+      bytesFreed,
+      objectsInGrace: candidates.filter((c) => c.young).length,
+      temporaryFilesDeleted,
+    }
+  } finally {
+    await lock.release()
+  }
+}

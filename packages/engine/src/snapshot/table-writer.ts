@@ -1,0 +1,199 @@
+// Turns one table's stream of canonical rows into stored chunks: cuts at key-defined boundaries,
+// reuses chunks already stored, stores changed ranges as deltas over the previous snapshot's
+// chunk when that is smaller, and keeps a fixed number of chunks in flight.
+
+import { rowLine, type CanonicalRow, type CanonicalValue } from '../canonical/value-encoding.js'
+import { throwIfAborted } from '../errors.js'
+import { isBoundary, keyHash, type ChunkingParams } from '../repository/chunking.js'
+import type { CodecSpec } from '../repository/codec.js'
+import { makeDelta, type KeyedLine } from '../repository/delta.js'
+import type { ChunkEntry } from '../repository/manifest.js'
+import { contentId, encodeObject } from '../repository/object-format.js'
+import type { Repository } from '../repository/repository.js'
+
+/** A delta chain never gets deeper than this; the next change of the range is stored in full. */
+export const MAX_DELTA_DEPTH = 4
+/** A delta is kept only when its script is at most this share of the full chunk. */
+const DELTA_MAX_SHARE = 0.5
+
+export interface ChunkWritten {
+  rows: number
+  bytes: number
+  /** Bytes written to storage; 0 when the chunk was already stored. */
+  storedBytes: number
+  reused: boolean
+}
+
+export interface TableWriterOptions {
+  repository: Repository
+  codec: CodecSpec
+  chunking: ChunkingParams
+  chunkBits: number
+  /** Positions of the key columns in each row; null: the whole row is the key. */
+  keyColumns: number[] | null
+  /** The same table's chunks in the previous snapshot, if any. */
+  previous: ChunkEntry[]
+  /** Chunks processed at the same time (hash, delta, compress, upload). */
+  concurrency: number
+  signal?: AbortSignal
+  onChunk?: (chunk: ChunkWritten) => void
+}
+
+export class TableWriter {
+  readonly #options: TableWriterOptions
+  readonly #previousById = new Map<string, ChunkEntry>()
+  readonly #previousByFirst = new Map<string, ChunkEntry>()
+  readonly #entries: (ChunkEntry | undefined)[] = []
+  readonly #inFlight = new Set<Promise<void>>()
+  #failure: Error | undefined = undefined
+  #lines: string[] = []
+  #keys: string[] = []
+  #bytes = 0
+  #firstKey: CanonicalValue[] | null = null
+  #lastKey: CanonicalValue[] | null = null
+  rows = 0
+  bytes = 0
+
+  constructor(options: TableWriterOptions) {
+    this.#options = options
+    for (const entry of options.previous) {
+      this.#previousById.set(entry.id, entry)
+      if (entry.first !== null) this.#previousByFirst.set(JSON.stringify(entry.first), entry)
+    }
+  }
+
+  /** Adds a batch of rows in key order; waits while too many chunks are in flight. */
+  async add(batch: CanonicalRow[]): Promise<void> {
+    const { keyColumns, chunking, chunkBits } = this.#options
+    for (const row of batch) {
+      const line = rowLine(row)
+      const keyValues = keyColumns === null ? null : keyColumns.map((i) => row[i] ?? null)
+      const key = keyValues === null ? line : JSON.stringify(keyValues)
+      if (this.#lines.length === 0) this.#firstKey = keyValues
+      this.#lastKey = keyValues
+      this.#lines.push(line)
+      this.#keys.push(key)
+      this.#bytes += Buffer.byteLength(line, 'utf8') + 1
+      if (isBoundary(keyHash(key), this.#bytes, chunkBits, chunking)) await this.#cut()
+    }
+  }
+
+  /** Flushes the last chunk, waits for every upload; the chunk list in key order. */
+  async finish(): Promise<ChunkEntry[]> {
+    if (this.#lines.length > 0) await this.#cut()
+    while (this.#inFlight.size > 0) await Promise.race(this.#inFlight)
+    this.#rethrow()
+    return this.#entries.map((entry) => entry!)
+  }
+
+  async #cut(): Promise<void> {
+    throwIfAborted(this.#options.signal)
+    this.#rethrow()
+    const lines = this.#lines
+    const keys = this.#keys
+    const slot = this.#entries.length
+    const first = this.#firstKey
+    const last = this.#lastKey
+    this.#entries.push(undefined)
+    this.#lines = []
+    this.#keys = []
+    this.#bytes = 0
+    const task = this.#store(lines, keys, first, last).then(
+      (entry) => {
+        this.#entries[slot] = entry
+      },
+      (err: unknown) => {
+        this.#failure ??= err instanceof Error ? err : new Error(String(err))
+      },
+    )
+    const tracked = task.finally(() => this.#inFlight.delete(tracked))
+    this.#inFlight.add(tracked)
+    while (this.#inFlight.size >= this.#options.concurrency) await Promise.race(this.#inFlight)
+    this.#rethrow()
+  }
+
+  /** Surfaces the first failure of a chunk in flight (awaits may have recorded one). */
+  #rethrow(): void {
+    const failure = this.#failure
+    if (failure !== undefined) throw failure
+  }
+
+  async #store(
+    lines: string[],
+    keys: string[],
+    first: CanonicalValue[] | null,
+    last: CanonicalValue[] | null,
+  ): Promise<ChunkEntry> {
+    const { repository, signal } = this.#options
+    const content = Buffer.from(`${lines.join('\n')}\n`, 'utf8')
+    const id = contentId(content)
+    const entry: ChunkEntry = { id, rows: lines.length, bytes: content.byteLength, first, last }
+    this.rows += lines.length
+    this.bytes += content.byteLength
+    const known = this.#previousById.get(id)
+    if (known !== undefined) {
+      if (known.deps !== undefined) entry.deps = known.deps
+      this.#report(entry, 0, true)
+      return entry
+    }
+    if (await repository.hasObject(id, signal)) {
+      const deps = await this.#chainOf(id)
+      if (deps.length > 0) entry.deps = deps
+      this.#report(entry, 0, true)
+      return entry
+    }
+    const previous = first === null ? undefined : this.#previousByFirst.get(JSON.stringify(first))
+    let encoded: Uint8Array | null = null
+    if (previous !== undefined && (previous.deps?.length ?? 0) < MAX_DELTA_DEPTH) {
+      const base = await this.#keyedLines(previous.id)
+      const script = makeDelta(
+        base,
+        lines.map((line, i) => ({ line, key: keys[i]! })),
+        content.byteLength * DELTA_MAX_SHARE,
+      )
+      if (script !== null) {
+        const deps = [previous.id, ...(previous.deps ?? [])]
+        encoded = await encodeObject('data', this.#options.codec, Buffer.from(script, 'utf8'), {
+          id: previous.id,
+          depth: deps.length,
+        })
+        entry.deps = deps
+      }
+    }
+    encoded ??= await encodeObject('data', this.#options.codec, content)
+    const storedBytes = await repository.putEncoded(id, encoded, signal)
+    this.#report(entry, storedBytes, false)
+    return entry
+  }
+
+  /** The chain of bases under an already stored object, read from object headers. */
+  async #chainOf(id: string): Promise<string[]> {
+    const chain: string[] = []
+    let base = await this.#options.repository.objectBase(id, this.#options.signal)
+    while (base !== null && chain.length <= MAX_DELTA_DEPTH) {
+      chain.push(base.id)
+      base = await this.#options.repository.objectBase(base.id, this.#options.signal)
+    }
+    return chain
+  }
+
+  async #keyedLines(id: string): Promise<KeyedLine[]> {
+    const text = (
+      await this.#options.repository.readObject(id, { signal: this.#options.signal, kind: 'data' })
+    ).toString('utf8')
+    if (text === '') return []
+    const keyColumns = this.#options.keyColumns
+    return text
+      .slice(0, -1)
+      .split('\n')
+      .map((line) => {
+        if (keyColumns === null) return { line, key: line }
+        const row = JSON.parse(line) as CanonicalRow
+        return { line, key: JSON.stringify(keyColumns.map((i) => row[i] ?? null)) }
+      })
+  }
+
+  #report(entry: ChunkEntry, storedBytes: number, reused: boolean): void {
+    this.#options.onChunk?.({ rows: entry.rows, bytes: entry.bytes, storedBytes, reused })
+  }
+}
