@@ -17,7 +17,11 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
     execFile(
       process.execPath,
       [bin, ...args],
-      { env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 60_000 },
+      {
+        env: { ...process.env, NO_COLOR: '1', ...env },
+        timeout: 60_000,
+        maxBuffer: 256 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         if (error !== null && typeof error.code !== 'number') {
           reject(new Error(`could not run dbsnap: ${error.message}`, { cause: error }))

@@ -10,6 +10,10 @@ export const ExitCode = {
   USAGE: 2,
   /** The database could not be reached or refused us. */
   CONNECTION: 3,
+  /** The repository or its storage failed: missing, locked, unreachable, full, denied. */
+  STORAGE: 4,
+  /** Stored data is corrupt, or the source changed under a snapshot. */
+  DATA: 5,
   /** Interrupted (SIGINT/SIGTERM) or cancelled. */
   ABORTED: 130,
   /** A bug in DBSnap. */
@@ -17,10 +21,16 @@ export const ExitCode = {
 } as const
 
 export function exitCodeFor(code: ErrorCode): number {
-  if (code === 'CONFIG_INVALID' || code === 'INVALID_ARGUMENT') return ExitCode.USAGE
+  if (code === 'CONFIG_INVALID' || code === 'INVALID_ARGUMENT' || code === 'NOT_SUPPORTED')
+    return ExitCode.USAGE
   if (code === 'CONNECTION_URL_INVALID' || code === 'CONNECTION_SCHEME_UNSUPPORTED')
     return ExitCode.USAGE
   if (code.startsWith('CONNECTION_')) return ExitCode.CONNECTION
+  if (code === 'TABLE_NOT_FOUND' || code === 'SNAPSHOT_NOT_FOUND' || code === 'SNAPSHOT_AMBIGUOUS')
+    return ExitCode.USAGE
+  if (code.startsWith('STORAGE_') || code.startsWith('REPOSITORY_')) return ExitCode.STORAGE
+  if (code === 'DATA_CORRUPT' || code === 'SOURCE_CHANGED' || code === 'QUERY_FAILED')
+    return ExitCode.DATA
   if (code === 'ABORTED') return ExitCode.ABORTED
   return ExitCode.INTERNAL
 }

@@ -1,0 +1,107 @@
+// `dbsnap forget`: removes snapshots a retention policy does not keep (their manifests); with
+// --prune it then frees the space nothing references any more.
+
+import { Flags } from '@oclif/core'
+import {
+  catalogueName,
+  forgetSnapshots,
+  parseDuration,
+  pruneRepository,
+  type ForgetDecision,
+  type PruneResult,
+  type RetentionPolicy,
+} from '@dbsnap/engine'
+import { BaseCommand } from '../base-command.js'
+import { formatBytes, plural, style } from '../format.js'
+import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
+
+const count = (description: string) => Flags.integer({ description, min: 0 })
+
+export default class Forget extends BaseCommand<typeof Forget> {
+  static override description =
+    'Applies the policy to the snapshots of each catalogue name separately: a snapshot is kept when any rule keeps it (restic semantics). --dry-run lists what would go and changes nothing.'
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --keep-last 7 --keep-monthly 12 --dry-run',
+    '<%= config.bin %> <%= command.id %> --keep-within 30d --connection shop --prune',
+  ]
+
+  static override flags = {
+    connection: Flags.string({
+      description: 'only snapshots of this name or connection URL',
+      multiple: true,
+    }),
+    'dry-run': Flags.boolean({ description: 'list what would be removed; remove nothing' }),
+    grace: Flags.string({
+      default: '1h',
+      description: 'with --prune: keep unreferenced objects younger than this',
+    }),
+    'keep-daily': count('keep the latest snapshot of each of the last N days that have one'),
+    'keep-last': count('keep the N latest snapshots'),
+    'keep-monthly': count('keep the latest snapshot of each of the last N months that have one'),
+    'keep-weekly': count('keep the latest snapshot of each of the last N weeks that have one'),
+    'keep-within': Flags.string({
+      description: 'keep snapshots taken within this long of the latest (30d, 12h)',
+    }),
+    'keep-yearly': count('keep the latest snapshot of each of the last N years that have one'),
+    prune: Flags.boolean({ description: 'then delete the data no snapshot references' }),
+    repo: repoFlag,
+  }
+
+  static override summary = 'Remove snapshots by a retention policy.'
+
+  async run(): Promise<{
+    dryRun: boolean
+    snapshots: ForgetDecision[]
+    prune: PruneResult | null
+  }> {
+    const policy: RetentionPolicy = {
+      keepLast: this.flags['keep-last'],
+      keepWithinMs:
+        this.flags['keep-within'] === undefined
+          ? undefined
+          : parseDuration(this.flags['keep-within'], '--keep-within'),
+      keepDaily: this.flags['keep-daily'],
+      keepWeekly: this.flags['keep-weekly'],
+      keepMonthly: this.flags['keep-monthly'],
+      keepYearly: this.flags['keep-yearly'],
+    }
+    const graceMs = parseDuration(this.flags.grace, '--grace')
+    const dryRun = this.flags['dry-run']
+    const location = repositoryLocation(this.flags.repo, this.settings.DBSNAP_REPO)
+    const repository = await openRepository(location, { signal: this.abort.signal })
+    try {
+      const snapshots = await forgetSnapshots(repository, policy, {
+        names: this.flags.connection?.map(catalogueName),
+        dryRun,
+        signal: this.abort.signal,
+      })
+      const prune =
+        this.flags.prune && !dryRun
+          ? await pruneRepository(repository, { graceMs, signal: this.abort.signal })
+          : null
+      if (!this.jsonEnabled()) this.log(render(snapshots, prune, dryRun))
+      return { dryRun, snapshots, prune }
+    } finally {
+      await repository.storage.close()
+    }
+  }
+}
+
+function render(decisions: ForgetDecision[], prune: PruneResult | null, dryRun: boolean): string {
+  const lines = decisions.map((d) =>
+    d.keep
+      ? `  keep    ${d.id.slice(0, 12)}  ${d.name}  ${d.startedAt}  ${style('dim', d.reasons.join(', '))}`
+      : `  ${style('red', dryRun ? 'would remove' : 'removed')} ${d.id.slice(0, 12)}  ${d.name}  ${d.startedAt}`,
+  )
+  const gone = decisions.filter((d) => !d.keep).length
+  lines.push(
+    `${plural(gone, 'snapshot')} ${dryRun ? 'would be removed' : 'removed'}, ${decisions.length - gone} kept`,
+  )
+  if (prune !== null) {
+    lines.push(
+      `pruned: ${plural(prune.objectsDeleted, 'object')} deleted, ${formatBytes(prune.bytesFreed)} freed`,
+    )
+  }
+  return lines.join('\n')
+}

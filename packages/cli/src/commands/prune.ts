@@ -1,0 +1,51 @@
+// `dbsnap prune`: deletes stored data no snapshot references any more (after forget, or left by
+// an interrupted snapshot), holding the repository's exclusive lock.
+
+import { Flags } from '@oclif/core'
+import { parseDuration, pruneRepository, type PruneResult } from '@dbsnap/engine'
+import { BaseCommand } from '../base-command.js'
+import { formatBytes, plural, style } from '../format.js'
+import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
+
+export default class Prune extends BaseCommand<typeof Prune> {
+  static override description =
+    'Takes the exclusive lock (fails if a snapshot is running), finds every object the remaining snapshots reference, and deletes the others that are older than the grace period, plus leftover temporary files of interrupted writes.'
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --repo /backups/shop',
+    '<%= config.bin %> <%= command.id %> --grace 0s --dry-run --json',
+  ]
+
+  static override flags = {
+    'dry-run': Flags.boolean({ description: 'count what would be deleted; delete nothing' }),
+    grace: Flags.string({
+      default: '1h',
+      description: 'keep unreferenced objects younger than this',
+    }),
+    repo: repoFlag,
+  }
+
+  static override summary = 'Delete data no snapshot references.'
+
+  async run(): Promise<PruneResult> {
+    const graceMs = parseDuration(this.flags.grace, '--grace')
+    const location = repositoryLocation(this.flags.repo, this.settings.DBSNAP_REPO)
+    const repository = await openRepository(location, { signal: this.abort.signal })
+    try {
+      const result = await pruneRepository(repository, {
+        graceMs,
+        dryRun: this.flags['dry-run'],
+        signal: this.abort.signal,
+      })
+      if (!this.jsonEnabled()) {
+        const verb = this.flags['dry-run'] ? 'would delete' : 'deleted'
+        this.log(
+          `${style('green', '✔')} ${verb} ${plural(result.objectsDeleted, 'object')} (${formatBytes(result.bytesFreed)}); ${plural(result.objectsReferenced, 'object')} in use by ${plural(result.snapshots, 'snapshot')}, ${result.objectsInGrace} younger than the grace period kept`,
+        )
+      }
+      return result
+    } finally {
+      await repository.storage.close()
+    }
+  }
+}

@@ -1,0 +1,121 @@
+// `dbsnap snapshot <conn>`: reads a database in one consistent view and stores it in the
+// repository, deduplicated against every earlier snapshot.
+
+import { Args, Flags } from '@oclif/core'
+import {
+  DbsnapError,
+  createSnapshot,
+  parseCodec,
+  redactUrl,
+  type SnapshotResult,
+} from '@dbsnap/engine'
+import { BaseCommand } from '../base-command.js'
+import { formatBytes, keyValueLines, plural, style } from '../format.js'
+import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
+import { SnapshotProgressView } from '../ui/snapshot-progress.js'
+
+export default class Snapshot extends BaseCommand<typeof Snapshot> {
+  static override args = {
+    conn: Args.string({
+      description: 'connection URL of the database (postgres://…)',
+      required: true,
+    }),
+  }
+
+  static override description =
+    'Reads every selected table in primary-key order inside one read-only REPEATABLE READ transaction and stores the rows as compressed, content-addressed chunks. Only chunks that changed since earlier snapshots are written, so every snapshot is complete but costs about what changed. The snapshot becomes visible only once all of it is stored: an interrupted snapshot leaves nothing listed.'
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> postgres://backup@db:5432/shop --repo /backups/shop',
+    '<%= config.bin %> <%= command.id %> postgres://backup@db/shop --tables public.orders,public.customers --tag env=prod',
+    '<%= config.bin %> <%= command.id %> postgres://backup@db/shop --repo s3://backups/shop --compression zstd:6 --json',
+  ]
+
+  static override flags = {
+    compression: Flags.string({
+      description: 'codec and level for new chunks: zstd[:1-19], gzip[:1-9], deflate[:1-9], none',
+    }),
+    exclude: Flags.string({
+      delimiter: ',',
+      description: 'tables to leave out (schema.table, globs)',
+      multiple: true,
+    }),
+    name: Flags.string({
+      description: 'catalogue name, for <name>@latest (default: the database name)',
+    }),
+    repo: repoFlag,
+    tables: Flags.string({
+      delimiter: ',',
+      description: 'only these tables (schema.table; public. may be left out; * and ? glob)',
+      multiple: true,
+    }),
+    tag: Flags.string({ description: 'a key=value tag to record (repeatable)', multiple: true }),
+  }
+
+  static override summary = 'Take a snapshot of a database.'
+
+  async run(): Promise<SnapshotResult> {
+    const compression =
+      this.flags.compression === undefined ? undefined : parseCodec(this.flags.compression)
+    const tags = parseTags(this.flags.tag ?? [])
+    const location = repositoryLocation(this.flags.repo, this.settings.DBSNAP_REPO)
+    const repository = await openRepository(location, {
+      create: true,
+      compression,
+      signal: this.abort.signal,
+    })
+    const live = !this.jsonEnabled() && process.stderr.isTTY ? new SnapshotProgressView() : null
+    this.logger.info({ url: redactUrl(this.args.conn), repository: location }, 'snapshot starting')
+    let result: SnapshotResult
+    try {
+      result = await createSnapshot({
+        source: this.args.conn,
+        repository,
+        name: this.flags.name,
+        tables: this.flags.tables,
+        exclude: this.flags.exclude,
+        compression,
+        tags,
+        signal: this.abort.signal,
+        logger: this.logger,
+        onProgress: (event) => live?.update(event),
+      })
+    } finally {
+      live?.stop()
+      await repository.storage.close()
+    }
+    if (!this.jsonEnabled()) this.log(render(result))
+    return result
+  }
+}
+
+function parseTags(tags: string[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const tag of tags) {
+    const eq = tag.indexOf('=')
+    if (eq <= 0) {
+      throw new DbsnapError('INVALID_ARGUMENT', `expected --tag as key=value, got "${tag}"`)
+    }
+    out[tag.slice(0, eq)] = tag.slice(eq + 1)
+  }
+  return out
+}
+
+function render(result: SnapshotResult): string {
+  const t = result.totals
+  const seconds = (result.durationMs / 1000).toFixed(1)
+  return [
+    `${style('green', '✔')} snapshot ${style('bold', result.id.slice(0, 12))} of ${result.name} in ${seconds} s`,
+    ...keyValueLines([
+      [
+        'tables',
+        `${plural(t.tables, 'table')}, ${t.rows.toLocaleString('en-US')} rows, ${formatBytes(t.bytes)}`,
+      ],
+      [
+        'stored',
+        `${formatBytes(t.newBytes)} new (${plural(t.newObjects, 'object')} written, ${plural(t.reusedChunks, 'chunk')} reused)`,
+      ],
+      ['repository', result.repository],
+    ]),
+  ].join('\n')
+}

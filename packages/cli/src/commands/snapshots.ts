@@ -1,0 +1,93 @@
+// `dbsnap snapshots`: the snapshots in a repository, oldest first.
+
+import { Flags } from '@oclif/core'
+import Table from 'cli-table3'
+import { catalogueName } from '@dbsnap/engine'
+import { BaseCommand } from '../base-command.js'
+import { formatBytes } from '../format.js'
+import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
+
+export interface SnapshotListItem {
+  id: string
+  name: string
+  startedAt: string
+  durationMs: number
+  engine: string
+  database: string | null
+  tables: number
+  rows: number
+  bytes: number
+  addedBytes: number
+  tags: Record<string, string>
+}
+
+export default class Snapshots extends BaseCommand<typeof Snapshots> {
+  static override description =
+    'Lists every committed snapshot with its catalogue name, time, size and tags. A snapshot that was interrupted is never listed.'
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --repo /backups/shop',
+    '<%= config.bin %> <%= command.id %> --connection shop --json',
+  ]
+
+  static override flags = {
+    connection: Flags.string({
+      description: 'only snapshots of this catalogue name or connection URL',
+      multiple: true,
+    }),
+    repo: repoFlag,
+  }
+
+  static override summary = 'List snapshots.'
+
+  async run(): Promise<{ repository: string; snapshots: SnapshotListItem[] }> {
+    const location = repositoryLocation(this.flags.repo, this.settings.DBSNAP_REPO)
+    const repository = await openRepository(location, { signal: this.abort.signal })
+    try {
+      const names = this.flags.connection?.map(catalogueName)
+      const snapshots = (await repository.listSnapshots({ signal: this.abort.signal }))
+        .filter((s) => names === undefined || names.includes(s.manifest.name))
+        .map(({ id, manifest: m }): SnapshotListItem => ({
+          id,
+          name: m.name,
+          startedAt: m.startedAt,
+          durationMs: Date.parse(m.finishedAt) - Date.parse(m.startedAt),
+          engine: m.source.engine,
+          database: m.source.database,
+          tables: m.totals.tables,
+          rows: m.totals.rows,
+          bytes: m.totals.bytes,
+          addedBytes: m.totals.newBytes,
+          tags: m.tags,
+        }))
+      if (!this.jsonEnabled()) this.log(render(snapshots))
+      return { repository: repository.storage.location, snapshots }
+    } finally {
+      await repository.storage.close()
+    }
+  }
+}
+
+function render(snapshots: SnapshotListItem[]): string {
+  if (snapshots.length === 0) return 'no snapshots'
+  const table = new Table({
+    head: ['id', 'name', 'time (UTC)', 'tables', 'rows', 'size', 'added', 'tags'],
+    style: { head: [], border: [] },
+    colAligns: ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'left'],
+  })
+  for (const s of snapshots) {
+    table.push([
+      s.id.slice(0, 12),
+      s.name,
+      s.startedAt.slice(0, 19).replace('T', ' '),
+      String(s.tables),
+      s.rows.toLocaleString('en-US'),
+      formatBytes(s.bytes),
+      formatBytes(s.addedBytes),
+      Object.entries(s.tags)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+    ])
+  }
+  return `${table.toString()}\n${snapshots.length} snapshot${snapshots.length === 1 ? '' : 's'}`
+}

@@ -1,0 +1,34 @@
+// The `--repo` flag shared by every command that reads or writes snapshots, and how it opens.
+
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { Flags } from '@oclif/core'
+import { Repository, openStorage, type CodecSpec } from '@dbsnap/engine'
+
+export const repoFlag = Flags.string({
+  description:
+    'repository: a directory or s3://bucket/prefix [env: DBSNAP_REPO; default: ~/.local/share/dbsnap/repo]',
+  helpValue: '<path|s3://bucket/prefix>',
+})
+
+/** `--repo`, then DBSNAP_REPO, then the per-user default directory. */
+export function repositoryLocation(flag: string | undefined, env: string | undefined): string {
+  if (flag !== undefined && flag !== '') return flag
+  if (env !== undefined && env !== '') return env
+  const dataHome = process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share')
+  return join(dataHome, 'dbsnap', 'repo')
+}
+
+/** Opens the repository; `create` makes one where there is none (the first snapshot does). */
+export async function openRepository(
+  location: string,
+  options: { create?: boolean; compression?: CodecSpec; signal?: AbortSignal } = {},
+): Promise<Repository> {
+  const storage = await openStorage(location, { create: options.create === true })
+  try {
+    return await Repository.open(storage, options)
+  } catch (err) {
+    await storage.close()
+    throw err
+  }
+}
