@@ -6,6 +6,8 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { json, runCli } from '../../../test/cli.js'
 import { testServices, withDatabase } from '../../../test/services.js'
@@ -219,6 +221,44 @@ describe('dbsnap snapshot (PostgreSQL, local repository)', () => {
       await rm(copy, { recursive: true, force: true })
     }
   })
+
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'a snapshot interrupted by %s exits 130 and lists nothing new',
+    async (signal) => {
+      await db.query(`
+        CREATE TABLE IF NOT EXISTS big AS
+          SELECT i AS id, repeat(md5(i::text), 6) AS payload FROM generate_series(1, 400000) i;
+        ALTER TABLE big DROP CONSTRAINT IF EXISTS big_pkey;
+        ALTER TABLE big ADD PRIMARY KEY (id);
+      `)
+      const before = json<{ snapshots: unknown[] }>(
+        await runCli(['snapshots', '--repo', repo, '--json']),
+      )
+      const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
+      const child = spawn(
+        process.execPath,
+        [bin, 'snapshot', url, '--repo', repo, '--tables', 'big', '--log-level', 'info'],
+        {
+          env: { ...process.env, NO_COLOR: '1', DBSNAP_LOG_FORMAT: 'json' },
+        },
+      )
+      let stderr = ''
+      child.stderr.on('data', (data: Buffer) => {
+        stderr += data.toString()
+        // Interrupt once rows are flowing: after the read view is open.
+        if (stderr.includes('snapshot starting') && !child.killed)
+          setTimeout(() => child.kill(signal), 400)
+      })
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+      expect(code).toBe(130)
+      expect(stderr).toContain(`dbsnap: error [ABORTED]: interrupted by ${signal}`)
+      const after = json<{ snapshots: unknown[] }>(
+        await runCli(['snapshots', '--repo', repo, '--json']),
+      )
+      expect(after.snapshots).toHaveLength(before.snapshots.length)
+      await db.query('DROP TABLE big')
+    },
+  )
 
   it('forget keeps what the policy says and prune frees the rest', async () => {
     const dry = json<{ snapshots: { keep: boolean }[] }>(

@@ -128,7 +128,10 @@ export function isDbsnapError(err: unknown): err is DbsnapError {
 
 /** The error to throw when `signal` was aborted; keeps the abort reason as the cause. */
 export function abortError(signal: AbortSignal): DbsnapError {
-  return new DbsnapError('ABORTED', 'operation aborted', { cause: signal.reason })
+  // A reason that says why (`interrupted by SIGINT`) is the better message.
+  const reason: unknown = signal.reason
+  if (isDbsnapError(reason) && reason.code === 'ABORTED') return reason
+  return new DbsnapError('ABORTED', 'operation aborted', { cause: reason })
 }
 
 /** Throws the `ABORTED` DbsnapError when `signal` has been aborted. */
