@@ -12,7 +12,6 @@ import {
 import { BaseCommand } from '../base-command.js'
 import { formatBytes, keyValueLines, plural, style } from '../format.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
-import { SnapshotProgressView } from '../ui/snapshot-progress.js'
 
 export default class Snapshot extends BaseCommand<typeof Snapshot> {
   static override args = {
@@ -64,7 +63,11 @@ export default class Snapshot extends BaseCommand<typeof Snapshot> {
       compression,
       signal: this.abort.signal,
     })
-    const live = !this.jsonEnabled() && process.stderr.isTTY ? new SnapshotProgressView() : null
+    // ink and React are loaded only for a terminal: piped runs stay lean.
+    const live =
+      !this.jsonEnabled() && process.stderr.isTTY
+        ? new (await import('../ui/snapshot-progress.js')).SnapshotProgressView()
+        : null
     this.logger.info({ url: redactUrl(this.args.conn), repository: location }, 'snapshot starting')
     let result: SnapshotResult
     try {

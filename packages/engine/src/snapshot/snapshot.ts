@@ -38,7 +38,7 @@ export interface SnapshotOptions {
   onProgress?: (event: SnapshotProgress) => void
   logger?: Logger
   connectOptions?: Omit<ConnectOptions, 'signal' | 'logger'>
-  /** Chunks processed at once per table. Default 4. */
+  /** Chunks processed at once per table (hash, delta, compress, upload). Default 2. */
   concurrency?: number
 }
 
@@ -135,7 +135,7 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
         chunkBits:
           prior?.chunkBits ?? chunkBitsFor(averageRowBytes(table), repository.config.chunking),
         previous: priorChunks,
-        concurrency: options.concurrency ?? 4,
+        concurrency: options.concurrency ?? 2,
         signal,
         onProgress: options.onProgress,
       })

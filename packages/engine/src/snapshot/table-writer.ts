@@ -46,9 +46,15 @@ export class TableWriter {
   readonly #entries: (ChunkEntry | undefined)[] = []
   readonly #inFlight = new Set<Promise<void>>()
   #failure: Error | undefined = undefined
-  #lines: string[] = []
-  #keys: string[] = []
+  /** The chunk being filled: canonical lines written straight into bytes (no per-row strings kept). */
+  #buffer: Buffer
   #bytes = 0
+  #rows = 0
+  /**
+   * Chunk buffers whose chunk is stored, for reuse: big buffers are freed only by a full GC, so
+   * allocating one per chunk lets external memory climb; reusing them keeps it flat.
+   */
+  readonly #spare: Buffer[] = []
   #firstKey: CanonicalValue[] | null = null
   #lastKey: CanonicalValue[] | null = null
   rows = 0
@@ -56,6 +62,7 @@ export class TableWriter {
 
   constructor(options: TableWriterOptions) {
     this.#options = options
+    this.#buffer = Buffer.allocUnsafe(initialCapacity(options.chunking))
     for (const entry of options.previous) {
       this.#previousById.set(entry.id, entry)
       if (entry.first !== null) this.#previousByFirst.set(JSON.stringify(entry.first), entry)
@@ -69,38 +76,52 @@ export class TableWriter {
       const line = rowLine(row)
       const keyValues = keyColumns === null ? null : keyColumns.map((i) => row[i] ?? null)
       const key = keyValues === null ? line : JSON.stringify(keyValues)
-      if (this.#lines.length === 0) this.#firstKey = keyValues
+      if (this.#rows === 0) this.#firstKey = keyValues
       this.#lastKey = keyValues
-      this.#lines.push(line)
-      this.#keys.push(key)
-      this.#bytes += Buffer.byteLength(line, 'utf8') + 1
+      this.#append(line)
       if (isBoundary(keyHash(key), this.#bytes, chunkBits, chunking)) await this.#cut()
     }
   }
 
   /** Flushes the last chunk, waits for every upload; the chunk list in key order. */
   async finish(): Promise<ChunkEntry[]> {
-    if (this.#lines.length > 0) await this.#cut()
+    if (this.#rows > 0) await this.#cut()
     while (this.#inFlight.size > 0) await Promise.race(this.#inFlight)
     this.#rethrow()
     return this.#entries.map((entry) => entry!)
   }
 
+  #append(line: string): void {
+    // A UTF-16 code unit takes at most 3 UTF-8 bytes; grow before writing so nothing is cut.
+    const needed = this.#bytes + line.length * 3 + 1
+    if (needed > this.#buffer.byteLength) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, this.#buffer.byteLength * 2))
+      this.#buffer.copy(grown, 0, 0, this.#bytes)
+      this.#buffer = grown
+    }
+    this.#bytes += this.#buffer.write(line, this.#bytes, 'utf8')
+    this.#buffer[this.#bytes++] = 0x0a
+    this.#rows++
+  }
+
   async #cut(): Promise<void> {
     throwIfAborted(this.#options.signal)
     this.#rethrow()
-    const lines = this.#lines
-    const keys = this.#keys
+    const content = this.#buffer.subarray(0, this.#bytes)
+    const rows = this.#rows
     const slot = this.#entries.length
     const first = this.#firstKey
     const last = this.#lastKey
     this.#entries.push(undefined)
-    this.#lines = []
-    this.#keys = []
+    const full = this.#buffer
+    this.#buffer = this.#spare.pop() ?? Buffer.allocUnsafe(initialCapacity(this.#options.chunking))
     this.#bytes = 0
-    const task = this.#store(lines, keys, first, last).then(
+    this.#rows = 0
+    const task = this.#store(content, rows, first, last).then(
       (entry) => {
         this.#entries[slot] = entry
+        // Nothing holds on to the content once it is stored (compression and hashing copy).
+        if (full.byteLength === initialCapacity(this.#options.chunking)) this.#spare.push(full)
       },
       (err: unknown) => {
         this.#failure ??= err instanceof Error ? err : new Error(String(err))
@@ -119,16 +140,15 @@ export class TableWriter {
   }
 
   async #store(
-    lines: string[],
-    keys: string[],
+    content: Buffer,
+    rows: number,
     first: CanonicalValue[] | null,
     last: CanonicalValue[] | null,
   ): Promise<ChunkEntry> {
     const { repository, signal } = this.#options
-    const content = Buffer.from(`${lines.join('\n')}\n`, 'utf8')
     const id = contentId(content)
-    const entry: ChunkEntry = { id, rows: lines.length, bytes: content.byteLength, first, last }
-    this.rows += lines.length
+    const entry: ChunkEntry = { id, rows, bytes: content.byteLength, first, last }
+    this.rows += rows
     this.bytes += content.byteLength
     const known = this.#previousById.get(id)
     if (known !== undefined) {
@@ -145,10 +165,12 @@ export class TableWriter {
     const previous = first === null ? undefined : this.#previousByFirst.get(JSON.stringify(first))
     let encoded: Uint8Array | null = null
     if (previous !== undefined && (previous.deps?.length ?? 0) < MAX_DELTA_DEPTH) {
-      const base = await this.#keyedLines(previous.id)
+      const base = this.#keyedLines(
+        await repository.readObject(previous.id, { signal, kind: 'data' }),
+      )
       const script = makeDelta(
         base,
-        lines.map((line, i) => ({ line, key: keys[i]! })),
+        this.#keyedLines(content),
         content.byteLength * DELTA_MAX_SHARE,
       )
       if (script !== null) {
@@ -177,10 +199,9 @@ export class TableWriter {
     return chain
   }
 
-  async #keyedLines(id: string): Promise<KeyedLine[]> {
-    const text = (
-      await this.#options.repository.readObject(id, { signal: this.#options.signal, kind: 'data' })
-    ).toString('utf8')
+  /** The lines of a chunk's content with their keys, for matching rows against a base. */
+  #keyedLines(content: Buffer): KeyedLine[] {
+    const text = content.toString('utf8')
     if (text === '') return []
     const keyColumns = this.#options.keyColumns
     return text
@@ -196,4 +217,9 @@ export class TableWriter {
   #report(entry: ChunkEntry, storedBytes: number, reused: boolean): void {
     this.#options.onChunk?.({ rows: entry.rows, bytes: entry.bytes, storedBytes, reused })
   }
+}
+
+/** Room for an average chunk and a little more; buffers grow for larger ones. */
+function initialCapacity(chunking: ChunkingParams): number {
+  return Math.min(chunking.maxBytes, Math.ceil(chunking.targetBytes * 1.25)) + 64 * 1024
 }

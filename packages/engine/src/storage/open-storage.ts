@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url'
 import { DbsnapError } from '../errors.js'
 import { FsStorage } from './fs/fs-storage.js'
-import { S3Storage, type S3StorageOptions } from './s3/s3-storage.js'
+import type { S3StorageOptions } from './s3/s3-storage.js'
 import type { Storage } from './storage.js'
 
 export interface OpenStorageOptions {
@@ -36,7 +36,11 @@ export async function openStorage(
     )
   }
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(location)?.[1]?.toLowerCase()
-  if (scheme === 's3') return new S3Storage(location, options.s3)
+  if (scheme === 's3') {
+    // The AWS SDK is large; only repositories on S3 pay for loading it.
+    const { S3Storage } = await import('./s3/s3-storage.js')
+    return new S3Storage(location, options.s3)
+  }
   if (scheme === 'file') {
     let path: string
     try {
