@@ -32,6 +32,8 @@ export interface ObjectHeader {
   payloadBytes: number
   /** For a delta object: the id of the object it patches and how many deltas deep it is. */
   base: { id: string; depth: number } | null
+  /** The payload is a data chunk in columnar layout (columnar.ts). */
+  columnar: boolean
   /** Bytes before the payload. */
   headerBytes: number
 }
@@ -45,12 +47,20 @@ export function isObjectId(text: string): boolean {
   return /^[0-9a-f]{64}$/.test(text)
 }
 
-/** Builds a stored object: header + payload compressed with `codec`. */
+/** Header flag bits: part of the format. */
+const FLAG_DELTA = 1
+const FLAG_COLUMNAR = 2
+
+/**
+ * Builds a stored object: header + payload compressed with `codec`. A delta names its `base`;
+ * a `columnar` payload is a data chunk in columnar layout.
+ */
 export async function encodeObject(
   kind: ObjectKind,
   codec: CodecSpec,
   payload: Uint8Array,
   base: { id: string; depth: number } | null = null,
+  columnar = false,
 ): Promise<Uint8Array> {
   const compressed = await compress(codec, payload)
   const extra = base === null ? 0 : ID_BYTES + 1
@@ -59,7 +69,7 @@ export async function encodeObject(
   out.writeUInt8(OBJECT_FORMAT_VERSION, 4)
   out.writeUInt8(ObjectKind[kind], 5)
   out.writeUInt8(CODEC_IDS[codec.name], 6)
-  out.writeUInt8(base === null ? 0 : 1, 7)
+  out.writeUInt8((base === null ? 0 : FLAG_DELTA) | (columnar ? FLAG_COLUMNAR : 0), 7)
   out.writeUInt32LE(payload.byteLength, 8)
   out.writeUInt8(0, 12) // key id length: no encryption in format 1
   out.writeUInt8(0, 13) // nonce length
@@ -95,7 +105,11 @@ export function decodeHeader(bytes: Uint8Array, what: string, key = what): Objec
     throw corrupt(`unknown codec id ${buf.readUInt8(6)}`)
   }
   const flags = buf.readUInt8(7)
-  if ((flags & ~1) !== 0) throw corrupt(`unknown flags ${flags}`)
+  if ((flags & ~(FLAG_DELTA | FLAG_COLUMNAR)) !== 0) throw corrupt(`unknown flags ${flags}`)
+  const columnar = (flags & FLAG_COLUMNAR) !== 0
+  if (columnar && ((flags & FLAG_DELTA) !== 0 || kind !== 'data')) {
+    throw corrupt('columnar layout on an object that is not a full data chunk')
+  }
   const payloadBytes = buf.readUInt32LE(8)
   if (payloadBytes > MAX_OBJECT_BYTES) throw corrupt(`payload of ${payloadBytes} bytes`)
   if (buf.readUInt8(12) !== 0 || buf.readUInt8(13) !== 0) {
@@ -104,7 +118,7 @@ export function decodeHeader(bytes: Uint8Array, what: string, key = what): Objec
   if (buf.readUInt16LE(14) !== 0) throw corrupt('reserved header bytes are not zero')
   let headerBytes = FIXED_HEADER
   let base: ObjectHeader['base'] = null
-  if ((flags & 1) === 1) {
+  if ((flags & FLAG_DELTA) !== 0) {
     if (buf.byteLength < FIXED_HEADER + ID_BYTES + 1) throw corrupt('truncated delta header')
     base = {
       id: buf.toString('hex', FIXED_HEADER, FIXED_HEADER + ID_BYTES),
@@ -112,7 +126,7 @@ export function decodeHeader(bytes: Uint8Array, what: string, key = what): Objec
     }
     headerBytes += ID_BYTES + 1
   }
-  return { kind, codec, payloadBytes, base, headerBytes }
+  return { kind, codec, payloadBytes, base, columnar, headerBytes }
 }
 
 /** Header and decompressed payload of a stored object. */

@@ -7,6 +7,7 @@ import { DbsnapError, isDbsnapError } from '../errors.js'
 import { bytesSource, type Storage } from '../storage/storage.js'
 import { DEFAULT_CHUNKING, type ChunkingParams } from './chunking.js'
 import { DEFAULT_CODEC, formatCodec, parseCodec, type CodecSpec } from './codec.js'
+import { decodeColumnar } from './columnar.js'
 import { applyDelta } from './delta.js'
 import {
   chunkEntrySchema,
@@ -200,7 +201,9 @@ export class Repository {
       )
     }
     let content: Buffer
-    if (header.base === null) {
+    if (header.columnar) {
+      content = decodeColumnar(payload, what, objectKey(id))
+    } else if (header.base === null) {
       content = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
     } else {
       const base = await this.readObject(header.base.id, { signal: options.signal, kind: 'data' })

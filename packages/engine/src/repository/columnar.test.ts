@@ -1,0 +1,90 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import type { CanonicalRow } from '../canonical/value-encoding.js'
+import { decodeColumnar, rowsToColumnar } from './columnar.js'
+
+const content = (rows: CanonicalRow[]): Buffer =>
+  Buffer.from(rows.map((row) => `${JSON.stringify(row)}\n`).join(''), 'utf8')
+
+describe('columnar layout', () => {
+  it.each<[string, CanonicalRow[]]>([
+    [
+      'plain values',
+      [
+        [1, 'a', true, null],
+        [2, 'b', false, 1.5],
+      ],
+    ],
+    ['strings that look like syntax', [['a,b', '[x]', '"q"', 'back\\slash\\', '\\"', 'new\nline']]],
+    [
+      'unicode',
+      [
+        ['日本', '😀', 'é'],
+        ['\u0000', '\u2028', 'z'],
+      ],
+    ],
+    ['one column', [[1], [2], [3]]],
+    ['no columns', [[], []]],
+  ])('round-trips %s', (_name, rows) => {
+    const bytes = content(rows)
+    const columns = rows[0]!.length
+    const payload = rowsToColumnar(bytes, rows.length, columns)
+    expect(decodeColumnar(payload, 'x').equals(bytes)).toBe(true)
+  })
+
+  it('stores each column contiguously', () => {
+    const payload = rowsToColumnar(
+      content([
+        [1, 'a'],
+        [2, 'b'],
+      ]),
+      2,
+      2,
+    )
+    expect(payload.subarray(16).toString()).toBe('1\n2\n"a"\n"b"\n')
+  })
+
+  it('round-trips any rows of canonical values', () => {
+    const value = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.integer(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => !Object.is(d, -0)),
+      fc.boolean(),
+      fc.constant(null),
+    )
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 6 }),
+        fc.integer({ min: 1, max: 20 }),
+        (width, height) => {
+          const rows = fc.sample(fc.array(value, { minLength: width, maxLength: width }), height)
+          const bytes = content(rows)
+          expect(decodeColumnar(rowsToColumnar(bytes, rows.length, width), 'x').equals(bytes)).toBe(
+            true,
+          )
+        },
+      ),
+      { numRuns: 200 },
+    )
+  })
+
+  it.each([
+    ['a column cut short', (p: Buffer) => p.subarray(0, p.length - 1)],
+    ['a wrong row count', (p: Buffer) => (p.writeUInt32LE(3, 0), p)],
+    ['a column length past the end', (p: Buffer) => (p.writeUInt32LE(999, 8), p)],
+  ])('refuses %s', (_name, damage) => {
+    const payload = damage(
+      rowsToColumnar(
+        content([
+          [1, 'a'],
+          [2, 'b'],
+        ]),
+        2,
+        2,
+      ),
+    )
+    expect(() => decodeColumnar(payload, 'chunk c')).toThrow(
+      expect.objectContaining({ code: 'DATA_CORRUPT' }),
+    )
+  })
+})
