@@ -38,6 +38,8 @@ export type {
   TableEntry,
 } from './repository/manifest.js'
 export { createSnapshot } from './snapshot/snapshot.js'
+export { runSnapshot } from './snapshot/run-snapshot.js'
+export type { RunSnapshotOptions } from './snapshot/run-snapshot.js'
 export type {
   SnapshotOptions,
   SnapshotProgress,

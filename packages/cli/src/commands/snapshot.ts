@@ -4,14 +4,14 @@
 import { Args, Flags } from '@oclif/core'
 import {
   DbsnapError,
-  createSnapshot,
   parseCodec,
   redactUrl,
+  runSnapshot,
   type SnapshotResult,
 } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
 import { formatBytes, keyValueLines, plural, style } from '../format.js'
-import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
+import { repoFlag, repositoryLocation } from '../repository.js'
 
 export default class Snapshot extends BaseCommand<typeof Snapshot> {
   static override args = {
@@ -58,11 +58,6 @@ export default class Snapshot extends BaseCommand<typeof Snapshot> {
       this.flags.compression === undefined ? undefined : parseCodec(this.flags.compression)
     const tags = parseTags(this.flags.tag ?? [])
     const location = repositoryLocation(this.flags.repo, this.settings.DBSNAP_REPO)
-    const repository = await openRepository(location, {
-      create: true,
-      compression,
-      signal: this.abort.signal,
-    })
     // ink and React are loaded only for a terminal: piped runs stay lean.
     const live =
       !this.jsonEnabled() && process.stderr.isTTY
@@ -71,21 +66,23 @@ export default class Snapshot extends BaseCommand<typeof Snapshot> {
     this.logger.info({ url: redactUrl(this.args.conn), repository: location }, 'snapshot starting')
     let result: SnapshotResult
     try {
-      result = await createSnapshot({
+      // The engine runs in a worker thread whose memory stays bounded (see runSnapshot).
+      result = await runSnapshot({
         source: this.args.conn,
-        repository,
+        repository: location,
+        create: true,
         name: this.flags.name,
         tables: this.flags.tables,
         exclude: this.flags.exclude,
         compression,
         tags,
         signal: this.abort.signal,
-        logger: this.logger,
+        logLevel: this.flags['log-level'] ?? this.settings.DBSNAP_LOG_LEVEL,
+        logFormat: this.settings.DBSNAP_LOG_FORMAT,
         onProgress: (event) => live?.update(event),
       })
     } finally {
       live?.stop()
-      await repository.storage.close()
     }
     if (!this.jsonEnabled()) this.log(render(result))
     return result

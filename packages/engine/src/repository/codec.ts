@@ -75,21 +75,28 @@ const gunzip = promisify(zlib.gunzip)
 const deflateRaw = promisify(zlib.deflateRaw)
 const inflateRaw = promisify(zlib.inflateRaw)
 
+/**
+ * Output is produced in pieces of this size; each piece costs a callback on the main thread, so
+ * pieces the size of a whole chunk keep compression off it (the default is 16 KiB).
+ */
+const CHUNK_SIZE = 1024 * 1024
+
 export async function compress(spec: CodecSpec, raw: Uint8Array): Promise<Uint8Array> {
   switch (spec.name) {
     case 'none':
       return raw
     case 'zstd':
       return zstdCompress(raw, {
+        chunkSize: CHUNK_SIZE,
         params: {
           [zlib.constants.ZSTD_c_compressionLevel]: spec.level,
           [zlib.constants.ZSTD_c_contentSizeFlag]: 1,
         },
       })
     case 'gzip':
-      return gzip(raw, { level: spec.level })
+      return gzip(raw, { level: spec.level, chunkSize: CHUNK_SIZE })
     case 'deflate':
-      return deflateRaw(raw, { level: spec.level })
+      return deflateRaw(raw, { level: spec.level, chunkSize: CHUNK_SIZE })
   }
 }
 
@@ -102,7 +109,7 @@ export async function decompress(
   stored: Uint8Array,
   maxBytes: number,
 ): Promise<Uint8Array> {
-  const options = { maxOutputLength: Math.max(1, maxBytes) }
+  const options = { maxOutputLength: Math.max(1, maxBytes), chunkSize: CHUNK_SIZE }
   try {
     switch (name) {
       case 'none':

@@ -38,7 +38,7 @@ export interface SnapshotOptions {
   onProgress?: (event: SnapshotProgress) => void
   logger?: Logger
   connectOptions?: Omit<ConnectOptions, 'signal' | 'logger'>
-  /** Chunks processed at once per table (hash, delta, compress, upload). Default 2. */
+  /** Chunks processed at once per table (hash, delta, compress, upload). Default 4. */
   concurrency?: number
 }
 
@@ -135,7 +135,7 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
         chunkBits:
           prior?.chunkBits ?? chunkBitsFor(averageRowBytes(table), repository.config.chunking),
         previous: priorChunks,
-        concurrency: options.concurrency ?? 2,
+        concurrency: options.concurrency ?? 4,
         signal,
         onProgress: options.onProgress,
       })
@@ -231,6 +231,7 @@ async function snapshotTable(
     codec: options.codec,
     chunking: repository.config.chunking,
     chunkBits: options.chunkBits,
+    columnCount: table.columns.length,
     keyColumns,
     previous: options.previous,
     concurrency: options.concurrency,

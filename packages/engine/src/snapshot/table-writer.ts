@@ -6,6 +6,7 @@ import { rowLine, type CanonicalRow, type CanonicalValue } from '../canonical/va
 import { throwIfAborted } from '../errors.js'
 import { isBoundary, keyHash, type ChunkingParams } from '../repository/chunking.js'
 import type { CodecSpec } from '../repository/codec.js'
+import { rowsToColumnar } from '../repository/columnar.js'
 import { makeDelta, type KeyedLine } from '../repository/delta.js'
 import type { ChunkEntry } from '../repository/manifest.js'
 import { contentId, encodeObject } from '../repository/object-format.js'
@@ -29,6 +30,8 @@ export interface TableWriterOptions {
   codec: CodecSpec
   chunking: ChunkingParams
   chunkBits: number
+  /** Values in each row (the table's column count). */
+  columnCount: number
   /** Positions of the key columns in each row; null: the whole row is the key. */
   keyColumns: number[] | null
   /** The same table's chunks in the previous snapshot, if any. */
@@ -42,7 +45,9 @@ export interface TableWriterOptions {
 export class TableWriter {
   readonly #options: TableWriterOptions
   readonly #previousById = new Map<string, ChunkEntry>()
-  readonly #previousByFirst = new Map<string, ChunkEntry>()
+  readonly #previousByFirst = new Map<string, number>()
+  /** Index in `previous` of the chunk the last cut chunk was based on, or -1. */
+  #lastBase = -1
   readonly #entries: (ChunkEntry | undefined)[] = []
   readonly #inFlight = new Set<Promise<void>>()
   #failure: Error | undefined = undefined
@@ -63,10 +68,10 @@ export class TableWriter {
   constructor(options: TableWriterOptions) {
     this.#options = options
     this.#buffer = Buffer.allocUnsafe(initialCapacity(options.chunking))
-    for (const entry of options.previous) {
+    options.previous.forEach((entry, index) => {
       this.#previousById.set(entry.id, entry)
-      if (entry.first !== null) this.#previousByFirst.set(JSON.stringify(entry.first), entry)
-    }
+      if (entry.first !== null) this.#previousByFirst.set(JSON.stringify(entry.first), index)
+    })
   }
 
   /** Adds a batch of rows in key order; waits while too many chunks are in flight. */
@@ -117,7 +122,8 @@ export class TableWriter {
     this.#buffer = this.#spare.pop() ?? Buffer.allocUnsafe(initialCapacity(this.#options.chunking))
     this.#bytes = 0
     this.#rows = 0
-    const task = this.#store(content, rows, first, last).then(
+    const base = this.#baseFor(first)
+    const task = this.#store(content, rows, first, last, base).then(
       (entry) => {
         this.#entries[slot] = entry
         // Nothing holds on to the content once it is stored (compression and hashing copy).
@@ -133,6 +139,21 @@ export class TableWriter {
     this.#rethrow()
   }
 
+  /**
+   * The previous snapshot's chunk a new chunk is most likely an edit of: the one with the same
+   * first key, or else the one after the last chunk matched. Chunks come in key order in both
+   * lists, so an insert or delete next to a boundary (which changes a chunk's first key) still
+   * finds its base without comparing keys, which only the database's collation could do.
+   */
+  #baseFor(first: CanonicalValue[] | null): ChunkEntry | undefined {
+    const previous = this.#options.previous
+    const byFirst = first === null ? undefined : this.#previousByFirst.get(JSON.stringify(first))
+    const index = byFirst ?? (this.#lastBase + 1 < previous.length ? this.#lastBase + 1 : -1)
+    if (index < 0) return undefined
+    this.#lastBase = index
+    return previous[index]
+  }
+
   /** Surfaces the first failure of a chunk in flight (awaits may have recorded one). */
   #rethrow(): void {
     const failure = this.#failure
@@ -144,6 +165,7 @@ export class TableWriter {
     rows: number,
     first: CanonicalValue[] | null,
     last: CanonicalValue[] | null,
+    previous: ChunkEntry | undefined,
   ): Promise<ChunkEntry> {
     const { repository, signal } = this.#options
     const id = contentId(content)
@@ -162,7 +184,6 @@ export class TableWriter {
       this.#report(entry, 0, true)
       return entry
     }
-    const previous = first === null ? undefined : this.#previousByFirst.get(JSON.stringify(first))
     let encoded: Uint8Array | null = null
     if (previous !== undefined && (previous.deps?.length ?? 0) < MAX_DELTA_DEPTH) {
       const base = this.#keyedLines(
@@ -182,7 +203,13 @@ export class TableWriter {
         entry.deps = deps
       }
     }
-    encoded ??= await encodeObject('data', this.#options.codec, content)
+    encoded ??= await encodeObject(
+      'data',
+      this.#options.codec,
+      rowsToColumnar(content, rows, this.#options.columnCount),
+      null,
+      true,
+    )
     const storedBytes = await repository.putEncoded(id, encoded, signal)
     this.#report(entry, storedBytes, false)
     return entry
