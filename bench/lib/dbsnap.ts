@@ -1,0 +1,80 @@
+// `dbsnap snapshot` as a user runs it (the built CLI, in its own process), and the repositories
+// it writes: their size and their removal, on disk or S3, through the engine's own Storage.
+
+import { rm } from 'node:fs/promises'
+import { openStorage, type SnapshotResult } from '@dbsnap/engine'
+import { run } from './run.ts'
+import { ROOT } from './services.ts'
+
+const CLI = `${ROOT}packages/cli/bin/run.js`
+
+export interface TimedSnapshot {
+  result: SnapshotResult
+  /** Wall time of the whole process, Node start-up included. */
+  seconds: number
+}
+
+/** Runs `dbsnap snapshot <url> --repo <repo> --json [...extra]`, optionally under a wrapper. */
+export async function snapshot(
+  url: string,
+  repo: string,
+  options: { env?: NodeJS.ProcessEnv; extra?: string[]; wrapper?: string[] } = {},
+): Promise<TimedSnapshot> {
+  const argv = [
+    ...(options.wrapper ?? []),
+    process.execPath,
+    CLI,
+    'snapshot',
+    url,
+    '--repo',
+    repo,
+    '--json',
+    ...(options.extra ?? []),
+  ]
+  const [command = process.execPath, ...args] = argv
+  const { stdout, seconds } = await run(command, args, { env: options.env })
+  return { result: JSON.parse(stdout) as SnapshotResult, seconds }
+}
+
+/** Opens a repository's storage with the S3 settings of `env` (the ones the CLI gets). */
+function openWith(location: string, env: NodeJS.ProcessEnv): ReturnType<typeof openStorage> {
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = env
+  const credentials =
+    accessKeyId === undefined || secretAccessKey === undefined
+      ? undefined
+      : { accessKeyId, secretAccessKey }
+  return openStorage(location, {
+    s3: { endpoint: env.AWS_ENDPOINT_URL_S3, region: env.AWS_REGION, credentials },
+  })
+}
+
+/** Total bytes of every object in a repository (chunks, indexes, manifests, config). */
+export async function repositoryBytes(
+  location: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<number> {
+  const storage = await openWith(location, env)
+  let bytes = 0
+  try {
+    for await (const info of storage.list('')) bytes += info.size
+  } finally {
+    await storage.close()
+  }
+  return bytes
+}
+
+/** Deletes a repository: its directory, or every object under its S3 prefix. */
+export async function removeRepository(
+  location: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<void> {
+  if (!location.startsWith('s3://')) return rm(location, { recursive: true, force: true })
+  const storage = await openWith(location, env)
+  try {
+    const keys: string[] = []
+    for await (const info of storage.list('')) keys.push(info.key)
+    for (const key of keys) await storage.delete(key)
+  } finally {
+    await storage.close()
+  }
+}
