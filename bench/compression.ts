@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import zlib from 'node:zlib'
-import { Repository, openStorage } from '@dbsnap/engine'
+import { Repository, openStorage, rowsToColumnar } from '@dbsnap/engine'
 import { removeRepository, snapshot } from './lib/dbsnap.ts'
 import { generateTable } from './lib/generate.ts'
 import { createDatabase, dropDatabase } from './lib/postgres.ts'
@@ -84,7 +84,8 @@ async function sampleChunks(): Promise<Buffer[]> {
       for (const entry of await repository.readIndex(table.index)) {
         if (bytes >= sampleBytes) return chunks
         const content = await repository.readObject(entry.id, { kind: 'data' })
-        chunks.push(content)
+        // What the engine compresses: the chunk in its columnar layout (decision 0007).
+        chunks.push(rowsToColumnar(content, entry.rows, table.columns.length))
         bytes += content.byteLength
       }
     }

@@ -29,6 +29,7 @@ export { openStorage } from './storage/open-storage.js'
 export { Repository, objectKey, manifestKey } from './repository/repository.js'
 export type { RepositoryConfig, StoredSnapshot } from './repository/repository.js'
 export { DEFAULT_CODEC, formatCodec, parseCodec } from './repository/codec.js'
+export { decodeColumnar, rowsToColumnar } from './repository/columnar.js'
 export type { CodecName, CodecSpec } from './repository/codec.js'
 export { tableName } from './repository/manifest.js'
 export type {

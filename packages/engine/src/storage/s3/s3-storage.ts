@@ -317,13 +317,17 @@ export class S3Storage implements Storage {
 
   /** One PUT from a buffer of the whole (small) object, with its SHA-256 for the server. */
   async #putOnce(key: string, source: ByteSource, options: PutOptions): Promise<void> {
-    const body = Buffer.allocUnsafe(source.size)
-    let filled = 0
+    // Most sources are one buffer already: send it as it is instead of copying it, which would
+    // double the garbage big buffers leave until a full GC.
+    const pieces: Uint8Array[] = []
     for await (const piece of checkedBytes(source, options.sha256)) {
       throwIfAborted(options.signal)
-      body.set(piece, filled)
-      filled += piece.byteLength
+      pieces.push(piece)
     }
+    const body =
+      pieces.length === 1
+        ? Buffer.from(pieces[0]!.buffer, pieces[0]!.byteOffset, pieces[0]!.byteLength)
+        : Buffer.concat(pieces, source.size)
     await this.#client.send(
       new PutObjectCommand({
         Bucket: this.#bucket,
