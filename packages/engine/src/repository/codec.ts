@@ -79,7 +79,7 @@ const inflateRaw = promisify(zlib.inflateRaw)
  * Output is produced in pieces of this size; each piece costs a callback on the main thread, so
  * pieces the size of a whole chunk keep compression off it (the default is 16 KiB).
  */
-const CHUNK_SIZE = 1024 * 1024
+const CHUNK_SIZE = 256 * 1024
 
 export async function compress(spec: CodecSpec, raw: Uint8Array): Promise<Uint8Array> {
   switch (spec.name) {
