@@ -48,3 +48,18 @@ export function floatText(value: number | string): string {
 export function rowLine(row: CanonicalRow): string {
   return JSON.stringify(row)
 }
+
+/** The key values of a row: the values of its key columns, in key order. */
+export function rowKey(row: CanonicalRow, keyColumns: number[]): CanonicalValue[] {
+  return keyColumns.map((i) => row[i] ?? null)
+}
+
+/** The canonical text of a row's key, what chunk boundaries hash and rows are matched on. */
+export function rowKeyText(row: CanonicalRow, keyColumns: number[]): string {
+  return JSON.stringify(rowKey(row, keyColumns))
+}
+
+/** The lines of newline-terminated text (chunk content, indexes, delta scripts). */
+export function splitLines(text: string): string[] {
+  return text === '' ? [] : text.slice(0, -1).split('\n')
+}

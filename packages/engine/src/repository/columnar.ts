@@ -2,6 +2,7 @@
 // column so that similar values sit together and compress 15–20% better (decision 0007). The
 // chunk's content, and so its id, is still the canonical row lines.
 
+import { splitLines } from '../canonical/value-encoding.js'
 import { DbsnapError } from '../errors.js'
 
 /** The canonical row lines a columnar payload stands for. */
@@ -20,7 +21,7 @@ export function decodeColumnar(payload: Uint8Array, what: string, key = what): B
     if (offset + length > buf.byteLength) throw corrupt(`column ${j} runs past the payload`)
     const text = buf.toString('utf8', offset, offset + length)
     offset += length
-    const values = text === '' ? [] : text.slice(0, -1).split('\n')
+    const values = splitLines(text)
     if (values.length !== rows || (text !== '' && !text.endsWith('\n'))) {
       throw corrupt(`column ${j} holds ${values.length} values for ${rows} rows`)
     }

@@ -2,6 +2,7 @@
 // that updating 1% of a table's rows costs about 1% of its bytes even though every 1 MiB chunk
 // was touched. The chunk's id is still the hash of its full content.
 
+import { splitLines } from '../canonical/value-encoding.js'
 import { DbsnapError } from '../errors.js'
 
 /** One line of a chunk and the canonical key it is matched on. */
@@ -79,8 +80,8 @@ export function makeDelta(base: KeyedLine[], next: KeyedLine[], limitBytes: numb
 
 /** Applies an edit script to the lines of a base chunk; the result is the new chunk's content. */
 export function applyDelta(baseContent: string, script: string, what: string, key = what): string {
-  const base = baseContent === '' ? [] : baseContent.slice(0, -1).split('\n')
-  const lines = script === '' ? [] : script.slice(0, -1).split('\n')
+  const base = splitLines(baseContent)
+  const lines = splitLines(script)
   const out: string[] = []
   let cursor = 0
   const corrupt = (why: string): DbsnapError =>

@@ -7,6 +7,7 @@ import { DbsnapError, isDbsnapError } from '../errors.js'
 import { bytesSource, type Storage } from '../storage/storage.js'
 import { DEFAULT_CHUNKING, type ChunkingParams } from './chunking.js'
 import { DEFAULT_CODEC, formatCodec, parseCodec, type CodecSpec } from './codec.js'
+import { splitLines } from '../canonical/value-encoding.js'
 import { decodeColumnar } from './columnar.js'
 import { applyDelta } from './delta.js'
 import {
@@ -169,10 +170,10 @@ export class Repository {
   async putObject(
     kind: ObjectKind,
     content: Uint8Array,
-    options: { codec?: CodecSpec; signal?: AbortSignal; knownMissing?: boolean } = {},
+    options: { codec?: CodecSpec; signal?: AbortSignal } = {},
   ): Promise<PutObjectResult> {
     const id = contentId(content)
-    if (options.knownMissing !== true && (await this.hasObject(id, options.signal))) {
+    if (await this.hasObject(id, options.signal)) {
       return { id, written: false, storedBytes: 0 }
     }
     const encoded = await encodeObject(kind, options.codec ?? this.codec, content)
@@ -237,24 +238,19 @@ export class Repository {
   /** The chunk list of a table, from its index object. */
   async readIndex(id: string, signal?: AbortSignal): Promise<ChunkEntry[]> {
     const content = await this.readObject(id, { signal, kind: 'index' })
-    const text = content.toString('utf8')
-    if (text === '') return []
-    return text
-      .slice(0, -1)
-      .split('\n')
-      .map((line) => {
-        const parsed = chunkEntrySchema.safeParse(safeJson(line))
-        if (!parsed.success) {
-          throw new DbsnapError(
-            'DATA_CORRUPT',
-            `index ${id} is corrupt: a chunk entry is malformed`,
-            {
-              details: { object: objectKey(id) },
-            },
-          )
-        }
-        return parsed.data
-      })
+    return splitLines(content.toString('utf8')).map((line) => {
+      const parsed = chunkEntrySchema.safeParse(safeJson(line))
+      if (!parsed.success) {
+        throw new DbsnapError(
+          'DATA_CORRUPT',
+          `index ${id} is corrupt: a chunk entry is malformed`,
+          {
+            details: { object: objectKey(id) },
+          },
+        )
+      }
+      return parsed.data
+    })
   }
 
   /** Stores a manifest: the commit point of a snapshot. Returns the snapshot id. */

@@ -1,7 +1,12 @@
 // Reads rows back out of a snapshot without touching any database: a table's canonical rows in
 // key order, optionally only the row with a given key, streamed chunk by chunk.
 
-import type { CanonicalRow, CanonicalValue } from '../canonical/value-encoding.js'
+import {
+  rowKeyText,
+  splitLines,
+  type CanonicalRow,
+  type CanonicalValue,
+} from '../canonical/value-encoding.js'
 import { DbsnapError, throwIfAborted } from '../errors.js'
 import { tableName, type TableEntry } from '../repository/manifest.js'
 import type { Repository, StoredSnapshot } from '../repository/repository.js'
@@ -46,16 +51,12 @@ export async function* readSnapshotRows(
     const content = (
       await repository.readObject(chunk.id, { signal: options.signal, kind: 'data' })
     ).toString('utf8')
-    if (content === '') continue
-    let rows = content
-      .slice(0, -1)
-      .split('\n')
-      .map((line) => JSON.parse(line) as CanonicalRow)
+    let rows = splitLines(content).map((line) => JSON.parse(line) as CanonicalRow)
     if (wantedKey !== undefined) {
       rows = rows.filter((row) =>
         keyColumns === null
           ? JSON.stringify(row) === wantedKey
-          : JSON.stringify(keyColumns.map((i) => row[i] ?? null)) === wantedKey,
+          : rowKeyText(row, keyColumns) === wantedKey,
       )
     }
     if (rows.length > remaining) rows = rows.slice(0, remaining)

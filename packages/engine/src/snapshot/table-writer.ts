@@ -2,7 +2,14 @@
 // reuses chunks already stored, stores changed ranges as deltas over the previous snapshot's
 // chunk when that is smaller, and keeps a fixed number of chunks in flight.
 
-import { rowLine, type CanonicalRow, type CanonicalValue } from '../canonical/value-encoding.js'
+import {
+  rowKey,
+  rowKeyText,
+  rowLine,
+  splitLines,
+  type CanonicalRow,
+  type CanonicalValue,
+} from '../canonical/value-encoding.js'
 import { throwIfAborted } from '../errors.js'
 import { isBoundary, keyHash, type ChunkingParams } from '../repository/chunking.js'
 import type { CodecSpec } from '../repository/codec.js'
@@ -79,7 +86,7 @@ export class TableWriter {
     const { keyColumns, chunking, chunkBits } = this.#options
     for (const row of batch) {
       const line = rowLine(row)
-      const keyValues = keyColumns === null ? null : keyColumns.map((i) => row[i] ?? null)
+      const keyValues = keyColumns === null ? null : rowKey(row, keyColumns)
       const key = keyValues === null ? line : JSON.stringify(keyValues)
       if (this.#rows === 0) this.#firstKey = keyValues
       this.#lastKey = keyValues
@@ -228,17 +235,11 @@ export class TableWriter {
 
   /** The lines of a chunk's content with their keys, for matching rows against a base. */
   #keyedLines(content: Buffer): KeyedLine[] {
-    const text = content.toString('utf8')
-    if (text === '') return []
     const keyColumns = this.#options.keyColumns
-    return text
-      .slice(0, -1)
-      .split('\n')
-      .map((line) => {
-        if (keyColumns === null) return { line, key: line }
-        const row = JSON.parse(line) as CanonicalRow
-        return { line, key: JSON.stringify(keyColumns.map((i) => row[i] ?? null)) }
-      })
+    return splitLines(content.toString('utf8')).map((line) => ({
+      line,
+      key: keyColumns === null ? line : rowKeyText(JSON.parse(line) as CanonicalRow, keyColumns),
+    }))
   }
 
   #report(entry: ChunkEntry, storedBytes: number, reused: boolean): void {

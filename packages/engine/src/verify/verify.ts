@@ -3,7 +3,7 @@
 // full: decompressed, delta chains applied, hashed, parsed, row counts and first/last keys checked.
 
 import { DbsnapError, isDbsnapError, throwIfAborted } from '../errors.js'
-import type { CanonicalRow } from '../canonical/value-encoding.js'
+import { rowKeyText, splitLines, type CanonicalRow } from '../canonical/value-encoding.js'
 import { tableName, type ChunkEntry, type TableEntry } from '../repository/manifest.js'
 import {
   manifestKey,
@@ -186,7 +186,7 @@ function inSubset(id: string, subset: DataSubset): boolean {
 }
 
 function checkRows(content: string, chunk: ChunkEntry, table: TableEntry): void {
-  const lines = content === '' ? [] : content.slice(0, -1).split('\n')
+  const lines = splitLines(content)
   const fail = (why: string): never => {
     throw new DbsnapError(
       'DATA_CORRUPT',
@@ -207,9 +207,7 @@ function checkRows(content: string, chunk: ChunkEntry, table: TableEntry): void 
     }
     if (!Array.isArray(row) || row.length !== table.columns.length)
       fail("a row does not have the table's columns")
-    return keyColumns === null
-      ? null
-      : JSON.stringify(keyColumns.map((i) => (row as CanonicalRow)[i] ?? null))
+    return keyColumns === null ? null : rowKeyText(row as CanonicalRow, keyColumns)
   }
   const keys = lines.map(keyOf)
   if (keyColumns !== null && lines.length > 0) {
