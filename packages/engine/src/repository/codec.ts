@@ -1,8 +1,6 @@
 // Compression codecs of chunk objects: zstd (default), gzip, deflate or none, each with a level.
-// All run on Node's own zlib, off the main thread (libuv pool), so compression of one chunk
-// overlaps with reading the next rows.
+// All run on Node's own zlib, synchronously on the calling thread: decision 0008 says why.
 
-import { promisify } from 'node:util'
 import zlib from 'node:zlib'
 import { DbsnapError } from '../errors.js'
 
@@ -68,25 +66,18 @@ export function codecById(id: number): CodecName {
   return found
 }
 
-const zstdCompress = promisify(zlib.zstdCompress)
-const zstdDecompress = promisify(zlib.zstdDecompress)
-const gzip = promisify(zlib.gzip)
-const gunzip = promisify(zlib.gunzip)
-const deflateRaw = promisify(zlib.deflateRaw)
-const inflateRaw = promisify(zlib.inflateRaw)
-
 /**
- * Output is produced in pieces of this size; each piece costs a callback on the main thread, so
- * pieces the size of a whole chunk keep compression off it (the default is 16 KiB).
+ * Output is produced in pieces of this size and joined; one piece holds most compressed chunks
+ * whole (the default, 16 KiB, would take a dozen pieces and a join for each).
  */
 const CHUNK_SIZE = 256 * 1024
 
-export async function compress(spec: CodecSpec, raw: Uint8Array): Promise<Uint8Array> {
+export function compress(spec: CodecSpec, raw: Uint8Array): Uint8Array {
   switch (spec.name) {
     case 'none':
       return raw
     case 'zstd':
-      return zstdCompress(raw, {
+      return zlib.zstdCompressSync(raw, {
         chunkSize: CHUNK_SIZE,
         params: {
           [zlib.constants.ZSTD_c_compressionLevel]: spec.level,
@@ -94,9 +85,9 @@ export async function compress(spec: CodecSpec, raw: Uint8Array): Promise<Uint8A
         },
       })
     case 'gzip':
-      return gzip(raw, { level: spec.level, chunkSize: CHUNK_SIZE })
+      return zlib.gzipSync(raw, { level: spec.level, chunkSize: CHUNK_SIZE })
     case 'deflate':
-      return deflateRaw(raw, { level: spec.level, chunkSize: CHUNK_SIZE })
+      return zlib.deflateRawSync(raw, { level: spec.level, chunkSize: CHUNK_SIZE })
   }
 }
 
@@ -104,22 +95,18 @@ export async function compress(spec: CodecSpec, raw: Uint8Array): Promise<Uint8A
  * Decompresses, refusing to produce more than `maxBytes` (the length the header promises), so a
  * hostile object cannot exhaust memory.
  */
-export async function decompress(
-  name: CodecName,
-  stored: Uint8Array,
-  maxBytes: number,
-): Promise<Uint8Array> {
+export function decompress(name: CodecName, stored: Uint8Array, maxBytes: number): Uint8Array {
   const options = { maxOutputLength: Math.max(1, maxBytes), chunkSize: CHUNK_SIZE }
   try {
     switch (name) {
       case 'none':
         return stored
       case 'zstd':
-        return await zstdDecompress(stored, options)
+        return zlib.zstdDecompressSync(stored, options)
       case 'gzip':
-        return await gunzip(stored, options)
+        return zlib.gunzipSync(stored, options)
       case 'deflate':
-        return await inflateRaw(stored, options)
+        return zlib.inflateRawSync(stored, options)
     }
   } catch (err) {
     throw new DbsnapError('DATA_CORRUPT', `${name} data does not decompress`, { cause: err })

@@ -47,10 +47,17 @@ const NEWLINE = 0x0a
 /**
  * The columnar payload of a chunk's canonical content (`rows` lines, each a JSON array of
  * `columns` primitive values). Works on the bytes directly: values are split at the commas
- * outside strings, so no row is parsed into JavaScript values.
+ * outside strings, so no row is parsed into JavaScript values. The payload is written into
+ * `into` when it fits (it never needs more than `columnarCapacity(content.length, columns)`),
+ * so a caller can reuse one buffer for chunk after chunk.
  */
-export function rowsToColumnar(content: Buffer, rows: number, columns: number): Buffer {
-  const bounds = new Int32Array(rows * columns * 2)
+export function rowsToColumnar(
+  content: Buffer,
+  rows: number,
+  columns: number,
+  into?: Buffer,
+): Buffer {
+  const bounds = boundsFor(rows * columns * 2)
   const sizes = new Array<number>(columns).fill(0)
   let at = 0
   let b = 0
@@ -92,7 +99,11 @@ export function rowsToColumnar(content: Buffer, rows: number, columns: number): 
     at++
   }
   const head = 8 + 4 * columns
-  const out = Buffer.allocUnsafe(head + sizes.reduce((a, x) => a + x, 0))
+  const length = head + sizes.reduce((a, x) => a + x, 0)
+  const out =
+    into !== undefined && into.byteLength >= length
+      ? into.subarray(0, length)
+      : Buffer.allocUnsafe(length)
   out.writeUInt32LE(rows, 0)
   out.writeUInt32LE(columns, 4)
   const cursor = new Array<number>(columns)
@@ -119,4 +130,23 @@ export function rowsToColumnar(content: Buffer, rows: number, columns: number): 
     }
   }
   return out
+}
+
+/** Value bounds of the last chunk, reused: the conversion is synchronous, so one is enough. */
+let scratch = new Int32Array(0)
+/** Scratch arrays up to this many entries (4 MiB) are kept; larger ones are one-offs. */
+const SCRATCH_MAX = 1 << 20
+
+function boundsFor(entries: number): Int32Array {
+  if (entries > SCRATCH_MAX) return new Int32Array(entries)
+  if (scratch.length < entries) scratch = new Int32Array(Math.min(SCRATCH_MAX, entries * 2))
+  return scratch
+}
+
+/**
+ * Bytes enough for the columnar payload of `contentBytes` of canonical rows: each value trades
+ * its separator for a newline and each row loses its brackets, so only the column table is added.
+ */
+export function columnarCapacity(contentBytes: number, columns: number): number {
+  return contentBytes + 8 + 4 * columns
 }

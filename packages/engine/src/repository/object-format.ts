@@ -51,20 +51,30 @@ export function isObjectId(text: string): boolean {
 const FLAG_DELTA = 1
 const FLAG_COLUMNAR = 2
 
-/**
- * Builds a stored object: header + payload compressed with `codec`. A delta names its `base`;
- * a `columnar` payload is a data chunk in columnar layout.
- */
-export async function encodeObject(
+export interface EncodeOptions {
+  /** The base a delta's edit script applies to, and the depth of the chain it starts. */
+  base?: { id: string; depth: number } | null
+  /** The payload is a data chunk in columnar layout. */
+  columnar?: boolean
+  /** Written into when large enough (the result is then a view of it); else a new buffer. */
+  into?: Buffer
+}
+
+/** Builds a stored object: header + payload compressed with `codec`. */
+export function encodeObject(
   kind: ObjectKind,
   codec: CodecSpec,
   payload: Uint8Array,
-  base: { id: string; depth: number } | null = null,
-  columnar = false,
-): Promise<Uint8Array> {
-  const compressed = await compress(codec, payload)
+  options: EncodeOptions = {},
+): Buffer {
+  const { base = null, columnar = false, into } = options
+  const compressed = compress(codec, payload)
   const extra = base === null ? 0 : ID_BYTES + 1
-  const out = Buffer.allocUnsafe(FIXED_HEADER + extra + compressed.byteLength)
+  const length = FIXED_HEADER + extra + compressed.byteLength
+  const out =
+    into !== undefined && into.byteLength >= length
+      ? into.subarray(0, length)
+      : Buffer.allocUnsafe(length)
   out.writeUInt32LE(MAGIC, 0)
   out.writeUInt8(OBJECT_FORMAT_VERSION, 4)
   out.writeUInt8(ObjectKind[kind], 5)
@@ -130,22 +140,21 @@ export function decodeHeader(bytes: Uint8Array, what: string, key = what): Objec
 }
 
 /** Header and decompressed payload of a stored object. */
-export async function decodeObject(
+export function decodeObject(
   bytes: Uint8Array,
   what: string,
   key = what,
-): Promise<{ header: ObjectHeader; payload: Uint8Array }> {
+): { header: ObjectHeader; payload: Uint8Array } {
   const header = decodeHeader(bytes, what, key)
-  const payload = await decompress(
-    header.codec,
-    bytes.subarray(header.headerBytes),
-    header.payloadBytes,
-  ).catch((err: unknown) => {
+  let payload: Uint8Array
+  try {
+    payload = decompress(header.codec, bytes.subarray(header.headerBytes), header.payloadBytes)
+  } catch (err) {
     throw new DbsnapError('DATA_CORRUPT', `${what} is corrupt: payload does not decompress`, {
       cause: err,
       details: { object: key },
     })
-  })
+  }
   if (payload.byteLength !== header.payloadBytes) {
     throw new DbsnapError(
       'DATA_CORRUPT',

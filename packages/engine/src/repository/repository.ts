@@ -176,7 +176,7 @@ export class Repository {
     if (await this.hasObject(id, options.signal)) {
       return { id, written: false, storedBytes: 0 }
     }
-    const encoded = await encodeObject(kind, options.codec ?? this.codec, content)
+    const encoded = encodeObject(kind, options.codec ?? this.codec, content)
     return { id, written: true, storedBytes: await this.putEncoded(id, encoded, options.signal) }
   }
 
@@ -191,7 +191,7 @@ export class Repository {
   ): Promise<Buffer> {
     const what = `object ${id}`
     const stored = await this.#get(objectKey(id), what, options.signal)
-    const { header, payload } = await decodeObject(stored, what, objectKey(id))
+    const { header, payload } = decodeObject(stored, what, objectKey(id))
     if (options.kind !== undefined && header.kind !== options.kind) {
       throw new DbsnapError(
         'DATA_CORRUPT',
@@ -260,7 +260,7 @@ export class Repository {
   ): Promise<{ id: string; storedBytes: number }> {
     const content = Buffer.from(JSON.stringify(manifest), 'utf8')
     const id = contentId(content)
-    const encoded = await encodeObject('manifest', this.codec, content)
+    const encoded = encodeObject('manifest', this.codec, content)
     await this.storage.put(manifestKey(id), bytesSource(encoded), { signal })
     return { id, storedBytes: encoded.byteLength }
   }
@@ -269,7 +269,7 @@ export class Repository {
   async readManifest(id: string, signal?: AbortSignal): Promise<SnapshotManifest> {
     const what = `snapshot ${id}`
     const stored = await this.#get(manifestKey(id), what, signal)
-    const { header, payload } = await decodeObject(stored, what, manifestKey(id))
+    const { header, payload } = decodeObject(stored, what, manifestKey(id))
     if (header.kind !== 'manifest' || header.base !== null) {
       throw new DbsnapError('DATA_CORRUPT', `${what} is corrupt: not a manifest object`, {
         details: { object: manifestKey(id) },

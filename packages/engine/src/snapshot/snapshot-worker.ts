@@ -1,6 +1,8 @@
 // Worker-thread entry of `runSnapshot`: opens the repository and runs `createSnapshot`, relaying
 // progress, the result or the error to the parent as plain messages.
 
+import v8 from 'node:v8'
+import vm from 'node:vm'
 import { parentPort, workerData } from 'node:worker_threads'
 import { DbsnapError, isDbsnapError } from '../errors.js'
 import { createLogger, withTraceId } from '../logger.js'
@@ -19,6 +21,36 @@ port.on('message', (message: { type: 'abort'; message: string }) => {
 })
 const send = (message: WorkerMessage): void => port.postMessage(message)
 
+/**
+ * Big buffers (socket reads, chunks, compressed objects) are freed only by a full GC, and V8
+ * starts one only once 64 MiB of them have piled up since the last, later still when the machine
+ * is busy and its marking threads lag. This worker's heap is small, so a full GC costs a few
+ * milliseconds: the worker runs one itself whenever buffers outgrow what was live after the last
+ * one by `GARBAGE_BUDGET`, and peak memory stays flat whatever the table size (bench/memory.ts).
+ */
+const GARBAGE_BUDGET = 24 * 1024 * 1024
+/** Buffers below this never trigger a GC: the chunk pools of a table writer alone hold ~20 MiB. */
+const MIN_THRESHOLD = 40 * 1024 * 1024
+const fullGc = exposeGc()
+let gcThreshold = MIN_THRESHOLD
+
+function keepGarbageInBudget(): void {
+  if (fullGc === null || process.memoryUsage().arrayBuffers < gcThreshold) return
+  fullGc()
+  gcThreshold = Math.max(MIN_THRESHOLD, process.memoryUsage().arrayBuffers + GARBAGE_BUDGET)
+}
+
+/** V8's `gc()` for this isolate (the flag, set at run time, applies to new contexts), or null. */
+function exposeGc(): (() => void) | null {
+  try {
+    v8.setFlagsFromString('--expose-gc')
+    const gc = vm.runInNewContext('gc') as unknown
+    return typeof gc === 'function' ? () => void (gc as () => unknown)() : null
+  } catch {
+    return null
+  }
+}
+
 async function run(): Promise<void> {
   const storage = await openStorage(request.repository, { create: request.create })
   try {
@@ -32,7 +64,10 @@ async function run(): Promise<void> {
       repository,
       signal: controller.signal,
       logger: createLogger({ name: 'dbsnap', level: request.logLevel, format: request.logFormat }),
-      onProgress: (event) => send({ type: 'progress', event }),
+      onProgress: (event) => {
+        keepGarbageInBudget()
+        send({ type: 'progress', event })
+      },
     })
     send({ type: 'result', result })
   } finally {

@@ -13,7 +13,7 @@ import {
 import { throwIfAborted } from '../errors.js'
 import { isBoundary, keyHash, type ChunkingParams } from '../repository/chunking.js'
 import type { CodecSpec } from '../repository/codec.js'
-import { rowsToColumnar } from '../repository/columnar.js'
+import { columnarCapacity, rowsToColumnar } from '../repository/columnar.js'
 import { makeDelta, type KeyedLine } from '../repository/delta.js'
 import type { ChunkEntry } from '../repository/manifest.js'
 import { contentId, encodeObject } from '../repository/object-format.js'
@@ -49,6 +49,12 @@ export interface TableWriterOptions {
   onChunk?: (chunk: ChunkWritten) => void
 }
 
+/** A stored object's bytes, and the pooled buffer holding them (null: a buffer of its own). */
+interface Encoded {
+  bytes: Buffer
+  buffer: Buffer | null
+}
+
 export class TableWriter {
   readonly #options: TableWriterOptions
   readonly #previousById = new Map<string, ChunkEntry>()
@@ -63,10 +69,13 @@ export class TableWriter {
   #bytes = 0
   #rows = 0
   /**
-   * Chunk buffers whose chunk is stored, for reuse: big buffers are freed only by a full GC, so
-   * allocating one per chunk lets external memory climb; reusing them keeps it flat.
+   * Buffers for reuse, chunk after chunk: each chunk in flight holds one for its content, one for
+   * its columnar payload and one for the stored object. Big buffers are freed only by a full GC,
+   * and V8 lets 64 MiB of them pile up before it runs one; reused, they keep memory flat.
    */
-  readonly #spare: Buffer[] = []
+  readonly #contentPool: BufferPool
+  readonly #columnarPool: BufferPool
+  readonly #objectPool: BufferPool
   #firstKey: CanonicalValue[] | null = null
   #lastKey: CanonicalValue[] | null = null
   rows = 0
@@ -74,7 +83,15 @@ export class TableWriter {
 
   constructor(options: TableWriterOptions) {
     this.#options = options
-    this.#buffer = Buffer.allocUnsafe(initialCapacity(options.chunking))
+    // A chunk's buffers grow for an unusually large chunk; twice the usual size is kept.
+    const usual = initialCapacity(options.chunking)
+    this.#contentPool = new BufferPool(usual, 2 * usual)
+    this.#columnarPool = new BufferPool(
+      columnarCapacity(usual, options.columnCount),
+      columnarCapacity(2 * usual, options.columnCount),
+    )
+    this.#objectPool = new BufferPool(usual, 2 * usual)
+    this.#buffer = this.#contentPool.take()
     options.previous.forEach((entry, index) => {
       this.#previousById.set(entry.id, entry)
       if (entry.first !== null) this.#previousByFirst.set(JSON.stringify(entry.first), index)
@@ -107,7 +124,7 @@ export class TableWriter {
     // A UTF-16 code unit takes at most 3 UTF-8 bytes; grow before writing so nothing is cut.
     const needed = this.#bytes + line.length * 3 + 1
     if (needed > this.#buffer.byteLength) {
-      const grown = Buffer.allocUnsafe(Math.max(needed, this.#buffer.byteLength * 2))
+      const grown = Buffer.allocUnsafeSlow(Math.max(needed, this.#buffer.byteLength * 2))
       this.#buffer.copy(grown, 0, 0, this.#bytes)
       this.#buffer = grown
     }
@@ -126,7 +143,7 @@ export class TableWriter {
     const last = this.#lastKey
     this.#entries.push(undefined)
     const full = this.#buffer
-    this.#buffer = this.#spare.pop() ?? Buffer.allocUnsafe(initialCapacity(this.#options.chunking))
+    this.#buffer = this.#contentPool.take()
     this.#bytes = 0
     this.#rows = 0
     const base = this.#baseFor(first)
@@ -134,7 +151,7 @@ export class TableWriter {
       (entry) => {
         this.#entries[slot] = entry
         // Nothing holds on to the content once it is stored (compression and hashing copy).
-        if (full.byteLength === initialCapacity(this.#options.chunking)) this.#spare.push(full)
+        this.#contentPool.give(full)
       },
       (err: unknown) => {
         this.#failure ??= err instanceof Error ? err : new Error(String(err))
@@ -191,7 +208,7 @@ export class TableWriter {
       this.#report(entry, 0, true)
       return entry
     }
-    let encoded: Uint8Array | null = null
+    let encoded: Encoded | null = null
     if (previous !== undefined && (previous.deps?.length ?? 0) < MAX_DELTA_DEPTH) {
       const base = this.#keyedLines(
         await repository.readObject(previous.id, { signal, kind: 'data' }),
@@ -203,23 +220,37 @@ export class TableWriter {
       )
       if (script !== null) {
         const deps = [previous.id, ...(previous.deps ?? [])]
-        encoded = await encodeObject('data', this.#options.codec, Buffer.from(script, 'utf8'), {
-          id: previous.id,
-          depth: deps.length,
-        })
+        const payload = Buffer.from(script, 'utf8')
+        encoded = this.#encode(payload, { base: { id: previous.id, depth: deps.length } })
         entry.deps = deps
       }
     }
-    encoded ??= await encodeObject(
-      'data',
-      this.#options.codec,
-      rowsToColumnar(content, rows, this.#options.columnCount),
-      null,
-      true,
-    )
-    const storedBytes = await repository.putEncoded(id, encoded, signal)
+    if (encoded === null) {
+      const { columnCount } = this.#options
+      const buffer = this.#columnarPool.take(columnarCapacity(content.byteLength, columnCount))
+      encoded = this.#encode(rowsToColumnar(content, rows, columnCount, buffer), {
+        columnar: true,
+      })
+      // Compression is done with the payload; its buffer serves the next chunk.
+      this.#columnarPool.give(buffer)
+    }
+    const storedBytes = await repository.putEncoded(id, encoded.bytes, signal)
+    // Stored: the object's bytes are no longer read (a failed put leaves them to the GC).
+    this.#objectPool.give(encoded.buffer)
     this.#report(entry, storedBytes, false)
     return entry
+  }
+
+  /** A stored object of `payload`, in a buffer of the pool. */
+  #encode(
+    payload: Uint8Array,
+    options: { base?: { id: string; depth: number }; columnar?: boolean },
+  ): Encoded {
+    const into = this.#objectPool.take()
+    const bytes = encodeObject('data', this.#options.codec, payload, { ...options, into })
+    // An object too large for the pooled buffer got one of its own; the pooled one goes back.
+    if (bytes.buffer !== into.buffer) this.#objectPool.give(into)
+    return { bytes, buffer: bytes.buffer === into.buffer ? into : null }
   }
 
   /** The chain of bases under an already stored object, read from object headers. */
@@ -244,6 +275,30 @@ export class TableWriter {
 
   #report(entry: ChunkEntry, storedBytes: number, reused: boolean): void {
     this.#options.onChunk?.({ rows: entry.rows, bytes: entry.bytes, storedBytes, reused })
+  }
+}
+
+/** Buffers of at least a usual size, kept for reuse up to a limit each. */
+class BufferPool {
+  readonly #free: Buffer[] = []
+  readonly #usual: number
+  readonly #limit: number
+
+  constructor(usual: number, limit: number) {
+    this.#usual = usual
+    this.#limit = limit
+  }
+
+  /** A buffer of at least `bytes` (default: the usual size), reused when one is free. */
+  take(bytes = this.#usual): Buffer {
+    const free = this.#free.pop()
+    if (free !== undefined && free.byteLength >= bytes) return free
+    return Buffer.allocUnsafeSlow(Math.max(bytes, this.#usual))
+  }
+
+  /** Returns a buffer for reuse; one that grew past the limit is left to the GC. */
+  give(buffer: Buffer | null): void {
+    if (buffer !== null && buffer.byteLength <= this.#limit) this.#free.push(buffer)
   }
 }
 
