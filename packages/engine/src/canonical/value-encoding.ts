@@ -9,9 +9,12 @@
  * - `float`: a JSON number, except `"NaN"`, `"Infinity"`, `"-Infinity"` and `"-0"` as strings.
  * - `text`: a JSON string holding the engine's own exact text form of the value (numeric,
  *   dates, bytea hex, arrays, ranges, json…), produced under pinned session settings.
+ * - `ejson`: a JSON string holding a BSON value as canonical MongoDB Extended JSON v2 (every
+ *   number typed: `{"$numberInt":"1"}` vs `{"$numberDouble":"1.0"}`), field order kept, no
+ *   spaces (docs/mongodb.md).
  * Null is JSON `null` for every encoding.
  */
-export type ValueEncoding = 'boolean' | 'integer' | 'bigint' | 'float' | 'text'
+export type ValueEncoding = 'boolean' | 'integer' | 'bigint' | 'float' | 'text' | 'ejson'
 
 /** A value in a canonical row. */
 export type CanonicalValue = boolean | number | string | null

@@ -5,7 +5,7 @@
 import type { Engine } from '../connection/url.js'
 import type { ValueEncoding } from '../canonical/value-encoding.js'
 
-/** A schema-qualified name. `schema` is '' for engines without schemas (MySQL db = schema). */
+/** A schema-qualified name. `schema` is '' for engines without schemas (MySQL db = schema, MongoDB). */
 export interface QualifiedName {
   schema: string
   name: string
@@ -88,8 +88,11 @@ export interface TriggerSchema {
 }
 
 export interface TableSchema extends QualifiedName {
-  /** `table`, `partitioned` (parent of partitions); views are in `DatabaseSchema.views`. */
-  kind: 'table' | 'partitioned'
+  /**
+   * `table`, `partitioned` (parent of partitions), `collection` (MongoDB: columns `_id` and
+   * `document`, docs/mongodb.md); views are in `DatabaseSchema.views`.
+   */
+  kind: 'table' | 'partitioned' | 'collection'
   columns: ColumnSchema[]
   primaryKey: KeyConstraintSchema | null
   uniqueKeys: KeyConstraintSchema[]
@@ -136,6 +139,8 @@ export interface RoutineSchema extends QualifiedName {
    * the server cannot print: a `CREATE AGGREGATE` built from the catalog the way pg_dump does).
    */
   definition: string
+  /** E.g. MySQL `{ deterministic, dataAccess, security, definer, sqlMode }`. */
+  extra?: Record<string, unknown>
 }
 
 export interface SequenceSchema extends QualifiedName {
@@ -175,6 +180,16 @@ export interface ExtensionSchema {
   version: string
 }
 
+/** A scheduled event (MySQL/MariaDB `CREATE EVENT`). */
+export interface EventSchema extends QualifiedName {
+  /** Full `CREATE EVENT …` as the engine prints it. */
+  definition: string
+  /** False for a disabled event (MySQL `DISABLE`, `DISABLE ON SLAVE`). */
+  enabled: boolean
+  /** E.g. MySQL `{ status, definer, timeZone, sqlMode }`. */
+  extra?: Record<string, unknown>
+}
+
 /** Everything a snapshot knows about the structure of one database. */
 export interface DatabaseSchema {
   engine: Engine
@@ -188,4 +203,6 @@ export interface DatabaseSchema {
   domains: DomainSchema[]
   compositeTypes: CompositeTypeSchema[]
   extensions: ExtensionSchema[]
+  /** Scheduled events; absent for engines without them. */
+  events?: EventSchema[]
 }

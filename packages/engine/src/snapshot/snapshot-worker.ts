@@ -31,6 +31,8 @@ const send = (message: WorkerMessage): void => port.postMessage(message)
 const GARBAGE_BUDGET = 24 * 1024 * 1024
 /** Buffers below this never trigger a GC: the chunk pools of a table writer alone hold ~20 MiB. */
 const MIN_THRESHOLD = 40 * 1024 * 1024
+/** How often the worker looks at its buffers; a snapshot reads ~10 MiB in this time. */
+const GOVERNOR_INTERVAL_MS = 50
 const fullGc = exposeGc()
 let gcThreshold = MIN_THRESHOLD
 
@@ -52,6 +54,9 @@ function exposeGc(): (() => void) | null {
 }
 
 async function run(): Promise<void> {
+  // Checked on a clock, not per chunk: buffers also pile up while chunks wait on storage.
+  const governor = setInterval(keepGarbageInBudget, GOVERNOR_INTERVAL_MS)
+  governor.unref()
   const storage = await openStorage(request.repository, { create: request.create })
   try {
     const repository = await Repository.open(storage, {
@@ -64,13 +69,11 @@ async function run(): Promise<void> {
       repository,
       signal: controller.signal,
       logger: createLogger({ name: 'dbsnap', level: request.logLevel, format: request.logFormat }),
-      onProgress: (event) => {
-        keepGarbageInBudget()
-        send({ type: 'progress', event })
-      },
+      onProgress: (event) => send({ type: 'progress', event }),
     })
     send({ type: 'result', result })
   } finally {
+    clearInterval(governor)
     await storage.close()
   }
 }

@@ -59,7 +59,9 @@ export function pgTextToCanonical(encoding: ValueEncoding, text: string | null):
       return canonicalBigint(text)
     case 'float':
       return canonicalFloat(text)
+    // No PostgreSQL column has the MongoDB-only `ejson` encoding; its values are strings anyway.
     case 'text':
+    case 'ejson':
       return text
   }
 }
@@ -79,6 +81,7 @@ export function canonicalToPgText(encoding: ValueEncoding, value: CanonicalValue
       if (typeof value === 'number' || typeof value === 'string') return floatText(value)
       break
     case 'text':
+    case 'ejson':
       if (typeof value === 'string') return value
       break
   }

@@ -1,0 +1,254 @@
+// `dbsnap diff <from> <to>`: what changed between two snapshots — schema first, then rows with
+// their changed fields — as a readable report, JSON, NDJSON or Markdown; `--exit-code` for CI.
+
+import { Args, Flags } from '@oclif/core'
+import {
+  diffSnapshots,
+  resolveSnapshot,
+  type DiffSummary,
+  type RowChange,
+  type SchemaChange,
+  type SnapshotDiff,
+  type TableDiff,
+} from '@dbsnap/engine'
+import { BaseCommand } from '../base-command.js'
+import { plural, style } from '../format.js'
+import { ExitCode } from '../exit-codes.js'
+import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
+
+const FORMATS = ['text', 'json', 'ndjson', 'markdown'] as const
+type Format = (typeof FORMATS)[number]
+
+/** What `--json` (and `--format json`) prints: the whole diff as one document. */
+interface DiffDocument {
+  format: SnapshotDiff['format']
+  version: SnapshotDiff['version']
+  from: SnapshotDiff['from']
+  to: SnapshotDiff['to']
+  summary: DiffSummary
+  schema: SchemaChange[]
+  tables: TableDiff[]
+  changes: RowChange[]
+}
+
+export default class Diff extends BaseCommand<typeof Diff> {
+  static override args = {
+    from: Args.string({
+      description: 'the earlier snapshot (id, prefix, name@latest~N)',
+      required: true,
+    }),
+    to: Args.string({ description: 'the later snapshot', required: true }),
+  }
+
+  static override description =
+    'Compares two snapshots of the same database: schema changes (added, removed, changed, renamed objects), then per table the rows added, removed and modified, with the columns that changed (JSON patches for JSON columns and documents). Identical chunks are skipped unread, so the time follows the size of the change. With --exit-code: 0 when equal, 1 when different, more on error.'
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> shop@latest~1 shop@latest',
+    '<%= config.bin %> <%= command.id %> 1a2b3c 4d5e6f --tables orders --format ndjson',
+    '<%= config.bin %> <%= command.id %> shop@latest~1 shop@latest --exit-code --format markdown',
+  ]
+
+  static override flags = {
+    'data-only': Flags.boolean({ description: 'only row changes', exclusive: ['schema-only'] }),
+    exclude: Flags.string({
+      description: 'tables to leave out (schema.table, globs)',
+      multiple: true,
+      delimiter: ',',
+    }),
+    'exit-code': Flags.boolean({ description: 'exit 1 when the snapshots differ, 0 when equal' }),
+    format: Flags.option({ description: 'output format', options: FORMATS, default: 'text' })(),
+    limit: Flags.integer({
+      description: 'text and markdown: at most this many rows shown per table (counts stay exact)',
+      default: 20,
+      min: 0,
+    }),
+    repo: repoFlag,
+    'schema-only': Flags.boolean({ description: 'only schema changes; no row is read' }),
+    tables: Flags.string({
+      description: 'only these tables (schema.table; public. may be left out; * and ? glob)',
+      multiple: true,
+      delimiter: ',',
+    }),
+  }
+
+  static override summary = 'Show what changed between two snapshots.'
+
+  async run(): Promise<DiffDocument | DiffSummary> {
+    const signal = this.abort.signal
+    const format: Format = this.jsonEnabled() ? 'json' : this.flags.format
+    const repository = await openRepository(
+      repositoryLocation(this.flags.repo, this.settings.DBSNAP_REPO),
+      { signal },
+    )
+    let summary: DiffSummary
+    let document: DiffDocument | undefined
+    try {
+      const from = await resolveSnapshot(repository, this.args.from, { signal })
+      const to = await resolveSnapshot(repository, this.args.to, { signal })
+      const diff = diffSnapshots(
+        { repository, snapshot: from },
+        { repository, snapshot: to },
+        {
+          tables: this.flags.tables,
+          exclude: this.flags.exclude,
+          schemaOnly: this.flags['schema-only'],
+          dataOnly: this.flags['data-only'],
+          signal,
+        },
+      )
+      if (format === 'json') {
+        const changes: RowChange[] = []
+        for await (const change of diff.rowChanges()) changes.push(change)
+        summary = diff.summary()
+        document = { ...header(diff), summary, schema: diff.schema, tables: diff.tables, changes }
+        if (!this.jsonEnabled()) this.logJson(document)
+      } else if (format === 'ndjson') {
+        summary = await this.#ndjson(diff)
+      } else {
+        summary = await this.#report(diff, format)
+      }
+    } finally {
+      await repository.storage.close()
+    }
+    if (this.flags['exit-code'] && !summary.equal) {
+      if (this.jsonEnabled()) this.logJson(document)
+      this.exit(ExitCode.DIFFERENCES)
+    }
+    return document ?? summary
+  }
+
+  /** One JSON object per line: header, schema changes, row changes, tables, summary. */
+  async #ndjson(diff: SnapshotDiff): Promise<DiffSummary> {
+    const line = (type: string, value: object): void => this.log(JSON.stringify({ type, ...value }))
+    line('header', header(diff))
+    for (const change of diff.schema) line('schema', change)
+    for await (const change of diff.rowChanges()) line('row', change)
+    for (const table of diff.tables) line('table', table)
+    const summary = diff.summary()
+    line('summary', summary)
+    return summary
+  }
+
+  /** The readable report (text, colored on a terminal) or Markdown, rows streamed as found. */
+  async #report(diff: SnapshotDiff, format: 'text' | 'markdown'): Promise<DiffSummary> {
+    const md = format === 'markdown'
+    const limit = this.flags.limit
+    const side = (s: SnapshotDiff['from']): string =>
+      `${s.name} ${s.snapshot?.slice(0, 12) ?? ''} (${s.takenAt})`
+    this.log(
+      md
+        ? `# Diff of ${diff.to.name}\n\n${side(diff.from)} → ${side(diff.to)}\n`
+        : `${style('bold', 'diff')} ${side(diff.from)} → ${side(diff.to)}`,
+    )
+    if (diff.schema.length > 0) {
+      this.log(
+        md
+          ? `## Schema (${diff.schema.length})\n`
+          : style('bold', `\nschema: ${plural(diff.schema.length, 'change')}`),
+      )
+      for (const change of diff.schema)
+        this.log(
+          md ? `- ${schemaLine(change)}` : `  ${colorize(change.change, schemaLine(change))}`,
+        )
+    }
+    if (this.flags['schema-only']) {
+      const summary = diff.summary()
+      this.log(md ? `\n**${summaryLine(summary)}**` : `\n${style('bold', summaryLine(summary))}`)
+      return summary
+    }
+    if (md) this.log('\n## Data\n')
+    else this.log(style('bold', '\ndata:'))
+    let current: string | null = null
+    let shown = 0
+    const finishTable = (name: string | null): void => {
+      if (name === null) return
+      const table = diff.tables.find((t) => t.table === name)
+      const total = table === undefined ? 0 : table.added + table.removed + table.modified
+      if (total > shown)
+        this.log(md ? `- … ${total - shown} more` : style('dim', `    … ${total - shown} more`))
+    }
+    for await (const change of diff.rowChanges()) {
+      if (change.table !== current) {
+        finishTable(current)
+        current = change.table
+        shown = 0
+        this.log(md ? `\n### ${change.table}\n` : `  ${style('bold', change.table)}`)
+      }
+      if (shown >= limit) continue
+      shown++
+      this.log(md ? `- ${rowLine(change)}` : `    ${colorize(change.change, rowLine(change))}`)
+    }
+    finishTable(current)
+    if (current === null) this.log(md ? 'No row changed.' : style('dim', '  no row changed'))
+    const summary = diff.summary()
+    const lines = diff.tables.map(tableLine)
+    if (md)
+      this.log(
+        `\n## Tables\n\n| table | status | added | removed | modified | chunks read |\n|---|---|---:|---:|---:|---:|\n${diff.tables.map((t) => `| ${t.table} | ${t.status} | ${t.added} | ${t.removed} | ${t.modified} | ${t.chunksRead}/${t.chunksRead + t.chunksSkipped} |`).join('\n')}`,
+      )
+    else for (const text of lines) this.log(`  ${text}`)
+    this.log(md ? `\n**${summaryLine(summary)}**` : `\n${style('bold', summaryLine(summary))}`)
+    return summary
+  }
+}
+
+function header(diff: SnapshotDiff): Pick<DiffDocument, 'format' | 'version' | 'from' | 'to'> {
+  return { format: diff.format, version: diff.version, from: diff.from, to: diff.to }
+}
+
+const SIGNS: Record<string, string> = {
+  added: '+',
+  removed: '-',
+  modified: '~',
+  changed: '~',
+  renamed: '>',
+}
+
+function colorize(change: string, text: string): string {
+  if (change === 'added') return style('green', text)
+  if (change === 'removed') return style('red', text)
+  return style('yellow', text)
+}
+
+function schemaLine(change: SchemaChange): string {
+  const what = change.change === 'renamed' ? `${change.from} → ${change.object}` : change.object
+  return `${SIGNS[change.change]} ${change.kind} ${what}${change.change === 'changed' ? ' (definition changed)' : ''}`
+}
+
+function rowLine(change: RowChange): string {
+  const key =
+    change.key === null
+      ? ''
+      : `${JSON.stringify(change.key.length === 1 ? change.key[0] : change.key)} `
+  if (change.change !== 'modified') {
+    return `${SIGNS[change.change]} ${key}${JSON.stringify(change.change === 'added' ? change.new : change.old)}`
+  }
+  const fields = (change.fields ?? []).map((field) =>
+    field.patch === undefined
+      ? `${field.column}: ${JSON.stringify(field.old)} → ${JSON.stringify(field.new)}`
+      : `${field.column}: ${field.patch.map((op) => `${op.op} ${op.path}${op.value === undefined ? '' : ` ${JSON.stringify(op.value)}`}`).join(', ')}`,
+  )
+  return `~ ${key}${fields.join('; ')}`
+}
+
+function tableLine(table: TableDiff): string {
+  const counts = `+${table.added} -${table.removed} ~${table.modified}`
+  const chunks = `read ${table.chunksRead} of ${table.chunksRead + table.chunksSkipped} chunks`
+  const status = table.status === 'unchanged' ? style('dim', 'unchanged') : table.status
+  return `${table.table}: ${status}${table.status === 'unchanged' ? '' : `, rows ${counts}`} (${chunks})`
+}
+
+function summaryLine(summary: DiffSummary): string {
+  if (summary.equal) return 'no differences'
+  const { tables, rows } = summary
+  const changedTables = tables.changed + tables.added + tables.removed
+  const parts = [
+    summary.schemaChanges > 0 ? plural(summary.schemaChanges, 'schema change') : '',
+    changedTables > 0 ? `${plural(changedTables, 'table')} with changed data` : '',
+    rows.added + rows.removed + rows.modified > 0
+      ? `rows +${rows.added} -${rows.removed} ~${rows.modified}`
+      : '',
+  ]
+  return parts.filter((part) => part !== '').join(', ')
+}

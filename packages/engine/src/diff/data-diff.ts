@@ -1,0 +1,239 @@
+// Data diff of one table between two snapshots, at a cost that grows with the change.
+//
+// Chunk boundaries are cut after keys whose hash matches (docs/snapshot-format.md), so both
+// snapshots cut at the same keys wherever the data around them did not change. Walking the two
+// chunk lists in step, equal chunk ids are skipped unread; a run of differing chunks ends at the
+// next key that ends a chunk on both sides, so both runs ("regions") cover the same key range.
+// Inside a region the rows are joined by key text: no comparison of keys is ever needed, so the
+// result cannot depend on a collation or on the BSON order that only the database knows.
+
+import { rowKey, rowKeyText, splitLines, type CanonicalRow } from '../canonical/value-encoding.js'
+import { throwIfAborted } from '../errors.js'
+import type { ChunkEntry } from '../repository/manifest.js'
+import type { Repository } from '../repository/repository.js'
+import type { RowChange } from './diff-format.js'
+import { fieldChanges, type ColumnPair } from './field-diff.js'
+
+/** One side of a table: where its chunks are, and how its rows are laid out. */
+export interface TableSide {
+  repository: Repository
+  chunks: ChunkEntry[]
+  columns: string[]
+  /** Key columns; null when the table has none (rows then compare as a multiset). */
+  key: string[] | null
+}
+
+export interface TableDataDiffOptions {
+  /** `schema.table`, as changes name it. */
+  table: string
+  /** Columns compared field by field: the ones both sides have, with how to compare them. */
+  columns: ColumnPair[]
+  signal?: AbortSignal
+  /** Called for each chunk read, and for each chunk skipped unread. */
+  onChunk?: (read: boolean) => void
+}
+
+/**
+ * The row changes that turn table `a` into table `b`, region by region in key order (inside a
+ * region, rows in `b`'s order with removed rows placed where `a` had them).
+ */
+export async function* diffTableData(
+  a: TableSide,
+  b: TableSide,
+  options: TableDataDiffOptions,
+): AsyncGenerator<RowChange> {
+  const keyed = a.key !== null && b.key !== null && a.key.join('\0') === b.key.join('\0')
+  if (!keyed) {
+    yield* diffAsMultiset(a, b, options)
+    return
+  }
+  for (const region of alignRegions(a.chunks, b.chunks)) {
+    throwIfAborted(options.signal)
+    if (region.equal) {
+      options.onChunk?.(false)
+      continue
+    }
+    yield* diffRegion(a, b, region.a, region.b, options)
+  }
+}
+
+interface Region {
+  equal: boolean
+  a: ChunkEntry[]
+  b: ChunkEntry[]
+}
+
+/**
+ * Splits two chunk lists of the same table into aligned regions: single equal chunks, and runs
+ * of differing chunks that end at a key ending a chunk on both sides (or at the end).
+ */
+export function* alignRegions(a: ChunkEntry[], b: ChunkEntry[]): Generator<Region> {
+  const endsOfB = new Set(b.map((chunk) => JSON.stringify(chunk.last)))
+  let i = 0
+  let j = 0
+  while (i < a.length || j < b.length) {
+    const chunkA = a[i]
+    const chunkB = b[j]
+    if (chunkA !== undefined && chunkB !== undefined && chunkA.id === chunkB.id) {
+      yield { equal: true, a: [chunkA], b: [chunkB] }
+      i++
+      j++
+      continue
+    }
+    const regionA: ChunkEntry[] = []
+    let end: string | null = null
+    while (i < a.length) {
+      const chunk = a[i++]!
+      regionA.push(chunk)
+      const last = JSON.stringify(chunk.last)
+      if (endsOfB.has(last)) {
+        end = last
+        break
+      }
+    }
+    const regionB: ChunkEntry[] = []
+    while (j < b.length) {
+      const chunk = b[j++]!
+      regionB.push(chunk)
+      // Without a common end (a was exhausted), b's remaining chunks all belong here.
+      if (end !== null && JSON.stringify(chunk.last) === end) break
+    }
+    yield { equal: false, a: regionA, b: regionB }
+  }
+}
+
+/**
+ * Joins the rows of one region by key. `a`'s rows of the region are held in memory (a region is
+ * a few chunks unless keys changed wholesale); `b`'s are streamed chunk by chunk.
+ */
+async function* diffRegion(
+  a: TableSide,
+  b: TableSide,
+  chunksA: ChunkEntry[],
+  chunksB: ChunkEntry[],
+  options: TableDataDiffOptions,
+): AsyncGenerator<RowChange> {
+  const { table } = options
+  const keyA = keyColumns(a)
+  const keyB = keyColumns(b)
+  if (chunksB.length === 0) {
+    // Only removed rows (a dropped table, a deleted range): streamed, never held.
+    for await (const row of rowsOf(a.repository, chunksA, options)) {
+      yield { table, change: 'removed', key: rowKey(row.values, keyA), old: row.values }
+    }
+    return
+  }
+  const rowsA: { line: string; values: CanonicalRow }[] = []
+  for await (const row of rowsOf(a.repository, chunksA, options)) rowsA.push(row)
+  // Key text -> position in `rowsA`; matched keys are deleted, the ones left were removed.
+  const positions = new Map<string, number>()
+  rowsA.forEach((row, index) => positions.set(rowKeyText(row.values, keyA), index))
+  let nextA = 0
+  /** The unmatched rows of `a` before position `limit`, as removed: they sort before it. */
+  const removedBefore = function* (limit: number): Generator<RowChange> {
+    for (; nextA < limit; nextA++) {
+      const old = rowsA[nextA]!.values
+      const key = rowKeyText(old, keyA)
+      if (positions.get(key) === nextA) {
+        positions.delete(key)
+        yield { table, change: 'removed', key: rowKey(old, keyA), old }
+      }
+    }
+  }
+  for await (const row of rowsOf(b.repository, chunksB, options)) {
+    const key = rowKeyText(row.values, keyB)
+    const at = positions.get(key)
+    if (at === undefined) {
+      yield { table, change: 'added', key: rowKey(row.values, keyB), new: row.values }
+      continue
+    }
+    yield* removedBefore(at)
+    positions.delete(key)
+    nextA = Math.max(nextA, at + 1)
+    const before = rowsA[at]!
+    if (before.line === row.line) continue
+    const fields = fieldChanges(before.values, row.values, options.columns)
+    if (fields.length > 0) {
+      const change = 'modified'
+      yield {
+        table,
+        change,
+        key: rowKey(row.values, keyB),
+        old: before.values,
+        new: row.values,
+        fields,
+      }
+    }
+  }
+  yield* removedBefore(rowsA.length)
+}
+
+/**
+ * A table without a key (or whose key changed) compares as a multiset of rows: the rows of the
+ * chunks only one side has, counted. Equal chunks cancel out unread.
+ */
+async function* diffAsMultiset(
+  a: TableSide,
+  b: TableSide,
+  options: TableDataDiffOptions,
+): AsyncGenerator<RowChange> {
+  const countsOfB = new Map<string, number>()
+  for (const chunk of b.chunks) countsOfB.set(chunk.id, (countsOfB.get(chunk.id) ?? 0) + 1)
+  const onlyA: ChunkEntry[] = []
+  for (const chunk of a.chunks) {
+    const left = countsOfB.get(chunk.id) ?? 0
+    if (left > 0) {
+      countsOfB.set(chunk.id, left - 1)
+      options.onChunk?.(false)
+    } else onlyA.push(chunk)
+  }
+  const onlyB = b.chunks.filter((chunk) => {
+    const left = countsOfB.get(chunk.id) ?? 0
+    if (left === 0) return false
+    countsOfB.set(chunk.id, left - 1)
+    return true
+  })
+  // Rows are compared on the columns both sides have, in `b`'s column order.
+  const projectA = projection(a.columns, options.columns)
+  const projectB = projection(b.columns, options.columns)
+  const remaining = new Map<string, CanonicalRow[]>()
+  for await (const { values } of rowsOf(a.repository, onlyA, options)) {
+    const text = JSON.stringify(projectA(values))
+    const same = remaining.get(text)
+    if (same === undefined) remaining.set(text, [values])
+    else same.push(values)
+  }
+  for await (const { values } of rowsOf(b.repository, onlyB, options)) {
+    const same = remaining.get(JSON.stringify(projectB(values)))
+    if (same !== undefined && same.length > 0) same.pop()
+    else yield { table: options.table, change: 'added', key: null, new: values }
+  }
+  for (const rows of remaining.values()) {
+    for (const old of rows) yield { table: options.table, change: 'removed', key: null, old }
+  }
+}
+
+function projection(columns: string[], pairs: ColumnPair[]): (row: CanonicalRow) => CanonicalRow {
+  const positions = pairs.map((pair) => columns.indexOf(pair.name))
+  return (row) => positions.map((i) => row[i] ?? null)
+}
+
+function keyColumns(side: TableSide): number[] {
+  return (side.key ?? []).map((column) => side.columns.indexOf(column))
+}
+
+/** The rows of chunks in order, each with its canonical line; one chunk in memory at a time. */
+async function* rowsOf(
+  repository: Repository,
+  chunks: ChunkEntry[],
+  options: TableDataDiffOptions,
+): AsyncGenerator<{ line: string; values: CanonicalRow }> {
+  for (const chunk of chunks) {
+    throwIfAborted(options.signal)
+    const content = await repository.readObject(chunk.id, { signal: options.signal, kind: 'data' })
+    options.onChunk?.(true)
+    for (const line of splitLines(content.toString('utf8'))) {
+      yield { line, values: JSON.parse(line) as CanonicalRow }
+    }
+  }
+}

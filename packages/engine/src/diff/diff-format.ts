@@ -1,0 +1,111 @@
+// The shape of a diff: what `dbsnap diff --format json|ndjson` prints and what a saved diff holds.
+// A versioned contract, the same for every engine (docs/diff-format.md).
+
+import type { CanonicalRow, CanonicalValue } from '../canonical/value-encoding.js'
+
+export const DIFF_FORMAT = 'dbsnap-diff'
+export const DIFF_FORMAT_VERSION = 1
+
+/** One RFC 6902 operation (the subset a comparison produces). */
+export interface PatchOperation {
+  op: 'add' | 'remove' | 'replace'
+  path: string
+  value?: unknown
+}
+
+/** One column of a modified row: its canonical values before and after. */
+export interface FieldChange {
+  column: string
+  old: CanonicalValue
+  new: CanonicalValue
+  /**
+   * For JSON columns and MongoDB documents: the RFC 6902 operations that turn the old value into
+   * the new one, paths down to the nested key. Absent when either value is not JSON.
+   */
+  patch?: PatchOperation[]
+}
+
+export type RowChangeKind = 'added' | 'removed' | 'modified'
+
+/** A row that differs. `old` and `new` are canonical rows in the columns of their snapshot. */
+export interface RowChange {
+  /** `schema.table`, or the table name where the engine has no schemas. */
+  table: string
+  change: RowChangeKind
+  /** The row's key values, in key-column order; null for a table without a primary key. */
+  key: CanonicalValue[] | null
+  /** The row before: for `removed` and `modified`. */
+  old?: CanonicalRow
+  /** The row after: for `added` and `modified`. */
+  new?: CanonicalRow
+  /** For `modified`: only the columns that changed (columns in both snapshots). */
+  fields?: FieldChange[]
+}
+
+export type SchemaObjectKind =
+  | 'schema'
+  | 'table'
+  | 'table options'
+  | 'column'
+  | 'primary key'
+  | 'unique key'
+  | 'index'
+  | 'foreign key'
+  | 'check'
+  | 'trigger'
+  | 'view'
+  | 'routine'
+  | 'sequence'
+  | 'enum'
+  | 'domain'
+  | 'composite type'
+  | 'extension'
+  | 'event'
+
+/** One schema object that differs. Definitions are the normalized schema's objects. */
+export interface SchemaChange {
+  kind: SchemaObjectKind
+  change: 'added' | 'removed' | 'changed' | 'renamed'
+  /** The object's name: `schema.table`, `schema.table.column`, `schema.table index_name`, … */
+  object: string
+  /** The table the object belongs to, for objects of a table. */
+  table?: string
+  /** For `renamed`: the name it had. */
+  from?: string
+  old?: unknown
+  new?: unknown
+}
+
+export type TableStatus = 'added' | 'removed' | 'changed' | 'unchanged'
+
+/** One table's data difference. */
+export interface TableDiff {
+  table: string
+  status: TableStatus
+  rowsBefore: number | null
+  rowsAfter: number | null
+  added: number
+  removed: number
+  modified: number
+  /** Chunks whose rows had to be read; the rest were skipped as identical. */
+  chunksRead: number
+  chunksSkipped: number
+}
+
+export interface DiffSummary {
+  /** True when nothing differs: no schema change and no row change. */
+  equal: boolean
+  schemaChanges: number
+  tables: Record<TableStatus, number>
+  rows: { added: number; removed: number; modified: number }
+}
+
+/** What a side of a diff is: a stored snapshot, or a live database. */
+export interface DiffSide {
+  snapshot: string | null
+  name: string
+  /** When the snapshot was taken, or when the live read started. */
+  takenAt: string
+  /** A live database, as a URL without its password. */
+  live?: string
+}

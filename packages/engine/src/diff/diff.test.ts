@@ -1,0 +1,323 @@
+import fc from 'fast-check'
+import { beforeEach, describe, expect, it } from 'vitest'
+import type { CanonicalRow } from '../canonical/value-encoding.js'
+import type { ChunkingParams } from '../repository/chunking.js'
+import type { SnapshotManifest, TableEntry } from '../repository/manifest.js'
+import { Repository, type StoredSnapshot } from '../repository/repository.js'
+import type { ColumnSchema, DatabaseSchema, TableSchema } from '../schema/schema.js'
+import { TableWriter } from '../snapshot/table-writer.js'
+import { MemoryStorage } from '../storage/memory/memory-storage.js'
+import type { RowChange } from './diff-format.js'
+import { diffSnapshots } from './diff.js'
+
+/** Small chunks, so a few hundred rows make dozens of chunks and regions. */
+const CHUNKING: ChunkingParams = { targetBytes: 512, minBytes: 128, maxBytes: 2048 }
+
+interface TableSpec {
+  name: string
+  columns: { name: string; type?: string }[]
+  key: string[] | null
+  rows: CanonicalRow[]
+}
+
+let repository: Repository
+
+beforeEach(async () => {
+  repository = await Repository.open(new MemoryStorage(), { create: true })
+})
+
+function column(name: string, type = 'text'): ColumnSchema {
+  return {
+    name,
+    type,
+    encoding: type === 'integer' ? 'integer' : 'text',
+    nullable: true,
+    default: null,
+    generated: null,
+    identity: null,
+    collation: null,
+  }
+}
+
+function tableSchema(spec: TableSpec): TableSchema {
+  return {
+    schema: 'public',
+    name: spec.name,
+    kind: 'table',
+    columns: spec.columns.map((c) => column(c.name, c.type)),
+    primaryKey: spec.key === null ? null : { name: `${spec.name}_pkey`, columns: spec.key },
+    uniqueKeys: [],
+    indexes: [],
+    foreignKeys: [],
+    checks: [],
+    triggers: [],
+    partitionOf: null,
+    partitionBy: null,
+    comment: null,
+    estimatedRows: null,
+    estimatedBytes: null,
+  }
+}
+
+/** Stores the tables' rows the way a snapshot does and returns the snapshot (not committed). */
+async function snapshotOf(name: string, specs: TableSpec[]): Promise<StoredSnapshot> {
+  const tables: TableEntry[] = []
+  for (const spec of specs) {
+    const columns = spec.columns.map((c) => c.name)
+    const writer = new TableWriter({
+      repository,
+      codec: { name: 'none', level: 0 },
+      chunking: CHUNKING,
+      chunkBits: 2,
+      columnCount: columns.length,
+      keyColumns: spec.key === null ? null : spec.key.map((k) => columns.indexOf(k)),
+      previous: [],
+      concurrency: 2,
+    })
+    await writer.add(spec.rows)
+    const chunks = await writer.finish()
+    const index = await repository.putObject(
+      'index',
+      Buffer.from(chunks.map((c) => `${JSON.stringify(c)}\n`).join('')),
+    )
+    tables.push({
+      schema: 'public',
+      name: spec.name,
+      columns,
+      key: spec.key,
+      chunkBits: 2,
+      rows: spec.rows.length,
+      bytes: writer.bytes,
+      chunks: chunks.length,
+      index: index.id,
+    })
+  }
+  const schema: DatabaseSchema = {
+    engine: 'postgres',
+    schemas: ['public'],
+    tables: specs.map(tableSchema),
+    views: [],
+    routines: [],
+    sequences: [],
+    enums: [],
+    domains: [],
+    compositeTypes: [],
+    extensions: [],
+  }
+  const manifest = { name, source: { engine: 'postgres' }, startedAt: '', schema, tables }
+  return { id: name, manifest: manifest as unknown as SnapshotManifest }
+}
+
+async function changesBetween(
+  a: StoredSnapshot,
+  b: StoredSnapshot,
+): Promise<{ changes: RowChange[]; diff: ReturnType<typeof diffSnapshots> }> {
+  const diff = diffSnapshots({ repository, snapshot: a }, { repository, snapshot: b })
+  const changes: RowChange[] = []
+  for await (const change of diff.rowChanges()) changes.push(change)
+  return { changes, diff }
+}
+
+const ITEMS = [{ name: 'id', type: 'integer' }, { name: 'name' }, { name: 'doc', type: 'jsonb' }]
+const item = (id: number, version = 0): CanonicalRow => [
+  id,
+  `item ${id} v${version}`,
+  JSON.stringify({ id, tags: ['a', 'b'], nested: { version } }),
+]
+const items = (rows: CanonicalRow[]): TableSpec => ({
+  name: 'items',
+  columns: ITEMS,
+  key: ['id'],
+  rows,
+})
+
+describe('diffSnapshots: data', () => {
+  it('reads no row of identical snapshots', async () => {
+    const rows = Array.from({ length: 500 }, (_, i) => item(i + 1))
+    const a = await snapshotOf('a', [items(rows)])
+    const b = await snapshotOf('b', [items(rows)])
+    const { changes, diff } = await changesBetween(a, b)
+    expect(changes).toEqual([])
+    expect(diff.tables[0]).toMatchObject({ status: 'unchanged', chunksRead: 0 })
+    expect(diff.summary().equal).toBe(true)
+  })
+
+  it('reads only the chunks around a change and reports the field, with a JSON patch', async () => {
+    const rows = Array.from({ length: 500 }, (_, i) => item(i + 1))
+    const changed = rows.map((row) => (row[0] === 250 ? item(250, 1) : row))
+    const a = await snapshotOf('a', [items(rows)])
+    const b = await snapshotOf('b', [items(changed)])
+    const { changes, diff } = await changesBetween(a, b)
+    expect(changes).toEqual([
+      {
+        table: 'public.items',
+        change: 'modified',
+        key: [250],
+        old: item(250),
+        new: item(250, 1),
+        fields: [
+          { column: 'name', old: 'item 250 v0', new: 'item 250 v1' },
+          {
+            column: 'doc',
+            old: item(250)[2],
+            new: item(250, 1)[2],
+            patch: [{ op: 'replace', path: '/nested/version', value: 1 }],
+          },
+        ],
+      },
+    ])
+    const table = diff.tables[0]!
+    expect(table.chunksRead).toBeLessThanOrEqual(4)
+    expect(table.chunksSkipped).toBeGreaterThan(20)
+    expect(diff.summary()).toMatchObject({ equal: false, rows: { modified: 1 } })
+  })
+
+  it('reports exactly the random inserts, updates and deletes, and they turn a into b', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.integer({ min: 1, max: 400 }), { minLength: 0, maxLength: 300 }),
+        fc.array(
+          fc.record({
+            op: fc.constantFrom('insert', 'update', 'delete'),
+            id: fc.integer({ min: 1, max: 450 }),
+          }),
+          { maxLength: 60 },
+        ),
+        async (ids, operations) => {
+          const before = new Map(ids.sort((x, y) => x - y).map((id) => [id, item(id)]))
+          const after = new Map(before)
+          for (const { op, id } of operations) {
+            if (op === 'insert' && !after.has(id)) after.set(id, item(id, 2))
+            if (op === 'update' && after.has(id)) after.set(id, item(id, 3))
+            if (op === 'delete') after.delete(id)
+          }
+          const sorted = (m: Map<number, CanonicalRow>): CanonicalRow[] =>
+            [...m].sort(([x], [y]) => x - y).map(([, row]) => row)
+          const a = await snapshotOf('a', [items(sorted(before))])
+          const b = await snapshotOf('b', [items(sorted(after))])
+          const { changes } = await changesBetween(a, b)
+          // Exactly the differences, each once.
+          const expected = new Set<string>()
+          for (const id of new Set([...before.keys(), ...after.keys()])) {
+            const x = before.get(id)
+            const y = after.get(id)
+            if (x === undefined) expected.add(`added ${id}`)
+            else if (y === undefined) expected.add(`removed ${id}`)
+            else if (JSON.stringify(x) !== JSON.stringify(y)) expected.add(`modified ${id}`)
+          }
+          const reported = changes.map((c) => `${c.change} ${String(c.key?.[0])}`)
+          expect(reported.length).toBe(expected.size)
+          expect(new Set(reported)).toEqual(expected)
+          // Applying them to a gives b.
+          const applied = new Map(before)
+          for (const change of changes) {
+            const id = change.key![0] as number
+            if (change.change === 'removed') applied.delete(id)
+            else applied.set(id, change.new!)
+          }
+          expect(sorted(applied)).toEqual(sorted(after))
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+
+  it('diffs a table without a key as a multiset', async () => {
+    const spec = (rows: CanonicalRow[]): TableSpec => ({
+      name: 'log',
+      columns: [{ name: 'line' }],
+      key: null,
+      rows,
+    })
+    const rows = Array.from({ length: 300 }, (_, i) => [`line ${i % 100}`])
+    const a = await snapshotOf('a', [spec(rows)])
+    const b = await snapshotOf('b', [spec([...rows.slice(0, 299), ['line new']])])
+    const { changes } = await changesBetween(a, b)
+    expect(changes.map((c) => [c.change, c.old ?? c.new])).toEqual(
+      expect.arrayContaining([
+        ['added', ['line new']],
+        ['removed', ['line 99']],
+      ]),
+    )
+    expect(changes).toHaveLength(2)
+  })
+
+  it('reports every row of an added and of a removed table', async () => {
+    const a = await snapshotOf('a', [
+      { name: 'old', columns: [{ name: 'id', type: 'integer' }], key: ['id'], rows: [[1], [2]] },
+    ])
+    const b = await snapshotOf('b', [items([item(1)])])
+    const { changes, diff } = await changesBetween(a, b)
+    expect(changes.map((c) => `${c.table} ${c.change} ${JSON.stringify(c.key)}`)).toEqual([
+      'public.items added [1]',
+      'public.old removed [1]',
+      'public.old removed [2]',
+    ])
+    expect(diff.tables.map((t) => [t.table, t.status])).toEqual([
+      ['public.items', 'added'],
+      ['public.old', 'removed'],
+    ])
+  })
+
+  it('compares the columns both sides have when a column was added', async () => {
+    const rows = Array.from({ length: 50 }, (_, i) => item(i + 1))
+    const a = await snapshotOf('a', [items(rows)])
+    const wider: TableSpec = {
+      name: 'items',
+      columns: [...ITEMS, { name: 'extra' }],
+      key: ['id'],
+      rows: rows.map((row) => [...row, row[0] === 7 ? 'x' : null]),
+    }
+    wider.rows[2] = [3, 'renamed', item(3)[2]!, null]
+    const b = await snapshotOf('b', [wider])
+    const { changes, diff } = await changesBetween(a, b)
+    expect(changes.map((c) => [c.change, c.key, c.fields?.map((f) => f.column)])).toEqual([
+      ['modified', [3], ['name']],
+    ])
+    expect(diff.schema.map((s) => `${s.kind} ${s.change} ${s.object}`)).toEqual([
+      'column added public.items.extra',
+    ])
+  })
+})
+
+describe('diffSnapshots: schema', () => {
+  it('reports a renamed column only on solid evidence', async () => {
+    const base = items([item(1)])
+    const renamed: TableSpec = {
+      ...base,
+      columns: [ITEMS[0]!, { name: 'title' }, ITEMS[2]!],
+    }
+    const a = await snapshotOf('a', [base])
+    const b = await snapshotOf('b', [renamed])
+    const { diff } = await changesBetween(a, b)
+    expect(diff.schema).toMatchObject([
+      {
+        kind: 'column',
+        change: 'renamed',
+        object: 'public.items.title',
+        from: 'public.items.name',
+      },
+    ])
+    // Two columns gone and two new: no guessing.
+    const twoNew: TableSpec = {
+      ...base,
+      columns: [ITEMS[0]!, { name: 'title' }, { name: 'body', type: 'jsonb' }],
+    }
+    const c = await snapshotOf('c', [twoNew])
+    const second = await changesBetween(a, c)
+    expect(second.diff.schema.map((s) => `${s.change} ${s.object}`)).toEqual([
+      'removed public.items.name',
+      'removed public.items.doc',
+      'added public.items.title',
+      'added public.items.body',
+    ])
+  })
+
+  it('ignores what changes without a schema change (estimates)', async () => {
+    const a = await snapshotOf('a', [items([item(1)])])
+    const b = await snapshotOf('b', [items([item(1)])])
+    b.manifest.schema.tables[0]!.estimatedRows = 12345
+    const { diff } = await changesBetween(a, b)
+    expect(diff.schema).toEqual([])
+  })
+})
