@@ -26,7 +26,12 @@ export function exitCodeFor(code: ErrorCode): number {
   if (code === 'CONNECTION_URL_INVALID' || code === 'CONNECTION_SCHEME_UNSUPPORTED')
     return ExitCode.USAGE
   if (code.startsWith('CONNECTION_')) return ExitCode.CONNECTION
-  if (code === 'TABLE_NOT_FOUND' || code === 'SNAPSHOT_NOT_FOUND' || code === 'SNAPSHOT_AMBIGUOUS')
+  if (
+    code === 'TABLE_NOT_FOUND' ||
+    code === 'SNAPSHOT_NOT_FOUND' ||
+    code === 'SNAPSHOT_AMBIGUOUS' ||
+    code === 'DIFF_NOT_FOUND'
+  )
     return ExitCode.USAGE
   if (code.startsWith('STORAGE_') || code.startsWith('REPOSITORY_')) return ExitCode.STORAGE
   if (code === 'DATA_CORRUPT' || code === 'SOURCE_CHANGED' || code === 'QUERY_FAILED')

@@ -46,7 +46,7 @@ describe('dbsnap diff (PostgreSQL)', () => {
     await db.client.query(`
       UPDATE items SET name = 'renamed' WHERE id = 500;
       UPDATE items SET doc = jsonb_set(doc, '{tags,1}', '"z"') WHERE id = 7777;
-      DELETE FROM items WHERE id IN (3, 19999);
+      DELETE FROM items WHERE id IN (3, 149999);
       INSERT INTO items VALUES (300000, 'new', NULL);
       DELETE FROM log WHERE ctid = (SELECT ctid FROM log WHERE line = 'two' LIMIT 1);
       CREATE INDEX items_name_idx ON items (name);
@@ -72,7 +72,7 @@ describe('dbsnap diff (PostgreSQL)', () => {
       'public.items removed [3]',
       'public.items modified [500]',
       'public.items modified [7777]',
-      'public.items removed [19999]',
+      'public.items removed [149999]',
       'public.items added [300000]',
       'public.log removed null',
     ])
@@ -138,6 +138,32 @@ describe('dbsnap diff (PostgreSQL)', () => {
     ])
     expect(missing.code).toBe(2)
     expect(missing.stderr).toContain('SNAPSHOT_NOT_FOUND')
+  })
+
+  it('saves a diff and pages through it, filtered and searched, without recomputing', async () => {
+    const saved = await diff('--save', '--json')
+    expect(saved.code, saved.stderr).toBe(0)
+    const { id } = json<{ id: string }>(saved)
+    const listed = await runCli(['diffs', '--repo', repo, '--json'])
+    expect(json<{ diffs: { id: string }[] }>(listed).diffs.map((d) => d.id)).toEqual([id])
+    const page = async (...args: string[]): Promise<{ total: number | null; keys: unknown[] }> => {
+      const run = await runCli(['diffs', id.slice(0, 8), '--repo', repo, '--json', ...args])
+      expect(run.code, run.stderr).toBe(0)
+      const result = json<{ total: number | null; changes: { key: unknown[] | null }[] }>(run)
+      return { total: result.total, keys: result.changes.map((c) => c.key) }
+    }
+    expect(await page('--page-size', '2', '--page', '2')).toEqual({
+      total: 6,
+      keys: [[7777], [149999]],
+    })
+    expect(await page('--table', 'public.items', '--change', 'removed')).toEqual({
+      total: 2,
+      keys: [[3], [149999]],
+    })
+    expect(await page('--search', 'RENAMED')).toEqual({ total: null, keys: [[500]] })
+    const text = await runCli(['diffs', id.slice(0, 8), '--repo', repo])
+    expect(text.stdout).toContain('~ 500 name: "item 500" → "renamed"')
+    expect(text.stdout).toContain('page 1 of 1 (6 changes)')
   })
 
   it('compares only the schema with --schema-only', async () => {

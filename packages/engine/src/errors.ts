@@ -30,6 +30,11 @@ export const ErrorCode = {
   CONNECTION_TIMEOUT: 'CONNECTION_TIMEOUT',
   /** The connection dropped while in use. */
   CONNECTION_LOST: 'CONNECTION_LOST',
+  /**
+   * The account connects but lacks a privilege the operation needs (e.g. MySQL's SHOW VIEW,
+   * TRIGGER, EVENT); the message names the grant.
+   */
+  CONNECTION_PRIVILEGE_MISSING: 'CONNECTION_PRIVILEGE_MISSING',
   /** Any other failure to connect; the message carries the server's reason. */
   CONNECTION_FAILED: 'CONNECTION_FAILED',
   /** The operation is not available for this engine or storage (yet). */
@@ -50,6 +55,8 @@ export const ErrorCode = {
   SNAPSHOT_NOT_FOUND: 'SNAPSHOT_NOT_FOUND',
   /** A snapshot id prefix matches more than one snapshot. */
   SNAPSHOT_AMBIGUOUS: 'SNAPSHOT_AMBIGUOUS',
+  /** No saved diff matches the id or prefix, or a prefix matches several. */
+  DIFF_NOT_FOUND: 'DIFF_NOT_FOUND',
   /** Stored data does not match its checksum, or cannot be decoded. */
   DATA_CORRUPT: 'DATA_CORRUPT',
   /** A storage object that should exist does not. */

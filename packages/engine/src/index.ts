@@ -53,6 +53,15 @@ export { diffSnapshots, summarize } from './diff/diff.js'
 export type { DiffOptions, SnapshotDiff, SnapshotSide } from './diff/diff.js'
 export { DIFF_FORMAT, DIFF_FORMAT_VERSION } from './diff/diff-format.js'
 export type * from './diff/diff-format.js'
+export {
+  BLOCK_CHANGES,
+  DEFAULT_PAGE_SIZE,
+  listSavedDiffIds,
+  queryDiffPage,
+  readSavedDiff,
+  saveDiff,
+} from './diff/saved-diff.js'
+export type { DiffBlock, DiffPage, DiffPageQuery, SavedDiff } from './diff/saved-diff.js'
 export { parseDataSubset, verifyRepository } from './verify/verify.js'
 export type { DataSubset, VerifyProblem, VerifyResult } from './verify/verify.js'
 export { applyPolicy, forgetSnapshots } from './retention/forget.js'

@@ -5,6 +5,7 @@ import { Args, Flags } from '@oclif/core'
 import {
   diffSnapshots,
   resolveSnapshot,
+  saveDiff,
   type DiffSummary,
   type RowChange,
   type SchemaChange,
@@ -12,6 +13,7 @@ import {
   type TableDiff,
 } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
+import { colorize, rowLine, schemaLine, summaryLine, tableLine } from '../diff-output.js'
 import { plural, style } from '../format.js'
 import { ExitCode } from '../exit-codes.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
@@ -29,6 +31,13 @@ interface DiffDocument {
   schema: SchemaChange[]
   tables: TableDiff[]
   changes: RowChange[]
+}
+
+/** What `--save` returns: where the diff is, and its counts. */
+interface SavedResult {
+  id: string
+  summary: DiffSummary
+  tables: TableDiff[]
 }
 
 export default class Diff extends BaseCommand<typeof Diff> {
@@ -64,6 +73,10 @@ export default class Diff extends BaseCommand<typeof Diff> {
       min: 0,
     }),
     repo: repoFlag,
+    save: Flags.boolean({
+      description:
+        'store the diff in the repository and print its id, for paging with `dbsnap diffs <id>`',
+    }),
     'schema-only': Flags.boolean({ description: 'only schema changes; no row is read' }),
     tables: Flags.string({
       description: 'only these tables (schema.table; public. may be left out; * and ? glob)',
@@ -74,7 +87,7 @@ export default class Diff extends BaseCommand<typeof Diff> {
 
   static override summary = 'Show what changed between two snapshots.'
 
-  async run(): Promise<DiffDocument | DiffSummary> {
+  async run(): Promise<DiffDocument | DiffSummary | SavedResult> {
     const signal = this.abort.signal
     const format: Format = this.jsonEnabled() ? 'json' : this.flags.format
     const repository = await openRepository(
@@ -97,6 +110,15 @@ export default class Diff extends BaseCommand<typeof Diff> {
           signal,
         },
       )
+      if (this.flags.save) {
+        const { id, saved } = await saveDiff(repository, diff, { signal })
+        summary = saved.summary
+        const result: SavedResult = { id, summary, tables: saved.tables }
+        if (this.jsonEnabled()) return this.#finish(summary, result)
+        this.log(`saved diff ${style('bold', id.slice(0, 12))}: ${summaryLine(summary)}`)
+        this.log(style('dim', `  page through it: dbsnap diffs ${id.slice(0, 12)} --page 1`))
+        return this.#finish(summary, result)
+      }
       if (format === 'json') {
         const changes: RowChange[] = []
         for await (const change of diff.rowChanges()) changes.push(change)
@@ -111,11 +133,16 @@ export default class Diff extends BaseCommand<typeof Diff> {
     } finally {
       await repository.storage.close()
     }
+    return this.#finish(summary, document ?? summary)
+  }
+
+  /** The result; with --exit-code, exit 1 after printing it when the snapshots differ. */
+  #finish<T>(summary: DiffSummary, result: T): T {
     if (this.flags['exit-code'] && !summary.equal) {
-      if (this.jsonEnabled()) this.logJson(document)
+      if (this.jsonEnabled()) this.logJson(result)
       this.exit(ExitCode.DIFFERENCES)
     }
-    return document ?? summary
+    return result
   }
 
   /** One JSON object per line: header, schema changes, row changes, tables, summary. */
@@ -195,60 +222,4 @@ export default class Diff extends BaseCommand<typeof Diff> {
 
 function header(diff: SnapshotDiff): Pick<DiffDocument, 'format' | 'version' | 'from' | 'to'> {
   return { format: diff.format, version: diff.version, from: diff.from, to: diff.to }
-}
-
-const SIGNS: Record<string, string> = {
-  added: '+',
-  removed: '-',
-  modified: '~',
-  changed: '~',
-  renamed: '>',
-}
-
-function colorize(change: string, text: string): string {
-  if (change === 'added') return style('green', text)
-  if (change === 'removed') return style('red', text)
-  return style('yellow', text)
-}
-
-function schemaLine(change: SchemaChange): string {
-  const what = change.change === 'renamed' ? `${change.from} → ${change.object}` : change.object
-  return `${SIGNS[change.change]} ${change.kind} ${what}${change.change === 'changed' ? ' (definition changed)' : ''}`
-}
-
-function rowLine(change: RowChange): string {
-  const key =
-    change.key === null
-      ? ''
-      : `${JSON.stringify(change.key.length === 1 ? change.key[0] : change.key)} `
-  if (change.change !== 'modified') {
-    return `${SIGNS[change.change]} ${key}${JSON.stringify(change.change === 'added' ? change.new : change.old)}`
-  }
-  const fields = (change.fields ?? []).map((field) =>
-    field.patch === undefined
-      ? `${field.column}: ${JSON.stringify(field.old)} → ${JSON.stringify(field.new)}`
-      : `${field.column}: ${field.patch.map((op) => `${op.op} ${op.path}${op.value === undefined ? '' : ` ${JSON.stringify(op.value)}`}`).join(', ')}`,
-  )
-  return `~ ${key}${fields.join('; ')}`
-}
-
-function tableLine(table: TableDiff): string {
-  const counts = `+${table.added} -${table.removed} ~${table.modified}`
-  const chunks = `read ${table.chunksRead} of ${table.chunksRead + table.chunksSkipped} chunks`
-  const status = table.status === 'unchanged' ? style('dim', 'unchanged') : table.status
-  return `${table.table}: ${status}${table.status === 'unchanged' ? '' : `, rows ${counts}`} (${chunks})`
-}
-
-function summaryLine(summary: DiffSummary): string {
-  if (summary.equal) return 'no differences'
-  const { tables, rows } = summary
-  const changedTables = tables.changed + tables.added + tables.removed
-  const parts = [
-    summary.schemaChanges > 0 ? plural(summary.schemaChanges, 'schema change') : '',
-    changedTables > 0 ? `${plural(changedTables, 'table')} with changed data` : '',
-    rows.added + rows.removed + rows.modified > 0
-      ? `rows +${rows.added} -${rows.removed} ~${rows.modified}`
-      : '',
-  ]
-  return parts.filter((part) => part !== '').join(', ')
 }

@@ -19,7 +19,7 @@ const FIXED_HEADER = 16
 const ID_BYTES = 32
 
 /** What an object holds; a byte in the header, part of the format. */
-export const ObjectKind = { data: 1, index: 2, manifest: 3 } as const
+export const ObjectKind = { data: 1, index: 2, manifest: 3, diff: 4 } as const
 export type ObjectKind = keyof typeof ObjectKind
 
 /** Objects larger than this, uncompressed, are refused on read (a guard against hostile data). */

@@ -259,32 +259,57 @@ export class Repository {
     signal?: AbortSignal,
   ): Promise<{ id: string; storedBytes: number }> {
     const content = Buffer.from(JSON.stringify(manifest), 'utf8')
+    return this.putNamed('snapshots/', 'manifest', content, signal)
+  }
+
+  /**
+   * Stores `content` at `<prefix><id>`, its id the SHA-256 of the content, so that reading it
+   * back checks it (`readNamed`). Written in one put: the object is there whole or not at all.
+   */
+  async putNamed(
+    prefix: string,
+    kind: ObjectKind,
+    content: Uint8Array,
+    signal?: AbortSignal,
+  ): Promise<{ id: string; storedBytes: number }> {
     const id = contentId(content)
-    const encoded = encodeObject('manifest', this.codec, content)
-    await this.storage.put(manifestKey(id), bytesSource(encoded), { signal })
+    const encoded = encodeObject(kind, this.codec, content)
+    await this.storage.put(`${prefix}${id}`, bytesSource(encoded), { signal })
     return { id, storedBytes: encoded.byteLength }
+  }
+
+  /**
+   * The content of an object `putNamed` stored; `DATA_CORRUPT` naming it (as `what`) when its
+   * kind or hash does not match, `STORAGE_NOT_FOUND` when it is missing.
+   */
+  async readNamed(
+    prefix: string,
+    kind: ObjectKind,
+    id: string,
+    what: string,
+    signal?: AbortSignal,
+  ): Promise<Buffer> {
+    const key = `${prefix}${id}`
+    const stored = await this.#get(key, what, signal)
+    const { header, payload } = decodeObject(stored, what, key)
+    if (header.kind !== kind || header.base !== null) {
+      throw new DbsnapError('DATA_CORRUPT', `${what} is corrupt: not a ${kind} object`, {
+        details: { object: key },
+      })
+    }
+    if (contentId(payload) !== id) {
+      throw new DbsnapError('DATA_CORRUPT', `${what} is corrupt: it does not hash to its id`, {
+        details: { object: key },
+      })
+    }
+    return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
   }
 
   /** Reads and checks a manifest; `DATA_CORRUPT` names it when it does not check. */
   async readManifest(id: string, signal?: AbortSignal): Promise<SnapshotManifest> {
     const what = `snapshot ${id}`
-    const stored = await this.#get(manifestKey(id), what, signal)
-    const { header, payload } = decodeObject(stored, what, manifestKey(id))
-    if (header.kind !== 'manifest' || header.base !== null) {
-      throw new DbsnapError('DATA_CORRUPT', `${what} is corrupt: not a manifest object`, {
-        details: { object: manifestKey(id) },
-      })
-    }
-    if (contentId(payload) !== id) {
-      throw new DbsnapError(
-        'DATA_CORRUPT',
-        `${what} is corrupt: its manifest does not hash to its id`,
-        {
-          details: { object: manifestKey(id) },
-        },
-      )
-    }
-    const parsed = manifestSchema.safeParse(safeJson(Buffer.from(payload).toString('utf8')))
+    const payload = await this.readNamed('snapshots/', 'manifest', id, what, signal)
+    const parsed = manifestSchema.safeParse(safeJson(payload.toString('utf8')))
     if (!parsed.success) {
       throw new DbsnapError('DATA_CORRUPT', `${what} is corrupt: its manifest is malformed`, {
         details: { object: manifestKey(id) },

@@ -1,0 +1,60 @@
+// How diffs read on a terminal and in Markdown: shared by `dbsnap diff` and `dbsnap diffs`.
+
+import type { DiffSummary, RowChange, SchemaChange, TableDiff } from '@dbsnap/engine'
+import { plural, style } from './format.js'
+
+const SIGNS: Record<string, string> = {
+  added: '+',
+  removed: '-',
+  modified: '~',
+  changed: '~',
+  renamed: '>',
+}
+
+export function colorize(change: string, text: string): string {
+  if (change === 'added') return style('green', text)
+  if (change === 'removed') return style('red', text)
+  return style('yellow', text)
+}
+
+export function schemaLine(change: SchemaChange): string {
+  const what = change.change === 'renamed' ? `${change.from} → ${change.object}` : change.object
+  return `${SIGNS[change.change]} ${change.kind} ${what}${change.change === 'changed' ? ' (definition changed)' : ''}`
+}
+
+export function rowLine(change: RowChange): string {
+  const key =
+    change.key === null
+      ? ''
+      : `${JSON.stringify(change.key.length === 1 ? change.key[0] : change.key)} `
+  if (change.change !== 'modified') {
+    return `${SIGNS[change.change]} ${key}${JSON.stringify(change.change === 'added' ? change.new : change.old)}`
+  }
+  const fields = (change.fields ?? []).map((field) =>
+    field.patch === undefined
+      ? `${field.column}: ${JSON.stringify(field.old)} → ${JSON.stringify(field.new)}`
+      : `${field.column}: ${field.patch.map((op) => `${op.op} ${op.path}${op.value === undefined ? '' : ` ${JSON.stringify(op.value)}`}`).join(', ')}`,
+  )
+  return `~ ${key}${fields.join('; ')}`
+}
+
+export function tableLine(table: TableDiff): string {
+  const counts = `+${table.added} -${table.removed} ~${table.modified}`
+  const chunks = `read ${table.chunksRead} of ${table.chunksRead + table.chunksSkipped} chunks`
+  const status = table.status === 'unchanged' ? style('dim', 'unchanged') : table.status
+  return `${table.table}: ${status}${table.status === 'unchanged' ? '' : `, rows ${counts}`} (${chunks})`
+}
+
+export function summaryLine(summary: DiffSummary): string {
+  if (summary.equal) return 'no differences'
+  const { tables, rows } = summary
+  const changedTables = tables.changed + tables.added + tables.removed
+  const parts = [
+    summary.schemaChanges > 0 ? plural(summary.schemaChanges, 'schema change') : '',
+    changedTables > 0 ? `${plural(changedTables, 'table')} with changed data` : '',
+    rows.added + rows.removed + rows.modified > 0
+      ? `rows +${rows.added} -${rows.removed} ~${rows.modified}`
+      : '',
+  ]
+  return parts.filter((part) => part !== '').join(', ')
+}
