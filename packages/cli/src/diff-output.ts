@@ -40,9 +40,9 @@ export function rowLine(change: RowChange): string {
 
 export function tableLine(table: TableDiff): string {
   const counts = `+${table.added} -${table.removed} ~${table.modified}`
-  const chunks = `read ${table.chunksRead} of ${table.chunksRead + table.chunksSkipped} chunks`
-  const status = table.status === 'unchanged' ? style('dim', 'unchanged') : table.status
-  return `${table.table}: ${status}${table.status === 'unchanged' ? '' : `, rows ${counts}`} (${chunks})`
+  const cost = `${plural(table.chunksSkipped, 'chunk')} skipped unread, ${table.chunksRead} read`
+  if (table.status === 'unchanged') return `${table.table}: ${style('dim', 'unchanged')} (${cost})`
+  return `${table.table}: ${table.status}, rows ${counts} (${cost})`
 }
 
 export function summaryLine(summary: DiffSummary): string {
