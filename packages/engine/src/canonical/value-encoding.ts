@@ -66,3 +66,42 @@ export function rowKeyText(row: CanonicalRow, keyColumns: number[]): string {
 export function splitLines(text: string): string[] {
   return text === '' ? [] : text.slice(0, -1).split('\n')
 }
+
+/**
+ * The JSON texts of the first `count` values of a canonical row line, without parsing it: a
+ * row's values are primitives, so they end at the next comma or bracket outside a string.
+ * Canonical JSON has one text per value, so equal texts are equal values.
+ *
+ * @example rawValues('[42,"a,\\"b",null]', 2) // ['42', '"a,\\"b"']
+ */
+export function rawValues(line: string, count = Infinity): string[] {
+  const out: string[] = []
+  let at = 1
+  while (out.length < count && at < line.length) {
+    const start = at
+    if (line.charCodeAt(at) === 0x22) {
+      // Find the closing quote: one not preceded by an odd run of backslashes.
+      for (;;) {
+        const quote = line.indexOf('"', at + 1)
+        if (quote < 0) throw new Error(`not a canonical row: ${line.slice(0, 80)}`)
+        let slashes = 0
+        while (line.charCodeAt(quote - 1 - slashes) === 0x5c) slashes++
+        at = quote
+        if (slashes % 2 === 0) break
+      }
+      at++
+    } else {
+      while (at < line.length && line[at] !== ',' && line[at] !== ']') at++
+    }
+    if (at === start) break // `[]`: a row without values
+    out.push(line.slice(start, at))
+    at++ // the comma or the closing bracket
+  }
+  return out
+}
+
+/** The key text (as `rowKeyText` gives it) of a canonical row line, read without parsing it. */
+export function lineKeyText(line: string, keyColumns: number[]): string {
+  const values = rawValues(line, Math.max(...keyColumns) + 1)
+  return `[${keyColumns.map((i) => values[i] ?? 'null').join(',')}]`
+}

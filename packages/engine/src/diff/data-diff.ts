@@ -7,7 +7,13 @@
 // Inside a region the rows are joined by key text: no comparison of keys is ever needed, so the
 // result cannot depend on a collation or on the BSON order that only the database knows.
 
-import { rowKey, rowKeyText, splitLines, type CanonicalRow } from '../canonical/value-encoding.js'
+import {
+  lineKeyText,
+  rawValues,
+  rowKey,
+  splitLines,
+  type CanonicalRow,
+} from '../canonical/value-encoding.js'
 import { throwIfAborted } from '../errors.js'
 import type { ChunkEntry } from '../repository/manifest.js'
 import type { Repository } from '../repository/repository.js'
@@ -104,7 +110,8 @@ export function* alignRegions(a: ChunkEntry[], b: ChunkEntry[]): Generator<Regio
 
 /**
  * Joins the rows of one region by key. `a`'s rows of the region are held in memory (a region is
- * a few chunks unless keys changed wholesale); `b`'s are streamed chunk by chunk.
+ * a few chunks unless keys changed wholesale); `b`'s are streamed chunk by chunk. Rows are kept
+ * as their canonical lines and compared as text: only rows that differ are parsed.
  */
 async function* diffRegion(
   a: TableSide,
@@ -116,61 +123,66 @@ async function* diffRegion(
   const { table } = options
   const keyA = keyColumns(a)
   const keyB = keyColumns(b)
+  const removed = (line: string): RowChange => {
+    const old = JSON.parse(line) as CanonicalRow
+    return { table, change: 'removed', key: rowKey(old, keyA), old }
+  }
   if (chunksB.length === 0) {
     // Only removed rows (a dropped table, a deleted range): streamed, never held.
-    for await (const row of rowsOf(a.repository, chunksA, options)) {
-      yield { table, change: 'removed', key: rowKey(row.values, keyA), old: row.values }
-    }
+    for await (const line of linesOf(a.repository, chunksA, options)) yield removed(line)
     return
   }
-  const rowsA: { line: string; values: CanonicalRow }[] = []
-  for await (const row of rowsOf(a.repository, chunksA, options)) rowsA.push(row)
-  // Key text -> position in `rowsA`; matched keys are deleted, the ones left were removed.
+  const linesA: string[] = []
+  for await (const line of linesOf(a.repository, chunksA, options)) linesA.push(line)
+  // Key text -> position in `linesA`; matched keys are deleted, the ones left were removed.
   const positions = new Map<string, number>()
-  rowsA.forEach((row, index) => positions.set(rowKeyText(row.values, keyA), index))
+  linesA.forEach((line, index) => positions.set(lineKeyText(line, keyA), index))
   let nextA = 0
   /** The unmatched rows of `a` before position `limit`, as removed: they sort before it. */
   const removedBefore = function* (limit: number): Generator<RowChange> {
     for (; nextA < limit; nextA++) {
-      const old = rowsA[nextA]!.values
-      const key = rowKeyText(old, keyA)
+      const line = linesA[nextA]!
+      const key = lineKeyText(line, keyA)
       if (positions.get(key) === nextA) {
         positions.delete(key)
-        yield { table, change: 'removed', key: rowKey(old, keyA), old }
+        yield removed(line)
       }
     }
   }
-  for await (const row of rowsOf(b.repository, chunksB, options)) {
-    const key = rowKeyText(row.values, keyB)
+  for await (const line of linesOf(b.repository, chunksB, options)) {
+    const key = lineKeyText(line, keyB)
     const at = positions.get(key)
     if (at === undefined) {
-      yield { table, change: 'added', key: rowKey(row.values, keyB), new: row.values }
+      const row = JSON.parse(line) as CanonicalRow
+      yield { table, change: 'added', key: rowKey(row, keyB), new: row }
       continue
     }
     yield* removedBefore(at)
     positions.delete(key)
     nextA = Math.max(nextA, at + 1)
-    const before = rowsA[at]!
-    if (before.line === row.line) continue
-    const fields = fieldChanges(before.values, row.values, options.columns)
-    if (fields.length > 0) {
-      const change = 'modified'
-      yield {
-        table,
-        change,
-        key: rowKey(row.values, keyB),
-        old: before.values,
-        new: row.values,
-        fields,
-      }
-    }
+    const before = linesA[at]!
+    if (before === line) continue
+    const changed = changedColumns(before, line, options.columns)
+    if (changed.length === 0) continue
+    const old = JSON.parse(before) as CanonicalRow
+    const row = JSON.parse(line) as CanonicalRow
+    const fields = fieldChanges(old, row, changed)
+    yield { table, change: 'modified', key: rowKey(row, keyB), old, new: row, fields }
   }
-  yield* removedBefore(rowsA.length)
+  yield* removedBefore(linesA.length)
+}
+
+/** The column pairs whose values differ, compared as JSON texts (equal texts: equal values). */
+function changedColumns(lineA: string, lineB: string, pairs: ColumnPair[]): ColumnPair[] {
+  const valuesA = rawValues(lineA)
+  const valuesB = rawValues(lineB)
+  return pairs.filter((pair) => valuesA[pair.a] !== valuesB[pair.b])
 }
 
 /**
  * A table without a key (or whose key changed) compares as a multiset of rows: the rows of the
- * chunks only one side has, counted. Equal chunks cancel out unread.
+ * chunks only one side has, counted on the columns both sides have. Equal chunks cancel out
+ * unread.
  */
 async function* diffAsMultiset(
   a: TableSide,
@@ -193,47 +205,54 @@ async function* diffAsMultiset(
     countsOfB.set(chunk.id, left - 1)
     return true
   })
-  // Rows are compared on the columns both sides have, in `b`'s column order.
-  const projectA = projection(a.columns, options.columns)
-  const projectB = projection(b.columns, options.columns)
-  const remaining = new Map<string, CanonicalRow[]>()
-  for await (const { values } of rowsOf(a.repository, onlyA, options)) {
-    const text = JSON.stringify(projectA(values))
+  const projected = (line: string, side: 'a' | 'b'): string => {
+    const values = rawValues(line)
+    return options.columns.map((pair) => values[pair[side]] ?? 'null').join(',')
+  }
+  const remaining = new Map<string, string[]>()
+  for await (const line of linesOf(a.repository, onlyA, options)) {
+    const text = projected(line, 'a')
     const same = remaining.get(text)
-    if (same === undefined) remaining.set(text, [values])
-    else same.push(values)
+    if (same === undefined) remaining.set(text, [line])
+    else same.push(line)
   }
-  for await (const { values } of rowsOf(b.repository, onlyB, options)) {
-    const same = remaining.get(JSON.stringify(projectB(values)))
+  for await (const line of linesOf(b.repository, onlyB, options)) {
+    const same = remaining.get(projected(line, 'b'))
     if (same !== undefined && same.length > 0) same.pop()
-    else yield { table: options.table, change: 'added', key: null, new: values }
+    else
+      yield {
+        table: options.table,
+        change: 'added',
+        key: null,
+        new: JSON.parse(line) as CanonicalRow,
+      }
   }
-  for (const rows of remaining.values()) {
-    for (const old of rows) yield { table: options.table, change: 'removed', key: null, old }
+  for (const lines of remaining.values()) {
+    for (const line of lines) {
+      yield {
+        table: options.table,
+        change: 'removed',
+        key: null,
+        old: JSON.parse(line) as CanonicalRow,
+      }
+    }
   }
-}
-
-function projection(columns: string[], pairs: ColumnPair[]): (row: CanonicalRow) => CanonicalRow {
-  const positions = pairs.map((pair) => columns.indexOf(pair.name))
-  return (row) => positions.map((i) => row[i] ?? null)
 }
 
 function keyColumns(side: TableSide): number[] {
   return (side.key ?? []).map((column) => side.columns.indexOf(column))
 }
 
-/** The rows of chunks in order, each with its canonical line; one chunk in memory at a time. */
-async function* rowsOf(
+/** The canonical row lines of chunks, in order; one chunk in memory at a time. */
+async function* linesOf(
   repository: Repository,
   chunks: ChunkEntry[],
   options: TableDataDiffOptions,
-): AsyncGenerator<{ line: string; values: CanonicalRow }> {
+): AsyncGenerator<string> {
   for (const chunk of chunks) {
     throwIfAborted(options.signal)
     const content = await repository.readObject(chunk.id, { signal: options.signal, kind: 'data' })
     options.onChunk?.(true)
-    for (const line of splitLines(content.toString('utf8'))) {
-      yield { line, values: JSON.parse(line) as CanonicalRow }
-    }
+    yield* splitLines(content.toString('utf8'))
   }
 }
