@@ -7,14 +7,10 @@
 // Inside a region the rows are joined by key text: no comparison of keys is ever needed, so the
 // result cannot depend on a collation or on the BSON order that only the database knows.
 
-import {
-  lineKeyText,
-  rawValues,
-  rowKey,
-  splitLines,
-  type CanonicalRow,
-} from '../canonical/value-encoding.js'
-import { throwIfAborted } from '../errors.js'
+import { lineKeyText, rawValues, rowKey, type CanonicalRow } from '../canonical/value-encoding.js'
+import { createHash } from 'node:crypto'
+import { DbsnapError, throwIfAborted } from '../errors.js'
+import { applyDeltaLines, parseDelta } from '../repository/delta.js'
 import type { ChunkEntry } from '../repository/manifest.js'
 import type { Repository } from '../repository/repository.js'
 import type { RowChange } from './diff-format.js'
@@ -59,7 +55,9 @@ export async function* diffTableData(
       options.onChunk?.(false)
       continue
     }
-    yield* diffRegion(a, b, region.a, region.b, options)
+    const script = await deltaBetween(a, b, region, options.signal)
+    if (script === null) yield* diffRegion(a, b, region.a, region.b, options)
+    else yield* diffDelta(a, b, region.a[0]!, region.b[0]!, script, options)
   }
 }
 
@@ -172,6 +170,98 @@ async function* diffRegion(
   yield* removedBefore(linesA.length)
 }
 
+/**
+ * The edit script that turns the region's only `a` chunk into its only `b` chunk, when `b` was
+ * stored that way (a snapshot stores a changed chunk as a delta over the previous snapshot's):
+ * then the diff reads the script instead of the whole of `b`.
+ */
+async function deltaBetween(
+  a: TableSide,
+  b: TableSide,
+  region: Region,
+  signal: AbortSignal | undefined,
+): Promise<string | null> {
+  const [chunkA] = region.a
+  const [chunkB] = region.b
+  if (region.a.length !== 1 || region.b.length !== 1 || chunkA === undefined) return null
+  if (chunkB?.deps?.[0] !== chunkA.id) return null
+  const stored = await b.repository.readDeltaScript(chunkB.id, signal)
+  return stored?.base.id === chunkA.id ? stored.script : null
+}
+
+/**
+ * One chunk pair where `b` is an edit script over `a`: only the rows the script drops or inserts
+ * can differ. The script is applied and the result checked against `b`'s id, as reading `b`
+ * would; a row dropped and inserted again under the same key is a modified row.
+ */
+async function* diffDelta(
+  a: TableSide,
+  b: TableSide,
+  chunkA: ChunkEntry,
+  chunkB: ChunkEntry,
+  script: string,
+  options: TableDataDiffOptions,
+): AsyncGenerator<RowChange> {
+  const { table } = options
+  const keyA = keyColumns(a)
+  const keyB = keyColumns(b)
+  const what = `object ${chunkB.id}`
+  const linesA: string[] = []
+  for await (const line of linesOf(a.repository, [chunkA], options)) linesA.push(line)
+  const ops = parseDelta(script, linesA.length, what)
+  const linesB = applyDeltaLines(linesA, ops)
+  const contentB = linesB.length === 0 ? '' : `${linesB.join('\n')}\n`
+  if (createHash('sha256').update(contentB, 'utf8').digest('hex') !== chunkB.id) {
+    throw new DbsnapError(
+      'DATA_CORRUPT',
+      `${what} is corrupt: its content does not hash to its id`,
+      {
+        details: { object: chunkB.id },
+      },
+    )
+  }
+  options.onChunk?.(true)
+  // Rows dropped and not (yet) inserted again, by key; flushed as removed at the next copy.
+  let dropped = new Map<string, string>()
+  const flush = function* (): Generator<RowChange> {
+    for (const line of dropped.values()) {
+      const old = JSON.parse(line) as CanonicalRow
+      yield { table, change: 'removed', key: rowKey(old, keyA), old }
+    }
+    dropped = new Map()
+  }
+  let cursor = 0
+  for (const step of ops) {
+    if (step.op === '=') {
+      yield* flush()
+      cursor += step.n
+    } else if (step.op === '-') {
+      for (let k = 0; k < step.n; k++) {
+        const line = linesA[cursor + k]!
+        dropped.set(lineKeyText(line, keyA), line)
+      }
+      cursor += step.n
+    } else {
+      for (const line of step.lines) {
+        const key = lineKeyText(line, keyB)
+        const before = dropped.get(key)
+        const row = JSON.parse(line) as CanonicalRow
+        if (before === undefined) {
+          yield { table, change: 'added', key: rowKey(row, keyB), new: row }
+          continue
+        }
+        dropped.delete(key)
+        const changed = changedColumns(before, line, options.columns)
+        if (changed.length === 0) continue
+        const old = JSON.parse(before) as CanonicalRow
+        const fields = fieldChanges(old, row, changed)
+        yield { table, change: 'modified', key: rowKey(row, keyB), old, new: row, fields }
+      }
+    }
+  }
+  yield* flush()
+}
+
 /** The column pairs whose values differ, compared as JSON texts (equal texts: equal values). */
 function changedColumns(lineA: string, lineB: string, pairs: ColumnPair[]): ColumnPair[] {
   const valuesA = rawValues(lineA)
@@ -251,8 +341,8 @@ async function* linesOf(
 ): AsyncGenerator<string> {
   for (const chunk of chunks) {
     throwIfAborted(options.signal)
-    const content = await repository.readObject(chunk.id, { signal: options.signal, kind: 'data' })
+    const lines = await repository.readLines(chunk.id, options.signal)
     options.onChunk?.(true)
-    yield* splitLines(content.toString('utf8'))
+    yield* lines
   }
 }

@@ -59,11 +59,20 @@ function tableSchema(spec: TableSpec): TableSchema {
   }
 }
 
-/** Stores the tables' rows the way a snapshot does and returns the snapshot (not committed). */
-async function snapshotOf(name: string, specs: TableSpec[]): Promise<StoredSnapshot> {
+/**
+ * Stores the tables' rows the way a snapshot does and returns the snapshot (not committed). With
+ * `after`, changed chunks are stored as deltas over that snapshot's, as a real snapshot does.
+ */
+async function snapshotOf(
+  name: string,
+  specs: TableSpec[],
+  after?: StoredSnapshot,
+): Promise<StoredSnapshot> {
   const tables: TableEntry[] = []
   for (const spec of specs) {
     const columns = spec.columns.map((c) => c.name)
+    const prior = after?.manifest.tables.find((t) => t.name === spec.name)
+    const previous = prior === undefined ? [] : await repository.readIndex(prior.index)
     const writer = new TableWriter({
       repository,
       codec: { name: 'none', level: 0 },
@@ -71,7 +80,7 @@ async function snapshotOf(name: string, specs: TableSpec[]): Promise<StoredSnaps
       chunkBits: 2,
       columnCount: columns.length,
       keyColumns: spec.key === null ? null : spec.key.map((k) => columns.indexOf(k)),
-      previous: [],
+      previous,
       concurrency: 2,
     })
     await writer.add(spec.rows)
@@ -172,54 +181,76 @@ describe('diffSnapshots: data', () => {
     expect(diff.summary()).toMatchObject({ equal: false, rows: { modified: 1 } })
   })
 
-  it('reports exactly the random inserts, updates and deletes, and they turn a into b', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.uniqueArray(fc.integer({ min: 1, max: 400 }), { minLength: 0, maxLength: 300 }),
-        fc.array(
-          fc.record({
-            op: fc.constantFrom('insert', 'update', 'delete'),
-            id: fc.integer({ min: 1, max: 450 }),
-          }),
-          { maxLength: 60 },
+  it.each([
+    ['stored in full', false],
+    ['stored as deltas', true],
+  ])(
+    'reports exactly random inserts, updates and deletes (changed chunks %s)',
+    async (_, deltas) => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.uniqueArray(fc.integer({ min: 1, max: 400 }), { minLength: 0, maxLength: 300 }),
+          fc.array(
+            fc.record({
+              op: fc.constantFrom('insert', 'update', 'delete'),
+              id: fc.integer({ min: 1, max: 450 }),
+            }),
+            { maxLength: 60 },
+          ),
+          async (ids, operations) => {
+            const before = new Map(ids.sort((x, y) => x - y).map((id) => [id, item(id)]))
+            const after = new Map(before)
+            for (const { op, id } of operations) {
+              if (op === 'insert' && !after.has(id)) after.set(id, item(id, 2))
+              if (op === 'update' && after.has(id)) after.set(id, item(id, 3))
+              if (op === 'delete') after.delete(id)
+            }
+            const sorted = (m: Map<number, CanonicalRow>): CanonicalRow[] =>
+              [...m].sort(([x], [y]) => x - y).map(([, row]) => row)
+            const a = await snapshotOf('a', [items(sorted(before))])
+            const b = await snapshotOf('b', [items(sorted(after))], deltas ? a : undefined)
+            const { changes } = await changesBetween(a, b)
+            // Exactly the differences, each once.
+            const expected = new Set<string>()
+            for (const id of new Set([...before.keys(), ...after.keys()])) {
+              const x = before.get(id)
+              const y = after.get(id)
+              if (x === undefined) expected.add(`added ${id}`)
+              else if (y === undefined) expected.add(`removed ${id}`)
+              else if (JSON.stringify(x) !== JSON.stringify(y)) expected.add(`modified ${id}`)
+            }
+            const reported = changes.map((c) => `${c.change} ${String(c.key?.[0])}`)
+            expect(reported.length).toBe(expected.size)
+            expect(new Set(reported)).toEqual(expected)
+            // Applying them to a gives b.
+            const applied = new Map(before)
+            for (const change of changes) {
+              const id = change.key![0] as number
+              if (change.change === 'removed') applied.delete(id)
+              else applied.set(id, change.new!)
+            }
+            expect(sorted(applied)).toEqual(sorted(after))
+          },
         ),
-        async (ids, operations) => {
-          const before = new Map(ids.sort((x, y) => x - y).map((id) => [id, item(id)]))
-          const after = new Map(before)
-          for (const { op, id } of operations) {
-            if (op === 'insert' && !after.has(id)) after.set(id, item(id, 2))
-            if (op === 'update' && after.has(id)) after.set(id, item(id, 3))
-            if (op === 'delete') after.delete(id)
-          }
-          const sorted = (m: Map<number, CanonicalRow>): CanonicalRow[] =>
-            [...m].sort(([x], [y]) => x - y).map(([, row]) => row)
-          const a = await snapshotOf('a', [items(sorted(before))])
-          const b = await snapshotOf('b', [items(sorted(after))])
-          const { changes } = await changesBetween(a, b)
-          // Exactly the differences, each once.
-          const expected = new Set<string>()
-          for (const id of new Set([...before.keys(), ...after.keys()])) {
-            const x = before.get(id)
-            const y = after.get(id)
-            if (x === undefined) expected.add(`added ${id}`)
-            else if (y === undefined) expected.add(`removed ${id}`)
-            else if (JSON.stringify(x) !== JSON.stringify(y)) expected.add(`modified ${id}`)
-          }
-          const reported = changes.map((c) => `${c.change} ${String(c.key?.[0])}`)
-          expect(reported.length).toBe(expected.size)
-          expect(new Set(reported)).toEqual(expected)
-          // Applying them to a gives b.
-          const applied = new Map(before)
-          for (const change of changes) {
-            const id = change.key![0] as number
-            if (change.change === 'removed') applied.delete(id)
-            else applied.set(id, change.new!)
-          }
-          expect(sorted(applied)).toEqual(sorted(after))
-        },
-      ),
-      { numRuns: 60 },
-    )
+        { numRuns: 60 },
+      )
+    },
+  )
+
+  it('reads the edit script of a chunk stored as a delta instead of the whole chunk', async () => {
+    const rows = Array.from({ length: 500 }, (_, i) => item(i + 1))
+    const a = await snapshotOf('a', [items(rows)])
+    const changed = rows.map((row) => (row[0] === 250 ? item(250, 1) : row))
+    const b = await snapshotOf('b', [items(changed)], a)
+    const chunks = await repository.readIndex(b.manifest.tables[0]!.index)
+    const delta = chunks.find((c) => c.deps !== undefined)
+    expect(delta?.deps?.[0]).toBeDefined()
+    const script = await repository.readDeltaScript(delta!.id)
+    expect(script?.base.id).toBe(delta!.deps![0])
+    const { changes } = await changesBetween(a, b)
+    expect(changes.map((c) => [c.change, c.key, c.fields?.map((f) => f.column)])).toEqual([
+      ['modified', [250], ['name', 'doc']],
+    ])
   })
 
   it('diffs a table without a key as a multiset', async () => {

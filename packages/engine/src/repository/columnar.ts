@@ -7,6 +7,12 @@ import { DbsnapError } from '../errors.js'
 
 /** The canonical row lines a columnar payload stands for. */
 export function decodeColumnar(payload: Uint8Array, what: string, key = what): Buffer {
+  const lines = columnarLines(payload, what, key)
+  return Buffer.from(lines.length === 0 ? '' : `${lines.join('\n')}\n`, 'utf8')
+}
+
+/** The canonical row lines (without their newlines) a columnar payload stands for. */
+export function columnarLines(payload: Uint8Array, what: string, key = what): string[] {
   const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
   const corrupt = (why: string): DbsnapError =>
     new DbsnapError('DATA_CORRUPT', `${what} is corrupt: ${why}`, { details: { object: key } })
@@ -32,9 +38,9 @@ export function decodeColumnar(payload: Uint8Array, what: string, key = what): B
   for (let i = 0; i < rows; i++) {
     let line = '['
     for (let j = 0; j < count; j++) line += (j === 0 ? '' : ',') + columns[j]![i]!
-    lines[i] = `${line}]\n`
+    lines[i] = `${line}]`
   }
-  return Buffer.from(lines.join(''), 'utf8')
+  return lines
 }
 
 const QUOTE = 0x22

@@ -78,11 +78,16 @@ export function makeDelta(base: KeyedLine[], next: KeyedLine[], limitBytes: numb
   return out.length === 0 ? '' : `${out.join('\n')}\n`
 }
 
-/** Applies an edit script to the lines of a base chunk; the result is the new chunk's content. */
-export function applyDelta(baseContent: string, script: string, what: string, key = what): string {
-  const base = splitLines(baseContent)
+/** One step of an edit script: copy or drop `n` base rows, or insert new row lines. */
+export type DeltaOp = { op: '='; n: number } | { op: '-'; n: number } | { op: '+'; lines: string[] }
+
+/**
+ * The steps of an edit script over a base of `baseRows` rows, checked: every base row is copied
+ * or dropped exactly once. `DATA_CORRUPT` naming the object otherwise.
+ */
+export function parseDelta(script: string, baseRows: number, what: string, key = what): DeltaOp[] {
   const lines = splitLines(script)
-  const out: string[] = []
+  const ops: DeltaOp[] = []
   let cursor = 0
   const corrupt = (why: string): DbsnapError =>
     new DbsnapError('DATA_CORRUPT', `${what} is corrupt: ${why}`, { details: { object: key } })
@@ -92,23 +97,42 @@ export function applyDelta(baseContent: string, script: string, what: string, ke
     if (!Number.isSafeInteger(n) || n <= 0) throw corrupt(`bad delta op "${op.slice(0, 20)}"`)
     switch (op[0]) {
       case '=':
-        if (cursor + n > base.length) throw corrupt('delta copies past the end of its base')
-        for (let k = 0; k < n; k++) out.push(base[cursor + k]!)
-        cursor += n
-        break
       case '-':
-        if (cursor + n > base.length) throw corrupt('delta drops past the end of its base')
+        if (cursor + n > baseRows) throw corrupt('delta reaches past the end of its base')
+        ops.push(op[0] === '=' ? { op: '=', n } : { op: '-', n })
         cursor += n
         break
       case '+':
         if (i + n > lines.length - 1) throw corrupt('delta ends inside inserted rows')
-        for (let k = 1; k <= n; k++) out.push(lines[i + k]!)
+        ops.push({ op: '+', lines: lines.slice(i + 1, i + 1 + n) })
         i += n
         break
       default:
         throw corrupt(`bad delta op "${op.slice(0, 20)}"`)
     }
   }
-  if (cursor !== base.length) throw corrupt('delta leaves base rows unaccounted for')
+  if (cursor !== baseRows) throw corrupt('delta leaves base rows unaccounted for')
+  return ops
+}
+
+/** The lines an edit script makes of the lines of its base. */
+export function applyDeltaLines(base: string[], ops: DeltaOp[]): string[] {
+  const out: string[] = []
+  let cursor = 0
+  for (const step of ops) {
+    if (step.op === '+') {
+      for (const line of step.lines) out.push(line)
+    } else {
+      if (step.op === '=') for (let k = 0; k < step.n; k++) out.push(base[cursor + k]!)
+      cursor += step.n
+    }
+  }
+  return out
+}
+
+/** Applies an edit script to the content of a base chunk; the result is the new chunk's content. */
+export function applyDelta(baseContent: string, script: string, what: string, key = what): string {
+  const base = splitLines(baseContent)
+  const out = applyDeltaLines(base, parseDelta(script, base.length, what, key))
   return out.length === 0 ? '' : `${out.join('\n')}\n`
 }

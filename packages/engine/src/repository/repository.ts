@@ -8,8 +8,8 @@ import { bytesSource, type Storage } from '../storage/storage.js'
 import { DEFAULT_CHUNKING, type ChunkingParams } from './chunking.js'
 import { DEFAULT_CODEC, formatCodec, parseCodec, type CodecSpec } from './codec.js'
 import { splitLines } from '../canonical/value-encoding.js'
-import { decodeColumnar } from './columnar.js'
-import { applyDelta } from './delta.js'
+import { columnarLines, decodeColumnar } from './columnar.js'
+import { applyDelta, applyDeltaLines, parseDelta } from './delta.js'
 import {
   chunkEntrySchema,
   manifestSchema,
@@ -225,6 +225,64 @@ export class Repository {
     return content
   }
 
+  /**
+   * The lines of a data chunk (its canonical rows, without newlines), delta chains resolved and
+   * checked against its id like `readObject`, without building the content's bytes: what the
+   * diff reads, row by row.
+   */
+  async readLines(id: string, signal?: AbortSignal): Promise<string[]> {
+    const what = `object ${id}`
+    const stored = await this.#get(objectKey(id), what, signal)
+    const { header, payload } = decodeObject(stored, what, objectKey(id))
+    if (header.kind !== 'data') {
+      throw new DbsnapError(
+        'DATA_CORRUPT',
+        `${what} is corrupt: a ${header.kind} object where a data object belongs`,
+        {
+          details: { object: objectKey(id) },
+        },
+      )
+    }
+    const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
+    let lines: string[]
+    if (header.columnar) lines = columnarLines(payload, what, objectKey(id))
+    else if (header.base === null) lines = splitLines(bytes.toString('utf8'))
+    else {
+      const base = await this.readLines(header.base.id, signal)
+      lines = applyDeltaLines(
+        base,
+        parseDelta(bytes.toString('utf8'), base.length, what, objectKey(id)),
+      )
+    }
+    const content = header.columnar || header.base !== null ? joinLines(lines) : bytes
+    if (contentId(content) !== id) {
+      throw new DbsnapError(
+        'DATA_CORRUPT',
+        `${what} is corrupt: its content does not hash to its id`,
+        {
+          details: { object: objectKey(id) },
+        },
+      )
+    }
+    return lines
+  }
+
+  /**
+   * The edit script of a data object stored as a delta, and its base; null for a full object.
+   * The script is not checked here: its result is, by whoever applies it (against the id).
+   */
+  async readDeltaScript(
+    id: string,
+    signal?: AbortSignal,
+  ): Promise<{ base: { id: string; depth: number }; script: string } | null> {
+    const what = `object ${id}`
+    const stored = await this.#get(objectKey(id), what, signal)
+    const { header, payload } = decodeObject(stored, what, objectKey(id))
+    if (header.kind !== 'data' || header.base === null) return null
+    const script = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
+    return { base: header.base, script: script.toString('utf8') }
+  }
+
   /** The base of a stored delta object (reading only its header), or null for a full object. */
   async objectBase(
     id: string,
@@ -392,4 +450,9 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined
   }
+}
+
+/** Newline-terminated lines as one UTF-8 buffer: a chunk's content. */
+function joinLines(lines: string[]): Buffer {
+  return Buffer.from(lines.length === 0 ? '' : `${lines.join('\n')}\n`, 'utf8')
 }
