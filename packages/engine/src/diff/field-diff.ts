@@ -30,11 +30,17 @@ export function columnPairs(
     const json =
       column?.encoding === 'ejson'
         ? 'ejson'
-        : column !== undefined && /^jsonb?$/i.test(column.type)
+        : column !== undefined && (/^jsonb?$/i.test(column.type) || isJsonChecked(schema, name))
           ? 'json'
           : null
     return [{ name, a: at, b: index, json }]
   })
+}
+
+/** MariaDB's JSON is LONGTEXT with a `CHECK (json_valid(`column`))` the server adds. */
+function isJsonChecked(schema: TableSchema | undefined, column: string): boolean {
+  const call = `json_valid(\`${column.replaceAll('`', '``')}\`)`
+  return schema?.checks.some((check) => check.definition.includes(call)) ?? false
 }
 
 /** The columns whose values differ between `old` and `row`. */
