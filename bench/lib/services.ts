@@ -1,5 +1,6 @@
-// Where the benchmarks find PostgreSQL and S3: the project's test services (`.test-services.env`,
-// written by scripts/services.sh), or DBSNAP_BENCH_PG_URL / DBSNAP_BENCH_S3 to point elsewhere.
+// Where the benchmarks find PostgreSQL, MySQL, MongoDB and S3: the project's test services
+// (`.test-services.env`, written by scripts/services.sh), or DBSNAP_BENCH_PG_URL /
+// DBSNAP_BENCH_MYSQL_URL / DBSNAP_BENCH_MONGO_URL / DBSNAP_BENCH_S3 to point elsewhere.
 
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -24,6 +25,18 @@ export const PG_URL =
   process.env.DBSNAP_BENCH_PG_URL ??
   services.DBSNAP_TEST_PG_URL ??
   'postgres://postgres@127.0.0.1:5432/postgres'
+
+/** The MySQL/MariaDB server the MySQL benches create their databases on (an admin account). */
+export const MYSQL_URL =
+  process.env.DBSNAP_BENCH_MYSQL_URL ??
+  services.DBSNAP_TEST_MYSQL_URL ??
+  'mysql://root@127.0.0.1:3306/'
+
+/** The MongoDB server (FerretDB in the test services) the MongoDB bench creates databases on. */
+export const MONGO_URL =
+  process.env.DBSNAP_BENCH_MONGO_URL ??
+  services.DBSNAP_TEST_MONGO_URL ??
+  'mongodb://127.0.0.1:27017/'
 
 export interface S3Target {
   /** `s3://bucket/prefix` under which each run makes its own repositories. */

@@ -1,7 +1,7 @@
 // The base of every `dbsnap` command: --json, logging, config, and one way of reporting errors
 // (one line with a stable code on stderr, or a JSON document with --json; exit code by category).
 
-import { Command, Flags, type Interfaces } from '@oclif/core'
+import { Command, Flags, ux, type Interfaces } from '@oclif/core'
 import {
   DbsnapError,
   LOG_LEVELS,
@@ -63,6 +63,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
+  }
+
+  /**
+   * The `--json` document, pretty-printed but not colorized: oclif's colorizer tokenizes with
+   * regular expressions that overflow the stack on a multi-megabyte string (a MongoDB document
+   * near 16 MiB in `show --json`), and what reads this output is a script.
+   */
+  override logJson(json: unknown): void {
+    ux.stdout(JSON.stringify(json, null, 2))
   }
 
   // oclif awaits catch(); nothing here is asynchronous.

@@ -22,6 +22,7 @@ export type { ConnectOptions, ServerDescription, SourceAdapter } from './adapter
 export { parseDuration } from './util/duration.js'
 export type { ReadTableOptions, ReadView } from './adapters/source-adapter.js'
 export type { CanonicalRow, CanonicalValue, ValueEncoding } from './canonical/value-encoding.js'
+export { compareBsonKeys } from './canonical/bson-order.js'
 export type * from './schema/schema.js'
 export type { ByteSource, ObjectInfo, Storage } from './storage/storage.js'
 export { bytesSource } from './storage/storage.js'

@@ -127,6 +127,8 @@ function parseKey(text: string, table: TableEntry, manifest: SnapshotManifest): 
   )
   return values.map((value, i) => {
     const encoding = schemaTable?.columns.find((c) => c.name === table.key![i])?.encoding ?? 'text'
+    // A MongoDB `_id` in canonical Extended JSON (`{"$oid":"…"}`); a bare word is a string _id.
+    if (encoding === 'ejson') return JSON.stringify(value)
     if (value === null) return null
     if (encoding === 'text') return typeof value === 'string' ? value : JSON.stringify(value)
     if (encoding === 'boolean') return value === true || value === 'true' || value === 't'

@@ -117,5 +117,6 @@ function render(result: SnapshotResult): string {
       ],
       ['repository', result.repository],
     ]),
+    ...result.warnings.map((warning) => `${style('yellow', '!')} ${warning}`),
   ].join('\n')
 }

@@ -58,6 +58,12 @@ export interface ReadTableOptions {
  * Breaking out of `readTable` early cancels the read. `close()` ends the view; idempotent.
  */
 export interface ReadView {
+  /**
+   * What this view cannot guarantee, in words for the user, e.g. that a server without snapshot
+   * reads gives no point-in-time view across collections. Empty or absent when none; the
+   * snapshot logs each and lists them in its result.
+   */
+  readonly warnings?: readonly string[]
   introspect(options?: { signal?: AbortSignal }): Promise<DatabaseSchema>
   /**
    * Guards the tables about to be read against concurrent DDL until `close()` (PostgreSQL: ACCESS
@@ -65,6 +71,11 @@ export interface ReadView {
    * behind a conflicting lock.
    */
   lockTables(tables: QualifiedName[], options?: { signal?: AbortSignal }): Promise<void>
+  /**
+   * What this view cannot read consistently among `tables`, one sentence each (MySQL: tables of
+   * a non-transactional engine such as MyISAM). Absent when the engine always reads consistently.
+   */
+  consistencyWarnings?(tables: TableSchema[]): string[]
   readTable(table: TableSchema, options?: ReadTableOptions): AsyncIterable<CanonicalRow[]>
   close(): Promise<void>
 }

@@ -74,6 +74,8 @@ export interface SnapshotResult {
   durationMs: number
   tables: SnapshotTableResult[]
   totals: SnapshotManifest['totals']
+  /** Caveats of the read, e.g. no point-in-time consistency on this server; empty when none. */
+  warnings: string[]
 }
 
 /**
@@ -100,6 +102,8 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
     source = await connect(target, { ...options.connectOptions, signal, logger: options.logger })
     const server = await source.describe({ signal })
     view = await source.openReadView({ signal })
+    const warnings = [...(view.warnings ?? [])]
+    for (const warning of warnings) options.logger?.warn({ source: target.host }, warning)
     const schema = await view.introspect({ signal })
     const tables = selectTables(schema.tables, {
       include: options.tables,
@@ -107,6 +111,10 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
       defaultSchema: target.engine === 'postgres' ? 'public' : '',
     })
     await view.lockTables(tables, { signal })
+    for (const warning of view.consistencyWarnings?.(tables) ?? []) {
+      options.logger?.warn({ source: target.host }, warning)
+      warnings.push(warning)
+    }
     options.onProgress?.({
       type: 'start',
       name,
@@ -187,6 +195,7 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
       durationMs: finished.getTime() - started.getTime(),
       tables: results,
       totals: manifest.totals,
+      warnings,
     }
   } catch (err) {
     if (signal?.aborted === true && !(isDbsnapError(err) && err.code === 'ABORTED'))

@@ -1,11 +1,25 @@
-// MySQL/MariaDB source adapter (mysql2). For now: connect and describe the server; schema
-// introspection and row streaming arrive with the MySQL source issue.
+// MySQL/MariaDB source adapter (mysql2): connects, describes the server and opens the
+// consistent read view snapshots and live diffs read through.
 
 import mysql from 'mysql2/promise'
 import { DbsnapError, abortError, throwIfAborted } from '../../errors.js'
 import type { ConnectionTarget } from '../../connection/url.js'
-import type { ConnectFn, ReadView, ServerDescription, SourceAdapter } from '../source-adapter.js'
-import { mysqlError, tlsRequiredError } from './mysql-errors.js'
+import type { QualifiedName, TableSchema } from '../../schema/schema.js'
+import type {
+  ConnectFn,
+  ReadTableOptions,
+  ReadView,
+  ServerDescription,
+  SourceAdapter,
+} from '../source-adapter.js'
+import { mysqlError, mysqlQueryError, tlsRequiredError } from './mysql-errors.js'
+import {
+  granteeOf,
+  introspectMysql,
+  type MysqlColumnExtra,
+  type MysqlTableExtra,
+} from './mysql-introspect.js'
+import { beginReadView, quoteIdentifier, readTableRows } from './mysql-read.js'
 
 const DEFAULT_TIMEOUT_MS = 10_000
 
@@ -57,9 +71,12 @@ export const connectMysql: ConnectFn = async (target, options) => {
     host: target.host,
     port: target.port,
     connectTimeout: timeoutMs,
+    // Values stay in the server's text forms (mysql-values.ts): no Number for big integers and
+    // decimals, no Date for temporal types, no JSON.parse for JSON.
     supportBigNumbers: true,
     bigNumberStrings: true,
     dateStrings: true,
+    jsonStrings: true,
     connectAttributes: { program_name: options.applicationName ?? 'dbsnap' },
     ...(target.user === null ? {} : { user: target.user }),
     ...(target.password === null ? {} : { password: target.password }),
@@ -81,7 +98,7 @@ export const connectMysql: ConnectFn = async (target, options) => {
   connection.on('error', (err: Error) =>
     options.logger?.warn({ err: err.message }, 'mysql connection error'),
   )
-  return new MysqlAdapter(connection, target, timeoutMs)
+  return new MysqlAdapter(connection, config, target, timeoutMs)
 }
 
 function isAccessDenied(err: unknown): boolean {
@@ -132,10 +149,18 @@ class MysqlAdapter implements SourceAdapter {
   readonly #connection: mysql.Connection
   readonly #target: ConnectionTarget
   readonly #timeoutMs: number
+  /** How to open another connection like this one, to cancel a statement running on it. */
+  readonly #config: mysql.ConnectionOptions
   #closed = false
 
-  constructor(connection: mysql.Connection, target: ConnectionTarget, timeoutMs: number) {
+  constructor(
+    connection: mysql.Connection,
+    config: mysql.ConnectionOptions,
+    target: ConnectionTarget,
+    timeoutMs: number,
+  ) {
     this.#connection = connection
+    this.#config = config
     this.#target = target
     this.#timeoutMs = timeoutMs
   }
@@ -211,13 +236,23 @@ class MysqlAdapter implements SourceAdapter {
     }
   }
 
-  openReadView(): Promise<ReadView> {
-    return Promise.reject(
-      new DbsnapError(
-        'NOT_SUPPORTED',
-        'snapshots of MySQL/MariaDB databases are not supported yet',
-      ),
-    )
+  async openReadView(options: { signal?: AbortSignal } = {}): Promise<ReadView> {
+    await beginReadView(this.#connection, {
+      signal: options.signal,
+      target: this.#target,
+      lockWaitSeconds: this.#timeoutMs / 1000,
+    })
+    return new MysqlReadView(this.#connection, this.#target, (threadId) => this.#kill(threadId))
+  }
+
+  /** `KILL QUERY` from a short-lived second connection: the only way to stop a statement. */
+  async #kill(threadId: number): Promise<void> {
+    const killer = await mysql.createConnection(this.#config)
+    try {
+      await killer.query(`KILL QUERY ${Number(threadId)}`)
+    } finally {
+      killer.destroy()
+    }
   }
 
   async close(): Promise<void> {
@@ -238,10 +273,81 @@ class MysqlAdapter implements SourceAdapter {
   }
 }
 
-/** `user@host` as current_user() returns it -> `'user'@'host'` as information_schema writes it. */
-function granteeOf(currentUser: string): string {
-  const at = currentUser.lastIndexOf('@')
-  const user = at === -1 ? currentUser : currentUser.slice(0, at)
-  const host = at === -1 ? '%' : currentUser.slice(at + 1)
-  return `'${user}'@'${host}'`
+/** Tables touched per statement: keeps lock statements a sane length on huge schemas. */
+const LOCK_BATCH = 500
+
+class MysqlReadView implements ReadView {
+  readonly #connection: mysql.Connection
+  readonly #target: ConnectionTarget
+  readonly #cancel: (threadId: number) => Promise<void>
+  #closed = false
+
+  constructor(
+    connection: mysql.Connection,
+    target: ConnectionTarget,
+    cancel: (threadId: number) => Promise<void>,
+  ) {
+    this.#connection = connection
+    this.#target = target
+    this.#cancel = cancel
+  }
+
+  introspect(options: { signal?: AbortSignal } = {}): ReturnType<ReadView['introspect']> {
+    return introspectMysql(this.#connection, { signal: options.signal, target: this.#target })
+  }
+
+  /**
+   * Reads nothing from each table, inside the view's transaction: that takes the table's shared
+   * metadata lock, which the transaction holds until it ends, so ALTER, DROP, TRUNCATE and
+   * RENAME of these tables wait for the snapshot (as PostgreSQL's ACCESS SHARE makes them).
+   * A table altered since the view began fails here with ER_TABLE_DEF_CHANGED, a dropped one
+   * with ER_NO_SUCH_TABLE, and one locked by another session after lock_wait_timeout (the
+   * connect timeout): all `SOURCE_CHANGED`.
+   */
+  async lockTables(tables: QualifiedName[], options: { signal?: AbortSignal } = {}): Promise<void> {
+    try {
+      for (let i = 0; i < tables.length; i += LOCK_BATCH) {
+        throwIfAborted(options.signal)
+        // LIMIT 1, not 0: MySQL answers LIMIT 0 without opening the table in the engine, where
+        // InnoDB checks that the table is older than the transaction's snapshot.
+        const touches = tables
+          .slice(i, i + LOCK_BATCH)
+          .map((t) => `(SELECT 1 FROM ${quoteIdentifier(t.name)} LIMIT 1)`)
+        await this.#connection.query(touches.join(' UNION ALL '))
+      }
+    } catch (err) {
+      if (options.signal?.aborted === true) throw abortError(options.signal)
+      throw mysqlQueryError(err, this.#target)
+    }
+  }
+
+  consistencyWarnings(tables: TableSchema[]): string[] {
+    return tables
+      .filter((t) => (t.extra as MysqlTableExtra | undefined)?.transactional === false)
+      .map(
+        (t) =>
+          `table ${quoteIdentifier(t.name)} uses the ${(t.extra as MysqlTableExtra).engine ?? 'unknown'} engine, which has no transactions: its rows are read as they are when it is read, not as of the snapshot`,
+      )
+  }
+
+  readTable(table: TableSchema, options: ReadTableOptions = {}): ReturnType<ReadView['readTable']> {
+    return readTableRows(
+      this.#connection,
+      {
+        name: table.name,
+        columns: table.columns.map((c) => ({
+          name: c.name,
+          dataType: (c.extra as MysqlColumnExtra | undefined)?.dataType ?? 'text',
+        })),
+        primaryKey: table.primaryKey?.columns ?? null,
+      },
+      { ...options, target: this.#target, cancel: this.#cancel },
+    )
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#connection.query('ROLLBACK').catch(() => undefined)
+  }
 }

@@ -1,0 +1,417 @@
+// Streams a MySQL/MariaDB table's rows as canonical rows: one `SELECT … ORDER BY <key>` inside
+// the consistent read view, converted as rows arrive, with backpressure down to the socket.
+
+import type mysql from 'mysql2'
+import type { Connection as PromiseConnection } from 'mysql2/promise'
+import type { CanonicalRow, CanonicalValue } from '../../canonical/value-encoding.js'
+import type { ConnectionTarget } from '../../connection/url.js'
+import { DbsnapError, abortError, isDbsnapError, throwIfAborted } from '../../errors.js'
+import { mysqlQueryError } from './mysql-errors.js'
+import {
+  MYSQL_SESSION_SETTINGS,
+  canonicalToMysqlLiteral,
+  mysqlConversion,
+  mysqlSelectExpression,
+  mysqlValueKind,
+  type DriverValue,
+  type MysqlValueKind,
+} from './mysql-values.js'
+
+/** A column to read. */
+export interface ReadColumnSpec {
+  name: string
+  /** `information_schema.columns.data_type` (`int`, `float`, `varbinary`, `point`…). */
+  dataType: string
+}
+
+/** The table to read (in the connection's current database): columns in table order, and key. */
+export interface ReadTableSpec {
+  name: string
+  columns: ReadColumnSpec[]
+  /** Primary-key column names in key order, or null for a table without one. */
+  primaryKey: string[] | null
+}
+
+export interface ReadTableRowsOptions {
+  /** Start after the row with this primary key (canonical values in key column order). */
+  afterKey?: CanonicalValue[]
+  /** Most rows in a batch. Default 1000. */
+  batchRows?: number
+  /**
+   * A batch is closed once its rows reach this many characters of text (about bytes for ASCII;
+   * numbers not counted), so batches stay near this size plus one row. Default 1 MiB.
+   */
+  batchBytes?: number
+  signal?: AbortSignal
+  /** The connection's target, for error messages. */
+  target: ConnectionTarget
+  /**
+   * Stops the statement running on the connection with this thread id, from another connection
+   * (`KILL QUERY`). Used when the read stops early; without it, or when it fails, stopping
+   * early closes the connection instead.
+   */
+  cancel?: (threadId: number) => Promise<void>
+}
+
+const DEFAULT_BATCH_ROWS = 1000
+const DEFAULT_BATCH_BYTES = 1024 * 1024
+/**
+ * How long stopping a read may take, for the cancel to reach the server and then for the
+ * statement to end, before the connection is destroyed instead.
+ */
+const CANCEL_GRACE_MS = 5000
+
+/** Connections with a read in progress: a second query would queue behind the first. */
+const busy = new WeakSet<mysql.Connection>()
+
+/**
+ * The callback connection under mysql2's promise wrapper, which the wrapper keeps but its types
+ * do not declare: only it streams a result's rows as events and can pause the socket.
+ */
+function coreOf(connection: PromiseConnection): mysql.Connection {
+  return (connection as unknown as { connection: mysql.Connection }).connection
+}
+
+/** The socket under a mysql2 connection, which its types do not declare. */
+function socketOf(core: mysql.Connection): { destroy(): void } {
+  return (core as unknown as { stream: { destroy(): void } }).stream
+}
+
+/** `name` as a MySQL identifier: backquoted, inner backquotes doubled. */
+export function quoteIdentifier(name: string): string {
+  return `\`${name.replaceAll('`', '``')}\``
+}
+
+/**
+ * Opens the consistent read view on a connection: pins `MYSQL_SESSION_SETTINGS` and
+ * `lock_wait_timeout`, then `START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY` at
+ * REPEATABLE READ, which takes InnoDB's snapshot at once: every later read of an InnoDB table
+ * sees the database as of when this resolves. End the view with `ROLLBACK`.
+ *
+ * Tables of other engines (MyISAM, Aria, MEMORY) have no snapshot: they are read as they are
+ * when read. Tables are not locked: touch them inside the view (`lockTables`) to hold their
+ * metadata locks, which keep ALTER and DROP out until the view ends.
+ *
+ * @param lockWaitSeconds - how long a statement may wait for a metadata lock another session
+ *   holds (a running ALTER, LOCK TABLES … WRITE) before failing with `SOURCE_CHANGED`.
+ */
+export async function beginReadView(
+  connection: PromiseConnection,
+  options: { signal?: AbortSignal; target: ConnectionTarget; lockWaitSeconds: number },
+): Promise<void> {
+  const { signal } = options
+  throwIfAborted(signal)
+  const settings = Object.entries({
+    ...MYSQL_SESSION_SETTINGS,
+    lock_wait_timeout: String(Math.max(1, Math.ceil(options.lockWaitSeconds))),
+  }).map(([name, value]) => `${name} = ${value}`)
+  try {
+    await connection.query(`SET SESSION ${settings.join(', ')}`)
+    await connection.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ')
+    await connection.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY')
+  } catch (err) {
+    if (signal?.aborted === true) throw abortError(signal)
+    throw mysqlQueryError(err, options.target)
+  }
+  if (signal?.aborted === true) {
+    await connection.query('ROLLBACK').catch(() => undefined)
+    throw abortError(signal)
+  }
+}
+
+/**
+ * Rows of one table in primary-key order (full-row order when there is no PK), as canonical
+ * rows, in batches of at most `batchRows` rows and about `batchBytes`.
+ *
+ * The rows come from one unbuffered `SELECT`, converted as the driver parses them. Once a batch
+ * is full and the consumer has not yet asked for it, the connection is paused: the socket, then
+ * the server wait, so at most one batch beyond the one the consumer holds is in memory,
+ * whatever the table size. Call inside `beginReadView`; one read at a time per connection.
+ *
+ * Order: by the primary-key columns (in their collations, as the key's index, which is the
+ * clustered index on InnoDB: a sequential scan). Without a primary key, by every column in table
+ * order: numbers by value, everything else by its bytes (`CAST(… AS BINARY)`), so the order does
+ * not depend on collations, under which rows that differ can compare equal. `afterKey` resumes
+ * strictly after that key and needs a primary key.
+ *
+ * Stopping early (`break`, `return()`) or aborting through the signal ends the statement with
+ * `options.cancel` (KILL QUERY from another connection) and discards what is still in flight,
+ * so the read view stays usable; without `cancel`, or when that fails within 5 s, the
+ * connection is destroyed, and the read view with it.
+ *
+ * @throws `ABORTED`; `SOURCE_CHANGED` (table gone, altered since the view began, or locked);
+ *   `CONNECTION_LOST`; `CONNECTION_PRIVILEGE_MISSING` (no SELECT); `QUERY_FAILED`;
+ *   `INVALID_ARGUMENT` for a bad spec or `afterKey`.
+ *
+ * @example
+ * await beginReadView(connection, { target, lockWaitSeconds: 10 })
+ * for await (const batch of readTableRows(connection, spec, { target, afterKey: [41] })) write(batch)
+ */
+export async function* readTableRows(
+  connection: PromiseConnection,
+  table: ReadTableSpec,
+  options: ReadTableRowsOptions,
+): AsyncGenerator<CanonicalRow[], void, undefined> {
+  const { signal } = options
+  const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS
+  const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES
+  if (!Number.isInteger(batchRows) || batchRows < 1) {
+    throw new DbsnapError(
+      'INVALID_ARGUMENT',
+      `batchRows must be an integer from 1, got ${batchRows}`,
+    )
+  }
+  if (!(batchBytes >= 1)) {
+    throw new DbsnapError('INVALID_ARGUMENT', `batchBytes must be 1 or more, got ${batchBytes}`)
+  }
+  throwIfAborted(signal)
+  const relation = quoteIdentifier(table.name)
+  const kinds = table.columns.map((c) => mysqlValueKind(c.dataType))
+  const sql = selectStatement(connection, table, kinds, relation, options.afterKey)
+  const core = coreOf(connection)
+  if (busy.has(core)) {
+    throw new DbsnapError(
+      'INVALID_ARGUMENT',
+      `cannot read ${relation}: another read is still running on this connection`,
+    )
+  }
+  busy.add(core)
+  const conversions = kinds.flatMap((kind, index) => {
+    const convert = mysqlConversion(kind)
+    return convert === null ? [] : [{ index, convert }]
+  })
+  const columnCount = kinds.length
+
+  // Filled by the driver's events, emptied by the loop below.
+  const full: CanonicalRow[][] = []
+  let batch: CanonicalRow[] = []
+  let bytes = 0
+  let ended = false
+  let failure: Error | undefined
+  let paused = false
+  let stopped = false
+  let wake: (() => void) | undefined
+  let settle: () => void = () => undefined
+  /** Resolves when the statement has ended on the connection, with its last row or an error. */
+  const settled = new Promise<void>((resolve) => {
+    settle = resolve
+  })
+  const notify = (): void => {
+    const resolve = wake
+    wake = undefined
+    resolve?.()
+  }
+  const onAbort = (): void => notify()
+  // mysql2 reports some failures on the connection rather than the query: a query added to a
+  // closed connection, a fatal error between statements.
+  const onConnectionError = (err: Error): void => {
+    failure ??= err
+    notify()
+  }
+
+  try {
+    core.on('error', onConnectionError)
+    const query = core.query({ sql, rowsAsArray: true })
+    query.on('result', (fields: unknown) => {
+      if (stopped) return
+      const row = fields as (DriverValue | CanonicalValue)[]
+      for (const { index, convert } of conversions) {
+        row[index] = convert((row[index] ?? null) as DriverValue)
+      }
+      let size = columnCount
+      for (let i = 0; i < columnCount; i++) {
+        const value = row[i]
+        if (typeof value === 'string') size += value.length
+      }
+      batch.push(row as CanonicalRow)
+      bytes += size
+      if (batch.length >= batchRows || bytes >= batchBytes) {
+        full.push(batch)
+        batch = []
+        bytes = 0
+        if (!paused) {
+          paused = true
+          core.pause()
+        }
+        notify()
+      }
+    })
+    query.on('error', (err: Error) => {
+      failure = err
+      settle()
+      notify()
+    })
+    query.on('end', () => {
+      ended = true
+      settle()
+      notify()
+    })
+    signal?.addEventListener('abort', onAbort, { once: true })
+
+    for (;;) {
+      const next = full.shift()
+      if (next !== undefined) {
+        yield next
+        throwIfAborted(signal)
+        continue
+      }
+      if (failure !== undefined) throw failure
+      if (ended) break
+      if (paused) {
+        // Resuming delivers the rows queued while paused at once, which may fill and pause
+        // again: look at the queue before waiting for more.
+        paused = false
+        core.resume()
+        continue
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve
+      })
+      throwIfAborted(signal)
+    }
+    if (batch.length > 0) yield batch
+  } catch (err) {
+    if (signal?.aborted === true) throw abortError(signal)
+    if (isDbsnapError(err)) throw err
+    throw mysqlQueryError(err, options.target, { table: relation })
+  } finally {
+    stopped = true
+    signal?.removeEventListener('abort', onAbort)
+    if (!ended && failure === undefined) await stopStatement(core, settled, options.cancel)
+    core.off('error', onConnectionError)
+    busy.delete(core)
+  }
+}
+
+/**
+ * Ends a statement that is still sending rows. MySQL cannot cancel a statement in-band, and
+ * reading the rest could take as long as the table: `cancel` kills it from another connection,
+ * then what is still in flight is discarded until the server's "query interrupted" (the
+ * transaction, its snapshot and the connection stay usable). When that is not possible within
+ * the grace period the connection is destroyed. mysql2's destroy only ends our half: the server,
+ * blocked writing rows nobody reads, would keep its thread and metadata locks until
+ * net_write_timeout, so the socket goes too, which fails that write at once.
+ */
+async function stopStatement(
+  core: mysql.Connection,
+  settled: Promise<void>,
+  cancel: ((threadId: number) => Promise<void>) | undefined,
+): Promise<void> {
+  if (cancel !== undefined) {
+    const killed = await within(
+      cancel(core.threadId).then(
+        () => true,
+        () => false,
+      ),
+      false,
+    )
+    if (killed) {
+      core.resume()
+      if (
+        await within(
+          settled.then(() => true),
+          false,
+        )
+      )
+        return
+    }
+  }
+  core.destroy()
+  socketOf(core).destroy()
+}
+
+/** `promise`'s value, or `fallback` once CANCEL_GRACE_MS have passed. */
+async function within<T>(promise: Promise<T>, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), CANCEL_GRACE_MS)
+  })
+  try {
+    return await Promise.race([promise, deadline])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** The SELECT statement for a read; validates the key spec and `afterKey`. */
+function selectStatement(
+  connection: PromiseConnection,
+  table: ReadTableSpec,
+  kinds: MysqlValueKind[],
+  relation: string,
+  afterKey: CanonicalValue[] | undefined,
+): string {
+  const select = table.columns
+    .map((c, i) => mysqlSelectExpression(quoteIdentifier(c.name), kinds[i]!, c.dataType))
+    .join(', ')
+  let where = ''
+  let order: string
+  const primaryKey = table.primaryKey ?? []
+  if (primaryKey.length > 0) {
+    const keyColumns = primaryKey.map((name) => {
+      const index = table.columns.findIndex((c) => c.name === name)
+      if (index < 0) {
+        throw new DbsnapError(
+          'INVALID_ARGUMENT',
+          `primary-key column ${JSON.stringify(name)} is not among the columns of ${relation}`,
+        )
+      }
+      return index
+    })
+    order = keyColumns.map((i) => quoteIdentifier(table.columns[i]!.name)).join(', ')
+    if (afterKey !== undefined) {
+      if (afterKey.length !== keyColumns.length) {
+        throw new DbsnapError(
+          'INVALID_ARGUMENT',
+          `afterKey for ${relation} must have ${keyColumns.length} values (the primary key), got ${afterKey.length}`,
+        )
+      }
+      const literals = keyColumns.map((columnIndex, i) =>
+        keyLiteral(connection, table.columns[columnIndex]!, kinds[columnIndex]!, afterKey[i]),
+      )
+      // A row comparison orders like ORDER BY over the same columns.
+      where = ` WHERE (${order}) > (${literals.join(', ')})`
+    }
+  } else {
+    if (afterKey !== undefined) {
+      throw new DbsnapError(
+        'INVALID_ARGUMENT',
+        `afterKey needs a primary key, and ${relation} has none (its rows are read whole)`,
+      )
+    }
+    order = table.columns
+      .map((c, i) => {
+        const column = quoteIdentifier(c.name)
+        const kind = kinds[i]
+        const numeric =
+          kind === 'integer' || kind === 'bigint' || kind === 'bit' || kind === 'float'
+        return numeric ? column : `CAST(${column} AS BINARY)`
+      })
+      .join(', ')
+  }
+  const orderBy = order === '' ? '' : ` ORDER BY ${order}`
+  return `SELECT ${select} FROM ${relation}${where}${orderBy}`
+}
+
+function keyLiteral(
+  connection: PromiseConnection,
+  column: ReadColumnSpec,
+  kind: MysqlValueKind,
+  value: CanonicalValue | undefined,
+): string {
+  if (value === null || value === undefined) {
+    throw new DbsnapError(
+      'INVALID_ARGUMENT',
+      `afterKey has null for key column ${JSON.stringify(column.name)}`,
+    )
+  }
+  try {
+    return canonicalToMysqlLiteral(kind, column.dataType, value, (text) => connection.escape(text))
+  } catch (cause) {
+    throw new DbsnapError(
+      'INVALID_ARGUMENT',
+      `afterKey value ${JSON.stringify(value)} does not fit ${column.dataType} key column ${JSON.stringify(column.name)}`,
+      { cause },
+    )
+  }
+}
