@@ -1,14 +1,25 @@
-// MongoDB source adapter (official driver; tested on FerretDB). For now: connect and describe
-// the server; introspection and document streaming arrive with the MongoDB source issue.
+// MongoDB source adapter (official driver; tested on FerretDB): connects, describes the server
+// and opens the read view snapshots read collections through (docs/mongodb.md).
 
-import { MongoClient, type Db } from 'mongodb'
+import { MongoClient, type ClientSession, type Db } from 'mongodb'
 import { DbsnapError, abortError, throwIfAborted } from '../../errors.js'
 import type { ConnectionTarget } from '../../connection/url.js'
+import type { DatabaseSchema, QualifiedName, TableSchema } from '../../schema/schema.js'
 import { endpoint, probeTcp } from '../connect-errors.js'
-import type { ConnectFn, ReadView, ServerDescription, SourceAdapter } from '../source-adapter.js'
-import { mongoError } from './mongo-errors.js'
+import type {
+  ConnectFn,
+  ReadTableOptions,
+  ReadView,
+  ServerDescription,
+  SourceAdapter,
+} from '../source-adapter.js'
+import { mongoError, mongoQueryError } from './mongo-errors.js'
+import { introspectMongo, type MongoCollectionExtra } from './mongo-introspect.js'
+import { readCollection } from './mongo-read.js'
 
 const DEFAULT_TIMEOUT_MS = 10_000
+/** The wire version of MongoDB 5.0, the first with snapshot reads outside transactions. */
+const SNAPSHOT_READS_WIRE_VERSION = 13
 const DEFAULT_DATABASE = 'test'
 
 /** Roles enough for a snapshot; any other role is reported as more than a backup needs. */
@@ -149,10 +160,55 @@ class MongoAdapter implements SourceAdapter {
     }
   }
 
-  openReadView(): Promise<ReadView> {
-    return Promise.reject(
-      new DbsnapError('NOT_SUPPORTED', 'snapshots of MongoDB databases are not supported yet'),
+  /**
+   * Opens the read view: a snapshot session (`snapshot: true`, read concern `snapshot`) where the
+   * server offers one — a replica set or sharded cluster of MongoDB 5.0 or later — so every
+   * collection is read as of one cluster time, on a secondary too (`readPreference` in the URL).
+   * Elsewhere collections are read one after another, each as of its own read, and the view's
+   * `warnings` say so: FerretDB (it accepts the read concern but does not honour it), a
+   * standalone mongod, MongoDB before 5.0, or a `readConcernLevel` other than `snapshot` asked
+   * for in the URL (then used, in a causally consistent session).
+   */
+  async openReadView(options: { signal?: AbortSignal } = {}): Promise<ReadView> {
+    const { signal } = options
+    if (this.#target.database === null) {
+      throw new DbsnapError(
+        'INVALID_ARGUMENT',
+        `name the database to snapshot in the URL's path, e.g. mongodb://${endpoint(this.#target)}/shop`,
+      )
+    }
+    const admin = this.#client.db('admin')
+    const hello = await this.#run<{ setName?: string; msg?: string; maxWireVersion?: number }>(
+      admin,
+      { hello: 1 },
+      signal,
     )
+    const build = await this.#run<{ ferretdbVersion?: string; ferretdb?: unknown }>(
+      admin,
+      { buildInfo: 1 },
+      signal,
+    )
+    const ferretdb = build.ferretdbVersion !== undefined || build.ferretdb !== undefined
+    // URI options are case-insensitive (the driver reads `readconcernlevel` too).
+    const readConcernLevel =
+      [...this.#target.params].find(([name]) => name.toLowerCase() === 'readconcernlevel')?.[1] ??
+      null
+    const mode = readViewMode({
+      ferretdb,
+      replicated: hello.setName !== undefined || hello.msg === 'isdbgrid',
+      wireVersion: hello.maxWireVersion ?? 0,
+      readConcernLevel,
+    })
+    const warnings = mode.snapshot ? [] : [mode.warning]
+    let session: ClientSession
+    try {
+      session = this.#client.startSession(
+        mode.snapshot ? { snapshot: true } : { causalConsistency: true },
+      )
+    } catch (err) {
+      throw mongoQueryError(err, this.#target)
+    }
+    return new MongoReadView(this.#db, session, { target: this.#target, ferretdb, warnings })
   }
 
   async close(): Promise<void> {
@@ -173,5 +229,103 @@ class MongoAdapter implements SourceAdapter {
       if (signal?.aborted === true) throw abortError(signal)
       throw mongoError(err, this.#target, this.#timeoutMs)
     }
+  }
+}
+
+/** What the server offers a read view, from `hello`, `buildInfo` and the URL. */
+export interface MongoServerTraits {
+  ferretdb: boolean
+  /** A replica set member or a mongos. */
+  replicated: boolean
+  /** `hello.maxWireVersion`: 13 is MongoDB 5.0. */
+  wireVersion: number
+  /** `readConcernLevel` from the URL, or null. */
+  readConcernLevel: string | null
+}
+
+/**
+ * Whether a read view can be one snapshot session, or else why not: the warning the snapshot
+ * logs and lists (docs/mongodb.md, "Consistency").
+ */
+export function readViewMode(
+  server: MongoServerTraits,
+): { snapshot: true } | { snapshot: false; warning: string } {
+  let reason: string | undefined
+  if (server.readConcernLevel !== null && server.readConcernLevel !== 'snapshot') {
+    reason = `the URL asks for readConcernLevel=${server.readConcernLevel}, so no snapshot session is used`
+  } else if (server.ferretdb) {
+    reason =
+      'FerretDB has no snapshot reads (it accepts read concern "snapshot" but does not honour it)'
+  } else if (!server.replicated) {
+    reason = 'a standalone mongod has no snapshot reads; a replica set (even of one member) has'
+  } else if (server.wireVersion < SNAPSHOT_READS_WIRE_VERSION) {
+    reason = 'MongoDB before 5.0 has no snapshot reads outside transactions'
+  }
+  if (reason === undefined) return { snapshot: true }
+  return {
+    snapshot: false,
+    warning: `${reason}; collections are read one after another, each as of its own read: changes made while the snapshot runs may be seen in some collections and not in others`,
+  }
+}
+
+/**
+ * A read view over one database. Collections are not locked (MongoDB has no shared locks a
+ * client can hold): one dropped or re-created while it is read fails its read with
+ * `SOURCE_CHANGED` (see `readCollection`).
+ */
+class MongoReadView implements ReadView {
+  readonly warnings: readonly string[]
+  readonly #db: Db
+  readonly #session: ClientSession
+  readonly #target: ConnectionTarget
+  readonly #ferretdb: boolean
+  #closed = false
+
+  constructor(
+    db: Db,
+    session: ClientSession,
+    options: { target: ConnectionTarget; ferretdb: boolean; warnings: string[] },
+  ) {
+    this.#db = db
+    this.#session = session
+    this.#target = options.target
+    this.#ferretdb = options.ferretdb
+    this.warnings = options.warnings
+  }
+
+  /**
+   * Introspects outside the session: catalogue commands (listCollections, listIndexes) do not
+   * take read concern `snapshot`. A collection created after this is not in the snapshot.
+   */
+  introspect(options: { signal?: AbortSignal } = {}): Promise<DatabaseSchema> {
+    return introspectMongo(this.#db, { signal: options.signal, target: this.#target })
+  }
+
+  lockTables(_tables: QualifiedName[], options: { signal?: AbortSignal } = {}): Promise<void> {
+    throwIfAborted(options.signal)
+    return Promise.resolve()
+  }
+
+  readTable(table: TableSchema, options: ReadTableOptions = {}): ReturnType<ReadView['readTable']> {
+    const extra = table.extra as Partial<MongoCollectionExtra> | undefined
+    return readCollection(
+      this.#db,
+      {
+        name: table.name,
+        uuid: extra?.uuid ?? null,
+        sortOutsideIndex: (extra?.collation ?? null) !== null || extra?.type === 'timeseries',
+        averageDocumentBytes:
+          table.estimatedRows !== null && table.estimatedRows > 0 && table.estimatedBytes !== null
+            ? table.estimatedBytes / table.estimatedRows
+            : null,
+      },
+      { ...options, session: this.#session, target: this.#target, ferretdb: this.#ferretdb },
+    )
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#session.endSession().catch(() => undefined)
   }
 }

@@ -1,10 +1,18 @@
 // Maps MongoDB driver failures to DbsnapErrors (server codes: mongodb/src/mongo/base/error_codes.yml).
 
-import { DbsnapError } from '../../errors.js'
+import { DbsnapError, type ErrorCode } from '../../errors.js'
 import type { ConnectionTarget } from '../../connection/url.js'
 import { endpoint, networkError, scrub, timeoutError } from '../connect-errors.js'
 
 const AUTH_CODES = new Set([18, 11, 13])
+/** `Unauthorized`: authenticated, but the user's roles do not allow the command. */
+const UNAUTHORIZED = 13
+/**
+ * Server codes that mean a cursor's collection went away under it: `NamespaceNotFound`,
+ * `CursorNotFound`, `QueryPlanKilled` (dropped or renamed during a getMore), `CursorKilled`,
+ * `SnapshotUnavailable` (the collection changed after the snapshot's point in time).
+ */
+const GONE_CODES = new Set([26, 43, 175, 237, 246])
 
 export function mongoError(err: unknown, target: ConnectionTarget, timeoutMs: number): DbsnapError {
   // Server selection errors hide the real cause in `reason.servers`; look there first.
@@ -20,6 +28,9 @@ export function mongoError(err: unknown, target: ConnectionTarget, timeoutMs: nu
     ...(typeof code === 'number' ? { serverCode: code } : {}),
   }
   const user = target.user ?? 'the default user'
+  if (code === UNAUTHORIZED && /not authorized/i.test(message)) {
+    return privilegeError(err, target, message)
+  }
   if (
     (typeof code === 'number' && AUTH_CODES.has(code) && /auth/i.test(message)) ||
     /Authentication failed/i.test(message)
@@ -58,4 +69,95 @@ function serverSelectionCause(err: unknown): unknown {
     if (description.error !== undefined && description.error !== null) return description.error
   }
   return undefined
+}
+
+/**
+ * The error for a command the user's roles do not allow, naming the role to grant: `read` on
+ * the database covers listing collections and indexes and reading documents; `backup` (on
+ * `admin`) covers every database, system collections included.
+ */
+function privilegeError(err: unknown, target: ConnectionTarget, message: string): DbsnapError {
+  const database = target.database ?? 'test'
+  const user = target.user ?? 'the default user'
+  return new DbsnapError(
+    'CONNECTION_PRIVILEGE_MISSING',
+    `user "${user}" may not read database "${database}" on ${endpoint(target)} (${message}); grant it the role "read" on "${database}" (db.grantRolesToUser("${user}", [{ role: "read", db: "${database}" }])) or "backup" on "admin"`,
+    {
+      cause: err,
+      details: {
+        host: target.host,
+        port: target.port,
+        serverCode: UNAUTHORIZED,
+        grant: `read on ${database}`,
+      },
+    },
+  )
+}
+
+/**
+ * Maps the failure of a command on an open connection (introspecting, reading a collection),
+ * where `mongoError` maps failures to connect:
+ * - the connection dropped or the server went away → `CONNECTION_LOST`;
+ * - the user's roles do not allow the command → `CONNECTION_PRIVILEGE_MISSING`, naming the role;
+ * - the collection went away under the cursor (dropped, renamed, snapshot unavailable) →
+ *   `SOURCE_CHANGED` (callers check whether it still exists to word it);
+ * - `SnapshotTooOld` → retryable `QUERY_FAILED` that names the server setting to raise;
+ * - `MaxTimeMSExpired` → `CONNECTION_TIMEOUT`; anything else → `QUERY_FAILED`.
+ * The server's code, when there is one, is in `details.serverCode`.
+ */
+export function mongoQueryError(
+  err: unknown,
+  target: ConnectionTarget,
+  context: { collection?: string } = {},
+): DbsnapError {
+  const message = scrub(err instanceof Error ? err.message : String(err), target)
+  const code = (err as { code?: unknown }).code
+  const name = (err as { name?: unknown }).name
+  const collection = context.collection
+  const on = collection === undefined ? '' : ` reading collection "${collection}"`
+  const details = {
+    host: target.host,
+    port: target.port,
+    ...(collection === undefined ? {} : { collection }),
+    ...(typeof code === 'number' ? { serverCode: code } : {}),
+  }
+  const make = (c: ErrorCode, text: string, retryable: boolean): DbsnapError =>
+    new DbsnapError(c, text, { cause: err, retryable, details })
+  if (
+    name === 'MongoNetworkError' ||
+    name === 'MongoNetworkTimeoutError' ||
+    name === 'MongoServerSelectionError' ||
+    name === 'MongoTopologyClosedError' ||
+    networkError(err, target, 0) !== undefined
+  ) {
+    return make(
+      'CONNECTION_LOST',
+      `the connection to ${endpoint(target)} was lost${on}: ${message}`,
+      true,
+    )
+  }
+  if (code === UNAUTHORIZED) return privilegeError(err, target, message)
+  if (typeof code === 'number' && GONE_CODES.has(code)) {
+    return make(
+      'SOURCE_CHANGED',
+      `the source changed while it was being read${on}: ${message}`,
+      true,
+    )
+  }
+  switch (code) {
+    case 239: // SnapshotTooOld
+      return make(
+        'QUERY_FAILED',
+        `the server no longer holds the snapshot's point in time${on} (a snapshot that takes longer than the server's minSnapshotHistoryWindowInSeconds, default 300): ${message}`,
+        true,
+      )
+    case 50: // MaxTimeMSExpired
+      return make('CONNECTION_TIMEOUT', `the server timed out a command${on}: ${message}`, true)
+    default:
+      return make(
+        'QUERY_FAILED',
+        `command failed${on}${typeof code === 'number' ? ` (server code ${code})` : ''}: ${message}`,
+        false,
+      )
+  }
 }
