@@ -166,6 +166,33 @@ describe('dbsnap diff (PostgreSQL)', () => {
     expect(text.stdout).toContain('page 1 of 1 (6 changes)')
   })
 
+  it('diffs a snapshot against the live database exactly as against a snapshot of it', async () => {
+    const snapshots = async (): Promise<number> =>
+      json<{ snapshots: unknown[] }>(await runCli(['snapshots', '--repo', repo, '--json']))
+        .snapshots.length
+    const before = await snapshots()
+    const stored = json<DiffJson>(await diff('--json'))
+    const started = performance.now()
+    const live = await runCli([
+      'diff', `${db.name}@latest~1`, '--live', db.url, '--repo', repo, '--json',
+      '--max-rows-per-second', '100000',
+    ]) // prettier-ignore
+    const seconds = (performance.now() - started) / 1000
+    expect(live.code, live.stderr).toBe(0)
+    const result = json<DiffJson & { to: { live?: string } }>(live)
+    expect(result.changes).toEqual(stored.changes)
+    expect(result.schema).toEqual(stored.schema)
+    expect(result.summary).toEqual(stored.summary)
+    expect(result.to.live).toContain(db.name)
+    // 150,002 live rows at 100,000 a second take at least 1.5 s.
+    expect(seconds).toBeGreaterThan(1.5)
+    // The repository is left as it was.
+    expect(await snapshots()).toBe(before)
+    const both = await runCli(['diff', 'a', 'b', '--live', db.url, '--repo', repo])
+    expect(both.code).toBe(2)
+    expect(both.stderr).toContain('INVALID_ARGUMENT')
+  })
+
   it('compares only the schema with --schema-only', async () => {
     const run = await diff('--schema-only', '--json')
     const result = json<DiffJson>(run)

@@ -51,6 +51,8 @@ export type {
 export { catalogueName, resolveSnapshot } from './snapshot/resolve-ref.js'
 export { findTable, readSnapshotRows } from './show/show.js'
 export { diffSnapshots, summarize } from './diff/diff.js'
+export { diffLive } from './diff/live-diff.js'
+export type { LiveDiff, LiveDiffOptions } from './diff/live-diff.js'
 export type { DiffOptions, SnapshotDiff, SnapshotSide } from './diff/diff.js'
 export { DIFF_FORMAT, DIFF_FORMAT_VERSION } from './diff/diff-format.js'
 export type * from './diff/diff-format.js'

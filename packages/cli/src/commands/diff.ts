@@ -3,7 +3,11 @@
 
 import { Args, Flags } from '@oclif/core'
 import {
+  DbsnapError,
+  diffLive,
   diffSnapshots,
+  redactUrl,
+  type LiveDiff,
   resolveSnapshot,
   saveDiff,
   type DiffSummary,
@@ -46,7 +50,7 @@ export default class Diff extends BaseCommand<typeof Diff> {
       description: 'the earlier snapshot (id, prefix, name@latest~N)',
       required: true,
     }),
-    to: Args.string({ description: 'the later snapshot', required: true }),
+    to: Args.string({ description: 'the later snapshot (or --live <connection URL>)' }),
   }
 
   static override description =
@@ -56,6 +60,7 @@ export default class Diff extends BaseCommand<typeof Diff> {
     '<%= config.bin %> <%= command.id %> shop@latest~1 shop@latest',
     '<%= config.bin %> <%= command.id %> 1a2b3c 4d5e6f --tables orders --format ndjson',
     '<%= config.bin %> <%= command.id %> shop@latest~1 shop@latest --exit-code --format markdown',
+    '<%= config.bin %> <%= command.id %> shop@latest --live postgres://readonly@db/shop --max-rows-per-second 50000',
   ]
 
   static override flags = {
@@ -67,6 +72,15 @@ export default class Diff extends BaseCommand<typeof Diff> {
     }),
     'exit-code': Flags.boolean({ description: 'exit 1 when the snapshots differ, 0 when equal' }),
     format: Flags.option({ description: 'output format', options: FORMATS, default: 'text' })(),
+    live: Flags.string({
+      description:
+        'compare the snapshot with the live database at this connection URL, read in key order in one read-only view',
+    }),
+    'max-rows-per-second': Flags.integer({
+      description: 'with --live: read at most this many rows a second, to spare a busy server',
+      min: 1,
+      dependsOn: ['live'],
+    }),
     limit: Flags.integer({
       description: 'text and markdown: at most this many rows shown per table (counts stay exact)',
       default: 20,
@@ -96,20 +110,42 @@ export default class Diff extends BaseCommand<typeof Diff> {
     )
     let summary: DiffSummary
     let document: DiffDocument | undefined
+    let live: LiveDiff | undefined
     try {
       const from = await resolveSnapshot(repository, this.args.from, { signal })
-      const to = await resolveSnapshot(repository, this.args.to, { signal })
-      const diff = diffSnapshots(
-        { repository, snapshot: from },
-        { repository, snapshot: to },
-        {
-          tables: this.flags.tables,
-          exclude: this.flags.exclude,
-          schemaOnly: this.flags['schema-only'],
-          dataOnly: this.flags['data-only'],
-          signal,
-        },
-      )
+      const options = {
+        tables: this.flags.tables,
+        exclude: this.flags.exclude,
+        schemaOnly: this.flags['schema-only'],
+        dataOnly: this.flags['data-only'],
+        signal,
+      }
+      let diff: SnapshotDiff
+      if (this.flags.live === undefined) {
+        if (this.args.to === undefined) {
+          throw new DbsnapError(
+            'INVALID_ARGUMENT',
+            'expected a second snapshot to compare with, or --live <connection URL>',
+          )
+        }
+        const to = await resolveSnapshot(repository, this.args.to, { signal })
+        diff = diffSnapshots({ repository, snapshot: from }, { repository, snapshot: to }, options)
+      } else {
+        if (this.args.to !== undefined) {
+          throw new DbsnapError(
+            'INVALID_ARGUMENT',
+            `give either a second snapshot (${this.args.to}) or --live, not both`,
+          )
+        }
+        this.logger.info({ url: redactUrl(this.flags.live) }, 'live diff starting')
+        live = await diffLive({ repository, snapshot: from }, this.flags.live, {
+          ...options,
+          maxRowsPerSecond: this.flags['max-rows-per-second'],
+          logger: this.logger,
+        })
+        for (const warning of live.warnings) this.warn(warning)
+        diff = live
+      }
       if (this.flags.save) {
         const { id, saved } = await saveDiff(repository, diff, { signal })
         summary = saved.summary
@@ -131,6 +167,7 @@ export default class Diff extends BaseCommand<typeof Diff> {
         summary = await this.#report(diff, format)
       }
     } finally {
+      await live?.close()
       await repository.storage.close()
     }
     return this.#finish(summary, document ?? summary)
@@ -162,7 +199,9 @@ export default class Diff extends BaseCommand<typeof Diff> {
     const md = format === 'markdown'
     const limit = this.flags.limit
     const side = (s: SnapshotDiff['from']): string =>
-      `${s.name} ${s.snapshot?.slice(0, 12) ?? ''} (${s.takenAt})`
+      s.live !== undefined
+        ? `live ${s.live} (${s.takenAt})`
+        : `${s.name} ${s.snapshot?.slice(0, 12) ?? ''} (${s.takenAt})`
     this.log(
       md
         ? `# Diff of ${diff.to.name}\n\n${side(diff.from)} → ${side(diff.to)}\n`

@@ -2,6 +2,7 @@
 // repository: chunks and chunk indexes first, the manifest last (the commit point).
 
 import { hostname } from 'node:os'
+import { setTimeout as delay } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import type { ConnectOptions, ReadView, SourceAdapter } from '../adapters/source-adapter.js'
 import { connect } from '../connection/connect.js'
@@ -40,6 +41,13 @@ export interface SnapshotOptions {
   connectOptions?: Omit<ConnectOptions, 'signal' | 'logger'>
   /** Chunks processed at once per table (hash, delta, compress, upload). Default 4. */
   concurrency?: number
+  /**
+   * The snapshot whose chunks are reused and that changed chunks are stored as deltas of.
+   * Default: the latest snapshot of the same name in the repository.
+   */
+  base?: SnapshotManifest | null
+  /** Reads at most this many rows a second (all tables together), to spare a busy server. */
+  maxRowsPerSecond?: number
 }
 
 export type SnapshotProgress =
@@ -120,7 +128,11 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
       name,
       tables: tables.map((t) => ({ table: tableName(t), estimatedRows: t.estimatedRows })),
     })
-    const previous = await latestSnapshot(repository, name, signal)
+    const previous =
+      options.base !== undefined
+        ? (options.base ?? undefined)
+        : await latestSnapshot(repository, name, signal)
+    const throttle = rowThrottle(options.maxRowsPerSecond, signal)
     const entries: TableEntry[] = []
     const results: SnapshotTableResult[] = []
     let newObjects = 0
@@ -144,6 +156,7 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
           prior?.chunkBits ?? chunkBitsFor(averageRowBytes(table), repository.config.chunking),
         previous: priorChunks,
         concurrency: options.concurrency ?? 4,
+        throttle,
         signal,
         onProgress: options.onProgress,
       })
@@ -217,6 +230,7 @@ async function snapshotTable(
     chunkBits: number
     previous: ChunkEntry[]
     concurrency: number
+    throttle: (rows: number) => Promise<void>
     signal?: AbortSignal
     onProgress?: (event: SnapshotProgress) => void
   },
@@ -256,6 +270,7 @@ async function snapshotTable(
   })
   emit(false)
   for await (const batch of view.readTable(table, { signal: options.signal })) {
+    await options.throttle(batch.length)
     await writer.add(batch)
   }
   const chunks = await writer.finish()
@@ -288,6 +303,27 @@ async function snapshotTable(
 }
 
 /** The newest snapshot catalogued under `name`, or undefined. */
+/**
+ * Waits, after each batch, as long as the rows read so far are ahead of `perSecond`; the read
+ * then pauses and backpressure holds the server's side (no rows are buffered meanwhile).
+ */
+function rowThrottle(
+  perSecond: number | undefined,
+  signal: AbortSignal | undefined,
+): (rows: number) => Promise<void> {
+  if (perSecond === undefined) return () => Promise.resolve()
+  if (!(perSecond > 0)) {
+    throw new DbsnapError('INVALID_ARGUMENT', `maxRowsPerSecond must be above 0, got ${perSecond}`)
+  }
+  const started = performance.now()
+  let total = 0
+  return async (rows) => {
+    total += rows
+    const ahead = (total / perSecond) * 1000 - (performance.now() - started)
+    if (ahead > 0) await delay(ahead, undefined, { signal })
+  }
+}
+
 async function latestSnapshot(
   repository: Repository,
   name: string,
