@@ -6,6 +6,7 @@ import { DbsnapError } from '../errors.js'
 import {
   CODEC_IDS,
   codecById,
+  checksOwnContent,
   compress,
   decompress,
   type CodecName,
@@ -144,8 +145,9 @@ export function decodeObject(
   bytes: Uint8Array,
   what: string,
   key = what,
-): { header: ObjectHeader; payload: Uint8Array } {
+): { header: ObjectHeader; payload: Uint8Array; checksummed: boolean } {
   const header = decodeHeader(bytes, what, key)
+  const checksummed = checksOwnContent(header.codec, bytes.subarray(header.headerBytes))
   let payload: Uint8Array
   try {
     payload = decompress(header.codec, bytes.subarray(header.headerBytes), header.payloadBytes)
@@ -162,5 +164,5 @@ export function decodeObject(
       { details: { object: key } },
     )
   }
-  return { header, payload }
+  return { header, payload, checksummed }
 }

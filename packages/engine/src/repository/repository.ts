@@ -228,19 +228,21 @@ export class Repository {
   /**
    * The lines of a data chunk (its canonical rows, without newlines), delta chains resolved and
    * checked against its id like `readObject`, without building the content's bytes: what the
-   * diff reads, row by row.
+   * diff reads, row by row. With `trustChecksums`, objects whose compressed frame checks its own
+   * content (and whose bases did) skip the SHA-256 of the content (decision 0010).
    */
-  async readLines(id: string, signal?: AbortSignal): Promise<string[]> {
+  async readLines(
+    id: string,
+    options: { signal?: AbortSignal; trustChecksums?: boolean } = {},
+  ): Promise<string[]> {
     const what = `object ${id}`
-    const stored = await this.#get(objectKey(id), what, signal)
-    const { header, payload } = decodeObject(stored, what, objectKey(id))
+    const stored = await this.#get(objectKey(id), what, options.signal)
+    const { header, payload, checksummed } = decodeObject(stored, what, objectKey(id))
     if (header.kind !== 'data') {
       throw new DbsnapError(
         'DATA_CORRUPT',
         `${what} is corrupt: a ${header.kind} object where a data object belongs`,
-        {
-          details: { object: objectKey(id) },
-        },
+        { details: { object: objectKey(id) } },
       )
     }
     const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
@@ -248,12 +250,13 @@ export class Repository {
     if (header.columnar) lines = columnarLines(payload, what, objectKey(id))
     else if (header.base === null) lines = splitLines(bytes.toString('utf8'))
     else {
-      const base = await this.readLines(header.base.id, signal)
-      lines = applyDeltaLines(
-        base,
-        parseDelta(bytes.toString('utf8'), base.length, what, objectKey(id)),
-      )
+      // The base comes back good (checked one way or the other), so a script its frame checked
+      // makes good content too.
+      const base = await this.readLines(header.base.id, options)
+      const ops = parseDelta(bytes.toString('utf8'), base.length, what, objectKey(id))
+      lines = applyDeltaLines(base, ops)
     }
+    if (options.trustChecksums === true && checksummed) return lines
     const content = header.columnar || header.base !== null ? joinLines(lines) : bytes
     if (contentId(content) !== id) {
       throw new DbsnapError(
@@ -274,13 +277,18 @@ export class Repository {
   async readDeltaScript(
     id: string,
     signal?: AbortSignal,
-  ): Promise<{ base: { id: string; depth: number }; script: string } | null> {
+  ): Promise<{
+    base: { id: string; depth: number }
+    script: string
+    /** The compressed frame checked the script (decision 0010). */
+    checksummed: boolean
+  } | null> {
     const what = `object ${id}`
     const stored = await this.#get(objectKey(id), what, signal)
-    const { header, payload } = decodeObject(stored, what, objectKey(id))
+    const { header, payload, checksummed } = decodeObject(stored, what, objectKey(id))
     if (header.kind !== 'data' || header.base === null) return null
     const script = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
-    return { base: header.base, script: script.toString('utf8') }
+    return { base: header.base, script: script.toString('utf8'), checksummed }
   }
 
   /** The base of a stored delta object (reading only its header), or null for a full object. */
