@@ -1,10 +1,9 @@
 // Peak RSS of the `dbsnap snapshot` process for generated tables of each size, to local disk and
 // to S3: it must stay bounded. Run: node bench/memory.ts [--sizes 200,2048] [--no-s3]
 
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
+import { mkdirSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { removeRepository, snapshot, type TimedSnapshot } from './lib/dbsnap.ts'
+import { removeRepository, snapshotPeakRss } from './lib/dbsnap.ts'
 import { postgresDataDirectory, requireFreeSpace } from './lib/disk.ts'
 import { generateTable } from './lib/generate.ts'
 import { createDatabase, dropDatabase } from './lib/postgres.ts'
@@ -15,7 +14,6 @@ const BENCH = 'memory'
 const DATABASE = 'dbsnap_bench_memory'
 const TABLE = 'bench_rows'
 const LIMIT_MiB = 256
-const TIME = '/usr/bin/time'
 
 const { values } = parseArgs({
   options: {
@@ -37,24 +35,6 @@ interface Measurement {
   peakRssMiB: number
 }
 
-/**
- * Snapshots under GNU time, whose %M is the process's peak RSS (ru_maxrss, KiB): exact, not
- * sampled. The CLI is one Node process (bin/run.js spawns nothing).
- */
-async function snapshotPeakRss(
-  url: string,
-  repo: string,
-  env: NodeJS.ProcessEnv,
-): Promise<{ run: TimedSnapshot; peakRssMiB: number }> {
-  if (!existsSync(TIME))
-    throw new Error(`${TIME} (GNU time) is needed to measure peak RSS: apt-get install time`)
-  const out = `${TMP}/${BENCH}-time.txt`
-  const run = await snapshot(url, repo, { env, wrapper: [TIME, '-f', '%M', '-o', out] })
-  const kib = Number(readFileSync(out, 'utf8').trim().split('\n').pop())
-  await rm(out)
-  return { run, peakRssMiB: kib / 1024 }
-}
-
 async function measureSize(sizeMiB: number): Promise<Measurement[]> {
   const url = await createDatabase(DATABASE)
   try {
@@ -69,7 +49,7 @@ async function measureSize(sizeMiB: number): Promise<Measurement[]> {
     for (const { target, repo, env } of targets) {
       progress(`snapshot of ${(table.heapBytes / MiB).toFixed(0)} MiB to ${target}…`)
       await removeRepository(repo, env)
-      const { run, peakRssMiB } = await snapshotPeakRss(url, repo, env)
+      const { run, peakRssMiB } = await snapshotPeakRss(url, repo, { env })
       await removeRepository(repo, env)
       progress(`  peak RSS ${peakRssMiB.toFixed(0)} MiB, ${run.seconds.toFixed(1)} s`)
       const { rows, bytes } = run.result.totals

@@ -4,11 +4,11 @@
 // node bench/snapshot-mongo.ts [--docs 1000000] [--runs 2] [--memory-mb 1024] [--compression zstd:3]
 // (mongodump: on PATH, or DBSNAP_BENCH_MONGODUMP=/path/to/mongodump; see bench/README.md)
 
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { BSON, Binary, Double, Int32, MongoClient, ObjectId, type Db, type Document } from 'mongodb'
-import { removeRepository, repositoryBytes, snapshot } from './lib/dbsnap.ts'
+import { removeRepository, snapshotPeakRss, snapshotSample } from './lib/dbsnap.ts'
 import { requireFreeSpace } from './lib/disk.ts'
 import { MiB, TMP, describeMachine, median, progress, round, saveResults } from './lib/results.ts'
 import { run } from './lib/run.ts'
@@ -20,7 +20,6 @@ const MEMORY_DATABASE = 'dbsnap_bench_mongo_memory'
 const COLLECTION = 'bench_docs'
 const DUMP = `${TMP}/${BENCH}.archive.gz`
 const REPO = `${TMP}/${BENCH}-repo`
-const TIME = '/usr/bin/time'
 const RSS_LIMIT_MiB = 256
 const INSERT_BATCH = 5000
 
@@ -142,17 +141,8 @@ interface Sample {
   canonicalBytes?: number
 }
 
-async function dbsnapSample(url: string): Promise<Sample> {
-  await removeRepository(REPO)
-  const { seconds, result } = await snapshot(url, REPO, { extra })
-  const bytes = await repositoryBytes(REPO)
-  await removeRepository(REPO)
-  return {
-    seconds,
-    bytes,
-    inProcessSeconds: result.durationMs / 1000,
-    canonicalBytes: result.totals.bytes,
-  }
+function dbsnapSample(url: string): Promise<Sample> {
+  return snapshotSample(url, REPO, { extra })
 }
 
 /** The floor: the driver reading the collection in `_id` order as raw BSON, and dropping it. */
@@ -190,15 +180,9 @@ async function measureMemory(
     const padding = 3800
     const collection = await generate(db, Math.ceil((memoryMiB * MiB) / (padding + 300)), padding)
     await removeRepository(REPO)
-    const rssFile = `${TMP}/${BENCH}.rss`
-    const { seconds } = await snapshot(databaseUrl(MEMORY_DATABASE), REPO, {
-      extra,
-      wrapper: [TIME, '-f', '%M', '-o', rssFile],
-    })
-    const kib = Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1))
-    await rm(rssFile, { force: true })
+    const { run, peakRssMiB } = await snapshotPeakRss(databaseUrl(MEMORY_DATABASE), REPO, { extra })
     await removeRepository(REPO)
-    return { collection, seconds: round(seconds, 1), peakRssMiB: round(kib / 1024, 1) }
+    return { collection, seconds: round(run.seconds, 1), peakRssMiB: round(peakRssMiB, 1) }
   } finally {
     await db.dropDatabase()
   }

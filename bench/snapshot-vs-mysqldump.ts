@@ -3,10 +3,10 @@
 // of a bigger table. Run:
 // node bench/snapshot-vs-mysqldump.ts [--size-mb 250] [--runs 3] [--memory-mb 1024] [--compression zstd:3]
 
-import { mkdirSync, readFileSync, statSync } from 'node:fs'
+import { mkdirSync, statSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import { removeRepository, repositoryBytes, snapshot } from './lib/dbsnap.ts'
+import { removeRepository, snapshotPeakRss, snapshotSample } from './lib/dbsnap.ts'
 import { requireFreeSpace } from './lib/disk.ts'
 import {
   createMysqlDatabase,
@@ -25,7 +25,6 @@ const MEMORY_DATABASE = 'dbsnap_bench_mysql_memory'
 const TABLE = 'bench_rows'
 const DUMP = `${TMP}/${BENCH}.sql.gz`
 const REPO = `${TMP}/${BENCH}-repo`
-const TIME = '/usr/bin/time'
 const RSS_LIMIT_MiB = 256
 
 const { values } = parseArgs({
@@ -53,17 +52,8 @@ interface Sample {
 }
 type Tool = 'select' | 'mysqldump' | 'dbsnap'
 
-async function dbsnapSample(url: string): Promise<Sample> {
-  await removeRepository(REPO)
-  const { seconds, result } = await snapshot(url, REPO, { extra })
-  const bytes = await repositoryBytes(REPO)
-  await removeRepository(REPO)
-  return {
-    seconds,
-    bytes,
-    inProcessSeconds: result.durationMs / 1000,
-    canonicalBytes: result.totals.bytes,
-  }
+function dbsnapSample(url: string): Promise<Sample> {
+  return snapshotSample(url, REPO, { extra })
 }
 
 async function mysqldumpSample(): Promise<Sample> {
@@ -104,15 +94,9 @@ async function measureMemory(): Promise<{
       targetBytes: memoryMiB * MiB,
     })
     await removeRepository(REPO)
-    const rssFile = `${TMP}/${BENCH}.rss`
-    const { seconds } = await snapshot(url, REPO, {
-      extra,
-      wrapper: [TIME, '-f', '%M', '-o', rssFile],
-    })
-    const kib = Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1))
-    await rm(rssFile, { force: true })
+    const { run, peakRssMiB } = await snapshotPeakRss(url, REPO, { extra })
     await removeRepository(REPO)
-    return { table, seconds, peakRssMiB: round(kib / 1024, 1) }
+    return { table, seconds: run.seconds, peakRssMiB: round(peakRssMiB, 1) }
   } finally {
     await dropMysqlDatabase(MEMORY_DATABASE)
   }

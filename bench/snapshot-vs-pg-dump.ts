@@ -4,7 +4,7 @@
 import { mkdirSync, statSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import { removeRepository, repositoryBytes, snapshot } from './lib/dbsnap.ts'
+import { snapshotSample } from './lib/dbsnap.ts'
 import { postgresDataDirectory, requireFreeSpace } from './lib/disk.ts'
 import { generateTable, type GeneratedTable } from './lib/generate.ts'
 import { copyToDevNull, createDatabase, dropDatabase } from './lib/postgres.ts'
@@ -42,18 +42,11 @@ interface Sample {
 type Tool = 'copy' | 'pgDump' | 'dbsnapLocal' | 'dbsnapS3'
 
 /** `dbsnap snapshot` into a fresh repository, whose size is then read and which is then removed. */
-async function dbsnapInto(url: string, repo: string, env: NodeJS.ProcessEnv = {}): Promise<Sample> {
-  await removeRepository(repo, env)
-  const extra = compression === undefined ? [] : ['--compression', compression]
-  const { seconds, result } = await snapshot(url, repo, { env, extra })
-  const bytes = await repositoryBytes(repo, env)
-  await removeRepository(repo, env)
-  return {
-    seconds,
-    bytes,
-    inProcessSeconds: result.durationMs / 1000,
-    canonicalBytes: result.totals.bytes,
-  }
+function dbsnapInto(url: string, repo: string, env: NodeJS.ProcessEnv = {}): Promise<Sample> {
+  return snapshotSample(url, repo, {
+    env,
+    extra: compression === undefined ? [] : ['--compression', compression],
+  })
 }
 
 async function pgDump(url: string): Promise<Sample> {

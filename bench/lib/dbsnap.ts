@@ -1,8 +1,10 @@
 // `dbsnap snapshot` as a user runs it (the built CLI, in its own process), and the repositories
 // it writes: their size and their removal, on disk or S3, through the engine's own Storage.
 
+import { existsSync, readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { openStorage, type SnapshotResult } from '@dbsnap/engine'
+import { TMP } from './results.ts'
 import { run } from './run.ts'
 import { ROOT } from './services.ts'
 
@@ -77,4 +79,58 @@ export async function removeRepository(
   } finally {
     await storage.close()
   }
+}
+
+/** One timed `dbsnap snapshot` into a fresh repository: wall time, stored size, its own report. */
+export interface SnapshotSample {
+  seconds: number
+  /** Bytes of the whole repository afterwards. */
+  bytes: number
+  /** The snapshot's own duration, without Node start-up. */
+  inProcessSeconds: number
+  /** Canonical bytes of all rows. */
+  canonicalBytes: number
+}
+
+/** Snapshots into a fresh `repo`, measures it, then removes it. */
+export async function snapshotSample(
+  url: string,
+  repo: string,
+  options: { env?: NodeJS.ProcessEnv; extra?: string[] } = {},
+): Promise<SnapshotSample> {
+  const env = options.env ?? {}
+  await removeRepository(repo, env)
+  const { seconds, result } = await snapshot(url, repo, { env, extra: options.extra })
+  const bytes = await repositoryBytes(repo, env)
+  await removeRepository(repo, env)
+  return {
+    seconds,
+    bytes,
+    inProcessSeconds: result.durationMs / 1000,
+    canonicalBytes: result.totals.bytes,
+  }
+}
+
+const GNU_TIME = '/usr/bin/time'
+
+/**
+ * Snapshots under GNU time, whose %M is the process's peak RSS (ru_maxrss, KiB): exact, not
+ * sampled. The CLI is one Node process (bin/run.js spawns nothing). The repository is left.
+ */
+export async function snapshotPeakRss(
+  url: string,
+  repo: string,
+  options: { env?: NodeJS.ProcessEnv; extra?: string[] } = {},
+): Promise<{ run: TimedSnapshot; peakRssMiB: number }> {
+  if (!existsSync(GNU_TIME)) {
+    throw new Error(`${GNU_TIME} (GNU time) is needed to measure peak RSS: apt-get install time`)
+  }
+  const out = `${TMP}/peak-rss-${process.pid}.txt`
+  const run = await snapshot(url, repo, {
+    ...options,
+    wrapper: [GNU_TIME, '-f', '%M', '-o', out],
+  })
+  const kib = Number(readFileSync(out, 'utf8').trim().split('\n').at(-1))
+  await rm(out, { force: true })
+  return { run, peakRssMiB: kib / 1024 }
 }
