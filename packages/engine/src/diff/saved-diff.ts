@@ -137,6 +137,25 @@ export async function listSavedDiffIds(
   return ids
 }
 
+/** The key prefix of saved-diff blocks, for `prune`. */
+export const DIFF_BLOCKS_PREFIX = BLOCKS
+
+/**
+ * The ids of every block a saved diff lists: what `prune` must keep. Throws when a saved diff
+ * cannot be read, since what it references is then unknown.
+ */
+export async function referencedDiffBlocks(
+  repository: Repository,
+  signal?: AbortSignal,
+): Promise<Set<string>> {
+  const blocks = new Set<string>()
+  for (const id of await listSavedDiffIds(repository, signal)) {
+    const { saved } = await readSavedDiff(repository, id, signal)
+    for (const block of saved.blocks) blocks.add(block.id)
+  }
+  return blocks
+}
+
 /** Reads and checks a saved diff; an id prefix of 4+ hex digits is enough when unique. */
 export async function readSavedDiff(
   repository: Repository,

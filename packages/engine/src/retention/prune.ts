@@ -1,10 +1,12 @@
 // `prune`: frees the space of forgotten snapshots and of crashed runs. Under an exclusive lock it
-// deletes only objects no snapshot references (directly or as a delta base) that are older than
-// a grace period, so an object a concurrent writer has just stored is never taken.
+// deletes only objects no snapshot references (directly or as a delta base), and saved-diff
+// blocks no saved diff lists, that are older than a grace period, so an object a concurrent
+// writer has just stored is never taken.
 
+import { DIFF_BLOCKS_PREFIX, referencedDiffBlocks } from '../diff/saved-diff.js'
 import { DbsnapError, isDbsnapError, throwIfAborted } from '../errors.js'
 import { acquireLock } from '../repository/locks.js'
-import { objectKey, type Repository } from '../repository/repository.js'
+import type { Repository } from '../repository/repository.js'
 
 export interface PruneOptions {
   /** Unreferenced objects younger than this are kept. Default one hour. */
@@ -62,20 +64,32 @@ export async function pruneRepository(
       }
     }
     const candidates: { id: string; key: string; size: number; young: boolean }[] = []
-    for await (const info of repository.storage.list('chunks/', { signal })) {
-      const id = info.key.slice(info.key.lastIndexOf('/') + 1)
-      if (referenced.has(id)) continue
-      candidates.push({
-        id,
-        key: info.key,
-        size: info.size,
-        young: info.modified.getTime() > cutoff,
-      })
+    const unreferenced = async (prefix: string, kept: Set<string>): Promise<void> => {
+      for await (const info of repository.storage.list(prefix, { signal })) {
+        const id = info.key.slice(info.key.lastIndexOf('/') + 1)
+        if (kept.has(id)) continue
+        candidates.push({
+          id,
+          key: info.key,
+          size: info.size,
+          young: info.modified.getTime() > cutoff,
+        })
+      }
     }
+    await unreferenced('chunks/', referenced)
+    // Blocks of saved diffs that no saved diff lists: left by a `diff --save` that died.
+    const blocks = await referencedDiffBlocks(repository, signal).catch((err: unknown) => {
+      throw new DbsnapError(
+        isDbsnapError(err) ? err.code : 'DATA_CORRUPT',
+        `cannot prune: a saved diff cannot be read (${err instanceof Error ? err.message : String(err)}); run dbsnap verify`,
+        { cause: err },
+      )
+    })
+    await unreferenced(DIFF_BLOCKS_PREFIX, blocks)
     // A young leftover may be a delta over an old unreferenced object: keep its bases too, or a
     // later snapshot reusing it would reference a broken chain.
     const keep = new Set<string>()
-    for (const c of candidates.filter((c) => c.young)) {
+    for (const c of candidates.filter((c) => c.young && c.key.startsWith('chunks/'))) {
       let base = await repository.objectBase(c.id, signal).catch(() => null)
       while (base !== null && !keep.has(base.id)) {
         keep.add(base.id)
@@ -87,7 +101,7 @@ export async function pruneRepository(
     for (const c of candidates) {
       if (c.young || keep.has(c.id)) continue
       throwIfAborted(signal)
-      if (options.dryRun !== true) await repository.storage.delete(objectKey(c.id), { signal })
+      if (options.dryRun !== true) await repository.storage.delete(c.key, { signal })
       objectsDeleted++
       bytesFreed += c.size
     }
