@@ -1,6 +1,7 @@
 // Streams a MongoDB collection as canonical rows `[_id, document]` (canonical Extended JSON v2),
 // in `_id` order as MongoDB compares BSON values, checked document by document as it arrives.
 
+import { batchLimits, type BatchedReadOptions } from '../batch-limits.js'
 import { BSON, type ClientSession, type Db, type Document, type FindOptions } from 'mongodb'
 import {
   BSON_BRACKETS,
@@ -29,18 +30,15 @@ export interface ReadCollectionSpec {
   averageDocumentBytes: number | null
 }
 
-export interface ReadCollectionOptions {
-  /** Resume after the document with this `_id` (its canonical EJSON, as the only key value). */
-  afterKey?: CanonicalValue[]
-  /** Most documents in a batch, and the cursor's batch size. Default 1000. */
-  batchRows?: number
-  /** A batch is closed once its rows' EJSON text reaches this many characters. Default 256 KiB. */
-  batchBytes?: number
+/**
+ * Batches of at most 1000 documents (also the cursor's batch size) and about 256 KiB of EJSON
+ * text by default; `afterKey` is an `_id` as its canonical EJSON, the only key value.
+ */
+export interface ReadCollectionOptions extends BatchedReadOptions {
   /** The read view's session (snapshot or causally consistent), if it has one. */
   session?: ClientSession
   /** The server is FerretDB, whose `$type` knows only the types it stores (for `afterKey`). */
   ferretdb?: boolean
-  signal?: AbortSignal
   /** The connection's target, for error messages. */
   target: ConnectionTarget
 }
@@ -82,17 +80,10 @@ export async function* readCollection(
   options: ReadCollectionOptions,
 ): AsyncGenerator<CanonicalRow[]> {
   const { signal, target } = options
-  const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS
-  const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES
-  if (!Number.isInteger(batchRows) || batchRows < 1) {
-    throw new DbsnapError(
-      'INVALID_ARGUMENT',
-      `batchRows must be an integer from 1, got ${batchRows}`,
-    )
-  }
-  if (!(batchBytes >= 1)) {
-    throw new DbsnapError('INVALID_ARGUMENT', `batchBytes must be 1 or more, got ${batchBytes}`)
-  }
+  const { rows: batchRows, bytes: batchBytes } = batchLimits(options, {
+    rows: DEFAULT_BATCH_ROWS,
+    bytes: DEFAULT_BATCH_BYTES,
+  })
   const filter = afterKeyFilter(collection.name, options.afterKey, options.ferretdb ?? false)
   throwIfAborted(signal)
   const findOptions: FindOptions = {

@@ -1,6 +1,7 @@
 // Streams a MySQL/MariaDB table's rows as canonical rows: one `SELECT … ORDER BY <key>` inside
 // the consistent read view, converted as rows arrive, with backpressure down to the socket.
 
+import { batchLimits, type BatchedReadOptions } from '../batch-limits.js'
 import type mysql from 'mysql2'
 import type { Connection as PromiseConnection } from 'mysql2/promise'
 import type { CanonicalRow, CanonicalValue } from '../../canonical/value-encoding.js'
@@ -32,17 +33,8 @@ export interface ReadTableSpec {
   primaryKey: string[] | null
 }
 
-export interface ReadTableRowsOptions {
-  /** Start after the row with this primary key (canonical values in key column order). */
-  afterKey?: CanonicalValue[]
-  /** Most rows in a batch. Default 1000. */
-  batchRows?: number
-  /**
-   * A batch is closed once its rows reach this many characters of text (about bytes for ASCII;
-   * numbers not counted), so batches stay near this size plus one row. Default 1 MiB.
-   */
-  batchBytes?: number
-  signal?: AbortSignal
+/** Batches of at most 1000 rows and about 1 MiB of text by default (numbers not counted). */
+export interface ReadTableRowsOptions extends BatchedReadOptions {
   /** The connection's target, for error messages. */
   target: ConnectionTarget
   /**
@@ -153,17 +145,10 @@ export async function* readTableRows(
   options: ReadTableRowsOptions,
 ): AsyncGenerator<CanonicalRow[], void, undefined> {
   const { signal } = options
-  const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS
-  const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES
-  if (!Number.isInteger(batchRows) || batchRows < 1) {
-    throw new DbsnapError(
-      'INVALID_ARGUMENT',
-      `batchRows must be an integer from 1, got ${batchRows}`,
-    )
-  }
-  if (!(batchBytes >= 1)) {
-    throw new DbsnapError('INVALID_ARGUMENT', `batchBytes must be 1 or more, got ${batchBytes}`)
-  }
+  const { rows: batchRows, bytes: batchBytes } = batchLimits(options, {
+    rows: DEFAULT_BATCH_ROWS,
+    bytes: DEFAULT_BATCH_BYTES,
+  })
   throwIfAborted(signal)
   const relation = quoteIdentifier(table.name)
   const kinds = table.columns.map((c) => mysqlValueKind(c.dataType))

@@ -1,6 +1,7 @@
 // Streams a PostgreSQL table's rows as canonical rows: `COPY (SELECT …) TO STDOUT` inside the
 // consistent read view, in key order, parsed as it arrives, with backpressure down to the socket.
 
+import { batchLimits, type BatchedReadOptions } from '../batch-limits.js'
 import { connect as netConnect } from 'node:net'
 import { finished } from 'node:stream'
 import type pg from 'pg'
@@ -33,17 +34,8 @@ export interface ReadTableSpec {
   primaryKey: string[] | null
 }
 
-export interface ReadTableRowsOptions {
-  /** Start after the row with this primary key (canonical values in key column order). */
-  afterKey?: CanonicalValue[]
-  /** Most rows in a batch. Default 1000. */
-  batchRows?: number
-  /**
-   * A batch is closed once its rows reach this many characters of PostgreSQL text (about bytes
-   * for ASCII), so batches stay near this size plus one row. Default 1 MiB.
-   */
-  batchBytes?: number
-  signal?: AbortSignal
+/** Batches of at most 1000 rows and about 1 MiB of PostgreSQL text by default. */
+export interface ReadTableRowsOptions extends BatchedReadOptions {
   /** The connection's target, for error messages; default: host and port of the client. */
   target?: ConnectionTarget
 }
@@ -142,17 +134,10 @@ export async function* readTableRows(
   options: ReadTableRowsOptions = {},
 ): AsyncGenerator<CanonicalRow[], void, undefined> {
   const { signal } = options
-  const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS
-  const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES
-  if (!Number.isInteger(batchRows) || batchRows < 1) {
-    throw new DbsnapError(
-      'INVALID_ARGUMENT',
-      `batchRows must be an integer from 1, got ${batchRows}`,
-    )
-  }
-  if (!(batchBytes >= 1)) {
-    throw new DbsnapError('INVALID_ARGUMENT', `batchBytes must be 1 or more, got ${batchBytes}`)
-  }
+  const { rows: batchRows, bytes: batchBytes } = batchLimits(options, {
+    rows: DEFAULT_BATCH_ROWS,
+    bytes: DEFAULT_BATCH_BYTES,
+  })
   throwIfAborted(signal)
   const relation = `${client.escapeIdentifier(table.schema)}.${client.escapeIdentifier(table.name)}`
   const sql = copyStatement(client, table, relation, options.afterKey)
