@@ -12,7 +12,7 @@ import {
   queryDiffPage,
   readSavedDiff,
   saveDiff,
-  summarize,
+  diffOfChanges,
   type DiffPageQuery,
   type RowChange,
   type RowChangeKind,
@@ -51,39 +51,24 @@ function row(i: number, version: number): (string | number | boolean | null)[] {
   ]
 }
 
+/** The changes, generated as they are saved: never all in memory. */
+function* syntheticChanges(): Generator<RowChange> {
+  for (let i = 0; i < total; i++) {
+    const table = TABLES[Math.floor((i * TABLES.length) / total)]!
+    const change = KINDS[i % KINDS.length]!
+    const key = [i * 10]
+    if (change === 'added') yield { table, change, key, new: row(i, 1) }
+    else if (change === 'removed') yield { table, change, key, old: row(i, 0) }
+    else {
+      const amount = { column: 'amount', old: row(i, 0)[3]!, new: row(i, 1)[3]! }
+      yield { table, change, key, old: row(i, 0), new: row(i, 1), fields: [amount] }
+    }
+  }
+}
+
 function syntheticDiff(): SnapshotDiff {
   const side = { snapshot: 'f'.repeat(64), name: 'bench', takenAt: new Date().toISOString() }
-  return {
-    format: 'dbsnap-diff',
-    version: 1,
-    from: side,
-    to: side,
-    schema: [],
-    tables: [],
-    // eslint-disable-next-line @typescript-eslint/require-await -- the changes are in memory
-    async *rowChanges() {
-      for (let i = 0; i < total; i++) {
-        const table = TABLES[Math.floor((i * TABLES.length) / total)]!
-        const change = KINDS[i % KINDS.length]!
-        const key = [i * 10]
-        const out: RowChange =
-          change === 'added'
-            ? { table, change, key, new: row(i, 1) }
-            : change === 'removed'
-              ? { table, change, key, old: row(i, 0) }
-              : {
-                  table,
-                  change,
-                  key,
-                  old: row(i, 0),
-                  new: row(i, 1),
-                  fields: [{ column: 'amount', old: row(i, 0)[3]!, new: row(i, 1)[3]! }],
-                }
-        yield out
-      }
-    },
-    summary: () => summarize([], []),
-  }
+  return diffOfChanges(syntheticChanges(), { from: side, to: side })
 }
 
 async function main(): Promise<void> {

@@ -50,7 +50,7 @@ export type {
 } from './snapshot/snapshot.js'
 export { catalogueName, resolveSnapshot } from './snapshot/resolve-ref.js'
 export { findTable, readSnapshotRows } from './show/show.js'
-export { diffSnapshots, summarize } from './diff/diff.js'
+export { diffOfChanges, diffSnapshots, summarize } from './diff/diff.js'
 export { diffLive } from './diff/live-diff.js'
 export type { LiveDiff, LiveDiffOptions } from './diff/live-diff.js'
 export type { DiffOptions, SnapshotDiff, SnapshotSide } from './diff/diff.js'

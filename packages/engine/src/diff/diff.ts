@@ -144,6 +144,27 @@ export function diffSnapshots(
   }
 }
 
+/**
+ * A diff of changes already known (generated, or read back), streamed from `changes` once: what
+ * `saveDiff` and the printers take, without two snapshots to compare.
+ */
+export function diffOfChanges(
+  changes: Iterable<RowChange> | AsyncIterable<RowChange>,
+  sides: { from: DiffSide; to: DiffSide },
+): SnapshotDiff {
+  return {
+    format: DIFF_FORMAT,
+    version: DIFF_FORMAT_VERSION,
+    ...sides,
+    schema: [],
+    tables: [],
+    async *rowChanges() {
+      yield* changes
+    },
+    summary: () => summarize([], []),
+  }
+}
+
 /** Counts of a diff; `equal` when nothing differs. */
 export function summarize(schema: SchemaChange[], tables: TableDiff[]): DiffSummary {
   const count = (status: TableDiff['status']): number =>

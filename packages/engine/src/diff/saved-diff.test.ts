@@ -3,7 +3,7 @@ import { Repository } from '../repository/repository.js'
 import { MemoryStorage } from '../storage/memory/memory-storage.js'
 import { bytesSource } from '../storage/storage.js'
 import type { RowChange, RowChangeKind } from './diff-format.js'
-import { summarize, type SnapshotDiff } from './diff.js'
+import { diffOfChanges, type SnapshotDiff } from './diff.js'
 import {
   BLOCK_CHANGES,
   listSavedDiffIds,
@@ -28,19 +28,7 @@ function fakeDiff(tables: string[], perTable: number): SnapshotDiff {
     }),
   )
   const side = { snapshot: 'a'.repeat(64), name: 'shop', takenAt: '2026-11-25T00:00:00.000Z' }
-  return {
-    format: 'dbsnap-diff',
-    version: 1,
-    from: side,
-    to: side,
-    schema: [],
-    tables: [],
-    // eslint-disable-next-line @typescript-eslint/require-await -- the changes are in memory
-    async *rowChanges() {
-      yield* changes
-    },
-    summary: () => summarize([], []),
-  }
+  return diffOfChanges(changes, { from: side, to: side })
 }
 
 let repository: Repository
@@ -99,15 +87,7 @@ describe('saved diffs', () => {
       { table: 't', change: 'added', key: [2], new: [2, 'plain'] },
       { table: 't', change: 'added', key: [3], new: [3, 'target'] },
     ]
-    const diff: SnapshotDiff = {
-      ...fakeDiff([], 0),
-      from: side,
-      to: side,
-      // eslint-disable-next-line @typescript-eslint/require-await -- the changes are in memory
-      async *rowChanges() {
-        yield* changes
-      },
-    }
+    const diff = diffOfChanges(changes, { from: side, to: side })
     const { saved } = await saveDiff(repository, diff)
     const found = await queryDiffPage(repository, saved, { search: 'TARGET' })
     expect(found.changes.map((c) => c.key)).toEqual([[3]])

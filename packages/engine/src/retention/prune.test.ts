@@ -1,35 +1,17 @@
 import { describe, expect, it } from 'vitest'
 import type { RowChange } from '../diff/diff-format.js'
-import { summarize, type SnapshotDiff } from '../diff/diff.js'
+import { diffOfChanges } from '../diff/diff.js'
 import { saveDiff } from '../diff/saved-diff.js'
 import { Repository } from '../repository/repository.js'
 import { MemoryStorage } from '../storage/memory/memory-storage.js'
 import { pruneRepository } from './prune.js'
 
-function diffOf(changes: RowChange[]): SnapshotDiff {
-  const side = { snapshot: null, name: 'x', takenAt: '' }
-  return {
-    format: 'dbsnap-diff',
-    version: 1,
-    from: side,
-    to: side,
-    schema: [],
-    tables: [],
-    // eslint-disable-next-line @typescript-eslint/require-await -- the changes are in memory
-    async *rowChanges() {
-      yield* changes
-    },
-    summary: () => summarize([], []),
-  }
-}
-
 describe('pruneRepository and saved diffs', () => {
   it('deletes saved-diff blocks no saved diff lists, and keeps the listed ones', async () => {
     const repository = await Repository.open(new MemoryStorage(), { create: true })
-    const { saved } = await saveDiff(
-      repository,
-      diffOf([{ table: 't', change: 'added', key: [1], new: [1] }]),
-    )
+    const side = { snapshot: null, name: 'x', takenAt: '' }
+    const changes: RowChange[] = [{ table: 't', change: 'added', key: [1], new: [1] }]
+    const { saved } = await saveDiff(repository, diffOfChanges(changes, { from: side, to: side }))
     // What a `diff --save` that died before its saved diff leaves behind.
     const orphan = await repository.putNamed('diffs/blocks/', 'diff', Buffer.from('{"x":1}\n'))
     const later = new Date(Date.now() + 60_000)
