@@ -2,8 +2,9 @@ import fc from 'fast-check'
 import { beforeEach, describe, expect, it } from 'vitest'
 import type { CanonicalRow } from '../canonical/value-encoding.js'
 import type { ChunkingParams } from '../repository/chunking.js'
+import type { CodecSpec } from '../repository/codec.js'
 import type { SnapshotManifest, TableEntry } from '../repository/manifest.js'
-import { Repository, type StoredSnapshot } from '../repository/repository.js'
+import { Repository, objectKey, type StoredSnapshot } from '../repository/repository.js'
 import type { ColumnSchema, DatabaseSchema, TableSchema } from '../schema/schema.js'
 import { TableWriter } from '../snapshot/table-writer.js'
 import { MemoryStorage } from '../storage/memory/memory-storage.js'
@@ -67,6 +68,7 @@ async function snapshotOf(
   name: string,
   specs: TableSpec[],
   after?: StoredSnapshot,
+  codec: CodecSpec = { name: 'none', level: 0 },
 ): Promise<StoredSnapshot> {
   const tables: TableEntry[] = []
   for (const spec of specs) {
@@ -75,7 +77,7 @@ async function snapshotOf(
     const previous = prior === undefined ? [] : await repository.readIndex(prior.index)
     const writer = new TableWriter({
       repository,
-      codec: { name: 'none', level: 0 },
+      codec,
       chunking: CHUNKING,
       chunkBits: 2,
       columnCount: columns.length,
@@ -250,6 +252,28 @@ describe('diffSnapshots: data', () => {
     const { changes } = await changesBetween(a, b)
     expect(changes.map((c) => [c.change, c.key, c.fields?.map((f) => f.column)])).toEqual([
       ['modified', [250], ['name', 'doc']],
+    ])
+  })
+
+  it('needs no row of the base chunk when the edit script carries what it drops', async () => {
+    const zstd: CodecSpec = { name: 'zstd', level: 3 }
+    const rows = Array.from({ length: 500 }, (_, i) => item(i + 1))
+    const a = await snapshotOf('a', [items(rows)], undefined, zstd)
+    const changed = rows
+      .filter((row) => row[0] !== 120)
+      .map((row) => (row[0] === 250 ? item(250, 1) : row))
+    const b = await snapshotOf('b', [items([...changed, item(501)])], a, zstd)
+    const deltas = (await repository.readIndex(b.manifest.tables[0]!.index)).filter(
+      (c) => c.deps !== undefined,
+    )
+    expect(deltas.length).toBeGreaterThan(0)
+    // The bases are gone: a diff that still works never read them.
+    for (const chunk of deltas) await repository.storage.delete(objectKey(chunk.deps![0]!))
+    const { changes } = await changesBetween(a, b)
+    expect(changes.map((c) => [c.change, c.key])).toEqual([
+      ['removed', [120]],
+      ['modified', [250]],
+      ['added', [501]],
     ])
   })
 

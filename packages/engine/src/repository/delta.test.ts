@@ -15,7 +15,7 @@ describe('makeDelta / applyDelta', () => {
       'one update',
       [row(1, 'a'), row(2, 'b'), row(3, 'c')],
       [row(1, 'a'), row(2, 'B'), row(3, 'c')],
-      '=1\n-1\n+1\n[2,"B"]\n=1\n',
+      '=1\n~1\n[2,"b"]\n+1\n[2,"B"]\n=1\n',
     ],
     [
       'insert in the middle',
@@ -23,9 +23,9 @@ describe('makeDelta / applyDelta', () => {
       [row(1, 'a'), row(2, 'b'), row(3, 'c')],
       '=1\n+1\n[2,"b"]\n=1\n',
     ],
-    ['delete at the end', [row(1, 'a'), row(2, 'b')], [row(1, 'a')], '=1\n-1\n'],
+    ['delete at the end', [row(1, 'a'), row(2, 'b')], [row(1, 'a')], '=1\n~1\n[2,"b"]\n'],
     ['everything new', [], [row(1, 'a')], '+1\n[1,"a"]\n'],
-    ['everything gone', [row(1, 'a')], [], '-1\n'],
+    ['everything gone', [row(1, 'a')], [], '~1\n[1,"a"]\n'],
   ])('%s', (_name, base, next, script) => {
     expect(makeDelta(base, next, Infinity)).toBe(script)
     expect(applyDelta(content(base), script, 'test')).toBe(content(next))
@@ -43,6 +43,17 @@ describe('makeDelta / applyDelta', () => {
     const next = [dup, { key: 'z', line: 'z' }]
     const script = makeDelta(base, next, Infinity)!
     expect(applyDelta(content(base), script, 't')).toBe(content(next))
+  })
+
+  it('still reads the older `-n` op, which drops rows without carrying them', () => {
+    expect(applyDelta('[1,"a"]\n[2,"b"]\n', '=1\n-1\n', 't')).toBe('[1,"a"]\n')
+  })
+
+  it('rejects a script whose dropped rows are not its base', () => {
+    expect(() => applyDelta('[1,"a"]\n', '~1\n[1,"x"]\n', 'chunk x')).toThrow(
+      /drops rows its base does not hold/,
+    )
+    expect(() => applyDelta('[1,"a"]\n', '~1\n', 'chunk x')).toThrow(/inside dropped rows/)
   })
 
   it('rejects scripts that do not fit their base', () => {

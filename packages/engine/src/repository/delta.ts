@@ -13,8 +13,9 @@ export interface KeyedLine {
 
 /**
  * An edit script turning `base` into `next` (both in key order), or null when it would not be
- * smaller than `limitBytes`. Ops, one per line: `=n` copy n base rows, `-n` drop n base rows,
- * `+n` followed by n new row lines.
+ * smaller than `limitBytes`. Ops, one per line: `=n` copy n base rows, `~n` followed by the n
+ * base rows it drops, `+n` followed by n new row lines. Carrying the dropped rows makes a script
+ * a diff of its own: the diff of a chunk against its base reads the script alone (decision 0011).
  */
 export function makeDelta(base: KeyedLine[], next: KeyedLine[], limitBytes: number): string | null {
   const positions = new Map<string, number[]>()
@@ -33,13 +34,11 @@ export function makeDelta(base: KeyedLine[], next: KeyedLine[], limitBytes: numb
     if (count === 0) return
     out.push(`${op}${count}`)
     size += op.length + String(count).length + 1
-    if (op === '+') {
-      for (const line of pending) out.push(line)
-      pending = []
-    }
+    for (const line of pending) out.push(line)
+    pending = []
     count = 0
   }
-  const emit = (kind: '=' | '-' | '+', n: number, line?: string): void => {
+  const emit = (kind: '=' | '~' | '+', n: number, line?: string): void => {
     if (op !== kind) {
       flush()
       op = kind
@@ -49,6 +48,9 @@ export function makeDelta(base: KeyedLine[], next: KeyedLine[], limitBytes: numb
       pending.push(line)
       size += line.length + 1
     }
+  }
+  const drop = (from: number, to: number): void => {
+    for (let i = from; i < to; i++) emit('~', 1, base[i]!.line)
   }
   let cursor = 0
   for (const row of next) {
@@ -61,25 +63,29 @@ export function makeDelta(base: KeyedLine[], next: KeyedLine[], limitBytes: numb
     if (match < 0) {
       emit('+', 1, row.line)
     } else {
-      if (match > cursor) emit('-', match - cursor)
+      drop(cursor, match)
       if (base[match]!.line === row.line) {
         emit('=', 1)
       } else {
-        emit('-', 1)
+        drop(match, match + 1)
         emit('+', 1, row.line)
       }
       cursor = match + 1
     }
     if (size > limitBytes) return null
   }
-  if (cursor < base.length) emit('-', base.length - cursor)
+  drop(cursor, base.length)
   flush()
   if (size > limitBytes) return null
   return out.length === 0 ? '' : `${out.join('\n')}\n`
 }
 
-/** One step of an edit script: copy or drop `n` base rows, or insert new row lines. */
-export type DeltaOp = { op: '='; n: number } | { op: '-'; n: number } | { op: '+'; lines: string[] }
+/**
+ * One step of an edit script: copy `n` base rows; drop `n` base rows (`lines`: the rows dropped,
+ * as the script carries them; absent for the older `-n` op, which does not); insert new rows.
+ */
+export type DeltaOp =
+  { op: '='; n: number } | { op: '-'; n: number; lines?: string[] } | { op: '+'; lines: string[] }
 
 /**
  * The steps of an edit script over a base of `baseRows` rows, checked: every base row is copied
@@ -98,8 +104,13 @@ export function parseDelta(script: string, baseRows: number, what: string, key =
     switch (op[0]) {
       case '=':
       case '-':
+      case '~':
         if (cursor + n > baseRows) throw corrupt('delta reaches past the end of its base')
-        ops.push(op[0] === '=' ? { op: '=', n } : { op: '-', n })
+        if (op[0] === '~') {
+          if (i + n > lines.length - 1) throw corrupt('delta ends inside dropped rows')
+          ops.push({ op: '-', n, lines: lines.slice(i + 1, i + 1 + n) })
+          i += n
+        } else ops.push(op[0] === '=' ? { op: '=', n } : { op: '-', n })
         cursor += n
         break
       case '+':
@@ -115,17 +126,34 @@ export function parseDelta(script: string, baseRows: number, what: string, key =
   return ops
 }
 
-/** The lines an edit script makes of the lines of its base. */
-export function applyDeltaLines(base: string[], ops: DeltaOp[]): string[] {
+/**
+ * The lines an edit script makes of the lines of its base. The rows a script says it drops must
+ * be the base's (`DATA_CORRUPT` naming `what` otherwise): the diff trusts them without the base.
+ */
+export function applyDeltaLines(
+  base: string[],
+  ops: DeltaOp[],
+  what: string,
+  key = what,
+): string[] {
   const out: string[] = []
   let cursor = 0
   for (const step of ops) {
     if (step.op === '+') {
       for (const line of step.lines) out.push(line)
-    } else {
-      if (step.op === '=') for (let k = 0; k < step.n; k++) out.push(base[cursor + k]!)
-      cursor += step.n
+      continue
     }
+    if (step.op === '=') for (let k = 0; k < step.n; k++) out.push(base[cursor + k]!)
+    else if (step.lines?.some((line, k) => line !== base[cursor + k]) === true) {
+      throw new DbsnapError(
+        'DATA_CORRUPT',
+        `${what} is corrupt: it drops rows its base does not hold`,
+        {
+          details: { object: key },
+        },
+      )
+    }
+    cursor += step.n
   }
   return out
 }
@@ -133,6 +161,6 @@ export function applyDeltaLines(base: string[], ops: DeltaOp[]): string[] {
 /** Applies an edit script to the content of a base chunk; the result is the new chunk's content. */
 export function applyDelta(baseContent: string, script: string, what: string, key = what): string {
   const base = splitLines(baseContent)
-  const out = applyDeltaLines(base, parseDelta(script, base.length, what, key))
+  const out = applyDeltaLines(base, parseDelta(script, base.length, what, key), what, key)
   return out.length === 0 ? '' : `${out.join('\n')}\n`
 }

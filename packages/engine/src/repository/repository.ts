@@ -254,7 +254,7 @@ export class Repository {
       // makes good content too.
       const base = await this.readLines(header.base.id, options)
       const ops = parseDelta(bytes.toString('utf8'), base.length, what, objectKey(id))
-      lines = applyDeltaLines(base, ops)
+      lines = applyDeltaLines(base, ops, what, objectKey(id))
     }
     if (options.trustChecksums === true && checksummed) return lines
     const content = header.columnar || header.base !== null ? joinLines(lines) : bytes
