@@ -442,6 +442,24 @@ describe('faults', () => {
     expect(batches).toBeLessThan(BIG_ROWS / 100)
   })
 
+  it("reads a parent table's own rows only, not those of tables that inherit from it", async () => {
+    const writer = await connect()
+    await writer.query(`
+      CREATE TABLE public.parent (id int PRIMARY KEY, v text);
+      CREATE TABLE public.child (extra int) INHERITS (public.parent);
+      INSERT INTO public.parent VALUES (1, 'parent');
+      INSERT INTO public.child VALUES (2, 'child', 0);
+    `)
+    const reader = await connect()
+    await beginReadView(reader)
+    expect(await readAll(reader, await tableSpec(reader, 'public', 'parent'))).toEqual([
+      [1, 'parent'],
+    ])
+    expect(await readAll(reader, await tableSpec(reader, 'public', 'child'))).toEqual([
+      [2, 'child', 0],
+    ])
+  })
+
   it('reports a table dropped before the view reads it as TABLE_NOT_FOUND, and the view survives', async () => {
     const writer = await connect()
     await writer.query(

@@ -265,7 +265,7 @@ function copyStatement(
     order = table.columns.map((c) => `${q(c.name)}::text COLLATE "C"`).join(', ')
   }
   const orderBy = order === '' ? '' : ` ORDER BY ${order}`
-  return `COPY (SELECT ${select} FROM ${relation}${where}${orderBy}) TO STDOUT`
+  return `COPY (SELECT ${select} FROM ONLY ${relation}${where}${orderBy}) TO STDOUT`
 }
 
 function keyLiteral(
