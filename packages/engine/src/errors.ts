@@ -45,6 +45,20 @@ export const ErrorCode = {
   TABLE_NOT_FOUND: 'TABLE_NOT_FOUND',
   /** The source changed under a running snapshot (a table altered or dropped). */
   SOURCE_CHANGED: 'SOURCE_CHANGED',
+  /** The restore target already holds data the restore would replace; `--force` allows it. */
+  TARGET_NOT_EMPTY: 'TARGET_NOT_EMPTY',
+  /** The restore target accepts no writes (read-only server, replica, read-only transaction). */
+  TARGET_READ_ONLY: 'TARGET_READ_ONLY',
+  /** The snapshot is of another engine than the restore target (export it as SQL instead). */
+  TARGET_ENGINE_MISMATCH: 'TARGET_ENGINE_MISMATCH',
+  /** The target's server is older than the source's where that matters (a type it lacks, …). */
+  TARGET_VERSION_UNSUPPORTED: 'TARGET_VERSION_UNSUPPORTED',
+  /** An existing target table's columns differ from the snapshot's (append mode). */
+  TARGET_SCHEMA_MISMATCH: 'TARGET_SCHEMA_MISMATCH',
+  /** A restored row conflicts with a target row's key (append with `--on-conflict fail`). */
+  TARGET_CONFLICT: 'TARGET_CONFLICT',
+  /** The target refused a restore step for another reason; the message carries the server's. */
+  RESTORE_FAILED: 'RESTORE_FAILED',
   /** No repository at the location (no `config` object). */
   REPOSITORY_NOT_FOUND: 'REPOSITORY_NOT_FOUND',
   /** The repository's `config` is unreadable or of a format this version does not know. */

@@ -15,7 +15,7 @@ export type { LogFormat, Logger, LoggerOptions } from './logger.js'
 export { parseEnv } from './config/env.js'
 export { parseConnectionUrl, redactUrl } from './connection/url.js'
 export type { ConnectionTarget, Engine } from './connection/url.js'
-export { connect } from './connection/connect.js'
+export { connect, connectTarget } from './connection/connect.js'
 export { testConnection } from './connection/test-connection.js'
 export type { ConnectionTestResult } from './connection/test-connection.js'
 export type { ConnectOptions, ServerDescription, SourceAdapter } from './adapters/source-adapter.js'
@@ -65,6 +65,32 @@ export {
   saveDiff,
 } from './diff/saved-diff.js'
 export type { DiffBlock, DiffPage, DiffPageQuery, SavedDiff } from './diff/saved-diff.js'
+export { restoreObjects, restoreSnapshot } from './restore/restore.js'
+export { restoreChangedRows } from './restore/only-changed.js'
+export type { RestoreChangedRowsOptions } from './restore/only-changed.js'
+export {
+  EXPORT_FORMAT,
+  EXPORT_FORMATS,
+  EXPORT_FORMAT_VERSION,
+  exportSnapshot,
+} from './export/export.js'
+export type { ExportFormat, ExportOptions, SqlDialect } from './export/export.js'
+export type {
+  RestoreOptions,
+  RestoreProgress,
+  RestoreResult,
+  RestoredTable,
+} from './restore/restore.js'
+export type {
+  OnConflict,
+  RestoreMode,
+  RestoreObjects,
+  RestoreStep,
+  RestoreTableOptions,
+  RestoreTableResult,
+  TargetAdapter,
+  TargetTableState,
+} from './adapters/target-adapter.js'
 export { parseDataSubset, verifyRepository } from './verify/verify.js'
 export type { DataSubset, VerifyProblem, VerifyResult } from './verify/verify.js'
 export { applyPolicy, forgetSnapshots } from './retention/forget.js'

@@ -26,15 +26,20 @@ export function columnPairs(
   return b.columns.flatMap((name, index) => {
     const at = a.columns.indexOf(name)
     if (at < 0) return []
-    const column = schema?.columns.find((c) => c.name === name)
-    const json =
-      column?.encoding === 'ejson'
-        ? 'ejson'
-        : column !== undefined && (/^jsonb?$/i.test(column.type) || isJsonChecked(schema, name))
-          ? 'json'
-          : null
-    return [{ name, a: at, b: index, json }]
+    return [{ name, a: at, b: index, json: jsonKind(schema, name) }]
   })
+}
+
+/**
+ * Whether a column's values are JSON text (`json`: PostgreSQL json/jsonb, MariaDB JSON) or
+ * canonical Extended JSON (`ejson`: MongoDB), or neither.
+ */
+export function jsonKind(schema: TableSchema | undefined, name: string): 'json' | 'ejson' | null {
+  const column = schema?.columns.find((c) => c.name === name)
+  if (column?.encoding === 'ejson') return 'ejson'
+  if (column !== undefined && (/^jsonb?$/i.test(column.type) || isJsonChecked(schema, name)))
+    return 'json'
+  return null
 }
 
 /** MariaDB's JSON is LONGTEXT with a `CHECK (json_valid(`column`))` the server adds. */

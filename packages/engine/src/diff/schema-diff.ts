@@ -7,9 +7,9 @@ import type { SchemaChange, SchemaObjectKind } from './diff-format.js'
 
 /**
  * Facts that change without anyone changing the schema: planner estimates, catalog ids that a
- * restore renumbers, a sequence's position (data, not structure). Left out of comparisons.
+ * restore renumbers (MongoDB collection UUIDs too), a sequence's position (data, not structure). Left out of comparisons.
  */
-const VOLATILE = new Set(['estimatedRows', 'estimatedBytes', 'typeOid', 'oid', 'lastValue'])
+const VOLATILE = new Set(['estimatedRows', 'estimatedBytes', 'typeOid', 'oid', 'lastValue', 'uuid'])
 
 /** The changes that turn schema `a` into schema `b`, schema-level objects first. */
 export function diffSchemas(a: DatabaseSchema, b: DatabaseSchema): SchemaChange[] {

@@ -13,6 +13,27 @@ export function decodeColumnar(payload: Uint8Array, what: string, key = what): B
 
 /** The canonical row lines (without their newlines) a columnar payload stands for. */
 export function columnarLines(payload: Uint8Array, what: string, key = what): string[] {
+  const { rows, columns } = columnarColumns(payload, what, key)
+  const count = columns.length
+  const lines = new Array<string>(rows)
+  for (let i = 0; i < rows; i++) {
+    let line = '['
+    for (let j = 0; j < count; j++) line += (j === 0 ? '' : ',') + columns[j]![i]!
+    lines[i] = `${line}]`
+  }
+  return lines
+}
+
+/**
+ * The values of a columnar payload column by column, each as its JSON text in the canonical
+ * row (`columns[j][i]` is row i's value of column j): what a columnar chunk holds, before any
+ * row line is built.
+ */
+export function columnarColumns(
+  payload: Uint8Array,
+  what: string,
+  key = what,
+): { rows: number; columns: string[][] } {
   const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
   const corrupt = (why: string): DbsnapError =>
     new DbsnapError('DATA_CORRUPT', `${what} is corrupt: ${why}`, { details: { object: key } })
@@ -34,13 +55,7 @@ export function columnarLines(payload: Uint8Array, what: string, key = what): st
     columns.push(values)
   }
   if (offset !== buf.byteLength) throw corrupt('bytes after the last column')
-  const lines = new Array<string>(rows)
-  for (let i = 0; i < rows; i++) {
-    let line = '['
-    for (let j = 0; j < count; j++) line += (j === 0 ? '' : ',') + columns[j]![i]!
-    lines[i] = `${line}]`
-  }
-  return lines
+  return { rows, columns }
 }
 
 const QUOTE = 0x22

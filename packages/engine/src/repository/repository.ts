@@ -7,8 +7,8 @@ import { DbsnapError, isDbsnapError } from '../errors.js'
 import { bytesSource, type Storage } from '../storage/storage.js'
 import { DEFAULT_CHUNKING, type ChunkingParams } from './chunking.js'
 import { DEFAULT_CODEC, formatCodec, parseCodec, type CodecSpec } from './codec.js'
-import { splitLines } from '../canonical/value-encoding.js'
-import { columnarLines, decodeColumnar } from './columnar.js'
+import { rawValues, splitLines } from '../canonical/value-encoding.js'
+import { columnarColumns, columnarLines, decodeColumnar } from './columnar.js'
 import { applyDelta, applyDeltaLines, parseDelta } from './delta.js'
 import {
   chunkEntrySchema,
@@ -235,8 +235,50 @@ export class Repository {
     id: string,
     options: { signal?: AbortSignal; trustChecksums?: boolean } = {},
   ): Promise<string[]> {
+    const stored = await this.#get(objectKey(id), `object ${id}`, options.signal)
+    return this.#lines(id, stored, options)
+  }
+
+  /**
+   * A data chunk's values column by column, each as its JSON text in the canonical row line
+   * (`columns[j][i]`: row i, column j), for a chunk of `width` columns. Straight from the stored
+   * columns when the chunk is columnar and its frame checked it (decision 0010): no row line is
+   * built. Otherwise from its lines, checked as `readLines` checks them.
+   */
+  async readColumns(
+    id: string,
+    width: number,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ rows: number; columns: string[][] }> {
     const what = `object ${id}`
     const stored = await this.#get(objectKey(id), what, options.signal)
+    const { header, payload, checksummed } = decodeObject(stored, what, objectKey(id))
+    if (header.kind === 'data' && header.columnar && checksummed) {
+      const decoded = columnarColumns(payload, what, objectKey(id))
+      if (decoded.columns.length === width) return decoded
+    }
+    const lines = await this.#lines(id, stored, { ...options, trustChecksums: true })
+    const columns = Array.from({ length: width }, () => new Array<string>(lines.length))
+    lines.forEach((line, i) => {
+      const values = rawValues(line)
+      if (values.length !== width) {
+        throw new DbsnapError(
+          'DATA_CORRUPT',
+          `${what} is corrupt: a row holds ${values.length} values, the table has ${width} columns`,
+          { details: { object: objectKey(id) } },
+        )
+      }
+      for (let j = 0; j < width; j++) columns[j]![i] = values[j]!
+    })
+    return { rows: lines.length, columns }
+  }
+
+  async #lines(
+    id: string,
+    stored: Uint8Array,
+    options: { signal?: AbortSignal; trustChecksums?: boolean },
+  ): Promise<string[]> {
+    const what = `object ${id}`
     const { header, payload, checksummed } = decodeObject(stored, what, objectKey(id))
     if (header.kind !== 'data') {
       throw new DbsnapError(

@@ -1,15 +1,16 @@
 // Reads rows back out of a snapshot without touching any database: a table's canonical rows in
 // key order, optionally only the row with a given key, streamed chunk by chunk.
 
+import type { ColumnBatch, TableRows } from '../adapters/target-adapter.js'
 import {
   rowKeyText,
-  splitLines,
+  rowLine,
   type CanonicalRow,
   type CanonicalValue,
 } from '../canonical/value-encoding.js'
 import { DbsnapError, throwIfAborted } from '../errors.js'
-import { tableName, type TableEntry } from '../repository/manifest.js'
-import type { Repository, StoredSnapshot } from '../repository/repository.js'
+import { tableName, type ChunkEntry, type TableEntry } from '../repository/manifest.js'
+import { objectKey, type Repository, type StoredSnapshot } from '../repository/repository.js'
 
 /** Finds a table of a snapshot by `schema.table` (or `table` in the default schema). */
 export function findTable(snapshot: StoredSnapshot, name: string): TableEntry {
@@ -33,6 +34,28 @@ export function findTable(snapshot: StoredSnapshot, name: string): TableEntry {
 }
 
 /**
+ * The canonical row lines of one table of a snapshot, in key order, in batches of one chunk,
+ * each checked against the row count its index entry gives.
+ */
+export async function* readSnapshotLines(
+  repository: Repository,
+  table: TableEntry,
+  options: { signal?: AbortSignal } = {},
+): AsyncGenerator<string[]> {
+  const chunks = await repository.readIndex(table.index, options.signal)
+  for (const chunk of chunks) {
+    throwIfAborted(options.signal)
+    // A frame that checks its own content stands for the SHA-256 of it (decision 0010).
+    const lines = await repository.readLines(chunk.id, {
+      signal: options.signal,
+      trustChecksums: true,
+    })
+    if (lines.length !== chunk.rows) throw wrongRowCount(chunk, lines.length)
+    yield lines
+  }
+}
+
+/**
  * Rows of one table of a snapshot, in key order, in batches of one chunk.
  * With `key`, only the row whose key equals it (canonical key values in key-column order).
  */
@@ -41,17 +64,12 @@ export async function* readSnapshotRows(
   table: TableEntry,
   options: { key?: CanonicalValue[]; limit?: number; signal?: AbortSignal } = {},
 ): AsyncIterable<CanonicalRow[]> {
-  const chunks = await repository.readIndex(table.index, options.signal)
   const wantedKey = options.key === undefined ? undefined : JSON.stringify(options.key)
   const keyColumns = table.key?.map((column) => table.columns.indexOf(column)) ?? null
   let remaining = options.limit ?? Infinity
-  for (const chunk of chunks) {
+  for await (const lines of readSnapshotLines(repository, table, options)) {
     if (remaining <= 0) return
-    throwIfAborted(options.signal)
-    const content = (
-      await repository.readObject(chunk.id, { signal: options.signal, kind: 'data' })
-    ).toString('utf8')
-    let rows = splitLines(content).map((line) => JSON.parse(line) as CanonicalRow)
+    let rows = lines.map((line) => JSON.parse(line) as CanonicalRow)
     if (wantedKey !== undefined) {
       rows = rows.filter((row) =>
         keyColumns === null
@@ -62,5 +80,85 @@ export async function* readSnapshotRows(
     if (rows.length > remaining) rows = rows.slice(0, remaining)
     remaining -= rows.length
     if (rows.length > 0) yield rows
+  }
+}
+
+/** The values of one table of a snapshot, column by column, in batches of one chunk. */
+export async function* readSnapshotColumns(
+  repository: Repository,
+  table: TableEntry,
+  options: { signal?: AbortSignal } = {},
+): AsyncGenerator<ColumnBatch> {
+  const chunks = await repository.readIndex(table.index, options.signal)
+  for (const chunk of chunks) {
+    throwIfAborted(options.signal)
+    const batch = await repository.readColumns(chunk.id, table.columns.length, options)
+    if (batch.rows !== chunk.rows) throw wrongRowCount(chunk, batch.rows)
+    yield batch
+  }
+}
+
+function wrongRowCount(chunk: ChunkEntry, rows: number): DbsnapError {
+  return new DbsnapError(
+    'DATA_CORRUPT',
+    `object ${chunk.id} is corrupt: it holds ${rows} rows, its index entry says ${chunk.rows}`,
+    { details: { object: objectKey(chunk.id) } },
+  )
+}
+
+/** A snapshot table's rows for a restore or an export: parsed, as lines, or as columns. */
+export function snapshotTableRows(
+  repository: Repository,
+  table: TableEntry,
+  options: { signal?: AbortSignal } = {},
+): TableRows {
+  return {
+    [Symbol.asyncIterator]: () =>
+      readSnapshotRows(repository, table, options)[Symbol.asyncIterator](),
+    lines: () => readSnapshotLines(repository, table, options),
+    columns: () => readSnapshotColumns(repository, table, options),
+  }
+}
+
+/** Rows in batches as `TableRows`, their lines made by `rowLine`. */
+export function tableRowsOf(batches: AsyncIterable<CanonicalRow[]>): TableRows {
+  return {
+    [Symbol.asyncIterator]: () => batches[Symbol.asyncIterator](),
+    lines: async function* () {
+      for await (const rows of batches) yield rows.map(rowLine)
+    },
+    columns: async function* () {
+      for await (const rows of batches) {
+        const width = rows[0]?.length ?? 0
+        const columns = Array.from({ length: width }, (_, j) =>
+          rows.map((row) => JSON.stringify(row[j] ?? null)),
+        )
+        yield { rows: rows.length, columns }
+      }
+    },
+  }
+}
+
+/** The same rows, calling `onBatch` with each batch's size as it is read, either way. */
+export function countedRows(rows: TableRows, onBatch: (rows: number) => void): TableRows {
+  return {
+    [Symbol.asyncIterator]: async function* () {
+      for await (const batch of rows) {
+        yield batch
+        onBatch(batch.length)
+      }
+    },
+    lines: async function* () {
+      for await (const batch of rows.lines()) {
+        yield batch
+        onBatch(batch.length)
+      }
+    },
+    columns: async function* () {
+      for await (const batch of rows.columns()) {
+        yield batch
+        onBatch(batch.rows)
+      }
+    },
   }
 }

@@ -8,6 +8,7 @@ import type { DatabaseSchema, QualifiedName, TableSchema } from '../../schema/sc
 import { endpoint, probeTcp } from '../connect-errors.js'
 import type {
   ConnectFn,
+  ConnectOptions,
   ReadTableOptions,
   ReadView,
   ServerDescription,
@@ -27,6 +28,25 @@ const BACKUP_ROLES = new Set(['read', 'readAnyDatabase', 'backup', 'clusterMonit
 const SUPERUSER_ROLES = new Set(['root', '__system'])
 
 export const connectMongo: ConnectFn = async (target, options) => {
+  const client = await openMongoClient(target, options)
+  const adapter = new MongoAdapter(client, target, options.timeoutMs ?? DEFAULT_TIMEOUT_MS)
+  try {
+    await adapter.ensureDatabaseExists(options.signal)
+  } catch (err) {
+    await adapter.close()
+    throw err
+  }
+  return adapter
+}
+
+/**
+ * A connected client for `target` (the source and the restore target share it): unreachable
+ * hosts, refusals, bad logins and timeouts rejected as `CONNECTION_*` DbsnapErrors.
+ */
+export async function openMongoClient(
+  target: ConnectionTarget,
+  options: ConnectOptions,
+): Promise<MongoClient> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const signal = options.signal
   throwIfAborted(signal)
@@ -52,17 +72,11 @@ export const connectMongo: ConnectFn = async (target, options) => {
   } finally {
     signal?.removeEventListener('abort', onAbort)
   }
-  const adapter = new MongoAdapter(client, target, timeoutMs)
-  try {
-    await adapter.ensureDatabaseExists(signal)
-  } catch (err) {
-    await adapter.close()
-    throw err
-  }
-  return adapter
+  return client
 }
 
-class MongoAdapter implements SourceAdapter {
+/** The source adapter; the restore target (mongo-target.ts) reuses its `describe`. */
+export class MongoAdapter implements SourceAdapter {
   readonly engine = 'mongodb' as const
   readonly #client: MongoClient
   readonly #target: ConnectionTarget

@@ -161,3 +161,56 @@ export function mongoQueryError(
       )
   }
 }
+
+/** Codes of a member that takes no writes: NotWritablePrimary, NotPrimary(NoSecondaryOk/OrSecondary). */
+const NOT_PRIMARY_CODES = new Set([10107, 13435, 13436])
+
+/**
+ * Maps the failure of a restore's command (create, drop, insert, createIndexes) on an open
+ * connection, where `mongoQueryError` words reads:
+ * - the user's roles do not allow it → `CONNECTION_PRIVILEGE_MISSING`, naming `readWrite` on the
+ *   database (or `restore` on `admin`);
+ * - the server is a secondary → `TARGET_READ_ONLY`;
+ * - the connection dropped, a timeout → as `mongoQueryError` (`CONNECTION_*`);
+ * - anything else → `RESTORE_FAILED` with the server's code in `details.serverCode`.
+ */
+export function mongoWriteError(
+  err: unknown,
+  target: ConnectionTarget,
+  context: { collection?: string } = {},
+): DbsnapError {
+  const message = scrub(err instanceof Error ? err.message : String(err), target)
+  const code = (err as { code?: unknown }).code
+  const database = target.database ?? 'test'
+  const collection = context.collection
+  const details = {
+    host: target.host,
+    port: target.port,
+    ...(collection === undefined ? {} : { collection }),
+    ...(typeof code === 'number' ? { serverCode: code } : {}),
+  }
+  if (code === UNAUTHORIZED) {
+    const user = target.user ?? 'the default user'
+    return new DbsnapError(
+      'CONNECTION_PRIVILEGE_MISSING',
+      `user "${user}" may not write database "${database}" on ${endpoint(target)} (${message}); grant it the role "readWrite" on "${database}" (db.grantRolesToUser("${user}", [{ role: "readWrite", db: "${database}" }])) or "restore" on "admin"`,
+      { cause: err, details: { ...details, grant: `readWrite on ${database}` } },
+    )
+  }
+  if (typeof code === 'number' && NOT_PRIMARY_CODES.has(code)) {
+    return new DbsnapError(
+      'TARGET_READ_ONLY',
+      `${endpoint(target)} takes no writes (not the primary): ${message}; restore into the primary (name the replica set in the URL: ?replicaSet=…)`,
+      { cause: err, details },
+    )
+  }
+  // Without the collection: its wording is for reads.
+  const mapped = mongoQueryError(err, target)
+  if (mapped.code.startsWith('CONNECTION_')) return mapped
+  const on = collection === undefined ? '' : ` writing collection "${collection}"`
+  return new DbsnapError(
+    'RESTORE_FAILED',
+    `command failed${on}${typeof code === 'number' ? ` (server code ${code})` : ''}: ${message}`,
+    { cause: err, details },
+  )
+}

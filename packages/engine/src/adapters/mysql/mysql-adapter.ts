@@ -42,7 +42,7 @@ const SUPER_PRIVILEGES = new Set(['SUPER', 'ALL PRIVILEGES'])
 
 type SslMode = 'DISABLED' | 'PREFERRED' | 'REQUIRED' | 'VERIFY_CA' | 'VERIFY_IDENTITY'
 
-function sslOption(target: ConnectionTarget): mysql.ConnectionOptions['ssl'] {
+export function sslOption(target: ConnectionTarget): mysql.ConnectionOptions['ssl'] {
   const raw = target.params.get('ssl-mode') ?? target.params.get('sslmode')
   if (raw === null) return undefined
   const mode = raw.toUpperCase().replace('-', '_') as SslMode

@@ -18,6 +18,7 @@ import type {
   TriggerSchema,
   ViewSchema,
 } from '../../schema/schema.js'
+import { unqualified } from './mysql-ddl.js'
 import { mysqlQueryError } from './mysql-errors.js'
 import { quoteIdentifier } from './mysql-read.js'
 import { mysqlValueEncoding, mysqlValueKind } from './mysql-values.js'
@@ -370,7 +371,7 @@ export async function introspectMysql(
     const columns = (columnsByTable.get(row.name) ?? []).sort((a, b) => a.position - b.position)
     if (row.type === 'VIEW') {
       const view = viewRows.find((v) => v.name === row.name)
-      if (view !== undefined) views.push(toView(view, columns))
+      if (view !== undefined) views.push(toView(view, columns, db))
     } else if (row.type === 'BASE TABLE' || row.type === 'SYSTEM VERSIONED') {
       tables.push(toTable(row, columns, mariadb))
     }
@@ -725,12 +726,14 @@ function action(rule: string): ForeignKeySchema['onDelete'] {
   }
 }
 
-function toView(row: ViewRow, columns: ColumnRow[]): ViewSchema {
+function toView(row: ViewRow, columns: ColumnRow[], db: string): ViewSchema {
   return {
     schema: '',
     name: row.name,
     materialized: false,
-    definition: row.definition ?? '',
+    // The server qualifies every name with the view's own database; without it the definition
+    // is the same whatever the database is called, and a restored copy diffs equal.
+    definition: unqualified(row.definition ?? '', db),
     columns: columns.map((c) => ({ name: c.name, type: c.columnType })),
     indexes: [],
     extra: {

@@ -7,6 +7,7 @@ import type { ConnectionTarget } from '../../connection/url.js'
 import type { QualifiedName, TableSchema } from '../../schema/schema.js'
 import type {
   ConnectFn,
+  ConnectOptions,
   ReadTableOptions,
   ReadView,
   ServerDescription,
@@ -24,6 +25,18 @@ import { beginReadView, readTableRows } from './postgres-read.js'
 const DEFAULT_TIMEOUT_MS = 10_000
 
 export const connectPostgres: ConnectFn = async (target, options) => {
+  const client = await openPostgresClient(target, options)
+  return new PostgresAdapter(client, target, options.timeoutMs ?? DEFAULT_TIMEOUT_MS)
+}
+
+/**
+ * A connected pg.Client for `target`, failures mapped as `postgresError` does (TLS required
+ * told from no access): shared by the source and the target adapter.
+ */
+export async function openPostgresClient(
+  target: ConnectionTarget,
+  options: ConnectOptions,
+): Promise<pg.Client> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const clientConfig: pg.ClientConfig = {
     connectionString: target.href,
@@ -57,7 +70,7 @@ export const connectPostgres: ConnectFn = async (target, options) => {
   } finally {
     signal?.removeEventListener('abort', onAbort)
   }
-  return new PostgresAdapter(client, target, timeoutMs)
+  return client
 }
 
 /**
@@ -92,67 +105,8 @@ class PostgresAdapter implements SourceAdapter {
     this.#timeoutMs = timeoutMs
   }
 
-  async describe(options: { signal?: AbortSignal } = {}): Promise<ServerDescription> {
-    const server = await this.#one<{
-      database: string
-      current_user: string
-      server_version: string
-      size: string
-      rolsuper: boolean
-      rolcreaterole: boolean
-      rolcreatedb: boolean
-      rolreplication: boolean
-      rolbypassrls: boolean
-      write_all: boolean
-    }>(
-      `SELECT current_database() AS database, current_user, current_setting('server_version') AS server_version,
-              pg_database_size(current_database())::text AS size,
-              r.rolsuper, r.rolcreaterole, r.rolcreatedb, r.rolreplication, r.rolbypassrls,
-              coalesce(pg_has_role(current_user, 'pg_write_all_data', 'USAGE'), false) AS write_all
-         FROM pg_roles r WHERE r.rolname = current_user`,
-      options.signal,
-    )
-    const counts = await this.#one<{
-      tables: number
-      views: number
-      schemas: number
-      writable: number
-    }>(
-      `SELECT count(*) FILTER (WHERE c.relkind IN ('r', 'p'))::int AS tables,
-              count(*) FILTER (WHERE c.relkind IN ('v', 'm'))::int AS views,
-              (SELECT count(*)::int FROM pg_namespace n
-                WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%') AS schemas,
-              count(*) FILTER (WHERE c.relkind IN ('r', 'p')
-                AND has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE'))::int AS writable
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`,
-      options.signal,
-    )
-    const excess: string[] = []
-    if (server.rolsuper) excess.push('SUPERUSER')
-    if (server.rolcreaterole) excess.push('CREATEROLE')
-    if (server.rolcreatedb) excess.push('CREATEDB')
-    if (server.rolreplication) excess.push('REPLICATION')
-    if (server.rolbypassrls) excess.push('BYPASSRLS')
-    if (server.write_all) excess.push('pg_write_all_data')
-    if (counts.writable > 0) {
-      excess.push(
-        `INSERT/UPDATE/DELETE/TRUNCATE on ${counts.writable} table${counts.writable === 1 ? '' : 's'}`,
-      )
-    }
-    return {
-      engine: 'postgres',
-      product: 'PostgreSQL',
-      serverVersion: server.server_version.split(' ')[0] ?? server.server_version,
-      host: this.#target.host,
-      port: this.#target.port,
-      database: server.database,
-      sizeBytes: Number(server.size),
-      objects: { tables: counts.tables, views: counts.views, schemas: counts.schemas },
-      currentUser: server.current_user,
-      superuser: server.rolsuper,
-      excessPrivileges: excess,
-    }
+  describe(options: { signal?: AbortSignal } = {}): Promise<ServerDescription> {
+    return describePostgres(this.#client, this.#target, this.#timeoutMs, options.signal)
   }
 
   async openReadView(options: { signal?: AbortSignal } = {}): Promise<ReadView> {
@@ -173,19 +127,6 @@ class PostgresAdapter implements SourceAdapter {
     if (this.#closed) return
     this.#closed = true
     await this.#client.end().catch(() => undefined)
-  }
-
-  async #one<T>(sql: string, signal: AbortSignal | undefined): Promise<T> {
-    throwIfAborted(signal)
-    try {
-      // node-postgres honours a per-query `query_timeout` its types do not declare.
-      const query = { text: sql, query_timeout: this.#timeoutMs } as pg.QueryConfig
-      const result = await this.#client.query(query)
-      return result.rows[0] as T
-    } catch (err) {
-      if (signal?.aborted) throw abortError(signal)
-      throw postgresError(err, this.#target, this.#timeoutMs)
-    }
   }
 }
 
@@ -239,5 +180,87 @@ class PostgresReadView implements ReadView {
     if (this.#closed) return
     this.#closed = true
     await this.#client.query('ROLLBACK').catch(() => undefined)
+  }
+}
+
+/**
+ * The server, the user and what it may do beyond reading, on an open client: the source
+ * adapter's `describe`, and the target adapter's.
+ */
+export async function describePostgres(
+  client: pg.Client,
+  target: ConnectionTarget,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<ServerDescription> {
+  const one = async <T>(sql: string): Promise<T> => {
+    throwIfAborted(signal)
+    try {
+      // node-postgres honours a per-query `query_timeout` its types do not declare.
+      const query = { text: sql, query_timeout: timeoutMs } as pg.QueryConfig
+      const result = await client.query(query)
+      return result.rows[0] as T
+    } catch (err) {
+      if (signal?.aborted) throw abortError(signal)
+      throw postgresError(err, target, timeoutMs)
+    }
+  }
+  const server = await one<{
+    database: string
+    current_user: string
+    server_version: string
+    size: string
+    rolsuper: boolean
+    rolcreaterole: boolean
+    rolcreatedb: boolean
+    rolreplication: boolean
+    rolbypassrls: boolean
+    write_all: boolean
+  }>(
+    `SELECT current_database() AS database, current_user, current_setting('server_version') AS server_version,
+            pg_database_size(current_database())::text AS size,
+            r.rolsuper, r.rolcreaterole, r.rolcreatedb, r.rolreplication, r.rolbypassrls,
+            coalesce(pg_has_role(current_user, 'pg_write_all_data', 'USAGE'), false) AS write_all
+       FROM pg_roles r WHERE r.rolname = current_user`,
+  )
+  const counts = await one<{
+    tables: number
+    views: number
+    schemas: number
+    writable: number
+  }>(
+    `SELECT count(*) FILTER (WHERE c.relkind IN ('r', 'p'))::int AS tables,
+            count(*) FILTER (WHERE c.relkind IN ('v', 'm'))::int AS views,
+            (SELECT count(*)::int FROM pg_namespace n
+              WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%') AS schemas,
+            count(*) FILTER (WHERE c.relkind IN ('r', 'p')
+              AND has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE'))::int AS writable
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`,
+  )
+  const excess: string[] = []
+  if (server.rolsuper) excess.push('SUPERUSER')
+  if (server.rolcreaterole) excess.push('CREATEROLE')
+  if (server.rolcreatedb) excess.push('CREATEDB')
+  if (server.rolreplication) excess.push('REPLICATION')
+  if (server.rolbypassrls) excess.push('BYPASSRLS')
+  if (server.write_all) excess.push('pg_write_all_data')
+  if (counts.writable > 0) {
+    excess.push(
+      `INSERT/UPDATE/DELETE/TRUNCATE on ${counts.writable} table${counts.writable === 1 ? '' : 's'}`,
+    )
+  }
+  return {
+    engine: 'postgres',
+    product: 'PostgreSQL',
+    serverVersion: server.server_version.split(' ')[0] ?? server.server_version,
+    host: target.host,
+    port: target.port,
+    database: server.database,
+    sizeBytes: Number(server.size),
+    objects: { tables: counts.tables, views: counts.views, schemas: counts.schemas },
+    currentUser: server.current_user,
+    superuser: server.rolsuper,
+    excessPrivileges: excess,
   }
 }

@@ -1,0 +1,352 @@
+// A snapshot's MySQL/MariaDB schema as DDL statements: pure functions shared by the restore
+// target (mysql-target.ts) and the SQL export (mysql-sql.ts), so both create the same objects.
+
+import type {
+  ColumnSchema,
+  DatabaseSchema,
+  IndexSchema,
+  RoutineSchema,
+  TableSchema,
+  TriggerSchema,
+  ViewSchema,
+  EventSchema,
+} from '../../schema/schema.js'
+import type {
+  MysqlColumnExtra,
+  MysqlIndexExtra,
+  MysqlRoutineExtra,
+  MysqlTableExtra,
+} from './mysql-introspect.js'
+import { quoteIdentifier } from './mysql-read.js'
+
+/**
+ * Decides whether an object keeps the DEFINER the snapshot recorded (`user@host`). When it
+ * does not, the DEFINER clause is left out and the server makes the restoring account the
+ * definer (CURRENT_USER), which is what loading works with on any server.
+ */
+export type KeepDefiner = (definer: string) => boolean
+
+/**
+ * `text` as a single-quoted SQL string literal (any sql_mode but NO_BACKSLASH_ESCAPES). Quotes,
+ * backslashes, and the characters a text file or terminal could mangle (NUL, CR, LF, Ctrl-Z)
+ * are escaped; a double quote needs none inside single quotes, which keeps JSON cheap.
+ */
+export function quoteString(text: string): string {
+  if (!NEEDS_ESCAPE.test(text)) return `'${text}'`
+  return `'${text.replace(ESCAPED, (c) => ESCAPES[c]!)}'`
+}
+
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /[\0\n\r\x1a'\\]/
+// eslint-disable-next-line no-control-regex
+const ESCAPED = /[\0\n\r\x1a'\\]/g
+const ESCAPES: Readonly<Record<string, string>> = {
+  '\0': '\\0',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\x1a': '\\Z',
+  "'": "\\'",
+  '\\': '\\\\',
+}
+
+/** `user@host` as information_schema spells a definer -> `` `user`@`host` `` for DDL. */
+export function definerClause(definer: string): string {
+  const at = definer.lastIndexOf('@')
+  if (at < 0) return quoteIdentifier(definer)
+  return `${quoteIdentifier(definer.slice(0, at))}@${quoteIdentifier(definer.slice(at + 1))}`
+}
+
+const DEFINER_PREFIX =
+  /^(\s*CREATE\s+(?:OR\s+REPLACE\s+)?)DEFINER\s*=\s*(?:`(?:[^`]|``)*`|'(?:[^'\\]|''|\\.)*'|[^@\s]+)@(?:`(?:[^`]|``)*`|'(?:[^'\\]|''|\\.)*'|[^\s]+)\s+/i
+
+/** A `CREATE DEFINER=… ROUTINE|EVENT|TRIGGER` definition without its DEFINER clause. */
+export function withoutDefiner(definition: string): string {
+  return definition.replace(DEFINER_PREFIX, '$1')
+}
+
+/** One column as CREATE TABLE spells it. */
+export function columnDefinition(column: ColumnSchema): string {
+  const extra = (column.extra ?? {}) as Partial<MysqlColumnExtra>
+  const parts = [quoteIdentifier(column.name), column.type]
+  // Always spelled out: equal to the table's default it changes nothing, and it keeps a
+  // column's charset when the table's default differs on the target.
+  if (extra.charset != null && extra.collation != null) {
+    parts.push(`CHARACTER SET ${extra.charset} COLLATE ${extra.collation}`)
+  } else if (column.collation !== null) {
+    parts.push(`COLLATE ${column.collation}`)
+  }
+  if (column.generated !== null) {
+    parts.push(
+      `GENERATED ALWAYS AS (${column.generated}) ${extra.generatedKind === 'stored' ? 'STORED' : 'VIRTUAL'}`,
+    )
+    // MariaDB refuses NULL / NOT NULL on generated columns and reports them nullable.
+    if (!column.nullable) parts.push('NOT NULL')
+  } else {
+    parts.push(column.nullable ? 'NULL' : 'NOT NULL')
+    if (column.default !== null) parts.push(`DEFAULT ${defaultExpression(column.default)}`)
+    if (extra.onUpdate != null) parts.push(`ON UPDATE ${extra.onUpdate}`)
+    if (extra.autoIncrement === true) parts.push('AUTO_INCREMENT')
+  }
+  if (extra.invisible === true) parts.push('INVISIBLE')
+  if (column.comment != null) parts.push(`COMMENT ${quoteString(column.comment)}`)
+  return parts.join(' ')
+}
+
+/** Literals and the CURRENT_TIMESTAMP family: what a DEFAULT takes without parentheses. */
+const PLAIN_DEFAULT =
+  /^(?:'(?:[^'\\]|''|\\.)*'|[-+]?\d+(?:\.\d*)?(?:e[-+]?\d+)?|[bx]'[0-9a-f]*'|0x[0-9a-f]+|null|true|false|(?:current_timestamp|now|localtime|localtimestamp)(?:\(\d*\))?)$/i
+
+/**
+ * A default as DEFAULT takes it. MariaDB prints expression defaults bare (`concat('a','b')`)
+ * and MySQL 8 too (its `DEFAULT_GENERATED`), but MySQL only accepts them in parentheses;
+ * MariaDB takes both and prints them bare again.
+ */
+export function defaultExpression(value: string): string {
+  return PLAIN_DEFAULT.test(value) ? value : `(${value})`
+}
+
+/**
+ * An index inside CREATE TABLE: the definition the snapshot recorded, with its comment and
+ * visibility. A hidden index is written for both servers in version comments: MariaDB skips
+ * `/*!80000 … *\/` (it reads 8.x versions as MySQL-only) and MySQL skips `/*M! … *\/`.
+ */
+export function indexDefinition(index: IndexSchema): string {
+  const extra = (index.extra ?? {}) as Partial<MysqlIndexExtra>
+  let sql = index.definition
+  if (extra.comment != null) sql += ` COMMENT ${quoteString(extra.comment)}`
+  if (extra.visible === false) sql += ' /*!80000 INVISIBLE */ /*M!100600 IGNORED */'
+  return sql
+}
+
+/** The table options of CREATE TABLE (`ENGINE=InnoDB DEFAULT CHARSET=… COLLATE=…`). */
+export function tableOptions(table: TableSchema): string {
+  const extra = (table.extra ?? {}) as Partial<MysqlTableExtra>
+  const options: string[] = []
+  if (extra.engine != null) options.push(`ENGINE=${extra.engine}`)
+  if (extra.charset != null) options.push(`DEFAULT CHARSET=${extra.charset}`)
+  if (extra.collation != null) options.push(`COLLATE=${extra.collation}`)
+  // The next value, so that rows inserted after a restore get the ids they would have got.
+  if (extra.autoIncrement != null && /^\d+$/.test(extra.autoIncrement)) {
+    options.push(`AUTO_INCREMENT=${extra.autoIncrement}`)
+  }
+  // Options given explicitly when the table was created, as the server lists them
+  // (`row_format=DYNAMIC`, `stats_persistent=0`, `` `page_compressed`='on' ``). Only they are
+  // repeated: an implied row format spelled out would show up as an explicit option.
+  for (const option of (extra.createOptions ?? '').split(/\s+/)) {
+    if (/^[`\w]+=\S+$/.test(option)) options.push(option)
+  }
+  if (table.comment !== null) options.push(`COMMENT=${quoteString(table.comment)}`)
+  return options.join(' ')
+}
+
+/**
+ * CREATE TABLE with columns, keys, indexes, checks and foreign keys. Run it with
+ * foreign_key_checks = 0: a foreign key may then name a table not created yet, and rows are
+ * not checked against it while they load. (Adding the keys after the rows instead would need
+ * ALTER TABLE … ALGORITHM=COPY, a rebuild: MariaDB's in-place ADD FOREIGN KEY with checks off
+ * records ON UPDATE RESTRICT as NO ACTION.)
+ */
+export function createTableStatement(table: TableSchema): string {
+  const lines = [
+    ...table.columns.map(columnDefinition),
+    ...primaryFirst(table.indexes).map(indexDefinition),
+    ...table.checks.map((check) => `CONSTRAINT ${quoteIdentifier(check.name)} ${check.definition}`),
+    ...table.foreignKeys.map((fk) => fk.definition),
+  ]
+  return `CREATE TABLE ${quoteIdentifier(table.name)} (\n  ${lines.join(',\n  ')}\n) ${tableOptions(table)}`
+}
+
+function primaryFirst(indexes: IndexSchema[]): IndexSchema[] {
+  return [
+    ...indexes.filter((i) => i.name === 'PRIMARY'),
+    ...indexes.filter((i) => i.name !== 'PRIMARY'),
+  ]
+}
+
+/** A trigger's CREATE TRIGGER, with or without its definer. */
+export function triggerStatement(trigger: TriggerSchema, keepDefiner: KeepDefiner): string {
+  const definer = (trigger.extra as { definer?: string } | undefined)?.definer
+  if (definer === undefined || !keepDefiner(definer)) return trigger.definition
+  return trigger.definition.replace(
+    /^CREATE\s+TRIGGER\b/i,
+    `CREATE DEFINER=${definerClause(definer)} TRIGGER`,
+  )
+}
+
+/** A table's triggers in the order they fire (the order they must be created in). */
+export function triggersInOrder(table: TableSchema): TriggerSchema[] {
+  const order = (t: TriggerSchema): number =>
+    Number((t.extra as { actionOrder?: number | null } | undefined)?.actionOrder ?? 0)
+  return [...table.triggers].sort((a, b) => order(a) - order(b))
+}
+
+/** The sql_mode an object was created under, recorded by the snapshot, or null. */
+export function sqlModeOf(object: { extra?: Record<string, unknown> }): string | null {
+  const mode = object.extra?.sqlMode
+  return typeof mode === 'string' ? mode : null
+}
+
+/** A routine's CREATE FUNCTION / PROCEDURE, with or without its definer. */
+export function routineStatement(routine: RoutineSchema, keepDefiner: KeepDefiner): string {
+  const definer = (routine.extra as Partial<MysqlRoutineExtra> | undefined)?.definer
+  return definer !== undefined && keepDefiner(definer)
+    ? routine.definition
+    : withoutDefiner(routine.definition)
+}
+
+/** `DROP FUNCTION|PROCEDURE IF EXISTS …` for a routine. */
+export function dropRoutineStatement(routine: RoutineSchema): string {
+  return `DROP ${routine.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} IF EXISTS ${quoteIdentifier(routine.name)}`
+}
+
+/** An event's CREATE EVENT, with or without its definer. */
+export function eventStatement(event: EventSchema, keepDefiner: KeepDefiner): string {
+  const definer = (event.extra as { definer?: string } | undefined)?.definer
+  return definer !== undefined && keepDefiner(definer)
+    ? event.definition
+    : withoutDefiner(event.definition)
+}
+
+/** The time zone an event's times are written in, or null. */
+export function eventTimeZone(event: EventSchema): string | null {
+  const zone = (event.extra as { timeZone?: string } | undefined)?.timeZone
+  return typeof zone === 'string' && zone !== '' ? zone : null
+}
+
+/**
+ * CREATE OR REPLACE VIEW. `sourceDatabase` is the database the snapshot was taken of: the
+ * server qualifies every name in a stored view with it (`` `shop`.`orders` ``), which would
+ * make the restored view read the source database, so those qualifiers are removed.
+ */
+export function viewStatement(
+  view: ViewSchema,
+  keepDefiner: KeepDefiner,
+  sourceDatabase: string | null,
+): string {
+  const extra = (view.extra ?? {}) as {
+    checkOption?: string
+    definer?: string
+    security?: string
+    algorithm?: string
+  }
+  const parts = ['CREATE OR REPLACE']
+  if (extra.algorithm != null) parts.push(`ALGORITHM=${extra.algorithm}`)
+  if (extra.definer != null && keepDefiner(extra.definer)) {
+    parts.push(`DEFINER=${definerClause(extra.definer)}`)
+  }
+  if (extra.security != null) parts.push(`SQL SECURITY ${extra.security}`)
+  const body =
+    sourceDatabase === null ? view.definition : unqualified(view.definition, sourceDatabase)
+  parts.push(`VIEW ${quoteIdentifier(view.name)} AS ${body}`)
+  if (extra.checkOption != null && /^(CASCADED|LOCAL)$/i.test(extra.checkOption)) {
+    parts.push(`WITH ${extra.checkOption.toUpperCase()} CHECK OPTION`)
+  }
+  return parts.join(' ')
+}
+
+/**
+ * `sql` with every `` `database`. `` qualifier removed, outside string literals and comments:
+ * a view's body as the server stores it names the view's own database everywhere.
+ *
+ * @example unqualified("select `shop`.`t`.`a` AS `a` from `shop`.`t`", 'shop') // "select `t`.`a` AS `a` from `t`"
+ */
+export function unqualified(sql: string, database: string): string {
+  const qualifier = quoteIdentifier(database)
+  let out = ''
+  let at = 0
+  while (at < sql.length) {
+    const c = sql[at]!
+    if (c === "'" || c === '"') {
+      const end = stringEnd(sql, at)
+      out += sql.slice(at, end)
+      at = end
+    } else if (c === '`') {
+      const end = identifierEnd(sql, at)
+      const token = sql.slice(at, end)
+      if (token === qualifier && sql[end] === '.') {
+        at = end + 1
+      } else {
+        out += token
+        at = end
+      }
+    } else {
+      out += c
+      at++
+    }
+  }
+  return out
+}
+
+function stringEnd(sql: string, start: number): number {
+  const quote = sql[start]
+  let at = start + 1
+  while (at < sql.length) {
+    const c = sql[at]
+    if (c === '\\') at += 2
+    else if (c === quote && sql[at + 1] === quote) at += 2
+    else if (c === quote) return at + 1
+    else at++
+  }
+  return sql.length
+}
+
+function identifierEnd(sql: string, start: number): number {
+  let at = start + 1
+  while (at < sql.length) {
+    if (sql[at] === '`' && sql[at + 1] === '`') at += 2
+    else if (sql[at] === '`') return at + 1
+    else at++
+  }
+  return sql.length
+}
+
+/**
+ * The database a snapshot was taken of, as its views name it (`` `shop`.`orders` ``): the
+ * qualifier most often put before one of the snapshot's own tables or views. Null when no
+ * view qualifies names (MySQL prints them so too, but an older snapshot may hold none).
+ */
+export function sourceDatabaseOf(schema: DatabaseSchema): string | null {
+  const own = new Set([...schema.tables, ...schema.views].map((t) => t.name))
+  const counts = new Map<string, number>()
+  const pattern = /`((?:[^`]|``)+)`\.`((?:[^`]|``)+)`/g
+  for (const view of schema.views) {
+    for (const match of view.definition.matchAll(pattern)) {
+      const [db, name] = [match[1]!.replaceAll('``', '`'), match[2]!.replaceAll('``', '`')]
+      if (own.has(name)) counts.set(db, (counts.get(db) ?? 0) + 1)
+    }
+  }
+  let best: string | null = null
+  for (const [db, count] of counts) if (best === null || count > counts.get(best)!) best = db
+  return best
+}
+
+/**
+ * Views ordered so that a view comes after the views it selects from (views on views), by the
+ * view names its definition mentions as identifiers; name order otherwise, and for cycles.
+ */
+export function viewsInDependencyOrder(views: ViewSchema[]): ViewSchema[] {
+  const byName = new Map(views.map((v) => [v.name, v]))
+  const ordered: ViewSchema[] = []
+  const seen = new Set<string>()
+  const visit = (view: ViewSchema): void => {
+    if (seen.has(view.name)) return
+    seen.add(view.name)
+    for (const match of view.definition.matchAll(/`((?:[^`]|``)+)`/g)) {
+      const other = byName.get(match[1]!.replaceAll('``', '`'))
+      if (other !== undefined && other !== view) visit(other)
+    }
+    ordered.push(view)
+  }
+  ;[...views].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).forEach(visit)
+  return ordered
+}
+
+/** A delimiter for the `mysql` client that does not occur in `body`. */
+export function delimiterFor(body: string): string {
+  for (const candidate of [';;', '$$', '//', '$$$', '@@@']) {
+    if (!body.includes(candidate)) return candidate
+  }
+  let n = 1
+  while (body.includes(`;;${n};;`)) n++
+  return `;;${n};;`
+}

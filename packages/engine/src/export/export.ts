@@ -1,0 +1,213 @@
+// Export: a snapshot as files other tools load — NDJSON, one JSON document, MongoDB Extended
+// JSON, or an SQL script for psql / mysql — streamed chunk by chunk, so memory stays bounded
+// whatever the snapshot's size.
+
+import type { SqlScript, TableRows } from '../adapters/target-adapter.js'
+import type { CanonicalRow, CanonicalValue } from '../canonical/value-encoding.js'
+import type { Engine } from '../connection/url.js'
+import { jsonKind } from '../diff/field-diff.js'
+import { DbsnapError } from '../errors.js'
+import { tableName, type TableEntry } from '../repository/manifest.js'
+import type { Repository, StoredSnapshot } from '../repository/repository.js'
+import { restoreObjects } from '../restore/restore.js'
+import type { TableSchema } from '../schema/schema.js'
+import { countedRows, snapshotTableRows } from '../show/show.js'
+
+export const EXPORT_FORMATS = ['ndjson', 'json', 'sql', 'ejson'] as const
+export type ExportFormat = (typeof EXPORT_FORMATS)[number]
+export type SqlDialect = 'postgres' | 'mysql'
+
+/** `json` documents say what they are: `{"format": "dbsnap-export", "version": 1, …}`. */
+export const EXPORT_FORMAT = 'dbsnap-export'
+export const EXPORT_FORMAT_VERSION = 1
+
+export interface ExportOptions {
+  repository: Repository
+  snapshot: StoredSnapshot
+  format: ExportFormat
+  /** SQL only; default: the snapshot's engine. */
+  dialect?: SqlDialect
+  tables?: string[]
+  exclude?: string[]
+  signal?: AbortSignal
+  /** Called after each chunk of rows written. */
+  onRows?: (table: string, rows: number) => void
+}
+
+/**
+ * The export as pieces of text, in order: write them out as they come (one chunk of rows per
+ * piece at most). Formats:
+ * - `ndjson`: one line per row, `{"table":"public.orders","row":{"id":1,…}}`;
+ * - `json`: one document, `{"format":"dbsnap-export","version":1,…,"tables":[{"table":…,
+ *   "columns":[…],"rows":[{…},…]}]}`;
+ * - `ejson`: one collection, one canonical Extended JSON document per line, as `mongoimport`
+ *   reads it;
+ * - `sql`: DDL and data that `psql` / `mysql` load into an empty database.
+ * JSON values: numbers and booleans as such, JSON columns as JSON, MongoDB documents as relaxed
+ * Extended JSON, everything else as the engine's text form (docs/export.md).
+ */
+export async function* exportSnapshot(options: ExportOptions): AsyncGenerator<string> {
+  const { repository, snapshot, format, signal } = options
+  const engine = snapshot.manifest.source.engine
+  const objects = restoreObjects(snapshot, options)
+  const entries = new Map(snapshot.manifest.tables.map((entry) => [tableName(entry), entry]))
+  const selected = objects.tables.map((schema) => ({
+    schema,
+    entry: entries.get(tableName(schema))!,
+  }))
+  const rowsOf = (entry: TableEntry): TableRows =>
+    countedRows(snapshotTableRows(repository, entry, { signal }), (rows) =>
+      options.onRows?.(tableName(entry), rows),
+    )
+
+  switch (format) {
+    case 'sql': {
+      const script = await sqlScript(engine, options.dialect ?? sqlDialectOf(engine))
+      yield script.preData(objects)
+      for (const { schema, entry } of selected) yield* script.tableData(schema, rowsOf(entry))
+      yield script.postData(objects)
+      return
+    }
+    case 'ejson': {
+      if (selected.length !== 1) {
+        throw new DbsnapError(
+          'INVALID_ARGUMENT',
+          `--format ejson writes one collection, as mongoimport reads it; choose one of the ${selected.length} tables with --tables`,
+        )
+      }
+      const { schema, entry } = selected[0]!
+      const toEjson = ejsonRow(schema, entry)
+      for await (const rows of rowsOf(entry)) yield rows.map((row) => `${toEjson(row)}\n`).join('')
+      return
+    }
+    case 'ndjson': {
+      for (const { schema, entry } of selected) {
+        const toObject = await objectRow(schema, entry)
+        const prefix = `{"table":${JSON.stringify(tableName(entry))},"row":`
+        for await (const rows of rowsOf(entry)) {
+          yield rows.map((row) => `${prefix}${JSON.stringify(toObject(row))}}\n`).join('')
+        }
+      }
+      return
+    }
+    case 'json': {
+      const head = {
+        format: EXPORT_FORMAT,
+        version: EXPORT_FORMAT_VERSION,
+        snapshot: snapshot.id,
+        name: snapshot.manifest.name,
+        takenAt: snapshot.manifest.startedAt,
+        engine,
+      }
+      yield `${JSON.stringify(head).slice(0, -1)},"tables":[`
+      for (const [i, { schema, entry }] of selected.entries()) {
+        const toObject = await objectRow(schema, entry)
+        const about = { table: tableName(entry), columns: entry.columns, key: entry.key }
+        yield `${i === 0 ? '' : ','}\n${JSON.stringify(about).slice(0, -1)},"rows":[`
+        let separator = ''
+        for await (const rows of rowsOf(entry)) {
+          let piece = ''
+          for (const row of rows) {
+            piece += `${separator}\n${JSON.stringify(toObject(row))}`
+            separator = ','
+          }
+          yield piece
+        }
+        yield ']}'
+      }
+      yield '\n]}\n'
+      return
+    }
+  }
+}
+
+function sqlDialectOf(engine: Engine): SqlDialect {
+  if (engine === 'mongodb') {
+    throw new DbsnapError(
+      'NOT_SUPPORTED',
+      'a MongoDB snapshot has no SQL form; export it with --format ejson (mongoimport) or ndjson',
+    )
+  }
+  return engine
+}
+
+async function sqlScript(engine: Engine, dialect: SqlDialect): Promise<SqlScript> {
+  if (sqlDialectOf(engine) !== dialect) {
+    throw new DbsnapError(
+      'NOT_SUPPORTED',
+      `this snapshot is of a ${engine} database; --dialect ${dialect} (translating its types and objects to another engine) is not supported yet: export it as ndjson and load that, or use --dialect ${engine}`,
+    )
+  }
+  if (dialect === 'postgres')
+    return (await import('../adapters/postgres/postgres-sql.js')).postgresSql
+  return (await import('../adapters/mysql/mysql-sql.js')).mysqlSql
+}
+
+/** A row as a JSON object: column name to value, JSON columns parsed, documents relaxed. */
+async function objectRow(
+  schema: TableSchema,
+  entry: TableEntry,
+): Promise<(row: CanonicalRow) => Record<string, unknown>> {
+  const kinds = entry.columns.map((name) => jsonKind(schema, name))
+  const relaxed = kinds.includes('ejson') ? await relaxedEjson() : null
+  return (row) => {
+    const out: Record<string, unknown> = {}
+    entry.columns.forEach((name, i) => {
+      const value = row[i] ?? null
+      const kind = kinds[i]
+      out[name] =
+        typeof value !== 'string' || kind === null
+          ? value
+          : kind === 'json'
+            ? JSON.parse(value)
+            : relaxed!(value)
+    })
+    return out
+  }
+}
+
+/** MongoDB: the document as it is stored. SQL tables: the row with typed numbers. */
+function ejsonRow(schema: TableSchema, entry: TableEntry): (row: CanonicalRow) => string {
+  const document = entry.columns.indexOf('document')
+  if (schema.kind === 'collection' && document >= 0) return (row) => String(row[document])
+  const encodings = entry.columns.map(
+    (name) => schema.columns.find((column) => column.name === name)?.encoding ?? 'text',
+  )
+  return (row) => {
+    const out: Record<string, unknown> = {}
+    entry.columns.forEach((name, i) => {
+      out[name] = typedValue(row[i] ?? null, encodings[i]!)
+    })
+    return JSON.stringify(out)
+  }
+}
+
+/** A canonical value as canonical Extended JSON: numbers say their BSON type. */
+function typedValue(value: CanonicalValue, encoding: string): unknown {
+  if (value === null || typeof value === 'boolean') return value
+  switch (encoding) {
+    case 'integer':
+    case 'bigint': {
+      const n = typeof value === 'number' ? value : Number(value)
+      return Number.isInteger(n) && Math.abs(n) <= 0x7fffffff
+        ? { $numberInt: String(value) }
+        : { $numberLong: String(value) }
+    }
+    case 'float':
+      return { $numberDouble: typeof value === 'number' ? numberText(value) : value }
+    default:
+      return value
+  }
+}
+
+/** `1` as `1.0`, as Extended JSON writes doubles. */
+function numberText(n: number): string {
+  const text = String(n)
+  return /^-?\d+$/.test(text) ? `${text}.0` : text
+}
+
+/** Canonical Extended JSON text to the relaxed form as a plain JSON value (bson's EJSON). */
+async function relaxedEjson(): Promise<(text: string) => unknown> {
+  const { EJSON } = (await import('mongodb')).BSON
+  return (text) => EJSON.serialize(EJSON.parse(text, { relaxed: false }), { relaxed: true })
+}

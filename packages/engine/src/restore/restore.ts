@@ -1,0 +1,284 @@
+// Restore: a snapshot, whole or some of its tables, into a live database through the target
+// adapter of its engine. The plan is made and checked before anything is written: the engines
+// must match, tables the restore would replace must be empty unless forced, and appended tables
+// must have the snapshot's columns. Tables not selected are never touched.
+
+import type { Logger } from 'pino'
+import type {
+  OnConflict,
+  RestoreMode,
+  RestoreObjects,
+  RestoreStep,
+  TargetAdapter,
+  TargetTableState,
+} from '../adapters/target-adapter.js'
+import { DbsnapError, isDbsnapError, throwIfAborted } from '../errors.js'
+import { tableName } from '../repository/manifest.js'
+import type { Repository, StoredSnapshot } from '../repository/repository.js'
+import type { TableSchema } from '../schema/schema.js'
+import { snapshotTableRows } from '../show/show.js'
+import { selectTables } from '../snapshot/table-filter.js'
+
+export interface RestoreOptions {
+  repository: Repository
+  snapshot: StoredSnapshot
+  target: TargetAdapter
+  /** Table patterns to restore (all when empty), as `snapshot --tables` takes them. */
+  tables?: string[]
+  exclude?: string[]
+  /** Default `overwrite`. */
+  mode?: RestoreMode
+  /** Append mode only; default `fail`. */
+  onConflict?: OnConflict
+  /** Overwrite tables that hold rows. */
+  force?: boolean
+  /** Plan and check only; nothing is written. */
+  dryRun?: boolean
+  signal?: AbortSignal
+  logger?: Logger
+  onProgress?: (event: RestoreProgress) => void
+}
+
+export type RestoreProgress =
+  | { type: 'table-start'; table: string; rows: number }
+  | { type: 'rows'; table: string; rows: number }
+  | { type: 'table-done'; table: string; result: RestoredTable }
+
+export interface RestoredTable {
+  table: string
+  /** Rows the snapshot holds for the table; `--only-changed`: rows that differed. */
+  rows: number
+  /** What the target held before: null when the table did not exist. */
+  before: { rows: number } | null
+  status: 'planned' | 'restored'
+  inserted: number
+  updated: number
+  skipped: number
+  /** `--only-changed`: rows the live table had and the snapshot not, deleted. */
+  deleted: number
+  seconds: number
+}
+
+export interface RestoreResult {
+  snapshot: string
+  mode: RestoreMode
+  dryRun: boolean
+  /** Every step, in order; `destructive` marks what replaces data already in the target. */
+  plan: RestoreStep[]
+  tables: RestoredTable[]
+  warnings: string[]
+  seconds: number
+}
+
+/**
+ * Restores `snapshot` into `target`. On failure rejects with the adapter's error, its
+ * `details.restored` listing the tables completed before it and `details.failed` the table
+ * that failed (PostgreSQL: left as it was; other engines: see the plan).
+ *
+ * @example
+ * const target = await connectTarget('postgres://app@db/shop_copy')
+ * try { await restoreSnapshot({ repository, snapshot, target, tables: ['orders'] }) }
+ * finally { await target.close() }
+ */
+export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreResult> {
+  const started = performance.now()
+  const { repository, snapshot, target, signal } = options
+  const mode = options.mode ?? 'overwrite'
+  const onConflict = options.onConflict ?? 'fail'
+  const manifest = snapshot.manifest
+  checkEngines(snapshot, target)
+  const objects = restoreObjects(snapshot, options)
+  const entries = new Map(manifest.tables.map((entry) => [tableName(entry), entry]))
+  const states = await target.inspect(objects.tables, { signal })
+  checkTargetTables(objects.tables, states, mode, options.force === true)
+  const warnings: string[] = []
+  const description = await target.describe({ signal })
+  if (olderVersion(description.serverVersion, manifest.source.serverVersion)) {
+    warnings.push(
+      `the target runs ${description.product} ${description.serverVersion}, older than the snapshot's ${manifest.source.product} ${manifest.source.serverVersion}`,
+    )
+  }
+  const plan = (await target.plan(objects, mode, { signal })).map((step) =>
+    // A load step shows the rows it writes: the snapshot knows them, the adapter need not.
+    step.action === 'load rows' && step.rows === undefined && entries.has(step.object)
+      ? { ...step, rows: entries.get(step.object)!.rows }
+      : step,
+  )
+  const tables: RestoredTable[] = objects.tables.map((table, i) => ({
+    table: tableName(table),
+    rows: entries.get(tableName(table))?.rows ?? 0,
+    before: states[i]!.exists ? { rows: states[i]!.rows } : null,
+    status: 'planned',
+    inserted: 0,
+    updated: 0,
+    skipped: 0,
+    deleted: 0,
+    seconds: 0,
+  }))
+  const result = (): RestoreResult => ({
+    snapshot: snapshot.id,
+    mode,
+    dryRun: options.dryRun === true,
+    plan,
+    tables,
+    warnings,
+    seconds: (performance.now() - started) / 1000,
+  })
+  if (options.dryRun === true) return result()
+
+  await target.prepare(objects, mode, { signal })
+  for (const [i, table] of objects.tables.entries()) {
+    throwIfAborted(signal)
+    const done = tables[i]!
+    // Every table chosen has an entry: restoreObjects keeps only tables the snapshot read.
+    const entry = entries.get(done.table)!
+    const tableStarted = performance.now()
+    options.onProgress?.({ type: 'table-start', table: done.table, rows: done.rows })
+    try {
+      const rows = snapshotTableRows(repository, entry, { signal })
+      const written = await target.restoreTable(table, rows, {
+        mode,
+        onConflict,
+        signal,
+        onRows: (rows) => options.onProgress?.({ type: 'rows', table: done.table, rows }),
+      })
+      Object.assign(done, written, {
+        status: 'restored',
+        seconds: (performance.now() - tableStarted) / 1000,
+      })
+      options.logger?.info({ table: done.table, ...written }, 'table restored')
+      options.onProgress?.({ type: 'table-done', table: done.table, result: done })
+    } catch (err) {
+      throw withRestoredTables(err, tables.slice(0, i), done.table)
+    }
+  }
+  try {
+    await target.finish(objects, mode, { signal })
+  } catch (err) {
+    throw withRestoredTables(err, tables, null)
+  }
+  warnings.push(...(target.warnings ?? []))
+  return result()
+}
+
+/** Refuses a snapshot of another engine than the target's (`TARGET_ENGINE_MISMATCH`). */
+export function checkEngines(snapshot: StoredSnapshot, target: TargetAdapter): void {
+  const { source } = snapshot.manifest
+  if (source.engine === target.engine) return
+  const id = snapshot.id.slice(0, 12)
+  throw new DbsnapError(
+    'TARGET_ENGINE_MISMATCH',
+    `snapshot ${id} is of a ${source.product} database and cannot be restored into ${target.engine}; export it instead: dbsnap export ${id} --format ndjson`,
+    { details: { snapshot: snapshot.id, source: source.engine, target: target.engine } },
+  )
+}
+
+/** The tables chosen, parents of foreign keys first, and what they need from the schema. */
+export function restoreObjects(
+  snapshot: StoredSnapshot,
+  options: Pick<RestoreOptions, 'tables' | 'exclude'>,
+): RestoreObjects {
+  const { schema, tables: entries } = snapshot.manifest
+  const withRows = new Set(entries.map(tableName))
+  const whole = (options.tables ?? []).length === 0 && (options.exclude ?? []).length === 0
+  const chosen = selectTables(schema.tables, {
+    include: options.tables,
+    exclude: options.exclude,
+    defaultSchema: schema.engine === 'postgres' ? 'public' : '',
+  }).filter((table) => withRows.has(tableName(table)))
+  return { schema, tables: referencedFirst(chosen), whole }
+}
+
+/** Tables ordered so that a table comes after those its foreign keys reference (when acyclic). */
+function referencedFirst(tables: TableSchema[]): TableSchema[] {
+  const byName = new Map(tables.map((table) => [tableName(table), table]))
+  const ordered: TableSchema[] = []
+  const state = new Map<string, 'visiting' | 'done'>()
+  const visit = (table: TableSchema): void => {
+    const name = tableName(table)
+    if (state.has(name)) return
+    state.set(name, 'visiting')
+    for (const fk of table.foreignKeys) {
+      const parent = byName.get(tableName(fk.references))
+      if (parent !== undefined && parent !== table) visit(parent)
+    }
+    state.set(name, 'done')
+    ordered.push(table)
+  }
+  tables.forEach(visit)
+  return ordered
+}
+
+/** Refuses what would lose or mix up data: non-empty tables to overwrite, mismatched columns. */
+function checkTargetTables(
+  tables: TableSchema[],
+  states: TargetTableState[],
+  mode: RestoreMode,
+  force: boolean,
+): void {
+  if (mode === 'overwrite' && !force) {
+    const full = states.filter((state) => state.exists && state.rows > 0)
+    if (full.length > 0) {
+      const names = full.map((state) => `${tableName(state.table)} (${state.rows} rows)`)
+      throw new DbsnapError(
+        'TARGET_NOT_EMPTY',
+        `the target already holds rows in ${names.join(', ')}; a restore would replace them: add --force to do so, or --mode append`,
+        { details: { tables: full.map((state) => tableName(state.table)) } },
+      )
+    }
+  }
+  if (mode !== 'append') return
+  const mismatches: string[] = []
+  tables.forEach((table, i) => {
+    const columns = states[i]!.columns
+    if (columns === null) return
+    const wanted = table.columns.map((column) => column.name)
+    const have = columns.map((column) => column.name)
+    const missing = wanted.filter((name) => !have.includes(name))
+    const extra = have.filter((name) => !wanted.includes(name))
+    if (missing.length + extra.length === 0) return
+    const parts = [
+      missing.length > 0 ? `missing ${missing.join(', ')}` : '',
+      extra.length > 0 ? `not in the snapshot: ${extra.join(', ')}` : '',
+    ].filter((part) => part !== '')
+    mismatches.push(`${tableName(table)} (${parts.join('; ')})`)
+  })
+  if (mismatches.length > 0) {
+    throw new DbsnapError(
+      'TARGET_SCHEMA_MISMATCH',
+      `cannot append: the target's columns differ from the snapshot's in ${mismatches.join(', ')}`,
+      { details: { tables: mismatches } },
+    )
+  }
+}
+
+/** The error, saying which tables were restored before it and which one failed. */
+function withRestoredTables(
+  err: unknown,
+  restored: RestoredTable[],
+  failed: string | null,
+): unknown {
+  if (!isDbsnapError(err)) return err
+  const names = restored.map((table) => table.table)
+  const where = failed === null ? 'finishing the restore' : `restoring ${failed}`
+  const before =
+    names.length === 0
+      ? 'no table was restored before it'
+      : `restored before it: ${names.join(', ')}`
+  return new DbsnapError(err.code, `${err.message} (while ${where}; ${before})`, {
+    retryable: err.retryable,
+    cause: err,
+    details: { ...err.details, restored: names, failed },
+  })
+}
+
+/** True when version `a` is older than `b`, comparing their leading numbers. */
+function olderVersion(a: string, b: string): boolean {
+  const parts = (v: string): number[] => (/^[\d.]+/.exec(v)?.[0] ?? '').split('.').map(Number)
+  const [x, y] = [parts(a), parts(b)]
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0)
+    if (d !== 0) return d < 0
+  }
+  return false
+}

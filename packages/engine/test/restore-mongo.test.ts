@@ -1,0 +1,426 @@
+// Restoring MongoDB snapshots into a real server (FerretDB here): the exact round trip (every type
+// it stores, indexes, capped options, field order), selective restore, overwrite and append with
+// each on-conflict policy, and a restore that fails midway and is run again.
+
+import { randomBytes } from 'node:crypto'
+import { Int32, MongoClient, type Db, type Document } from 'mongodb'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { testServices, withDatabase } from '../../../test/services.js'
+import { connectMongoTarget } from '../src/adapters/mongo/mongo-target.js'
+import type { TargetAdapter } from '../src/adapters/target-adapter.js'
+import type { CanonicalRow } from '../src/canonical/value-encoding.js'
+import { parseConnectionUrl } from '../src/connection/url.js'
+import { diffSnapshots } from '../src/diff/diff.js'
+import { isDbsnapError, type DbsnapError } from '../src/errors.js'
+import { tableName } from '../src/repository/manifest.js'
+import { Repository, type StoredSnapshot } from '../src/repository/repository.js'
+import { restoreSnapshot, type RestoreOptions } from '../src/restore/restore.js'
+import { readSnapshotRows, tableRowsOf } from '../src/show/show.js'
+import { createSnapshot } from '../src/snapshot/snapshot.js'
+import { MemoryStorage } from '../src/storage/memory/memory-storage.js'
+import {
+  allTypesDocuments,
+  insertExactly,
+  isFerretDb,
+  largeDocument,
+  mixedIdDocuments,
+  type FixtureDocument,
+} from './fixtures/mongo/all-types.js'
+
+const { mongoUrl } = testServices()
+const run = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`
+const databases: string[] = []
+
+let client: MongoClient
+let repository: Repository
+let ferretdb: boolean
+
+/** A fresh database name (MongoDB creates it on the first write); dropped after the tests. */
+function freshDatabase(label: string): { db: Db; url: string } {
+  const name = `dbsnap_rmongo_${run}_${label}`
+  databases.push(name)
+  return { db: client.db(name), url: withDatabase(mongoUrl, name) }
+}
+
+async function snapshot(url: string, tables?: string[]): Promise<StoredSnapshot> {
+  const { id } = await createSnapshot({ source: url, repository, tables })
+  return { id, manifest: await repository.readManifest(id) }
+}
+
+async function restore(
+  snap: StoredSnapshot,
+  url: string,
+  options: Omit<RestoreOptions, 'repository' | 'snapshot' | 'target'> = {},
+): Promise<Awaited<ReturnType<typeof restoreSnapshot>>> {
+  const target = await connectMongoTarget(parseConnectionUrl(url), {})
+  try {
+    return await restoreSnapshot({ repository, snapshot: snap, target, ...options })
+  } finally {
+    await target.close()
+  }
+}
+
+async function failure(promise: Promise<unknown>): Promise<DbsnapError> {
+  try {
+    await promise
+  } catch (err) {
+    if (isDbsnapError(err)) return err
+    throw err
+  }
+  throw new Error('expected a DbsnapError')
+}
+
+/** Each collection's documents in `_id` order, as the driver reads them (exact types). */
+async function contents(db: Db): Promise<Record<string, Document[]>> {
+  const out: Record<string, Document[]> = {}
+  for (const { name } of await db.listCollections({}, { nameOnly: true }).toArray()) {
+    out[name] = await db
+      .collection(name)
+      .find({}, { sort: { _id: 1 }, promoteValues: false })
+      .toArray()
+  }
+  return out
+}
+
+async function chunkIds(snap: StoredSnapshot): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {}
+  for (const entry of snap.manifest.tables) {
+    out[tableName(entry)] = (await repository.readIndex(entry.index)).map((c) => c.id)
+  }
+  return out
+}
+
+/** `count` documents `{_id: i, n: i, tag}` from `first` on. */
+function numbered(first: number, count: number, tag: string): FixtureDocument[] {
+  return Array.from({ length: count }, (_, i) => ({
+    _id: new Int32(first + i),
+    n: new Int32(first + i),
+    tag,
+  }))
+}
+
+beforeAll(async () => {
+  client = new MongoClient(mongoUrl)
+  await client.connect()
+  ferretdb = await isFerretDb(client.db('admin'))
+  repository = await Repository.open(new MemoryStorage(), { create: true })
+})
+
+afterAll(async () => {
+  for (const name of databases) await client?.db(name).dropDatabase()
+  await client?.close()
+})
+
+describe('round trip', () => {
+  it('snapshot → restore into an empty database → snapshot gives the same chunks and an empty diff', async () => {
+    const source = freshDatabase('rt_src')
+    await source.db
+      .collection<FixtureDocument>('all_types')
+      .insertMany(allTypesDocuments({ ferretdb }))
+    await insertExactly(source.db, 'mixed_ids', mixedIdDocuments({ ferretdb }))
+    // Integer-like keys after others, nested too: a JavaScript object would reorder them.
+    await insertExactly(source.db, 'key_order', [
+      new Map<string, unknown>([
+        ['_id', new Int32(1)],
+        ['b', new Int32(1)],
+        ['1', 'one'],
+        [
+          'a',
+          new Map<string, unknown>([
+            ['9', null],
+            ['2', [new Map([['0', true]])]],
+          ]),
+        ],
+      ]),
+    ])
+    const indexed = source.db.collection<FixtureDocument>('indexed')
+    await indexed.insertMany(
+      Array.from({ length: 2500 }, (_, i) => ({
+        _id: new Int32(i),
+        email: `user${i}@example.com`,
+        total: new Int32(i % 97),
+        tag: i % 3 === 0 ? null : `t${i % 7}`,
+      })),
+    )
+    await indexed.createIndex({ email: 1 }, { unique: true })
+    await indexed.createIndex({ total: -1, email: 1 }, { name: 'by_total' })
+    await indexed.createIndex({ tag: 1, _id: -1 }, { name: 'by_tag', sparse: true })
+    await source.db.createCollection('log', { capped: true, size: 65536, max: 100 })
+    await source.db.collection<FixtureDocument>('log').insertMany(numbered(1, 10, 'log'))
+    await source.db.createCollection('empty')
+    await source.db
+      .collection<FixtureDocument>('large')
+      .insertOne(largeDocument(16 * 1024 * 1024 - 64))
+    const a = await snapshot(source.url)
+    expect(a.manifest.tables.map(tableName)).toEqual([
+      'all_types',
+      'empty',
+      'indexed',
+      'key_order',
+      'large',
+      'log',
+      'mixed_ids',
+    ])
+
+    const copy = freshDatabase('rt_dst')
+    const result = await restore(a, copy.url)
+    expect(result.tables.map((t) => [t.table, t.status, t.inserted])).toEqual(
+      a.manifest.tables.map((t) => [tableName(t), 'restored', t.rows]),
+    )
+    const b = await snapshot(copy.url)
+
+    expect(await chunkIds(b)).toEqual(await chunkIds(a))
+    const diff = diffSnapshots({ repository, snapshot: a }, { repository, snapshot: b })
+    expect(diff.schema).toEqual([])
+    for await (const change of diff.rowChanges())
+      expect.fail(`row change ${JSON.stringify(change)}`)
+    expect(diff.tables.every((t) => t.status === 'unchanged')).toBe(true)
+    const indexes = (await copy.db.collection('indexed').listIndexes().toArray()) as {
+      name: string
+      unique?: boolean
+    }[]
+    expect(indexes.map((i) => i.name).sort()).toEqual(['_id_', 'by_tag', 'by_total', 'email_1'])
+    const log = await copy.db.listCollections({ name: 'log' }, { nameOnly: false }).toArray()
+    expect(log[0]?.options).toMatchObject({ capped: true, size: 65536, max: 100 })
+  })
+})
+
+describe('selective restore', () => {
+  it('restores one collection of a database whose other collections changed; the others stay as they are', async () => {
+    const { db, url } = freshDatabase('sel')
+    for (const name of ['a', 'b', 'c']) {
+      await db.collection<FixtureDocument>(name).insertMany(numbered(1, 50, name))
+    }
+    const before = await snapshot(url)
+    await db.collection<FixtureDocument>('a').deleteMany({ n: { $gt: 10 } })
+    await db
+      .collection<FixtureDocument>('a')
+      .updateOne({ _id: new Int32(1) }, { $set: { tag: 'x' } })
+    await db
+      .collection<FixtureDocument>('b')
+      .updateOne({ _id: new Int32(2) }, { $set: { tag: 'y' } })
+    await db.collection<FixtureDocument>('c').insertOne({ _id: new Int32(99), n: new Int32(99) })
+    const changed = await snapshot(url)
+
+    const result = await restore(before, url, { tables: ['a'], force: true })
+    expect(result.tables.map((t) => [t.table, t.before, t.inserted])).toEqual([
+      ['a', { rows: 10 }, 50],
+    ])
+    expect(result.plan.filter((s) => s.destructive === true)).toEqual([
+      { action: 'drop collection', object: 'a', destructive: true },
+    ])
+    const after = await snapshot(url)
+    const restored = diffSnapshots(
+      { repository, snapshot: before },
+      { repository, snapshot: after },
+      { tables: ['a'] },
+    )
+    expect(restored.tables.map((t) => [t.table, t.status])).toEqual([['a', 'unchanged']])
+    const others = diffSnapshots(
+      { repository, snapshot: changed },
+      { repository, snapshot: after },
+      { tables: ['b', 'c'] },
+    )
+    expect(others.tables.map((t) => [t.table, t.status])).toEqual([
+      ['b', 'unchanged'],
+      ['c', 'unchanged'],
+    ])
+    expect(others.schema).toEqual([])
+  })
+})
+
+describe('overwrite', () => {
+  it('refuses a non-empty collection without force and leaves it as it was; with force replaces it', async () => {
+    const source = freshDatabase('ow_src')
+    await source.db.collection<FixtureDocument>('items').insertMany(numbered(1, 30, 'snap'))
+    const snap = await snapshot(source.url)
+    const { db, url } = freshDatabase('ow_dst')
+    await db.collection<FixtureDocument>('items').insertMany(numbered(20, 30, 'live'))
+    await db.collection<FixtureDocument>('items').createIndex({ tag: 1 })
+    const live = await contents(db)
+
+    const dry = await restore(snap, url, { dryRun: true, force: true })
+    expect(dry.plan).toEqual([
+      { action: 'drop collection', object: 'items', destructive: true },
+      { action: 'create collection', object: 'items' },
+      {
+        action: 'load documents (not transactional: a failure keeps the documents written so far)',
+        object: 'items',
+      },
+    ])
+    const refused = await failure(restore(snap, url))
+    expect(refused.code).toBe('TARGET_NOT_EMPTY')
+    expect(refused.message).toContain('items (30 rows)')
+    expect(await contents(db)).toEqual(live)
+
+    const result = await restore(snap, url, { force: true })
+    expect(result.tables[0]).toMatchObject({ before: { rows: 30 }, inserted: 30 })
+    expect(await contents(db)).toEqual(await contents(source.db))
+    const indexes = (await db.collection('items').listIndexes().toArray()) as {
+      name: string
+      unique?: boolean
+    }[]
+    expect(indexes.map((i) => i.name)).toEqual(['_id_'])
+  })
+})
+
+describe('append', () => {
+  /** A snapshot of 2,500 documents `tag: snap`, and a target holding some of their `_id`s. */
+  async function setup(label: string, live: FixtureDocument[]) {
+    const source = freshDatabase(`${label}_src`)
+    await source.db.collection<FixtureDocument>('items').insertMany(numbered(1, 2500, 'snap'))
+    const snap = await snapshot(source.url)
+    const target = freshDatabase(`${label}_dst`)
+    await target.db.collection<FixtureDocument>('items').insertMany(live)
+    return { snap, source, target }
+  }
+
+  it('on-conflict fail: TARGET_CONFLICT names the _id, and the documents inserted before it are deleted again', async () => {
+    // Batches of 1000: the conflict is in the third batch, after 2000 documents went in.
+    const { snap, target } = await setup('fail', numbered(2100, 1, 'live'))
+    const live = await contents(target.db)
+    const err = await failure(restore(snap, target.url, { mode: 'append' }))
+    expect(err.code).toBe('TARGET_CONFLICT')
+    expect(err.message).toContain('_id {"$numberInt":"2100"}')
+    expect(err.message).toContain('2000 documents this restore had inserted were deleted again')
+    expect(err.details).toMatchObject({
+      collection: 'items',
+      _id: '{"$numberInt":"2100"}',
+      failed: 'items',
+    })
+    expect(await contents(target.db)).toEqual(live)
+  })
+
+  it('on-conflict skip: leaves the documents already there, inserts the others', async () => {
+    const { snap, target } = await setup('skip', [
+      ...numbered(5, 3, 'live'),
+      ...numbered(2400, 2, 'live'),
+    ])
+    const result = await restore(snap, target.url, { mode: 'append', onConflict: 'skip' })
+    expect(result.tables[0]).toMatchObject({ inserted: 2495, skipped: 5, updated: 0 })
+    const items = target.db.collection<FixtureDocument>('items')
+    expect(await items.countDocuments({})).toBe(2500)
+    expect(await items.countDocuments({ tag: 'live' })).toBe(5)
+  })
+
+  it('on-conflict update: replaces the documents already there', async () => {
+    const { snap, source, target } = await setup('update', [
+      ...numbered(5, 3, 'live'),
+      { _id: new Int32(9000), tag: 'live only' },
+    ])
+    const result = await restore(snap, target.url, { mode: 'append', onConflict: 'update' })
+    expect(result.tables[0]).toMatchObject({ inserted: 2497, updated: 3, skipped: 0 })
+    const items = target.db.collection<FixtureDocument>('items')
+    expect(await items.countDocuments({ tag: 'live' })).toBe(0)
+    const { items: restored } = await contents(target.db)
+    const { items: snapped } = await contents(source.db)
+    expect(restored!.slice(0, -1)).toEqual(snapped)
+    expect(restored!.at(-1)).toEqual({ _id: new Int32(9000), tag: 'live only' })
+  })
+
+  it('creates a collection the target does not have, with its indexes', async () => {
+    const source = freshDatabase('newcoll_src')
+    await source.db.collection<FixtureDocument>('items').insertMany(numbered(1, 5, 'snap'))
+    await source.db.collection('items').createIndex({ n: -1 }, { unique: true })
+    const snap = await snapshot(source.url)
+    const target = freshDatabase('newcoll_dst')
+    const result = await restore(snap, target.url, { mode: 'append' })
+    expect(result.tables[0]).toMatchObject({ before: null, inserted: 5 })
+    expect(await contents(target.db)).toEqual(await contents(source.db))
+    const indexes = (await target.db.collection('items').listIndexes().toArray()) as {
+      name: string
+      unique?: boolean
+    }[]
+    expect(indexes.map((i) => [i.name, i.unique ?? false])).toEqual([
+      ['_id_', false],
+      ['n_-1', true],
+    ])
+  })
+})
+
+describe('failure midway', () => {
+  it('reports the error, and a rerun with force completes the collection exactly', async () => {
+    const source = freshDatabase('mid_src')
+    await source.db.collection<FixtureDocument>('items').insertMany(numbered(1, 3000, 'snap'))
+    const snap = await snapshot(source.url)
+    const entry = snap.manifest.tables[0]!
+    const table = snap.manifest.schema.tables[0]!
+    const { db, url } = freshDatabase('mid_dst')
+
+    // The snapshot's rows, one at a time in batches of 500, failing after the third batch.
+    async function* failing(): AsyncIterable<CanonicalRow[]> {
+      let batches = 0
+      let batch: CanonicalRow[] = []
+      for await (const rows of readSnapshotRows(repository, entry)) {
+        for (const row of rows) {
+          batch.push(row)
+          if (batch.length === 500) {
+            yield batch
+            batch = []
+            if (++batches === 3) throw new Error('storage went away')
+          }
+        }
+      }
+    }
+    const target: TargetAdapter = await connectMongoTarget(parseConnectionUrl(url), {})
+    let reported = 0
+    try {
+      const err = await failure(
+        target.restoreTable(table, tableRowsOf(failing()), {
+          mode: 'overwrite',
+          onConflict: 'fail',
+          onRows: (rows) => (reported += rows),
+        }),
+      )
+      expect(err.code).toBe('RESTORE_FAILED')
+      expect(err.message).toContain('storage went away')
+    } finally {
+      await target.close()
+    }
+    // Not transactional: the documents of the first full batch (1000) were written.
+    expect(reported).toBe(1000)
+    expect(await db.collection('items').countDocuments({})).toBe(1000)
+
+    const refused = await failure(restore(snap, url))
+    expect(refused.code).toBe('TARGET_NOT_EMPTY')
+    await restore(snap, url, { force: true })
+    const again = await snapshot(url)
+    expect(await chunkIds(again)).toEqual(await chunkIds(snap))
+  })
+})
+
+describe('inspect and errors', () => {
+  it('inspect counts exactly, and reports a missing collection', async () => {
+    const { db, url } = freshDatabase('inspect')
+    await db.collection<FixtureDocument>('items').insertMany(numbered(1, 1234, 'x'))
+    const target = await connectMongoTarget(parseConnectionUrl(url), {})
+    try {
+      expect(
+        await target.inspect([
+          { schema: '', name: 'items' },
+          { schema: '', name: 'missing' },
+        ]),
+      ).toEqual([
+        {
+          table: { schema: '', name: 'items' },
+          exists: true,
+          rows: 1234,
+          columns: [
+            { name: '_id', type: 'bson' },
+            { name: 'document', type: 'document' },
+          ],
+        },
+        { table: { schema: '', name: 'missing' }, exists: false, rows: 0, columns: null },
+      ])
+      const description = await target.describe()
+      expect(description).toMatchObject({ engine: 'mongodb', database: db.databaseName })
+    } finally {
+      await target.close()
+    }
+  })
+
+  it('needs the database in the URL', async () => {
+    const err = await failure(connectMongoTarget(parseConnectionUrl(mongoUrl), {}))
+    expect(err.code).toBe('INVALID_ARGUMENT')
+  })
+})

@@ -1,0 +1,448 @@
+// Restore into a real MariaDB: an exact round trip of every type and object kind (snapshot ->
+// restore -> snapshot gives the same chunks and an empty diff), selective restore, append with
+// each conflict mode, refusals (not empty, columns differ, read-only, missing grants), a rerun
+// after an interrupted restore, and the SQL export loaded with the `mysql` client.
+
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import mysql from 'mysql2/promise'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { testServices, withCredentials, withDatabase } from '../../../test/services.js'
+import { mysqlSql } from '../src/adapters/mysql/mysql-sql.js'
+import type { RestoreObjects } from '../src/adapters/target-adapter.js'
+import { connectTarget } from '../src/connection/connect.js'
+import { diffSnapshots } from '../src/diff/diff.js'
+import { isDbsnapError } from '../src/errors.js'
+import { Repository, type StoredSnapshot } from '../src/repository/repository.js'
+import { restoreSnapshot, type RestoreOptions } from '../src/restore/restore.js'
+import { snapshotTableRows } from '../src/show/show.js'
+import { createSnapshot } from '../src/snapshot/snapshot.js'
+import { MemoryStorage } from '../src/storage/memory/memory-storage.js'
+
+const services = testServices()
+const fixture = (name: string): string =>
+  readFileSync(new URL(`fixtures/mysql/${name}`, import.meta.url), 'utf8')
+const FIXTURES = ['all-types.sql', 'objects.sql', 'restore-objects.sql'].map(fixture)
+const suffix = randomBytes(4).toString('hex')
+const created: string[] = []
+const users: string[] = []
+
+let admin: mysql.Connection
+let repository: Repository
+/** A snapshot of a database made from the fixtures. */
+let source: StoredSnapshot
+
+beforeAll(async () => {
+  admin = await mysql.createConnection({ uri: services.mysqlUrl, multipleStatements: true })
+  repository = await Repository.open(new MemoryStorage(), { create: true })
+  source = await snapshot(await database('src', FIXTURES))
+})
+
+afterAll(async () => {
+  for (const name of created) await admin?.query(`DROP DATABASE IF EXISTS \`${name}\``)
+  for (const user of users) await admin?.query(`DROP USER IF EXISTS '${user}'@'%'`)
+  await admin?.end()
+})
+
+/** A new database, loaded with `sql` scripts; returns its URL. */
+async function database(label: string, sql: string[] = []): Promise<string> {
+  const name = `dbsnap_restore_${label}_${suffix}`
+  created.push(name)
+  await admin.query(`DROP DATABASE IF EXISTS \`${name}\``)
+  await admin.query(`CREATE DATABASE \`${name}\``)
+  if (sql.length > 0) {
+    const conn = await mysql.createConnection({
+      uri: withDatabase(services.mysqlUrl, name),
+      multipleStatements: true,
+    })
+    try {
+      for (const script of sql) await conn.query(script)
+    } finally {
+      await conn.end()
+    }
+  }
+  return withDatabase(services.mysqlUrl, name)
+}
+
+async function query(url: string, sql: string): Promise<unknown[]> {
+  const conn = await mysql.createConnection({ uri: url, multipleStatements: true })
+  try {
+    const [rows] = await conn.query(sql)
+    return rows as unknown[]
+  } finally {
+    await conn.end()
+  }
+}
+
+async function snapshot(url: string, tables?: string[]): Promise<StoredSnapshot> {
+  const { id } = await createSnapshot({ source: url, repository, tables, base: null })
+  return { id, manifest: await repository.readManifest(id) }
+}
+
+async function restore(
+  url: string,
+  options: Partial<Omit<RestoreOptions, 'target' | 'repository'>> = {},
+): Promise<Awaited<ReturnType<typeof restoreSnapshot>>> {
+  const target = await connectTarget(url)
+  try {
+    return await restoreSnapshot({ repository, snapshot: source, target, ...options })
+  } finally {
+    await target.close()
+  }
+}
+
+/** The error a promise rejects with (fails when it resolves). */
+async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await promise
+  } catch (err) {
+    if (isDbsnapError(err)) return err
+    throw err
+  }
+  throw new Error('expected a rejection')
+}
+
+/** Chunk index id per table: equal ids mean byte-identical canonical rows. */
+function chunkIndexes(s: StoredSnapshot): Record<string, string> {
+  return Object.fromEntries(s.manifest.tables.map((t) => [t.name, t.index]))
+}
+
+/** Schema changes and row changes between two snapshots, restricted to `tables`. */
+async function differences(
+  a: StoredSnapshot,
+  b: StoredSnapshot,
+  tables?: string[],
+): Promise<{ schema: unknown[]; rows: unknown[] }> {
+  const diff = diffSnapshots({ repository, snapshot: a }, { repository, snapshot: b }, { tables })
+  const rows: unknown[] = []
+  for await (const change of diff.rowChanges()) rows.push(change)
+  return { schema: diff.schema, rows }
+}
+
+describe('MySQL/MariaDB restore', () => {
+  it('knows every object kind of the fixtures', () => {
+    const { schema } = source.manifest
+    expect(schema.views.map((v) => v.name)).toEqual([
+      'big_order_ids',
+      'big_orders',
+      'customer_names',
+    ])
+    expect(schema.routines.map((r) => r.name)).toEqual([
+      'order_total',
+      'bump_balance',
+      'count_orders',
+    ])
+    expect(schema.tables.flatMap((t) => t.triggers.map((g) => g.name)).sort()).toEqual([
+      'order_lines_after_delete',
+      'orders_before_insert',
+      'orders_before_insert_2',
+    ])
+    expect(schema.events?.map((e) => e.name)).toEqual(['purge_archive'])
+  })
+
+  // Overwritten tables load with LOAD DATA LOCAL INFILE where the server allows it, else INSERT.
+  it.each([
+    ['LOAD DATA', 'infile', ''],
+    ['INSERT', 'insert', '?local-infile=0'],
+  ])(
+    'round trip (%s): snapshot -> restore into an empty database -> snapshot gives the same chunks and no diff',
+    async (_, label, params) => {
+      const base = await database(`copy_${label}`)
+      const url = `${base}${params}`
+      const result = await restore(url)
+      expect(result.tables.map((t) => t.status)).toEqual(result.tables.map(() => 'restored'))
+      expect(result.plan.some((s) => s.destructive === true)).toBe(false)
+      const copy = await snapshot(url)
+      expect(chunkIndexes(copy)).toEqual(chunkIndexes(source))
+      expect(await differences(source, copy)).toEqual({ schema: [], rows: [] })
+      // The views read the copy, not the source database.
+      expect(await query(base, 'SELECT * FROM big_order_ids ORDER BY id')).toEqual([{ id: 3 }])
+    },
+  )
+
+  it('leaves out a DEFINER whose account the target lacks: the restoring account owns the object', async () => {
+    const url = await database('definer')
+    const ghost = structuredClone(source)
+    for (const object of [
+      ...ghost.manifest.schema.views,
+      ...ghost.manifest.schema.routines,
+      ...(ghost.manifest.schema.events ?? []),
+      ...ghost.manifest.schema.tables.flatMap((t) => t.triggers),
+    ]) {
+      const extra = object.extra as { definer: string }
+      if ('definition' in object) {
+        object.definition = object.definition.replace(/DEFINER=\S+/, 'DEFINER=`ghost`@`nowhere`')
+      }
+      extra.definer = 'ghost@nowhere'
+    }
+    await restore(url, { snapshot: ghost })
+    const [me] = (await query(url, 'SELECT current_user() AS u')) as { u: string }[]
+    const definers = await query(
+      url,
+      `SELECT definer AS d FROM information_schema.views WHERE table_schema = database()
+       UNION SELECT definer FROM information_schema.routines WHERE routine_schema = database()
+       UNION SELECT definer FROM information_schema.triggers WHERE trigger_schema = database()
+       UNION SELECT definer FROM information_schema.events WHERE event_schema = database()`,
+    )
+    expect(definers).toEqual([{ d: me!.u }])
+  })
+
+  it('a restore stopped midway and run again with --force completes', async () => {
+    const url = await database('rerun')
+    const controller = new AbortController()
+    let done = 0
+    const stopped = await failure(
+      restore(url, {
+        signal: controller.signal,
+        onProgress: (event) => {
+          if (event.type === 'table-done' && ++done === 3) controller.abort()
+        },
+      }),
+    )
+    expect(stopped.code).toBe('ABORTED')
+    await restore(url, { force: true })
+    const copy = await snapshot(url)
+    expect(chunkIndexes(copy)).toEqual(chunkIndexes(source))
+    expect(await differences(source, copy)).toEqual({ schema: [], rows: [] })
+  })
+
+  it.each([
+    ['LOAD DATA', 'infile', ''],
+    ['INSERT', 'insert', '?local-infile=0'],
+  ])('a table whose load is stopped midway is left empty (%s)', async (_, label, params) => {
+    const from = await database(`many_${label}`, [
+      `CREATE TABLE many (id INT PRIMARY KEY, v VARCHAR(100));
+       INSERT INTO many SELECT seq, REPEAT('x', 90) FROM seq_1_to_30000;
+       ANALYZE TABLE many`,
+    ])
+    const rows = await snapshot(from)
+    expect(rows.manifest.tables[0]!.chunks).toBeGreaterThan(2)
+    const base = await database(`stopped_${label}`)
+    const controller = new AbortController()
+    const stopped = await failure(
+      restore(`${base}${params}`, {
+        snapshot: rows,
+        signal: controller.signal,
+        onProgress: (event) => {
+          if (event.type === 'rows') controller.abort()
+        },
+      }),
+    )
+    expect(stopped.code).toBe('ABORTED')
+    expect(await query(base, 'SELECT count(*) AS n FROM many')).toEqual([{ n: 0 }])
+  })
+
+  it('restores one table into a database whose other tables changed, and only it', async () => {
+    const url = await database('selective')
+    await restore(url)
+    await query(
+      url,
+      `UPDATE composite_pk SET label = 'changed' WHERE region = 'eu';
+       DELETE FROM no_pk WHERE a = 1;
+       UPDATE latin1_table SET name = 'gone' WHERE id = 1;
+       INSERT INTO latin1_table VALUES (9, 'new', NULL);`,
+    )
+    const changed = await snapshot(url)
+
+    const refused = await failure(restore(url, { tables: ['latin1_table'] }))
+    expect(refused.code).toBe('TARGET_NOT_EMPTY')
+    expect(chunkIndexes(await snapshot(url))).toEqual(chunkIndexes(changed))
+
+    const result = await restore(url, { tables: ['latin1_table'], force: true })
+    expect(result.tables.map((t) => [t.table, t.inserted])).toEqual([['latin1_table', 3]])
+    expect(result.plan).toContainEqual({
+      action: 'drop table (not transactional)',
+      object: 'latin1_table',
+      destructive: true,
+    })
+    const after = await snapshot(url)
+    expect(await differences(source, after, ['latin1_table'])).toEqual({ schema: [], rows: [] })
+    const others = await differences(changed, after)
+    expect(others.schema).toEqual([])
+    expect(new Set(others.rows.map((c) => (c as { table: string }).table))).toEqual(
+      new Set(['latin1_table']),
+    )
+    expect(chunkIndexes(after)).toEqual({
+      ...chunkIndexes(changed),
+      latin1_table: chunkIndexes(source).latin1_table,
+    })
+  })
+
+  it('replaces a table other tables reference, keeping their foreign keys', async () => {
+    const url = await database('parent')
+    await restore(url)
+    await query(url, 'DELETE FROM order_lines; DELETE FROM orders WHERE id = 3')
+    const result = await restore(url, { tables: ['orders'], force: true })
+    const kept = result.plan.find((step) => step.object === 'orders <- order_lines')
+    expect(kept?.action).toMatch(/^keep foreign keys of tables not restored/)
+    const fks = await query(
+      url,
+      `SELECT table_name AS t, constraint_name AS n FROM information_schema.referential_constraints
+        WHERE constraint_schema = database()`,
+    )
+    const key = (r: unknown): string => JSON.stringify(r)
+    expect(fks.sort((a, b) => (key(a) < key(b) ? -1 : 1))).toEqual([
+      { t: 'order_lines', n: 'order_lines_order' },
+      { t: 'order_lines', n: 'order_lines_replaced' },
+      { t: 'orders', n: 'orders_customer' },
+    ])
+    expect(await query(url, 'SELECT count(*) AS n FROM orders')).toEqual([{ n: 3 }])
+  })
+
+  describe('append', () => {
+    let url: string
+    let rows: StoredSnapshot
+    const gt = 'CREATE TABLE gt (id INT PRIMARY KEY, name VARCHAR(20), u INT, UNIQUE KEY gt_u (u))'
+
+    beforeAll(async () => {
+      const from = await database('append_src', [
+        `${gt}; INSERT INTO gt VALUES (1,'a',1),(2,'b',2),(3,'c',3),(4,'d',4)`,
+      ])
+      rows = await snapshot(from)
+      url = await database('append_dst', [
+        `${gt}; INSERT INTO gt VALUES (3,'target',3),(4,'d',4),(5,'e',5)`,
+      ])
+    })
+
+    const append = (onConflict: 'fail' | 'skip' | 'update') =>
+      restore(url, { mode: 'append', onConflict, snapshot: rows })
+    const table = () => query(url, 'SELECT id, name FROM gt ORDER BY id')
+
+    it('fails on a duplicate key, naming it, and leaves the table as it was', async () => {
+      const before = await table()
+      const err = await failure(append('fail'))
+      expect(err.code).toBe('TARGET_CONFLICT')
+      expect(err.message).toMatch(/primary key/)
+      expect(await table()).toEqual(before)
+    })
+
+    it('skips rows whose key exists', async () => {
+      const result = await append('skip')
+      expect(result.tables[0]).toMatchObject({ inserted: 2, skipped: 2, updated: 0 })
+      expect(await table()).toEqual([
+        { id: 1, name: 'a' },
+        { id: 2, name: 'b' },
+        { id: 3, name: 'target' },
+        { id: 4, name: 'd' },
+        { id: 5, name: 'e' },
+      ])
+    })
+
+    it('updates rows whose key exists', async () => {
+      await query(url, "UPDATE gt SET name = 'again' WHERE id = 1")
+      const result = await append('update')
+      expect(result.tables[0]).toMatchObject({ inserted: 0, updated: 4, skipped: 0 })
+      expect(await table()).toEqual([
+        { id: 1, name: 'a' },
+        { id: 2, name: 'b' },
+        { id: 3, name: 'c' },
+        { id: 4, name: 'd' },
+        { id: 5, name: 'e' },
+      ])
+    })
+
+    it('refuses a table whose columns differ', async () => {
+      const other = await database('append_cols', [
+        'CREATE TABLE gt (id INT PRIMARY KEY, name VARCHAR(20), extra INT)',
+      ])
+      const err = await failure(
+        restore(other, { mode: 'append', onConflict: 'fail', snapshot: rows }),
+      )
+      expect(err.code).toBe('TARGET_SCHEMA_MISMATCH')
+      expect(err.message).toMatch(/missing u.*not in the snapshot: extra/)
+    })
+  })
+
+  describe('accounts that may not write', () => {
+    const password = randomBytes(12).toString('hex')
+    const user = (label: string): string => {
+      const name = `dbsnap_rs_${label}_${suffix}`
+      users.push(name)
+      return name
+    }
+
+    it('a user with only SELECT gets CONNECTION_PRIVILEGE_MISSING naming what it lacks', async () => {
+      const url = await database('grants')
+      const name = user('sel')
+      const db = new URL(url).pathname.slice(1)
+      await admin.query(`CREATE USER '${name}'@'%' IDENTIFIED BY '${password}'`)
+      await admin.query(`GRANT SELECT ON \`${db}\`.* TO '${name}'@'%'`)
+      const err = await failure(restore(withCredentials(url, name, password)))
+      expect(err.code).toBe('CONNECTION_PRIVILEGE_MISSING')
+      expect(err.message).toMatch(/INSERT, CREATE, DROP/)
+      expect(await query(url, 'SHOW TABLES')).toEqual([])
+    })
+
+    it('a read-only server gives TARGET_READ_ONLY before anything is written', async () => {
+      const url = await database('readonly')
+      const name = user('ro')
+      const db = new URL(url).pathname.slice(1)
+      await admin.query(`CREATE USER '${name}'@'%' IDENTIFIED BY '${password}'`)
+      await admin.query(`GRANT ALL ON \`${db}\`.* TO '${name}'@'%'`)
+      const target = await connectTarget(withCredentials(url, name, password))
+      try {
+        // read_only stops every account without SUPER, other tests' too: on for this call only.
+        await admin.query('SET GLOBAL read_only = 1')
+        let err: { code: string } | undefined
+        try {
+          err = await failure(restoreSnapshot({ repository, snapshot: source, target }))
+        } finally {
+          await admin.query('SET GLOBAL read_only = 0')
+        }
+        expect(err.code).toBe('TARGET_READ_ONLY')
+      } finally {
+        await target.close()
+      }
+      expect(await query(url, 'SHOW TABLES')).toEqual([])
+    })
+  })
+
+  it('mysqlSql: the export loaded with the mysql client gives the same chunks and no diff', async () => {
+    const url = await database('script')
+    const { manifest } = source
+    const objects: RestoreObjects = {
+      schema: manifest.schema,
+      tables: manifest.schema.tables,
+      whole: true,
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'dbsnap-mysql-sql-'))
+    try {
+      const parts: string[] = [mysqlSql.preData(objects)]
+      for (const table of objects.tables) {
+        const entry = manifest.tables.find((t) => t.name === table.name)!
+        for await (const text of mysqlSql.tableData(table, snapshotTableRows(repository, entry))) {
+          parts.push(text)
+        }
+      }
+      parts.push(mysqlSql.postData(objects))
+      const file = join(dir, 'export.sql')
+      await writeFile(file, parts.join(''))
+      const server = new URL(url)
+      await promisify(execFile)(
+        'sh',
+        ['-c', 'exec mysql --host="$H" --port="$P" --user="$U" "$D" < "$F"'],
+        {
+          env: {
+            ...process.env,
+            H: server.hostname,
+            P: server.port || '3306',
+            U: decodeURIComponent(server.username),
+            MYSQL_PWD: decodeURIComponent(server.password),
+            D: server.pathname.slice(1),
+            F: file,
+          },
+        },
+      )
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+    const loaded = await snapshot(url)
+    expect(chunkIndexes(loaded)).toEqual(chunkIndexes(source))
+    expect(await differences(source, loaded)).toEqual({ schema: [], rows: [] })
+  })
+})

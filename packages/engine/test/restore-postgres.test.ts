@@ -1,0 +1,480 @@
+// Restore into PostgreSQL against a real server: exact round trips (snapshot, restore, snapshot
+// again gives the same chunks and an empty diff), selective restore, the overwrite/append rules,
+// failure safety, and the psql script export.
+
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestDatabase, type TestDatabase } from '../../../test/postgres.js'
+import type { TargetAdapter } from '../src/adapters/target-adapter.js'
+import { postgresSql } from '../src/adapters/postgres/postgres-sql.js'
+import type { CanonicalRow } from '../src/canonical/value-encoding.js'
+import { connectTarget } from '../src/connection/connect.js'
+import { diffSnapshots } from '../src/diff/diff.js'
+import { isDbsnapError } from '../src/errors.js'
+import { tableName } from '../src/repository/manifest.js'
+import { Repository, type StoredSnapshot } from '../src/repository/repository.js'
+import { restoreSnapshot } from '../src/restore/restore.js'
+import { readSnapshotRows, snapshotTableRows, tableRowsOf } from '../src/show/show.js'
+import { createSnapshot } from '../src/snapshot/snapshot.js'
+import { MemoryStorage } from '../src/storage/memory/memory-storage.js'
+
+const fixture = (name: string): string =>
+  readFileSync(new URL(`fixtures/postgres/${name}`, import.meta.url), 'utf8')
+
+const databases: TestDatabase[] = []
+async function database(prefix = 'dbsnap_it_restore'): Promise<TestDatabase> {
+  const db = await createTestDatabase(prefix)
+  databases.push(db)
+  return db
+}
+afterAll(async () => {
+  for (const db of databases) await db.drop().catch(() => undefined)
+})
+
+let repository: Repository
+beforeAll(async () => {
+  repository = await Repository.open(new MemoryStorage(), { create: true })
+})
+
+async function snap(url: string, tables?: string[]): Promise<StoredSnapshot> {
+  const { id } = await createSnapshot({ source: url, repository, tables })
+  return { id, manifest: await repository.readManifest(id) }
+}
+
+async function restore(
+  snapshot: StoredSnapshot,
+  url: string,
+  options: Omit<Parameters<typeof restoreSnapshot>[0], 'repository' | 'snapshot' | 'target'> = {},
+): ReturnType<typeof restoreSnapshot> {
+  const target = await connectTarget(url)
+  try {
+    return await restoreSnapshot({ repository, snapshot, target, ...options })
+  } finally {
+    await target.close()
+  }
+}
+
+/** Chunk ids of each table, by table name. */
+async function chunkIds(snapshot: StoredSnapshot): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {}
+  for (const entry of snapshot.manifest.tables) {
+    out[tableName(entry)] = (await repository.readIndex(entry.index)).map((chunk) => chunk.id)
+  }
+  return out
+}
+
+/** Schema changes and changed tables between two snapshots (both empty when equal). */
+async function differences(
+  a: StoredSnapshot,
+  b: StoredSnapshot,
+): Promise<{ schema: unknown[]; tables: string[] }> {
+  const diff = diffSnapshots({ repository, snapshot: a }, { repository, snapshot: b })
+  for await (const _ of diff.rowChanges()) void _
+  return {
+    schema: diff.schema,
+    tables: diff.tables.filter((t) => t.status !== 'unchanged').map((t) => t.table),
+  }
+}
+
+async function expectSame(a: StoredSnapshot, b: StoredSnapshot): Promise<void> {
+  expect(await chunkIds(b)).toEqual(await chunkIds(a))
+  expect(await differences(a, b)).toEqual({ schema: [], tables: [] })
+  // Sequence positions are left out of schema diffs (they are data): compared here.
+  const positions = (s: StoredSnapshot): unknown =>
+    s.manifest.schema.sequences.map((q) => [q.schema, q.name, q.lastValue])
+  expect(positions(b)).toEqual(positions(a))
+}
+
+async function rows(db: TestDatabase, sql: string): Promise<unknown[]> {
+  return (await db.client.query<Record<string, unknown>>(sql)).rows
+}
+
+async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await promise
+  } catch (err) {
+    if (isDbsnapError(err)) return { code: err.code, message: err.message }
+    throw err
+  }
+  throw new Error('expected a rejection')
+}
+
+/** objects.sql plus what PostgreSQL 15+ adds (as the introspection test loads it). */
+async function loadObjects(db: TestDatabase): Promise<void> {
+  await db.client.query(fixture('objects.sql'))
+  await db.client.query(
+    'ALTER TABLE public.customers ADD CONSTRAINT customers_code_key UNIQUE NULLS NOT DISTINCT (code)',
+  )
+}
+
+describe('PostgreSQL restore', () => {
+  describe.each([
+    ['all-types.sql', (db: TestDatabase) => db.client.query(fixture('all-types.sql'))],
+    ['objects.sql', loadObjects],
+  ] as const)('round trip of %s', (file, load) => {
+    let source: StoredSnapshot
+    beforeAll(async () => {
+      const db = await database()
+      await load(db)
+      source = await snap(db.url)
+    })
+
+    it('restore into an empty database gives the same chunks and an empty diff', async () => {
+      const target = await database()
+      const result = await restore(source, target.url)
+      expect(result.tables.every((t) => t.status === 'restored')).toBe(true)
+      await expectSame(source, await snap(target.url))
+      // Again over the restored database: views, keys into the tables and inheritance in place.
+      const again = await restore(source, target.url, { force: true })
+      await expectSame(source, await snap(target.url))
+      if (file === 'objects.sql') {
+        // event_log is inherited from: its rows are replaced; order_totals reads orders: dropped.
+        expect(again.plan).toContainEqual({
+          action: 'replace rows',
+          object: 'public.event_log',
+          destructive: true,
+        })
+        expect(again.plan).toContainEqual({ action: 'drop view', object: 'sales.order_totals' })
+      }
+    })
+
+    it('the SQL script loaded by psql gives the same chunks and an empty diff', async () => {
+      const target = await database()
+      const dir = mkdtempSync(join(tmpdir(), 'dbsnap-sql-'))
+      try {
+        const file = join(dir, 'export.sql')
+        const objects = {
+          schema: source.manifest.schema,
+          tables: source.manifest.schema.tables.filter((t) =>
+            source.manifest.tables.some((e) => tableName(e) === tableName(t)),
+          ),
+          whole: true,
+        }
+        let text = postgresSql.preData(objects)
+        for (const table of objects.tables) {
+          const entry = source.manifest.tables.find((e) => tableName(e) === tableName(table))!
+          for await (const piece of postgresSql.tableData(
+            table,
+            snapshotTableRows(repository, entry),
+          )) {
+            text += piece
+          }
+        }
+        text += postgresSql.postData(objects)
+        writeFileSync(file, text)
+        execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', target.url, '-f', file], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        })
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+      await expectSame(source, await snap(target.url))
+    })
+  })
+  describe('of some tables of objects.sql', () => {
+    let source: StoredSnapshot
+    beforeAll(async () => {
+      const db = await database()
+      await loadObjects(db)
+      source = await snap(db.url)
+    })
+
+    it('restores some tables into an empty database with the types, sequences and parents they need', async () => {
+      const target = await database()
+      const tables = ['public.customers', 'sales.orders', 'public.measurements_2024']
+      await restore(source, target.url, { tables })
+      const after = await snap(target.url)
+      const [a, b] = [await chunkIds(source), await chunkIds(after)]
+      for (const name of tables) expect(b[name]).toEqual(a[name])
+      const diff = diffSnapshots(
+        { repository, snapshot: source },
+        { repository, snapshot: after },
+        { tables, schemaOnly: true },
+      )
+      // The tables are as in the snapshot; only what they do not need is absent.
+      expect(diff.schema.map((c) => `${c.change} ${c.kind} ${c.object}`)).toEqual([
+        'removed schema Ünïcode Space',
+        'removed sequence public.event_log_seq_seq',
+        'removed sequence public.unused_seq',
+        'removed view sales.big_orders',
+        'removed view sales.order_totals',
+        'removed routine public.add(a integer, b integer)',
+        'removed routine public.add(a text, b text)',
+        'removed routine public.biggest(integer)',
+        'removed routine public.running_sum(integer)',
+        'removed routine public.text_concat(text)',
+        'removed routine sales.archive_orders(IN older_than interval)',
+      ])
+      expect(Object.keys(b).sort()).toEqual([...tables].sort())
+    })
+  })
+
+  describe('into a database that has the tables', () => {
+    let db: TestDatabase
+    let original: StoredSnapshot
+    beforeAll(async () => {
+      db = await database()
+      await db.client.query(`
+        CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL);
+        CREATE TABLE orders (id serial PRIMARY KEY,
+          item_id int REFERENCES items DEFERRABLE, qty int CHECK (qty > 0));
+        CREATE TABLE notes (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text, n numeric,
+          at timestamptz, doc jsonb, twice int GENERATED ALWAYS AS (id * 2) STORED);
+        CREATE INDEX notes_body_idx ON notes (body);
+        INSERT INTO items SELECT i, 'item ' || i FROM generate_series(1, 50) i;
+        INSERT INTO orders (item_id, qty) SELECT 1 + i % 50, 1 + i % 7 FROM generate_series(1, 200) i;
+        INSERT INTO notes (body, n, at, doc) SELECT 'note ' || i, i / 7.0,
+          '2024-01-01'::timestamptz + i * interval '1 hour', jsonb_build_object('i', i)
+          FROM generate_series(1, 300) i;`)
+      original = await snap(db.url)
+    })
+
+    /** Changes every table, so that a restore of some of them shows on those only. */
+    async function changeAll(): Promise<StoredSnapshot> {
+      await db.client.query(`
+        UPDATE items SET name = name || ' (changed)' WHERE id % 3 = 0;
+        INSERT INTO items VALUES (1000, 'new item');
+        DELETE FROM orders WHERE id % 4 = 0;
+        UPDATE orders SET qty = qty + 1 WHERE id % 5 = 0;
+        DELETE FROM notes WHERE id > 250;
+        UPDATE notes SET body = 'edited' WHERE id % 10 = 0;`)
+      return snap(db.url)
+    }
+
+    it('refuses to overwrite a non-empty table without force, and leaves it as it was', async () => {
+      const before = await snap(db.url, ['notes'])
+      const err = await failure(restore(original, db.url, { tables: ['notes'] }))
+      expect(err.code).toBe('TARGET_NOT_EMPTY')
+      expect(err.message).toContain('public.notes (300 rows)')
+      expect(await chunkIds(await snap(db.url, ['notes']))).toEqual(await chunkIds(before))
+    })
+
+    it('restores one table: it is back to the snapshot, the others are untouched', async () => {
+      const changed = await changeAll()
+      const result = await restore(original, db.url, { tables: ['notes'], force: true })
+      expect(result.tables.map((t) => [t.table, t.before?.rows, t.inserted])).toEqual([
+        ['public.notes', 250, 300],
+      ])
+      expect(result.plan).toContainEqual({
+        action: 'drop table',
+        object: 'public.notes',
+        destructive: true,
+      })
+      const after = await snap(db.url)
+      const ids = await chunkIds(after)
+      expect(ids['public.notes']).toEqual((await chunkIds(original))['public.notes'])
+      expect(await differences(changed, after)).toEqual({ schema: [], tables: ['public.notes'] })
+      expect(await differences(original, after)).toEqual({
+        schema: [],
+        tables: ['public.items', 'public.orders'],
+      })
+    })
+
+    it('replaces the rows of a table that a table not restored references (deferrable key)', async () => {
+      const result = await restore(original, db.url, { tables: ['items'], force: true })
+      expect(result.plan).toContainEqual({
+        action: 'replace rows',
+        object: 'public.items',
+        destructive: true,
+      })
+      const after = await snap(db.url)
+      expect((await chunkIds(after))['public.items']).toEqual(
+        (await chunkIds(original))['public.items'],
+      )
+      expect(await rows(db, `SELECT count(*)::int AS n FROM orders`)).toEqual([{ n: 150 }])
+    })
+
+    it('refuses to replace a table a non-deferrable foreign key of another table reads', async () => {
+      await db.client.query(`CREATE TABLE holds (item_id int REFERENCES items ON DELETE CASCADE);
+        INSERT INTO holds VALUES (2);
+        UPDATE items SET name = 'renamed' WHERE id = 2`)
+      try {
+        const err = await failure(restore(original, db.url, { tables: ['items'], force: true }))
+        expect(err.code).toBe('RESTORE_FAILED')
+        expect(err.message).toContain('holds_item_id_fkey on public.holds')
+        expect(await rows(db, `SELECT name FROM items WHERE id = 2`)).toEqual([{ name: 'renamed' }])
+        expect(await rows(db, `SELECT * FROM holds`)).toEqual([{ item_id: 2 }])
+      } finally {
+        await db.client.query('DROP TABLE holds')
+      }
+    })
+
+    it('restores the whole snapshot over it with force, rerunnable', async () => {
+      await restore(original, db.url, { force: true })
+      await expectSame(original, await snap(db.url))
+      await restore(original, db.url, { force: true })
+      await expectSame(original, await snap(db.url))
+    })
+
+    it('appends with --on-conflict fail, skip and update', async () => {
+      await db.client.query(
+        `DELETE FROM notes WHERE id > 100; UPDATE notes SET body = 'mine' WHERE id <= 10`,
+      )
+      const err = await failure(
+        restore(original, db.url, { tables: ['notes'], mode: 'append', onConflict: 'fail' }),
+      )
+      expect(err.code).toBe('TARGET_CONFLICT')
+      expect(err.message).toContain('Key (id)=(1) already exists')
+      expect(await rows(db, `SELECT count(*)::int AS n FROM notes`)).toEqual([{ n: 100 }])
+
+      const skipped = await restore(original, db.url, {
+        tables: ['notes'],
+        mode: 'append',
+        onConflict: 'skip',
+      })
+      expect(skipped.tables[0]).toMatchObject({ inserted: 200, updated: 0, skipped: 100 })
+      expect(await rows(db, `SELECT count(*)::int AS n FROM notes WHERE body = 'mine'`)).toEqual([
+        { n: 10 },
+      ])
+
+      const updated = await restore(original, db.url, {
+        tables: ['notes'],
+        mode: 'append',
+        onConflict: 'update',
+      })
+      expect(updated.tables[0]).toMatchObject({ inserted: 0, updated: 300, skipped: 0 })
+      expect((await chunkIds(await snap(db.url)))['public.notes']).toEqual(
+        (await chunkIds(original))['public.notes'],
+      )
+
+      await db.client.query(`DELETE FROM notes`)
+      const plain = await restore(original, db.url, { tables: ['notes'], mode: 'append' })
+      expect(plain.tables[0]).toMatchObject({ inserted: 300, updated: 0, skipped: 0 })
+    })
+
+    it('refuses to append into a table whose columns differ', async () => {
+      await db.client.query(`ALTER TABLE notes ADD COLUMN extra int`)
+      try {
+        const err = await failure(restore(original, db.url, { tables: ['notes'], mode: 'append' }))
+        expect(err.code).toBe('TARGET_SCHEMA_MISMATCH')
+        expect(err.message).toContain('not in the snapshot: extra')
+      } finally {
+        await db.client.query(`ALTER TABLE notes DROP COLUMN extra`)
+      }
+    })
+
+    it('refuses a snapshot of another engine', async () => {
+      const mysql: StoredSnapshot = {
+        id: original.id,
+        manifest: {
+          ...original.manifest,
+          source: { ...original.manifest.source, engine: 'mysql', product: 'MariaDB' },
+        },
+      }
+      expect((await failure(restore(mysql, db.url))).code).toBe('TARGET_ENGINE_MISMATCH')
+    })
+
+    it('leaves a table as it was when its load fails part-way, and a rerun completes', async () => {
+      await restore(original, db.url, { tables: ['notes'], force: true })
+      const before = await snap(db.url, ['notes'])
+      const table = original.manifest.schema.tables.find((t) => t.name === 'notes')!
+      const entry = original.manifest.tables.find((t) => t.name === 'notes')!
+      const objects = { schema: original.manifest.schema, tables: [table], whole: false }
+      /** The snapshot's rows, then a row the server rejects or an error of the reader. */
+      async function* broken(bad: 'value' | 'reader'): AsyncIterable<CanonicalRow[]> {
+        let sent = 0
+        for await (const batch of readSnapshotRows(repository, entry)) {
+          yield batch
+          sent += batch.length
+          if (sent >= 150) break
+        }
+        if (bad === 'reader') throw new Error('chunk unreadable')
+        yield [[9999, 'x', 'not a number', null, null, null]]
+      }
+      for (const bad of ['value', 'reader'] as const) {
+        const target: TargetAdapter = await connectTarget(db.url)
+        try {
+          await target.prepare(objects, 'overwrite')
+          const seen: number[] = []
+          const err = await failure(
+            target.restoreTable(table, tableRowsOf(broken(bad)), {
+              mode: 'overwrite',
+              onConflict: 'fail',
+              onRows: (n) => seen.push(n),
+            }),
+          )
+          expect(err.code).toBe('RESTORE_FAILED')
+          expect(err.message).toContain(
+            bad === 'value' ? 'invalid input syntax' : 'chunk unreadable',
+          )
+          expect(seen.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(150)
+          // The connection is still usable after the failed COPY.
+          expect((await target.inspect([table]))[0]?.rows).toBe(300)
+        } finally {
+          await target.close()
+        }
+        expect(await chunkIds(await snap(db.url, ['notes']))).toEqual(await chunkIds(before))
+      }
+      await restore(original, db.url, { force: true })
+      await expectSame(original, await snap(db.url))
+    })
+
+    it('leaves a table as it was when the connection dies mid-COPY', async () => {
+      const before = await snap(db.url, ['notes'])
+      const table = original.manifest.schema.tables.find((t) => t.name === 'notes')!
+      const entry = original.manifest.tables.find((t) => t.name === 'notes')!
+      const target = await connectTarget(db.url, { applicationName: 'dbsnap_it_crash' })
+      /** Half the rows, then the backend is killed while the COPY waits for more. */
+      async function* rowsThenCrash(): AsyncIterable<CanonicalRow[]> {
+        for await (const batch of readSnapshotRows(repository, entry)) {
+          yield batch.slice(0, 150)
+          break
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200))
+        await db.client.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE application_name = 'dbsnap_it_crash' AND query LIKE 'COPY%'`,
+        )
+        await new Promise((resolve) => setTimeout(resolve, 200))
+        yield []
+      }
+      try {
+        await target.prepare(
+          { schema: original.manifest.schema, tables: [table], whole: false },
+          'overwrite',
+        )
+        const err = await failure(
+          target.restoreTable(table, tableRowsOf(rowsThenCrash()), {
+            mode: 'overwrite',
+            onConflict: 'fail',
+          }),
+        )
+        expect(err.code).toBe('CONNECTION_LOST')
+      } finally {
+        await target.close()
+      }
+      expect(await chunkIds(await snap(db.url, ['notes']))).toEqual(await chunkIds(before))
+    })
+
+    it('says which privileges the restoring user lacks, before writing anything', async () => {
+      const empty = await database()
+      const role = `dbsnap_it_noprivs_${process.pid}`
+      await empty.client.query(`CREATE ROLE ${role} LOGIN`)
+      try {
+        const url = new URL(empty.url)
+        url.username = role
+        const err = await failure(restore(original, url.href))
+        expect(err.code).toBe('CONNECTION_PRIVILEGE_MISSING')
+        expect(err.message).toContain('CREATE on schema public')
+      } finally {
+        await empty.client.query(`DROP ROLE ${role}`)
+      }
+      expect(
+        await rows(empty, `SELECT count(*)::int AS n FROM pg_class WHERE relname = 'notes'`),
+      ).toEqual([{ n: 0 }])
+    })
+
+    it('refuses a read-only target before writing anything', async () => {
+      const ro = await database()
+      await ro.client.query(`ALTER DATABASE ${ro.name} SET default_transaction_read_only = on`)
+      const err = await failure(restore(original, ro.url))
+      expect(err.code).toBe('TARGET_READ_ONLY')
+      expect(
+        await rows(ro, `SELECT count(*)::int AS n FROM pg_class WHERE relname = 'notes'`),
+      ).toEqual([{ n: 0 }])
+    })
+  })
+})
