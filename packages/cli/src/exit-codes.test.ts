@@ -10,6 +10,8 @@ describe('exitCodeFor', () => {
     ['CONNECTION_SCHEME_UNSUPPORTED', ExitCode.USAGE],
     ['CONNECTION_REFUSED', ExitCode.CONNECTION],
     ['CONNECTION_AUTH_FAILED', ExitCode.CONNECTION],
+    ['TARGET_NOT_EMPTY', ExitCode.TARGET],
+    ['RESTORE_FAILED', ExitCode.TARGET],
     ['ABORTED', ExitCode.ABORTED],
     ['INTERNAL', ExitCode.INTERNAL],
   ] as const)('%s -> %d', (code, exit) => {

@@ -14,6 +14,8 @@ export const ExitCode = {
   STORAGE: 4,
   /** Stored data is corrupt, or the source changed under a snapshot. */
   DATA: 5,
+  /** The restore target refused the restore: not empty, read-only, mismatched, conflicting. */
+  TARGET: 6,
   /** Interrupted (SIGINT/SIGTERM) or cancelled. */
   ABORTED: 130,
   /** A bug in DBSnap. */
@@ -36,6 +38,7 @@ export function exitCodeFor(code: ErrorCode): number {
   if (code.startsWith('STORAGE_') || code.startsWith('REPOSITORY_')) return ExitCode.STORAGE
   if (code === 'DATA_CORRUPT' || code === 'SOURCE_CHANGED' || code === 'QUERY_FAILED')
     return ExitCode.DATA
+  if (code.startsWith('TARGET_') || code === 'RESTORE_FAILED') return ExitCode.TARGET
   if (code === 'ABORTED') return ExitCode.ABORTED
   return ExitCode.INTERNAL
 }

@@ -17,7 +17,7 @@ export function formatBytes(bytes: number): string {
 
 /** `(3, 'table')` -> `3 tables`. */
 export function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`
+  return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`
 }
 
 type Style = Parameters<typeof styleText>[0]

@@ -1,0 +1,168 @@
+// `dbsnap export <snap>`: a snapshot as NDJSON, JSON, MongoDB Extended JSON or an SQL script,
+// streamed to a file or stdout. A file appears whole or not at all: it is written beside its
+// final name and renamed once complete.
+
+import { createWriteStream } from 'node:fs'
+import { rename, rm } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { Readable, Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { Args, Flags } from '@oclif/core'
+import { DbsnapError, EXPORT_FORMATS, exportSnapshot, resolveSnapshot } from '@dbsnap/engine'
+import { BaseCommand } from '../base-command.js'
+import { formatBytes, plural } from '../format.js'
+import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
+
+interface ExportResult {
+  snapshot: string
+  format: string
+  out: string
+  tables: Record<string, number>
+  rows: number
+  bytes: number
+  seconds: number
+}
+
+export default class Export extends BaseCommand<typeof Export> {
+  static override args = {
+    snapshot: Args.string({
+      description: 'snapshot id, unique id prefix, <name>@latest or <name>@latest~N',
+      required: true,
+    }),
+  }
+
+  static override description =
+    'Writes the snapshot\'s rows (and for SQL its schema) in a form other tools load: ndjson, one {"table","row"} object per line; json, one document; ejson, one collection as canonical MongoDB Extended JSON per line (mongoimport); sql, DDL and data that psql or mysql load into an empty database. Streamed chunk by chunk: memory stays bounded whatever the size. Formats are described in docs/export.md.'
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> shop@latest --format sql --out shop.sql',
+    '<%= config.bin %> <%= command.id %> shop@latest --format ndjson --tables orders | jq .row.total',
+    '<%= config.bin %> <%= command.id %> app@latest --format ejson --tables users --out users.json',
+  ]
+
+  static override flags = {
+    dialect: Flags.option({
+      description: "sql: the SQL dialect [default: the snapshot's engine]",
+      options: ['postgres', 'mysql'] as const,
+    })(),
+    exclude: Flags.string({
+      delimiter: ',',
+      description: 'tables to leave out (schema.table, globs)',
+      multiple: true,
+    }),
+    format: Flags.option({
+      default: 'ndjson' as const,
+      description: 'what to write',
+      options: EXPORT_FORMATS,
+    })(),
+    out: Flags.string({ default: '-', description: 'file to write, or - for stdout' }),
+    repo: repoFlag,
+    tables: Flags.string({
+      delimiter: ',',
+      description: 'only these tables (schema.table; public. may be left out; * and ? glob)',
+      multiple: true,
+    }),
+  }
+
+  static override summary = 'Export a snapshot as NDJSON, JSON, Extended JSON or SQL.'
+
+  async run(): Promise<ExportResult> {
+    const signal = this.abort.signal
+    const { format, out } = this.flags
+    if (out === '-' && this.jsonEnabled()) {
+      throw new DbsnapError(
+        'INVALID_ARGUMENT',
+        '--json prints a result document on stdout; give the export a file with --out',
+      )
+    }
+    if (this.flags.dialect !== undefined && format !== 'sql') {
+      throw new DbsnapError('INVALID_ARGUMENT', '--dialect applies to --format sql only')
+    }
+    const started = performance.now()
+    const repository = await openRepository(
+      repositoryLocation(this.flags.repo, this.settings.DBSNAP_REPO),
+      { signal },
+    )
+    const tables: Record<string, number> = {}
+    let bytes = 0
+    try {
+      const snapshot = await resolveSnapshot(repository, this.args.snapshot, { signal })
+      const pieces = exportSnapshot({
+        repository,
+        snapshot,
+        format,
+        dialect: this.flags.dialect,
+        tables: this.flags.tables,
+        exclude: this.flags.exclude,
+        signal,
+        onRows: (table, rows) => {
+          tables[table] = (tables[table] ?? 0) + rows
+        },
+      })
+      const counted = async function* (): AsyncGenerator<Buffer> {
+        for await (const piece of pieces) {
+          const buffer = Buffer.from(piece, 'utf8')
+          bytes += buffer.byteLength
+          yield buffer
+        }
+      }
+      if (out !== '-') await writeWhole(out, counted(), signal)
+      else {
+        process.stdout.on('error', () => this.abort.abort())
+        await pipeline(Readable.from(counted()), toStdout(), { signal }).catch((err: unknown) => {
+          if (!isBrokenPipe(err) && !signal.aborted) throw err
+        })
+      }
+      const result: ExportResult = {
+        snapshot: snapshot.id,
+        format,
+        out,
+        tables,
+        rows: Object.values(tables).reduce((n, rows) => n + rows, 0),
+        bytes,
+        seconds: (performance.now() - started) / 1000,
+      }
+      if (out !== '-' && !this.jsonEnabled()) {
+        this.log(
+          `exported ${plural(Object.keys(tables).length, 'table')}, ${plural(result.rows, 'row')} to ${out} (${formatBytes(bytes)}, ${result.seconds.toFixed(1)} s)`,
+        )
+      }
+      return result
+    } finally {
+      await repository.storage.close()
+    }
+  }
+}
+
+/** Writes to `<dir>/.<name>.partial`, then renames it to `path`; removes it on failure. */
+async function writeWhole(
+  path: string,
+  source: AsyncIterable<Buffer>,
+  signal: AbortSignal,
+): Promise<void> {
+  const partial = join(dirname(path), `.${basename(path)}.partial`)
+  try {
+    await pipeline(Readable.from(source), createWriteStream(partial, { flags: 'w' }), { signal })
+    await rename(partial, path)
+  } catch (err) {
+    await rm(partial, { force: true })
+    throw err
+  }
+}
+
+/**
+ * stdout as a pipeline destination, with backpressure, that the pipeline does not end. A reader
+ * that goes away (`| head`) ends the export quietly.
+ */
+function toStdout(): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      if (process.stdout.write(chunk)) done()
+      else process.stdout.once('drain', () => done())
+    },
+  })
+}
+
+function isBrokenPipe(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'EPIPE'
+}

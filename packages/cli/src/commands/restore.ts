@@ -1,0 +1,176 @@
+// `dbsnap restore <snap> --to <url>`: a snapshot, whole or some of its tables, back into a
+// database. The plan is checked before anything is written; `--dry-run` prints it and stops.
+
+import { Args, Flags } from '@oclif/core'
+import {
+  DbsnapError,
+  connectTarget,
+  redactUrl,
+  restoreChangedRows,
+  resolveSnapshot,
+  restoreSnapshot,
+  type RestoreResult,
+  type RestoreStep,
+} from '@dbsnap/engine'
+import { BaseCommand } from '../base-command.js'
+import { plural, style } from '../format.js'
+import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
+
+export default class Restore extends BaseCommand<typeof Restore> {
+  static override args = {
+    snapshot: Args.string({
+      description: 'snapshot id, unique id prefix, <name>@latest or <name>@latest~N',
+      required: true,
+    }),
+  }
+
+  static override description =
+    "Recreates the snapshot's tables in the target database — schema objects in dependency order, rows bulk-loaded, then indexes, constraints, foreign keys, views, triggers and sequence positions — or only the tables chosen with --tables. Tables not chosen are never touched. --mode overwrite (default) replaces each table and refuses one holding rows unless --force; --mode append inserts rows, with --on-conflict for keys already there. On PostgreSQL each table is restored in one transaction; the plan (--dry-run) says what is not transactional on other engines."
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> shop@latest --to postgres://app@localhost/shop_copy',
+    '<%= config.bin %> <%= command.id %> shop@latest --to postgres://app@db/shop --tables orders --force',
+    '<%= config.bin %> <%= command.id %> shop@latest~1 --to mysql://app@db/shop --tables orders --mode append --on-conflict skip',
+    '<%= config.bin %> <%= command.id %> shop@latest --to postgres://app@db/shop --dry-run',
+    '<%= config.bin %> <%= command.id %> shop@latest~1 --to postgres://app@db/shop --tables orders --only-changed',
+  ]
+
+  static override flags = {
+    'dry-run': Flags.boolean({
+      description: 'print the plan (objects, row counts, what would be replaced) and stop',
+    }),
+    exclude: Flags.string({
+      delimiter: ',',
+      description: 'tables to leave out (schema.table, globs)',
+      multiple: true,
+    }),
+    force: Flags.boolean({ description: 'overwrite tables that hold rows' }),
+    'max-rows-per-second': Flags.integer({
+      description: 'with --only-changed: read the live tables at most this fast',
+      min: 1,
+      dependsOn: ['only-changed'],
+    }),
+    mode: Flags.option({
+      default: 'overwrite' as const,
+      description: 'overwrite: the tables end up as in the snapshot; append: insert the rows',
+      options: ['overwrite', 'append'] as const,
+    })(),
+    'on-conflict': Flags.option({
+      description: 'append: what a row whose key is already there does [default: fail]',
+      options: ['fail', 'skip', 'update'] as const,
+    })(),
+    'only-changed': Flags.boolean({
+      description:
+        'write back only the rows that differ from the snapshot (found by a live diff) and delete rows it does not have; tables keep their schema',
+      exclusive: ['mode', 'on-conflict', 'force'],
+    }),
+    repo: repoFlag,
+    tables: Flags.string({
+      delimiter: ',',
+      description: 'only these tables (schema.table; public. may be left out; * and ? glob)',
+      multiple: true,
+    }),
+    to: Flags.string({
+      description: 'connection URL of the database to restore into',
+      required: true,
+    }),
+  }
+
+  static override summary = 'Restore a snapshot, or some of its tables, into a database.'
+
+  async run(): Promise<RestoreResult> {
+    const signal = this.abort.signal
+    if (this.flags['on-conflict'] !== undefined && this.flags.mode !== 'append') {
+      throw new DbsnapError('INVALID_ARGUMENT', '--on-conflict applies to --mode append only')
+    }
+    const repository = await openRepository(
+      repositoryLocation(this.flags.repo, this.settings.DBSNAP_REPO),
+      { signal },
+    )
+    const progress =
+      !this.jsonEnabled() && !this.flags['dry-run'] && process.stderr.isTTY
+        ? new (await import('../ui/restore-progress.js')).RestoreProgressView()
+        : null
+    try {
+      const snapshot = await resolveSnapshot(repository, this.args.snapshot, { signal })
+      this.logger.info({ snapshot: snapshot.id, to: redactUrl(this.flags.to) }, 'restore starting')
+      const target = await connectTarget(this.flags.to, { signal, logger: this.logger })
+      let result: RestoreResult
+      try {
+        result = this.flags['only-changed']
+          ? await restoreChangedRows({
+              repository,
+              snapshot,
+              target,
+              url: this.flags.to,
+              tables: this.flags.tables,
+              exclude: this.flags.exclude,
+              dryRun: this.flags['dry-run'],
+              maxRowsPerSecond: this.flags['max-rows-per-second'],
+              signal,
+              logger: this.logger,
+            })
+          : await restoreSnapshot({
+              repository,
+              snapshot,
+              target,
+              tables: this.flags.tables,
+              exclude: this.flags.exclude,
+              mode: this.flags.mode,
+              onConflict: this.flags['on-conflict'],
+              force: this.flags.force,
+              dryRun: this.flags['dry-run'],
+              signal,
+              logger: this.logger,
+              onProgress: (event) => progress?.update(event),
+            })
+      } finally {
+        progress?.stop()
+        await target.close()
+      }
+      for (const warning of result.warnings) this.warn(warning)
+      if (!this.jsonEnabled()) this.log(render(result, redactUrl(this.flags.to)))
+      return result
+    } finally {
+      progress?.stop()
+      await repository.storage.close()
+    }
+  }
+}
+
+function render(result: RestoreResult, to: string): string {
+  const lines: string[] = []
+  const id = result.snapshot.slice(0, 12)
+  if (result.dryRun) {
+    lines.push(`plan: restore ${style('bold', id)} into ${to} (${result.mode}); nothing written`)
+    for (const step of result.plan) lines.push(`  ${stepLine(step)}`)
+    const replaced = result.tables.filter((t) => t.before !== null && t.before.rows > 0)
+    if (replaced.length > 0 && result.mode === 'overwrite') {
+      lines.push(
+        style(
+          'yellow',
+          `  replaces rows now in ${replaced.map((t) => `${t.table} (${t.before!.rows})`).join(', ')}`,
+        ),
+      )
+    }
+    return lines.join('\n')
+  }
+  const rows = result.tables.reduce((n, t) => n + t.inserted + t.updated + t.deleted, 0)
+  lines.push(
+    `restored ${style('bold', id)} into ${to}: ${plural(result.tables.length, 'table')}, ${plural(rows, 'row')} in ${result.seconds.toFixed(1)} s`,
+  )
+  for (const table of result.tables) {
+    const parts = [`${table.inserted.toLocaleString('en-US')} inserted`]
+    if (table.updated > 0) parts.push(`${table.updated.toLocaleString('en-US')} updated`)
+    if (table.skipped > 0) parts.push(`${table.skipped.toLocaleString('en-US')} skipped`)
+    if (table.deleted > 0) parts.push(`${table.deleted.toLocaleString('en-US')} deleted`)
+    lines.push(`  ${table.table}: ${parts.join(', ')}`)
+  }
+  return lines.join('\n')
+}
+
+function stepLine(step: RestoreStep): string {
+  const rows = step.rows === undefined ? '' : ` (${plural(step.rows, 'row')})`
+  const text = `${step.action} ${step.object}${rows}`
+  return step.destructive === true ? style('yellow', `! ${text}`) : `  ${text}`
+}

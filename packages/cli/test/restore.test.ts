@@ -1,0 +1,434 @@
+// `dbsnap restore` and `dbsnap export` end to end, the way a user runs them: restore into an empty
+// database, refuse to overwrite rows without --force, restore one table only, and load an SQL
+// export with the engine's own client. Each check ends with `diff --live --exit-code`.
+
+import { execFile } from 'node:child_process'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { Double, Int32, MongoClient } from 'mongodb'
+import mysql from 'mysql2/promise'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { json, runCli } from '../../../test/cli.js'
+import { createTestDatabase, type TestDatabase } from '../../../test/postgres.js'
+import { testServices, withDatabase } from '../../../test/services.js'
+
+const run = promisify(execFile)
+
+describe('dbsnap restore and export (PostgreSQL)', () => {
+  let source: TestDatabase
+  let repo: string
+  const targets: TestDatabase[] = []
+  const target = async (): Promise<TestDatabase> => {
+    const db = await createTestDatabase('dbsnap_it_restore_to')
+    targets.push(db)
+    return db
+  }
+  const sameAsSnapshot = (url: string, ...args: string[]): ReturnType<typeof runCli> =>
+    runCli(['diff', `${source.name}@latest`, '--live', url, '--repo', repo, '--exit-code', ...args])
+
+  beforeAll(async () => {
+    source = await createTestDatabase('dbsnap_it_restore')
+    repo = await mkdtemp(join(tmpdir(), 'dbsnap-it-restore-'))
+    await source.client.query(`
+      CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+      CREATE TABLE customers (id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL, mood mood);
+      INSERT INTO customers (name, mood) SELECT 'customer ' || g, 'ok' FROM generate_series(1, 500) g;
+      CREATE TABLE orders (
+        id bigint PRIMARY KEY,
+        customer integer NOT NULL REFERENCES customers,
+        total numeric(12, 2),
+        placed timestamptz NOT NULL,
+        doc jsonb,
+        total_cents bigint GENERATED ALWAYS AS ((total * 100)::bigint) STORED
+      );
+      INSERT INTO orders (id, customer, total, placed, doc)
+        SELECT g, 1 + g % 500, g / 7.0, '2026-01-01'::timestamptz + g * interval '1 minute',
+               jsonb_build_object('n', g, 'lines', jsonb_build_array(g, 'x'))
+        FROM generate_series(1, 20000) g;
+      CREATE INDEX orders_placed_idx ON orders (placed);
+      CREATE VIEW big_orders AS SELECT id, total FROM orders WHERE total > 1000;
+    `)
+    const snap = await runCli(['snapshot', source.url, '--repo', repo, '--json'])
+    expect(snap.code, snap.stderr).toBe(0)
+  })
+
+  afterAll(async () => {
+    for (const db of [source, ...targets]) await db?.drop()
+    if (repo !== undefined) await rm(repo, { recursive: true, force: true })
+  })
+
+  it('restores a whole snapshot into an empty database: diff --live finds no difference', async () => {
+    const db = await target()
+    const restore = await runCli([
+      'restore',
+      `${source.name}@latest`,
+      '--to',
+      db.url,
+      '--repo',
+      repo,
+    ])
+    expect(restore.code, restore.stderr).toBe(0)
+    expect(restore.stdout).toMatch(/restored [0-9a-f]{12} into .*: 2 tables, 20,500 rows/)
+    expect(restore.stdout).toContain('public.orders: 20,000 inserted')
+    const diff = await sameAsSnapshot(db.url)
+    expect(diff.code, diff.stdout + diff.stderr).toBe(0)
+    expect(diff.stdout).toContain('no differences')
+  })
+
+  it('prints the plan with --dry-run and writes nothing', async () => {
+    const db = await target()
+    const plan = await runCli([
+      'restore',
+      `${source.name}@latest`,
+      '--to',
+      db.url,
+      '--repo',
+      repo,
+      '--dry-run',
+      '--json',
+    ])
+    expect(plan.code, plan.stderr).toBe(0)
+    const result = json<{ dryRun: boolean; plan: { action: string; object: string }[] }>(plan)
+    expect(result.dryRun).toBe(true)
+    expect(result.plan.map((step) => step.object)).toContain('public.orders')
+    const { rows } = await db.client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'public'::regnamespace`,
+    )
+    expect(rows[0]?.n).toBe(0)
+  })
+
+  it('refuses to replace rows without --force (exit 6, target untouched), and replaces them with it', async () => {
+    const db = await target()
+    const args = ['restore', `${source.name}@latest`, '--to', db.url, '--repo', repo]
+    expect((await runCli(args)).code).toBe(0)
+    await db.client.query(`UPDATE orders SET total = 0 WHERE id = 42`)
+    const refused = await runCli([...args, '--json'])
+    expect(refused.code).toBe(6)
+    expect(json<{ error: { code: string } }>(refused).error.code).toBe('TARGET_NOT_EMPTY')
+    const { rows } = await db.client.query<{ total: string }>(
+      `SELECT total FROM orders WHERE id = 42`,
+    )
+    expect(rows[0]?.total).toBe('0.00')
+    expect((await runCli([...args, '--force'])).code).toBe(0)
+    expect((await sameAsSnapshot(db.url)).code).toBe(0)
+  })
+
+  it('restores one table only: the others keep their changes', async () => {
+    const db = await target()
+    const args = ['restore', `${source.name}@latest`, '--to', db.url, '--repo', repo]
+    expect((await runCli(args)).code).toBe(0)
+    await db.client.query(`
+      DELETE FROM orders WHERE id > 19000;
+      UPDATE customers SET name = 'changed' WHERE id = 7;
+    `)
+    const one = await runCli([...args, '--tables', 'orders', '--force', '--json'])
+    expect(one.code, one.stderr).toBe(0)
+    expect(json<{ tables: { table: string }[] }>(one).tables.map((t) => t.table)).toEqual([
+      'public.orders',
+    ])
+    expect((await sameAsSnapshot(db.url, '--tables', 'orders')).code).toBe(0)
+    const others = await sameAsSnapshot(db.url, '--format', 'json')
+    expect(others.code).toBe(1)
+    const changes = json<{ changes: { table: string; key: unknown[] }[] }>(others).changes
+    expect(changes.map((c) => [c.table, c.key])).toEqual([['public.customers', [7]]])
+  })
+
+  it('--only-changed writes back only the rows that differ, and deletes the rows the snapshot lacks', async () => {
+    const db = await target()
+    const args = ['restore', `${source.name}@latest`, '--to', db.url, '--repo', repo]
+    expect((await runCli(args)).code).toBe(0)
+    await db.client.query(`
+      DELETE FROM orders WHERE id % 100 = 0;
+      UPDATE orders SET total = 0, doc = NULL WHERE id < 10;
+      INSERT INTO orders (id, customer, total, placed) VALUES (50000, 1, 5, now());
+    `)
+    const changed = [...args, '--tables', 'orders', '--only-changed', '--json']
+    const plan = await runCli([...changed, '--dry-run'])
+    expect(plan.code, plan.stderr).toBe(0)
+    expect(json<{ tables: { rows: number }[] }>(plan).tables[0]!.rows).toBe(210)
+    const { rows: before } = await db.client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM orders`,
+    )
+    expect(before[0]?.n).toBe(19_801)
+
+    const fixed = await runCli(changed)
+    expect(fixed.code, fixed.stderr).toBe(0)
+    const [orders] = json<{
+      tables: { table: string; inserted: number; updated: number; deleted: number }[]
+    }>(fixed).tables
+    expect(orders).toMatchObject({ table: 'public.orders', deleted: 1 })
+    expect(orders!.inserted + orders!.updated).toBe(209)
+    const diff = await sameAsSnapshot(db.url)
+    expect(diff.code, diff.stdout + diff.stderr).toBe(0)
+  })
+
+  it('loads its SQL export with psql into an empty database: diff --live finds no difference', async () => {
+    const db = await target()
+    const dir = await mkdtemp(join(tmpdir(), 'dbsnap-it-export-'))
+    try {
+      const file = join(dir, 'shop.sql')
+      const exported = await runCli([
+        'export',
+        `${source.name}@latest`,
+        '--format',
+        'sql',
+        '--out',
+        file,
+        '--repo',
+        repo,
+      ])
+      expect(exported.code, exported.stderr).toBe(0)
+      expect(exported.stdout).toMatch(/exported 2 tables, 20,500 rows to /)
+      await run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', db.url, '-f', file])
+      const diff = await sameAsSnapshot(db.url)
+      expect(diff.code, diff.stdout + diff.stderr).toBe(0)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('exports NDJSON and JSON with typed values, and leaves no file when the export fails', async () => {
+    const lines = await runCli([
+      'export',
+      `${source.name}@latest`,
+      '--tables',
+      'orders',
+      '--repo',
+      repo,
+    ])
+    expect(lines.code, lines.stderr).toBe(0)
+    const rows = lines.stdout.trimEnd().split('\n')
+    expect(rows).toHaveLength(20_000)
+    expect(JSON.parse(rows[6]!)).toEqual({
+      table: 'public.orders',
+      row: {
+        id: 7,
+        customer: 8,
+        total: '1.00',
+        placed: '2026-01-01 00:07:00+00',
+        doc: { n: 7, lines: [7, 'x'] },
+        total_cents: 100,
+      },
+    })
+    const document = await runCli([
+      'export',
+      `${source.name}@latest`,
+      '--format',
+      'json',
+      '--tables',
+      'customers',
+      '--repo',
+      repo,
+    ])
+    const parsed = JSON.parse(document.stdout) as {
+      format: string
+      tables: { table: string; rows: { name: string }[] }[]
+    }
+    expect(parsed.format).toBe('dbsnap-export')
+    expect(parsed.tables[0]!.rows).toHaveLength(500)
+
+    const dir = await mkdtemp(join(tmpdir(), 'dbsnap-it-export-'))
+    try {
+      const failed = await runCli([
+        'export',
+        `${source.name}@latest`,
+        '--tables',
+        'nope',
+        '--out',
+        join(dir, 'out.ndjson'),
+        '--repo',
+        repo,
+      ])
+      expect(failed.code).toBe(2)
+      expect(failed.stderr).toContain('TABLE_NOT_FOUND')
+      expect(await readdir(dir)).toEqual([])
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('refuses to restore a PostgreSQL snapshot into MySQL, pointing at export', async () => {
+    const services = testServices()
+    const refused = await runCli([
+      'restore',
+      `${source.name}@latest`,
+      '--to',
+      withDatabase(services.mysqlUrl, 'mysql'),
+      '--repo',
+      repo,
+    ])
+    expect(refused.code).toBe(6)
+    expect(refused.stderr).toContain('TARGET_ENGINE_MISMATCH')
+    expect(refused.stderr).toContain('dbsnap export')
+  })
+})
+
+describe('dbsnap restore and export (MariaDB)', () => {
+  const services = testServices()
+  const suffix = `${process.pid}_${Date.now().toString(36)}`
+  const source = `dbsnap_it_restore_${suffix}`
+  const copies = [`dbsnap_it_restore_a_${suffix}`, `dbsnap_it_restore_b_${suffix}`]
+  let admin: mysql.Connection
+  let repo: string
+  const url = (database: string): string => withDatabase(services.mysqlUrl, database)
+
+  beforeAll(async () => {
+    admin = await mysql.createConnection({ uri: services.mysqlUrl, multipleStatements: true })
+    repo = await mkdtemp(join(tmpdir(), 'dbsnap-it-restore-my-'))
+    for (const name of [source, ...copies]) await admin.query(`CREATE DATABASE \`${name}\``)
+    await admin.query(`
+      USE \`${source}\`;
+      CREATE TABLE items (
+        id int PRIMARY KEY AUTO_INCREMENT,
+        name varchar(100) CHARACTER SET utf8mb4 NOT NULL,
+        price decimal(10, 2),
+        at datetime(6),
+        doc json,
+        kind enum('a', 'b')
+      );
+      INSERT INTO items (name, price, at, doc, kind)
+        SELECT CONCAT('item ', seq), seq / 3, '2026-01-01 00:00:00.123456' + INTERVAL seq SECOND,
+               JSON_OBJECT('n', seq), IF(seq % 2, 'a', 'b')
+        FROM seq_1_to_5000;
+    `)
+    const snap = await runCli(['snapshot', url(source), '--repo', repo, '--json'])
+    expect(snap.code, snap.stderr).toBe(0)
+  })
+
+  afterAll(async () => {
+    for (const name of [source, ...copies])
+      await admin?.query(`DROP DATABASE IF EXISTS \`${name}\``)
+    await admin?.end()
+    if (repo !== undefined) await rm(repo, { recursive: true, force: true })
+  })
+
+  it('restores into an empty database: diff --live finds no difference', async () => {
+    const restore = await runCli([
+      'restore',
+      `${source}@latest`,
+      '--to',
+      url(copies[0]!),
+      '--repo',
+      repo,
+    ])
+    expect(restore.code, restore.stderr).toBe(0)
+    const diff = await runCli([
+      'diff',
+      `${source}@latest`,
+      '--live',
+      url(copies[0]!),
+      '--repo',
+      repo,
+      '--exit-code',
+    ])
+    expect(diff.code, diff.stdout + diff.stderr).toBe(0)
+  })
+
+  it('loads its SQL export with the mysql client: diff --live finds no difference', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dbsnap-it-export-my-'))
+    try {
+      const file = join(dir, 'shop.sql')
+      const exported = await runCli([
+        'export',
+        `${source}@latest`,
+        '--format',
+        'sql',
+        '--out',
+        file,
+        '--repo',
+        repo,
+      ])
+      expect(exported.code, exported.stderr).toBe(0)
+      const { hostname, port, username } = new URL(services.mysqlUrl)
+      await run('sh', [
+        '-c',
+        `mysql -h ${hostname} -P ${port} -u ${decodeURIComponent(username)} ${copies[1]} < "$1"`,
+        'sh',
+        file,
+      ])
+      expect(await readFile(file, 'utf8')).toContain('INSERT INTO')
+      const diff = await runCli([
+        'diff',
+        `${source}@latest`,
+        '--live',
+        url(copies[1]!),
+        '--repo',
+        repo,
+        '--exit-code',
+      ])
+      expect(diff.code, diff.stdout + diff.stderr).toBe(0)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('dbsnap restore and export (MongoDB)', () => {
+  const { mongoUrl } = testServices()
+  const suffix = `${process.pid}_${Date.now().toString(36)}`
+  const names = [`it_restore_${suffix}`, `it_restore_to_${suffix}`]
+  const [source, copy] = names.map((name) => withDatabase(mongoUrl, name)) as [string, string]
+  let client: MongoClient
+  let repo: string
+
+  beforeAll(async () => {
+    client = new MongoClient(mongoUrl)
+    repo = await mkdtemp(join(tmpdir(), 'dbsnap-it-restore-mongo-'))
+    await client
+      .db(names[0])
+      .collection<{ _id: number }>('users')
+      .insertMany(
+        Array.from({ length: 300 }, (_, i) => ({
+          _id: i,
+          name: `user ${i}`,
+          tags: ['a', `t${i % 3}`],
+          profile: { age: new Int32(20 + (i % 50)), score: new Double(i / 2) },
+        })),
+      )
+    const snap = await runCli(['snapshot', source, '--repo', repo])
+    expect(snap.code, snap.stderr).toBe(0)
+  })
+
+  afterAll(async () => {
+    for (const name of names) await client?.db(name).dropDatabase()
+    await client?.close()
+    if (repo !== undefined) await rm(repo, { recursive: true, force: true })
+  })
+
+  it('restores, then --only-changed undoes deletes, updates and inserts: diff --live finds no difference', async () => {
+    const name = `${names[0]}@latest`
+    const cli = (...args: string[]): ReturnType<typeof runCli> => runCli([...args, '--repo', repo])
+    const restored = await cli('restore', name, '--to', copy)
+    expect(restored.code, restored.stderr).toBe(0)
+    expect((await cli('diff', name, '--live', copy, '--exit-code')).code).toBe(0)
+
+    const users = client.db(names[1]).collection<{ _id: number; name: string }>('users')
+    await users.deleteMany({ _id: { $lt: 5 } })
+    await users.updateOne({ _id: 10 }, { $set: { name: 'changed' } })
+    await users.insertOne({ _id: 1000, name: 'new' })
+    const fixed = await cli('restore', name, '--to', copy, '--only-changed', '--json')
+    expect(fixed.code, fixed.stderr).toBe(0)
+    expect(json<{ tables: { deleted: number }[] }>(fixed).tables[0]!.deleted).toBe(1)
+    const diff = await cli('diff', name, '--live', copy, '--exit-code')
+    expect(diff.code, diff.stdout + diff.stderr).toBe(0)
+  })
+
+  it('exports a collection as Extended JSON lines, as stored', async () => {
+    const exported = await runCli([
+      'export',
+      `${names[0]}@latest`,
+      '--format',
+      'ejson',
+      '--repo',
+      repo,
+    ])
+    expect(exported.code, exported.stderr).toBe(0)
+    const lines = exported.stdout.trimEnd().split('\n')
+    expect(lines).toHaveLength(300)
+    expect(lines[7]).toBe(
+      '{"_id":{"$numberInt":"7"},"name":"user 7","tags":["a","t1"],"profile":{"age":{"$numberInt":"27"},"score":{"$numberDouble":"3.5"}}}',
+    )
+  })
+})
