@@ -269,7 +269,11 @@ describe('dbsnap restore and export (MariaDB)', () => {
   const services = testServices()
   const suffix = `${process.pid}_${Date.now().toString(36)}`
   const source = `dbsnap_it_restore_${suffix}`
-  const copies = [`dbsnap_it_restore_a_${suffix}`, `dbsnap_it_restore_b_${suffix}`]
+  const copies = [
+    `dbsnap_it_restore_a_${suffix}`,
+    `dbsnap_it_restore_b_${suffix}`,
+    `dbsnap_it_restore_c_${suffix}`,
+  ]
   let admin: mysql.Connection
   let repo: string
   const url = (database: string): string => withDatabase(services.mysqlUrl, database)
@@ -319,6 +323,50 @@ describe('dbsnap restore and export (MariaDB)', () => {
       `${source}@latest`,
       '--live',
       url(copies[0]!),
+      '--repo',
+      repo,
+      '--exit-code',
+    ])
+    expect(diff.code, diff.stdout + diff.stderr).toBe(0)
+  })
+
+  it('--only-changed puts back deleted and changed rows and deletes added ones', async () => {
+    const restored = await runCli([
+      'restore',
+      `${source}@latest`,
+      '--to',
+      url(copies[2]!),
+      '--repo',
+      repo,
+    ])
+    expect(restored.code, restored.stderr).toBe(0)
+    await admin.query(`
+      USE \`${copies[2]}\`;
+      DELETE FROM items WHERE id % 500 = 0;
+      UPDATE items SET price = 0 WHERE id = 7;
+      INSERT INTO items (id, name) VALUES (90000, 'new');
+    `)
+    const fixed = await runCli([
+      'restore',
+      `${source}@latest`,
+      '--to',
+      url(copies[2]!),
+      '--repo',
+      repo,
+      '--only-changed',
+      '--json',
+    ])
+    expect(fixed.code, fixed.stderr).toBe(0)
+    const [items] = json<{ tables: { inserted: number; updated: number; deleted: number }[] }>(
+      fixed,
+    ).tables
+    expect(items!.inserted + items!.updated).toBe(11)
+    expect(items!.deleted).toBe(1)
+    const diff = await runCli([
+      'diff',
+      `${source}@latest`,
+      '--live',
+      url(copies[2]!),
       '--repo',
       repo,
       '--exit-code',

@@ -375,4 +375,15 @@ describe('diffSnapshots: schema', () => {
     const { diff } = await changesBetween(a, b)
     expect(diff.schema).toEqual([])
   })
+
+  it("ignores a MySQL table's next AUTO_INCREMENT value, not a column's AUTO_INCREMENT", async () => {
+    const a = await snapshotOf('a', [items([item(1)])])
+    const b = await snapshotOf('b', [items([item(1)])])
+    a.manifest.schema.tables[0]!.extra = { autoIncrement: '8' }
+    b.manifest.schema.tables[0]!.extra = { autoIncrement: '90001' }
+    expect((await changesBetween(a, b)).diff.schema).toEqual([])
+    b.manifest.schema.tables[0]!.columns[0]!.extra = { autoIncrement: true }
+    const { diff } = await changesBetween(a, b)
+    expect(diff.schema.map((c) => [c.kind, c.change])).toEqual([['column', 'changed']])
+  })
 })

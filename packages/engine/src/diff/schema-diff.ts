@@ -187,6 +187,9 @@ export function sameDefinition(a: unknown, b: unknown): boolean {
 function stableJson(value: unknown): string {
   return JSON.stringify(value, (key, v: unknown) => {
     if (VOLATILE.has(key)) return undefined
+    // A MySQL table's next AUTO_INCREMENT value is a counter, like a sequence's position; the
+    // column's AUTO_INCREMENT attribute (a boolean of the same name) is structure.
+    if (key === 'autoIncrement' && typeof v === 'string') return undefined
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
       const sorted: Record<string, unknown> = {}
       for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k]

@@ -151,6 +151,29 @@ export function insertShape(table: TableSchema): InsertShape {
   }
 }
 
+/**
+ * `restore --only-changed`: DELETE statements for the rows with these keys (canonical key values
+ * in key-column order), 1000 keys each.
+ */
+export function deleteStatements(table: TableSchema, keys: CanonicalValue[][]): string[] {
+  const key = (table.primaryKey?.columns ?? []).map((name) => {
+    const column = table.columns.find((c) => c.name === name)!
+    const dataType = dataTypeOf(column.extra, column.type)
+    return { name, literal: literalFor(mysqlValueKind(dataType), dataType) }
+  })
+  const columns = `(${key.map((c) => quoteIdentifier(c.name)).join(', ')})`
+  const statements: string[] = []
+  for (let at = 0; at < keys.length; at += 1000) {
+    const tuples = keys
+      .slice(at, at + 1000)
+      .map((values) => `(${key.map((c, i) => c.literal(values[i] ?? null)).join(',')})`)
+    statements.push(
+      `DELETE FROM ${quoteIdentifier(table.name)} WHERE ${columns} IN (${tuples.join(',')})`,
+    )
+  }
+  return statements
+}
+
 /** A column's `information_schema` data type: recorded in `extra`, else the type's first word. */
 function dataTypeOf(extra: Record<string, unknown> | undefined, type: string): string {
   const recorded = (extra as Partial<MysqlColumnExtra> | undefined)?.dataType

@@ -34,6 +34,7 @@ import {
   MYSQL_RESTORE_SETTINGS,
   MYSQL_RESTORE_SQL_MODE,
   conflictClause,
+  deleteStatements,
   infileShape,
   insertStatements,
   postDataStatements,
@@ -328,6 +329,10 @@ class MysqlTarget implements TargetAdapter {
         )
       }
       while (inFlight.length > 0) await settleOldest()
+      for (const sql of deleteStatements(table, options.deleteKeys?.() ?? [])) {
+        throwIfAborted(signal)
+        await this.#connection.query(sql)
+      }
       throwIfAborted(signal)
       await this.#run('COMMIT', context)
     } catch (err) {
