@@ -115,6 +115,27 @@ describe('dbsnap restore and export (PostgreSQL)', () => {
     expect((await sameAsSnapshot(db.url)).code).toBe(0)
   })
 
+  it('names the tables restored before a failure, and leaves the failed one as it was', async () => {
+    const db = await target()
+    const args = ['restore', `${source.name}@latest`, '--to', db.url, '--repo', repo]
+    expect((await runCli(args)).code).toBe(0)
+    await db.client.query(`
+      ALTER TABLE orders DROP CONSTRAINT orders_customer_fkey;
+      DELETE FROM customers;
+      DELETE FROM orders WHERE id <> 42;
+    `)
+    const failed = await runCli([...args, '--mode', 'append', '--json'])
+    expect(failed.code).toBe(6)
+    const { error } = json<{
+      error: { code: string; message: string; details: { restored: string[]; failed: string } }
+    }>(failed)
+    expect(error.code).toBe('TARGET_CONFLICT')
+    expect(error.details).toMatchObject({ restored: ['public.customers'], failed: 'public.orders' })
+    expect(error.message).toContain('restored before it: public.customers')
+    const { rows } = await db.client.query<{ n: number }>(`SELECT count(*)::int AS n FROM orders`)
+    expect(rows[0]?.n).toBe(1)
+  })
+
   it('restores one table only: the others keep their changes', async () => {
     const db = await target()
     const args = ['restore', `${source.name}@latest`, '--to', db.url, '--repo', repo]
