@@ -136,6 +136,26 @@ describe('dbsnap restore and export (PostgreSQL)', () => {
     expect(rows[0]?.n).toBe(1)
   })
 
+  it('says which foreign key it left out when the referenced table is not in the target', async () => {
+    const db = await target()
+    const one = await runCli([
+      'restore',
+      `${source.name}@latest`,
+      '--to',
+      db.url,
+      '--repo',
+      repo,
+      '--tables',
+      'orders',
+      '--json',
+    ])
+    expect(one.code, one.stderr).toBe(0)
+    const { warnings } = json<{ warnings: string[] }>(one)
+    expect(warnings).toEqual([
+      'add foreign key public.orders.orders_customer_fkey left out: the table it references is not in the target',
+    ])
+  })
+
   it('restores one table only: the others keep their changes', async () => {
     const db = await target()
     const args = ['restore', `${source.name}@latest`, '--to', db.url, '--repo', repo]

@@ -94,6 +94,8 @@ interface Dependents {
 
 class PostgresTarget implements TargetAdapter {
   readonly engine = 'postgres' as const
+  /** What the restore left out, for its result (e.g. a foreign key to a table not restored). */
+  readonly warnings: string[] = []
   readonly #client: pg.Client
   readonly #target: ConnectionTarget
   readonly #timeoutMs: number
@@ -542,10 +544,14 @@ class PostgresTarget implements TargetAdapter {
       await this.#query('RELEASE SAVEPOINT dbsnap_create')
     } catch (err) {
       const code = sqlstate(err)
-      const skip =
-        ALREADY_EXISTS.has(code ?? '') || (options.skipMissing === true && code === '42P01')
-      if (!skip) throw err
+      const missing = options.skipMissing === true && code === '42P01'
+      if (!ALREADY_EXISTS.has(code ?? '') && !missing) throw err
       await this.#query('ROLLBACK TO SAVEPOINT dbsnap_create; RELEASE SAVEPOINT dbsnap_create')
+      if (missing) {
+        this.warnings.push(
+          `${statement.action} ${statement.object} left out: the table it references is not in the target`,
+        )
+      }
     }
   }
 
