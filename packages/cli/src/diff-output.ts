@@ -1,6 +1,6 @@
 // How diffs read on a terminal and in Markdown: shared by `dbsnap diff` and `dbsnap diffs`.
 
-import type { DiffSummary, RowChange, SchemaChange, TableDiff } from '@dbsnap/engine'
+import type { DiffSummary, Engine, RowChange, SchemaChange, TableDiff } from '@dbsnap/engine'
 import { plural, style } from './format.js'
 
 const SIGNS: Record<string, string> = {
@@ -22,17 +22,24 @@ export function schemaLine(change: SchemaChange): string {
   return `${SIGNS[change.change]} ${change.kind} ${what}${change.change === 'changed' ? ' (definition changed)' : ''}`
 }
 
-export function rowLine(change: RowChange): string {
+/**
+ * One row change as a line. MongoDB keys and documents are Extended JSON texts: shown as they
+ * are (`{"$oid":"…"}`), not quoted as JSON strings again.
+ */
+export function rowLine(change: RowChange, engine?: Engine): string {
+  const documents = engine === 'mongodb'
+  const shown = (value: unknown): string =>
+    documents && typeof value === 'string' ? value : JSON.stringify(value)
   const key =
-    change.key === null
-      ? ''
-      : `${JSON.stringify(change.key.length === 1 ? change.key[0] : change.key)} `
+    change.key === null ? '' : `${shown(change.key.length === 1 ? change.key[0] : change.key)} `
   if (change.change !== 'modified') {
-    return `${SIGNS[change.change]} ${key}${JSON.stringify(change.change === 'added' ? change.new : change.old)}`
+    const row = change.change === 'added' ? change.new : change.old
+    // A collection's row is [_id, document]; the document holds the _id already.
+    return `${SIGNS[change.change]} ${key}${documents && row?.length === 2 ? shown(row[1]) : JSON.stringify(row)}`
   }
   const fields = (change.fields ?? []).map((field) =>
     field.patch === undefined
-      ? `${field.column}: ${JSON.stringify(field.old)} → ${JSON.stringify(field.new)}`
+      ? `${field.column}: ${shown(field.old)} → ${shown(field.new)}`
       : `${field.column}: ${field.patch.map((op) => `${op.op} ${op.path}${op.value === undefined ? '' : ` ${JSON.stringify(op.value)}`}`).join(', ')}`,
   )
   return `~ ${key}${fields.join('; ')}`

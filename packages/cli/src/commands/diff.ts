@@ -243,7 +243,8 @@ export default class Diff extends BaseCommand<typeof Diff> {
       }
       if (shown >= limit) continue
       shown++
-      this.log(md ? `- ${rowLine(change)}` : `    ${colorize(change.change, rowLine(change))}`)
+      const line = rowLine(change, diff.to.engine ?? diff.from.engine)
+      this.log(md ? `- ${line}` : `    ${colorize(change.change, line)}`)
     }
     finishTable(current)
     if (current === null) this.log(md ? 'No row changed.' : style('dim', '  no row changed'))

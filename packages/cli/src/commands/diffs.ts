@@ -107,7 +107,9 @@ export default class Diffs extends BaseCommand<typeof Diffs> {
         table = change.table
         this.log(`  ${style('bold', table)}`)
       }
-      this.log(`    ${colorize(change.change, rowLine(change))}`)
+      this.log(
+        `    ${colorize(change.change, rowLine(change, saved.to.engine ?? saved.from.engine))}`,
+      )
     }
     const pages = page.total === null ? null : Math.max(1, Math.ceil(page.total / page.pageSize))
     const of = pages === null ? '' : ` of ${pages} (${page.total} changes)`

@@ -1,6 +1,7 @@
 // The shape of a diff: what `dbsnap diff --format json|ndjson` prints and what a saved diff holds.
 // A versioned contract, the same for every engine (docs/diff-format.md).
 
+import type { Engine } from '../connection/url.js'
 import type { CanonicalRow, CanonicalValue } from '../canonical/value-encoding.js'
 
 export const DIFF_FORMAT = 'dbsnap-diff'
@@ -104,6 +105,8 @@ export interface DiffSummary {
 export interface DiffSide {
   snapshot: string | null
   name: string
+  /** The engine of the database; absent in diffs saved before it was recorded. */
+  engine?: Engine
   /** When the snapshot was taken, or when the live read started. */
   takenAt: string
   /** A live database, as a URL without its password. */

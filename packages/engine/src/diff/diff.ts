@@ -196,6 +196,7 @@ function describeSide(snapshot: StoredSnapshot): DiffSide {
   return {
     snapshot: snapshot.id,
     name: snapshot.manifest.name,
+    engine: snapshot.manifest.source.engine,
     takenAt: snapshot.manifest.startedAt,
   }
 }

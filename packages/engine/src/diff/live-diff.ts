@@ -80,7 +80,13 @@ export async function diffLive(
     const url = typeof source === 'string' ? redactUrl(source) : source.host
     return {
       ...diff,
-      to: { snapshot: null, name: live.manifest.name, takenAt: live.manifest.startedAt, live: url },
+      to: {
+        snapshot: null,
+        name: live.manifest.name,
+        engine: live.manifest.source.engine,
+        takenAt: live.manifest.startedAt,
+        live: url,
+      },
       warnings: result.warnings,
       close,
     }
