@@ -290,6 +290,20 @@ describe('dbsnap restore and export (PostgreSQL)', () => {
     }
   })
 
+  it('says that a restore does not create the database it restores into', async () => {
+    const missing = await runCli([
+      'restore',
+      `${source.name}@latest`,
+      '--to',
+      withDatabase(source.url, 'dbsnap_it_no_such_db'),
+      '--repo',
+      repo,
+    ])
+    expect(missing.code).toBe(3)
+    expect(missing.stderr).toContain('CONNECTION_DATABASE_NOT_FOUND')
+    expect(missing.stderr).toContain('create it first')
+  })
+
   it('refuses to restore a PostgreSQL snapshot into MySQL, pointing at export', async () => {
     const services = testServices()
     const refused = await runCli([

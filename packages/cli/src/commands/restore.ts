@@ -5,6 +5,7 @@ import { Args, Flags } from '@oclif/core'
 import {
   DbsnapError,
   connectTarget,
+  isDbsnapError,
   redactUrl,
   restoreChangedRows,
   resolveSnapshot,
@@ -94,7 +95,11 @@ export default class Restore extends BaseCommand<typeof Restore> {
     try {
       const snapshot = await resolveSnapshot(repository, this.args.snapshot, { signal })
       this.logger.info({ snapshot: snapshot.id, to: redactUrl(this.flags.to) }, 'restore starting')
-      const target = await connectTarget(this.flags.to, { signal, logger: this.logger })
+      const target = await connectTarget(this.flags.to, { signal, logger: this.logger }).catch(
+        (err: unknown) => {
+          throw withCreateHint(err)
+        },
+      )
       let result: RestoreResult
       try {
         result = this.flags['only-changed']
@@ -136,6 +141,16 @@ export default class Restore extends BaseCommand<typeof Restore> {
       await repository.storage.close()
     }
   }
+}
+
+/** A restore does not create the database it restores into; say so where it is missing. */
+function withCreateHint(err: unknown): unknown {
+  if (!isDbsnapError(err) || err.code !== 'CONNECTION_DATABASE_NOT_FOUND') return err
+  return new DbsnapError(
+    err.code,
+    `${err.message}; a restore does not create the database: create it first (CREATE DATABASE), then run the restore again`,
+    { cause: err, details: err.details },
+  )
 }
 
 function render(result: RestoreResult, to: string): string {
