@@ -156,6 +156,26 @@ describe('dbsnap restore and export (PostgreSQL)', () => {
     ])
   })
 
+  it('refuses, before writing anything, to replace a table an unselected table holds a key into', async () => {
+    const db = await target()
+    const args = ['restore', `${source.name}@latest`, '--to', db.url, '--repo', repo, '--force']
+    expect((await runCli(args)).code).toBe(0)
+    await db.client.query(`
+      CREATE TABLE shipments (order_id bigint REFERENCES orders);
+      INSERT INTO shipments VALUES (42);
+      UPDATE customers SET name = 'changed' WHERE id = 7;
+    `)
+    const refused = await runCli(args)
+    expect(refused.code).toBe(6)
+    expect(refused.stderr).toContain('cannot replace public.orders')
+    // customers comes first and was not touched; orders keeps its key into customers.
+    const { rows } = await db.client.query<{ name: string; keys: number }>(
+      `SELECT (SELECT name FROM customers WHERE id = 7) AS name,
+              (SELECT count(*)::int FROM pg_constraint WHERE conname = 'orders_customer_fkey') AS keys`,
+    )
+    expect(rows[0]).toEqual({ name: 'changed', keys: 1 })
+  })
+
   it('restores one table only: the others keep their changes', async () => {
     const db = await target()
     const args = ['restore', `${source.name}@latest`, '--to', db.url, '--repo', repo]
@@ -203,6 +223,25 @@ describe('dbsnap restore and export (PostgreSQL)', () => {
     expect(orders!.inserted + orders!.updated).toBe(209)
     const diff = await sameAsSnapshot(db.url)
     expect(diff.code, diff.stdout + diff.stderr).toBe(0)
+  })
+
+  it('--only-changed refuses a delete that would cascade into a table not selected', async () => {
+    const db = await target()
+    const args = ['restore', `${source.name}@latest`, '--to', db.url, '--repo', repo]
+    expect((await runCli(args)).code).toBe(0)
+    await db.client.query(`
+      CREATE TABLE notes (order_id bigint REFERENCES orders ON DELETE CASCADE, text text);
+      INSERT INTO orders (id, customer, total, placed) VALUES (50001, 1, 1, now());
+      INSERT INTO notes VALUES (50001, 'keep me'), (42, 'me too');
+      UPDATE orders SET total = 0 WHERE id = 42;
+    `)
+    const refused = await runCli([...args, '--tables', 'orders', '--only-changed'])
+    expect(refused.code).toBe(6)
+    expect(refused.stderr).toContain('public.notes.notes_order_id_fkey (ON DELETE CASCADE)')
+    const { rows } = await db.client.query<{ n: number; total: string }>(
+      `SELECT (SELECT count(*)::int FROM notes) AS n, (SELECT total::text FROM orders WHERE id = 42) AS total`,
+    )
+    expect(rows[0]).toEqual({ n: 2, total: '0.00' })
   })
 
   it('loads its SQL export with psql into an empty database: diff --live finds no difference', async () => {
@@ -427,6 +466,80 @@ describe('dbsnap restore and export (MariaDB)', () => {
       '--exit-code',
     ])
     expect(diff.code, diff.stdout + diff.stderr).toBe(0)
+  })
+
+  it('--only-changed deletes before it writes back, so keys equal under the collation do not collide', async () => {
+    await admin.query(`
+      USE \`${source}\`;
+      CREATE TABLE tags (name varchar(20) COLLATE utf8mb4_general_ci PRIMARY KEY, n int);
+      INSERT INTO tags VALUES ('a', 1), ('b', 2);
+    `)
+    const snap = await runCli(['snapshot', url(source), '--repo', repo])
+    expect(snap.code, snap.stderr).toBe(0)
+    try {
+      const to = url(copies[2]!)
+      const restored = await runCli([
+        'restore',
+        `${source}@latest`,
+        '--to',
+        to,
+        '--repo',
+        repo,
+        '--tables',
+        'tags',
+      ])
+      expect(restored.code, restored.stderr).toBe(0)
+      await admin.query(`USE \`${copies[2]}\`; UPDATE tags SET name = 'A' WHERE name = 'a'`)
+      const fixed = await runCli([
+        'restore',
+        `${source}@latest`,
+        '--to',
+        to,
+        '--repo',
+        repo,
+        '--tables',
+        'tags',
+        '--only-changed',
+      ])
+      expect(fixed.code, fixed.stderr).toBe(0)
+      const [rows] = await admin.query(`SELECT name, n FROM \`${copies[2]}\`.tags ORDER BY n`)
+      expect(rows).toEqual([
+        { name: 'a', n: 1 },
+        { name: 'b', n: 2 },
+      ])
+    } finally {
+      await admin.query(`DROP TABLE \`${source}\`.tags`)
+    }
+  })
+
+  it('refuses to append into a column of another type, which would truncate or clamp values', async () => {
+    const to = url(copies[1]!)
+    await admin.query(`
+      USE \`${copies[1]}\`;
+      CREATE TABLE items (id int PRIMARY KEY AUTO_INCREMENT, name varchar(5), price decimal(10, 2),
+                          at datetime(6), doc json, kind enum('a', 'b'));
+    `)
+    try {
+      const refused = await runCli([
+        'restore',
+        `${source}@latest`,
+        '--to',
+        to,
+        '--repo',
+        repo,
+        '--tables',
+        'items',
+        '--mode',
+        'append',
+      ])
+      expect(refused.code).toBe(6)
+      expect(refused.stderr).toContain('TARGET_SCHEMA_MISMATCH')
+      expect(refused.stderr).toContain('name is varchar(5), not varchar(100)')
+      const [rows] = await admin.query(`SELECT count(*) AS n FROM \`${copies[1]}\`.items`)
+      expect(rows).toEqual([{ n: 0 }])
+    } finally {
+      await admin.query(`DROP TABLE \`${copies[1]}\`.items`)
+    }
   })
 
   it('loads its SQL export with the mysql client: diff --live finds no difference', async () => {

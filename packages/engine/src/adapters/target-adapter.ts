@@ -45,10 +45,10 @@ export interface RestoreTableOptions {
   /** Called as rows are written, with the number written since the last call. */
   onRows?: (rows: number) => void
   /**
-   * Append mode (`restore --only-changed`): once `rows` is consumed, delete the rows with these
-   * keys (canonical key values in key-column order), in the same transaction where there is one.
+   * Append mode (`restore --only-changed`): first delete the rows with these keys (canonical key
+   * values in key-column order), then write `rows`, in the same transaction where there is one.
    */
-  deleteKeys?: () => CanonicalValue[][]
+  deleteKeys?: CanonicalValue[][]
 }
 
 export interface RestoreTableResult {

@@ -12,6 +12,7 @@ import type { Logger } from 'pino'
 import type { ConnectOptions } from '../adapters/source-adapter.js'
 import { redactUrl, type ConnectionTarget } from '../connection/url.js'
 import { Repository } from '../repository/repository.js'
+import type { DatabaseSchema } from '../schema/schema.js'
 import { createSnapshot, type SnapshotProgress } from '../snapshot/snapshot.js'
 import { FsStorage } from '../storage/fs/fs-storage.js'
 import { OverlayStorage } from '../storage/overlay/overlay-storage.js'
@@ -29,6 +30,13 @@ export interface LiveDiffOptions extends DiffOptions {
 export interface LiveDiff extends SnapshotDiff {
   /** Caveats of the live read (as a snapshot reports them), e.g. no point-in-time view. */
   warnings: string[]
+  /** The live database's schema, as the live read saw it. */
+  liveSchema: DatabaseSchema
+  /**
+   * The same comparison once more, from the chunks already read (the live database is not read
+   * again): for a caller that needs two passes over the row changes. Valid until `close()`.
+   */
+  again(): SnapshotDiff
   close(): Promise<void>
 }
 
@@ -76,18 +84,22 @@ export async function diffLive(
       ...(options.schemaOnly === true ? { tables: [], exclude: ['*.*'] } : {}),
     })
     const live = { id: result.id, manifest: await overlay.readManifest(result.id, options.signal) }
-    const diff = diffSnapshots(base, { repository: overlay, snapshot: live }, options)
+    const liveSide = { repository: overlay, snapshot: live }
+    const diff = diffSnapshots(base, liveSide, options)
     const url = typeof source === 'string' ? redactUrl(source) : source.host
+    const to = {
+      snapshot: null,
+      name: live.manifest.name,
+      engine: live.manifest.source.engine,
+      takenAt: live.manifest.startedAt,
+      live: url,
+    }
     return {
       ...diff,
-      to: {
-        snapshot: null,
-        name: live.manifest.name,
-        engine: live.manifest.source.engine,
-        takenAt: live.manifest.startedAt,
-        live: url,
-      },
+      to,
       warnings: result.warnings,
+      liveSchema: live.manifest.schema,
+      again: () => ({ ...diffSnapshots(base, liveSide, options), to }),
       close,
     }
   } catch (err) {

@@ -1,17 +1,17 @@
 // `restore --only-changed`: puts back only the rows that differ between a snapshot and the live
 // tables, found by the live diff, to undo a bad migration or an accidental DELETE without
-// reloading whole tables. Rows the live table lost or changed are written back (append with
-// update on conflict); rows it gained are deleted. On PostgreSQL each table's fix is one
-// transaction.
+// reloading whole tables. Rows the live table gained are deleted first, then the rows it lost or
+// changed are written back (append with update on conflict); on PostgreSQL and MySQL both in one
+// transaction per table. Deleting never reaches a table that was not selected.
 
 import type { Logger } from 'pino'
 import type { TargetAdapter } from '../adapters/target-adapter.js'
 import type { CanonicalRow, CanonicalValue } from '../canonical/value-encoding.js'
 import type { ConnectionTarget } from '../connection/url.js'
-import type { RowChange } from '../diff/diff-format.js'
 import { diffLive } from '../diff/live-diff.js'
 import { DbsnapError, throwIfAborted } from '../errors.js'
 import { tableName } from '../repository/manifest.js'
+import type { DatabaseSchema, TableSchema } from '../schema/schema.js'
 import type { Repository, StoredSnapshot } from '../repository/repository.js'
 import { tableRowsOf } from '../show/show.js'
 import { checkEngines, restoreObjects, type RestoredTable, type RestoreResult } from './restore.js'
@@ -68,59 +68,69 @@ export async function restoreChangedRows(
         { details: { changes: columnChanges.map((c) => c.object) } },
       )
     }
-    const results = new Map<string, RestoredTable>()
-    const changes = diff.rowChanges()[Symbol.asyncIterator]()
-    let next = await changes.next()
-    while (next.done !== true) {
+    if (options.dryRun !== true) await target.prepare(objects, 'append', { signal })
+    // Pass 1: the keys of the rows the live tables gained, to delete before anything is written
+    // back (a row written back may collide with one of them: a key equal under the column's
+    // collation, a unique column).
+    const deletes = new Map<string, CanonicalValue[][]>()
+    const upserts = new Map<string, number>()
+    for await (const change of diff.rowChanges()) {
       throwIfAborted(signal)
-      const name = next.value.table
-      const table = schemas.get(name)
-      if (table === undefined)
-        throw new DbsnapError('INTERNAL', `the diff names ${name}, which was not asked for`)
-      const tableStarted = performance.now()
-      const deletes: CanonicalValue[][] = []
-      const done: RestoredTable = {
-        table: name,
-        rows: 0,
-        before: null,
-        status: options.dryRun === true ? 'planned' : 'restored',
-        inserted: 0,
-        updated: 0,
-        skipped: 0,
-        deleted: 0,
-        seconds: 0,
-      }
-      // The changes of this table, in batches; those of the next table stop the stream.
-      const upserts = async function* (): AsyncGenerator<CanonicalRow[]> {
+      if (change.change === 'added') {
+        const keys = deletes.get(change.table) ?? []
+        keys.push(change.key!)
+        deletes.set(change.table, keys)
+      } else upserts.set(change.table, (upserts.get(change.table) ?? 0) + 1)
+    }
+    const changed = [...new Set([...deletes.keys(), ...upserts.keys()])]
+    for (const name of deletes.keys()) checkNoCascade(name, diff.liveSchema, schemas)
+    const results = new Map<string, RestoredTable>(
+      changed.map((name) => [
+        name,
+        {
+          table: name,
+          rows: (upserts.get(name) ?? 0) + (deletes.get(name)?.length ?? 0),
+          before: null,
+          status: options.dryRun === true ? 'planned' : 'restored',
+          inserted: 0,
+          updated: options.dryRun === true ? (upserts.get(name) ?? 0) : 0,
+          skipped: 0,
+          deleted: deletes.get(name)?.length ?? 0,
+          seconds: 0,
+        },
+      ]),
+    )
+    if (options.dryRun !== true) {
+      // Pass 2: per table, the deletes then the rows written back, in one call.
+      const again = diff.again().rowChanges()[Symbol.asyncIterator]()
+      let next = await again.next()
+      const rowsOf = async function* (name: string): AsyncGenerator<CanonicalRow[]> {
         let batch: CanonicalRow[] = []
         while (next.done !== true && next.value.table === name) {
-          const change: RowChange = next.value
-          if (change.change === 'added') deletes.push(change.key!)
-          else batch.push(change.old!)
+          if (next.value.change !== 'added') batch.push(next.value.old!)
           if (batch.length >= 1000) {
             yield batch
             batch = []
           }
-          next = await changes.next()
+          next = await again.next()
         }
         if (batch.length > 0) yield batch
       }
-      if (options.dryRun === true) {
-        for await (const batch of upserts()) done.updated += batch.length
-      } else {
-        const written = await target.restoreTable(table, tableRowsOf(upserts()), {
+      for (const name of changed) {
+        throwIfAborted(signal)
+        // Tables come in the same order in both passes; skip what a table left unread.
+        while (next.done !== true && next.value.table !== name) next = await again.next()
+        const done = results.get(name)!
+        const tableStarted = performance.now()
+        const written = await target.restoreTable(schemas.get(name)!, tableRowsOf(rowsOf(name)), {
           mode: 'append',
           onConflict: 'update',
           signal,
-          deleteKeys: () => deletes,
+          deleteKeys: deletes.get(name) ?? [],
         })
-        Object.assign(done, written)
+        Object.assign(done, written, { seconds: (performance.now() - tableStarted) / 1000 })
+        options.logger?.info({ ...done }, 'table rows restored')
       }
-      done.deleted = deletes.length
-      done.rows = done.inserted + done.updated + deletes.length
-      done.seconds = (performance.now() - tableStarted) / 1000
-      results.set(name, done)
-      options.logger?.info({ ...done }, 'table rows restored')
     }
     return {
       snapshot: snapshot.id,
@@ -138,5 +148,36 @@ export async function restoreChangedRows(
     }
   } finally {
     await diff.close()
+  }
+}
+
+/**
+ * Refuses to delete rows of `name` that a table not being restored references with a foreign key
+ * that would change it (`ON DELETE CASCADE`, `SET NULL`, `SET DEFAULT`): `--only-changed` must
+ * not touch tables that were not selected. A key that restricts makes the delete fail instead.
+ */
+function checkNoCascade(
+  name: string,
+  live: DatabaseSchema,
+  selected: Map<string, TableSchema>,
+): void {
+  const reaching = live.tables.flatMap((table) =>
+    selected.has(tableName(table))
+      ? []
+      : table.foreignKeys
+          .filter(
+            (fk) =>
+              tableName(fk.references) === name &&
+              fk.onDelete !== 'no action' &&
+              fk.onDelete !== 'restrict',
+          )
+          .map((fk) => `${tableName(table)}.${fk.name} (ON DELETE ${fk.onDelete.toUpperCase()})`),
+  )
+  if (reaching.length > 0) {
+    throw new DbsnapError(
+      'RESTORE_FAILED',
+      `--only-changed would delete rows of ${name} that ${reaching.join(', ')} would change in turn, and that table is not being restored; select it too (--tables) or restore ${name} whole`,
+      { details: { table: name, foreignKeys: reaching } },
+    )
   }
 }

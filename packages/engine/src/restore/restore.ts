@@ -90,7 +90,9 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const objects = restoreObjects(snapshot, options)
   const entries = new Map(manifest.tables.map((entry) => [tableName(entry), entry]))
   const states = await target.inspect(objects.tables, { signal })
-  checkTargetTables(objects.tables, states, mode, options.force === true)
+  // A collection's two columns have no types to compare.
+  const checkTypes = target.engine !== 'mongodb'
+  checkTargetTables(objects.tables, states, mode, options.force === true, checkTypes)
   const warnings: string[] = []
   const description = await target.describe({ signal })
   if (olderVersion(description.serverVersion, manifest.source.serverVersion)) {
@@ -215,6 +217,7 @@ function checkTargetTables(
   states: TargetTableState[],
   mode: RestoreMode,
   force: boolean,
+  checkTypes: boolean,
 ): void {
   if (mode === 'overwrite' && !force) {
     const full = states.filter((state) => state.exists && state.rows > 0)
@@ -236,10 +239,20 @@ function checkTargetTables(
     const have = columns.map((column) => column.name)
     const missing = wanted.filter((name) => !have.includes(name))
     const extra = have.filter((name) => !wanted.includes(name))
-    if (missing.length + extra.length === 0) return
+    // Another type would convert, truncate or clamp the appended values (MySQL does so quietly).
+    const retyped = checkTypes
+      ? table.columns.flatMap((column) => {
+          const there = columns.find((c) => c.name === column.name)
+          return there === undefined || there.type.toLowerCase() === column.type.toLowerCase()
+            ? []
+            : [`${column.name} is ${there.type}, not ${column.type}`]
+        })
+      : []
+    if (missing.length + extra.length + retyped.length === 0) return
     const parts = [
       missing.length > 0 ? `missing ${missing.join(', ')}` : '',
       extra.length > 0 ? `not in the snapshot: ${extra.join(', ')}` : '',
+      ...retyped,
     ].filter((part) => part !== '')
     mismatches.push(`${tableName(table)} (${parts.join('; ')})`)
   })

@@ -217,9 +217,10 @@ class MongoTarget implements TargetAdapter {
       await this.#run(signal, table.name, () => this.#db.collection(table.name).drop())
     }
     if (create) await this.#createCollection(table, signal)
+    // `--only-changed`: the documents to delete go first.
+    await this.#deleteKeys(table.name, options.deleteKeys ?? [], signal)
     const result = await this.#load(table.name, rows, create ? 'new' : options.onConflict, options)
     if (create) await this.#createIndexes(table, signal)
-    await this.#deleteKeys(table.name, options.deleteKeys?.() ?? [], signal)
     return result
   }
 

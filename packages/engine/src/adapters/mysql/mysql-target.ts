@@ -308,6 +308,23 @@ class MysqlTarget implements TargetAdapter {
     }
     if (!options.uniqueChecks) await this.#run('SET SESSION unique_checks = 0', context)
     await this.#run('START TRANSACTION', context)
+    // `--only-changed`: the rows to delete go first, in this transaction. Foreign keys are
+    // checked for them, so a row another table still references is not left dangling.
+    const deletes = deleteStatements(table, options.deleteKeys ?? [])
+    if (deletes.length > 0) {
+      try {
+        await this.#run('SET SESSION foreign_key_checks = 1', context)
+        for (const sql of deletes) {
+          throwIfAborted(signal)
+          await this.#connection.query(sql)
+        }
+      } catch (err) {
+        await this.#connection.query('ROLLBACK').catch(() => undefined)
+        throw signal?.aborted === true ? abortError(signal) : this.#error(err, context)
+      } finally {
+        await this.#connection.query('SET SESSION foreign_key_checks = 0').catch(() => undefined)
+      }
+    }
     // Settled promises of the statements sent and not yet awaited: each holds null or the error.
     const inFlight: Promise<Error | null>[] = []
     const settleOldest = async (): Promise<void> => {
@@ -329,10 +346,6 @@ class MysqlTarget implements TargetAdapter {
         )
       }
       while (inFlight.length > 0) await settleOldest()
-      for (const sql of deleteStatements(table, options.deleteKeys?.() ?? [])) {
-        throwIfAborted(signal)
-        await this.#connection.query(sql)
-      }
       throwIfAborted(signal)
       await this.#run('COMMIT', context)
     } catch (err) {

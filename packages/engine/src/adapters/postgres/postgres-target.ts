@@ -211,6 +211,18 @@ class PostgresTarget implements TargetAdapter {
       await this.#checkPrivileges(objects, mode)
     })
     this.#objects = objects
+    // A table that must be kept and cannot be is refused before any table is written, so no
+    // earlier table's transaction has changed anything (dropped a key into it) by then.
+    if (mode === 'overwrite') {
+      await this.#guard('checking the target', options.signal, async () => {
+        for (const table of objects.tables) {
+          const found = await this.#table(table)
+          if (found === null) continue
+          const dependents = await this.#dependents(found, objects)
+          if (keepsTable(dependents)) await this.#checkReplaceable(table, dependents)
+        }
+      })
+    }
     await this.#transaction(options.signal, async () => {
       for (const statement of preDataStatements(objects, { parents: false })) {
         // A partial restore keeps a function the target already has (other tables may use
@@ -345,9 +357,10 @@ class PostgresTarget implements TargetAdapter {
       total += n
       counted(n)
     }
+    // `--only-changed`: the rows to delete go first, in this same transaction.
+    await this.#deleteKeys(table, options.deleteKeys ?? [], signal)
     if (options.onConflict === 'fail') {
       await this.#copy(table, copyFromStatement(table), rows, signal, count)
-      await this.#deleteKeys(table, options.deleteKeys?.() ?? [], signal)
       return { inserted: total, updated: 0, skipped: 0 }
     }
     const key = table.primaryKey?.columns ?? null
@@ -381,7 +394,6 @@ class PostgresTarget implements TargetAdapter {
     )
     const inserted = result?.inserted ?? 0
     const updated = result?.updated ?? 0
-    await this.#deleteKeys(table, options.deleteKeys?.() ?? [], signal)
     return { inserted, updated, skipped: total - inserted - updated }
   }
 
@@ -422,13 +434,12 @@ class PostgresTarget implements TargetAdapter {
    * not restored must be deferrable `NO ACTION` ones (checked at commit, once the rows are
    * back); a cascading one would change a table that is not restored, so that is refused.
    */
-  async #replaceRows(
-    table: TableSchema,
-    dependents: Dependents,
-    rows: TableRows,
-    signal: AbortSignal | undefined,
-    counted: (rows: number) => void,
-  ): Promise<void> {
+  /**
+   * A table kept because other objects depend on it can have its rows replaced only if no table
+   * outside the restore references it through a key that would change or block on the delete,
+   * and if its columns are the snapshot's.
+   */
+  async #checkReplaceable(table: TableSchema, dependents: Dependents): Promise<void> {
     const relation = `${table.schema}.${table.name}`
     const blocking = dependents.foreignKeys.filter(
       (fk) => !fk.restored && (fk.onDelete !== 'a' || !fk.deferrable),
@@ -456,6 +467,16 @@ class PostgresTarget implements TargetAdapter {
         { details: { table: relation } },
       )
     }
+  }
+
+  async #replaceRows(
+    table: TableSchema,
+    dependents: Dependents,
+    rows: TableRows,
+    signal: AbortSignal | undefined,
+    counted: (rows: number) => void,
+  ): Promise<void> {
+    await this.#checkReplaceable(table, dependents)
     for (const fk of dependents.foreignKeys.filter((fk) => fk.restored)) {
       await this.#query(
         `ALTER TABLE ${qualifiedName(fk.table)} DROP CONSTRAINT ${quoteIdent(fk.name)}`,
