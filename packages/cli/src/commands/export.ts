@@ -1,14 +1,21 @@
 // `dbsnap export <snap>`: a snapshot as NDJSON, JSON, MongoDB Extended JSON or an SQL script,
 // streamed to a file or stdout. A file appears whole or not at all: it is written beside its
-// final name and renamed once complete.
+// final name, flushed to disk and renamed once complete.
 
 import { createWriteStream } from 'node:fs'
-import { rename, rm } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { Args, Flags } from '@oclif/core'
-import { DbsnapError, EXPORT_FORMATS, exportSnapshot, resolveSnapshot } from '@dbsnap/engine'
+import {
+  DbsnapError,
+  EXPORT_FORMATS,
+  abortError,
+  exportSnapshot,
+  resolveSnapshot,
+} from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
 import { formatBytes, plural } from '../format.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
@@ -108,10 +115,16 @@ export default class Export extends BaseCommand<typeof Export> {
       }
       if (out !== '-') await writeWhole(out, counted(), signal)
       else {
-        process.stdout.on('error', () => this.abort.abort())
-        await pipeline(Readable.from(counted()), toStdout(), { signal }).catch((err: unknown) => {
-          if (!isBrokenPipe(err) && !signal.aborted) throw err
-        })
+        // A reader that goes away (`| head`) ends the export quietly; a signal does not.
+        const readerGone = new AbortController()
+        process.stdout.on('error', () => readerGone.abort())
+        const stop = AbortSignal.any([signal, readerGone.signal])
+        await pipeline(Readable.from(counted()), toStdout(), { signal: stop }).catch(
+          (err: unknown) => {
+            if (signal.aborted) throw abortError(signal)
+            if (!readerGone.signal.aborted) throw err
+          },
+        )
       }
       const result: ExportResult = {
         snapshot: snapshot.id,
@@ -134,19 +147,36 @@ export default class Export extends BaseCommand<typeof Export> {
   }
 }
 
-/** Writes to `<dir>/.<name>.partial`, then renames it to `path`; removes it on failure. */
+/**
+ * Writes to a new file of its own beside `path` (never an existing file or link, readable by its
+ * owner only), flushes it to disk, then renames it to `path`: the file appears whole or not at
+ * all, even after a crash. Removed on failure.
+ */
 async function writeWhole(
   path: string,
   source: AsyncIterable<Buffer>,
   signal: AbortSignal,
 ): Promise<void> {
-  const partial = join(dirname(path), `.${basename(path)}.partial`)
+  const partial = join(
+    dirname(path),
+    `.${basename(path)}.${randomBytes(6).toString('hex')}.partial`,
+  )
   try {
-    await pipeline(Readable.from(source), createWriteStream(partial, { flags: 'w' }), { signal })
+    await pipeline(
+      Readable.from(source),
+      createWriteStream(partial, { flags: 'wx', mode: 0o600 }),
+      { signal },
+    )
+    const file = await open(partial, 'r')
+    try {
+      await file.sync()
+    } finally {
+      await file.close()
+    }
     await rename(partial, path)
   } catch (err) {
     await rm(partial, { force: true })
-    throw err
+    throw signal.aborted ? abortError(signal) : err
   }
 }
 
@@ -161,8 +191,4 @@ function toStdout(): Writable {
       else process.stdout.once('drain', () => done())
     },
   })
-}
-
-function isBrokenPipe(err: unknown): boolean {
-  return (err as { code?: unknown } | null)?.code === 'EPIPE'
 }
