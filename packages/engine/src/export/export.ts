@@ -85,7 +85,7 @@ export async function* exportSnapshot(options: ExportOptions): AsyncGenerator<st
         const toObject = await objectRow(schema, entry)
         const prefix = `{"table":${JSON.stringify(tableName(entry))},"row":`
         for await (const rows of rowsOf(entry)) {
-          yield rows.map((row) => `${prefix}${JSON.stringify(toObject(row))}}\n`).join('')
+          yield rows.map((row) => `${prefix}${toObject(row)}}\n`).join('')
         }
       }
       return
@@ -108,7 +108,7 @@ export async function* exportSnapshot(options: ExportOptions): AsyncGenerator<st
         for await (const rows of rowsOf(entry)) {
           let piece = ''
           for (const row of rows) {
-            piece += `${separator}\n${JSON.stringify(toObject(row))}`
+            piece += `${separator}\n${toObject(row)}`
             separator = ','
           }
           yield piece
@@ -143,26 +143,30 @@ async function sqlScript(engine: Engine, dialect: SqlDialect): Promise<SqlScript
   return (await import('../adapters/mysql/mysql-sql.js')).mysqlSql
 }
 
-/** A row as a JSON object: column name to value, JSON columns parsed, documents relaxed. */
+/**
+ * A row as the text of a JSON object: column name to value, documents as relaxed Extended JSON.
+ * A JSON column's value goes in as the database wrote it, so numbers beyond 2^53 keep every
+ * digit; it is parsed only to check it (and re-serialized if it spans lines).
+ */
 async function objectRow(
   schema: TableSchema,
   entry: TableEntry,
-): Promise<(row: CanonicalRow) => Record<string, unknown>> {
+): Promise<(row: CanonicalRow) => string> {
   const kinds = entry.columns.map((name) => jsonKind(schema, name))
   const relaxed = kinds.includes('ejson') ? await relaxedEjson() : null
+  const names = entry.columns.map((name) => `${JSON.stringify(name)}:`)
+  const valueText = (value: CanonicalValue, kind: 'json' | 'ejson' | null): string => {
+    if (typeof value !== 'string' || kind === null) return JSON.stringify(value)
+    if (kind === 'ejson') return JSON.stringify(relaxed!(value))
+    const parsed: unknown = JSON.parse(value)
+    return /[\n\r]/.test(value) ? JSON.stringify(parsed) : value
+  }
   return (row) => {
-    const out: Record<string, unknown> = {}
-    entry.columns.forEach((name, i) => {
-      const value = row[i] ?? null
-      const kind = kinds[i]
-      out[name] =
-        typeof value !== 'string' || kind === null
-          ? value
-          : kind === 'json'
-            ? JSON.parse(value)
-            : relaxed!(value)
-    })
-    return out
+    let out = '{'
+    for (let i = 0; i < names.length; i++) {
+      out += `${i === 0 ? '' : ','}${names[i]!}${valueText(row[i] ?? null, kinds[i]!)}`
+    }
+    return `${out}}`
   }
 }
 
