@@ -16,7 +16,7 @@ import { createTestDatabase, type TestDatabase } from '../../../test/postgres.js
 
 const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
 const KILLS = 6
-/** Rows per table: a whole restore takes a second or two, so kills land in every phase. */
+/** Rows per table: a whole restore takes about a second, long enough to kill it in every phase. */
 const ROWS = 60_000
 const TABLES = ['alpha', 'beta', 'gamma']
 
@@ -78,9 +78,13 @@ describe('dbsnap restore killed with SIGKILL (PostgreSQL)', () => {
   it(`leaves every table whole or untouched after ${KILLS} kills, and a rerun completes`, async () => {
     const next = random(seed)
     const args = ['restore', `${source.name}@latest`, '--to', copy.url, '--repo', repo, '--force']
+    // Kills land between start-up and the end of a whole restore, timed on this machine now.
+    const started = performance.now()
+    expect((await runCli(args)).code).toBe(0)
+    const whole = performance.now() - started
     let killed = 0
     for (let round = 0; round < KILLS; round++) {
-      const outcome = await runKilledAfter(args, 150 + Math.floor(next() * 2500))
+      const outcome = await runKilledAfter(args, Math.floor(whole * (0.15 + 0.75 * next())))
       if (outcome === 'killed') killed++
       // The server may still be rolling back the killed session's transaction.
       await copy.client.query(
