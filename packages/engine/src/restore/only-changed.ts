@@ -68,7 +68,11 @@ export async function restoreChangedRows(
         { details: { changes: columnChanges.map((c) => c.object) } },
       )
     }
-    if (options.dryRun !== true) await target.prepare(objects, 'append', { signal })
+    // The target's checks (read-only, privileges); as a partial restore, so that objects the
+    // target has (functions, types) are kept as they are: only rows are written.
+    if (options.dryRun !== true) {
+      await target.prepare({ ...objects, whole: false }, 'append', { signal })
+    }
     // Pass 1: the keys of the rows the live tables gained, to delete before anything is written
     // back (a row written back may collide with one of them: a key equal under the column's
     // collation, a unique column).
