@@ -370,6 +370,7 @@ describe('dbsnap restore and export (MariaDB)', () => {
   ]
   let admin: mysql.Connection
   let repo: string
+  const dbsnap = (...args: string[]): ReturnType<typeof runCli> => runCli([...args, '--repo', repo])
   const url = (database: string): string => withDatabase(services.mysqlUrl, database)
 
   beforeAll(async () => {
@@ -391,7 +392,7 @@ describe('dbsnap restore and export (MariaDB)', () => {
                JSON_OBJECT('n', seq), IF(seq % 2, 'a', 'b')
         FROM seq_1_to_5000;
     `)
-    const snap = await runCli(['snapshot', url(source), '--repo', repo, '--json'])
+    const snap = await dbsnap('snapshot', url(source), '--json')
     expect(snap.code, snap.stderr).toBe(0)
   })
 
@@ -403,36 +404,14 @@ describe('dbsnap restore and export (MariaDB)', () => {
   })
 
   it('restores into an empty database: diff --live finds no difference', async () => {
-    const restore = await runCli([
-      'restore',
-      `${source}@latest`,
-      '--to',
-      url(copies[0]!),
-      '--repo',
-      repo,
-    ])
+    const restore = await dbsnap('restore', `${source}@latest`, '--to', url(copies[0]!))
     expect(restore.code, restore.stderr).toBe(0)
-    const diff = await runCli([
-      'diff',
-      `${source}@latest`,
-      '--live',
-      url(copies[0]!),
-      '--repo',
-      repo,
-      '--exit-code',
-    ])
+    const diff = await dbsnap('diff', `${source}@latest`, '--live', url(copies[0]!), '--exit-code')
     expect(diff.code, diff.stdout + diff.stderr).toBe(0)
   })
 
   it('--only-changed puts back deleted and changed rows and deletes added ones', async () => {
-    const restored = await runCli([
-      'restore',
-      `${source}@latest`,
-      '--to',
-      url(copies[2]!),
-      '--repo',
-      repo,
-    ])
+    const restored = await dbsnap('restore', `${source}@latest`, '--to', url(copies[2]!))
     expect(restored.code, restored.stderr).toBe(0)
     await admin.query(`
       USE \`${copies[2]}\`;
@@ -440,31 +419,21 @@ describe('dbsnap restore and export (MariaDB)', () => {
       UPDATE items SET price = 0 WHERE id = 7;
       INSERT INTO items (id, name) VALUES (90000, 'new');
     `)
-    const fixed = await runCli([
+    const fixed = await dbsnap(
       'restore',
       `${source}@latest`,
       '--to',
       url(copies[2]!),
-      '--repo',
-      repo,
       '--only-changed',
       '--json',
-    ])
+    )
     expect(fixed.code, fixed.stderr).toBe(0)
     const [items] = json<{ tables: { inserted: number; updated: number; deleted: number }[] }>(
       fixed,
     ).tables
     expect(items!.inserted + items!.updated).toBe(11)
     expect(items!.deleted).toBe(1)
-    const diff = await runCli([
-      'diff',
-      `${source}@latest`,
-      '--live',
-      url(copies[2]!),
-      '--repo',
-      repo,
-      '--exit-code',
-    ])
+    const diff = await dbsnap('diff', `${source}@latest`, '--live', url(copies[2]!), '--exit-code')
     expect(diff.code, diff.stdout + diff.stderr).toBe(0)
   })
 
@@ -474,33 +443,22 @@ describe('dbsnap restore and export (MariaDB)', () => {
       CREATE TABLE tags (name varchar(20) COLLATE utf8mb4_general_ci PRIMARY KEY, n int);
       INSERT INTO tags VALUES ('a', 1), ('b', 2);
     `)
-    const snap = await runCli(['snapshot', url(source), '--repo', repo])
+    const snap = await dbsnap('snapshot', url(source))
     expect(snap.code, snap.stderr).toBe(0)
     try {
       const to = url(copies[2]!)
-      const restored = await runCli([
-        'restore',
-        `${source}@latest`,
-        '--to',
-        to,
-        '--repo',
-        repo,
-        '--tables',
-        'tags',
-      ])
+      const restored = await dbsnap('restore', `${source}@latest`, '--to', to, '--tables', 'tags')
       expect(restored.code, restored.stderr).toBe(0)
       await admin.query(`USE \`${copies[2]}\`; UPDATE tags SET name = 'A' WHERE name = 'a'`)
-      const fixed = await runCli([
+      const fixed = await dbsnap(
         'restore',
         `${source}@latest`,
         '--to',
         to,
-        '--repo',
-        repo,
         '--tables',
         'tags',
         '--only-changed',
-      ])
+      )
       expect(fixed.code, fixed.stderr).toBe(0)
       const [rows] = await admin.query(`SELECT name, n FROM \`${copies[2]}\`.tags ORDER BY n`)
       expect(rows).toEqual([
@@ -520,18 +478,16 @@ describe('dbsnap restore and export (MariaDB)', () => {
                           at datetime(6), doc json, kind enum('a', 'b'));
     `)
     try {
-      const refused = await runCli([
+      const refused = await dbsnap(
         'restore',
         `${source}@latest`,
         '--to',
         to,
-        '--repo',
-        repo,
         '--tables',
         'items',
         '--mode',
         'append',
-      ])
+      )
       expect(refused.code).toBe(6)
       expect(refused.stderr).toContain('TARGET_SCHEMA_MISMATCH')
       expect(refused.stderr).toContain('name is varchar(5), not varchar(100)')
@@ -546,16 +502,7 @@ describe('dbsnap restore and export (MariaDB)', () => {
     const dir = await mkdtemp(join(tmpdir(), 'dbsnap-it-export-my-'))
     try {
       const file = join(dir, 'shop.sql')
-      const exported = await runCli([
-        'export',
-        `${source}@latest`,
-        '--format',
-        'sql',
-        '--out',
-        file,
-        '--repo',
-        repo,
-      ])
+      const exported = await dbsnap('export', `${source}@latest`, '--format', 'sql', '--out', file)
       expect(exported.code, exported.stderr).toBe(0)
       const { hostname, port, username } = new URL(services.mysqlUrl)
       await run('sh', [
@@ -565,15 +512,13 @@ describe('dbsnap restore and export (MariaDB)', () => {
         file,
       ])
       expect(await readFile(file, 'utf8')).toContain('INSERT INTO')
-      const diff = await runCli([
+      const diff = await dbsnap(
         'diff',
         `${source}@latest`,
         '--live',
         url(copies[1]!),
-        '--repo',
-        repo,
         '--exit-code',
-      ])
+      )
       expect(diff.code, diff.stdout + diff.stderr).toBe(0)
     } finally {
       await rm(dir, { recursive: true, force: true })
