@@ -294,6 +294,27 @@ describe('MySQL/MariaDB restore', () => {
     expect(await query(url, 'SELECT count(*) AS n FROM orders')).toEqual([{ n: 3 }])
   })
 
+  it('leaves a table as it was when the server refuses its new definition (overwrite)', async () => {
+    const url = await database('refused')
+    await restore(url)
+    const before = await query(url, 'SELECT count(*) AS n FROM orders')
+    // A MySQL 8 collation MariaDB does not have: the definition fails, on a scratch table.
+    const mysql8 = structuredClone(source)
+    const orders = mysql8.manifest.schema.tables.find((t) => t.name === 'orders')!
+    const text = orders.columns.find((c) => /char|text/i.test(c.type))!
+    text.extra = { ...text.extra, charset: 'utf8mb4', collation: 'utf8mb4_0900_ai_ci' }
+    const target = await connectTarget(url)
+    try {
+      const refused = await failure(
+        restoreSnapshot({ repository, snapshot: mysql8, target, tables: ['orders'], force: true }),
+      )
+      expect(refused.message).toMatch(/utf8mb4_0900_ai_ci/)
+    } finally {
+      await target.close()
+    }
+    expect(await query(url, 'SELECT count(*) AS n FROM orders')).toEqual(before)
+  })
+
   describe('append', () => {
     let url: string
     let rows: StoredSnapshot

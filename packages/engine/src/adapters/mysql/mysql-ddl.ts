@@ -156,6 +156,18 @@ export function createTableStatement(table: TableSchema): string {
   return `CREATE TABLE ${quoteIdentifier(table.name)} (\n  ${lines.join(',\n  ')}\n) ${tableOptions(table)}`
 }
 
+/**
+ * The table's columns, keys and options as a TEMPORARY table named `name`: what a server may
+ * refuse (a type, collation or engine it lacks), tried before the table it replaces is dropped.
+ * Without checks and foreign keys, whose names are unique per database on MySQL 8, and without
+ * FULLTEXT and SPATIAL indexes, which temporary tables cannot have.
+ */
+export function scratchTableStatement(table: TableSchema, name: string): string {
+  const indexes = primaryFirst(table.indexes).filter((i) => !/^(fulltext|spatial)$/i.test(i.method))
+  const lines = [...table.columns.map(columnDefinition), ...indexes.map(indexDefinition)]
+  return `CREATE TEMPORARY TABLE ${quoteIdentifier(name)} (\n  ${lines.join(',\n  ')}\n) ${tableOptions(table)}`
+}
+
 function primaryFirst(indexes: IndexSchema[]): IndexSchema[] {
   return [
     ...indexes.filter((i) => i.name === 'PRIMARY'),

@@ -25,7 +25,7 @@ import type {
   TargetTableState,
 } from '../target-adapter.js'
 import { connectMysql, sslOption } from './mysql-adapter.js'
-import { createTableStatement, type KeepDefiner } from './mysql-ddl.js'
+import { createTableStatement, scratchTableStatement, type KeepDefiner } from './mysql-ddl.js'
 import { scrub } from '../connect-errors.js'
 import { mysqlError, mysqlQueryError } from './mysql-errors.js'
 import { granteeOf, type MysqlTableExtra } from './mysql-introspect.js'
@@ -43,6 +43,8 @@ import {
 const DEFAULT_TIMEOUT_MS = 10_000
 /** INSERT statements sent ahead of the one the server is running: bounds memory to ~3 MiB. */
 const IN_FLIGHT = 2
+/** The temporary table a new table's definition is tried on (session-local, never seen). */
+const SCRATCH_TABLE = 'dbsnap_restore_check'
 /** LOAD DATA: bytes per packet sent, and unsent bytes the socket may hold before we wait. */
 const INFILE_CHUNK = 256 * 1024
 const INFILE_BACKLOG = 4 * 1024 * 1024
@@ -266,6 +268,11 @@ class MysqlTarget implements TargetAdapter {
     throwIfAborted(signal)
     const context = { table: quoteIdentifier(table.name) }
     if (options.mode === 'overwrite') {
+      // DDL commits on its own, so what the server would refuse is tried first, on a scratch
+      // table: a failure then leaves the table to replace as it was.
+      const scratch = quoteIdentifier(SCRATCH_TABLE)
+      await this.#run(scratchTableStatement(table, SCRATCH_TABLE), context)
+      await this.#run(`DROP TEMPORARY TABLE ${scratch}`, context)
       await this.#run(`DROP TABLE IF EXISTS ${quoteIdentifier(table.name)}`, context)
       await this.#run(createTableStatement(table), context)
       // The snapshot's keys are unique: no unique checks while the new table loads.
