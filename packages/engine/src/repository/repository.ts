@@ -236,7 +236,7 @@ export class Repository {
     options: { signal?: AbortSignal; trustChecksums?: boolean } = {},
   ): Promise<string[]> {
     const stored = await this.#get(objectKey(id), `object ${id}`, options.signal)
-    return this.#lines(id, stored, options)
+    return this.#lines(id, decodeObject(stored, `object ${id}`, objectKey(id)), options)
   }
 
   /**
@@ -252,12 +252,13 @@ export class Repository {
   ): Promise<{ rows: number; columns: string[][] }> {
     const what = `object ${id}`
     const stored = await this.#get(objectKey(id), what, options.signal)
-    const { header, payload, checksummed } = decodeObject(stored, what, objectKey(id))
+    const decoded = decodeObject(stored, what, objectKey(id))
+    const { header, payload, checksummed } = decoded
     if (header.kind === 'data' && header.columnar && checksummed) {
-      const decoded = columnarColumns(payload, what, objectKey(id))
-      if (decoded.columns.length === width) return decoded
+      const columns = columnarColumns(payload, what, objectKey(id))
+      if (columns.columns.length === width) return columns
     }
-    const lines = await this.#lines(id, stored, { ...options, trustChecksums: true })
+    const lines = await this.#lines(id, decoded, { ...options, trustChecksums: true })
     const columns = Array.from({ length: width }, () => new Array<string>(lines.length))
     lines.forEach((line, i) => {
       const values = rawValues(line)
@@ -273,13 +274,14 @@ export class Repository {
     return { rows: lines.length, columns }
   }
 
+  /** The lines of a decoded data object (`readLines`), checked as its options say. */
   async #lines(
     id: string,
-    stored: Uint8Array,
+    decoded: ReturnType<typeof decodeObject>,
     options: { signal?: AbortSignal; trustChecksums?: boolean },
   ): Promise<string[]> {
     const what = `object ${id}`
-    const { header, payload, checksummed } = decodeObject(stored, what, objectKey(id))
+    const { header, payload, checksummed } = decoded
     if (header.kind !== 'data') {
       throw new DbsnapError(
         'DATA_CORRUPT',
