@@ -19,6 +19,7 @@ const run = promisify(execFile)
 describe('dbsnap restore and export (PostgreSQL)', () => {
   let source: TestDatabase
   let repo: string
+  const dbsnap = (...args: string[]): ReturnType<typeof runCli> => runCli([...args, '--repo', repo])
   const targets: TestDatabase[] = []
   const target = async (): Promise<TestDatabase> => {
     const db = await createTestDatabase('dbsnap_it_restore_to')
@@ -50,7 +51,7 @@ describe('dbsnap restore and export (PostgreSQL)', () => {
       CREATE INDEX orders_placed_idx ON orders (placed);
       CREATE VIEW big_orders AS SELECT id, total FROM orders WHERE total > 1000;
     `)
-    const snap = await runCli(['snapshot', source.url, '--repo', repo, '--json'])
+    const snap = await dbsnap('snapshot', source.url, '--json')
     expect(snap.code, snap.stderr).toBe(0)
   })
 
@@ -61,14 +62,7 @@ describe('dbsnap restore and export (PostgreSQL)', () => {
 
   it('restores a whole snapshot into an empty database: diff --live finds no difference', async () => {
     const db = await target()
-    const restore = await runCli([
-      'restore',
-      `${source.name}@latest`,
-      '--to',
-      db.url,
-      '--repo',
-      repo,
-    ])
+    const restore = await dbsnap('restore', `${source.name}@latest`, '--to', db.url)
     expect(restore.code, restore.stderr).toBe(0)
     expect(restore.stdout).toMatch(/restored [0-9a-f]{12} into .*: 2 tables, 20,500 rows/)
     expect(restore.stdout).toContain('public.orders: 20,000 inserted')
@@ -79,16 +73,14 @@ describe('dbsnap restore and export (PostgreSQL)', () => {
 
   it('prints the plan with --dry-run and writes nothing', async () => {
     const db = await target()
-    const plan = await runCli([
+    const plan = await dbsnap(
       'restore',
       `${source.name}@latest`,
       '--to',
       db.url,
-      '--repo',
-      repo,
       '--dry-run',
       '--json',
-    ])
+    )
     expect(plan.code, plan.stderr).toBe(0)
     const result = json<{ dryRun: boolean; plan: { action: string; object: string }[] }>(plan)
     expect(result.dryRun).toBe(true)
@@ -138,17 +130,15 @@ describe('dbsnap restore and export (PostgreSQL)', () => {
 
   it('says which foreign key it left out when the referenced table is not in the target', async () => {
     const db = await target()
-    const one = await runCli([
+    const one = await dbsnap(
       'restore',
       `${source.name}@latest`,
       '--to',
       db.url,
-      '--repo',
-      repo,
       '--tables',
       'orders',
       '--json',
-    ])
+    )
     expect(one.code, one.stderr).toBe(0)
     const { warnings } = json<{ warnings: string[] }>(one)
     expect(warnings).toEqual([
@@ -249,16 +239,14 @@ describe('dbsnap restore and export (PostgreSQL)', () => {
     const dir = await mkdtemp(join(tmpdir(), 'dbsnap-it-export-'))
     try {
       const file = join(dir, 'shop.sql')
-      const exported = await runCli([
+      const exported = await dbsnap(
         'export',
         `${source.name}@latest`,
         '--format',
         'sql',
         '--out',
         file,
-        '--repo',
-        repo,
-      ])
+      )
       expect(exported.code, exported.stderr).toBe(0)
       expect(exported.stdout).toMatch(/exported 2 tables, 20,500 rows to /)
       await run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', db.url, '-f', file])
@@ -270,14 +258,7 @@ describe('dbsnap restore and export (PostgreSQL)', () => {
   })
 
   it('exports NDJSON and JSON with typed values, and leaves no file when the export fails', async () => {
-    const lines = await runCli([
-      'export',
-      `${source.name}@latest`,
-      '--tables',
-      'orders',
-      '--repo',
-      repo,
-    ])
+    const lines = await dbsnap('export', `${source.name}@latest`, '--tables', 'orders')
     expect(lines.code, lines.stderr).toBe(0)
     const rows = lines.stdout.trimEnd().split('\n')
     expect(rows).toHaveLength(20_000)
@@ -292,16 +273,14 @@ describe('dbsnap restore and export (PostgreSQL)', () => {
         total_cents: 100,
       },
     })
-    const document = await runCli([
+    const document = await dbsnap(
       'export',
       `${source.name}@latest`,
       '--format',
       'json',
       '--tables',
       'customers',
-      '--repo',
-      repo,
-    ])
+    )
     const parsed = JSON.parse(document.stdout) as {
       format: string
       tables: { table: string; rows: { name: string }[] }[]
@@ -311,16 +290,14 @@ describe('dbsnap restore and export (PostgreSQL)', () => {
 
     const dir = await mkdtemp(join(tmpdir(), 'dbsnap-it-export-'))
     try {
-      const failed = await runCli([
+      const failed = await dbsnap(
         'export',
         `${source.name}@latest`,
         '--tables',
         'nope',
         '--out',
         join(dir, 'out.ndjson'),
-        '--repo',
-        repo,
-      ])
+      )
       expect(failed.code).toBe(2)
       expect(failed.stderr).toContain('TABLE_NOT_FOUND')
       expect(await readdir(dir)).toEqual([])
@@ -330,14 +307,12 @@ describe('dbsnap restore and export (PostgreSQL)', () => {
   })
 
   it('says that a restore does not create the database it restores into', async () => {
-    const missing = await runCli([
+    const missing = await dbsnap(
       'restore',
       `${source.name}@latest`,
       '--to',
       withDatabase(source.url, 'dbsnap_it_no_such_db'),
-      '--repo',
-      repo,
-    ])
+    )
     expect(missing.code).toBe(3)
     expect(missing.stderr).toContain('CONNECTION_DATABASE_NOT_FOUND')
     expect(missing.stderr).toContain('create it first')
@@ -345,14 +320,12 @@ describe('dbsnap restore and export (PostgreSQL)', () => {
 
   it('refuses to restore a PostgreSQL snapshot into MySQL, pointing at export', async () => {
     const services = testServices()
-    const refused = await runCli([
+    const refused = await dbsnap(
       'restore',
       `${source.name}@latest`,
       '--to',
       withDatabase(services.mysqlUrl, 'mysql'),
-      '--repo',
-      repo,
-    ])
+    )
     expect(refused.code).toBe(6)
     expect(refused.stderr).toContain('TARGET_ENGINE_MISMATCH')
     expect(refused.stderr).toContain('dbsnap export')
