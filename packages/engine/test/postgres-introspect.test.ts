@@ -242,6 +242,7 @@ describe('introspectPostgres (DBSNAP_TEST_PG_URL)', () => {
         },
       ],
       triggers: [],
+      rules: [],
       partitionOf: null,
       partitionBy: null,
       comment: null,

@@ -88,6 +88,38 @@ async function expectSame(a: StoredSnapshot, b: StoredSnapshot): Promise<void> {
   expect(positions(b)).toEqual(positions(a))
 }
 
+/** Loads the snapshot's SQL export (as `dbsnap export --format sql` writes it) with psql. */
+async function loadExport(source: StoredSnapshot, target: TestDatabase): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'dbsnap-sql-'))
+  try {
+    const file = join(dir, 'export.sql')
+    const objects = {
+      schema: source.manifest.schema,
+      tables: source.manifest.schema.tables.filter((t) =>
+        source.manifest.tables.some((e) => tableName(e) === tableName(t)),
+      ),
+      whole: true,
+    }
+    let text = postgresSql.preData(objects)
+    for (const table of objects.tables) {
+      const entry = source.manifest.tables.find((e) => tableName(e) === tableName(table))!
+      for await (const piece of postgresSql.tableData(
+        table,
+        snapshotTableRows(repository, entry),
+      )) {
+        text += piece
+      }
+    }
+    text += postgresSql.postData(objects)
+    writeFileSync(file, text)
+    execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', target.url, '-f', file], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 async function rows(db: TestDatabase, sql: string): Promise<unknown[]> {
   return (await db.client.query<Record<string, unknown>>(sql)).rows
 }
@@ -143,35 +175,84 @@ describe('PostgreSQL restore', () => {
 
     it('the SQL script loaded by psql gives the same chunks and an empty diff', async () => {
       const target = await database()
-      const dir = mkdtempSync(join(tmpdir(), 'dbsnap-sql-'))
-      try {
-        const file = join(dir, 'export.sql')
-        const objects = {
-          schema: source.manifest.schema,
-          tables: source.manifest.schema.tables.filter((t) =>
-            source.manifest.tables.some((e) => tableName(e) === tableName(t)),
-          ),
-          whole: true,
-        }
-        let text = postgresSql.preData(objects)
-        for (const table of objects.tables) {
-          const entry = source.manifest.tables.find((e) => tableName(e) === tableName(table))!
-          for await (const piece of postgresSql.tableData(
-            table,
-            snapshotTableRows(repository, entry),
-          )) {
-            text += piece
-          }
-        }
-        text += postgresSql.postData(objects)
-        writeFileSync(file, text)
-        execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', target.url, '-f', file], {
-          stdio: ['ignore', 'ignore', 'pipe'],
-        })
-      } finally {
-        rmSync(dir, { recursive: true, force: true })
-      }
+      await loadExport(source, target)
       await expectSame(source, await snap(target.url))
+    })
+  })
+
+  describe('rules and replica identity', () => {
+    let db: TestDatabase
+    let source: StoredSnapshot
+    /** What the catalog says of them, as text, to compare the source with a restored copy. */
+    const catalog = async (target: TestDatabase): Promise<unknown[]> =>
+      rows(
+        target,
+        `SELECT c.relname::text AS relation, c.relreplident::text AS identity,
+                (SELECT ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+                  WHERE i.indrelid = c.oid AND i.indisreplident)::text AS replica_index,
+                r.rulename::text AS rule, r.ev_enabled::text AS enabled,
+                pg_get_ruledef(r.oid) AS definition
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           LEFT JOIN pg_rewrite r ON r.ev_class = c.oid AND r.rulename <> '_RETURN'
+          WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v')
+          ORDER BY 1, 4`,
+      )
+    beforeAll(async () => {
+      db = await database()
+      await db.client.query(`
+        CREATE TABLE public.items (id int PRIMARY KEY, code text NOT NULL, note text);
+        CREATE UNIQUE INDEX items_code_idx ON public.items (code);
+        ALTER TABLE public.items REPLICA IDENTITY USING INDEX items_code_idx;
+        CREATE TABLE public.audit (id int, what text);
+        ALTER TABLE public.audit REPLICA IDENTITY FULL;
+        CREATE TABLE public.quiet (id int PRIMARY KEY);
+        ALTER TABLE public.quiet REPLICA IDENTITY NOTHING;
+        CREATE RULE items_no_delete AS ON DELETE TO public.items DO INSTEAD NOTHING;
+        CREATE RULE items_audit AS ON UPDATE TO public.items
+          DO ALSO INSERT INTO public.audit VALUES (OLD.id, 'update');
+        ALTER TABLE public.items DISABLE RULE items_audit;
+        CREATE VIEW public.items_view AS SELECT id, code FROM public.items;
+        CREATE RULE items_view_insert AS ON INSERT TO public.items_view
+          DO INSTEAD INSERT INTO public.items (id, code) VALUES (NEW.id, NEW.code);
+        INSERT INTO public.items VALUES (1, 'a', 'x'), (2, 'b', NULL);
+        INSERT INTO public.audit VALUES (1, 'insert');`)
+      source = await snap(db.url)
+    })
+
+    it('a restore into an empty database recreates them', async () => {
+      const target = await database()
+      await restore(source, target.url)
+      expect(await catalog(target)).toEqual(await catalog(db))
+      await expectSame(source, await snap(target.url))
+    })
+
+    it('the SQL script recreates them', async () => {
+      const target = await database()
+      await loadExport(source, target)
+      expect(await catalog(target)).toEqual(await catalog(db))
+    })
+
+    it('schema diff reports a rule added, removed or changed and a replica identity changed', async () => {
+      const changed = await database()
+      await restore(source, changed.url)
+      await changed.client.query(`
+        DROP RULE items_no_delete ON public.items;
+        CREATE RULE audit_no_delete AS ON DELETE TO public.audit DO INSTEAD NOTHING;
+        ALTER TABLE public.items ENABLE RULE items_audit;
+        ALTER TABLE public.audit REPLICA IDENTITY DEFAULT;
+        ALTER TABLE public.quiet REPLICA IDENTITY FULL;`)
+      const diff = await differences(source, await snap(changed.url))
+      expect(
+        diff.schema
+          .map((c) => c as { change: string; kind: string; object: string })
+          .map((c) => `${c.change} ${c.kind} ${c.object}`),
+      ).toEqual([
+        'added rule public.audit.audit_no_delete',
+        'removed replica identity public.audit',
+        'removed rule public.items.items_no_delete',
+        'changed rule public.items.items_audit',
+        'changed replica identity public.quiet',
+      ])
     })
   })
   describe('of some tables of objects.sql', () => {

@@ -54,6 +54,8 @@ export type SchemaObjectKind =
   | 'foreign key'
   | 'check'
   | 'trigger'
+  | 'rule'
+  | 'replica identity'
   | 'view'
   | 'routine'
   | 'sequence'

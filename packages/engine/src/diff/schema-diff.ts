@@ -72,14 +72,20 @@ function diffTable(a: TableSchema, b: TableSchema): SchemaChange[] {
     ...diffNamed('foreign key', a.foreignKeys, b.foreignKeys, (f) => member(f.name)),
     ...diffNamed('check', a.checks, b.checks, (c) => member(c.name)),
     ...diffNamed('trigger', a.triggers, b.triggers, (t) => member(t.name)),
+    ...diffNamed('rule', a.rules ?? [], b.rules ?? [], (r) => member(r.name)),
+    ...diffSingle('replica identity', table, replicaIdentity(a), replicaIdentity(b)),
   ]
-  const options = (t: TableSchema): unknown => ({
-    kind: t.kind,
-    partitionOf: t.partitionOf,
-    partitionBy: t.partitionBy,
-    comment: t.comment,
-    extra: t.extra ?? null,
-  })
+  const options = (t: TableSchema): unknown => {
+    // Reported on its own (above), not as a table option.
+    const { replicaIdentity: _identity, ...extra } = t.extra ?? {}
+    return {
+      kind: t.kind,
+      partitionOf: t.partitionOf,
+      partitionBy: t.partitionBy,
+      comment: t.comment,
+      extra: t.extra === undefined ? null : extra,
+    }
+  }
   if (!sameDefinition(options(a), options(b))) {
     changes.push({
       kind: 'table options',
@@ -90,6 +96,11 @@ function diffTable(a: TableSchema, b: TableSchema): SchemaChange[] {
     })
   }
   return changes.map(inTable)
+}
+
+/** A table's replica identity (PostgreSQL) when not the default, else null. */
+function replicaIdentity(table: TableSchema): unknown {
+  return table.extra?.replicaIdentity ?? null
 }
 
 /** What defines a column; its position counts too, so a reordering shows. */

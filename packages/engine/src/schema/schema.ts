@@ -87,6 +87,15 @@ export interface TriggerSchema {
   extra?: Record<string, unknown>
 }
 
+/** A rewrite rule (PostgreSQL `CREATE RULE … DO INSTEAD …`) on a table or view. */
+export interface RuleSchema {
+  name: string
+  /** Full `CREATE RULE …` as the engine prints it. */
+  definition: string
+  /** E.g. PostgreSQL `{ firing }`: `ALTER TABLE … DISABLE / ENABLE REPLICA / ALWAYS RULE`. */
+  extra?: Record<string, unknown>
+}
+
 export interface TableSchema extends QualifiedName {
   /**
    * `table`, `partitioned` (parent of partitions), `collection` (MongoDB: columns `_id` and
@@ -100,6 +109,8 @@ export interface TableSchema extends QualifiedName {
   foreignKeys: ForeignKeySchema[]
   checks: CheckSchema[]
   triggers: TriggerSchema[]
+  /** Rewrite rules; absent when the engine has none (and in snapshots older than them). */
+  rules?: RuleSchema[]
   /** For a partition: its parent and bound (`FOR VALUES FROM (…) TO (…)`). */
   partitionOf: (QualifiedName & { bound: string }) | null
   /** For a partitioned table: `RANGE (created_at)` etc. */
@@ -123,6 +134,8 @@ export interface ViewSchema extends QualifiedName {
   indexes: IndexSchema[]
   /** Triggers on the view (PostgreSQL `INSTEAD OF`); absent when the engine has none. */
   triggers?: TriggerSchema[]
+  /** Rewrite rules other than the view's own `_RETURN`; absent when the engine has none. */
+  rules?: RuleSchema[]
   comment?: string | null
   /** E.g. PostgreSQL `{ options, populated }` (`security_barrier`, `check_option`, …). */
   extra?: Record<string, unknown>

@@ -7,6 +7,7 @@ import type {
   DomainSchema,
   QualifiedName,
   RoutineSchema,
+  RuleSchema,
   SequenceSchema,
   TableSchema,
   ViewSchema,
@@ -15,6 +16,7 @@ import type {
   PgIndexExtra,
   PgInheritedExtra,
   PgKeyExtra,
+  PgRuleExtra,
   PgSequenceExtra,
   PgTableExtra,
   PgTriggerExtra,
@@ -103,6 +105,7 @@ function tableExtra(table: TableSchema): PgTableExtra {
     options: extra?.options ?? [],
     inherits: extra?.inherits ?? [],
     exclusionConstraints: extra?.exclusionConstraints ?? [],
+    ...(extra?.replicaIdentity === undefined ? {} : { replicaIdentity: extra.replicaIdentity }),
   }
 }
 
@@ -456,8 +459,9 @@ export function createTableStatements(
 
 /**
  * After a table's rows: its primary key, unique, check and exclusion constraints, its other
- * indexes, the attachment to its partitioned parent (which then clones the parent's triggers
- * and adopts the matching indexes and keys), and its own triggers with their enabled state.
+ * indexes, its replica identity (which may name one of them), the attachment to its
+ * partitioned parent (which then clones the parent's triggers and adopts the matching indexes
+ * and keys), and its own triggers with their enabled state.
  * Foreign keys wait for every table (`finishStatements`).
  */
 export function afterDataStatements(
@@ -513,6 +517,18 @@ export function afterDataStatements(
       object: `${display(table)}.${index.name}`,
     })
   }
+  const identity = tableExtra(table).replicaIdentity
+  if (identity !== undefined) {
+    out.push({
+      sql: `ALTER TABLE ${name} REPLICA IDENTITY ${
+        typeof identity === 'string'
+          ? identity.toUpperCase()
+          : `USING INDEX ${quoteIdent(identity.index)}`
+      }`,
+      action: 'set replica identity',
+      object: display(table),
+    })
+  }
   if (table.partitionOf !== null) {
     out.push({
       sql: `ALTER TABLE ${qualifiedName(table.partitionOf)} ATTACH PARTITION ${name} ${table.partitionOf.bound}`,
@@ -528,6 +544,31 @@ export function afterDataStatements(
   return out
 }
 
+/** Enabled-state keywords of `ALTER TABLE … TRIGGER` / `… RULE` for a non-default state. */
+const FIRING_STATE = { disabled: 'DISABLE', replica: 'ENABLE REPLICA', always: 'ENABLE ALWAYS' }
+
+/**
+ * A table's or view's rewrite rules with their enabled state. They come after every table and
+ * view, as pg_dump puts them, because a rule's actions may read or write any of them.
+ */
+export function ruleStatements(owner: QualifiedName & { rules?: RuleSchema[] }): DdlStatement[] {
+  return (owner.rules ?? []).flatMap((rule) => {
+    const object = `${display(owner)}.${rule.name}`
+    const out: DdlStatement[] = [
+      { sql: rule.definition.trim().replace(/;$/, ''), action: 'create rule', object },
+    ]
+    const firing = (rule.extra as PgRuleExtra | undefined)?.firing ?? 'origin'
+    if (firing !== 'origin') {
+      out.push({
+        sql: `ALTER TABLE ${qualifiedName(owner)} ${FIRING_STATE[firing]} RULE ${quoteIdent(rule.name)}`,
+        action: 'set rule state',
+        object,
+      })
+    }
+    return out
+  })
+}
+
 function triggerStatements(
   owner: QualifiedName,
   triggerName: string,
@@ -538,11 +579,8 @@ function triggerStatements(
   const out: DdlStatement[] = [{ sql: definition, action: 'create trigger', object }]
   const firing = extra?.firing ?? 'origin'
   if (firing !== 'origin') {
-    const state = { disabled: 'DISABLE', replica: 'ENABLE REPLICA', always: 'ENABLE ALWAYS' }[
-      firing
-    ]
     out.push({
-      sql: `ALTER TABLE ${qualifiedName(owner)} ${state} TRIGGER ${quoteIdent(triggerName)}`,
+      sql: `ALTER TABLE ${qualifiedName(owner)} ${FIRING_STATE[firing]} TRIGGER ${quoteIdent(triggerName)}`,
       action: 'set trigger state',
       object,
     })
@@ -654,8 +692,8 @@ export function restoredSequences(objects: RestoreObjects): SequenceSchema[] {
 
 /**
  * Statements after every table's rows: foreign keys (of the restored tables and of the
- * partitioned parents), views with their indexes, materialized views' rows, views' triggers and
- * sequence positions.
+ * partitioned parents), views with their indexes, materialized views' rows, views' triggers,
+ * rules and sequence positions.
  */
 export function finishStatements(objects: RestoreObjects): DdlStatement[] {
   const needed = neededObjects(objects)
@@ -668,6 +706,9 @@ export function finishStatements(objects: RestoreObjects): DdlStatement[] {
     if (refresh !== null) out.push(refresh)
   }
   for (const view of needed.views) out.push(...viewTriggerStatements(view))
+  for (const owner of [...needed.parents, ...objects.tables, ...needed.views]) {
+    out.push(...ruleStatements(owner))
+  }
   for (const sequence of restoredSequences(objects)) out.push(setvalStatement(sequence))
   return out
 }

@@ -22,6 +22,7 @@ import type {
   KeyConstraintSchema,
   QualifiedName,
   RoutineSchema,
+  RuleSchema,
   SequenceSchema,
   TableSchema,
   TriggerSchema,
@@ -100,6 +101,17 @@ export type PgTriggerExtra = {
   inherited: boolean
 }
 
+/** `RuleSchema.extra` on PostgreSQL. */
+export type PgRuleExtra = {
+  /** `ALTER TABLE … ENABLE [REPLICA | ALWAYS] RULE` state. */
+  firing: 'origin' | 'replica' | 'always' | 'disabled'
+}
+
+/**
+ * A table's `REPLICA IDENTITY` when not `DEFAULT`: `FULL`, `NOTHING` or `USING INDEX` (named).
+ */
+export type PgReplicaIdentity = 'full' | 'nothing' | { index: string }
+
 /** `TableSchema.extra` on PostgreSQL. */
 export type PgTableExtra = {
   unlogged: boolean
@@ -110,6 +122,11 @@ export type PgTableExtra = {
   /** Parents by plain (non-partition) inheritance, in declaration order. */
   inherits: QualifiedName[]
   exclusionConstraints: { name: string; definition: string; inherited: boolean }[]
+  /**
+   * Absent for `REPLICA IDENTITY DEFAULT`, so a table that never had it set compares equal
+   * to one in a snapshot taken before replica identities were read.
+   */
+  replicaIdentity?: PgReplicaIdentity
 }
 
 /** `ViewSchema.extra` on PostgreSQL. */
@@ -179,6 +196,9 @@ const SQL_TABLES = `SELECT c.oid::text AS oid, n.nspname::text AS schema, c.reln
     c.relkind::text AS kind, c.relispartition AS is_partition,
     c.relpersistence = 'u' AS unlogged, c.relrowsecurity AS row_security,
     c.relforcerowsecurity AS force_row_security, coalesce(c.reloptions, '{}')::text[] AS options,
+    c.relreplident::text AS replica_identity,
+    (SELECT ri.relname::text FROM pg_index i JOIN pg_class ri ON ri.oid = i.indexrelid
+      WHERE i.indrelid = c.oid AND i.indisreplident) AS replica_index,
     CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_by,
     CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
     coalesce((SELECT json_agg(json_build_object('schema', pn.nspname, 'name', pc.relname)
@@ -310,6 +330,14 @@ const SQL_TRIGGERS = `SELECT t.tgrelid::text AS rel, t.tgname::text AS name,
   JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE NOT t.tgisinternal AND c.relkind IN ('r', 'p', 'v') AND ${USER_NAMESPACE}`
 
+/** Rewrite rules of tables and views, but a view's own `_RETURN` rule (its query). */
+const SQL_RULES = `SELECT r.ev_class::text AS rel, r.rulename::text AS name,
+    pg_get_ruledef(r.oid) AS definition, r.ev_enabled::text AS enabled
+  FROM pg_rewrite r
+  JOIN pg_class c ON c.oid = r.ev_class
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE r.rulename <> '_RETURN' AND c.relkind IN ('r', 'p', 'v', 'm') AND ${USER_NAMESPACE}`
+
 /** Functions, procedures, aggregates and window functions, with what a CREATE AGGREGATE needs. */
 const SQL_ROUTINES = `SELECT n.nspname::text AS schema, p.proname::text AS name,
     p.prokind::text AS kind, pg_get_function_identity_arguments(p.oid) AS arguments,
@@ -405,6 +433,8 @@ interface TableRow {
   row_security: boolean
   force_row_security: boolean
   options: string[]
+  replica_identity: string
+  replica_index: string | null
   partition_by: string | null
   partition_bound: string | null
   parents: QualifiedName[]
@@ -483,6 +513,13 @@ interface TriggerRow {
   inherited: boolean
 }
 
+interface RuleRow {
+  rel: string
+  name: string
+  definition: string
+  enabled: string
+}
+
 interface RoutineRow {
   schema: string
   name: string
@@ -550,6 +587,7 @@ const FK_ACTIONS: Record<string, ForeignKeySchema['onDelete']> = {
   d: 'set default',
 }
 
+/** `pg_trigger.tgenabled` and `pg_rewrite.ev_enabled` (the same codes). */
 const TRIGGER_FIRING: Record<string, PgTriggerExtra['firing']> = {
   O: 'origin',
   R: 'replica',
@@ -649,6 +687,7 @@ async function readSchema(
   const constraintRows = await run<ConstraintRow>('constraints', sqlConstraints(version), params)
   const indexRows = await run<IndexRow>('indexes', sqlIndexes(version), params)
   const triggerRows = await run<TriggerRow>('triggers', SQL_TRIGGERS, params)
+  const ruleRows = await run<RuleRow>('rules', SQL_RULES, params)
   const routineRows = await run<RoutineRow>('functions', SQL_ROUTINES, params)
   const sequenceRows = await run<SequenceRow>('sequences', SQL_SEQUENCES, params)
   const enumRows = await run<EnumSchema>('enums', SQL_ENUMS, params)
@@ -694,6 +733,20 @@ async function readSchema(
     })
   }
 
+  for (const row of ruleRows) {
+    const rule: RuleSchema = {
+      name: row.name,
+      definition: row.definition,
+      extra: { firing: TRIGGER_FIRING[row.enabled] ?? 'origin' } satisfies PgRuleExtra,
+    }
+    const table = tables.get(row.rel)?.table
+    if (table !== undefined) table.rules!.push(rule)
+    const view = views.get(row.rel)
+    // A view gets the list only when it has rules, so a view without any compares equal to
+    // one in a snapshot taken before rules were read (views are compared as a whole).
+    if (view !== undefined) (view.rules ??= []).push(rule)
+  }
+
   const byName = (a: { name: string }, b: { name: string }): number => compareText(a.name, b.name)
   for (const { table, extra } of tables.values()) {
     table.uniqueKeys.sort(byName)
@@ -701,11 +754,13 @@ async function readSchema(
     table.foreignKeys.sort(byName)
     table.checks.sort(byName)
     table.triggers.sort(byName)
+    table.rules!.sort(byName)
     extra.exclusionConstraints.sort(byName)
   }
   for (const view of views.values()) {
     view.indexes.sort(byName)
     view.triggers.sort(byName)
+    view.rules?.sort(byName)
   }
 
   return {
@@ -736,6 +791,8 @@ function toTable(row: TableRow): { table: TableSchema; extra: PgTableExtra } {
     inherits: row.is_partition ? [] : row.parents,
     exclusionConstraints: [],
   }
+  const identity = replicaIdentity(row)
+  if (identity !== undefined) extra.replicaIdentity = identity
   const table: TableSchema = {
     schema: row.schema,
     name: row.name,
@@ -747,6 +804,7 @@ function toTable(row: TableRow): { table: TableSchema; extra: PgTableExtra } {
     foreignKeys: [],
     checks: [],
     triggers: [],
+    rules: [],
     partitionOf:
       parent === undefined
         ? null
@@ -759,6 +817,20 @@ function toTable(row: TableRow): { table: TableSchema; extra: PgTableExtra } {
     extra,
   }
   return { table, extra }
+}
+
+function replicaIdentity(row: TableRow): PgReplicaIdentity | undefined {
+  switch (row.replica_identity) {
+    case 'f':
+      return 'full'
+    case 'n':
+      return 'nothing'
+    case 'i':
+      // Set to an index that was dropped since: PostgreSQL then behaves as NOTHING.
+      return row.replica_index === null ? 'nothing' : { index: row.replica_index }
+    default:
+      return undefined
+  }
 }
 
 function toView(row: ViewRow): ViewSchema & { triggers: TriggerSchema[] } {

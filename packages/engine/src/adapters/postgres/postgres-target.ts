@@ -325,9 +325,9 @@ class PostgresTarget implements TargetAdapter {
           continue
         }
         await this.#runKeepingExisting(statement, options.signal, {
-          // A foreign key into a table the target does not have (a partial restore into an
-          // empty database) cannot be made; the restored table is left without it.
-          skipMissing: statement.action === 'add foreign key',
+          // A foreign key into (or a rule acting on) a table the target does not have (a
+          // partial restore into an empty database) cannot be made; it is left out.
+          skipMissing: statement.action === 'add foreign key' || statement.action === 'create rule',
         })
       }
     }).catch((err: unknown) => {
