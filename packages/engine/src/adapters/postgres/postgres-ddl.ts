@@ -3,6 +3,7 @@
 
 import type { RestoreObjects } from '../target-adapter.js'
 import type {
+  ColumnSchema,
   CompositeTypeSchema,
   DomainSchema,
   QualifiedName,
@@ -13,6 +14,7 @@ import type {
   ViewSchema,
 } from '../../schema/schema.js'
 import type {
+  PgColumnExtra,
   PgIndexExtra,
   PgInheritedExtra,
   PgKeyExtra,
@@ -393,30 +395,45 @@ export function createTableStatements(
     (s) => !isIdentitySequence(s) && s.ownedBy !== null && same(s.ownedBy, table),
   )
   const out: DdlStatement[] = owned.map(sequenceStatement)
-  const columns = table.columns.map((column) => {
-    const parts = [quoteIdent(column.name), column.type]
-    if (column.collation !== null) parts.push(`COLLATE ${column.collation}`)
-    if (column.generated !== null) parts.push(`GENERATED ALWAYS AS (${column.generated}) STORED`)
-    if (column.identity !== null) {
-      const sequence = identitySequence(table, column.name, sequences)
-      const options =
-        sequence === undefined
-          ? ''
-          : ` (SEQUENCE NAME ${qualifiedName(sequence)} ${sequenceOptions(sequence)})`
-      parts.push(
-        `GENERATED ${column.identity === 'always' ? 'ALWAYS' : 'BY DEFAULT'} AS IDENTITY${options}`,
-      )
-    }
-    if (column.default !== null) parts.push(`DEFAULT ${column.default}`)
-    if (!column.nullable) parts.push('NOT NULL')
-    return parts.join(' ')
-  })
+  // A column only inherited comes from the parent (with its type, collation, NOT NULL and
+  // default); declaring it too would make it the table's own as well.
+  const inheritedOnly = (column: ColumnSchema): boolean =>
+    (column.extra as PgColumnExtra | undefined)?.inherited === true
+  const columns = table.columns
+    .filter((c) => !inheritedOnly(c))
+    .map((column) => {
+      const parts = [quoteIdent(column.name), column.type]
+      if (column.collation !== null) parts.push(`COLLATE ${column.collation}`)
+      if (column.generated !== null) parts.push(`GENERATED ALWAYS AS (${column.generated}) STORED`)
+      if (column.identity !== null) {
+        const sequence = identitySequence(table, column.name, sequences)
+        const options =
+          sequence === undefined
+            ? ''
+            : ` (SEQUENCE NAME ${qualifiedName(sequence)} ${sequenceOptions(sequence)})`
+        parts.push(
+          `GENERATED ${column.identity === 'always' ? 'ALWAYS' : 'BY DEFAULT'} AS IDENTITY${options}`,
+        )
+      }
+      if (column.default !== null) parts.push(`DEFAULT ${column.default}`)
+      if (!column.nullable) parts.push('NOT NULL')
+      return parts.join(' ')
+    })
   let sql = `CREATE ${extra.unlogged ? 'UNLOGGED ' : ''}TABLE ${name} (${columns.join(', ')})`
   if (extra.inherits.length > 0)
     sql += ` INHERITS (${extra.inherits.map(qualifiedName).join(', ')})`
   if (table.partitionBy !== null) sql += ` PARTITION BY ${table.partitionBy}`
   if (extra.options.length > 0) sql += ` WITH (${extra.options.join(', ')})`
   out.push({ sql, action: 'create table', object: display(table) })
+  for (const column of table.columns.filter(inheritedOnly)) {
+    // The parent's default is copied when the table is created; the table's own may differ.
+    if (column.default === null) continue
+    out.push({
+      sql: `ALTER TABLE ONLY ${name} ALTER COLUMN ${quoteIdent(column.name)} SET DEFAULT ${column.default}`,
+      action: 'set column default',
+      object: `${display(table)}.${column.name}`,
+    })
+  }
   for (const sequence of owned) {
     const owner = sequence.ownedBy!
     out.push({

@@ -62,6 +62,11 @@ export type PgColumnExtra = {
   typeSchema: string
   /** `typname` of the type after resolving domains (arrays are `_elem`); gives `encoding`. */
   baseType: string
+  /**
+   * Present (true) on a column a table only inherits (`INHERITS`) and does not declare itself:
+   * restore leaves it out of `CREATE TABLE`, so the parent gives it as it did.
+   */
+  inherited?: true
 }
 
 /** `KeyConstraintSchema.extra` (primary and unique keys) on PostgreSQL. */
@@ -247,7 +252,8 @@ const SQL_COLUMNS = `WITH RECURSIVE domain_chain(oid, base) AS (
     a.attidentity::text AS identity,
     CASE WHEN a.attcollation <> t.typcollation THEN ${collationName('a.attcollation')} END AS collation,
     a.atttypid AS type_oid, t.typname::text AS type_name, tn.nspname::text AS type_schema,
-    bt.typname::text AS base_type, d.description AS comment
+    bt.typname::text AS base_type, d.description AS comment,
+    a.attislocal OR c.relispartition AS local
   FROM pg_attribute a
   JOIN pg_class c ON c.oid = a.attrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -469,6 +475,8 @@ interface ColumnRow {
   type_schema: string
   base_type: string
   comment: string | null
+  /** Declared by the table itself; a partition's columns count as its own (restore attaches it). */
+  local: boolean
 }
 
 interface ConstraintRow {
@@ -866,6 +874,7 @@ function toColumn(row: ColumnRow): ColumnSchema {
       typeName: row.type_name,
       typeSchema: row.type_schema,
       baseType: row.base_type,
+      ...(row.local ? {} : { inherited: true as const }),
     } satisfies PgColumnExtra,
   }
 }
