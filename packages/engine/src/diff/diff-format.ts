@@ -64,6 +64,8 @@ export type SchemaObjectKind =
   | 'composite type'
   | 'extension'
   | 'event'
+  | 'collation'
+  | 'comment'
 
 /** One schema object that differs. Definitions are the normalized schema's objects. */
 export interface SchemaChange {

@@ -33,6 +33,16 @@ export function diffSchemas(a: DatabaseSchema, b: DatabaseSchema): SchemaChange[
     ...diffNamed('routine', a.routines, b.routines, (r) => `${qualified(r)}(${r.arguments})`),
   )
   changes.push(...diffNamed('event', a.events ?? [], b.events ?? [], qualified))
+  changes.push(...diffNamed('collation', a.collations ?? [], b.collations ?? [], qualified))
+  changes.push(
+    ...diffNamed(
+      'comment',
+      a.comments ?? [],
+      b.comments ?? [],
+      (c) => `${c.kind} ${c.names.join('.')}${c.args.length > 0 ? `(${c.args.join(', ')})` : ''}`,
+      { renames: false },
+    ),
+  )
   return changes
 }
 

@@ -203,6 +203,31 @@ export interface EventSchema extends QualifiedName {
   extra?: Record<string, unknown>
 }
 
+/** A collation of the database's own (PostgreSQL `CREATE COLLATION`). */
+export interface CollationSchema extends QualifiedName {
+  provider: 'icu' | 'libc'
+  /** ICU locale; null for libc. */
+  locale: string | null
+  /** libc `LC_COLLATE` and `LC_CTYPE`; null for ICU. */
+  lcCollate: string | null
+  lcCtype: string | null
+  deterministic: boolean
+}
+
+/**
+ * A comment on an object that has no `comment` field of its own (PostgreSQL `COMMENT ON …`
+ * of a function, index, constraint, trigger, type, schema, …), by its catalog address.
+ */
+export interface CommentSchema {
+  /** The object's kind as PostgreSQL names it: `function`, `index`, `table constraint`, … */
+  kind: string
+  /** Its name parts (`[schema, table, constraint]`; a type's name as DDL prints it). */
+  names: string[]
+  /** A routine's argument types; a domain constraint's name. */
+  args: string[]
+  comment: string
+}
+
 /** Everything a snapshot knows about the structure of one database. */
 export interface DatabaseSchema {
   engine: Engine
@@ -218,4 +243,8 @@ export interface DatabaseSchema {
   extensions: ExtensionSchema[]
   /** Scheduled events; absent for engines without them. */
   events?: EventSchema[]
+  /** Collations of its own; absent for engines without them (and in older snapshots). */
+  collations?: CollationSchema[]
+  /** Comments not held by the objects themselves; absent for engines without them. */
+  comments?: CommentSchema[]
 }

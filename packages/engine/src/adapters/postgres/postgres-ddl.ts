@@ -3,7 +3,9 @@
 
 import type { RestoreObjects } from '../target-adapter.js'
 import type {
+  CollationSchema,
   ColumnSchema,
+  CommentSchema,
   CompositeTypeSchema,
   DomainSchema,
   QualifiedName,
@@ -18,6 +20,7 @@ import type {
   PgIndexExtra,
   PgInheritedExtra,
   PgKeyExtra,
+  PgPolicy,
   PgRuleExtra,
   PgSequenceExtra,
   PgTableExtra,
@@ -108,12 +111,15 @@ function tableExtra(table: TableSchema): PgTableExtra {
     inherits: extra?.inherits ?? [],
     exclusionConstraints: extra?.exclusionConstraints ?? [],
     ...(extra?.replicaIdentity === undefined ? {} : { replicaIdentity: extra.replicaIdentity }),
+    ...(extra?.policies === undefined ? {} : { policies: extra.policies }),
+    ...(extra?.statistics === undefined ? {} : { statistics: extra.statistics }),
   }
 }
 
 /** What a restore of `objects` creates besides the tables themselves. */
 export interface NeededObjects {
   schemas: string[]
+  collations: CollationSchema[]
   enums: RestoreObjects['schema']['enums']
   /** Composite types and domains, each after the types it uses. */
   types: (
@@ -144,6 +150,7 @@ export function neededObjects(objects: RestoreObjects): NeededObjects {
   if (whole) {
     return {
       schemas: schema.schemas,
+      collations: schema.collations ?? [],
       enums: schema.enums,
       types,
       routines: schema.routines,
@@ -169,6 +176,7 @@ export function neededObjects(objects: RestoreObjects): NeededObjects {
     }
   }
   const enums = found(schema.enums)
+  const collations = found(schema.collations ?? [])
   const routines = schema.routines.filter((r) => texts.some((text) => mentions(text, r)))
   const sequences = schema.sequences.filter(
     (s) =>
@@ -177,6 +185,7 @@ export function neededObjects(objects: RestoreObjects): NeededObjects {
         texts.some((text) => mentions(text, s))),
   )
   const chosen = {
+    collations: (schema.collations ?? []).filter((c) => collations.has(c)),
     enums: schema.enums.filter((e) => enums.has(e)),
     types: types.filter((entry) => neededTypes.has(entry.type)),
     routines,
@@ -186,6 +195,7 @@ export function neededObjects(objects: RestoreObjects): NeededObjects {
   const used = [
     ...objects.tables,
     ...chosen.parents,
+    ...chosen.collations,
     ...chosen.enums,
     ...chosen.types.map((entry) => entry.type),
     ...routines,
@@ -204,7 +214,12 @@ export function isIdentitySequence(sequence: SequenceSchema): boolean {
 
 function tableTexts(table: TableSchema): string[] {
   return [
-    ...table.columns.flatMap((c) => [c.type, c.default ?? '', c.generated ?? '']),
+    ...table.columns.flatMap((c) => [
+      c.type,
+      c.collation ?? '',
+      c.default ?? '',
+      c.generated ?? '',
+    ]),
     ...table.checks.map((c) => c.definition),
     ...table.indexes.map((i) => i.definition),
     ...table.triggers.map((t) => t.definition),
@@ -215,7 +230,12 @@ function tableTexts(table: TableSchema): string[] {
 function typeTexts(entry: NeededObjects['types'][number]): string[] {
   return entry.kind === 'composite'
     ? entry.type.attributes.map((a) => a.type)
-    : [entry.type.baseType, entry.type.default ?? '', ...entry.type.checks.map((c) => c.definition)]
+    : [
+        entry.type.baseType,
+        entry.type.collation ?? '',
+        entry.type.default ?? '',
+        ...entry.type.checks.map((c) => c.definition),
+      ]
 }
 
 /** Composite types and domains, each after those it names (cycles: original order). */
@@ -294,6 +314,13 @@ export function preDataStatements(
       object: ext.name,
     })
   }
+  for (const collation of needed.collations) {
+    out.push({
+      sql: `CREATE COLLATION IF NOT EXISTS ${qualifiedName(collation)} (${collationOptions(collation)})`,
+      action: 'create collation',
+      object: display(collation),
+    })
+  }
   for (const type of needed.enums) {
     out.push({
       sql: `CREATE TYPE ${qualifiedName(type)} AS ENUM (${type.values.map(quoteLiteral).join(', ')})`,
@@ -336,6 +363,19 @@ export function parentStatements(parent: TableSchema, objects: RestoreObjects): 
   ]
 }
 
+function collationOptions(collation: CollationSchema): string {
+  const options =
+    collation.provider === 'icu'
+      ? [`provider = icu`, `locale = ${quoteLiteral(collation.locale ?? '')}`]
+      : [
+          `provider = libc`,
+          `lc_collate = ${quoteLiteral(collation.lcCollate ?? '')}`,
+          `lc_ctype = ${quoteLiteral(collation.lcCtype ?? '')}`,
+        ]
+  if (!collation.deterministic) options.push('deterministic = false')
+  return options.join(', ')
+}
+
 function domainSql(domain: DomainSchema): string {
   const parts = [`CREATE DOMAIN ${qualifiedName(domain)} AS ${domain.baseType}`]
   if (domain.collation !== null) parts.push(`COLLATE ${domain.collation}`)
@@ -353,6 +393,9 @@ function sequenceOptions(sequence: SequenceSchema): string {
     `MINVALUE ${sequence.min}`,
     `MAXVALUE ${sequence.max}`,
     sequence.cycle ? 'CYCLE' : 'NO CYCLE',
+    ...((sequence.extra as PgSequenceExtra | undefined)?.cache === undefined
+      ? []
+      : [`CACHE ${(sequence.extra as PgSequenceExtra).cache}`]),
   ].join(' ')
 }
 
@@ -425,6 +468,25 @@ export function createTableStatements(
   if (table.partitionBy !== null) sql += ` PARTITION BY ${table.partitionBy}`
   if (extra.options.length > 0) sql += ` WITH (${extra.options.join(', ')})`
   out.push({ sql, action: 'create table', object: display(table) })
+  for (const column of table.columns) {
+    const extra = column.extra as PgColumnExtra | undefined
+    const alter = `ALTER TABLE ONLY ${name} ALTER COLUMN ${quoteIdent(column.name)}`
+    const object = `${display(table)}.${column.name}`
+    if (extra?.statistics !== undefined) {
+      out.push({
+        sql: `${alter} SET STATISTICS ${extra.statistics}`,
+        action: 'set column statistics',
+        object,
+      })
+    }
+    if (extra?.storage !== undefined) {
+      out.push({
+        sql: `${alter} SET STORAGE ${extra.storage.toUpperCase()}`,
+        action: 'set column storage',
+        object,
+      })
+    }
+  }
   for (const column of table.columns.filter(inheritedOnly)) {
     // The parent's default is copied when the table is created; the table's own may differ.
     if (column.default === null) continue
@@ -534,6 +596,13 @@ export function afterDataStatements(
       object: `${display(table)}.${index.name}`,
     })
   }
+  for (const statistics of tableExtra(table).statistics ?? []) {
+    out.push({
+      sql: statistics.definition,
+      action: 'create statistics',
+      object: display(statistics),
+    })
+  }
   const identity = tableExtra(table).replicaIdentity
   if (identity !== undefined) {
     out.push({
@@ -584,6 +653,91 @@ export function ruleStatements(owner: QualifiedName & { rules?: RuleSchema[] }):
     }
     return out
   })
+}
+
+const POLICY_COMMANDS = {
+  all: 'ALL',
+  select: 'SELECT',
+  insert: 'INSERT',
+  update: 'UPDATE',
+  delete: 'DELETE',
+}
+
+/**
+ * A table's row-level security policies. They come after every table, as pg_dump puts them,
+ * because their expressions may read other tables.
+ */
+export function policyStatements(table: TableSchema): DdlStatement[] {
+  const policies: PgPolicy[] = (table.extra as Partial<PgTableExtra> | undefined)?.policies ?? []
+  return policies.map((policy) => {
+    const roles = policy.roles.map((role) => (role === 'public' ? 'PUBLIC' : quoteIdent(role)))
+    const parts = [
+      `CREATE POLICY ${quoteIdent(policy.name)} ON ${qualifiedName(table)}`,
+      `AS ${policy.permissive ? 'PERMISSIVE' : 'RESTRICTIVE'}`,
+      `FOR ${POLICY_COMMANDS[policy.command]}`,
+      `TO ${roles.join(', ')}`,
+    ]
+    if (policy.using !== null) parts.push(`USING (${policy.using})`)
+    if (policy.check !== null) parts.push(`WITH CHECK (${policy.check})`)
+    return {
+      sql: parts.join(' '),
+      action: 'create policy',
+      object: `${display(table)}.${policy.name}`,
+    }
+  })
+}
+
+/** `COMMENT ON` targets by kind: how each kind's address becomes the object's name in DDL. */
+const COMMENT_TARGETS: Record<string, (names: string[], args: string[]) => string> = {
+  schema: ([schema]) => `SCHEMA ${quoteIdent(schema!)}`,
+  // A type's name is one part, printed as DDL spells it (`public.mood`, `"Odd"."T"[]`).
+  type: ([type]) => `TYPE ${type!}`,
+  'domain constraint': ([domain], [name]) => `CONSTRAINT ${quoteIdent(name!)} ON DOMAIN ${domain!}`,
+  function: (names, args) => `FUNCTION ${qualifiedParts(names)}(${args.join(', ')})`,
+  procedure: (names, args) => `PROCEDURE ${qualifiedParts(names)}(${args.join(', ')})`,
+  aggregate: (names, args) => `AGGREGATE ${qualifiedParts(names)}(${args.join(', ') || '*'})`,
+  index: (names) => `INDEX ${qualifiedParts(names)}`,
+  sequence: (names) => `SEQUENCE ${qualifiedParts(names)}`,
+  collation: (names) => `COLLATION ${qualifiedParts(names)}`,
+  'table constraint': (names) => onTable('CONSTRAINT', names),
+  trigger: (names) => onTable('TRIGGER', names),
+  rule: (names) => onTable('RULE', names),
+  policy: (names) => onTable('POLICY', names),
+  'view column': (names) => `COLUMN ${qualifiedParts(names)}`,
+  'materialized view column': (names) => `COLUMN ${qualifiedParts(names)}`,
+  'composite type column': (names) => `COLUMN ${qualifiedParts(names)}`,
+}
+
+function qualifiedParts(names: string[]): string {
+  return names.map(quoteIdent).join('.')
+}
+
+/** `CONSTRAINT "c" ON "s"."t"` from `[schema, table, name]`. */
+function onTable(keyword: string, [schema, table, name]: string[]): string {
+  return `${keyword} ${quoteIdent(name!)} ON ${quoteIdent(schema!)}.${quoteIdent(table!)}`
+}
+
+/**
+ * Comments on objects that hold none of their own (`DatabaseSchema.comments`): all of them in
+ * a whole restore, those on the restored tables' objects otherwise. Last, once every object is
+ * there; kinds this version does not know are left out.
+ */
+export function commentStatements(objects: RestoreObjects): DdlStatement[] {
+  const onRestored = (comment: CommentSchema): boolean =>
+    objects.tables.some((t) => t.schema === comment.names[0] && t.name === comment.names[1])
+  return (objects.schema.comments ?? [])
+    .filter((comment) => objects.whole || onRestored(comment))
+    .flatMap((comment) => {
+      const target = COMMENT_TARGETS[comment.kind]?.(comment.names, comment.args)
+      if (target === undefined) return []
+      return [
+        {
+          sql: `COMMENT ON ${target} IS ${quoteLiteral(comment.comment)}`,
+          action: 'comment',
+          object: `${comment.kind} ${comment.names.join('.')}`,
+        },
+      ]
+    })
 }
 
 function triggerStatements(
@@ -710,7 +864,7 @@ export function restoredSequences(objects: RestoreObjects): SequenceSchema[] {
 /**
  * Statements after every table's rows: foreign keys (of the restored tables and of the
  * partitioned parents), views with their indexes, materialized views' rows, views' triggers,
- * rules and sequence positions.
+ * rules, policies, comments and sequence positions.
  */
 export function finishStatements(objects: RestoreObjects): DdlStatement[] {
   const needed = neededObjects(objects)
@@ -726,6 +880,8 @@ export function finishStatements(objects: RestoreObjects): DdlStatement[] {
   for (const owner of [...needed.parents, ...objects.tables, ...needed.views]) {
     out.push(...ruleStatements(owner))
   }
+  for (const table of [...needed.parents, ...objects.tables]) out.push(...policyStatements(table))
+  out.push(...commentStatements(objects))
   for (const sequence of restoredSequences(objects)) out.push(setvalStatement(sequence))
   return out
 }

@@ -11,7 +11,9 @@ import {
 } from '../../errors.js'
 import type {
   CheckSchema,
+  CollationSchema,
   ColumnSchema,
+  CommentSchema,
   CompositeTypeSchema,
   DatabaseSchema,
   DomainSchema,
@@ -67,6 +69,10 @@ export type PgColumnExtra = {
    * restore leaves it out of `CREATE TABLE`, so the parent gives it as it did.
    */
   inherited?: true
+  /** `ALTER COLUMN … SET STATISTICS`; absent for the server's default. */
+  statistics?: number
+  /** `ALTER COLUMN … SET STORAGE` when not the type's default. */
+  storage?: 'plain' | 'external' | 'extended' | 'main'
 }
 
 /** `KeyConstraintSchema.extra` (primary and unique keys) on PostgreSQL. */
@@ -117,6 +123,18 @@ export type PgRuleExtra = {
  */
 export type PgReplicaIdentity = 'full' | 'nothing' | { index: string }
 
+/** A row-level security policy (`CREATE POLICY`). */
+export type PgPolicy = {
+  name: string
+  permissive: boolean
+  command: 'all' | 'select' | 'insert' | 'update' | 'delete'
+  /** Role names it applies to; `public` for PUBLIC. */
+  roles: string[]
+  /** `USING` and `WITH CHECK` expressions as the server prints them, or null. */
+  using: string | null
+  check: string | null
+}
+
 /** `TableSchema.extra` on PostgreSQL. */
 export type PgTableExtra = {
   unlogged: boolean
@@ -132,6 +150,10 @@ export type PgTableExtra = {
    * to one in a snapshot taken before replica identities were read.
    */
   replicaIdentity?: PgReplicaIdentity
+  /** Row-level security policies, by name; absent when there are none (as for replicaIdentity). */
+  policies?: PgPolicy[]
+  /** Extended statistics objects (`CREATE STATISTICS`) on it; absent when there are none. */
+  statistics?: { schema: string; name: string; definition: string }[]
 }
 
 /** `ViewSchema.extra` on PostgreSQL. */
@@ -146,6 +168,8 @@ export type PgViewExtra = {
 export type PgSequenceExtra = {
   /** The sequence behind an identity column (created with the column, not on its own). */
   identity: boolean
+  /** `CACHE`, when not 1. */
+  cache?: string
 }
 
 const MIN_VERSION_NUM = 130000
@@ -253,7 +277,9 @@ const SQL_COLUMNS = `WITH RECURSIVE domain_chain(oid, base) AS (
     CASE WHEN a.attcollation <> t.typcollation THEN ${collationName('a.attcollation')} END AS collation,
     a.atttypid AS type_oid, t.typname::text AS type_name, tn.nspname::text AS type_schema,
     bt.typname::text AS base_type, d.description AS comment,
-    a.attislocal OR c.relispartition AS local
+    a.attislocal OR c.relispartition AS local,
+    CASE WHEN a.attstattarget >= 0 THEN a.attstattarget END AS statistics,
+    CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage
   FROM pg_attribute a
   JOIN pg_class c ON c.oid = a.attrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -344,6 +370,57 @@ const SQL_RULES = `SELECT r.ev_class::text AS rel, r.rulename::text AS name,
   JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE r.rulename <> '_RETURN' AND c.relkind IN ('r', 'p', 'v', 'm') AND ${USER_NAMESPACE}`
 
+/** Row-level security policies of tables. */
+const SQL_POLICIES = `SELECT p.polrelid::text AS rel, p.polname::text AS name,
+    p.polpermissive AS permissive, p.polcmd::text AS command,
+    ARRAY(SELECT CASE WHEN r.oid = 0 THEN 'public' ELSE pg_get_userbyid(r.oid)::text END
+            FROM unnest(p.polroles) WITH ORDINALITY AS r(oid, ord) ORDER BY r.ord) AS roles,
+    pg_get_expr(p.polqual, p.polrelid) AS using_expr,
+    pg_get_expr(p.polwithcheck, p.polrelid) AS check_expr
+  FROM pg_policy p
+  JOIN pg_class c ON c.oid = p.polrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE ${USER_NAMESPACE}`
+
+/** Extended statistics objects, by the table they are on. */
+const SQL_STATISTICS = `SELECT s.stxrelid::text AS rel, n.nspname::text AS schema,
+    s.stxname::text AS name, pg_get_statisticsobjdef(s.oid) AS definition
+  FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace
+  WHERE ${USER_NAMESPACE}`
+
+/** Collations created in the user namespaces (the ICU locale column was renamed in 17). */
+function sqlCollations(version: number): string {
+  const locale =
+    version >= 170000
+      ? 'co.colllocale'
+      : version >= 150000
+        ? 'co.colliculocale'
+        : `CASE WHEN co.collprovider = 'i' THEN co.collcollate END`
+  return `SELECT n.nspname::text AS schema, co.collname::text AS name,
+      CASE WHEN co.collprovider = 'i' THEN 'icu' ELSE 'libc' END AS provider,
+      CASE WHEN co.collprovider = 'i' THEN ${locale} END AS locale,
+      CASE WHEN co.collprovider <> 'i' THEN co.collcollate END AS lc_collate,
+      CASE WHEN co.collprovider <> 'i' THEN co.collctype END AS lc_ctype,
+      co.collisdeterministic AS deterministic
+    FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace
+    WHERE ${USER_NAMESPACE} AND ${notInExtension('pg_collation', 'co.oid')}`
+}
+
+/**
+ * Comments on the object kinds whose schema objects hold no comment of their own (tables,
+ * their columns and views do), by catalog address. Kinds a restore cannot comment on again
+ * are left out (`COMMENT_KINDS`).
+ */
+const SQL_COMMENTS = `SELECT a.type AS kind, a.object_names AS names, a.object_args AS args,
+    d.description AS comment
+  FROM pg_description d
+  CROSS JOIN LATERAL pg_identify_object_as_address(d.classoid, d.objoid, d.objsubid) a
+  CROSS JOIN LATERAL pg_identify_object(d.classoid, d.objoid, d.objsubid) i
+  JOIN pg_namespace n ON n.nspname = coalesce(i.schema, a.object_names[1])
+  WHERE a.type = ANY ($2::text[]) AND ${USER_NAMESPACE}
+    AND NOT EXISTS (SELECT 1 FROM pg_depend x
+      WHERE x.classid = d.classoid AND x.objid = d.objoid AND x.deptype = 'e')`
+
 /** Functions, procedures, aggregates and window functions, with what a CREATE AGGREGATE needs. */
 const SQL_ROUTINES = `SELECT n.nspname::text AS schema, p.proname::text AS name,
     p.prokind::text AS kind, pg_get_function_identity_arguments(p.oid) AS arguments,
@@ -383,6 +460,7 @@ const SQL_SEQUENCES = `SELECT n.nspname::text AS schema, c.relname::text AS name
     format_type(s.seqtypid, NULL) AS type, s.seqstart::text AS start,
     s.seqincrement::text AS increment, s.seqmin::text AS min, s.seqmax::text AS max,
     s.seqcycle AS cycle, ps.last_value::text AS last_value,
+    CASE WHEN s.seqcache <> 1 THEN s.seqcache::text END AS cache,
     o.schema AS owner_schema, o.name AS owner_name, o.column AS owner_column,
     coalesce(o.identity, false) AS identity
   FROM pg_class c
@@ -477,6 +555,8 @@ interface ColumnRow {
   comment: string | null
   /** Declared by the table itself; a partition's columns count as its own (restore attaches it). */
   local: boolean
+  statistics: number | null
+  storage: string | null
 }
 
 interface ConstraintRow {
@@ -519,6 +599,24 @@ interface TriggerRow {
   definition: string
   enabled: string
   inherited: boolean
+}
+
+interface PolicyRow {
+  rel: string
+  name: string
+  permissive: boolean
+  command: string
+  roles: string[]
+  using_expr: string | null
+  check_expr: string | null
+}
+
+interface CollationRow extends QualifiedName {
+  provider: 'icu' | 'libc'
+  locale: string | null
+  lc_collate: string | null
+  lc_ctype: string | null
+  deterministic: boolean
 }
 
 interface RuleRow {
@@ -571,6 +669,7 @@ interface SequenceRow {
   max: string
   cycle: boolean
   last_value: string | null
+  cache: string | null
   owner_schema: string | null
   owner_name: string | null
   owner_column: string | null
@@ -608,6 +707,44 @@ const ROUTINE_KINDS: Record<string, RoutineSchema['kind']> = {
   p: 'procedure',
   a: 'aggregate',
   w: 'window',
+}
+
+/**
+ * The kinds of object (as pg_identify_object_as_address names them) whose comments are read
+ * into `DatabaseSchema.comments`; `commentStatements` in postgres-ddl.ts writes each back.
+ */
+export const COMMENT_KINDS = [
+  'schema',
+  'type',
+  'domain constraint',
+  'function',
+  'procedure',
+  'aggregate',
+  'index',
+  'sequence',
+  'collation',
+  'table constraint',
+  'trigger',
+  'rule',
+  'policy',
+  'view column',
+  'materialized view column',
+  'composite type column',
+] as const
+
+const STORAGE: Record<string, NonNullable<PgColumnExtra['storage']>> = {
+  p: 'plain',
+  e: 'external',
+  x: 'extended',
+  m: 'main',
+}
+
+const POLICY_COMMANDS: Record<string, PgPolicy['command']> = {
+  '*': 'all',
+  r: 'select',
+  a: 'insert',
+  w: 'update',
+  d: 'delete',
 }
 
 const AGG_MODIFY: Record<string, string> = { r: 'READ_ONLY', s: 'SHAREABLE', w: 'READ_WRITE' }
@@ -696,6 +833,14 @@ async function readSchema(
   const indexRows = await run<IndexRow>('indexes', sqlIndexes(version), params)
   const triggerRows = await run<TriggerRow>('triggers', SQL_TRIGGERS, params)
   const ruleRows = await run<RuleRow>('rules', SQL_RULES, params)
+  const policyRows = await run<PolicyRow>('policies', SQL_POLICIES, params)
+  const statisticsRows = await run<{ rel: string } & QualifiedName & { definition: string }>(
+    'statistics objects',
+    SQL_STATISTICS,
+    params,
+  )
+  const collationRows = await run<CollationRow>('collations', sqlCollations(version), params)
+  const comments = await run<CommentSchema>('comments', SQL_COMMENTS, [schemaFilter, COMMENT_KINDS])
   const routineRows = await run<RoutineRow>('functions', SQL_ROUTINES, params)
   const sequenceRows = await run<SequenceRow>('sequences', SQL_SEQUENCES, params)
   const enumRows = await run<EnumSchema>('enums', SQL_ENUMS, params)
@@ -755,6 +900,24 @@ async function readSchema(
     if (view !== undefined) (view.rules ??= []).push(rule)
   }
 
+  for (const row of policyRows) {
+    const extra = tables.get(row.rel)?.extra
+    if (extra === undefined) continue
+    ;(extra.policies ??= []).push({
+      name: row.name,
+      permissive: row.permissive,
+      command: POLICY_COMMANDS[row.command] ?? 'all',
+      roles: row.roles,
+      using: row.using_expr,
+      check: row.check_expr,
+    })
+  }
+
+  for (const { rel, ...statistics } of statisticsRows) {
+    const extra = tables.get(rel)?.extra
+    if (extra !== undefined) (extra.statistics ??= []).push(statistics)
+  }
+
   const byName = (a: { name: string }, b: { name: string }): number => compareText(a.name, b.name)
   for (const { table, extra } of tables.values()) {
     table.uniqueKeys.sort(byName)
@@ -764,6 +927,8 @@ async function readSchema(
     table.triggers.sort(byName)
     table.rules!.sort(byName)
     extra.exclusionConstraints.sort(byName)
+    extra.policies?.sort(byName)
+    extra.statistics?.sort(compareQualified)
   }
   for (const view of views.values()) {
     view.indexes.sort(byName)
@@ -786,6 +951,15 @@ async function readSchema(
     extensions: extensionRows
       .map((row) => ({ name: row.name, schema: row.schema, version: row.version }))
       .sort(byName),
+    collations: collationRows.map(toCollation).sort(compareQualified),
+    comments: comments
+      .map((row) => ({ kind: row.kind, names: row.names, args: row.args, comment: row.comment }))
+      .sort(
+        (a, b) =>
+          compareText(a.kind, b.kind) ||
+          compareText(a.names.join('.'), b.names.join('.')) ||
+          compareText(a.args.join(','), b.args.join(',')),
+      ),
   }
 }
 
@@ -875,6 +1049,8 @@ function toColumn(row: ColumnRow): ColumnSchema {
       typeSchema: row.type_schema,
       baseType: row.base_type,
       ...(row.local ? {} : { inherited: true as const }),
+      ...(row.statistics === null ? {} : { statistics: row.statistics }),
+      ...(row.storage === null ? {} : { storage: STORAGE[row.storage] }),
     } satisfies PgColumnExtra,
   }
 }
@@ -1012,6 +1188,18 @@ function aggregateDefinition(row: RoutineRow): string {
   return `CREATE AGGREGATE ${row.qualified}(${args}) (\n    ${body.join(',\n    ')}\n);\n`
 }
 
+function toCollation(row: CollationRow): CollationSchema {
+  return {
+    schema: row.schema,
+    name: row.name,
+    provider: row.provider,
+    locale: row.locale,
+    lcCollate: row.lc_collate,
+    lcCtype: row.lc_ctype,
+    deterministic: row.deterministic,
+  }
+}
+
 function toSequence(row: SequenceRow): SequenceSchema {
   return {
     schema: row.schema,
@@ -1027,7 +1215,10 @@ function toSequence(row: SequenceRow): SequenceSchema {
       row.owner_schema === null || row.owner_name === null || row.owner_column === null
         ? null
         : { schema: row.owner_schema, name: row.owner_name, column: row.owner_column },
-    extra: { identity: row.identity } satisfies PgSequenceExtra,
+    extra: {
+      identity: row.identity,
+      ...(row.cache === null ? {} : { cache: row.cache }),
+    } satisfies PgSequenceExtra,
   }
 }
 

@@ -327,7 +327,9 @@ class PostgresTarget implements TargetAdapter {
         await this.#runKeepingExisting(statement, options.signal, {
           // A foreign key into (or a rule acting on) a table the target does not have (a
           // partial restore into an empty database) cannot be made; it is left out.
-          skipMissing: statement.action === 'add foreign key' || statement.action === 'create rule',
+          skipMissing: ['add foreign key', 'create rule', 'create policy'].includes(
+            statement.action,
+          ),
         })
       }
     }).catch((err: unknown) => {
