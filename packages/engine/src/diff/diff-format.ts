@@ -62,6 +62,7 @@ export type SchemaObjectKind =
   | 'enum'
   | 'domain'
   | 'composite type'
+  | 'range type'
   | 'extension'
   | 'event'
   | 'collation'

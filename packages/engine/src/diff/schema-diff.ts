@@ -26,6 +26,7 @@ export function diffSchemas(a: DatabaseSchema, b: DatabaseSchema): SchemaChange[
   changes.push(...diffNamed('enum', a.enums, b.enums, qualified))
   changes.push(...diffNamed('domain', a.domains, b.domains, qualified))
   changes.push(...diffNamed('composite type', a.compositeTypes, b.compositeTypes, qualified))
+  changes.push(...diffNamed('range type', a.rangeTypes ?? [], b.rangeTypes ?? [], qualified))
   changes.push(...diffNamed('sequence', a.sequences, b.sequences, qualified))
   changes.push(...diffTables(a.tables, b.tables))
   changes.push(...diffNamed('view', a.views, b.views, qualified))

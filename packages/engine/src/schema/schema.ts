@@ -187,6 +187,18 @@ export interface CompositeTypeSchema extends QualifiedName {
   attributes: { name: string; type: string }[]
 }
 
+/** A range type (PostgreSQL `CREATE TYPE … AS RANGE`); names as DDL prints them. */
+export interface RangeTypeSchema extends QualifiedName {
+  subtype: string
+  /** Operator class, collation, canonical and difference functions when not defaults, or null. */
+  subtypeOpclass: string | null
+  collation: string | null
+  canonical: string | null
+  subtypeDiff: string | null
+  /** Its multirange type (PostgreSQL 14+), or null. */
+  multirange: string | null
+}
+
 export interface ExtensionSchema {
   name: string
   schema: string
@@ -243,6 +255,8 @@ export interface DatabaseSchema {
   extensions: ExtensionSchema[]
   /** Scheduled events; absent for engines without them. */
   events?: EventSchema[]
+  /** Range types; absent for engines without them (and in older snapshots). */
+  rangeTypes?: RangeTypeSchema[]
   /** Collations of its own; absent for engines without them (and in older snapshots). */
   collations?: CollationSchema[]
   /** Comments not held by the objects themselves; absent for engines without them. */

@@ -3,12 +3,14 @@
 
 import type { RestoreObjects } from '../target-adapter.js'
 import type {
+  CheckSchema,
   CollationSchema,
   ColumnSchema,
   CommentSchema,
   CompositeTypeSchema,
   DomainSchema,
   QualifiedName,
+  RangeTypeSchema,
   RoutineSchema,
   RuleSchema,
   SequenceSchema,
@@ -121,9 +123,11 @@ export interface NeededObjects {
   schemas: string[]
   collations: CollationSchema[]
   enums: RestoreObjects['schema']['enums']
-  /** Composite types and domains, each after the types it uses. */
+  /** Composite, range types and domains, each after the types it uses. */
   types: (
-    { kind: 'composite'; type: CompositeTypeSchema } | { kind: 'domain'; type: DomainSchema }
+    | { kind: 'composite'; type: CompositeTypeSchema }
+    | { kind: 'range'; type: RangeTypeSchema }
+    | { kind: 'domain'; type: DomainSchema }
   )[]
   routines: RoutineSchema[]
   /** Sequences that are not an identity column's own (those come with their column). */
@@ -146,7 +150,7 @@ export function neededObjects(objects: RestoreObjects): NeededObjects {
       t.kind === 'partitioned' &&
       (whole || objects.tables.some((r) => r.partitionOf !== null && same(r.partitionOf, t))),
   )
-  const types = orderTypes(schema.compositeTypes, schema.domains)
+  const types = orderTypes(schema.compositeTypes, schema.rangeTypes ?? [], schema.domains)
   if (whole) {
     return {
       schemas: schema.schemas,
@@ -228,6 +232,10 @@ function tableTexts(table: TableSchema): string[] {
 }
 
 function typeTexts(entry: NeededObjects['types'][number]): string[] {
+  if (entry.kind === 'range') {
+    const { subtype, subtypeOpclass, collation, canonical, subtypeDiff } = entry.type
+    return [subtype, subtypeOpclass ?? '', collation ?? '', canonical ?? '', subtypeDiff ?? '']
+  }
   return entry.kind === 'composite'
     ? entry.type.attributes.map((a) => a.type)
     : [
@@ -238,13 +246,15 @@ function typeTexts(entry: NeededObjects['types'][number]): string[] {
       ]
 }
 
-/** Composite types and domains, each after those it names (cycles: original order). */
+/** Composite, range types and domains, each after those it names (cycles: original order). */
 function orderTypes(
   composites: CompositeTypeSchema[],
+  ranges: RangeTypeSchema[],
   domains: DomainSchema[],
 ): NeededObjects['types'] {
   const all: NeededObjects['types'] = [
     ...composites.map((type) => ({ kind: 'composite' as const, type })),
+    ...ranges.map((type) => ({ kind: 'range' as const, type })),
     ...domains.map((type) => ({ kind: 'domain' as const, type })),
   ]
   return dependencyOrder(all, (entry) => entry.type, typeTexts)
@@ -329,16 +339,22 @@ export function preDataStatements(
     })
   }
   for (const entry of needed.types) {
+    if (entry.kind === 'range') {
+      out.push({ sql: rangeSql(entry.type), action: 'create type', object: display(entry.type) })
+      continue
+    }
     out.push(
-      entry.kind === 'composite'
-        ? {
-            sql: `CREATE TYPE ${qualifiedName(entry.type)} AS (${entry.type.attributes
-              .map((a) => `${quoteIdent(a.name)} ${a.type}`)
-              .join(', ')})`,
-            action: 'create type',
-            object: display(entry.type),
-          }
-        : { sql: domainSql(entry.type), action: 'create domain', object: display(entry.type) },
+      ...(entry.kind === 'composite'
+        ? [
+            {
+              sql: `CREATE TYPE ${qualifiedName(entry.type)} AS (${entry.type.attributes
+                .map((a) => `${quoteIdent(a.name)} ${a.type}`)
+                .join(', ')})`,
+              action: 'create type',
+              object: display(entry.type),
+            },
+          ]
+        : domainStatements(entry.type)),
     )
   }
   for (const routine of needed.routines) {
@@ -363,6 +379,18 @@ export function parentStatements(parent: TableSchema, objects: RestoreObjects): 
   ]
 }
 
+function rangeSql(range: RangeTypeSchema): string {
+  const options = [
+    `subtype = ${range.subtype}`,
+    ...(range.subtypeOpclass === null ? [] : [`subtype_opclass = ${range.subtypeOpclass}`]),
+    ...(range.collation === null ? [] : [`collation = ${range.collation}`]),
+    ...(range.canonical === null ? [] : [`canonical = ${range.canonical}`]),
+    ...(range.subtypeDiff === null ? [] : [`subtype_diff = ${range.subtypeDiff}`]),
+    ...(range.multirange === null ? [] : [`multirange_type_name = ${range.multirange}`]),
+  ]
+  return `CREATE TYPE ${qualifiedName(range)} AS RANGE (${options.join(', ')})`
+}
+
 function collationOptions(collation: CollationSchema): string {
   const options =
     collation.provider === 'icu'
@@ -376,14 +404,27 @@ function collationOptions(collation: CollationSchema): string {
   return options.join(', ')
 }
 
-function domainSql(domain: DomainSchema): string {
-  const parts = [`CREATE DOMAIN ${qualifiedName(domain)} AS ${domain.baseType}`]
+/**
+ * A domain with its checks. A check added `NOT VALID` (not checked against existing values)
+ * cannot be declared so in CREATE DOMAIN: it is added after, as it was made.
+ */
+function domainStatements(domain: DomainSchema): DdlStatement[] {
+  const name = qualifiedName(domain)
+  const parts = [`CREATE DOMAIN ${name} AS ${domain.baseType}`]
   if (domain.collation !== null) parts.push(`COLLATE ${domain.collation}`)
   if (domain.default !== null) parts.push(`DEFAULT ${domain.default}`)
   if (!domain.nullable) parts.push('NOT NULL')
-  for (const check of domain.checks)
+  const notValid = (check: CheckSchema): boolean => check.definition.endsWith(' NOT VALID')
+  for (const check of domain.checks.filter((c) => !notValid(c)))
     parts.push(`CONSTRAINT ${quoteIdent(check.name)} ${check.definition}`)
-  return parts.join(' ')
+  return [
+    { sql: parts.join(' '), action: 'create domain', object: display(domain) },
+    ...domain.checks.filter(notValid).map((check) => ({
+      sql: `ALTER DOMAIN ${name} ADD CONSTRAINT ${quoteIdent(check.name)} ${check.definition}`,
+      action: 'add domain check',
+      object: `${display(domain)}.${check.name}`,
+    })),
+  ]
 }
 
 function sequenceOptions(sequence: SequenceSchema): string {

@@ -23,6 +23,7 @@ import type {
   IndexSchema,
   KeyConstraintSchema,
   QualifiedName,
+  RangeTypeSchema,
   RoutineSchema,
   RuleSchema,
   SequenceSchema,
@@ -450,7 +451,31 @@ const SQL_ROUTINES = `SELECT n.nspname::text AS schema, p.proname::text AS name,
   JOIN pg_namespace n ON n.oid = p.pronamespace
   JOIN pg_language l ON l.oid = p.prolang
   LEFT JOIN pg_aggregate ag ON ag.aggfnoid = p.oid
-  WHERE ${USER_NAMESPACE} AND ${notInExtension('pg_proc', 'p.oid')}`
+  WHERE ${USER_NAMESPACE} AND ${notInExtension('pg_proc', 'p.oid')}
+    -- A range type's constructors come with the type.
+    AND NOT EXISTS (SELECT 1 FROM pg_depend x
+      WHERE x.classid = 'pg_proc'::regclass AND x.objid = p.oid AND x.deptype = 'i')`
+
+/** Range types, with what differs from their subtype's defaults. */
+function sqlRanges(version: number): string {
+  const multirange = version >= 140000 ? 'format_type(r.rngmultitypid, NULL)' : 'NULL'
+  return `SELECT n.nspname::text AS schema, t.typname::text AS name,
+      format_type(r.rngsubtype, NULL) AS subtype,
+      CASE WHEN NOT opc.opcdefault THEN
+        quote_ident(opn.nspname) || '.' || quote_ident(opc.opcname) END AS subtype_opclass,
+      CASE WHEN r.rngcollation <> 0 AND r.rngcollation <> st.typcollation
+        THEN ${collationName('r.rngcollation')} END AS collation,
+      CASE WHEN r.rngcanonical::oid <> 0 THEN r.rngcanonical::regproc::text END AS canonical,
+      CASE WHEN r.rngsubdiff::oid <> 0 THEN r.rngsubdiff::regproc::text END AS subtype_diff,
+      ${multirange} AS multirange
+    FROM pg_range r
+    JOIN pg_type t ON t.oid = r.rngtypid
+    JOIN pg_namespace n ON n.oid = t.typnamespace
+    JOIN pg_type st ON st.oid = r.rngsubtype
+    JOIN pg_opclass opc ON opc.oid = r.rngsubopc
+    JOIN pg_namespace opn ON opn.oid = opc.opcnamespace
+    WHERE ${USER_NAMESPACE} AND ${notInExtension('pg_type', 't.oid')}`
+}
 
 /**
  * Sequences with their current value. pg_sequences gives null for a sequence never called and
@@ -609,6 +634,15 @@ interface PolicyRow {
   roles: string[]
   using_expr: string | null
   check_expr: string | null
+}
+
+interface RangeRow extends QualifiedName {
+  subtype: string
+  subtype_opclass: string | null
+  collation: string | null
+  canonical: string | null
+  subtype_diff: string | null
+  multirange: string | null
 }
 
 interface CollationRow extends QualifiedName {
@@ -839,6 +873,7 @@ async function readSchema(
     SQL_STATISTICS,
     params,
   )
+  const rangeRows = await run<RangeRow>('range types', sqlRanges(version), params)
   const collationRows = await run<CollationRow>('collations', sqlCollations(version), params)
   const comments = await run<CommentSchema>('comments', SQL_COMMENTS, [schemaFilter, COMMENT_KINDS])
   const routineRows = await run<RoutineRow>('functions', SQL_ROUTINES, params)
@@ -951,6 +986,18 @@ async function readSchema(
     extensions: extensionRows
       .map((row) => ({ name: row.name, schema: row.schema, version: row.version }))
       .sort(byName),
+    rangeTypes: rangeRows
+      .map((row): RangeTypeSchema => ({
+        schema: row.schema,
+        name: row.name,
+        subtype: row.subtype,
+        subtypeOpclass: row.subtype_opclass,
+        collation: row.collation,
+        canonical: row.canonical,
+        subtypeDiff: row.subtype_diff,
+        multirange: row.multirange,
+      }))
+      .sort(compareQualified),
     collations: collationRows.map(toCollation).sort(compareQualified),
     comments: comments
       .map((row) => ({ kind: row.kind, names: row.names, args: row.args, comment: row.comment }))
