@@ -260,7 +260,7 @@ class PostgresTarget implements TargetAdapter {
     return this.#transaction(signal, async () => {
       const found = await this.#table(table)
       if (found !== null && options.mode === 'append') {
-        return this.#append(table, rows, options, counted)
+        return this.#withoutUserTriggers(table, () => this.#append(table, rows, options, counted))
       }
       if (found !== null) {
         const dependents = await this.#dependents(found, this.#objects)
@@ -431,12 +431,6 @@ class PostgresTarget implements TargetAdapter {
   }
 
   /**
-   * Overwrite of a table that other objects depend on, which stay: its rows are deleted and
-   * loaded again in the same transaction, its triggers off meanwhile. Foreign keys of tables
-   * not restored must be deferrable `NO ACTION` ones (checked at commit, once the rows are
-   * back); a cascading one would change a table that is not restored, so that is refused.
-   */
-  /**
    * A table kept because other objects depend on it can have its rows replaced only if no table
    * outside the restore references it through a key that would change or block on the delete,
    * and if its columns are the snapshot's.
@@ -471,6 +465,12 @@ class PostgresTarget implements TargetAdapter {
     }
   }
 
+  /**
+   * Overwrite of a table that other objects depend on, which stay: its rows are deleted and
+   * loaded again in the same transaction, its triggers off meanwhile. Foreign keys of tables
+   * not restored must be deferrable `NO ACTION` ones (checked at commit, once the rows are
+   * back); a cascading one would change a table that is not restored, so that is refused.
+   */
   async #replaceRows(
     table: TableSchema,
     dependents: Dependents,
@@ -485,6 +485,30 @@ class PostgresTarget implements TargetAdapter {
       )
     }
     const name = qualifiedName(table)
+    await this.#withoutUserTriggers(table, async () => {
+      await this.#query('SET CONSTRAINTS ALL DEFERRED')
+      await this.#query(`DELETE FROM ONLY ${name}`)
+      await this.#copy(table, copyFromStatement(table), rows, signal, counted)
+    })
+  }
+
+  /**
+   * Runs `body`, which writes a restore's rows into an existing `table`, with the table's user
+   * triggers off, so the rows are the snapshot's (what `pg_restore --disable-triggers` does): a
+   * `BEFORE UPDATE` trigger setting `last_update = now()` would otherwise stamp the restore's
+   * time on every row it writes back. Each trigger gets its own state back (`ENABLE REPLICA`,
+   * `ENABLE ALWAYS`) before the caller's transaction commits, so no other session ever sees
+   * them off, and a failure rolls the change back with the rows.
+   *
+   * `ALTER TABLE … DISABLE TRIGGER`, not `SET LOCAL session_replication_role = replica`: the
+   * role needs superuser (or, from PostgreSQL 15, a `GRANT SET` on the parameter) where this
+   * needs only ownership, which replacing rows needs anyway; under it, `ENABLE REPLICA` and
+   * `ENABLE ALWAYS` triggers fire all the same; and it turns off the internal triggers that
+   * check foreign keys too, while here those (`tgisinternal`) stay on, so keys are checked as
+   * they always were.
+   */
+  async #withoutUserTriggers<T>(table: QualifiedName, body: () => Promise<T>): Promise<T> {
+    const name = qualifiedName(table)
     const triggers = await this.#query<{ name: string; enabled: string }>(
       `SELECT tgname::text AS name, tgenabled::text AS enabled FROM pg_trigger
         WHERE tgrelid = $1::regclass AND NOT tgisinternal AND tgenabled <> 'D'`,
@@ -493,13 +517,15 @@ class PostgresTarget implements TargetAdapter {
     for (const trigger of triggers) {
       await this.#query(`ALTER TABLE ${name} DISABLE TRIGGER ${quoteIdent(trigger.name)}`)
     }
-    await this.#query('SET CONSTRAINTS ALL DEFERRED')
-    await this.#query(`DELETE FROM ONLY ${name}`)
-    await this.#copy(table, copyFromStatement(table), rows, signal, counted)
+    const result = await body()
+    // Deferred foreign-key checks still pending would refuse the ALTER TABLE below (55006):
+    // run them now, on the rows as they will be committed.
+    if (triggers.length > 0) await this.#query('SET CONSTRAINTS ALL IMMEDIATE')
     for (const trigger of triggers) {
       const state = trigger.enabled === 'R' ? 'REPLICA ' : trigger.enabled === 'A' ? 'ALWAYS ' : ''
       await this.#query(`ALTER TABLE ${name} ENABLE ${state}TRIGGER ${quoteIdent(trigger.name)}`)
     }
+    return result
   }
 
   /** Streams the rows into `COPY … FROM STDIN`; a failure part-way aborts the COPY (CopyFail). */
@@ -734,10 +760,17 @@ class PostgresTarget implements TargetAdapter {
     for (const table of objects.tables) {
       const found = await this.#table(table)
       if (found === null) continue
-      const [row] = await this.#query<{ owner: boolean; insert: boolean; update: boolean }>(
+      const [row] = await this.#query<{
+        owner: boolean
+        insert: boolean
+        update: boolean
+        triggers: boolean
+      }>(
         `SELECT pg_has_role(c.relowner, 'USAGE') AS owner,
                 has_table_privilege(c.oid, 'INSERT') AS insert,
-                has_table_privilege(c.oid, 'UPDATE') AS update
+                has_table_privilege(c.oid, 'UPDATE') AS update,
+                EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid
+                         AND NOT t.tgisinternal AND t.tgenabled <> 'D') AS triggers
            FROM pg_class c WHERE c.oid = $1`,
         [found.oid],
       )
@@ -745,6 +778,8 @@ class PostgresTarget implements TargetAdapter {
       if (mode === 'overwrite' && row?.owner === false)
         missing.push(`ownership of ${name} (to replace it)`)
       if (mode === 'append' && row?.insert === false) missing.push(`INSERT on ${name}`)
+      if (mode === 'append' && row?.owner === false && row.triggers)
+        missing.push(`ownership of ${name} (to keep its triggers from firing on restored rows)`)
     }
     if (missing.length > 0) {
       throw new DbsnapError(
