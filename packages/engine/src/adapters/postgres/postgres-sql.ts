@@ -14,7 +14,9 @@ import {
   finishStatements,
   preDataStatements,
   quoteLiteral,
+  type DdlStatement,
 } from './postgres-ddl.js'
+import { checkStatement } from './postgres-statement.js'
 import { PG_SESSION_SETTINGS } from './postgres-values.js'
 
 /** Script text is handed on in pieces of about this many characters. */
@@ -39,7 +41,7 @@ export const postgresSql: SqlScript = {
       '-- DBSnap export: load with psql -v ON_ERROR_STOP=1 into an empty database.',
       ...settings,
       '',
-      ...statements.map((s) => `${s.sql};`),
+      ...statements.map(scriptLine),
       '',
     ].join('\n')
   },
@@ -55,8 +57,17 @@ export const postgresSql: SqlScript = {
       ...objects.tables.flatMap((table) => afterDataStatements(table)),
       ...finishStatements(objects),
     ]
-    return `${statements.map((s) => `${s.sql};`).join('\n')}\n`
+    return `${statements.map(scriptLine).join('\n')}\n`
   },
+}
+
+/**
+ * A statement as a script line, once checked: psql runs every statement it is given, so a
+ * definition that is more than one statement must never reach the script (`checkStatement`).
+ */
+function scriptLine(statement: DdlStatement): string {
+  checkStatement(statement)
+  return `${statement.sql};`
 }
 
 /**

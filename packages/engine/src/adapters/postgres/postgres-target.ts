@@ -38,6 +38,7 @@ import {
   type DdlStatement,
 } from './postgres-ddl.js'
 import { postgresError, postgresQueryError } from './postgres-errors.js'
+import { checkStatement } from './postgres-statement.js'
 import type { PgKeyExtra } from './postgres-introspect.js'
 import { copyText } from './postgres-sql.js'
 import { PG_SESSION_SETTINGS } from './postgres-values.js'
@@ -321,7 +322,8 @@ class PostgresTarget implements TargetAdapter {
       for (const statement of finishStatements(objects)) {
         if (statement.action === 'set sequence value' && mode === 'append') {
           // Appending never moves a sequence back: only forward to the snapshot's position.
-          await this.#run(forwardOnly(statement), options.signal)
+          const forward = forwardOnly(statement)
+          if (forward !== null) await this.#run(forward, options.signal)
           continue
         }
         await this.#runKeepingExisting(statement, options.signal, {
@@ -571,10 +573,16 @@ class PostgresTarget implements TargetAdapter {
     }
   }
 
+  /**
+   * Runs one statement built from the manifest, after checking that it is one statement of its
+   * step's kind, and through the extended query protocol (Parse/Bind/Execute), in which the
+   * server refuses a text of more than one statement: two guards against a tampered manifest.
+   */
   async #run(statement: DdlStatement, signal: AbortSignal | undefined): Promise<void> {
     throwIfAborted(signal)
+    checkStatement(statement)
     try {
-      await this.#client.query(statement.sql)
+      await this.#client.query(extended(statement.sql))
     } catch (err) {
       if (typeof err === 'object' && err !== null) failedStatements.set(err, statement)
       throw err
@@ -852,10 +860,10 @@ function step(statement: DdlStatement): RestoreStep {
   return { action: statement.action, object: statement.object }
 }
 
-/** A `setval` that only moves the sequence forward. */
-function forwardOnly(statement: DdlStatement): DdlStatement {
+/** A `setval` that only moves the sequence forward; null for a sequence never called. */
+function forwardOnly(statement: DdlStatement): DdlStatement | null {
   const match = /setval\('(.*)', (-?\d+), true\)$/.exec(statement.sql)
-  if (match === null) return { ...statement, sql: 'SELECT 1' }
+  if (match === null) return null
   const [, relation, value] = match
   return {
     ...statement,
@@ -888,6 +896,15 @@ async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T, void, 
   } finally {
     if (!done) await iterator.return?.().catch(() => undefined)
   }
+}
+
+/**
+ * node-postgres sends a query with `queryMode: 'extended'` as Parse/Bind/Execute even without
+ * parameters (pg 8.12+; @types/pg does not declare the option).
+ */
+export function extended(text: string): pg.QueryConfig {
+  const config: pg.QueryConfig & { queryMode: 'extended' } = { text, queryMode: 'extended' }
+  return config
 }
 
 function sqlstate(err: unknown): string | undefined {
