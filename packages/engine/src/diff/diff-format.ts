@@ -66,6 +66,8 @@ export type SchemaObjectKind =
   | 'extension'
   | 'event'
   | 'collation'
+  | 'event trigger'
+  | 'publication'
   | 'comment'
 
 /** One schema object that differs. Definitions are the normalized schema's objects. */

@@ -35,6 +35,9 @@ export function diffSchemas(a: DatabaseSchema, b: DatabaseSchema): SchemaChange[
   )
   changes.push(...diffNamed('event', a.events ?? [], b.events ?? [], qualified))
   changes.push(...diffNamed('collation', a.collations ?? [], b.collations ?? [], qualified))
+  const named = (object: { name: string }): string => object.name
+  changes.push(...diffNamed('event trigger', a.eventTriggers ?? [], b.eventTriggers ?? [], named))
+  changes.push(...diffNamed('publication', a.publications ?? [], b.publications ?? [], named))
   changes.push(
     ...diffNamed(
       'comment',

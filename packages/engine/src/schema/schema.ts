@@ -240,6 +240,32 @@ export interface CommentSchema {
   comment: string
 }
 
+/** An event trigger (PostgreSQL `CREATE EVENT TRIGGER`): database-wide, fired by DDL. */
+export interface EventTriggerSchema {
+  name: string
+  /** `ddl_command_start`, `ddl_command_end`, `sql_drop`, `table_rewrite`. */
+  event: string
+  /** `WHEN TAG IN (…)`; empty for every command. */
+  tags: string[]
+  /** The function it runs, schema-qualified as DDL prints it. */
+  function: string
+  /** `ALTER EVENT TRIGGER … ENABLE [REPLICA | ALWAYS] / DISABLE` state. */
+  firing: 'origin' | 'replica' | 'always' | 'disabled'
+}
+
+/** A publication for logical replication (PostgreSQL `CREATE PUBLICATION`): database-wide. */
+export interface PublicationSchema {
+  name: string
+  allTables: boolean
+  /** The operations it publishes: `insert`, `update`, `delete`, `truncate`. */
+  publish: string[]
+  viaPartitionRoot: boolean
+  /** Its tables, with a column list and a row filter (PostgreSQL 15+) or null. */
+  tables: (QualifiedName & { columns: string[] | null; where: string | null })[]
+  /** `TABLES IN SCHEMA` (PostgreSQL 15+). */
+  schemas: string[]
+}
+
 /** Everything a snapshot knows about the structure of one database. */
 export interface DatabaseSchema {
   engine: Engine
@@ -261,4 +287,8 @@ export interface DatabaseSchema {
   collations?: CollationSchema[]
   /** Comments not held by the objects themselves; absent for engines without them. */
   comments?: CommentSchema[]
+  /** Event triggers; absent for engines without them (and in older snapshots). */
+  eventTriggers?: EventTriggerSchema[]
+  /** Publications; absent for engines without them (and in older snapshots). */
+  publications?: PublicationSchema[]
 }

@@ -905,7 +905,8 @@ export function restoredSequences(objects: RestoreObjects): SequenceSchema[] {
 /**
  * Statements after every table's rows: foreign keys (of the restored tables and of the
  * partitioned parents), views with their indexes, materialized views' rows, views' triggers,
- * rules, policies, comments and sequence positions.
+ * rules, policies, comments, sequence positions, and in a whole restore publications and event
+ * triggers.
  */
 export function finishStatements(objects: RestoreObjects): DdlStatement[] {
   const needed = neededObjects(objects)
@@ -924,6 +925,59 @@ export function finishStatements(objects: RestoreObjects): DdlStatement[] {
   for (const table of [...needed.parents, ...objects.tables]) out.push(...policyStatements(table))
   out.push(...commentStatements(objects))
   for (const sequence of restoredSequences(objects)) out.push(setvalStatement(sequence))
+  if (objects.whole) out.push(...databaseWideStatements(objects.schema))
+  return out
+}
+
+/**
+ * Publications, then event triggers, of a whole restore: last, so that an event trigger does
+ * not fire on the restore's own DDL.
+ */
+function databaseWideStatements(schema: RestoreObjects['schema']): DdlStatement[] {
+  const out: DdlStatement[] = []
+  for (const publication of schema.publications ?? []) {
+    const name = quoteIdent(publication.name)
+    const options = [`publish = ${quoteLiteral(publication.publish.join(', '))}`]
+    if (publication.viaPartitionRoot) options.push('publish_via_partition_root = true')
+    out.push({
+      sql: `CREATE PUBLICATION ${name}${publication.allTables ? ' FOR ALL TABLES' : ''} WITH (${options.join(', ')})`,
+      action: 'create publication',
+      object: publication.name,
+    })
+    for (const table of publication.tables) {
+      const columns = table.columns === null ? '' : ` (${table.columns.map(quoteIdent).join(', ')})`
+      const where = table.where === null ? '' : ` WHERE (${table.where})`
+      out.push({
+        sql: `ALTER PUBLICATION ${name} ADD TABLE ONLY ${qualifiedName(table)}${columns}${where}`,
+        action: 'add publication table',
+        object: `${publication.name} ${display(table)}`,
+      })
+    }
+    for (const schemaName of publication.schemas) {
+      out.push({
+        sql: `ALTER PUBLICATION ${name} ADD TABLES IN SCHEMA ${quoteIdent(schemaName)}`,
+        action: 'add publication table',
+        object: `${publication.name} ${schemaName}`,
+      })
+    }
+  }
+  for (const trigger of schema.eventTriggers ?? []) {
+    const name = quoteIdent(trigger.name)
+    const tags =
+      trigger.tags.length === 0 ? '' : ` WHEN TAG IN (${trigger.tags.map(quoteLiteral).join(', ')})`
+    out.push({
+      sql: `CREATE EVENT TRIGGER ${name} ON ${quoteIdent(trigger.event)}${tags} EXECUTE FUNCTION ${trigger.function}()`,
+      action: 'create event trigger',
+      object: trigger.name,
+    })
+    if (trigger.firing !== 'origin') {
+      out.push({
+        sql: `ALTER EVENT TRIGGER ${name} ${FIRING_STATE[trigger.firing]}`,
+        action: 'set event trigger state',
+        object: trigger.name,
+      })
+    }
+  }
   return out
 }
 

@@ -18,10 +18,12 @@ import type {
   DatabaseSchema,
   DomainSchema,
   EnumSchema,
+  EventTriggerSchema,
   ExtensionSchema,
   ForeignKeySchema,
   IndexSchema,
   KeyConstraintSchema,
+  PublicationSchema,
   QualifiedName,
   RangeTypeSchema,
   RoutineSchema,
@@ -523,6 +525,35 @@ const SQL_DOMAINS = `SELECT n.nspname::text AS schema, t.typname::text AS name,
   JOIN pg_type bt ON bt.oid = t.typbasetype
   WHERE t.typtype = 'd' AND ${USER_NAMESPACE} AND ${notInExtension('pg_type', 't.oid')}`
 
+/** Event triggers (database-wide, like extensions: always reported). */
+const SQL_EVENT_TRIGGERS = `SELECT e.evtname::text AS name, e.evtevent::text AS event,
+    coalesce(e.evttags, '{}')::text[] AS tags, e.evtfoid::regproc::text AS function,
+    e.evtenabled::text AS enabled
+  FROM pg_event_trigger e WHERE ${notInExtension('pg_event_trigger', 'e.oid')}`
+
+/** Publications (database-wide), their tables and, from PostgreSQL 15, schemas and filters. */
+function sqlPublications(version: number): string {
+  const v15 = version >= 150000
+  const columns = v15
+    ? `CASE WHEN r.prattrs IS NOT NULL THEN ${attributeNames('r.prattrs::int2[]', 'r.prrelid')} END`
+    : 'NULL::text[]'
+  const where = v15 ? 'pg_get_expr(r.prqual, r.prrelid)' : 'NULL::text'
+  const schemas = v15
+    ? `ARRAY(SELECT n.nspname::text FROM pg_publication_namespace pn
+        JOIN pg_namespace n ON n.oid = pn.pnnspid WHERE pn.pnpubid = p.oid ORDER BY 1)`
+    : `'{}'::text[]`
+  return `SELECT p.pubname::text AS name, p.puballtables AS all_tables,
+      p.pubinsert AS insert, p.pubupdate AS update, p.pubdelete AS delete,
+      p.pubtruncate AS truncate, p.pubviaroot AS via_root,
+      coalesce((SELECT json_agg(json_build_object('schema', n.nspname, 'name', c.relname,
+                  'columns', ${columns}, 'where', ${where}) ORDER BY n.nspname, c.relname)
+                FROM pg_publication_rel r JOIN pg_class c ON c.oid = r.prrelid
+                JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE r.prpubid = p.oid), '[]') AS tables,
+      ${schemas} AS schemas
+    FROM pg_publication p`
+}
+
 const SQL_EXTENSIONS = `SELECT e.extname::text AS name, n.nspname::text AS schema,
     e.extversion AS version
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace`
@@ -645,6 +676,26 @@ interface RangeRow extends QualifiedName {
   multirange: string | null
 }
 
+interface EventTriggerRow {
+  name: string
+  event: string
+  tags: string[]
+  function: string
+  enabled: string
+}
+
+interface PublicationRow {
+  name: string
+  all_tables: boolean
+  insert: boolean
+  update: boolean
+  delete: boolean
+  truncate: boolean
+  via_root: boolean
+  tables: PublicationSchema['tables']
+  schemas: string[]
+}
+
 interface CollationRow extends QualifiedName {
   provider: 'icu' | 'libc'
   locale: string | null
@@ -728,7 +779,7 @@ const FK_ACTIONS: Record<string, ForeignKeySchema['onDelete']> = {
   d: 'set default',
 }
 
-/** `pg_trigger.tgenabled` and `pg_rewrite.ev_enabled` (the same codes). */
+/** `pg_trigger.tgenabled`, `pg_rewrite.ev_enabled` and `pg_event_trigger.evtenabled`. */
 const TRIGGER_FIRING: Record<string, PgTriggerExtra['firing']> = {
   O: 'origin',
   R: 'replica',
@@ -881,6 +932,8 @@ async function readSchema(
   const enumRows = await run<EnumSchema>('enums', SQL_ENUMS, params)
   const domainRows = await run<DomainRow>('domains', SQL_DOMAINS, params)
   const extensionRows = await run<ExtensionSchema>('extensions', SQL_EXTENSIONS, [])
+  const eventTriggerRows = await run<EventTriggerRow>('event triggers', SQL_EVENT_TRIGGERS, [])
+  const publicationRows = await run<PublicationRow>('publications', sqlPublications(version), [])
 
   const tables = new Map<string, { table: TableSchema; extra: PgTableExtra }>()
   for (const row of tableRows) tables.set(row.oid, toTable(row))
@@ -999,6 +1052,25 @@ async function readSchema(
       }))
       .sort(compareQualified),
     collations: collationRows.map(toCollation).sort(compareQualified),
+    eventTriggers: eventTriggerRows
+      .map((row): EventTriggerSchema => ({
+        name: row.name,
+        event: row.event,
+        tags: row.tags,
+        function: row.function,
+        firing: TRIGGER_FIRING[row.enabled] ?? 'origin',
+      }))
+      .sort(byName),
+    publications: publicationRows
+      .map((row): PublicationSchema => ({
+        name: row.name,
+        allTables: row.all_tables,
+        publish: (['insert', 'update', 'delete', 'truncate'] as const).filter((op) => row[op]),
+        viaPartitionRoot: row.via_root,
+        tables: row.tables,
+        schemas: row.schemas,
+      }))
+      .sort(byName),
     comments: comments
       .map((row) => ({ kind: row.kind, names: row.names, args: row.args, comment: row.comment }))
       .sort(

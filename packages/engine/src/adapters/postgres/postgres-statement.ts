@@ -75,6 +75,10 @@ const SHAPES: Record<string, { noun: string; kind: string; start: RegExp }> = {
     'CREATE MATERIALIZED VIEW … AS SELECT',
     `CREATE MATERIALIZED VIEW ${NAME} (WITH \\( .*? \\) )?${QUERY}`,
   ),
+  'create publication': shape('publication', 'CREATE PUBLICATION', 'CREATE PUBLICATION'),
+  'add publication table': shape('publication', 'ALTER PUBLICATION', 'ALTER PUBLICATION'),
+  'create event trigger': shape('event trigger', 'CREATE EVENT TRIGGER', 'CREATE EVENT TRIGGER'),
+  'set event trigger state': shape('event trigger', 'ALTER EVENT TRIGGER', 'ALTER EVENT TRIGGER'),
   'refresh materialized view': shape(
     'materialized view',
     'REFRESH MATERIALIZED VIEW',
