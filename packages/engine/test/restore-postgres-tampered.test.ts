@@ -150,6 +150,24 @@ describe('PostgreSQL restore and export of a tampered manifest', () => {
     },
   )
 
+  it('a type the target lacks fails as a restore step, not as a change of the source', async () => {
+    const bad = await tampered(
+      (s) => void (table(s).columns.find((c) => c.name === 'b')!.collation = '"no such collation"'),
+    )
+    const target = await createTestDatabase('dbsnap_it_tampered')
+    databases.push(target)
+    const adapter = await connectTarget(target.url)
+    try {
+      expect(
+        await failure(restoreSnapshot({ repository, snapshot: bad, target: adapter })),
+      ).toMatch(
+        /^RESTORE_FAILED: restoring public\.t failed \(create table public\.t\): collation "no such collation" for encoding "UTF8" does not exist/,
+      )
+    } finally {
+      await adapter.close()
+    }
+  })
+
   it.each(TAMPERINGS)('%s: the SQL export fails with DATA_CORRUPT', async (_, change, message) => {
     const bad = await tampered(change)
     const text = async (): Promise<string> => {

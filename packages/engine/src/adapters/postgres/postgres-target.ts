@@ -21,6 +21,7 @@ import type {
   TargetAdapter,
   TargetTableState,
 } from '../target-adapter.js'
+import { scrub } from '../connect-errors.js'
 import { describePostgres, openPostgresClient } from './postgres-adapter.js'
 import {
   PG_RESTORE_SETTINGS,
@@ -836,9 +837,11 @@ class PostgresTarget implements TargetAdapter {
     }
     const mapped = postgresQueryError(err, this.#target)
     if (mapped.code === 'CONNECTION_LOST' || mapped.code === 'CONNECTION_TIMEOUT') return mapped
+    // The server's own words: postgresQueryError's are a snapshot's ("the source changed while
+    // it was being read" for an undefined object), which misleads about a restore's DDL.
     return new DbsnapError(
       'RESTORE_FAILED',
-      `${what} failed${during}: ${mapped.message.replace(/^query failed[^:]*: /, '')}`,
+      `${what} failed${during}: ${scrub(message, this.#target)}`,
       {
         cause: err,
         details,
