@@ -67,6 +67,8 @@ export type SchemaObjectKind =
   | 'event'
   | 'collation'
   | 'event trigger'
+  | 'operator'
+  | 'text search configuration'
   | 'publication'
   | 'comment'
 

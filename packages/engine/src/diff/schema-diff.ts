@@ -35,6 +35,22 @@ export function diffSchemas(a: DatabaseSchema, b: DatabaseSchema): SchemaChange[
   )
   changes.push(...diffNamed('event', a.events ?? [], b.events ?? [], qualified))
   changes.push(...diffNamed('collation', a.collations ?? [], b.collations ?? [], qualified))
+  changes.push(
+    ...diffNamed(
+      'operator',
+      a.operators ?? [],
+      b.operators ?? [],
+      (o) => `${qualified(o)}(${o.left ?? 'NONE'}, ${o.right ?? 'NONE'})`,
+    ),
+  )
+  changes.push(
+    ...diffNamed(
+      'text search configuration',
+      a.textSearchConfigs ?? [],
+      b.textSearchConfigs ?? [],
+      qualified,
+    ),
+  )
   const named = (object: { name: string }): string => object.name
   changes.push(...diffNamed('event trigger', a.eventTriggers ?? [], b.eventTriggers ?? [], named))
   changes.push(...diffNamed('publication', a.publications ?? [], b.publications ?? [], named))

@@ -240,6 +240,29 @@ export interface CommentSchema {
   comment: string
 }
 
+/** An operator (PostgreSQL `CREATE OPERATOR`); types and functions as DDL prints them. */
+export interface OperatorSchema extends QualifiedName {
+  /** Left and right operand types; null for a prefix operator's left. */
+  left: string | null
+  right: string | null
+  function: string
+  /** `schema.op` of the commutator and negator, or null. */
+  commutator: string | null
+  negator: string | null
+  /** Selectivity estimators, or null. */
+  restrict: string | null
+  join: string | null
+  hashes: boolean
+  merges: boolean
+}
+
+/** A text search configuration (PostgreSQL `CREATE TEXT SEARCH CONFIGURATION`). */
+export interface TextSearchConfigSchema extends QualifiedName {
+  parser: string
+  /** Token types and the dictionaries each goes through, in order. */
+  mappings: { token: string; dictionaries: string[] }[]
+}
+
 /** An event trigger (PostgreSQL `CREATE EVENT TRIGGER`): database-wide, fired by DDL. */
 export interface EventTriggerSchema {
   name: string
@@ -287,6 +310,10 @@ export interface DatabaseSchema {
   collations?: CollationSchema[]
   /** Comments not held by the objects themselves; absent for engines without them. */
   comments?: CommentSchema[]
+  /** Operators; absent for engines without them (and in older snapshots). */
+  operators?: OperatorSchema[]
+  /** Text search configurations; absent for engines without them (and in older snapshots). */
+  textSearchConfigs?: TextSearchConfigSchema[]
   /** Event triggers; absent for engines without them (and in older snapshots). */
   eventTriggers?: EventTriggerSchema[]
   /** Publications; absent for engines without them (and in older snapshots). */

@@ -9,12 +9,14 @@ import type {
   CommentSchema,
   CompositeTypeSchema,
   DomainSchema,
+  OperatorSchema,
   QualifiedName,
   RangeTypeSchema,
   RoutineSchema,
   RuleSchema,
   SequenceSchema,
   TableSchema,
+  TextSearchConfigSchema,
   ViewSchema,
 } from '../../schema/schema.js'
 import type {
@@ -364,6 +366,14 @@ export function preDataStatements(
       object: `${display(routine)}(${routine.arguments})`,
     })
   }
+  // Operators and text search configurations of a whole restore, after the functions they use
+  // and before the tables whose defaults, checks and indexes may use them.
+  if (objects.whole) {
+    for (const operator of objects.schema.operators ?? []) out.push(operatorStatement(operator))
+    for (const config of objects.schema.textSearchConfigs ?? []) {
+      out.push(...textSearchStatements(config))
+    }
+  }
   for (const sequence of needed.sequences) out.push(sequenceStatement(sequence))
   if (options.parents !== false) {
     for (const parent of needed.parents) out.push(...parentStatements(parent, objects))
@@ -376,6 +386,41 @@ export function parentStatements(parent: TableSchema, objects: RestoreObjects): 
   return [
     ...createTableStatements(parent, objects.schema.sequences),
     ...afterDataStatements(parent),
+  ]
+}
+
+function operatorStatement(operator: OperatorSchema): DdlStatement {
+  const options = [
+    `FUNCTION = ${operator.function}`,
+    ...(operator.left === null ? [] : [`LEFTARG = ${operator.left}`]),
+    ...(operator.right === null ? [] : [`RIGHTARG = ${operator.right}`]),
+    ...(operator.commutator === null ? [] : [`COMMUTATOR = OPERATOR(${operator.commutator})`]),
+    ...(operator.negator === null ? [] : [`NEGATOR = OPERATOR(${operator.negator})`]),
+    ...(operator.restrict === null ? [] : [`RESTRICT = ${operator.restrict}`]),
+    ...(operator.join === null ? [] : [`JOIN = ${operator.join}`]),
+    ...(operator.hashes ? ['HASHES'] : []),
+    ...(operator.merges ? ['MERGES'] : []),
+  ]
+  return {
+    sql: `CREATE OPERATOR ${quoteIdent(operator.schema)}.${operator.name} (${options.join(', ')})`,
+    action: 'create operator',
+    object: `${display(operator)}(${operator.left ?? 'NONE'}, ${operator.right ?? 'NONE'})`,
+  }
+}
+
+function textSearchStatements(config: TextSearchConfigSchema): DdlStatement[] {
+  const name = qualifiedName(config)
+  return [
+    {
+      sql: `CREATE TEXT SEARCH CONFIGURATION ${name} (PARSER = ${config.parser})`,
+      action: 'create text search configuration',
+      object: display(config),
+    },
+    ...config.mappings.map((mapping) => ({
+      sql: `ALTER TEXT SEARCH CONFIGURATION ${name} ADD MAPPING FOR ${quoteIdent(mapping.token)} WITH ${mapping.dictionaries.join(', ')}`,
+      action: 'add text search mapping',
+      object: `${display(config)} ${mapping.token}`,
+    })),
   ]
 }
 

@@ -23,6 +23,7 @@ import type {
   ForeignKeySchema,
   IndexSchema,
   KeyConstraintSchema,
+  OperatorSchema,
   PublicationSchema,
   QualifiedName,
   RangeTypeSchema,
@@ -30,6 +31,7 @@ import type {
   RuleSchema,
   SequenceSchema,
   TableSchema,
+  TextSearchConfigSchema,
   TriggerSchema,
   ViewSchema,
 } from '../../schema/schema.js'
@@ -525,6 +527,38 @@ const SQL_DOMAINS = `SELECT n.nspname::text AS schema, t.typname::text AS name,
   JOIN pg_type bt ON bt.oid = t.typbasetype
   WHERE t.typtype = 'd' AND ${USER_NAMESPACE} AND ${notInExtension('pg_type', 't.oid')}`
 
+/** SQL for an operator's `schema.op`, as CREATE OPERATOR names a commutator or negator. */
+function operatorName(oid: string): string {
+  return `(SELECT quote_ident(xn.nspname) || '.' || xo.oprname FROM pg_operator xo
+    JOIN pg_namespace xn ON xn.oid = xo.oprnamespace WHERE xo.oid = ${oid})`
+}
+
+const SQL_OPERATORS = `SELECT n.nspname::text AS schema, o.oprname::text AS name,
+    CASE WHEN o.oprleft <> 0 THEN format_type(o.oprleft, NULL) END AS left,
+    format_type(o.oprright, NULL) AS right, o.oprcode::regproc::text AS function,
+    CASE WHEN o.oprcom <> 0 THEN ${operatorName('o.oprcom')} END AS commutator,
+    CASE WHEN o.oprnegate <> 0 THEN ${operatorName('o.oprnegate')} END AS negator,
+    CASE WHEN o.oprrest::oid <> 0 THEN o.oprrest::regproc::text END AS restrict,
+    CASE WHEN o.oprjoin::oid <> 0 THEN o.oprjoin::regproc::text END AS join,
+    o.oprcanhash AS hashes, o.oprcanmerge AS merges
+  FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
+  WHERE ${USER_NAMESPACE} AND ${notInExtension('pg_operator', 'o.oid')}`
+
+/** Text search configurations with their token mappings in token-type order. */
+const SQL_TEXT_SEARCH_CONFIGS = `SELECT n.nspname::text AS schema, c.cfgname::text AS name,
+    (SELECT CASE WHEN pn.nspname = 'pg_catalog' THEN quote_ident(p.prsname)
+              ELSE quote_ident(pn.nspname) || '.' || quote_ident(p.prsname) END
+       FROM pg_ts_parser p JOIN pg_namespace pn ON pn.oid = p.prsnamespace
+      WHERE p.oid = c.cfgparser) AS parser,
+    coalesce((SELECT json_agg(json_build_object('token', t.alias, 'dictionaries', m.dicts)
+                ORDER BY m.maptokentype)
+              FROM (SELECT maptokentype, array_agg(mapdict::regdictionary::text ORDER BY mapseqno)
+                      AS dicts
+                      FROM pg_ts_config_map WHERE mapcfg = c.oid GROUP BY maptokentype) m
+              JOIN ts_token_type(c.cfgparser) t ON t.tokid = m.maptokentype), '[]') AS mappings
+  FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace
+  WHERE ${USER_NAMESPACE} AND ${notInExtension('pg_ts_config', 'c.oid')}`
+
 /** Event triggers (database-wide, like extensions: always reported). */
 const SQL_EVENT_TRIGGERS = `SELECT e.evtname::text AS name, e.evtevent::text AS event,
     coalesce(e.evttags, '{}')::text[] AS tags, e.evtfoid::regproc::text AS function,
@@ -925,6 +959,12 @@ async function readSchema(
     params,
   )
   const rangeRows = await run<RangeRow>('range types', sqlRanges(version), params)
+  const operatorRows = await run<OperatorSchema>('operators', SQL_OPERATORS, params)
+  const textSearchRows = await run<TextSearchConfigSchema>(
+    'text search configurations',
+    SQL_TEXT_SEARCH_CONFIGS,
+    params,
+  )
   const collationRows = await run<CollationRow>('collations', sqlCollations(version), params)
   const comments = await run<CommentSchema>('comments', SQL_COMMENTS, [schemaFilter, COMMENT_KINDS])
   const routineRows = await run<RoutineRow>('functions', SQL_ROUTINES, params)
@@ -1052,6 +1092,22 @@ async function readSchema(
       }))
       .sort(compareQualified),
     collations: collationRows.map(toCollation).sort(compareQualified),
+    operators: operatorRows
+      .map((row) => ({ ...row }))
+      .sort(
+        (a, b) =>
+          compareQualified(a, b) ||
+          compareText(a.left ?? '', b.left ?? '') ||
+          compareText(a.right ?? '', b.right ?? ''),
+      ),
+    textSearchConfigs: textSearchRows
+      .map((row) => ({
+        schema: row.schema,
+        name: row.name,
+        parser: row.parser,
+        mappings: row.mappings,
+      }))
+      .sort(compareQualified),
     eventTriggers: eventTriggerRows
       .map((row): EventTriggerSchema => ({
         name: row.name,

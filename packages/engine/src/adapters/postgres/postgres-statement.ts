@@ -31,6 +31,17 @@ const SHAPES: Record<string, { noun: string; kind: string; start: RegExp }> = {
   'create window': shape('function', 'CREATE FUNCTION', 'CREATE (OR REPLACE )?FUNCTION'),
   'create procedure': shape('procedure', 'CREATE PROCEDURE', 'CREATE (OR REPLACE )?PROCEDURE'),
   'create aggregate': shape('aggregate', 'CREATE AGGREGATE', 'CREATE (OR REPLACE )?AGGREGATE'),
+  'create operator': shape('operator', 'CREATE OPERATOR', 'CREATE OPERATOR'),
+  'create text search configuration': shape(
+    'text search configuration',
+    'CREATE TEXT SEARCH CONFIGURATION',
+    'CREATE TEXT SEARCH CONFIGURATION',
+  ),
+  'add text search mapping': shape(
+    'text search configuration',
+    'ALTER TEXT SEARCH CONFIGURATION',
+    'ALTER TEXT SEARCH CONFIGURATION',
+  ),
   'create sequence': shape('sequence', 'CREATE SEQUENCE', 'CREATE SEQUENCE'),
   'set sequence owner': shape('sequence', 'ALTER SEQUENCE', 'ALTER SEQUENCE'),
   'create table': shape('table', 'CREATE TABLE', 'CREATE (UNLOGGED )?TABLE'),
