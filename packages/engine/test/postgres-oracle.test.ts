@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, type TestDatabase } from '../../../test/postgres.js'
 import { connectTarget } from '../src/connection/connect.js'
-import { Repository } from '../src/repository/repository.js'
+import { diffSnapshots } from '../src/diff/diff.js'
+import { Repository, type StoredSnapshot } from '../src/repository/repository.js'
 import { restoreSnapshot } from '../src/restore/restore.js'
 import { createSnapshot } from '../src/snapshot/snapshot.js'
 import { MemoryStorage } from '../src/storage/memory/memory-storage.js'
@@ -71,5 +72,46 @@ describe('PostgreSQL schema oracle', () => {
       await target.close()
     }
     expect(schemaDump(copy).join('\n')).toEqual(schemaDump(source).join('\n'))
+  })
+
+  it('schema diff reports a change to each object kind the oracle found missing', async () => {
+    const db = await database()
+    for (const file of ['objects.sql', 'oracle.sql']) await db.client.query(fixture(file))
+    const snap = async (): Promise<StoredSnapshot> => {
+      const { id } = await createSnapshot({ source: db.url, repository })
+      return { id, manifest: await repository.readManifest(id) }
+    }
+    const before = await snap()
+    await db.client.query(`
+      COMMENT ON FUNCTION public.safe_div(numeric, numeric) IS 'changed';
+      DROP POLICY secrets_insert ON public.secrets;
+      DROP TABLE public.names;
+      DROP COLLATION public.german;
+      DROP PUBLICATION sales_pub;
+      ALTER EVENT TRIGGER on_create DISABLE;
+      DROP OPERATOR public.=== (int, int);
+      DROP TEXT SEARCH CONFIGURATION public.simple_english;
+      DROP STATISTICS public.children_ab_stats;
+      ALTER SEQUENCE public.cached_seq CACHE 1;`)
+    const diff = diffSnapshots(
+      { repository, snapshot: before },
+      { repository, snapshot: await snap() },
+      {
+        schemaOnly: true,
+      },
+    )
+    expect(diff.schema.map((c) => `${c.change} ${c.kind} ${c.object}`)).toEqual([
+      'changed sequence public.cached_seq',
+      'removed table public.names',
+      // Policies and extended statistics are table options.
+      'changed table options public.children',
+      'changed table options public.secrets',
+      'removed collation public.german',
+      'removed operator public.===(integer, integer)',
+      'removed text search configuration public.simple_english',
+      'changed event trigger on_create',
+      'removed publication sales_pub',
+      'changed comment function public.safe_div(numeric, numeric)',
+    ])
   })
 })
