@@ -132,6 +132,36 @@ describe('PostgreSQL restore and user triggers', () => {
     await expectSnapshotRows()
   })
 
+  it('refuses, before writing, to append as a user who cannot turn the triggers off', async () => {
+    const role = `dbsnap_it_appender_${process.pid}`
+    await db.client.query(`CREATE ROLE ${role} LOGIN;
+      GRANT SELECT, INSERT, UPDATE, DELETE ON public.films TO ${role}`)
+    const url = new URL(db.url)
+    url.username = role
+    const target = await connectTarget(url.toString())
+    let message = ''
+    try {
+      await restoreSnapshot({
+        repository,
+        snapshot,
+        target,
+        tables: ['public.films'],
+        mode: 'append',
+        onConflict: 'update',
+      })
+    } catch (err) {
+      message = isDbsnapError(err) ? `${err.code}: ${err.message}` : String(err)
+    } finally {
+      await target.close()
+      await db.client.query(`REVOKE ALL ON public.films FROM ${role}; DROP ROLE ${role}`)
+    }
+    expect(message).toMatch(/^CONNECTION_PRIVILEGE_MISSING: /)
+    expect(message).toContain(
+      'ownership of public.films (to keep its triggers from firing on restored rows)',
+    )
+    await expectSnapshotRows()
+  })
+
   it('still checks foreign keys: an appended row without its parent fails', async () => {
     await db.client.query('DELETE FROM public.reviews; DELETE FROM public.films WHERE id = 1')
     const target = await connectTarget(db.url)
