@@ -180,6 +180,36 @@ describe('PostgreSQL restore', () => {
     })
   })
 
+  it('a whole restore by the database owner who is no superuser leaves out only what needs one', async () => {
+    const db = await database()
+    await db.client.query(`
+      CREATE TABLE public.t (id int PRIMARY KEY);
+      INSERT INTO public.t VALUES (1);
+      COMMENT ON TABLE public.t IS 'a table';
+      CREATE FUNCTION public.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN END$$;
+      CREATE EVENT TRIGGER on_ddl ON ddl_command_end EXECUTE FUNCTION public.on_ddl();`)
+    const source = await snap(db.url)
+    const role = `dbsnap_it_owner_${process.pid}`
+    const target = await database()
+    await target.client.query(
+      `CREATE ROLE ${role} LOGIN; ALTER DATABASE ${target.name} OWNER TO ${role}`,
+    )
+    try {
+      const url = new URL(target.url)
+      url.username = role
+      const result = await restore(source, url.toString())
+      expect(result.warnings).toEqual([
+        'create event trigger on_ddl left out: permission denied to create event trigger "on_ddl"',
+      ])
+      expect(
+        await rows(target, `SELECT id, obj_description('public.t'::regclass) AS c FROM public.t`),
+      ).toEqual([{ id: 1, c: 'a table' }])
+    } finally {
+      await target.drop()
+      await db.client.query(`DROP ROLE ${role}`)
+    }
+  })
+
   describe('rules and replica identity', () => {
     let db: TestDatabase
     let source: StoredSnapshot

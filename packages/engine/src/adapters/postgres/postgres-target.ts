@@ -49,6 +49,19 @@ const DEFAULT_TIMEOUT_MS = 10_000
 /** The DDL statement a driver error came from, for the error's message. */
 const failedStatements = new WeakMap<object, DdlStatement>()
 
+/**
+ * Steps of a whole restore that need more than owning the database (event triggers need a
+ * superuser; a comment on the public schema, its owner): a user without it gets the rest of the
+ * restore and a warning for each, as pg_restore goes on past them.
+ */
+const LEFT_OUT_WHEN_DENIED = new Set([
+  'comment',
+  'create publication',
+  'add publication table',
+  'create event trigger',
+  'set event trigger state',
+])
+
 /** SQLSTATEs of "already exists": an object a restore would create is kept as the target has it. */
 const ALREADY_EXISTS = new Set(['42P06', '42P07', '42710', '42723'])
 
@@ -333,6 +346,7 @@ class PostgresTarget implements TargetAdapter {
           skipMissing: ['add foreign key', 'create rule', 'create policy'].includes(
             statement.action,
           ),
+          skipDenied: LEFT_OUT_WHEN_DENIED.has(statement.action),
         })
       }
     }).catch((err: unknown) => {
@@ -594,7 +608,7 @@ class PostgresTarget implements TargetAdapter {
   async #runKeepingExisting(
     statement: DdlStatement,
     signal: AbortSignal | undefined,
-    options: { skipMissing?: boolean } = {},
+    options: { skipMissing?: boolean; skipDenied?: boolean } = {},
   ): Promise<void> {
     await this.#query('SAVEPOINT dbsnap_create')
     try {
@@ -603,12 +617,17 @@ class PostgresTarget implements TargetAdapter {
     } catch (err) {
       const code = sqlstate(err)
       const missing = options.skipMissing === true && code === '42P01'
-      if (!ALREADY_EXISTS.has(code ?? '') && !missing) throw err
+      const denied = options.skipDenied === true && code === '42501'
+      if (!ALREADY_EXISTS.has(code ?? '') && !missing && !denied) throw err
       await this.#query('ROLLBACK TO SAVEPOINT dbsnap_create; RELEASE SAVEPOINT dbsnap_create')
       if (missing) {
         this.warnings.push(
           `${statement.action} ${statement.object} left out: the table it references is not in the target`,
         )
+      }
+      if (denied) {
+        const message = err instanceof Error ? scrub(err.message, this.#target) : String(err)
+        this.warnings.push(`${statement.action} ${statement.object} left out: ${message}`)
       }
     }
   }
