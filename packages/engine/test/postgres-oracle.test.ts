@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, type TestDatabase } from '../../../test/postgres.js'
 import { connectTarget } from '../src/connection/connect.js'
 import { diffSnapshots } from '../src/diff/diff.js'
+import { exportSnapshot } from '../src/export/export.js'
 import { Repository, type StoredSnapshot } from '../src/repository/repository.js'
 import { restoreSnapshot } from '../src/restore/restore.js'
 import { createSnapshot } from '../src/snapshot/snapshot.js'
@@ -71,6 +72,22 @@ describe('PostgreSQL schema oracle', () => {
     } finally {
       await target.close()
     }
+    expect(schemaDump(copy).join('\n')).toEqual(schemaDump(source).join('\n'))
+  })
+
+  it('pg_dump --schema-only of a copy loaded from the SQL export equals the original', async () => {
+    const source = await database()
+    for (const file of ['objects.sql', 'oracle.sql']) await source.client.query(fixture(file))
+    const { id } = await createSnapshot({ source: source.url, repository })
+    const snapshot = { id, manifest: await repository.readManifest(id) }
+    let script = ''
+    for await (const piece of exportSnapshot({ repository, snapshot, format: 'sql' }))
+      script += piece
+    const copy = await database()
+    execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', copy.url], {
+      input: script,
+      stdio: ['pipe', 'ignore', 'pipe'],
+    })
     expect(schemaDump(copy).join('\n')).toEqual(schemaDump(source).join('\n'))
   })
 
