@@ -53,33 +53,45 @@ function schemaDump(db: TestDatabase): string[] {
 
 describe('PostgreSQL schema oracle', () => {
   let repository: Repository
+  /** objects.sql + oracle.sql, and its snapshot: shared, the last test changes it. */
+  let source: TestDatabase
+  let snapshot: StoredSnapshot
   beforeAll(async () => {
     repository = await Repository.open(new MemoryStorage(), { create: true })
+    source = await database()
+    for (const file of ['objects.sql', 'oracle.sql']) await source.client.query(fixture(file))
+    snapshot = await snap(source)
   })
 
-  it.each([
-    ['objects.sql + oracle.sql', ['objects.sql', 'oracle.sql']],
-    ['all-types.sql', ['all-types.sql']],
-  ])('pg_dump --schema-only of a restored copy of %s equals the original', async (_, files) => {
-    const source = await database()
-    for (const file of files) await source.client.query(fixture(file))
-    const { id } = await createSnapshot({ source: source.url, repository })
-    const snapshot = { id, manifest: await repository.readManifest(id) }
+  async function snap(db: TestDatabase): Promise<StoredSnapshot> {
+    const { id } = await createSnapshot({ source: db.url, repository })
+    return { id, manifest: await repository.readManifest(id) }
+  }
+
+  async function restoredCopy(from: StoredSnapshot): Promise<TestDatabase> {
     const copy = await database()
     const target = await connectTarget(copy.url)
     try {
-      await restoreSnapshot({ repository, snapshot, target })
+      await restoreSnapshot({ repository, snapshot: from, target })
     } finally {
       await target.close()
     }
+    return copy
+  }
+
+  it('pg_dump --schema-only of a restored copy of objects.sql + oracle.sql equals the original', async () => {
+    const copy = await restoredCopy(snapshot)
     expect(schemaDump(copy).join('\n')).toEqual(schemaDump(source).join('\n'))
   })
 
+  it('pg_dump --schema-only of a restored copy of all-types.sql equals the original', async () => {
+    const other = await database()
+    await other.client.query(fixture('all-types.sql'))
+    const copy = await restoredCopy(await snap(other))
+    expect(schemaDump(copy).join('\n')).toEqual(schemaDump(other).join('\n'))
+  })
+
   it('pg_dump --schema-only of a copy loaded from the SQL export equals the original', async () => {
-    const source = await database()
-    for (const file of ['objects.sql', 'oracle.sql']) await source.client.query(fixture(file))
-    const { id } = await createSnapshot({ source: source.url, repository })
-    const snapshot = { id, manifest: await repository.readManifest(id) }
     let script = ''
     for await (const piece of exportSnapshot({ repository, snapshot, format: 'sql' }))
       script += piece
@@ -92,14 +104,7 @@ describe('PostgreSQL schema oracle', () => {
   })
 
   it('schema diff reports a change to each object kind the oracle found missing', async () => {
-    const db = await database()
-    for (const file of ['objects.sql', 'oracle.sql']) await db.client.query(fixture(file))
-    const snap = async (): Promise<StoredSnapshot> => {
-      const { id } = await createSnapshot({ source: db.url, repository })
-      return { id, manifest: await repository.readManifest(id) }
-    }
-    const before = await snap()
-    await db.client.query(`
+    await source.client.query(`
       COMMENT ON FUNCTION public.safe_div(numeric, numeric) IS 'changed';
       DROP POLICY secrets_insert ON public.secrets;
       DROP TABLE public.names;
@@ -111,11 +116,9 @@ describe('PostgreSQL schema oracle', () => {
       DROP STATISTICS public.children_ab_stats;
       ALTER SEQUENCE public.cached_seq CACHE 1;`)
     const diff = diffSnapshots(
-      { repository, snapshot: before },
-      { repository, snapshot: await snap() },
-      {
-        schemaOnly: true,
-      },
+      { repository, snapshot },
+      { repository, snapshot: await snap(source) },
+      { schemaOnly: true },
     )
     expect(diff.schema.map((c) => `${c.change} ${c.kind} ${c.object}`)).toEqual([
       'changed sequence public.cached_seq',
