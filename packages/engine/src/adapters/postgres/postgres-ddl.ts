@@ -723,7 +723,7 @@ const FIRING_STATE = { disabled: 'DISABLE', replica: 'ENABLE REPLICA', always: '
  * A table's or view's rewrite rules with their enabled state. They come after every table and
  * view, as pg_dump puts them, because a rule's actions may read or write any of them.
  */
-export function ruleStatements(owner: QualifiedName & { rules?: RuleSchema[] }): DdlStatement[] {
+function ruleStatements(owner: QualifiedName & { rules?: RuleSchema[] }): DdlStatement[] {
   return (owner.rules ?? []).flatMap((rule) => {
     const object = `${display(owner)}.${rule.name}`
     const out: DdlStatement[] = [
@@ -753,7 +753,7 @@ const POLICY_COMMANDS = {
  * A table's row-level security policies. They come after every table, as pg_dump puts them,
  * because their expressions may read other tables.
  */
-export function policyStatements(table: TableSchema): DdlStatement[] {
+function policyStatements(table: TableSchema): DdlStatement[] {
   const policies: PgPolicy[] = (table.extra as Partial<PgTableExtra> | undefined)?.policies ?? []
   return policies.map((policy) => {
     const roles = policy.roles.map((role) => (role === 'public' ? 'PUBLIC' : quoteIdent(role)))
@@ -808,7 +808,7 @@ function onTable(keyword: string, [schema, table, name]: string[]): string {
  * a whole restore, those on the restored tables' objects otherwise. Last, once every object is
  * there; kinds this version does not know are left out.
  */
-export function commentStatements(objects: RestoreObjects): DdlStatement[] {
+function commentStatements(objects: RestoreObjects): DdlStatement[] {
   const onRestored = (comment: CommentSchema): boolean =>
     objects.tables.some((t) => t.schema === comment.names[0] && t.name === comment.names[1])
   return (objects.schema.comments ?? [])

@@ -832,7 +832,7 @@ const ROUTINE_KINDS: Record<string, RoutineSchema['kind']> = {
  * The kinds of object (as pg_identify_object_as_address names them) whose comments are read
  * into `DatabaseSchema.comments`; `commentStatements` in postgres-ddl.ts writes each back.
  */
-export const COMMENT_KINDS = [
+const COMMENT_KINDS = [
   'schema',
   'type',
   'domain constraint',
