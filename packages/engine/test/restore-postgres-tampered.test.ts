@@ -25,7 +25,12 @@ const SETUP = `
   SELECT nextval('public.s');
   CREATE FUNCTION public.f() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
   CREATE TRIGGER t_f BEFORE INSERT ON public.t FOR EACH ROW EXECUTE FUNCTION public.f();
-  CREATE VIEW public.v AS SELECT id FROM public.t;`
+  CREATE VIEW public.v AS SELECT id FROM public.t;
+  CREATE RULE v_no_delete AS ON DELETE TO public.v DO INSTEAD NOTHING;
+  CREATE DOMAIN public.d AS int CONSTRAINT d_check CHECK (VALUE > 0);
+  CREATE TABLE public.p (k int, twice int GENERATED ALWAYS AS (k * 2) STORED, n public.d)
+    PARTITION BY LIST (k);
+  CREATE TABLE public.p1 PARTITION OF public.p FOR VALUES IN (1);`
 
 const table = (schema: DatabaseSchema): TableSchema => schema.tables.find((t) => t.name === 't')!
 
@@ -71,6 +76,31 @@ const TAMPERINGS: [string, (schema: DatabaseSchema) => void, RegExp][] = [
     'a view query with a second statement',
     (s) => void (s.views[0]!.definition = ` SELECT 1 AS id; ${PWNED}`),
     /definition of view public\.v is not a single CREATE VIEW … AS SELECT statement/,
+  ],
+  [
+    'a partition bound with a second statement',
+    (s) =>
+      void (s.tables.find((t) => t.name === 'p1')!.partitionOf!.bound =
+        `FOR VALUES IN (1); ${PWNED}`),
+    /definition of partition bound public\.p1 is not a single FOR VALUES or DEFAULT statement/,
+  ],
+  [
+    'a generated column that closes the CREATE TABLE',
+    (s) =>
+      void (s.tables.find((t) => t.name === 'p')!.columns[1]!.generated =
+        `k * 2) STORED); ${PWNED}; --`),
+    /definition of table public\.p is not a single CREATE TABLE statement/,
+  ],
+  [
+    'a domain check with a second statement',
+    (s) => void (s.domains[0]!.checks[0]!.definition = `CHECK (VALUE > 0); ${PWNED}`),
+    /definition of domain public\.d is not a single CREATE DOMAIN statement/,
+  ],
+  [
+    'a rule with a second statement',
+    (s) =>
+      void (s.views[0]!.rules![0]!.definition = `CREATE RULE v_no_delete AS ON DELETE TO public.v DO INSTEAD NOTHING; ${PWNED}`),
+    /definition of rule public\.v\.v_no_delete is not a single CREATE RULE statement/,
   ],
   [
     'a sequence position that is a statement',
