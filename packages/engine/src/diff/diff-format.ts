@@ -68,6 +68,7 @@ export type SchemaObjectKind =
   | 'collation'
   | 'event trigger'
   | 'operator'
+  | 'cast'
   | 'text search configuration'
   | 'publication'
   | 'comment'

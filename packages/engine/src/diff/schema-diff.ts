@@ -44,6 +44,9 @@ export function diffSchemas(a: DatabaseSchema, b: DatabaseSchema): SchemaChange[
     ),
   )
   changes.push(
+    ...diffNamed('cast', a.casts ?? [], b.casts ?? [], (c) => `${c.source} AS ${c.target}`),
+  )
+  changes.push(
     ...diffNamed(
       'text search configuration',
       a.textSearchConfigs ?? [],

@@ -256,6 +256,16 @@ export interface OperatorSchema extends QualifiedName {
   merges: boolean
 }
 
+/** A cast between types (PostgreSQL `CREATE CAST`); types and function as DDL prints them. */
+export interface CastSchema {
+  source: string
+  target: string
+  method: 'function' | 'inout' | 'binary'
+  /** The function with its argument types (`public.f(integer)`), for `function`; else null. */
+  function: string | null
+  context: 'explicit' | 'assignment' | 'implicit'
+}
+
 /** A text search configuration (PostgreSQL `CREATE TEXT SEARCH CONFIGURATION`). */
 export interface TextSearchConfigSchema extends QualifiedName {
   parser: string
@@ -312,6 +322,8 @@ export interface DatabaseSchema {
   comments?: CommentSchema[]
   /** Operators; absent for engines without them (and in older snapshots). */
   operators?: OperatorSchema[]
+  /** Casts involving a type of the database's own; absent for engines without them. */
+  casts?: CastSchema[]
   /** Text search configurations; absent for engines without them (and in older snapshots). */
   textSearchConfigs?: TextSearchConfigSchema[]
   /** Event triggers; absent for engines without them (and in older snapshots). */

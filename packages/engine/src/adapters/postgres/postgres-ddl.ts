@@ -3,6 +3,7 @@
 
 import type { RestoreObjects } from '../target-adapter.js'
 import type {
+  CastSchema,
   CheckSchema,
   CollationSchema,
   ColumnSchema,
@@ -366,10 +367,11 @@ export function preDataStatements(
       object: `${display(routine)}(${routine.arguments})`,
     })
   }
-  // Operators and text search configurations of a whole restore, after the functions they use
+  // Operators, casts and text search configurations of a whole restore, after the functions they use
   // and before the tables whose defaults, checks and indexes may use them.
   if (objects.whole) {
     for (const operator of objects.schema.operators ?? []) out.push(operatorStatement(operator))
+    for (const cast of objects.schema.casts ?? []) out.push(castStatement(cast))
     for (const config of objects.schema.textSearchConfigs ?? []) {
       out.push(...textSearchStatements(config))
     }
@@ -405,6 +407,23 @@ function operatorStatement(operator: OperatorSchema): DdlStatement {
     sql: `CREATE OPERATOR ${quoteIdent(operator.schema)}.${operator.name} (${options.join(', ')})`,
     action: 'create operator',
     object: `${display(operator)}(${operator.left ?? 'NONE'}, ${operator.right ?? 'NONE'})`,
+  }
+}
+
+function castStatement(cast: CastSchema): DdlStatement {
+  const method =
+    cast.method === 'function'
+      ? `WITH FUNCTION ${cast.function ?? ''}`
+      : cast.method === 'inout'
+        ? 'WITH INOUT'
+        : 'WITHOUT FUNCTION'
+  const context = { explicit: '', assignment: ' AS ASSIGNMENT', implicit: ' AS IMPLICIT' }[
+    cast.context
+  ]
+  return {
+    sql: `CREATE CAST (${cast.source} AS ${cast.target}) ${method}${context}`,
+    action: 'create cast',
+    object: `${cast.source} AS ${cast.target}`,
   }
 }
 
@@ -572,6 +591,13 @@ export function createTableStatements(
         object,
       })
     }
+    if (extra?.options !== undefined) {
+      out.push({
+        sql: `${alter} SET (${extra.options.join(', ')})`,
+        action: 'set column options',
+        object,
+      })
+    }
   }
   for (const column of table.columns.filter(inheritedOnly)) {
     // The parent's default is copied when the table is created; the table's own may differ.
@@ -682,12 +708,29 @@ export function afterDataStatements(
       object: `${display(table)}.${index.name}`,
     })
   }
+  const clustered = [table.primaryKey, ...table.uniqueKeys, ...table.indexes].find(
+    (index) => (index?.extra as PgIndexExtra | undefined)?.clustered === true,
+  )
+  if (clustered !== undefined && clustered !== null) {
+    out.push({
+      sql: `ALTER TABLE ${name} CLUSTER ON ${quoteIdent(clustered.name)}`,
+      action: 'set cluster index',
+      object: `${display(table)}.${clustered.name}`,
+    })
+  }
   for (const statistics of tableExtra(table).statistics ?? []) {
     out.push({
       sql: statistics.definition,
       action: 'create statistics',
       object: display(statistics),
     })
+    if (statistics.target !== undefined) {
+      out.push({
+        sql: `ALTER STATISTICS ${qualifiedName(statistics)} SET STATISTICS ${statistics.target}`,
+        action: 'set statistics target',
+        object: display(statistics),
+      })
+    }
   }
   const identity = tableExtra(table).replicaIdentity
   if (identity !== undefined) {

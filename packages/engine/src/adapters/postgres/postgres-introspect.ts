@@ -10,6 +10,7 @@ import {
   type ErrorCode,
 } from '../../errors.js'
 import type {
+  CastSchema,
   CheckSchema,
   CollationSchema,
   ColumnSchema,
@@ -78,6 +79,11 @@ export type PgColumnExtra = {
   statistics?: number
   /** `ALTER COLUMN … SET STORAGE` when not the type's default. */
   storage?: 'plain' | 'external' | 'extended' | 'main'
+  /**
+   * `ALTER COLUMN … SET (n_distinct = …)`, as `pg_attribute.attoptions`; absent when none. Only
+   * the options PostgreSQL documents for columns: a server module may keep its own there.
+   */
+  options?: string[]
 }
 
 /** `KeyConstraintSchema.extra` (primary and unique keys) on PostgreSQL. */
@@ -101,6 +107,8 @@ export type PgIndexExtra = {
   valid: boolean
   /** The partitioned index this partition's index is attached to, or null. */
   parent: QualifiedName | null
+  /** `ALTER TABLE … CLUSTER ON` this index; absent when not. */
+  clustered?: true
 }
 
 /** `CheckSchema.extra` and `ForeignKeySchema.extra` on PostgreSQL. */
@@ -140,6 +148,15 @@ export type PgPolicy = {
   check: string | null
 }
 
+/** An extended statistics object (`CREATE STATISTICS`). */
+export type PgStatisticsObject = {
+  schema: string
+  name: string
+  definition: string
+  /** `ALTER STATISTICS … SET STATISTICS`; absent for the default. */
+  target?: number
+}
+
 /** `TableSchema.extra` on PostgreSQL. */
 export type PgTableExtra = {
   unlogged: boolean
@@ -158,7 +175,7 @@ export type PgTableExtra = {
   /** Row-level security policies, by name; absent when there are none (as for replicaIdentity). */
   policies?: PgPolicy[]
   /** Extended statistics objects (`CREATE STATISTICS`) on it; absent when there are none. */
-  statistics?: { schema: string; name: string; definition: string }[]
+  statistics?: PgStatisticsObject[]
 }
 
 /** `ViewSchema.extra` on PostgreSQL. */
@@ -284,7 +301,9 @@ const SQL_COLUMNS = `WITH RECURSIVE domain_chain(oid, base) AS (
     bt.typname::text AS base_type, d.description AS comment,
     a.attislocal OR c.relispartition AS local,
     CASE WHEN a.attstattarget >= 0 THEN a.attstattarget END AS statistics,
-    CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage
+    CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage,
+    nullif(ARRAY(SELECT o FROM unnest(a.attoptions) AS o
+      WHERE o ~ '^n_distinct(_inherited)?='), '{}') AS options
   FROM pg_attribute a
   JOIN pg_class c ON c.oid = a.attrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -342,7 +361,7 @@ function sqlIndexes(version: number): string {
              ORDER BY k.ord) AS columns,
       pg_get_expr(i.indpred, i.indrelid, true) AS predicate,
       pg_get_indexdef(i.indexrelid) AS definition,
-      con.oid IS NOT NULL AS is_constraint, i.indisvalid AS valid,
+      con.oid IS NOT NULL AS is_constraint, i.indisvalid AS valid, i.indisclustered AS clustered,
       ${nullsNotDistinct} AS nulls_not_distinct,
       pn.nspname::text AS parent_schema, pc.relname::text AS parent_name
     FROM pg_index i
@@ -389,7 +408,8 @@ const SQL_POLICIES = `SELECT p.polrelid::text AS rel, p.polname::text AS name,
 
 /** Extended statistics objects, by the table they are on. */
 const SQL_STATISTICS = `SELECT s.stxrelid::text AS rel, n.nspname::text AS schema,
-    s.stxname::text AS name, pg_get_statisticsobjdef(s.oid) AS definition
+    s.stxname::text AS name, pg_get_statisticsobjdef(s.oid) AS definition,
+    CASE WHEN s.stxstattarget >= 0 THEN s.stxstattarget END AS target
   FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace
   WHERE ${USER_NAMESPACE}`
 
@@ -544,6 +564,21 @@ const SQL_OPERATORS = `SELECT n.nspname::text AS schema, o.oprname::text AS name
   FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
   WHERE ${USER_NAMESPACE} AND ${notInExtension('pg_operator', 'o.oid')}`
 
+/** Casts from or to a type of the user namespaces (as pg_dump chooses them), not built in. */
+const SQL_CASTS = `SELECT format_type(c.castsource, NULL) AS source,
+    format_type(c.casttarget, NULL) AS target,
+    CASE c.castmethod WHEN 'f' THEN 'function' WHEN 'i' THEN 'inout' ELSE 'binary' END AS method,
+    CASE WHEN c.castfunc <> 0 THEN c.castfunc::regprocedure::text END AS function,
+    CASE c.castcontext WHEN 'a' THEN 'assignment' WHEN 'i' THEN 'implicit'
+      ELSE 'explicit' END AS context
+  FROM pg_cast c
+  WHERE c.oid >= 16384 AND ${notInExtension('pg_cast', 'c.oid')}
+    -- A range type's casts to its multirange come with the type.
+    AND NOT EXISTS (SELECT 1 FROM pg_depend x
+      WHERE x.classid = 'pg_cast'::regclass AND x.objid = c.oid AND x.deptype = 'i')
+    AND EXISTS (SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+      WHERE t.oid IN (c.castsource, c.casttarget) AND ${USER_NAMESPACE})`
+
 /** Text search configurations with their token mappings in token-type order. */
 const SQL_TEXT_SEARCH_CONFIGS = `SELECT n.nspname::text AS schema, c.cfgname::text AS name,
     (SELECT CASE WHEN pn.nspname = 'pg_catalog' THEN quote_ident(p.prsname)
@@ -647,6 +682,7 @@ interface ColumnRow {
   local: boolean
   statistics: number | null
   storage: string | null
+  options: string[] | null
 }
 
 interface ConstraintRow {
@@ -678,6 +714,7 @@ interface IndexRow {
   definition: string
   is_constraint: boolean
   valid: boolean
+  clustered: boolean
   nulls_not_distinct: boolean
   parent_schema: string | null
   parent_name: string | null
@@ -689,6 +726,12 @@ interface TriggerRow {
   definition: string
   enabled: string
   inherited: boolean
+}
+
+interface StatisticsRow extends QualifiedName {
+  rel: string
+  definition: string
+  target: number | null
 }
 
 interface PolicyRow {
@@ -953,13 +996,10 @@ async function readSchema(
   const triggerRows = await run<TriggerRow>('triggers', SQL_TRIGGERS, params)
   const ruleRows = await run<RuleRow>('rules', SQL_RULES, params)
   const policyRows = await run<PolicyRow>('policies', SQL_POLICIES, params)
-  const statisticsRows = await run<{ rel: string } & QualifiedName & { definition: string }>(
-    'statistics objects',
-    SQL_STATISTICS,
-    params,
-  )
+  const statisticsRows = await run<StatisticsRow>('statistics objects', SQL_STATISTICS, params)
   const rangeRows = await run<RangeRow>('range types', sqlRanges(version), params)
   const operatorRows = await run<OperatorSchema>('operators', SQL_OPERATORS, params)
+  const castRows = await run<CastSchema>('casts', SQL_CASTS, params)
   const textSearchRows = await run<TextSearchConfigSchema>(
     'text search configurations',
     SQL_TEXT_SEARCH_CONFIGS,
@@ -1041,9 +1081,10 @@ async function readSchema(
     })
   }
 
-  for (const { rel, ...statistics } of statisticsRows) {
+  for (const { rel, target, ...statistics } of statisticsRows) {
     const extra = tables.get(rel)?.extra
-    if (extra !== undefined) (extra.statistics ??= []).push(statistics)
+    if (extra === undefined) continue
+    ;(extra.statistics ??= []).push({ ...statistics, ...(target === null ? {} : { target }) })
   }
 
   const byName = (a: { name: string }, b: { name: string }): number => compareText(a.name, b.name)
@@ -1100,6 +1141,9 @@ async function readSchema(
           compareText(a.left ?? '', b.left ?? '') ||
           compareText(a.right ?? '', b.right ?? ''),
       ),
+    casts: castRows
+      .map((row) => ({ ...row }))
+      .sort((a, b) => compareText(a.source, b.source) || compareText(a.target, b.target)),
     textSearchConfigs: textSearchRows
       .map((row) => ({
         schema: row.schema,
@@ -1226,6 +1270,7 @@ function toColumn(row: ColumnRow): ColumnSchema {
       ...(row.local ? {} : { inherited: true as const }),
       ...(row.statistics === null ? {} : { statistics: row.statistics }),
       ...(row.storage === null ? {} : { storage: STORAGE[row.storage] }),
+      ...(row.options === null ? {} : { options: row.options }),
     } satisfies PgColumnExtra,
   }
 }
@@ -1296,6 +1341,7 @@ function toIndex(row: IndexRow): IndexSchema {
       include: row.columns.slice(row.key_count),
       nullsNotDistinct: row.nulls_not_distinct,
       valid: row.valid,
+      ...(row.clustered ? { clustered: true as const } : {}),
       parent:
         row.parent_schema === null || row.parent_name === null
           ? null

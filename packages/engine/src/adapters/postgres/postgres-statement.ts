@@ -31,6 +31,7 @@ const SHAPES: Record<string, { noun: string; kind: string; start: RegExp }> = {
   'create window': shape('function', 'CREATE FUNCTION', 'CREATE (OR REPLACE )?FUNCTION'),
   'create procedure': shape('procedure', 'CREATE PROCEDURE', 'CREATE (OR REPLACE )?PROCEDURE'),
   'create aggregate': shape('aggregate', 'CREATE AGGREGATE', 'CREATE (OR REPLACE )?AGGREGATE'),
+  'create cast': shape('cast', 'CREATE CAST', 'CREATE CAST'),
   'create operator': shape('operator', 'CREATE OPERATOR', 'CREATE OPERATOR'),
   'create text search configuration': shape(
     'text search configuration',
@@ -57,6 +58,9 @@ const SHAPES: Record<string, { noun: string; kind: string; start: RegExp }> = {
   'force row security': shape('table', 'ALTER TABLE', 'ALTER TABLE'),
   'set column statistics': shape('column', 'ALTER TABLE', 'ALTER TABLE'),
   'set column storage': shape('column', 'ALTER TABLE', 'ALTER TABLE'),
+  'set column options': shape('column', 'ALTER TABLE', 'ALTER TABLE'),
+  'set cluster index': shape('index', 'ALTER TABLE', 'ALTER TABLE'),
+  'set statistics target': shape('statistics object', 'ALTER STATISTICS', 'ALTER STATISTICS'),
   'set column default': shape('column default', 'ALTER TABLE … SET DEFAULT', 'ALTER TABLE'),
   'set replica identity': shape('table', 'ALTER TABLE', 'ALTER TABLE'),
   'set trigger state': shape('trigger', 'ALTER TABLE', 'ALTER TABLE'),
