@@ -32,7 +32,7 @@ export type { RepositoryConfig, StoredSnapshot } from './repository/repository.j
 export { DEFAULT_CODEC, formatCodec, parseCodec } from './repository/codec.js'
 export { decodeColumnar, rowsToColumnar } from './repository/columnar.js'
 export type { CodecName, CodecSpec } from './repository/codec.js'
-export { tableName } from './repository/manifest.js'
+export { tableKey, tableName } from './repository/manifest.js'
 export type {
   ChunkEntry,
   SnapshotManifest,
@@ -42,6 +42,7 @@ export type {
 export { createSnapshot } from './snapshot/snapshot.js'
 export { runSnapshot } from './snapshot/run-snapshot.js'
 export type { RunSnapshotOptions } from './snapshot/run-snapshot.js'
+export type { TableSelector } from './snapshot/table-filter.js'
 export type {
   SnapshotOptions,
   SnapshotProgress,

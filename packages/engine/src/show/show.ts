@@ -9,20 +9,17 @@ import {
   type CanonicalValue,
 } from '../canonical/value-encoding.js'
 import { DbsnapError, throwIfAborted } from '../errors.js'
-import { tableName, type ChunkEntry, type TableEntry } from '../repository/manifest.js'
+import type { ChunkEntry, TableEntry } from '../repository/manifest.js'
 import { objectKey, type Repository, type StoredSnapshot } from '../repository/repository.js'
+import { findNamed } from '../snapshot/table-filter.js'
 
-/** Finds a table of a snapshot by `schema.table` (or `table` in the default schema). */
+/**
+ * Finds a table of a snapshot by `schema.table` (or `table` in the default schema), quoted as
+ * `--tables` reads it.
+ */
 export function findTable(snapshot: StoredSnapshot, name: string): TableEntry {
   const defaultSchema = snapshot.manifest.source.engine === 'postgres' ? 'public' : ''
-  const wanted = name.includes('.')
-    ? name
-    : defaultSchema === ''
-      ? name
-      : `${defaultSchema}.${name}`
-  const found = snapshot.manifest.tables.find(
-    (t) => tableName(t) === wanted || tableName(t) === name,
-  )
+  const found = findNamed(snapshot.manifest.tables, name, defaultSchema)
   if (found === undefined) {
     throw new DbsnapError(
       'TABLE_NOT_FOUND',

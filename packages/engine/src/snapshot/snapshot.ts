@@ -20,7 +20,7 @@ import {
 import type { Repository } from '../repository/repository.js'
 import type { TableSchema } from '../schema/schema.js'
 import { DBSNAP_VERSION } from '../version.js'
-import { selectTables } from './table-filter.js'
+import { selectTables, type TableSelector } from './table-filter.js'
 import { TableWriter } from './table-writer.js'
 
 export interface SnapshotOptions {
@@ -29,9 +29,9 @@ export interface SnapshotOptions {
   repository: Repository
   /** Catalogue name; default: the database name. */
   name?: string
-  /** Tables to include (`schema.table`, globs); default all. */
-  tables?: string[]
-  exclude?: string[]
+  /** Tables to include (`schema.table`, globs, or tables already resolved); default all. */
+  tables?: TableSelector[]
+  exclude?: TableSelector[]
   /** Codec for new chunks; default the repository's. */
   compression?: CodecSpec
   tags?: Record<string, string>
