@@ -17,6 +17,7 @@ import { diffSnapshots } from '../src/diff/diff.js'
 import { exportSnapshot, type ExportOptions } from '../src/export/export.js'
 import { tableName } from '../src/repository/manifest.js'
 import { Repository, type StoredSnapshot } from '../src/repository/repository.js'
+import { restoreChangedRows } from '../src/restore/only-changed.js'
 import { restoreSnapshot, type RestoreOptions } from '../src/restore/restore.js'
 import { findTable } from '../src/show/show.js'
 import { createSnapshot } from '../src/snapshot/snapshot.js'
@@ -199,5 +200,76 @@ describe('a collection whose name holds a dot (MongoDB)', () => {
     expect(result.tables.map((t) => [t.name, t.inserted])).toEqual([['a.b', 1]])
     const restored = await client.db(`${name}_copy`).collection('a.b').find().toArray()
     expect(restored).toEqual([{ _id: 1, v: 'dotted' }])
+  })
+})
+
+describe('restore --only-changed of tables with names that read as patterns (PostgreSQL)', () => {
+  let source: TestDatabase
+  let snapshot: StoredSnapshot
+
+  beforeAll(async () => {
+    source = await createTestDatabase('dbsnap_it_names_changed')
+    await source.client.query(`
+      CREATE SCHEMA a;
+      CREATE TABLE "*" (id int PRIMARY KEY, v text);
+      CREATE TABLE "a.b" (id int PRIMARY KEY, v text);
+      CREATE TABLE "we""ird" (id int PRIMARY KEY, v text);
+      CREATE TABLE a.b (id int PRIMARY KEY, v text);
+      CREATE TABLE other (id int PRIMARY KEY, v text);
+      INSERT INTO "*" VALUES (1, 'star'), (2, 'star');
+      INSERT INTO "a.b" VALUES (1, 'dotted'), (2, 'dotted');
+      INSERT INTO "we""ird" VALUES (1, 'quoted'), (2, 'quoted');
+      INSERT INTO a.b VALUES (1, 'schema a'), (2, 'schema a');
+      INSERT INTO other VALUES (1, 'other'), (2, 'other');
+    `)
+    snapshot = await snap(source.url)
+  })
+
+  afterAll(async () => {
+    await source?.drop()
+  })
+
+  async function onlyChanged(tables?: string[]): ReturnType<typeof restoreChangedRows> {
+    const target = await connectTarget(source.url)
+    try {
+      return await restoreChangedRows({ repository, snapshot, target, url: source.url, tables })
+    } finally {
+      await target.close()
+    }
+  }
+
+  async function damage(): Promise<void> {
+    await source.client.query(`
+      UPDATE "*" SET v = 'changed' WHERE id = 1;
+      DELETE FROM "a.b" WHERE id = 2;
+      INSERT INTO "we""ird" VALUES (3, 'added') ON CONFLICT DO NOTHING;
+      UPDATE a.b SET v = 'changed' WHERE id = 2;
+      UPDATE other SET v = 'changed' WHERE id = 2;
+    `)
+  }
+
+  it('puts back exactly the table named *, not the schema it would glob', async () => {
+    await damage()
+    const result = await onlyChanged(['"*"'])
+    expect(result.tables.map((t) => [t.table, t.schema, t.name, t.updated])).toEqual([
+      ['public."*"', 'public', '*', 1],
+    ])
+    const { rows } = await source.client.query<{ v: string }>('SELECT v FROM other WHERE id = 2')
+    expect(rows[0]!.v).toBe('changed')
+  })
+
+  it('puts back every table when none is chosen, names with dots and quotes too', async () => {
+    await damage()
+    const result = await onlyChanged()
+    expect(result.tables.map((t) => [t.table, t.deleted]).sort()).toEqual(
+      [
+        ['public."*"', 0],
+        ['public."a.b"', 0],
+        ['public."we""ird"', 1],
+        ['a.b', 0],
+        ['public.other', 0],
+      ].sort(),
+    )
+    expect(await rowChanges(snapshot, await snap(source.url))).toEqual([])
   })
 })

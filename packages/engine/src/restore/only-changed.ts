@@ -53,8 +53,10 @@ export async function restoreChangedRows(
       `--only-changed matches rows by primary key, and ${keyless.map(tableName).join(', ')} has none: restore it whole (--tables … --force)`,
     )
   }
+  // The tables resolved, not their names: a name read again as a pattern could select others
+  // (`*`) or none (`a.b`).
   const diff = await diffLive({ repository, snapshot }, options.url, {
-    tables: objects.tables.map(tableName),
+    tables: objects.tables,
     maxRowsPerSecond: options.maxRowsPerSecond,
     signal,
     logger: options.logger,
@@ -80,19 +82,22 @@ export async function restoreChangedRows(
     // collation, a unique column).
     const deletes = new Map<string, CanonicalValue[][]>()
     const upserts = new Map<string, number>()
+    // Tables with changes, in the order the diff gives them: pass 2 reads the changes again in
+    // that order, once.
+    const changed = new Set<string>()
     for await (const change of diff.rowChanges()) {
       throwIfAborted(signal)
       const key = changeKey(change)
+      changed.add(key)
       if (change.change === 'added') {
         const keys = deletes.get(key) ?? []
         keys.push(change.key!)
         deletes.set(key, keys)
       } else upserts.set(key, (upserts.get(key) ?? 0) + 1)
     }
-    const changed = [...new Set([...deletes.keys(), ...upserts.keys()])]
     for (const key of deletes.keys()) checkNoCascade(schemas.get(key)!, diff.liveSchema, schemas)
     const results = new Map<string, RestoredTable>(
-      changed.map((key) => [
+      [...changed].map((key) => [
         key,
         {
           table: tableName(schemas.get(key)!),

@@ -108,6 +108,16 @@ describe('selectTables', () => {
     expect(tableName({ schema, name })).toBe(text)
   })
 
+  it('selects a table given as schema and name as that table only, whatever its name holds', () => {
+    const all = [...tables, table('public', '*'), table('public', 'a.b')]
+    expect(names(selectTables(all, { include: [{ schema: 'public', name: '*' }] }))).toEqual([
+      'public.*',
+    ])
+    expect(names(selectTables(all, { include: [{ schema: 'public', name: 'a.b' }] }))).toEqual([
+      'public.a.b',
+    ])
+  })
+
   it('names an unknown table', () => {
     expect(() => selectTables(tables, { include: ['ordres'] })).toThrow(
       expect.objectContaining({
