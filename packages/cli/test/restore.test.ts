@@ -566,3 +566,84 @@ describe('dbsnap restore and export (MongoDB)', () => {
     )
   })
 })
+
+describe('dbsnap --tables names (PostgreSQL)', () => {
+  let source: TestDatabase
+  let copy: TestDatabase
+  let repo: string
+  const dbsnap = (...args: string[]): ReturnType<typeof runCli> => runCli([...args, '--repo', repo])
+  /** `[schema, name]` of each table in an NDJSON export of `snapshot`. */
+  const exportedTables = async (snapshot: string): Promise<string[][]> => {
+    const exported = await dbsnap('export', snapshot)
+    expect(exported.code, exported.stderr).toBe(0)
+    const lines = exported.stdout.trimEnd().split('\n')
+    const seen = lines.map((line) => {
+      const { schema, name } = JSON.parse(line) as { schema: string; name: string }
+      return JSON.stringify([schema, name])
+    })
+    return [...new Set(seen)].map((text) => JSON.parse(text) as string[])
+  }
+
+  beforeAll(async () => {
+    source = await createTestDatabase('dbsnap_it_tables')
+    copy = await createTestDatabase('dbsnap_it_tables_to')
+    repo = await mkdtemp(join(tmpdir(), 'dbsnap-it-tables-'))
+    await source.client.query(`
+      CREATE SCHEMA a;
+      CREATE TABLE "a.b" (id int PRIMARY KEY);
+      CREATE TABLE a.b (id int PRIMARY KEY);
+      CREATE TABLE "x,y" (id int PRIMARY KEY);
+      INSERT INTO "a.b" VALUES (1);
+      INSERT INTO a.b VALUES (2);
+      INSERT INTO "x,y" VALUES (3);
+    `)
+  })
+
+  afterAll(async () => {
+    for (const db of [source, copy]) await db?.drop()
+    if (repo !== undefined) await rm(repo, { recursive: true, force: true })
+  })
+
+  it('reads a quoted name as one identifier, dots and commas kept', async () => {
+    const dotted = await dbsnap('snapshot', source.url, '--tables', '"a.b"', '--json')
+    expect(dotted.code, dotted.stderr).toBe(0)
+    expect(await exportedTables(json<{ id: string }>(dotted).id)).toEqual([['public', 'a.b']])
+    const both = await dbsnap('snapshot', source.url, '--tables', '"public"."a.b","x,y"', '--json')
+    expect(both.code, both.stderr).toBe(0)
+    expect(await exportedTables(json<{ id: string }>(both).id)).toEqual([
+      ['public', 'a.b'],
+      ['public', 'x,y'],
+    ])
+    const restored = await dbsnap(
+      'restore',
+      `${source.name}@latest`,
+      '--to',
+      copy.url,
+      '--tables',
+      'public."x,y"',
+      '--json',
+    )
+    expect(restored.code, restored.stderr).toBe(0)
+    expect(json<{ tables: { name: string }[] }>(restored).tables.map((t) => t.name)).toEqual([
+      'x,y',
+    ])
+  })
+
+  it('refuses a glob that matches no table, as it refuses an unknown name, in every command', async () => {
+    const full = await dbsnap('snapshot', source.url, '--json')
+    expect(full.code, full.stderr).toBe(0)
+    const snapshot = json<{ id: string }>(full).id
+    for (const args of [
+      ['snapshot', source.url],
+      ['restore', snapshot, '--to', copy.url, '--dry-run'],
+      ['export', snapshot],
+      ['diff', snapshot, snapshot],
+      ['diff', snapshot, '--live', source.url],
+    ]) {
+      const run = await dbsnap(...args, '--tables', 'zzz*')
+      expect(run.code, `${args[0]}: ${run.stdout}${run.stderr}`).toBe(2)
+      expect(run.stderr).toContain('TABLE_NOT_FOUND')
+      expect(run.stderr).toContain('no table matches "zzz*"')
+    }
+  })
+})

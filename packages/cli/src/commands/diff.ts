@@ -68,7 +68,6 @@ export default class Diff extends BaseCommand<typeof Diff> {
     exclude: Flags.string({
       description: 'tables to leave out (schema.table, globs)',
       multiple: true,
-      delimiter: ',',
     }),
     'exit-code': Flags.boolean({ description: 'exit 1 when the snapshots differ, 0 when equal' }),
     format: Flags.option({ description: 'output format', options: FORMATS, default: 'text' })(),
@@ -92,10 +91,12 @@ export default class Diff extends BaseCommand<typeof Diff> {
         'store the diff in the repository and print its id, for paging with `dbsnap diffs <id>`',
     }),
     'schema-only': Flags.boolean({ description: 'only schema changes; no row is read' }),
+    // Not split here: oclif's delimiter strips the double quotes that keep a name's dots and
+    // commas; the engine splits the list where it is outside quotes.
     tables: Flags.string({
-      description: 'only these tables (schema.table; public. may be left out; * and ? glob)',
+      description:
+        'only these tables (schema.table, comma-separated; public. may be left out; * and ? glob; "double quotes" keep a name literal)',
       multiple: true,
-      delimiter: ',',
     }),
   }
 

@@ -53,7 +53,6 @@ export default class Export extends BaseCommand<typeof Export> {
       options: ['postgres', 'mysql'] as const,
     })(),
     exclude: Flags.string({
-      delimiter: ',',
       description: 'tables to leave out (schema.table, globs)',
       multiple: true,
     }),
@@ -64,9 +63,11 @@ export default class Export extends BaseCommand<typeof Export> {
     })(),
     out: Flags.string({ default: '-', description: 'file to write, or - for stdout' }),
     repo: repoFlag,
+    // Not split here: oclif's delimiter strips the double quotes that keep a name's dots and
+    // commas; the engine splits the list where it is outside quotes.
     tables: Flags.string({
-      delimiter: ',',
-      description: 'only these tables (schema.table; public. may be left out; * and ? glob)',
+      description:
+        'only these tables (schema.table, comma-separated; public. may be left out; * and ? glob; "double quotes" keep a name literal)',
       multiple: true,
     }),
   }

@@ -41,7 +41,6 @@ export default class Restore extends BaseCommand<typeof Restore> {
       description: 'print the plan (objects, row counts, what would be replaced) and stop',
     }),
     exclude: Flags.string({
-      delimiter: ',',
       description: 'tables to leave out (schema.table, globs)',
       multiple: true,
     }),
@@ -66,9 +65,11 @@ export default class Restore extends BaseCommand<typeof Restore> {
       exclusive: ['mode', 'on-conflict', 'force'],
     }),
     repo: repoFlag,
+    // Not split here: oclif's delimiter strips the double quotes that keep a name's dots and
+    // commas; the engine splits the list where it is outside quotes.
     tables: Flags.string({
-      delimiter: ',',
-      description: 'only these tables (schema.table; public. may be left out; * and ? glob)',
+      description:
+        'only these tables (schema.table, comma-separated; public. may be left out; * and ? glob; "double quotes" keep a name literal)',
       multiple: true,
     }),
     to: Flags.string({

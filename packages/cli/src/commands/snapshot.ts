@@ -35,7 +35,6 @@ export default class Snapshot extends BaseCommand<typeof Snapshot> {
       description: 'codec and level for new chunks: zstd[:1-19], gzip[:1-9], deflate[:1-9], none',
     }),
     exclude: Flags.string({
-      delimiter: ',',
       description: 'tables to leave out (schema.table, globs)',
       multiple: true,
     }),
@@ -43,9 +42,11 @@ export default class Snapshot extends BaseCommand<typeof Snapshot> {
       description: 'catalogue name, for <name>@latest (default: the database name)',
     }),
     repo: repoFlag,
+    // Not split here: oclif's delimiter strips the double quotes that keep a name's dots and
+    // commas; the engine splits the list where it is outside quotes.
     tables: Flags.string({
-      delimiter: ',',
-      description: 'only these tables (schema.table; public. may be left out; * and ? glob)',
+      description:
+        'only these tables (schema.table, comma-separated; public. may be left out; * and ? glob; "double quotes" keep a name literal)',
       multiple: true,
     }),
     tag: Flags.string({ description: 'a key=value tag to record (repeatable)', multiple: true }),

@@ -215,6 +215,7 @@ function chosenTables(
     include: options.tables,
     exclude: options.exclude,
     defaultSchema: b.engine === 'postgres' ? 'public' : '',
+    where: 'either snapshot',
   })
   return new Set(selected.map(tableKey))
 }

@@ -190,11 +190,17 @@ export function restoreObjects(
   const { schema, tables: entries } = snapshot.manifest
   const withRows = new Set(entries.map(tableKey))
   const whole = (options.tables ?? []).length === 0 && (options.exclude ?? []).length === 0
-  const chosen = selectTables(schema.tables, {
+  // Only tables the snapshot read can be chosen (partitioned parents stand for their partitions):
+  // a name of one it left out is as unknown as a typo.
+  const read = schema.tables.filter(
+    (table) => table.kind === 'partitioned' || withRows.has(tableKey(table)),
+  )
+  const chosen = selectTables(read, {
     include: options.tables,
     exclude: options.exclude,
     defaultSchema: schema.engine === 'postgres' ? 'public' : '',
-  }).filter((table) => withRows.has(tableKey(table)))
+    where: `snapshot ${snapshot.id.slice(0, 12)}`,
+  })
   return { schema, tables: referencedFirst(chosen), whole }
 }
 

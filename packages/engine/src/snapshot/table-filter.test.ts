@@ -118,6 +118,24 @@ describe('selectTables', () => {
     ])
   })
 
+  it('takes several patterns separated by commas outside double quotes', () => {
+    const all = [...tables, table('public', 'a,b')]
+    expect(names(selectTables(all, { include: ['orders, sales.orders', '"a,b"'] }))).toEqual([
+      'public.orders',
+      'sales.orders',
+      'public.a,b',
+    ])
+  })
+
+  it('refuses a glob that matches nothing, as an unknown name', () => {
+    expect(() => selectTables(tables, { include: ['zzz*'] })).toThrow(
+      expect.objectContaining({
+        code: 'TABLE_NOT_FOUND',
+        message: 'no table matches "zzz*" in the database',
+      }),
+    )
+  })
+
   it('names an unknown table', () => {
     expect(() => selectTables(tables, { include: ['ordres'] })).toThrow(
       expect.objectContaining({

@@ -132,20 +132,29 @@ export function findNamed<T extends QualifiedName>(
 /**
  * The tables to read, in schema order: those matching `include` (all when empty) minus those
  * matching `exclude`. Partitioned parents hold no rows themselves: selecting one selects its
- * partitions. An include pattern without wildcards that matches nothing is an error
- * (`TABLE_NOT_FOUND`); exclude patterns may match nothing (a dropped table must not break a
- * scheduled snapshot).
+ * partitions. An include pattern that matches nothing, a glob too, is an error
+ * (`TABLE_NOT_FOUND`: a typo must not give an empty snapshot or restore); exclude patterns may
+ * match nothing (a dropped table must not break a scheduled snapshot).
  */
 export function selectTables(
   tables: TableSchema[],
-  options: { include?: TableSelector[]; exclude?: TableSelector[]; defaultSchema?: string } = {},
+  options: {
+    include?: TableSelector[]
+    exclude?: TableSelector[]
+    defaultSchema?: string
+    /** What `tables` are of, as messages say it; default `the database`. */
+    where?: string
+  } = {},
 ): TableSchema[] {
   const defaultSchema = options.defaultSchema ?? 'public'
   const include = parseSelectors(options.include ?? [], defaultSchema)
   const exclude = parseSelectors(options.exclude ?? [], defaultSchema)
   for (const pattern of include) {
-    if (!pattern.glob && !tables.some((table) => pattern.test(table))) {
-      throw new DbsnapError('TABLE_NOT_FOUND', `no table "${pattern.text}" in the database`, {
+    if (!tables.some((table) => pattern.test(table))) {
+      const message = pattern.glob
+        ? `no table matches "${pattern.text}"`
+        : `no table "${pattern.text}"`
+      throw new DbsnapError('TABLE_NOT_FOUND', `${message} in ${options.where ?? 'the database'}`, {
         details: { table: pattern.text },
       })
     }
