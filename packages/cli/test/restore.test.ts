@@ -264,6 +264,8 @@ describe('dbsnap restore and export (PostgreSQL)', () => {
     expect(rows).toHaveLength(20_000)
     expect(JSON.parse(rows[6]!)).toEqual({
       table: 'public.orders',
+      schema: 'public',
+      name: 'orders',
       row: {
         id: 7,
         customer: 8,
