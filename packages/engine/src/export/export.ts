@@ -44,7 +44,8 @@ export interface ExportOptions {
  *   "schema":…,"name":…,"columns":[…],"rows":[{…},…]}]}`;
  * - `ejson`: one collection, one canonical Extended JSON document per line, as `mongoimport`
  *   reads it;
- * - `sql`: DDL and data that `psql` / `mysql` load into an empty database.
+ * - `sql`: DDL and data that `psql` / `mysql` load into an empty database; of a snapshot taken
+ *   with `--tables`, a comment line for each object left out (`restorableSchema`).
  * JSON values: numbers and booleans as such, JSON columns as JSON, MongoDB documents as relaxed
  * Extended JSON, everything else as the engine's text form (docs/export.md).
  */
@@ -66,6 +67,8 @@ export async function* exportSnapshot(options: ExportOptions): AsyncGenerator<st
     case 'sql': {
       const script = await sqlScript(engine, options.dialect ?? sqlDialectOf(engine))
       yield script.preData(objects)
+      // Escaped so that no name can end the comment and start a statement.
+      for (const line of objects.leftOut) yield `-- ${JSON.stringify(line).slice(1, -1)}\n`
       for (const { schema, entry } of selected) yield* script.tableData(schema, rowsOf(entry))
       yield script.postData(objects)
       return

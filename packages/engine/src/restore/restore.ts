@@ -18,6 +18,7 @@ import type { Repository, StoredSnapshot } from '../repository/repository.js'
 import type { TableSchema } from '../schema/schema.js'
 import { snapshotTableRows } from '../show/show.js'
 import { selectTables, type TableSelector } from '../snapshot/table-filter.js'
+import { restorableSchema } from './partial-snapshot.js'
 
 export interface RestoreOptions {
   repository: Repository
@@ -96,7 +97,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   // A collection's two columns have no types to compare.
   const checkTypes = target.engine !== 'mongodb'
   checkTargetTables(objects.tables, states, mode, options.force === true, checkTypes)
-  const warnings: string[] = []
+  const warnings = [...objects.leftOut]
   const description = await target.describe({ signal })
   if (olderVersion(description.serverVersion, manifest.source.serverVersion)) {
     warnings.push(
@@ -182,13 +183,21 @@ export function checkEngines(snapshot: StoredSnapshot, target: TargetAdapter): v
   )
 }
 
-/** The tables chosen, parents of foreign keys first, and what they need from the schema. */
+/** What a restore of `snapshot` recreates, and the objects it leaves out (`restorableSchema`). */
+export interface SnapshotRestoreObjects extends RestoreObjects {
+  leftOut: string[]
+}
+
+/**
+ * The tables chosen, parents of foreign keys first, and what they need from the schema. Of a
+ * snapshot taken with `--tables`, objects that need a table it did not read are left out.
+ */
 export function restoreObjects(
   snapshot: StoredSnapshot,
   options: Pick<RestoreOptions, 'tables' | 'exclude'>,
-): RestoreObjects {
-  const { schema, tables: entries } = snapshot.manifest
-  const withRows = new Set(entries.map(tableKey))
+): SnapshotRestoreObjects {
+  const { schema, leftOut } = restorableSchema(snapshot.manifest)
+  const withRows = new Set(snapshot.manifest.tables.map(tableKey))
   const whole = (options.tables ?? []).length === 0 && (options.exclude ?? []).length === 0
   // Only tables the snapshot read can be chosen (partitioned parents stand for their partitions):
   // a name of one it left out is as unknown as a typo.
@@ -201,7 +210,7 @@ export function restoreObjects(
     defaultSchema: schema.engine === 'postgres' ? 'public' : '',
     where: `snapshot ${snapshot.id.slice(0, 12)}`,
   })
-  return { schema, tables: referencedFirst(chosen), whole }
+  return { schema, tables: referencedFirst(chosen), whole, leftOut }
 }
 
 /** Tables ordered so that a table comes after those its foreign keys reference (when acyclic). */
