@@ -534,6 +534,13 @@ describe('PostgreSQL restore of a snapshot taken with --tables', () => {
     ])
   })
 
+  it('refuses --tables naming a table the snapshot did not read, as an unknown one', async () => {
+    const target = await database()
+    const err = await failure(restore(partial, target.url, { tables: ['rental'] }))
+    expect(err.code).toBe('TABLE_NOT_FOUND')
+    expect(err.message).toBe(`no table "rental" in snapshot ${partial.id.slice(0, 12)}`)
+  })
+
   it('exports an SQL script that psql loads, with a comment line per object left out', async () => {
     const target = await database()
     let script = ''
