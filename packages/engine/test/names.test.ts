@@ -90,6 +90,12 @@ describe('tables whose joined names collide (PostgreSQL)', () => {
     const only = await snap(source.url, ['x."y.z"'])
     expect(only.manifest.tables.map((t) => [t.schema, t.name])).toEqual([['x', 'y.z']])
     expect(findTable(snapshot, '"x.y".z')).toMatchObject({ schema: 'x.y', name: 'z', rows: 2 })
+    expect(() => findTable(snapshot, 'x.y.z')).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('names 2 tables') as string,
+      }),
+    )
   })
 
   it('exports both tables’ rows as NDJSON, with schema and name beside the table', async () => {
@@ -190,6 +196,7 @@ describe('a collection whose name holds a dot (MongoDB)', () => {
     const url = withDatabase(mongoUrl, name)
     const snapshot = await snap(url, ['"a.b"'])
     expect(snapshot.manifest.tables.map(tableName)).toEqual(['"a.b"'])
+    expect(findTable(snapshot, 'a.b')).toBe(findTable(snapshot, '"a.b"'))
     const lines = (await exported(snapshot, { format: 'ndjson' })).trimEnd().split('\n')
     expect(lines.map((line) => JSON.parse(line) as object)).toEqual([
       expect.objectContaining({ table: '"a.b"', schema: '', name: 'a.b' }),

@@ -23,7 +23,15 @@ type ShowResult =
       id: string
       manifest: Omit<SnapshotManifest, 'schema'>
     }
-  | { id: string; table: string; columns: string[]; key: string[] | null; rows: CanonicalRow[] }
+  | {
+      id: string
+      table: string
+      schema: string
+      name: string
+      columns: string[]
+      key: string[] | null
+      rows: CanonicalRow[]
+    }
 
 export default class Show extends BaseCommand<typeof Show> {
   static override args = {
@@ -83,6 +91,8 @@ export default class Show extends BaseCommand<typeof Show> {
       return {
         id: snapshot.id,
         table: tableName(table),
+        schema: table.schema,
+        name: table.name,
         columns: table.columns,
         key: table.key,
         rows,

@@ -64,7 +64,10 @@ export type SnapshotProgress =
     }
 
 export interface SnapshotTableResult {
+  /** `schema.table` as users write it (`tableName`); `schema` and `name` apart. */
   table: string
+  schema: string
+  name: string
   rows: number
   bytes: number
   chunks: number
@@ -292,6 +295,8 @@ async function snapshotTable(
     },
     result: {
       table: name,
+      schema: table.schema,
+      name: table.name,
       rows: writer.rows,
       bytes: writer.bytes,
       chunks: chunks.length,

@@ -111,22 +111,21 @@ function parseSelectors(selectors: TableSelector[], defaultSchema: string): Patt
 }
 
 /**
- * The table of `tables` that `text` names (as `--tables` reads it, without wildcards), or
- * undefined. `INVALID_ARGUMENT` for a malformed name or a glob.
+ * The table of `tables` that `text` names as `--tables` reads it, or undefined when none does or
+ * `text` is not one table's name (malformed, or a glob).
  */
 export function findNamed<T extends QualifiedName>(
   tables: T[],
   text: string,
   defaultSchema: string,
 ): T | undefined {
-  const pattern = parsePattern(text, defaultSchema)
-  if (pattern.glob) {
-    throw new DbsnapError(
-      'INVALID_ARGUMENT',
-      `expected one table, got the pattern "${text}" (quote a name holding * or ?)`,
-    )
+  let pattern: Pattern
+  try {
+    pattern = parsePattern(text, defaultSchema)
+  } catch {
+    return undefined
   }
-  return tables.find((table) => pattern.test(table))
+  return pattern.glob ? undefined : tables.find((table) => pattern.test(table))
 }
 
 /**
