@@ -280,3 +280,45 @@ describe('restore --only-changed of tables with names that read as patterns (Pos
     expect(await rowChanges(snapshot, await snap(source.url))).toEqual([])
   })
 })
+
+describe('a left-out object whose name holds a line break (PostgreSQL SQL export)', () => {
+  let source: TestDatabase
+  let target: TestDatabase
+
+  beforeAll(async () => {
+    source = await createTestDatabase('dbsnap_it_names_comment')
+    target = await createTestDatabase('dbsnap_it_names_comment_to')
+    await source.client.query(`
+      CREATE TABLE kept (id int PRIMARY KEY);
+      CREATE TABLE gone (id int PRIMARY KEY);
+      INSERT INTO kept VALUES (1);
+      CREATE VIEW "v
+DROP TABLE kept; --" AS SELECT id FROM gone;
+    `)
+  })
+
+  afterAll(async () => {
+    await source?.drop()
+    await target?.drop()
+  })
+
+  it('names it in an escaped comment line, which stays a comment', async () => {
+    const partial = await snap(source.url, ['kept'])
+    const script = await exported(partial, { format: 'sql' })
+    expect(script).toContain(
+      '-- view public.v\\u000aDROP TABLE kept; -- left out: the snapshot does not hold public.gone, which it needs\n',
+    )
+    const directory = mkdtempSync(join(tmpdir(), 'dbsnap-names-'))
+    try {
+      const file = join(directory, 'export.sql')
+      writeFileSync(file, script)
+      execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', target.url, '-f', file], {
+        stdio: 'pipe',
+      })
+    } finally {
+      rmSync(directory, { recursive: true, force: true })
+    }
+    const { rows } = await target.client.query<{ id: number }>('SELECT id FROM kept')
+    expect(rows).toEqual([{ id: 1 }])
+  })
+})

@@ -11,8 +11,8 @@ import { tableKey, tableName, type TableEntry } from '../repository/manifest.js'
 import type { Repository, StoredSnapshot } from '../repository/repository.js'
 import { restoreObjects } from '../restore/restore.js'
 import type { TableSchema } from '../schema/schema.js'
-import type { TableSelector } from '../snapshot/table-filter.js'
 import { countedRows, snapshotTableRows } from '../show/show.js'
+import type { TableSelector } from '../snapshot/table-filter.js'
 
 export const EXPORT_FORMATS = ['ndjson', 'json', 'sql', 'ejson'] as const
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
@@ -67,8 +67,7 @@ export async function* exportSnapshot(options: ExportOptions): AsyncGenerator<st
     case 'sql': {
       const script = await sqlScript(engine, options.dialect ?? sqlDialectOf(engine))
       yield script.preData(objects)
-      // Escaped so that no name can end the comment and start a statement.
-      for (const line of objects.leftOut) yield `-- ${JSON.stringify(line).slice(1, -1)}\n`
+      for (const line of objects.leftOut) yield `-- ${commentText(line)}\n`
       for (const { schema, entry } of selected) yield* script.tableData(schema, rowsOf(entry))
       yield script.postData(objects)
       return
@@ -124,6 +123,11 @@ export async function* exportSnapshot(options: ExportOptions): AsyncGenerator<st
       return
     }
   }
+}
+
+/** Text for an SQL comment line: control characters escaped, so no name can end the comment. */
+function commentText(text: string): string {
+  return text.replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 
 /** How an export names a table: as users write it, and its schema and name apart. */
