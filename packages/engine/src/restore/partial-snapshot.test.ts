@@ -83,7 +83,11 @@ describe('restorableSchema', () => {
           table('public', 'rental'),
           table('x.y', 'Z'),
           table('public', 'payment', {
-            foreignKeys: [fk('to_rental', 'public', 'rental'), fk('to_film', 'public', 'film')],
+            foreignKeys: [
+              fk('to_rental', 'public', 'rental'),
+              fk('to_film', 'public', 'film'),
+              fk('to_other_database', 'elsewhere', 'rental'),
+            ],
           }),
         ],
         views: [
@@ -97,7 +101,10 @@ describe('restorableSchema', () => {
     )
     const { schema, leftOut } = restorableSchema(m)
     expect(schema.tables.map((t) => t.name)).toEqual(['film', 'payment'])
-    expect(schema.tables[1]!.foreignKeys.map((k) => k.name)).toEqual(['to_film'])
+    expect(schema.tables[1]!.foreignKeys.map((k) => k.name)).toEqual([
+      'to_film',
+      'to_other_database',
+    ])
     expect(schema.views.map((v) => v.name)).toEqual(['keeps'])
     expect(leftOut).toEqual([
       'foreign key to_rental of public.payment left out: the snapshot does not hold public.rental, which it needs',

@@ -34,6 +34,8 @@ export function restorableSchema(manifest: SnapshotManifest): RestorableSchema {
   }
   const missing = schema.tables.filter((table) => !kept.has(tableKey(table)))
   if (missing.length === 0) return { schema, leftOut: [] }
+  // Only tables of this database count: a MySQL key into another database is kept.
+  const missingKeys = new Set(missing.map(tableKey))
 
   const leftOut: string[] = []
   const lacks = (what: string, needed: QualifiedName): void => {
@@ -45,7 +47,7 @@ export function restorableSchema(manifest: SnapshotManifest): RestorableSchema {
     .filter((table) => kept.has(tableKey(table)))
     .map((table): TableSchema => {
       const foreignKeys = table.foreignKeys.filter((fk) => {
-        if (kept.has(tableKey(fk.references))) return true
+        if (!missingKeys.has(tableKey(fk.references))) return true
         lacks(`foreign key ${fk.name} of ${tableName(table)}`, fk.references)
         return false
       })
