@@ -2,6 +2,7 @@
 // target (mysql-target.ts) and the SQL export (mysql-sql.ts), so both create the same objects.
 
 import type {
+  CheckSchema,
   ColumnSchema,
   DatabaseSchema,
   IndexSchema,
@@ -64,8 +65,11 @@ export function withoutDefiner(definition: string): string {
   return definition.replace(DEFINER_PREFIX, '$1')
 }
 
-/** One column as CREATE TABLE spells it. */
-export function columnDefinition(column: ColumnSchema): string {
+/**
+ * One column as CREATE TABLE spells it, with `check`: the column's own CHECK (MariaDB), which
+ * the server prints in the column's line and names after the column.
+ */
+export function columnDefinition(column: ColumnSchema, check?: CheckSchema): string {
   const extra = (column.extra ?? {}) as Partial<MysqlColumnExtra>
   const parts = [quoteIdentifier(column.name), column.type]
   // Always spelled out: equal to the table's default it changes nothing, and it keeps a
@@ -89,7 +93,13 @@ export function columnDefinition(column: ColumnSchema): string {
   }
   if (extra.invisible === true) parts.push('INVISIBLE')
   if (column.comment != null) parts.push(`COMMENT ${quoteString(column.comment)}`)
+  if (check !== undefined) parts.push(check.definition)
   return parts.join(' ')
+}
+
+/** Whether a check is a column's own (MariaDB `c INT CHECK (c > 0)`), named after the column. */
+function isColumnCheck(check: CheckSchema): boolean {
+  return (check.extra as { column?: boolean } | undefined)?.column === true
 }
 
 /** Literals and the CURRENT_TIMESTAMP family: what a DEFAULT takes without parentheses. */
@@ -118,8 +128,12 @@ export function indexDefinition(index: IndexSchema): string {
   return sql
 }
 
-/** The table options of CREATE TABLE (`ENGINE=InnoDB DEFAULT CHARSET=… COLLATE=…`). */
-export function tableOptions(table: TableSchema): string {
+/**
+ * The table options of CREATE TABLE (`ENGINE=InnoDB DEFAULT CHARSET=… COLLATE=…`); with
+ * `temporary`, without the options InnoDB refuses on a temporary table (ROW_FORMAT=COMPRESSED,
+ * KEY_BLOCK_SIZE).
+ */
+export function tableOptions(table: TableSchema, temporary = false): string {
   const extra = (table.extra ?? {}) as Partial<MysqlTableExtra>
   const options: string[] = []
   if (extra.engine != null) options.push(`ENGINE=${extra.engine}`)
@@ -133,7 +147,9 @@ export function tableOptions(table: TableSchema): string {
   // (`row_format=DYNAMIC`, `stats_persistent=0`, `` `page_compressed`='on' ``). Only they are
   // repeated: an implied row format spelled out would show up as an explicit option.
   for (const option of (extra.createOptions ?? '').split(/\s+/)) {
-    if (/^[`\w]+=\S+$/.test(option)) options.push(option)
+    if (!/^[`\w]+=\S+$/.test(option)) continue
+    if (temporary && /^(row_format=compressed|key_block_size=)/i.test(option)) continue
+    options.push(option)
   }
   if (table.comment !== null) options.push(`COMMENT=${quoteString(table.comment)}`)
   return options.join(' ')
@@ -147,10 +163,15 @@ export function tableOptions(table: TableSchema): string {
  * records ON UPDATE RESTRICT as NO ACTION.)
  */
 export function createTableStatement(table: TableSchema): string {
+  const columnChecks = new Map(
+    table.checks.filter(isColumnCheck).map((check) => [check.name, check]),
+  )
   const lines = [
-    ...table.columns.map(columnDefinition),
-    ...primaryFirst(table.indexes).map(indexDefinition),
-    ...table.checks.map((check) => `CONSTRAINT ${quoteIdentifier(check.name)} ${check.definition}`),
+    ...table.columns.map((column) => columnDefinition(column, columnChecks.get(column.name))),
+    ...inServerOrder(table.indexes).map(indexDefinition),
+    ...table.checks
+      .filter((check) => !isColumnCheck(check))
+      .map((check) => `CONSTRAINT ${quoteIdentifier(check.name)} ${check.definition}`),
     ...table.foreignKeys.map((fk) => fk.definition),
   ]
   return `CREATE TABLE ${quoteIdentifier(table.name)} (\n  ${lines.join(',\n  ')}\n) ${tableOptions(table)}`
@@ -160,15 +181,30 @@ export function createTableStatement(table: TableSchema): string {
  * The table's columns, keys and options as a TEMPORARY table named `name`: what a server may
  * refuse (a type, collation or engine it lacks), tried before the table it replaces is dropped.
  * Without checks and foreign keys, whose names are unique per database on MySQL 8, and without
- * FULLTEXT and SPATIAL indexes, which temporary tables cannot have.
+ * FULLTEXT and SPATIAL indexes and the compressed row format, which temporary tables cannot
+ * have.
  */
 export function scratchTableStatement(table: TableSchema, name: string): string {
-  const indexes = primaryFirst(table.indexes).filter((i) => !/^(fulltext|spatial)$/i.test(i.method))
-  const lines = [...table.columns.map(columnDefinition), ...indexes.map(indexDefinition)]
-  return `CREATE TEMPORARY TABLE ${quoteIdentifier(name)} (\n  ${lines.join(',\n  ')}\n) ${tableOptions(table)}`
+  const indexes = inServerOrder(table.indexes).filter(
+    (i) => !/^(fulltext|spatial)$/i.test(i.method),
+  )
+  const lines = [
+    ...table.columns.map((column) => columnDefinition(column)),
+    ...indexes.map(indexDefinition),
+  ]
+  return `CREATE TEMPORARY TABLE ${quoteIdentifier(name)} (\n  ${lines.join(',\n  ')}\n) ${tableOptions(table, true)}`
 }
 
-function primaryFirst(indexes: IndexSchema[]): IndexSchema[] {
+/**
+ * Indexes in the order the source server listed them, which it keeps for the order they are
+ * created in (a snapshot without positions: the primary key first, then by name).
+ */
+function inServerOrder(indexes: IndexSchema[]): IndexSchema[] {
+  const position = (i: IndexSchema): number | null | undefined =>
+    (i.extra as Partial<MysqlIndexExtra> | undefined)?.position
+  if (indexes.every((i) => typeof position(i) === 'number')) {
+    return [...indexes].sort((a, b) => position(a)! - position(b)!)
+  }
   return [
     ...indexes.filter((i) => i.name === 'PRIMARY'),
     ...indexes.filter((i) => i.name !== 'PRIMARY'),

@@ -1,5 +1,5 @@
-// Reads a MySQL/MariaDB database's schema from information_schema (and SHOW CREATE for routine
-// and event bodies) into the normalized DatabaseSchema, inside the caller's read view.
+// Reads a MySQL/MariaDB database's schema from information_schema (and SHOW CREATE for what only
+// it tells: key order and algorithms, trigger, routine and event statements), inside the read view.
 
 import type { Connection as PromiseConnection } from 'mysql2/promise'
 import type { ConnectionTarget } from '../../connection/url.js'
@@ -18,7 +18,8 @@ import type {
   TriggerSchema,
   ViewSchema,
 } from '../../schema/schema.js'
-import { unqualified } from './mysql-ddl.js'
+import { unqualified, withoutDefiner } from './mysql-ddl.js'
+import { lexMysql, type SqlToken } from './mysql-lexer.js'
 import { mysqlQueryError } from './mysql-errors.js'
 import { quoteIdentifier } from './mysql-read.js'
 import { mysqlValueEncoding, mysqlValueKind } from './mysql-values.js'
@@ -80,6 +81,8 @@ export type MysqlIndexExtra = {
   comment: string | null
   /** False for MySQL INVISIBLE and MariaDB IGNORED indexes. */
   visible: boolean
+  /** The index's place among the table's keys, as the server lists them; null when not known. */
+  position: number | null
 }
 
 /** `RoutineSchema.extra` on MySQL/MariaDB. */
@@ -377,15 +380,40 @@ export async function introspectMysql(
     }
   }
   const byName = new Map(tables.map((t) => [t.name, t]))
-  addIndexes(byName, indexRows)
+  const layouts = new Map<string, TableLayout>()
+  for (const table of tables) {
+    const definition = await showCreate(
+      run,
+      `SHOW CREATE TABLE ${quoteIdentifier(table.name)}`,
+      'Create Table',
+    )
+    layouts.set(table.name, tableLayout(definition ?? ''))
+  }
+  addIndexes(byName, indexRows, layouts)
   addForeignKeys(byName, foreignKeyRows, db)
   for (const row of checkRows) {
-    byName.get(row.tableName)?.checks.push({
+    const table = byName.get(row.tableName)
+    // MariaDB names a column's own CHECK after the column and prints it in the column's line.
+    const column =
+      table !== undefined &&
+      layouts.get(table.name)?.tableChecks.has(row.name) === false &&
+      table.columns.some((c) => c.name === row.name)
+    table?.checks.push({
       name: row.name,
       definition: `CHECK (${row.clause})`,
+      ...(column ? { extra: { column: true } } : {}),
     } satisfies CheckSchema)
   }
-  for (const row of triggerRows) byName.get(row.tableName)?.triggers.push(toTrigger(row))
+  for (const row of triggerRows) {
+    // The statement as it was written (information_schema has only its body): MariaDB and
+    // MySQL keep it without FOLLOWS/PRECEDES, which the creation order stands for.
+    const original = await showCreate(
+      run,
+      `SHOW CREATE TRIGGER ${quoteIdentifier(row.name)}`,
+      'SQL Original Statement',
+    )
+    byName.get(row.tableName)?.triggers.push(toTrigger(row, original))
+  }
   for (const table of tables) {
     table.checks.sort((a, b) => compareText(a.name, b.name))
     table.triggers.sort((a, b) => compareText(a.name, b.name))
@@ -620,7 +648,66 @@ function defaultExpression(value: string | null, flags: string, mariadb: boolean
   return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`
 }
 
-function addIndexes(tables: Map<string, TableSchema>, rows: IndexRow[]): void {
+/** What only SHOW CREATE TABLE tells of a table's keys and checks. */
+interface TableLayout {
+  /** Per index name: its place among the keys, and the algorithm its definition names. */
+  keys: Map<string, { position: number; using: string | null }>
+  /** Checks written as table constraints (`CONSTRAINT … CHECK`), not in a column's line. */
+  tableChecks: Set<string>
+}
+
+/**
+ * The keys and checks of a SHOW CREATE TABLE statement, one per line as the server prints them.
+ * The server keeps the order keys were created in (after its own: primary, unique, others,
+ * full-text) and a `USING BTREE|HASH` only when the definition named one; information_schema
+ * has neither (it lists the algorithm used, which is BTREE for a HASH key on InnoDB).
+ */
+export function tableLayout(createTable: string): TableLayout {
+  const layout: TableLayout = { keys: new Map(), tableChecks: new Set() }
+  for (const line of createTable.split('\n')) {
+    let tokens: SqlToken[]
+    try {
+      tokens = lexMysql(line.replace(/,$/, ''))
+    } catch {
+      continue // a column line whose text goes on in the next: no key or check starts there
+    }
+    const [first, second, third] = tokens.map((t) => t.text)
+    if (first === 'CONSTRAINT' && tokens[2]?.text === 'CHECK') {
+      layout.tableChecks.add(identifierText(second ?? ''))
+      continue
+    }
+    let name: string | undefined
+    if (first === 'PRIMARY' && second === 'KEY') name = 'PRIMARY'
+    else if (first === 'KEY') name = second
+    else if (/^(UNIQUE|FULLTEXT|SPATIAL)$/.test(first ?? '') && second === 'KEY') name = third
+    if (name === undefined) continue
+    let depth = 0
+    let using: string | null = null
+    tokens.forEach((token, i) => {
+      if (token.text === '(') depth++
+      else if (token.text === ')') depth--
+      else if (depth === 0 && token.text === 'USING' && token.kind === 'word') {
+        using = tokens[i + 1]?.text ?? null
+      }
+    })
+    layout.keys.set(name === 'PRIMARY' ? name : identifierText(name), {
+      position: layout.keys.size,
+      using,
+    })
+  }
+  return layout
+}
+
+/** `` `a``b` `` -> `` a`b ``. */
+function identifierText(quoted: string): string {
+  return quoted.startsWith('`') ? quoted.slice(1, -1).replaceAll('``', '`') : quoted
+}
+
+function addIndexes(
+  tables: Map<string, TableSchema>,
+  rows: IndexRow[],
+  layouts: Map<string, TableLayout>,
+): void {
   const groups = groupBy(rows, (r) => `${r.tableName}\u0000${r.name}`)
   for (const parts of groups.values()) {
     parts.sort((a, b) => a.seq - b.seq)
@@ -647,13 +734,17 @@ function addIndexes(tables: Map<string, TableSchema>, rows: IndexRow[]): void {
         : method === 'fulltext' || method === 'spatial'
           ? `${method.toUpperCase()} KEY ${quoteIdentifier(first.name)}`
           : `KEY ${quoteIdentifier(first.name)}`
-    const using = method === 'btree' || method === 'hash' ? ` USING ${method.toUpperCase()}` : ''
+    const layout = layouts.get(first.tableName)?.keys.get(first.name)
+    // Only an algorithm the definition named: information_schema lists BTREE for every key
+    // that has no other, which spelled out would be a change.
+    const using = layout?.using == null ? '' : ` USING ${layout.using}`
     const comment = first.comment === null || first.comment === '' ? null : first.comment
     const extra: MysqlIndexExtra = {
       subParts,
       descending,
       comment,
       visible: Number(first.hidden ?? 0) === 0,
+      position: layout?.position ?? null,
     }
     table.indexes.push({
       name: first.name,
@@ -746,10 +837,17 @@ function toView(row: ViewRow, columns: ColumnRow[], db: string): ViewSchema {
   }
 }
 
-function toTrigger(row: TriggerRow): TriggerSchema {
+/**
+ * A trigger; its definition is `original` (SHOW CREATE TRIGGER's statement) without its DEFINER,
+ * or, when the server gives none, one built from information_schema.
+ */
+function toTrigger(row: TriggerRow, original: string | null): TriggerSchema {
   return {
     name: row.name,
-    definition: `CREATE TRIGGER ${quoteIdentifier(row.name)} ${row.timing} ${row.event} ON ${quoteIdentifier(row.tableName)} FOR EACH ROW ${row.statement}`,
+    definition:
+      original === null
+        ? `CREATE TRIGGER ${quoteIdentifier(row.name)} ${row.timing} ${row.event} ON ${quoteIdentifier(row.tableName)} FOR EACH ROW ${row.statement}`
+        : withoutDefiner(original),
     enabled: true,
     extra: {
       timing: row.timing,
