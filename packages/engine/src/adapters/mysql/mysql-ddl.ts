@@ -18,6 +18,7 @@ import type {
   MysqlRoutineExtra,
   MysqlTableExtra,
 } from './mysql-introspect.js'
+import { checkStatement, type StatementKind } from './mysql-lexer.js'
 import { quoteIdentifier } from './mysql-read.js'
 
 /**
@@ -174,7 +175,28 @@ export function createTableStatement(table: TableSchema): string {
       .map((check) => `CONSTRAINT ${quoteIdentifier(check.name)} ${check.definition}`),
     ...table.foreignKeys.map((fk) => fk.definition),
   ]
-  return `CREATE TABLE ${quoteIdentifier(table.name)} (\n  ${lines.join(',\n  ')}\n) ${tableOptions(table)}`
+  return checked(
+    `CREATE TABLE ${quoteIdentifier(table.name)} (\n  ${lines.join(',\n  ')}\n) ${tableOptions(table)}`,
+    'TABLE',
+    table.name,
+  )
+}
+
+/**
+ * `sql` once `checkStatement` has found it one CREATE statement of `kind` for `name`: every
+ * statement built from a snapshot goes through here before it runs or goes into an export.
+ */
+function checked(
+  sql: string,
+  kind: StatementKind,
+  name: string,
+  sqlMode: string | null = null,
+): string {
+  checkStatement(sql, kind, name, {
+    object: `${kind.toLowerCase()} ${quoteIdentifier(name)}`,
+    sqlMode,
+  })
+  return sql
 }
 
 /**
@@ -192,7 +214,11 @@ export function scratchTableStatement(table: TableSchema, name: string): string 
     ...table.columns.map((column) => columnDefinition(column)),
     ...indexes.map(indexDefinition),
   ]
-  return `CREATE TEMPORARY TABLE ${quoteIdentifier(name)} (\n  ${lines.join(',\n  ')}\n) ${tableOptions(table, true)}`
+  return checked(
+    `CREATE TEMPORARY TABLE ${quoteIdentifier(name)} (\n  ${lines.join(',\n  ')}\n) ${tableOptions(table, true)}`,
+    'TABLE',
+    name,
+  )
 }
 
 /**
@@ -214,11 +240,14 @@ function inServerOrder(indexes: IndexSchema[]): IndexSchema[] {
 /** A trigger's CREATE TRIGGER, with or without its definer. */
 export function triggerStatement(trigger: TriggerSchema, keepDefiner: KeepDefiner): string {
   const definer = (trigger.extra as { definer?: string } | undefined)?.definer
-  if (definer === undefined || !keepDefiner(definer)) return trigger.definition
-  return trigger.definition.replace(
-    /^CREATE\s+TRIGGER\b/i,
-    `CREATE DEFINER=${definerClause(definer)} TRIGGER`,
-  )
+  const sql =
+    definer === undefined || !keepDefiner(definer)
+      ? trigger.definition
+      : trigger.definition.replace(
+          /^CREATE\s+TRIGGER\b/i,
+          `CREATE DEFINER=${definerClause(definer)} TRIGGER`,
+        )
+  return checked(sql, 'TRIGGER', trigger.name, sqlModeOf(trigger))
 }
 
 /** A table's triggers in the order they fire (the order they must be created in). */
@@ -237,9 +266,16 @@ export function sqlModeOf(object: { extra?: Record<string, unknown> }): string |
 /** A routine's CREATE FUNCTION / PROCEDURE, with or without its definer. */
 export function routineStatement(routine: RoutineSchema, keepDefiner: KeepDefiner): string {
   const definer = (routine.extra as Partial<MysqlRoutineExtra> | undefined)?.definer
-  return definer !== undefined && keepDefiner(definer)
-    ? routine.definition
-    : withoutDefiner(routine.definition)
+  const sql =
+    definer !== undefined && keepDefiner(definer)
+      ? routine.definition
+      : withoutDefiner(routine.definition)
+  return checked(
+    sql,
+    routine.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION',
+    routine.name,
+    sqlModeOf(routine),
+  )
 }
 
 /** `DROP FUNCTION|PROCEDURE IF EXISTS …` for a routine. */
@@ -250,9 +286,11 @@ export function dropRoutineStatement(routine: RoutineSchema): string {
 /** An event's CREATE EVENT, with or without its definer. */
 export function eventStatement(event: EventSchema, keepDefiner: KeepDefiner): string {
   const definer = (event.extra as { definer?: string } | undefined)?.definer
-  return definer !== undefined && keepDefiner(definer)
-    ? event.definition
-    : withoutDefiner(event.definition)
+  const sql =
+    definer !== undefined && keepDefiner(definer)
+      ? event.definition
+      : withoutDefiner(event.definition)
+  return checked(sql, 'EVENT', event.name, sqlModeOf(event))
 }
 
 /** The time zone an event's times are written in, or null. */
@@ -289,7 +327,7 @@ export function viewStatement(
   if (extra.checkOption != null && /^(CASCADED|LOCAL)$/i.test(extra.checkOption)) {
     parts.push(`WITH ${extra.checkOption.toUpperCase()} CHECK OPTION`)
   }
-  return parts.join(' ')
+  return checked(parts.join(' '), 'VIEW', view.name)
 }
 
 /**

@@ -409,6 +409,9 @@ const HEADER = [
  */
 export const mysqlSql: SqlScript = {
   preData(objects) {
+    // Every definition is checked before the first line is written: a tampered snapshot fails
+    // the export whole, not after its rows.
+    postDataStatements(objects, objects.tables, noDefiner)
     const tables = objects.tables.map(
       (table) =>
         `DROP TABLE IF EXISTS ${quoteIdentifier(table.name)};\n${createTableStatement(table)};\n`,

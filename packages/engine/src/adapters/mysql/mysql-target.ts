@@ -76,7 +76,8 @@ export const connectMysqlTarget: ConnectTargetFn = async (target, options) => {
   }
 }
 
-function connectionConfig(
+/** The mysql2 options of the connection rows are written through (exported for its tests). */
+export function connectionConfig(
   target: ConnectionTarget,
   options: ConnectOptions,
   timeoutMs: number,
@@ -92,6 +93,8 @@ function connectionConfig(
     // one-row appends can then tell a skipped row from an inserted one.
     flags: ['-FOUND_ROWS'],
     connectAttributes: { program_name: options.applicationName ?? 'dbsnap' },
+    // Never more than one statement per query: one built from a snapshot cannot become two.
+    multipleStatements: false,
     ...(target.user === null ? {} : { user: target.user }),
     ...(target.password === null ? {} : { password: target.password }),
     ...(target.database === null ? {} : { database: target.database }),
@@ -285,6 +288,9 @@ class MysqlTarget implements TargetAdapter {
     mode: RestoreMode,
     options: { signal?: AbortSignal } = {},
   ): Promise<void> {
+    // Every statement built from the snapshot is checked (DATA_CORRUPT) before anything is written.
+    for (const table of objects.tables) createTableStatement(table)
+    postDataStatements(objects, objects.tables, () => false)
     const account = await this.#readAccount(options.signal)
     await this.#checkWritable(account, options.signal)
     checkPrivileges(account, objects, mode, this.#target)
