@@ -157,7 +157,7 @@ export function tableOptions(table: TableSchema, temporary = false): string {
 }
 
 /**
- * CREATE TABLE with columns, keys, indexes, checks and foreign keys. Run it with
+ * CREATE TABLE with columns, keys, indexes, checks, foreign keys and partitions. Run it with
  * foreign_key_checks = 0: a foreign key may then name a table not created yet, and rows are
  * not checked against it while they load. (Adding the keys after the rows instead would need
  * ALTER TABLE … ALGORITHM=COPY, a rebuild: MariaDB's in-place ADD FOREIGN KEY with checks off
@@ -175,8 +175,10 @@ export function createTableStatement(table: TableSchema): string {
       .map((check) => `CONSTRAINT ${quoteIdentifier(check.name)} ${check.definition}`),
     ...table.foreignKeys.map((fk) => fk.definition),
   ]
+  const partitioning = (table.extra as Partial<MysqlTableExtra> | undefined)?.partitioning
   return checked(
-    `CREATE TABLE ${quoteIdentifier(table.name)} (\n  ${lines.join(',\n  ')}\n) ${tableOptions(table)}`,
+    `CREATE TABLE ${quoteIdentifier(table.name)} (\n  ${lines.join(',\n  ')}\n) ${tableOptions(table)}` +
+      (partitioning == null ? '' : `\n${partitioning}`),
     'TABLE',
     table.name,
   )
@@ -203,8 +205,8 @@ function checked(
  * The table's columns, keys and options as a TEMPORARY table named `name`: what a server may
  * refuse (a type, collation or engine it lacks), tried before the table it replaces is dropped.
  * Without checks and foreign keys, whose names are unique per database on MySQL 8, and without
- * FULLTEXT and SPATIAL indexes and the compressed row format, which temporary tables cannot
- * have.
+ * FULLTEXT and SPATIAL indexes, the compressed row format and partitions, which temporary
+ * tables cannot have.
  */
 export function scratchTableStatement(table: TableSchema, name: string): string {
   const indexes = inServerOrder(table.indexes).filter(

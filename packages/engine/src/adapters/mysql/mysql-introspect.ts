@@ -67,6 +67,11 @@ export type MysqlTableExtra = {
   /** MariaDB `SYSTEM VERSIONED` tables. */
   systemVersioned: boolean
   /**
+   * The partitioning clause as SHOW CREATE TABLE ends with it (`PARTITION BY RANGE (…) (…)`);
+   * null without one (and in snapshots taken before it was recorded).
+   */
+  partitioning?: string | null
+  /**
    * Whether the table's engine reads consistently inside the snapshot's transaction (InnoDB,
    * MyRocks). MyISAM, Aria, MEMORY… are read as they are when read.
    */
@@ -387,7 +392,9 @@ export async function introspectMysql(
       `SHOW CREATE TABLE ${quoteIdentifier(table.name)}`,
       'Create Table',
     )
-    layouts.set(table.name, tableLayout(definition ?? ''))
+    const layout = tableLayout(definition ?? '')
+    layouts.set(table.name, layout)
+    ;(table.extra as MysqlTableExtra).partitioning = layout.partitioning
   }
   addIndexes(byName, indexRows, layouts)
   addForeignKeys(byName, foreignKeyRows, db)
@@ -654,17 +661,28 @@ interface TableLayout {
   keys: Map<string, { position: number; using: string | null }>
   /** Checks written as table constraints (`CONSTRAINT … CHECK`), not in a column's line. */
   tableChecks: Set<string>
+  /** The partitioning clause, from `PARTITION BY` to the end; null for a table without one. */
+  partitioning: string | null
 }
 
 /**
- * The keys and checks of a SHOW CREATE TABLE statement, one per line as the server prints them.
+ * The keys, checks and partitioning of a SHOW CREATE TABLE statement, one per line as the
+ * server prints them.
  * The server keeps the order keys were created in (after its own: primary, unique, others,
  * full-text) and a `USING BTREE|HASH` only when the definition named one; information_schema
  * has neither (it lists the algorithm used, which is BTREE for a HASH key on InnoDB).
  */
 export function tableLayout(createTable: string): TableLayout {
-  const layout: TableLayout = { keys: new Map(), tableChecks: new Set() }
-  for (const line of createTable.split('\n')) {
+  // After the table options, on lines of its own: ` PARTITION BY …` on MariaDB, MySQL 8 inside
+  // `/*!50100 PARTITION BY … */`.
+  const partitionAt = createTable.search(/\n\s*(?:\/\*!\d+\s+)?PARTITION BY /)
+  const layout: TableLayout = {
+    keys: new Map(),
+    tableChecks: new Set(),
+    partitioning: partitionAt < 0 ? null : createTable.slice(partitionAt).trim(),
+  }
+  const body = partitionAt < 0 ? createTable : createTable.slice(0, partitionAt)
+  for (const line of body.split('\n')) {
     let tokens: SqlToken[]
     try {
       tokens = lexMysql(line.replace(/,$/, ''))
