@@ -243,6 +243,9 @@ describe('introspectMysql', () => {
           actionOrder: 1,
           definer: expect.any(String) as unknown,
           sqlMode: 'STRICT_TRANS_TABLES',
+          // The loading session's (mysql2: utf8mb4), which gives the body's literals theirs.
+          charsetClient: 'utf8mb4',
+          collationConnection: expect.stringMatching(/^utf8mb4_/) as unknown,
         },
       },
     ])

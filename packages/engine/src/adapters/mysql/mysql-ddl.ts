@@ -259,6 +259,22 @@ export function triggersInOrder(table: TableSchema): TriggerSchema[] {
   return [...table.triggers].sort((a, b) => order(a) - order(b))
 }
 
+/**
+ * The `character_set_client` and `collation_connection` an object (view, trigger, routine, event) was
+ * created under, to create `sql` under again; null when not recorded, or when `sql` is not
+ * ASCII: the statement is sent in utf8mb4, which another client character set would misread.
+ */
+export function clientCharsetOf(
+  object: { extra?: Record<string, unknown> },
+  sql: string,
+): { client: string; collation: string } | null {
+  const client = object.extra?.charsetClient
+  const collation = object.extra?.collationConnection
+  if (typeof client !== 'string' || typeof collation !== 'string') return null
+  // eslint-disable-next-line no-control-regex
+  return /^[\x00-\x7f]*$/.test(sql) ? { client, collation } : null
+}
+
 /** The sql_mode an object was created under, recorded by the snapshot, or null. */
 export function sqlModeOf(object: { extra?: Record<string, unknown> }): string | null {
   const mode = object.extra?.sqlMode

@@ -98,6 +98,12 @@ export type MysqlRoutineExtra = {
   definer: string
   sqlMode: string
   comment: string
+  /**
+   * `character_set_client` and `collation_connection` of the session that created it, which
+   * give its string literals their character set and collation (triggers and events too).
+   */
+  charsetClient?: string
+  collationConnection?: string
 }
 
 /** Engines whose tables InnoDB's consistent snapshot (or an equivalent) covers. */
@@ -184,6 +190,8 @@ interface ViewRow {
   definer: string
   security: string
   algorithm?: string
+  charsetClient: string
+  collationConnection: string
 }
 
 interface RoutineRow {
@@ -196,6 +204,8 @@ interface RoutineRow {
   definer: string
   sqlMode: string
   comment: string
+  charsetClient: string
+  collationConnection: string
 }
 
 interface ParameterRow {
@@ -216,6 +226,8 @@ interface TriggerRow {
   actionOrder: string | number | null
   definer: string
   sqlMode: string
+  charsetClient: string
+  collationConnection: string
 }
 
 interface EventRow {
@@ -225,6 +237,8 @@ interface EventRow {
   timeZone: string
   sqlMode: string
   comment: string
+  charsetClient: string
+  collationConnection: string
 }
 
 /** The numeric version of `version()` (`10.11.19-MariaDB` -> [10, 11]). */
@@ -339,7 +353,8 @@ export async function introspectMysql(
   )
   const viewRows = await run<ViewRow>(
     `SELECT table_name AS name, view_definition AS definition, check_option AS checkOption,
-            is_updatable AS updatable, definer AS definer, security_type AS security
+            is_updatable AS updatable, definer AS definer, security_type AS security,
+            character_set_client AS charsetClient, collation_connection AS collationConnection
             ${mariadb ? ', algorithm AS algorithm' : ''}
        FROM information_schema.views WHERE table_schema = ?`,
     [db],
@@ -347,7 +362,8 @@ export async function introspectMysql(
   const triggerRows = await run<TriggerRow>(
     `SELECT trigger_name AS name, event_manipulation AS event, event_object_table AS tableName,
             action_statement AS statement, action_timing AS timing, action_order AS actionOrder,
-            definer AS definer, sql_mode AS sqlMode
+            definer AS definer, sql_mode AS sqlMode, character_set_client AS charsetClient,
+            collation_connection AS collationConnection
        FROM information_schema.triggers WHERE trigger_schema = ?`,
     [db],
   )
@@ -355,7 +371,8 @@ export async function introspectMysql(
     `SELECT routine_name AS name, routine_type AS type, dtd_identifier AS returns,
             is_deterministic AS isDeterministic, sql_data_access AS dataAccess,
             security_type AS security, definer AS definer, sql_mode AS sqlMode,
-            routine_comment AS comment
+            routine_comment AS comment, character_set_client AS charsetClient,
+            collation_connection AS collationConnection
        FROM information_schema.routines WHERE routine_schema = ?`,
     [db],
   )
@@ -367,7 +384,8 @@ export async function introspectMysql(
   )
   const eventRows = await run<EventRow>(
     `SELECT event_name AS name, status AS status, definer AS definer, time_zone AS timeZone,
-            sql_mode AS sqlMode, event_comment AS comment
+            sql_mode AS sqlMode, event_comment AS comment, character_set_client AS charsetClient,
+            collation_connection AS collationConnection
        FROM information_schema.events WHERE event_schema = ?`,
     [db],
   )
@@ -453,6 +471,8 @@ export async function introspectMysql(
       definer: row.definer,
       sqlMode: row.sqlMode,
       comment: row.comment,
+      charsetClient: row.charsetClient,
+      collationConnection: row.collationConnection,
     }
     routines.push({
       schema: '',
@@ -487,6 +507,8 @@ export async function introspectMysql(
         timeZone: row.timeZone,
         sqlMode: row.sqlMode,
         comment: row.comment,
+        charsetClient: row.charsetClient,
+        collationConnection: row.collationConnection,
       },
     })
   }
@@ -851,6 +873,8 @@ function toView(row: ViewRow, columns: ColumnRow[], db: string): ViewSchema {
       definer: row.definer,
       security: row.security,
       ...(row.algorithm === undefined ? {} : { algorithm: row.algorithm }),
+      charsetClient: row.charsetClient,
+      collationConnection: row.collationConnection,
     },
   }
 }
@@ -873,6 +897,8 @@ function toTrigger(row: TriggerRow, original: string | null): TriggerSchema {
       actionOrder: row.actionOrder === null ? null : Number(row.actionOrder),
       definer: row.definer,
       sqlMode: row.sqlMode,
+      charsetClient: row.charsetClient,
+      collationConnection: row.collationConnection,
     },
   }
 }

@@ -25,7 +25,12 @@ import type {
   TargetTableState,
 } from '../target-adapter.js'
 import { connectMysql, sslOption } from './mysql-adapter.js'
-import { createTableStatement, scratchTableStatement, type KeepDefiner } from './mysql-ddl.js'
+import {
+  clientCharsetOf,
+  createTableStatement,
+  scratchTableStatement,
+  type KeepDefiner,
+} from './mysql-ddl.js'
 import { scrub } from '../connect-errors.js'
 import { mysqlError, mysqlQueryError } from './mysql-errors.js'
 import { granteeOf, type MysqlTableExtra } from './mysql-introspect.js'
@@ -38,9 +43,13 @@ import {
   infileShape,
   insertStatements,
   postDataStatements,
+  setClientCharset,
 } from './mysql-sql.js'
 
 const DEFAULT_TIMEOUT_MS = 10_000
+/** Back to the session's own character set after an object created under another one. */
+const RESET_CHARSET =
+  'SET SESSION character_set_client = utf8mb4, character_set_connection = utf8mb4'
 /** INSERT statements sent ahead of the one the server is running: bounds memory to ~3 MiB. */
 const IN_FLIGHT = 2
 /** The temporary table a new table's definition is tried on (session-local, never seen). */
@@ -398,12 +407,11 @@ class MysqlTarget implements TargetAdapter {
     for (const [i, trigger] of triggers.entries()) {
       try {
         await this.#run('SET SESSION sql_mode = ?', {}, [trigger.sqlMode])
-        if (/^[\x20-\x7e\s]*$/.test(trigger.statement)) {
-          await this.#run('SET SESSION character_set_client = ?, collation_connection = ?', {}, [
-            trigger.charset,
-            trigger.collation,
-          ])
-        }
+        const charset = clientCharsetOf(
+          { extra: { charsetClient: trigger.charset, collationConnection: trigger.collation } },
+          trigger.statement,
+        )
+        if (charset !== null) await this.#run(setClientCharset(charset))
         await this.#run(trigger.statement)
       } catch (err) {
         const left = triggers.slice(i)
@@ -417,11 +425,9 @@ class MysqlTarget implements TargetAdapter {
         )
       } finally {
         await this.#connection
-          .query(
-            `SET SESSION sql_mode = ?, character_set_client = utf8mb4, character_set_connection = utf8mb4`,
-            [MYSQL_RESTORE_SQL_MODE],
-          )
+          .query('SET SESSION sql_mode = ?', [MYSQL_RESTORE_SQL_MODE])
           .catch(() => undefined)
+        await this.#connection.query(RESET_CHARSET).catch(() => undefined)
       }
     }
   }
@@ -648,6 +654,7 @@ class MysqlTarget implements TargetAdapter {
       if (statement.timeZone !== undefined) {
         await this.#run('SET SESSION time_zone = ?', {}, [statement.timeZone])
       }
+      if (statement.charset !== undefined) await this.#run(setClientCharset(statement.charset))
       try {
         await this.#run(statement.sql)
       } finally {
@@ -655,6 +662,7 @@ class MysqlTarget implements TargetAdapter {
           await this.#run('SET SESSION sql_mode = ?', {}, [MYSQL_RESTORE_SQL_MODE])
         }
         if (statement.timeZone !== undefined) await this.#run("SET SESSION time_zone = '+00:00'")
+        if (statement.charset !== undefined) await this.#run(RESET_CHARSET)
       }
     }
   }
