@@ -1,13 +1,20 @@
 // The MariaDB schema oracle: a database using every object kind the adapter knows is restored
-// into an empty one, and `SHOW CREATE` of every object must come out the same in both.
+// into an empty one, and its SQL export loaded into another; `SHOW CREATE` of every object must
+// come out the same in all three.
 
+import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
 import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testServices, withDatabase } from '../../../test/services.js'
 import { connectTarget } from '../src/connection/connect.js'
-import { Repository } from '../src/repository/repository.js'
+import { exportSnapshot } from '../src/export/export.js'
+import { Repository, type StoredSnapshot } from '../src/repository/repository.js'
 import { restoreSnapshot } from '../src/restore/restore.js'
 import { createSnapshot } from '../src/snapshot/snapshot.js'
 import { MemoryStorage } from '../src/storage/memory/memory-storage.js'
@@ -19,6 +26,7 @@ const FIXTURES = ['all-types.sql', 'objects.sql', 'restore-objects.sql', 'oracle
 const suffix = randomBytes(4).toString('hex')
 const SOURCE = `dbsnap_oracle_src_${suffix}`
 const COPY = `dbsnap_oracle_copy_${suffix}`
+const LOADED = `dbsnap_oracle_loaded_${suffix}`
 
 let admin: mysql.Connection
 
@@ -95,7 +103,7 @@ async function showCreateAll(database: string): Promise<Record<string, unknown>>
 
 beforeAll(async () => {
   admin = await mysql.createConnection({ uri: services.mysqlUrl })
-  for (const name of [SOURCE, COPY]) await admin.query(`CREATE DATABASE \`${name}\``)
+  for (const name of [SOURCE, COPY, LOADED]) await admin.query(`CREATE DATABASE \`${name}\``)
   const setup = await mysql.createConnection({
     uri: withDatabase(services.mysqlUrl, SOURCE),
     multipleStatements: true,
@@ -108,27 +116,66 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  for (const name of [SOURCE, COPY]) await admin?.query(`DROP DATABASE IF EXISTS \`${name}\``)
+  for (const name of [SOURCE, COPY, LOADED]) {
+    await admin?.query(`DROP DATABASE IF EXISTS \`${name}\``)
+  }
   await admin?.end()
 })
 
 describe('MariaDB schema oracle', () => {
-  it('restores every object so that SHOW CREATE of each is the same as in the source', async () => {
-    const repository = await Repository.open(new MemoryStorage(), { create: true })
+  let repository: Repository
+  let snapshot: StoredSnapshot
+  let source: Record<string, unknown>
+
+  beforeAll(async () => {
+    repository = await Repository.open(new MemoryStorage(), { create: true })
     const { id } = await createSnapshot({
       source: withDatabase(services.mysqlUrl, SOURCE),
       repository,
       base: null,
     })
+    snapshot = { id, manifest: await repository.readManifest(id) }
+    source = await showCreateAll(SOURCE)
+    expect(Object.keys(source).length).toBeGreaterThanOrEqual(30)
+  })
+
+  it('restores every object so that SHOW CREATE of each is the same as in the source', async () => {
     const target = await connectTarget(withDatabase(services.mysqlUrl, COPY))
     try {
-      const snapshot = { id, manifest: await repository.readManifest(id) }
       await restoreSnapshot({ repository, snapshot, target })
     } finally {
       await target.close()
     }
-    const source = await showCreateAll(SOURCE)
-    expect(Object.keys(source).length).toBeGreaterThanOrEqual(30)
     expect(await showCreateAll(COPY)).toEqual(source)
+  })
+
+  // The export leaves DEFINER out: the loading account, the source's here, owns every object.
+  it('exports SQL that the mysql client loads into the same objects', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dbsnap-oracle-'))
+    try {
+      const file = join(dir, 'export.sql')
+      let text = ''
+      for await (const part of exportSnapshot({ repository, snapshot, format: 'sql' })) text += part
+      await writeFile(file, text)
+      const server = new URL(services.mysqlUrl)
+      await promisify(execFile)(
+        'sh',
+        ['-c', 'exec mysql --host="$H" --port="$P" --user="$U" "$D" < "$F"'],
+        {
+          env: {
+            ...process.env,
+            H: server.hostname,
+            P: server.port || '3306',
+            U: decodeURIComponent(server.username),
+            MYSQL_PWD: decodeURIComponent(server.password),
+            D: LOADED,
+            F: file,
+          },
+        },
+      )
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+    expect(await showCreateAll(LOADED)).toEqual(source)
   })
 })
