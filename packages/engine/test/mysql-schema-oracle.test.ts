@@ -58,7 +58,7 @@ async function showCreateAll(database: string): Promise<Record<string, unknown>>
       [
         'TABLE',
         `SELECT table_name AS name FROM information_schema.tables
-          WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY 1`,
+          WHERE table_schema = ? AND table_type IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY 1`,
       ],
       [
         'VIEW',

@@ -131,8 +131,8 @@ export function indexDefinition(index: IndexSchema): string {
 
 /**
  * The table options of CREATE TABLE (`ENGINE=InnoDB DEFAULT CHARSET=… COLLATE=…`); with
- * `temporary`, without the options InnoDB refuses on a temporary table (ROW_FORMAT=COMPRESSED,
- * KEY_BLOCK_SIZE).
+ * `temporary`, without the options a temporary table cannot have (ROW_FORMAT=COMPRESSED,
+ * KEY_BLOCK_SIZE, system versioning).
  */
 export function tableOptions(table: TableSchema, temporary = false): string {
   const extra = (table.extra ?? {}) as Partial<MysqlTableExtra>
@@ -153,6 +153,8 @@ export function tableOptions(table: TableSchema, temporary = false): string {
     options.push(option)
   }
   if (table.comment !== null) options.push(`COMMENT=${quoteString(table.comment)}`)
+  // MariaDB: the hidden row_start/row_end columns come with it (a temporary table has none).
+  if (extra.systemVersioned === true && !temporary) options.push('WITH SYSTEM VERSIONING')
   return options.join(' ')
 }
 
