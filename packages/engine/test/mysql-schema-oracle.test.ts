@@ -35,9 +35,11 @@ let admin: mysql.Connection
  * and name, with the session settings each object was created under (sql_mode, time zone,
  * character set and collation of the client, the database's collation).
  *
- * Left out, each because it is not part of the definition: a trigger's `Created` timestamp (when
- * the restore ran). Nothing else is normalised: AUTO_INCREMENT= is restored as the next value
- * the source would give, and DEFINER is kept because the restoring account is the source's.
+ * Left out or normalised, each because it cannot be the same: a trigger's `Created` timestamp
+ * (when the restore ran), and the database name MariaDB puts before a sequence in a column's
+ * default (nextval(`db`.`s`): the copy's own). Nothing else: AUTO_INCREMENT= is restored as
+ * the next value the source would give, a sequence's state (`SELECT *`) as its next value, and
+ * DEFINER is kept because the restoring account is the source's.
  */
 async function showCreateAll(database: string): Promise<Record<string, unknown>> {
   const conn = await mysql.createConnection({ uri: withDatabase(services.mysqlUrl, database) })
@@ -47,11 +49,17 @@ async function showCreateAll(database: string): Promise<Record<string, unknown>>
       return rows.map((r) => r.name as string)
     }
     const show = async (kind: string, name: string): Promise<Record<string, unknown>> => {
-      const [rows] = await conn.query<mysql.RowDataPacket[]>(
-        `SHOW CREATE ${kind} \`${name.replaceAll('`', '``')}\``,
-      )
+      const quoted = `\`${name.replaceAll('`', '``')}\``
+      const [rows] = await conn.query<mysql.RowDataPacket[]>(`SHOW CREATE ${kind} ${quoted}`)
       const { Created: _created, ...rest } = rows[0]!
-      return rest
+      if (kind === 'SEQUENCE') {
+        const [state] = await conn.query<mysql.RowDataPacket[]>(`SELECT * FROM ${quoted}`)
+        return { ...rest, state: state[0] }
+      }
+      if (kind !== 'TABLE') return rest
+      // A default drawing from a sequence names it with its database, which a copy's is not.
+      const text = rest['Create Table'] as string
+      return { ...rest, 'Create Table': text.replaceAll(`\`${database}\`.`, '') }
     }
     const out: Record<string, unknown> = {}
     const kinds: [string, string][] = [
@@ -78,6 +86,11 @@ async function showCreateAll(database: string): Promise<Record<string, unknown>>
         'FUNCTION',
         `SELECT routine_name AS name FROM information_schema.routines
           WHERE routine_schema = ? AND routine_type = 'FUNCTION' ORDER BY 1`,
+      ],
+      [
+        'SEQUENCE',
+        `SELECT table_name AS name FROM information_schema.tables
+          WHERE table_schema = ? AND table_type = 'SEQUENCE' ORDER BY 1`,
       ],
       [
         'EVENT',

@@ -109,6 +109,20 @@ const TAMPERS: [string, (schema: DatabaseSchema) => void][] = [
     },
   ],
   [
+    'a sequence',
+    (s) => {
+      const extra = s.sequences[0]!.extra as { definition: string }
+      extra.definition = `CREATE SEQUENCE \`s\` start with 1; ${PWNED}`
+    },
+  ],
+  [
+    "a sequence's next value",
+    (s) => {
+      const extra = s.sequences[0]!.extra as { nextValue: string }
+      extra.nextValue = `1, 0); ${PWNED}; -- `
+    },
+  ],
+  [
     'an event',
     (s) => {
       s.events![0]!.definition = `CREATE EVENT \`e\` ON SCHEDULE EVERY 1 DAY DO BEGIN SELECT 1; END; ${PWNED}`
@@ -154,6 +168,7 @@ beforeAll(async () => {
       CREATE FUNCTION f() RETURNS INT DETERMINISTIC RETURN 1;
       CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.b = NEW.b;
       CREATE EVENT e ON SCHEDULE EVERY 1 DAY STARTS '2030-01-01 00:00:00' DISABLE DO SELECT 1;
+      CREATE SEQUENCE s;
     `)
   } finally {
     await setup.end()
@@ -185,7 +200,7 @@ describe('a MariaDB snapshot with injected definitions', () => {
           restoreSnapshot({ repository, snapshot: tampered(tamper), target }),
         )
         expect(err.code).toBe('DATA_CORRUPT')
-        expect(err.message).toMatch(/definition of (table|view|procedure|function|trigger|event) `/)
+        expect(err.message).toMatch(/(table|view|procedure|function|trigger|event|sequence) `/)
       } finally {
         await target.close()
       }

@@ -7,6 +7,7 @@ import type {
   DatabaseSchema,
   IndexSchema,
   RoutineSchema,
+  SequenceSchema,
   TableSchema,
   TriggerSchema,
   ViewSchema,
@@ -16,8 +17,10 @@ import type {
   MysqlColumnExtra,
   MysqlIndexExtra,
   MysqlRoutineExtra,
+  MysqlSequenceExtra,
   MysqlTableExtra,
 } from './mysql-introspect.js'
+import { DbsnapError } from '../../errors.js'
 import { checkStatement, type StatementKind } from './mysql-lexer.js'
 import { quoteIdentifier } from './mysql-read.js'
 
@@ -238,6 +241,26 @@ function inServerOrder(indexes: IndexSchema[]): IndexSchema[] {
   return [
     ...indexes.filter((i) => i.name === 'PRIMARY'),
     ...indexes.filter((i) => i.name !== 'PRIMARY'),
+  ]
+}
+
+/**
+ * A MariaDB sequence as the statements that recreate it: DROP (`replace`), CREATE SEQUENCE as
+ * the server showed it, and SETVAL to the value NEXTVAL gave next (`DO`: no result to print).
+ */
+export function sequenceStatements(sequence: SequenceSchema, replace: boolean): string[] {
+  const extra = (sequence.extra ?? {}) as Partial<MysqlSequenceExtra>
+  const name = quoteIdentifier(sequence.name)
+  if (typeof extra.definition !== 'string' || !/^-?\d+$/.test(extra.nextValue ?? '')) {
+    throw new DbsnapError(
+      'DATA_CORRUPT',
+      `the snapshot's sequence ${name} has no definition or next value`,
+    )
+  }
+  return [
+    ...(replace ? [`DROP SEQUENCE IF EXISTS ${name}`] : []),
+    checked(extra.definition, 'SEQUENCE', sequence.name),
+    `DO SETVAL(${name}, ${extra.nextValue}, 0)`,
   ]
 }
 

@@ -14,6 +14,7 @@ import type {
   KeyConstraintSchema,
   QualifiedName,
   RoutineSchema,
+  SequenceSchema,
   TableSchema,
   TriggerSchema,
   ViewSchema,
@@ -399,7 +400,13 @@ export async function introspectMysql(
       const view = viewRows.find((v) => v.name === row.name)
       if (view !== undefined) views.push(toView(view, columns, db))
     } else if (row.type === 'BASE TABLE' || row.type === 'SYSTEM VERSIONED') {
-      tables.push(toTable(row, columns, mariadb))
+      const table = toTable(row, columns, mariadb)
+      // MariaDB qualifies a sequence in a default with the database (nextval(`shop`.`s`)),
+      // which would make a restored copy draw from the source's sequence.
+      for (const column of table.columns) {
+        if (column.default !== null) column.default = unqualified(column.default, db)
+      }
+      tables.push(table)
     }
   }
   const byName = new Map(tables.map((t) => [t.name, t]))
@@ -513,13 +520,18 @@ export async function introspectMysql(
     })
   }
 
+  const sequences: SequenceSchema[] = []
+  for (const row of tableRows.filter((t) => t.type === 'SEQUENCE')) {
+    sequences.push(await readSequence(run, row.name))
+  }
+
   return {
     engine: 'mysql',
     schemas: [],
     tables: tables.sort(compareQualified),
     views: views.sort(compareQualified),
     routines: routines.sort((a, b) => compareText(a.kind, b.kind) || compareQualified(a, b)),
-    sequences: [],
+    sequences: sequences.sort(compareQualified),
     enums: [],
     domains: [],
     compositeTypes: [],
@@ -586,6 +598,59 @@ export function granteeOf(currentUser: string): string {
 }
 
 /** One column of a SHOW CREATE result; null when the server withholds it (privileges). */
+/** `SequenceSchema.extra` on MariaDB. */
+export type MysqlSequenceExtra = {
+  /** SHOW CREATE SEQUENCE: options, engine and comment as the server spells them. */
+  definition: string
+  /**
+   * `next_not_cached_value`: what NEXTVAL returns after a server restart, and so after a
+   * restore, which sets it with SETVAL(…, 0).
+   */
+  nextValue: string
+  cache: string
+}
+
+/** A MariaDB sequence: its definition and state (one row, read inside the read view). */
+async function readSequence(
+  run: <R>(sql: string, values?: unknown[]) => Promise<R[]>,
+  name: string,
+): Promise<SequenceSchema> {
+  const definition = await showCreate(
+    run,
+    `SHOW CREATE SEQUENCE ${quoteIdentifier(name)}`,
+    'Create Table',
+  )
+  const [state] = await run<Record<string, string | number>>(
+    `SELECT next_not_cached_value AS next, minimum_value AS min, maximum_value AS max,
+            start_value AS start, increment, cache_size AS cache, cycle_option AS cycle
+       FROM ${quoteIdentifier(name)}`,
+  )
+  if (definition === null || state === undefined) {
+    throw new DbsnapError(
+      'INTERNAL',
+      `no definition or state for sequence ${quoteIdentifier(name)}`,
+    )
+  }
+  const extra: MysqlSequenceExtra = {
+    definition,
+    nextValue: String(state.next),
+    cache: String(state.cache),
+  }
+  return {
+    schema: '',
+    name,
+    type: 'bigint',
+    start: String(state.start),
+    increment: String(state.increment),
+    min: String(state.min),
+    max: String(state.max),
+    cycle: Number(state.cycle) === 1,
+    lastValue: null,
+    ownedBy: null,
+    extra,
+  }
+}
+
 async function showCreate(
   run: <R>(sql: string, values?: unknown[]) => Promise<R[]>,
   sql: string,

@@ -117,7 +117,8 @@ function quotedEnd(sql: string, start: number, backslashEscapes: boolean): numbe
 }
 
 /** The kinds of statement a snapshot's definitions become. */
-export type StatementKind = 'TABLE' | 'VIEW' | 'TRIGGER' | 'PROCEDURE' | 'FUNCTION' | 'EVENT'
+export type StatementKind =
+  'TABLE' | 'VIEW' | 'TRIGGER' | 'PROCEDURE' | 'FUNCTION' | 'EVENT' | 'SEQUENCE'
 
 /** Words between CREATE and the kind of object it creates. */
 const CREATE_MODIFIERS = new Set([
@@ -183,7 +184,7 @@ function statementProblem(
     return err instanceof Error ? err.message : String(err)
   }
   // Blocks a `;` may stand in: compound statements of routine, trigger and event bodies.
-  const compound = kind !== 'TABLE' && kind !== 'VIEW'
+  const compound = kind !== 'TABLE' && kind !== 'VIEW' && kind !== 'SEQUENCE'
   let depth = 0
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!

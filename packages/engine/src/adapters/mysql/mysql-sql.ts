@@ -14,6 +14,7 @@ import {
   eventTimeZone,
   quoteString,
   routineStatement,
+  sequenceStatements,
   sourceDatabaseOf,
   sqlModeOf,
   triggerStatement,
@@ -429,11 +430,19 @@ export const mysqlSql: SqlScript = {
     // Every definition is checked before the first line is written: a tampered snapshot fails
     // the export whole, not after its rows.
     postDataStatements(objects, objects.tables, noDefiner)
+    // Sequences before the tables whose defaults draw from them.
+    const sequences = objects.whole
+      ? objects.schema.sequences.map((sequence) =>
+          sequenceStatements(sequence, true)
+            .map((sql) => `${sql};\n`)
+            .join(''),
+        )
+      : []
     const tables = objects.tables.map(
       (table) =>
         `DROP TABLE IF EXISTS ${quoteIdentifier(table.name)};\n${createTableStatement(table)};\n`,
     )
-    return `${HEADER}\n${tables.join('\n')}`
+    return `${HEADER}\n${[...sequences, ...tables].join('\n')}`
   },
   async *tableData(table, rows) {
     yield `\n-- Rows of ${quoteIdentifier(table.name).replaceAll('\n', ' ')}\nSTART TRANSACTION;\n`

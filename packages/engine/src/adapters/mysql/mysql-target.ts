@@ -29,6 +29,7 @@ import {
   clientCharsetOf,
   createTableStatement,
   scratchTableStatement,
+  sequenceStatements,
   type KeepDefiner,
 } from './mysql-ddl.js'
 import { scrub } from '../connect-errors.js'
@@ -225,6 +226,18 @@ class MysqlTarget implements TargetAdapter {
     const liveTriggers =
       mode === 'append' ? await this.#triggerNames(options.signal) : new Map<string, string[]>()
     const steps: RestoreStep[] = []
+    if (objects.whole) {
+      const sequences = await this.#existingSequences(options.signal)
+      for (const sequence of objects.schema.sequences) {
+        const exists = sequences.has(sequence.name)
+        if (mode === 'append' && exists) continue
+        steps.push({
+          action: `${exists ? 'replace' : 'create'} sequence and set its next value (not transactional)`,
+          object: sequence.name,
+          ...(exists ? { destructive: true } : {}),
+        })
+      }
+    }
     for (const table of objects.tables) {
       const name = table.name
       const exists = existing.has(name)
@@ -300,9 +313,30 @@ class MysqlTarget implements TargetAdapter {
     // Every statement built from the snapshot is checked (DATA_CORRUPT) before anything is written.
     for (const table of objects.tables) createTableStatement(table)
     postDataStatements(objects, objects.tables, () => false)
+    const sequences = objects.whole ? objects.schema.sequences : []
+    for (const sequence of sequences) sequenceStatements(sequence, true)
     const account = await this.#readAccount(options.signal)
     await this.#checkWritable(account, options.signal)
     checkPrivileges(account, objects, mode, this.#target)
+    // Sequences before the tables whose defaults draw from them; appending keeps one that exists.
+    const existing = await this.#existingSequences(options.signal)
+    for (const sequence of sequences) {
+      if (mode === 'append' && existing.has(sequence.name)) continue
+      for (const sql of sequenceStatements(sequence, mode === 'overwrite')) {
+        throwIfAborted(options.signal)
+        await this.#run(sql, { table: quoteIdentifier(sequence.name) })
+      }
+    }
+  }
+
+  async #existingSequences(signal: AbortSignal | undefined): Promise<Set<string>> {
+    const rows = await this.#rows<{ name: string }>(
+      `SELECT table_name AS name FROM information_schema.tables
+        WHERE table_schema = database() AND table_type = 'SEQUENCE'`,
+      [],
+      signal,
+    )
+    return new Set(rows.map((r) => r.name))
   }
 
   async restoreTable(
@@ -750,7 +784,7 @@ class MysqlTarget implements TargetAdapter {
   async #existingTables(signal: AbortSignal | undefined): Promise<Set<string>> {
     const rows = await this.#rows<{ name: string }>(
       `SELECT table_name AS name FROM information_schema.tables
-        WHERE table_schema = database() AND table_type <> 'VIEW'`,
+        WHERE table_schema = database() AND table_type NOT IN ('VIEW', 'SEQUENCE')`,
       [],
       signal,
     )
