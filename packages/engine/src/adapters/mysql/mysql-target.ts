@@ -285,6 +285,8 @@ class MysqlTarget implements TargetAdapter {
     }
     for (const table of objects.tables) {
       for (const trigger of table.triggers) {
+        // Appending keeps the triggers a table has (`finish`).
+        if (liveTriggers.get(table.name)?.includes(trigger.name) === true) continue
         steps.push({
           action: 'create trigger (not transactional)',
           object: `${table.name}.${trigger.name}`,
