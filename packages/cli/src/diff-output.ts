@@ -1,7 +1,7 @@
 // How diffs read on a terminal and in Markdown: shared by `dbsnap diff` and `dbsnap diffs`.
 
 import type { DiffSummary, Engine, RowChange, SchemaChange, TableDiff } from '@dbsnap/engine'
-import { plural, style } from './format.js'
+import { plural, printable, style } from './format.js'
 
 const SIGNS: Record<string, string> = {
   added: '+',
@@ -64,4 +64,33 @@ export function summaryLine(summary: DiffSummary): string {
       : '',
   ]
   return parts.filter((part) => part !== '').join(', ')
+}
+
+/**
+ * Characters that Markdown (CommonMark, GitHub) reads as markup, HTML, entities, math or
+ * mentions anywhere in a line; `-`, `+`, `.` and `=` act only at the start of a line, where no
+ * escaped value is placed.
+ */
+const MARKDOWN_SPECIAL = /[\\`*_[\]<>|&~#!$@]/g
+
+/**
+ * Text as Markdown that renders as exactly that text: unprintable characters shown as escapes
+ * (see `printable`), then every character Markdown acts on backslash-escaped. Safe in headings,
+ * paragraphs and table cells (`|` included).
+ */
+export function markdownText(text: string): string {
+  return printable(text).replace(MARKDOWN_SPECIAL, '\\$&')
+}
+
+/**
+ * A fenced code block holding `lines` verbatim. The fence is one backtick longer than the longest
+ * run of backticks inside (at least three), so no line can close it (CommonMark 4.5).
+ */
+export function markdownCodeBlock(lines: string[], info: string): string {
+  const longest = lines.reduce(
+    (max, line) => (line.match(/`+/g) ?? []).reduce((m, run) => Math.max(m, run.length), max),
+    0,
+  )
+  const fence = '`'.repeat(Math.max(3, longest + 1))
+  return [`${fence}${info}`, ...lines.map(printable), fence].join('\n')
 }
