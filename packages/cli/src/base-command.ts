@@ -12,6 +12,7 @@ import {
 } from '@dbsnap/engine'
 import { loadCliConfig, type CliConfig } from './config.js'
 import { ExitCode, exitCodeFor } from './exit-codes.js'
+import { printable } from './format.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -65,6 +66,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.once('SIGTERM', onSignal)
   }
 
+  /** Warnings quote names and server messages: printed printable. */
+  override warn(input: string | Error): string | Error {
+    return super.warn(typeof input === 'string' ? printable(input) : input)
+  }
+
   /**
    * The `--json` document, pretty-printed but not colorized: oclif's colorizer tokenizes with
    * regular expressions that overflow the stack on a multi-megabyte string (a MongoDB document
@@ -85,7 +91,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (this.jsonEnabled()) {
       this.logJson({ error: error.toJSON() })
     } else {
-      this.logToStderr(`dbsnap: error [${error.code}]: ${error.message}`)
+      this.logToStderr(`dbsnap: error [${error.code}]: ${printable(error.message)}`)
     }
     return undefined
   }

@@ -19,14 +19,21 @@ export function colorize(change: string, text: string): string {
 
 export function schemaLine(change: SchemaChange): string {
   const what = change.change === 'renamed' ? `${change.from} → ${change.object}` : change.object
-  return `${SIGNS[change.change]} ${change.kind} ${what}${change.change === 'changed' ? ' (definition changed)' : ''}`
+  return printable(
+    `${SIGNS[change.change]} ${change.kind} ${what}${change.change === 'changed' ? ' (definition changed)' : ''}`,
+  )
 }
 
 /**
  * One row change as a line. MongoDB keys and documents are Extended JSON texts: shown as they
- * are (`{"$oid":"…"}`), not quoted as JSON strings again.
+ * are (`{"$oid":"…"}`), not quoted as JSON strings again. Printable: JSON leaves C1 controls,
+ * separators and bidi characters raw.
  */
 export function rowLine(change: RowChange, engine?: Engine): string {
+  return printable(rowText(change, engine))
+}
+
+function rowText(change: RowChange, engine?: Engine): string {
   const documents = engine === 'mongodb'
   const shown = (value: unknown): string =>
     documents && typeof value === 'string' ? value : JSON.stringify(value)
@@ -48,8 +55,9 @@ export function rowLine(change: RowChange, engine?: Engine): string {
 export function tableLine(table: TableDiff): string {
   const counts = `+${table.added} -${table.removed} ~${table.modified}`
   const cost = `${plural(table.chunksSkipped, 'chunk')} skipped unread, ${table.chunksRead} read`
-  if (table.status === 'unchanged') return `${table.table}: ${style('dim', 'unchanged')} (${cost})`
-  return `${table.table}: ${table.status}, rows ${counts} (${cost})`
+  const name = printable(table.table)
+  if (table.status === 'unchanged') return `${name}: ${style('dim', 'unchanged')} (${cost})`
+  return `${name}: ${table.status}, rows ${counts} (${cost})`
 }
 
 export function summaryLine(summary: DiffSummary): string {

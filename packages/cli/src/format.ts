@@ -30,20 +30,16 @@ const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': 
 
 /**
  * Text that came from a database, a snapshot or a user (names, values, server messages) made safe
- * to print: every control, separator or bidi character is shown as an escape (`\x1b`, `\r`,
+ * to print: every control, separator or bidi character is shown as an escape (`\u001b`, `\r`,
  * `\u202e`), so the text cannot move the cursor, recolor, hide or reorder what a person reads.
- * Every human-readable output passes such text through here.
+ * The escapes are JSON's, so a printed JSON line stays valid JSON. Every human-readable output
+ * passes such text through here.
  */
 export function printable(text: string): string {
-  return text.replace(UNPRINTABLE, (char) => {
-    const code = char.charCodeAt(0)
-    return (
-      SHORT_ESCAPES[char] ??
-      (code < 0x100
-        ? `\\x${code.toString(16).padStart(2, '0')}`
-        : `\\u${code.toString(16).padStart(4, '0')}`)
-    )
-  })
+  return text.replace(
+    UNPRINTABLE,
+    (char) => SHORT_ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
 }
 
 type Style = Parameters<typeof styleText>[0]

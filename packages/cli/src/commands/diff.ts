@@ -26,7 +26,7 @@ import {
   summaryLine,
   tableLine,
 } from '../diff-output.js'
-import { plural, style } from '../format.js'
+import { plural, printable, style } from '../format.js'
 import { ExitCode } from '../exit-codes.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
 
@@ -228,7 +228,7 @@ export default class Diff extends BaseCommand<typeof Diff> {
         finishTable(current)
         current = change.table
         shown = 0
-        this.log(`  ${style('bold', change.table)}`)
+        this.log(`  ${style('bold', printable(change.table))}`)
       }
       if (shown >= limit) continue
       shown++
@@ -302,11 +302,13 @@ export default class Diff extends BaseCommand<typeof Diff> {
   }
 }
 
-/** One side of a diff: a snapshot (name, id, time) or the live database. */
+/** One side of a diff, printable: a snapshot (name, id, time) or the live database. */
 function side(s: SnapshotDiff['from']): string {
-  return s.live !== undefined
-    ? `live ${s.live} (${s.takenAt})`
-    : `${s.name} ${s.snapshot?.slice(0, 12) ?? ''} (${s.takenAt})`
+  return printable(
+    s.live !== undefined
+      ? `live ${s.live} (${s.takenAt})`
+      : `${s.name} ${s.snapshot?.slice(0, 12) ?? ''} (${s.takenAt})`,
+  )
 }
 
 /** How many row changes of a table were left out of a report that showed `shown` of them. */

@@ -12,7 +12,7 @@ import {
 import Table from 'cli-table3'
 import { BaseCommand } from '../base-command.js'
 import { colorize, rowLine, schemaLine, summaryLine } from '../diff-output.js'
-import { style } from '../format.js'
+import { printable, style } from '../format.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
 
 interface ListedDiff {
@@ -95,7 +95,7 @@ export default class Diffs extends BaseCommand<typeof Diffs> {
 
   #renderPage(id: string, saved: SavedDiff, page: DiffPage): void {
     this.log(
-      `${style('bold', `diff ${id.slice(0, 12)}`)}: ${saved.from.name} → ${saved.to.name}, ${summaryLine(saved.summary)}`,
+      `${style('bold', `diff ${id.slice(0, 12)}`)}: ${printable(saved.from.name)} → ${printable(saved.to.name)}, ${summaryLine(saved.summary)}`,
     )
     if (page.page === 1 && saved.schema.length > 0 && this.flags.table === undefined) {
       for (const change of saved.schema)
@@ -105,7 +105,7 @@ export default class Diffs extends BaseCommand<typeof Diffs> {
     for (const change of page.changes) {
       if (change.table !== table) {
         table = change.table
-        this.log(`  ${style('bold', table)}`)
+        this.log(`  ${style('bold', printable(table))}`)
       }
       this.log(
         `    ${colorize(change.change, rowLine(change, saved.to.engine ?? saved.from.engine))}`,
@@ -126,7 +126,8 @@ function renderList(diffs: ListedDiff[]): string {
     style: { head: [], border: [] },
   })
   for (const d of diffs) {
-    const side = (s: ListedDiff['from']): string => `${s.name} ${s.snapshot?.slice(0, 8) ?? ''}`
+    const side = (s: ListedDiff['from']): string =>
+      `${printable(s.name)} ${s.snapshot?.slice(0, 8) ?? ''}`
     table.push([d.id.slice(0, 12), d.savedAt, side(d.from), side(d.to), summaryLine(d.summary)])
   }
   return table.toString()

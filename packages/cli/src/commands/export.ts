@@ -17,7 +17,7 @@ import {
   resolveSnapshot,
 } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
-import { formatBytes, plural } from '../format.js'
+import { formatBytes, plural, printable } from '../format.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
 
 interface ExportResult {
@@ -138,7 +138,7 @@ export default class Export extends BaseCommand<typeof Export> {
       }
       if (out !== '-' && !this.jsonEnabled()) {
         this.log(
-          `exported ${plural(Object.keys(tables).length, 'table')}, ${plural(result.rows, 'row')} to ${out} (${formatBytes(bytes)}, ${result.seconds.toFixed(1)} s)`,
+          `exported ${plural(Object.keys(tables).length, 'table')}, ${plural(result.rows, 'row')} to ${printable(out)} (${formatBytes(bytes)}, ${result.seconds.toFixed(1)} s)`,
         )
       }
       return result

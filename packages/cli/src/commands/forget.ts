@@ -12,7 +12,7 @@ import {
   type RetentionPolicy,
 } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
-import { formatBytes, plural, style } from '../format.js'
+import { formatBytes, plural, printable, style } from '../format.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
 
 const count = (description: string) => Flags.integer({ description, min: 0 })
@@ -91,8 +91,8 @@ export default class Forget extends BaseCommand<typeof Forget> {
 function render(decisions: ForgetDecision[], prune: PruneResult | null, dryRun: boolean): string {
   const lines = decisions.map((d) =>
     d.keep
-      ? `  keep    ${d.id.slice(0, 12)}  ${d.name}  ${d.startedAt}  ${style('dim', d.reasons.join(', '))}`
-      : `  ${style('red', dryRun ? 'would remove' : 'removed')} ${d.id.slice(0, 12)}  ${d.name}  ${d.startedAt}`,
+      ? `  keep    ${d.id.slice(0, 12)}  ${printable(d.name)}  ${d.startedAt}  ${style('dim', d.reasons.join(', '))}`
+      : `  ${style('red', dryRun ? 'would remove' : 'removed')} ${d.id.slice(0, 12)}  ${printable(d.name)}  ${d.startedAt}`,
   )
   const gone = decisions.filter((d) => !d.keep).length
   lines.push(

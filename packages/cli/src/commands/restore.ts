@@ -14,7 +14,7 @@ import {
   type RestoreStep,
 } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
-import { plural, style } from '../format.js'
+import { plural, printable, style } from '../format.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
 
 export default class Restore extends BaseCommand<typeof Restore> {
@@ -135,7 +135,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
         await target.close()
       }
       for (const warning of result.warnings) this.warn(warning)
-      if (!this.jsonEnabled()) this.log(render(result, redactUrl(this.flags.to)))
+      if (!this.jsonEnabled()) this.log(render(result, printable(redactUrl(this.flags.to))))
       return result
     } finally {
       progress?.stop()
@@ -165,7 +165,7 @@ function render(result: RestoreResult, to: string): string {
       lines.push(
         style(
           'yellow',
-          `  replaces rows now in ${replaced.map((t) => `${t.table} (${t.before!.rows})`).join(', ')}`,
+          `  replaces rows now in ${replaced.map((t) => `${printable(t.table)} (${t.before!.rows})`).join(', ')}`,
         ),
       )
     }
@@ -180,13 +180,13 @@ function render(result: RestoreResult, to: string): string {
     if (table.updated > 0) parts.push(`${table.updated.toLocaleString('en-US')} updated`)
     if (table.skipped > 0) parts.push(`${table.skipped.toLocaleString('en-US')} skipped`)
     if (table.deleted > 0) parts.push(`${table.deleted.toLocaleString('en-US')} deleted`)
-    lines.push(`  ${table.table}: ${parts.join(', ')}`)
+    lines.push(`  ${printable(table.table)}: ${parts.join(', ')}`)
   }
   return lines.join('\n')
 }
 
 function stepLine(step: RestoreStep): string {
   const rows = step.rows === undefined ? '' : ` (${plural(step.rows, 'row')})`
-  const text = `${step.action} ${step.object}${rows}`
+  const text = `${step.action} ${printable(step.object)}${rows}`
   return step.destructive === true ? style('yellow', `! ${text}`) : `  ${text}`
 }

@@ -15,7 +15,7 @@ import {
   type TableEntry,
 } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
-import { formatBytes, keyValueLines } from '../format.js'
+import { formatBytes, keyValueLines, printable } from '../format.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
 
 type ShowResult =
@@ -86,7 +86,8 @@ export default class Show extends BaseCommand<typeof Show> {
         signal,
       })) {
         if (this.jsonEnabled()) rows.push(...batch)
-        else for (const row of batch) this.log(JSON.stringify(asObject(table.columns, row)))
+        else
+          for (const row of batch) this.log(printable(JSON.stringify(asObject(table.columns, row))))
       }
       return {
         id: snapshot.id,
@@ -156,30 +157,31 @@ function parseKey(text: string, table: TableEntry, manifest: SnapshotManifest): 
 }
 
 function renderManifest(id: string, m: SnapshotManifest): string {
-  const head = keyValueLines(
+  const rows: [string, string][] = [
+    ['snapshot', id],
+    ['name', m.name],
     [
-      ['snapshot', id],
-      ['name', m.name],
-      [
-        'source',
-        `${m.source.product} ${m.source.serverVersion} at ${m.source.host}:${m.source.port}, database ${m.source.database ?? '(server)'}`,
-      ],
-      [
-        'taken',
-        `${m.startedAt} (${((Date.parse(m.finishedAt) - Date.parse(m.startedAt)) / 1000).toFixed(1)} s)`,
-      ],
-      [
-        'size',
-        `${m.totals.rows.toLocaleString('en-US')} rows, ${formatBytes(m.totals.bytes)}; added ${formatBytes(m.totals.newBytes)} to the repository`,
-      ],
-      ['compression', m.compression],
-      [
-        'tags',
-        Object.entries(m.tags)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(' ') || '(none)',
-      ],
+      'source',
+      `${m.source.product} ${m.source.serverVersion} at ${m.source.host}:${m.source.port}, database ${m.source.database ?? '(server)'}`,
     ],
+    [
+      'taken',
+      `${m.startedAt} (${((Date.parse(m.finishedAt) - Date.parse(m.startedAt)) / 1000).toFixed(1)} s)`,
+    ],
+    [
+      'size',
+      `${m.totals.rows.toLocaleString('en-US')} rows, ${formatBytes(m.totals.bytes)}; added ${formatBytes(m.totals.newBytes)} to the repository`,
+    ],
+    ['compression', m.compression],
+    [
+      'tags',
+      Object.entries(m.tags)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ') || '(none)',
+    ],
+  ]
+  const head = keyValueLines(
+    rows.map(([label, value]) => [label, printable(value)]),
     0,
   )
   const table = new Table({
@@ -189,11 +191,11 @@ function renderManifest(id: string, m: SnapshotManifest): string {
   })
   for (const t of m.tables) {
     table.push([
-      tableName(t),
+      printable(tableName(t)),
       t.rows.toLocaleString('en-US'),
       formatBytes(t.bytes),
       String(t.chunks),
-      t.key?.join(', ') ?? '(none: full-row order)',
+      printable(t.key?.join(', ') ?? '(none: full-row order)'),
     ])
   }
   return `${head.join('\n')}\n${table.toString()}`

@@ -10,7 +10,7 @@ import {
   type SnapshotResult,
 } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
-import { formatBytes, keyValueLines, plural, style } from '../format.js'
+import { formatBytes, keyValueLines, plural, printable, style } from '../format.js'
 import { repoFlag, repositoryLocation } from '../repository.js'
 
 export default class Snapshot extends BaseCommand<typeof Snapshot> {
@@ -106,7 +106,7 @@ function render(result: SnapshotResult): string {
   const t = result.totals
   const seconds = (result.durationMs / 1000).toFixed(1)
   return [
-    `${style('green', '✔')} snapshot ${style('bold', result.id.slice(0, 12))} of ${result.name} in ${seconds} s`,
+    `${style('green', '✔')} snapshot ${style('bold', result.id.slice(0, 12))} of ${printable(result.name)} in ${seconds} s`,
     ...keyValueLines([
       [
         'tables',
@@ -116,8 +116,8 @@ function render(result: SnapshotResult): string {
         'stored',
         `${formatBytes(t.newBytes)} new (${plural(t.newObjects, 'object')} written, ${plural(t.reusedChunks, 'chunk')} reused)`,
       ],
-      ['repository', result.repository],
+      ['repository', printable(result.repository)],
     ]),
-    ...result.warnings.map((warning) => `${style('yellow', '!')} ${warning}`),
+    ...result.warnings.map((warning) => `${style('yellow', '!')} ${printable(warning)}`),
   ].join('\n')
 }

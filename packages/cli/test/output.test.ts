@@ -1,0 +1,70 @@
+// What `dbsnap` prints for people, end to end on PostgreSQL: names and values from the database
+// cannot drive the terminal.
+
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCli, type CliRun } from '../../../test/cli.js'
+import { createTestDatabase, type TestDatabase } from '../../../test/postgres.js'
+
+/** Characters a terminal acts on: controls (but line ends), C1 CSI, separators, bidi overrides. */
+const RAW = /(?!\n)[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u
+
+describe('dbsnap output (PostgreSQL)', () => {
+  let db: TestDatabase
+  let target: TestDatabase
+  let repo: string
+  const cli = (...args: string[]): Promise<CliRun> => runCli([...args, '--repo', repo])
+  const EVIL = 'evil\u001b[31mred\r'
+  const SHOWN = 'evil\\u001b[31mred\\r'
+
+  beforeAll(async () => {
+    db = await createTestDatabase('dbsnap_it_output')
+    target = await createTestDatabase('dbsnap_it_output_to')
+    repo = await mkdtemp(join(tmpdir(), 'dbsnap-it-output-'))
+    await db.client.query(`CREATE TABLE "${EVIL}" ("c\u202eol" integer PRIMARY KEY, v text)`)
+    await db.client.query(`INSERT INTO "${EVIL}" VALUES (1, $1)`, ['a\u009b2Jb\u2028c\bd'])
+    expect((await cli('snapshot', db.url, '--name', 'evil')).code).toBe(0)
+    await db.client.query(`UPDATE "${EVIL}" SET v = $1`, ['\u001b]0;title\u0007'])
+  })
+
+  afterAll(async () => {
+    await db?.drop()
+    await target?.drop()
+    if (repo !== undefined) await rm(repo, { recursive: true, force: true })
+  })
+
+  /** Asserts a run printed nothing a terminal would act on. */
+  const clean = (run: CliRun): CliRun => {
+    expect(run.stdout, run.stdout).not.toMatch(RAW)
+    expect(run.stderr, run.stderr).not.toMatch(RAW)
+    return run
+  }
+
+  it('escapes control characters in names and values in every human-readable output', async () => {
+    const snapshot = clean(await cli('snapshot', db.url, '--name', 'evil'))
+    expect(snapshot.code, snapshot.stderr).toBe(0)
+    const show = clean(await cli('show', 'evil@latest'))
+    expect(show.stdout).toContain(`public.${SHOWN}`)
+    expect(show.stdout).toContain('c\\u202eol')
+    const rows = clean(await cli('show', 'evil@latest~1', '--table', `public.${EVIL}`))
+    // Still one JSON object per line, with the characters escaped.
+    expect(JSON.parse(rows.stdout)).toEqual({ 'c\u202eol': 1, v: 'a\u009b2Jb\u2028c\bd' })
+    const diff = clean(await cli('diff', 'evil@latest~1', 'evil@latest'))
+    expect(diff.stdout).toContain(`public.${SHOWN}`)
+    expect(diff.stdout).toContain('~ 1 v: "a\\u009b2Jb\\u2028c\\bd" → "\\u001b]0;title\\u0007"')
+    const saved = clean(await cli('diff', 'evil@latest~1', 'evil@latest', '--save'))
+    const id = /saved diff ([0-9a-f]+)/.exec(saved.stdout)![1]!
+    expect(clean(await cli('diffs', id)).stdout).toContain(SHOWN)
+    clean(await cli('snapshots'))
+    const plan = clean(await cli('restore', 'evil@latest', '--to', target.url, '--dry-run'))
+    expect(plan.stdout).toContain(SHOWN)
+    const restore = clean(await cli('restore', 'evil@latest', '--to', target.url))
+    expect(restore.code, restore.stderr).toBe(0)
+    expect(restore.stdout).toContain(`public.${SHOWN}: 1 inserted`)
+    // An error quoting a name given on the command line.
+    const missing = clean(await cli('show', 'evil@latest', '--table', 'no\u001b[2Jpe'))
+    expect(missing.stderr).toContain('no\\u001b[2Jpe')
+  })
+})
