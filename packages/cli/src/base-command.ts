@@ -24,7 +24,8 @@ type OclifError = Error & { code?: unknown; exitCode?: number; oclif?: { exit?: 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override baseFlags = {
     'log-level': Flags.option({
-      description: 'How much to log on stderr [env: DBSNAP_LOG_LEVEL]',
+      description:
+        "How much to log on stderr; warn and lower add the engine's log lines [env: DBSNAP_LOG_LEVEL; default: error]",
       helpGroup: 'GLOBAL',
       options: LOG_LEVELS,
     })(),

@@ -6,7 +6,12 @@ import { z } from 'zod'
 const CliEnv = z.object({
   /** Repository used when --repo is not given: a directory or s3://bucket/prefix. */
   DBSNAP_REPO: z.string().min(1).optional(),
-  DBSNAP_LOG_LEVEL: z.enum(LOG_LEVELS).default('warn'),
+  /**
+   * `error`: a command reports its warnings and its error itself, on its output and as one line on
+   * stderr; the engine's warn lines (a dropped connection before the error it becomes) would only
+   * say it again, as JSON. `warn` or lower shows them.
+   */
+  DBSNAP_LOG_LEVEL: z.enum(LOG_LEVELS).default('error'),
   DBSNAP_LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 })
 

@@ -1,9 +1,11 @@
-// What `dbsnap` prints for people, end to end on PostgreSQL: names and values from the database
-// cannot drive the terminal.
+// What `dbsnap` prints, end to end on PostgreSQL: names and values from the database cannot
+// drive the terminal, and a failure is one line on stderr and nothing else.
 
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli, type CliRun } from '../../../test/cli.js'
 import { createTestDatabase, type TestDatabase } from '../../../test/postgres.js'
@@ -66,5 +68,37 @@ describe('dbsnap output (PostgreSQL)', () => {
     // An error quoting a name given on the command line.
     const missing = clean(await cli('show', 'evil@latest', '--table', 'no\u001b[2Jpe'))
     expect(missing.stderr).toContain('no\\u001b[2Jpe')
+  })
+
+  it('prints only the error on stderr when the connection is lost mid-snapshot', async () => {
+    const lost = await createTestDatabase('dbsnap_it_lost')
+    const admin = new pg.Client({ connectionString: lost.url })
+    await admin.connect()
+    try {
+      await lost.client.query('CREATE TABLE t (id integer PRIMARY KEY)')
+      await lost.client.query('BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE')
+      for (const flags of [[], ['--json']]) {
+        const run = cli('snapshot', lost.url, ...flags)
+        // The snapshot waits for the table's lock: end its session there.
+        for (let ended = 0; ended === 0; await sleep(50)) {
+          const { rowCount } = await admin.query(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+              WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          )
+          ended = rowCount ?? 0
+        }
+        const result = await run
+        expect(result.code, result.stderr).toBe(3)
+        if (flags.length === 0) {
+          expect(result.stderr).toMatch(/^dbsnap: error \[CONNECTION_LOST\]: [^\n]+\n$/)
+        } else {
+          expect(result.stderr).toBe('')
+          expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'CONNECTION_LOST' } })
+        }
+      }
+    } finally {
+      await admin.end()
+      await lost.drop()
+    }
   })
 })
