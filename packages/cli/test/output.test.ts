@@ -101,4 +101,29 @@ describe('dbsnap output (PostgreSQL)', () => {
       await lost.drop()
     }
   })
+
+  it('says the same "added" in snapshot, snapshots and show, with one definition', async () => {
+    const name = `added_${db.name}`
+    const taken = (run: CliRun): { id: string; totals: { newBytes: number } } => {
+      expect(run.code, run.stderr).toBe(0)
+      return JSON.parse(run.stdout) as { id: string; totals: { newBytes: number } }
+    }
+    const listed = async (): Promise<Map<string, number>> => {
+      const run = await cli('snapshots', '--connection', name, '--json')
+      const { snapshots } = JSON.parse(run.stdout) as {
+        snapshots: { id: string; addedBytes: number }[]
+      }
+      return new Map(snapshots.map((s) => [s.id, s.addedBytes]))
+    }
+    await db.client.query(`INSERT INTO "${EVIL}" VALUES (2, $1)`, [name])
+    const first = taken(await cli('snapshot', db.url, '--name', name, '--json'))
+    expect(first.totals.newBytes).toBeGreaterThan(0)
+    expect((await listed()).get(first.id)).toBe(first.totals.newBytes)
+    // An unchanged database adds nothing, and every command says so.
+    const again = await cli('snapshot', db.url, '--name', name)
+    expect(again.stdout).toMatch(/^ {2}added +0 B \(0 new objects, /m)
+    const id = [...(await listed()).entries()].find(([other]) => other !== first.id)!
+    expect(id[1]).toBe(0)
+    expect((await cli('show', id[0])).stdout).toContain('added 0 B to the repository')
+  })
 })

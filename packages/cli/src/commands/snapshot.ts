@@ -113,8 +113,8 @@ function render(result: SnapshotResult): string {
         `${plural(t.tables, 'table')}, ${t.rows.toLocaleString('en-US')} rows, ${formatBytes(t.bytes)}`,
       ],
       [
-        'stored',
-        `${formatBytes(t.newBytes)} new (${plural(t.newObjects, 'object')} written, ${plural(t.reusedChunks, 'chunk')} reused)`,
+        'added',
+        `${formatBytes(t.newBytes)} (${plural(t.newObjects, 'new object')}, ${plural(t.reusedChunks, 'chunk')} reused)`,
       ],
       ['repository', printable(result.repository)],
     ]),

@@ -54,7 +54,11 @@ export interface SnapshotTotals {
   chunks: number
   /** Objects this snapshot had to write (data chunks and indexes). */
   newObjects: number
-  /** Bytes this snapshot added to storage (compressed objects and its manifest). */
+  /**
+   * Bytes of the objects this snapshot added to storage: its new chunks and indexes, compressed.
+   * Not its manifest, which cannot record its own size; what `snapshot`, `snapshots` and `show`
+   * call "added".
+   */
   newBytes: number
   /** Chunks that were already stored. */
   reusedChunks: number

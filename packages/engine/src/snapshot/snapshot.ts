@@ -201,7 +201,6 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
     }
     throwIfAborted(signal)
     const committed = await repository.putManifest(manifest, signal)
-    manifest.totals.newBytes += committed.storedBytes
     return {
       id: committed.id,
       name,
