@@ -166,6 +166,19 @@ describe('dbsnap diff (PostgreSQL)', () => {
     expect(text.stdout).toContain('page 1 of 1 (6 changes)')
   })
 
+  it('refuses a page past the last one as a usage error', async () => {
+    const { id } = json<{ id: string }>(await diff('--save', '--json'))
+    const beyond = await runCli(['diffs', id.slice(0, 8), '--repo', repo, '--page', '2'])
+    expect(beyond.code).toBe(2)
+    expect(beyond.stdout).toBe('')
+    expect(beyond.stderr).toBe(
+      'dbsnap: error [INVALID_ARGUMENT]: expected --page 1 to 1: the diff has 6 changes in pages of 100; got 2\n',
+    )
+    const search = ['diffs', id.slice(0, 8), '--repo', repo, '--search', 'renamed', '--json']
+    expect((await runCli([...search, '--page', '2'])).code).toBe(2)
+    expect((await runCli(search)).code).toBe(0)
+  })
+
   it('diffs a snapshot against the live database exactly as against a snapshot of it', async () => {
     const snapshots = async (): Promise<number> =>
       json<{ snapshots: unknown[] }>(await runCli(['snapshots', '--repo', repo, '--json']))

@@ -3,6 +3,7 @@
 
 import { Args, Flags } from '@oclif/core'
 import {
+  DbsnapError,
   listSavedDiffIds,
   queryDiffPage,
   readSavedDiff,
@@ -12,7 +13,7 @@ import {
 import Table from 'cli-table3'
 import { BaseCommand } from '../base-command.js'
 import { colorize, rowLine, schemaLine, summaryLine } from '../diff-output.js'
-import { printable, style } from '../format.js'
+import { plural, printable, style } from '../format.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
 
 interface ListedDiff {
@@ -86,6 +87,16 @@ export default class Diffs extends BaseCommand<typeof Diffs> {
         search: this.flags.search,
         signal,
       })
+      // Without a search the page count is known; with one, an empty page past the first is past
+      // the last match.
+      if (page.page > 1 && page.changes.length === 0) {
+        throw new DbsnapError(
+          'INVALID_ARGUMENT',
+          page.total === null
+            ? `expected --page 1 to ${page.page - 1} at most: the matches end before page ${page.page}`
+            : `expected --page 1 to ${pageCount(page.total, page.pageSize)}: the diff has ${plural(page.total, 'change')} in pages of ${page.pageSize}; got ${page.page}`,
+        )
+      }
       if (!this.jsonEnabled()) this.#renderPage(id, saved, page)
       return { id, ...page }
     } finally {
@@ -111,12 +122,17 @@ export default class Diffs extends BaseCommand<typeof Diffs> {
         `    ${colorize(change.change, rowLine(change, saved.to.engine ?? saved.from.engine))}`,
       )
     }
-    const pages = page.total === null ? null : Math.max(1, Math.ceil(page.total / page.pageSize))
+    const pages = page.total === null ? null : pageCount(page.total, page.pageSize)
     const of = pages === null ? '' : ` of ${pages} (${page.total} changes)`
     this.log(
       style('dim', `page ${page.page}${of}${page.changes.length === 0 ? ': no changes' : ''}`),
     )
   }
+}
+
+/** Pages of `size` changes that `total` changes fill; an empty diff has one, empty, page. */
+function pageCount(total: number, size: number): number {
+  return Math.max(1, Math.ceil(total / size))
 }
 
 function renderList(diffs: ListedDiff[]): string {
