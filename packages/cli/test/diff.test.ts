@@ -102,7 +102,11 @@ describe('dbsnap diff (PostgreSQL)', () => {
     expect(run.stdout).toContain('+ index public.items.items_name_idx')
     expect(run.stdout).toContain('~ 500 name: "item 500" → "renamed"')
     expect(run.stdout).toContain('~ 7777 doc: replace /tags/1 "z"')
-    expect(run.stdout).toContain('public.untouched: unchanged')
+    expect(run.stdout).not.toContain('public.untouched')
+    expect(run.stdout).toContain('  1 table unchanged (-v lists them)')
+    const verbose = await diff('-v')
+    expect(verbose.stdout).toContain('public.untouched: unchanged')
+    expect(verbose.stdout).not.toContain('table unchanged')
     expect(run.stdout).toContain('1 schema change, 2 tables with changed data, rows +1 -3 ~2')
   })
 

@@ -106,6 +106,10 @@ export default class Diff extends BaseCommand<typeof Diff> {
         'only these tables (schema.table, comma-separated; public. may be left out; * and ? glob; "double quotes" keep a name literal)',
       multiple: true,
     }),
+    verbose: Flags.boolean({
+      char: 'v',
+      description: 'text: list each unchanged table too, not only how many there are',
+    }),
   }
 
   static override summary = 'Show what changed between two snapshots.'
@@ -238,7 +242,11 @@ export default class Diff extends BaseCommand<typeof Diff> {
     finishTable(current)
     if (current === null) this.log(style('dim', '  no row changed'))
     const summary = diff.summary()
-    for (const table of diff.tables) this.log(`  ${tableLine(table)}`)
+    const unchanged = diff.tables.filter((t) => t.status === 'unchanged')
+    for (const table of diff.tables)
+      if (this.flags.verbose || table.status !== 'unchanged') this.log(`  ${tableLine(table)}`)
+    if (!this.flags.verbose && unchanged.length > 0)
+      this.log(style('dim', `  ${plural(unchanged.length, 'table')} unchanged (-v lists them)`))
     this.log(`\n${style('bold', summaryLine(summary))}`)
     return summary
   }
