@@ -1,9 +1,12 @@
 // What `dbsnap` prints, end to end on PostgreSQL: names and values from the database cannot
 // drive the terminal, and a failure is one line on stderr and nothing else.
 
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -12,6 +15,17 @@ import { createTestDatabase, type TestDatabase } from '../../../test/postgres.js
 
 /** Characters a terminal acts on: controls (but line ends), C1 CSI, separators, bidi overrides. */
 const RAW = /(?!\n)[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u
+
+/** Runs `dbsnap …args | true`: stdout's reader is gone before anything is written. */
+async function intoClosedPipe(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  child.stdout.destroy()
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const [code] = (await once(child, 'close')) as [number | null]
+  return { code, stderr }
+}
 
 describe('dbsnap output (PostgreSQL)', () => {
   let db: TestDatabase
@@ -125,5 +139,23 @@ describe('dbsnap output (PostgreSQL)', () => {
     const id = [...(await listed()).entries()].find(([other]) => other !== first.id)!
     expect(id[1]).toBe(0)
     expect((await cli('show', id[0])).stdout).toContain('added 0 B to the repository')
+  })
+
+  it('ends quietly with exit 0 when the reader of stdout goes away, whatever the command', async () => {
+    const commands = [
+      ['restore', 'evil@latest', '--to', target.url, '--force'],
+      ['show', 'evil@latest', '--table', `public.${EVIL}`],
+      ['diff', 'evil@latest~1', 'evil@latest'],
+      ['snapshots', '--json'],
+      ['export', 'evil@latest'],
+    ]
+    for (const args of commands) {
+      expect(await intoClosedPipe([...args, '--repo', repo]), args[0]).toEqual({
+        code: 0,
+        stderr: '',
+      })
+    }
+    // An error still is one.
+    expect((await intoClosedPipe(['show', 'nope', '--repo', repo])).code).toBe(2)
   })
 })

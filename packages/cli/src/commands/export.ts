@@ -116,16 +116,10 @@ export default class Export extends BaseCommand<typeof Export> {
       }
       if (out !== '-') await writeWhole(out, counted(), signal)
       else {
-        // A reader that goes away (`| head`) ends the export quietly; a signal does not.
-        const readerGone = new AbortController()
-        process.stdout.on('error', () => readerGone.abort())
-        const stop = AbortSignal.any([signal, readerGone.signal])
-        await pipeline(Readable.from(counted()), toStdout(), { signal: stop }).catch(
-          (err: unknown) => {
-            if (signal.aborted) throw abortError(signal)
-            if (!readerGone.signal.aborted) throw err
-          },
-        )
+        // A reader that goes away (`| head`) aborts the signal: the command then ends quietly.
+        await pipeline(Readable.from(counted()), toStdout(), { signal }).catch((err: unknown) => {
+          throw signal.aborted ? abortError(signal) : err
+        })
       }
       const result: ExportResult = {
         snapshot: snapshot.id,
@@ -181,10 +175,7 @@ async function writeWhole(
   }
 }
 
-/**
- * stdout as a pipeline destination, with backpressure, that the pipeline does not end. A reader
- * that goes away (`| head`) ends the export quietly.
- */
+/** stdout as a pipeline destination, with backpressure, that the pipeline does not end. */
 function toStdout(): Writable {
   return new Writable({
     write(chunk: Buffer, _encoding, done) {
