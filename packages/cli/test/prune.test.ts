@@ -1,11 +1,11 @@
 // `dbsnap forget --prune` and `dbsnap prune` on PostgreSQL snapshots: what they report deleting,
 // and what they kept and why.
 
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runCli, type CliRun } from '../../../test/cli.js'
+import { json, runCli, type CliRun } from '../../../test/cli.js'
 import { createTestDatabase, type TestDatabase } from '../../../test/postgres.js'
 
 describe('dbsnap forget --prune and prune (PostgreSQL)', () => {
@@ -40,5 +40,25 @@ describe('dbsnap forget --prune and prune (PostgreSQL)', () => {
     expect(now.stdout).toMatch(
       /deleted [1-9]\d* objects? .*; 0 unreferenced objects kept: younger than the grace period \(0s\)$/m,
     )
+  })
+
+  it('counts and reports the stale locks it removes', async () => {
+    // The lock of a snapshot that died an hour ago: never refreshed since.
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString()
+    const stale = { kind: 'shared', operation: 'snapshot', hostname: 'elsewhere', pid: 1 }
+    const lock = (name: string): Promise<void> =>
+      writeFile(
+        join(repo, 'locks', name),
+        JSON.stringify({ ...stale, createdAt: hourAgo, refreshedAt: hourAgo }),
+      )
+    await lock('stale-1')
+    const run = await cli('prune', '--json')
+    expect(run.code, run.stderr).toBe(0)
+    expect(json<{ staleLocksDeleted: number }>(run).staleLocksDeleted).toBe(1)
+    await lock('stale-2')
+    await lock('stale-3')
+    const text = await cli('prune')
+    expect(text.stdout).toMatch(/; removed 2 stale locks left by crashed runs$/m)
+    expect(await readdir(join(repo, 'locks'))).toEqual([])
   })
 })
