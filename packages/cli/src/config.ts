@@ -17,6 +17,11 @@ const CliEnv = z.object({
 
 export type CliConfig = z.output<typeof CliEnv>
 
+/**
+ * The settings. An empty variable counts as unset (parseEnv), except DBSNAP_REPO: kept as '' so
+ * that commands refuse it rather than silently use the default repository.
+ */
 export function loadCliConfig(env: Record<string, string | undefined> = process.env): CliConfig {
-  return parseEnv(CliEnv, env)
+  const settings = parseEnv(CliEnv, env)
+  return env['DBSNAP_REPO'] === '' ? { ...settings, DBSNAP_REPO: '' } : settings
 }

@@ -1,0 +1,47 @@
+// What `dbsnap` refuses before doing any work, end to end: an empty repository location, a
+// catalogue name that `<name>@latest~N` could not name, an export file that cannot be created.
+
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCli } from '../../../test/cli.js'
+import { createTestDatabase, type TestDatabase } from '../../../test/postgres.js'
+
+describe('dbsnap input checks (PostgreSQL)', () => {
+  let db: TestDatabase
+  let repo: string
+  let home: string
+
+  beforeAll(async () => {
+    db = await createTestDatabase('dbsnap_it_inputs')
+    repo = await mkdtemp(join(tmpdir(), 'dbsnap-it-inputs-'))
+    home = await mkdtemp(join(tmpdir(), 'dbsnap-it-inputs-home-'))
+    await db.client.query('CREATE TABLE t (id integer PRIMARY KEY); INSERT INTO t VALUES (1)')
+    const first = await runCli(['snapshot', db.url, '--repo', repo, '--name', 'inputs'])
+    expect(first.code, first.stderr).toBe(0)
+  })
+
+  afterAll(async () => {
+    await db?.drop()
+    for (const dir of [repo, home])
+      if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+  })
+
+  it('refuses an empty --repo or DBSNAP_REPO instead of using the default repository', async () => {
+    // A default repository exists: an empty setting must not silently pick it.
+    const env = { HOME: home, XDG_DATA_HOME: join(home, 'data') }
+    expect(
+      (await runCli(['snapshot', db.url, '--repo', join(home, 'data', 'dbsnap', 'repo')])).code,
+    ).toBe(0)
+    const flag = await runCli(['snapshots', '--repo', ''], env)
+    expect(flag.code).toBe(2)
+    expect(flag.stderr).toBe(
+      'dbsnap: error [INVALID_ARGUMENT]: expected --repo to be a directory or s3://bucket/prefix, got an empty value\n',
+    )
+    const variable = await runCli(['snapshot', db.url], { ...env, DBSNAP_REPO: '' })
+    expect(variable.code).toBe(2)
+    expect(variable.stderr).toContain('[CONFIG_INVALID]: expected DBSNAP_REPO to be')
+    expect((await runCli(['snapshots', '--json'], env)).code).toBe(0)
+  })
+})
