@@ -44,4 +44,19 @@ describe('dbsnap input checks (PostgreSQL)', () => {
     expect(variable.stderr).toContain('[CONFIG_INVALID]: expected DBSNAP_REPO to be')
     expect((await runCli(['snapshots', '--json'], env)).code).toBe(0)
   })
+
+  it('refuses a --name that <name>@latest~N cannot name, saying which characters are allowed', async () => {
+    for (const name of ['', 'a@b', 'shop~1', 'x y', 'db://x']) {
+      const run = await runCli(['snapshot', db.url, '--repo', repo, '--name', name])
+      expect(run.code, name).toBe(2)
+      expect(run.stderr).toContain(
+        `[INVALID_ARGUMENT]: expected --name to be 1 to 128 letters, digits, ".", "_" or "-"`,
+      )
+    }
+    const run = await runCli(['snapshots', '--repo', repo, '--json'])
+    expect(JSON.parse(run.stdout)).toMatchObject({ snapshots: [{ name: 'inputs' }] })
+    expect((await runCli(['snapshot', db.url, '--repo', repo, '--name', 'shop.v2_é-1'])).code).toBe(
+      0,
+    )
+  })
 })

@@ -39,7 +39,8 @@ export default class Snapshot extends BaseCommand<typeof Snapshot> {
       multiple: true,
     }),
     name: Flags.string({
-      description: 'catalogue name, for <name>@latest (default: the database name)',
+      description:
+        'catalogue name, for <name>@latest: letters, digits, ".", "_" and "-" (default: the database name)',
     }),
     repo: repoFlag,
     // Not split here: oclif's delimiter strips the double quotes that keep a name's dots and
@@ -58,6 +59,7 @@ export default class Snapshot extends BaseCommand<typeof Snapshot> {
     const compression =
       this.flags.compression === undefined ? undefined : parseCodec(this.flags.compression)
     const tags = parseTags(this.flags.tag ?? [])
+    if (this.flags.name !== undefined) checkName(this.flags.name)
     const location = repositoryLocation(this.flags.repo, this.settings.DBSNAP_REPO)
     // ink and React are loaded only for a terminal: piped runs stay lean.
     const live =
@@ -87,6 +89,19 @@ export default class Snapshot extends BaseCommand<typeof Snapshot> {
     }
     if (!this.jsonEnabled()) this.log(render(result))
     return result
+  }
+}
+
+/**
+ * A catalogue name must read back in `<name>@latest~N`, where `@` and `~` are separators and a
+ * `://` makes a connection URL: only letters, digits, `.`, `_` and `-`.
+ */
+function checkName(name: string): void {
+  if (!/^[\p{L}\p{N}._-]{1,128}$/u.test(name)) {
+    throw new DbsnapError(
+      'INVALID_ARGUMENT',
+      `expected --name to be 1 to 128 letters, digits, ".", "_" or "-", as it is used in <name>@latest~N; got "${name}"`,
+    )
   }
 }
 
