@@ -1,7 +1,7 @@
 // What `dbsnap` refuses before doing any work, end to end: an empty repository location, a
 // catalogue name that `<name>@latest~N` could not name, an export file that cannot be created.
 
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -58,5 +58,30 @@ describe('dbsnap input checks (PostgreSQL)', () => {
     expect((await runCli(['snapshot', db.url, '--repo', repo, '--name', 'shop.v2_é-1'])).code).toBe(
       0,
     )
+  })
+
+  it('refuses an export --out in a missing directory or naming a directory, before reading', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'dbsnap-it-inputs-out-'))
+    try {
+      await writeFile(join(out, 'file'), '')
+      const cases = [
+        [
+          join(out, 'missing', 'x.ndjson'),
+          `expected the directory ${join(out, 'missing')} to exist, found none`,
+        ],
+        [out, 'it is a directory; give the name of a file to write in it'],
+        [join(out, 'file', 'x.ndjson'), `${join(out, 'file')} is not a directory`],
+      ]
+      for (const [path, why] of cases) {
+        const run = await runCli(['export', 'inputs@latest', '--repo', repo, '--out', path!])
+        expect(run.code, run.stderr).toBe(2)
+        expect(run.stderr).toBe(
+          `dbsnap: error [OUTPUT_INVALID]: cannot write --out ${path}: ${why}\n`,
+        )
+      }
+      expect(await readdir(out)).toEqual(['file'])
+    } finally {
+      await rm(out, { recursive: true, force: true })
+    }
   })
 })

@@ -4,7 +4,8 @@
 
 import { createWriteStream } from 'node:fs'
 import { randomBytes } from 'node:crypto'
-import { open, rename, rm } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { access, open, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -86,6 +87,7 @@ export default class Export extends BaseCommand<typeof Export> {
     if (this.flags.dialect !== undefined && format !== 'sql') {
       throw new DbsnapError('INVALID_ARGUMENT', '--dialect applies to --format sql only')
     }
+    if (out !== '-') await checkOut(out)
     const started = performance.now()
     const repository = await openRepository(
       repositoryLocation(this.flags.repo, this.settings.DBSNAP_REPO),
@@ -140,6 +142,24 @@ export default class Export extends BaseCommand<typeof Export> {
       await repository.storage.close()
     }
   }
+}
+
+/**
+ * Checks, before anything is read, that `--out` names a file that can be created: in an existing,
+ * writable directory, and not a directory itself.
+ */
+async function checkOut(path: string): Promise<void> {
+  const invalid = (why: string): DbsnapError =>
+    new DbsnapError('OUTPUT_INVALID', `cannot write --out ${path}: ${why}`, { details: { path } })
+  if ((await stat(path).catch(() => null))?.isDirectory() === true)
+    throw invalid('it is a directory; give the name of a file to write in it')
+  const directory = dirname(path)
+  const parent = await stat(directory).catch(() => null)
+  if (parent === null) throw invalid(`expected the directory ${directory} to exist, found none`)
+  if (!parent.isDirectory()) throw invalid(`${directory} is not a directory`)
+  await access(directory, constants.W_OK).catch(() => {
+    throw invalid(`the directory ${directory} is not writable`)
+  })
 }
 
 /**
