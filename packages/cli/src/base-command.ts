@@ -71,12 +71,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
     // Like any Unix filter, a command whose reader closed the pipe stops and succeeds: there is
-    // nobody left to tell anything. Other stdout errors stay errors.
+    // nobody left to tell anything. Other stdout errors stay errors (oclif's listener throws them).
     process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EPIPE') {
-        this.abort.abort(err)
-        return
-      }
+      if (err.code !== 'EPIPE') return
       this.#readerGone = true
       // What is left to print goes nowhere, at once. oclif's last flush waits for a 'drain' that
       // a closed pipe never emits (Node would end the process with exit code 13): emit it.

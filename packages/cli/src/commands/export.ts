@@ -2,9 +2,8 @@
 // streamed to a file or stdout. A file appears whole or not at all: it is written beside its
 // final name, flushed to disk and renamed once complete.
 
-import { createWriteStream } from 'node:fs'
+import { constants, createWriteStream } from 'node:fs'
 import { randomBytes } from 'node:crypto'
-import { constants } from 'node:fs'
 import { access, open, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { Readable, Writable } from 'node:stream'
