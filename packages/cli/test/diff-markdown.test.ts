@@ -59,7 +59,7 @@ describe('dbsnap diff --format markdown (PostgreSQL)', () => {
     expect(html).not.toMatch(/<(img|script|b|i)\b/)
 
     // The table's heading and its cell in the table of tables read as the name, line break escaped.
-    const shown = 'public.' + NAME.replace('\n', '\\n')
+    const shown = `public."${NAME.replace('\n', '\\n')}"`
     const texts = (open: string): string[] =>
       tokens.flatMap((t, i) =>
         t.type === open ? [tokens[i + 1]!.children!.map((c) => c.content).join('')] : [],

@@ -62,13 +62,13 @@ describe('dbsnap output (PostgreSQL)', () => {
     const snapshot = clean(await cli('snapshot', db.url, '--name', 'evil'))
     expect(snapshot.code, snapshot.stderr).toBe(0)
     const show = clean(await cli('show', 'evil@latest'))
-    expect(show.stdout).toContain(`public.${SHOWN}`)
+    expect(show.stdout).toContain(`public."${SHOWN}"`)
     expect(show.stdout).toContain('c\\u202eol')
     const rows = clean(await cli('show', 'evil@latest~1', '--table', `public.${EVIL}`))
     // Still one JSON object per line, with the characters escaped.
     expect(JSON.parse(rows.stdout)).toEqual({ 'c\u202eol': 1, v: 'a\u009b2Jb\u2028c\bd' })
     const diff = clean(await cli('diff', 'evil@latest~1', 'evil@latest'))
-    expect(diff.stdout).toContain(`public.${SHOWN}`)
+    expect(diff.stdout).toContain(`public."${SHOWN}"`)
     expect(diff.stdout).toContain('~ 1 v: "a\\u009b2Jb\\u2028c\\bd" → "\\u001b]0;title\\u0007"')
     const saved = clean(await cli('diff', 'evil@latest~1', 'evil@latest', '--save'))
     const id = /saved diff ([0-9a-f]+)/.exec(saved.stdout)![1]!
@@ -78,7 +78,7 @@ describe('dbsnap output (PostgreSQL)', () => {
     expect(plan.stdout).toContain(SHOWN)
     const restore = clean(await cli('restore', 'evil@latest', '--to', target.url))
     expect(restore.code, restore.stderr).toBe(0)
-    expect(restore.stdout).toContain(`public.${SHOWN}: 1 inserted`)
+    expect(restore.stdout).toContain(`public."${SHOWN}": 1 inserted`)
     // An error quoting a name given on the command line.
     const missing = clean(await cli('show', 'evil@latest', '--table', 'no\u001b[2Jpe'))
     expect(missing.stderr).toContain('no\\u001b[2Jpe')
