@@ -9,7 +9,7 @@ import { enableCompileCache } from 'node:module'
 enableCompileCache?.()
 
 const { execute } = await import('@oclif/core')
-const { newTraceId, withTraceId } = await import('@dbsnap/engine')
+const { newTraceId, withTraceId } = await import('@dbsnap/engine/trace')
 
 const traceId = /^[0-9a-f]{32}$/.test(process.env.DBSNAP_TRACE_ID ?? '')
   ? process.env.DBSNAP_TRACE_ID

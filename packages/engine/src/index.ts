@@ -2,15 +2,8 @@
 
 export { DbsnapError, ErrorCode, abortError, isDbsnapError, throwIfAborted } from './errors.js'
 export type { DbsnapErrorOptions } from './errors.js'
-export {
-  LOG_LEVELS,
-  createLogger,
-  currentTraceId,
-  defaultLogFormat,
-  newTraceId,
-  silentLogger,
-  withTraceId,
-} from './logger.js'
+export { LOG_LEVELS, createLogger, defaultLogFormat, silentLogger } from './logger.js'
+export { currentTraceId, newTraceId, withTraceId } from './trace.js'
 export type { LogFormat, Logger, LoggerOptions } from './logger.js'
 export { parseEnv } from './config/env.js'
 export { parseConnectionUrl, redactUrl } from './connection/url.js'

@@ -4,7 +4,8 @@
 
 import { Worker } from 'node:worker_threads'
 import { DbsnapError, type ErrorCode } from '../errors.js'
-import { currentTraceId, defaultLogFormat, type LOG_LEVELS, type LogFormat } from '../logger.js'
+import { defaultLogFormat, type LOG_LEVELS, type LogFormat } from '../logger.js'
+import { currentTraceId } from '../trace.js'
 import type { SnapshotOptions, SnapshotProgress, SnapshotResult } from './snapshot.js'
 
 /** What crosses into the worker: everything but live objects. */
