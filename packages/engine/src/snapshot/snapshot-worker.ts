@@ -1,5 +1,5 @@
-// Worker-thread entry of `runSnapshot`: opens the repository and runs `createSnapshot`, relaying
-// progress, the result or the error to the parent as plain messages.
+// The snapshot worker (loaded by snapshot-thread.ts in a worker thread of `runSnapshot`): opens
+// the repository, runs `createSnapshot`, relays progress, the result or the error as messages.
 
 import v8 from 'node:v8'
 import vm from 'node:vm'
