@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { openStorage, type SnapshotResult } from '@dbsnap/engine'
 import { TMP } from './results.ts'
-import { run } from './run.ts'
+import { GNU_TIME, run } from './run.ts'
 import { ROOT } from './services.ts'
 
 const CLI = `${ROOT}packages/cli/bin/run.js`
@@ -110,8 +110,6 @@ export async function snapshotSample(
     canonicalBytes: result.totals.bytes,
   }
 }
-
-const GNU_TIME = '/usr/bin/time'
 
 /**
  * Snapshots under GNU time, whose %M is the process's peak RSS (ru_maxrss, KiB): exact, not

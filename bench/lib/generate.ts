@@ -146,19 +146,26 @@ export interface GeneratedTable {
 const CALIBRATION_ROWS = 20_000
 const BATCH_ROWS = 500_000
 
+/** A table's definition and how to insert its rows numbered `from`..`to` (ids i × ID_STEP or i). */
+export interface TableRecipe {
+  createSql: (table: string) => string
+  insertSql: (table: string, from: number, to: number) => string
+}
+
 /**
  * Creates and fills `table` with either `rows` rows or about `targetBytes` of heap (measured on
- * a first batch), then adds the primary key and VACUUM ANALYZEs (so no hint-bit writes skew the
- * first timed read). Prints progress.
+ * a first batch), then adds the primary key (on `id`) and VACUUM ANALYZEs (so no hint-bit
+ * writes skew the first timed read). Prints progress.
  */
-export async function generateTable(
+export async function fillTable(
   url: string,
   table: string,
+  recipe: TableRecipe,
   size: { rows: number } | { targetBytes: number },
 ): Promise<GeneratedTable> {
-  await psql(url, createTableSql(table))
+  await psql(url, recipe.createSql(table))
   const first = 'rows' in size ? Math.min(size.rows, CALIBRATION_ROWS) : CALIBRATION_ROWS
-  await psql(url, insertRowsSql(table, 1, first))
+  await psql(url, recipe.insertSql(table, 1, first))
   const rows =
     'rows' in size
       ? size.rows
@@ -166,7 +173,7 @@ export async function generateTable(
   const started = Date.now()
   for (let from = first + 1; from <= rows; from += BATCH_ROWS) {
     const to = Math.min(rows, from + BATCH_ROWS - 1)
-    await psql(url, insertRowsSql(table, from, to))
+    await psql(url, recipe.insertSql(table, from, to))
     const seconds = (Date.now() - started) / 1000
     progress(
       `generating ${table}: ${to.toLocaleString('en-US')} / ${rows.toLocaleString('en-US')} rows (${seconds.toFixed(0)} s)`,
@@ -176,4 +183,13 @@ export async function generateTable(
   await psql(url, `VACUUM (ANALYZE) ${table}`)
   const bytes = await tableSize(url, table)
   return { table, rows, heapBytes: bytes.heap, totalBytes: bytes.total }
+}
+
+/** The benches' usual table (see `createTableSql`), with `rows` rows or about `targetBytes`. */
+export function generateTable(
+  url: string,
+  table: string,
+  size: { rows: number } | { targetBytes: number },
+): Promise<GeneratedTable> {
+  return fillTable(url, table, { createSql: createTableSql, insertSql: insertRowsSql }, size)
 }

@@ -2,6 +2,8 @@
 // runs them, and times them by wall clock.
 
 import { spawn } from 'node:child_process'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { performance } from 'node:perf_hooks'
 
 export interface RunOptions {
@@ -42,4 +44,35 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
       }
     })
   })
+}
+
+/** GNU time: reports a finished child's rusage (CPU seconds, peak RSS), which Node cannot. */
+export const GNU_TIME = '/usr/bin/time'
+
+let cpuRuns = 0
+
+/**
+ * Runs `measure` with a wrapper argv (`/usr/bin/time -f '%U %S' -o <file>`) to put in front of
+ * the command it runs, and returns its value with the CPU seconds (user + system) that command
+ * used, its own and its children's and threads'. Throws when GNU time is not installed.
+ */
+export async function withCpuSeconds<T>(
+  measure: (wrapper: string[]) => Promise<T>,
+): Promise<{ value: T; cpuSeconds: number }> {
+  if (!existsSync(GNU_TIME)) {
+    throw new Error(`${GNU_TIME} (GNU time) is needed to measure CPU time: apt-get install time`)
+  }
+  const out = `${tmpdir()}/dbsnap-bench-cpu-${process.pid}-${cpuRuns++}.txt`
+  try {
+    const value = await measure([GNU_TIME, '-f', '%U %S', '-o', out])
+    const [user = NaN, system = NaN] = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .at(-1)!
+      .split(' ')
+      .map(Number)
+    return { value, cpuSeconds: user + system }
+  } finally {
+    rmSync(out, { force: true })
+  }
 }

@@ -8,8 +8,8 @@ import { enableCompileCache } from 'node:module'
 // Enabled before anything else is imported; NODE_DISABLE_COMPILE_CACHE=1 turns it off.
 enableCompileCache?.()
 
-const { execute } = await import('@oclif/core')
-const { newTraceId, withTraceId } = await import('@dbsnap/engine')
+const { execute } = await import('@oclif/core/execute')
+const { newTraceId, withTraceId } = await import('@dbsnap/engine/trace')
 
 const traceId = /^[0-9a-f]{32}$/.test(process.env.DBSNAP_TRACE_ID ?? '')
   ? process.env.DBSNAP_TRACE_ID

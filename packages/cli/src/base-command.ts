@@ -12,6 +12,7 @@ import {
 } from '@dbsnap/engine'
 import { loadCliConfig, type CliConfig } from './config.js'
 import { ExitCode, exitCodeFor } from './exit-codes.js'
+import { printable } from './format.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -23,7 +24,8 @@ type OclifError = Error & { code?: unknown; exitCode?: number; oclif?: { exit?: 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override baseFlags = {
     'log-level': Flags.option({
-      description: 'How much to log on stderr [env: DBSNAP_LOG_LEVEL]',
+      description:
+        "How much to log on stderr; warn and lower add the engine's log lines [env: DBSNAP_LOG_LEVEL; default: error]",
       helpGroup: 'GLOBAL',
       options: LOG_LEVELS,
     })(),
@@ -35,8 +37,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected settings!: CliConfig
   protected flags!: BaseFlags<T>
   protected logger: Logger = silentLogger
-  /** Aborted on SIGINT/SIGTERM so engine work stops cleanly. */
+  /**
+   * Aborted on SIGINT/SIGTERM, or when the reader of stdout goes away, so engine work stops
+   * cleanly.
+   */
   protected readonly abort = new AbortController()
+  /** The reader of stdout went away (`dbsnap … | head`): the command ends quietly, exit 0. */
+  #readerGone = false
 
   public override async init(): Promise<void> {
     await super.init()
@@ -63,6 +70,22 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
+    // Like any Unix filter, a command whose reader closed the pipe stops and succeeds: there is
+    // nobody left to tell anything. Other stdout errors stay errors (oclif's listener throws them).
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') return
+      this.#readerGone = true
+      // What is left to print goes nowhere, at once. oclif's last flush waits for a 'drain' that
+      // a closed pipe never emits (Node would end the process with exit code 13): emit it.
+      process.stdout.write = () => true
+      process.stdout.emit('drain')
+      this.abort.abort(new DbsnapError('ABORTED', 'the reader of stdout went away'))
+    })
+  }
+
+  /** Warnings quote names and server messages: printed printable. */
+  override warn(input: string | Error): string | Error {
+    return super.warn(typeof input === 'string' ? printable(input) : input)
   }
 
   /**
@@ -79,13 +102,17 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected override async catch(err: OclifError): Promise<unknown> {
     // oclif's own exits (--help, --version, this.exit()) pass through untouched.
     if (err.code === 'EEXIT') throw err
+    if (this.#readerGone) {
+      process.exitCode = ExitCode.OK
+      return undefined
+    }
     const error = toDbsnapError(err)
     this.logger.debug({ err }, 'command failed')
     process.exitCode = exitCodeFor(error.code)
     if (this.jsonEnabled()) {
       this.logJson({ error: error.toJSON() })
     } else {
-      this.logToStderr(`dbsnap: error [${error.code}]: ${error.message}`)
+      this.logToStderr(`dbsnap: error [${error.code}]: ${printable(error.message)}`)
     }
     return undefined
   }

@@ -1,6 +1,6 @@
 import type { RowChange } from '@dbsnap/engine'
 import { describe, expect, it } from 'vitest'
-import { rowLine } from './diff-output.js'
+import { markdownCodeBlock, markdownText, rowLine } from './diff-output.js'
 
 describe('rowLine', () => {
   const id = '{"$oid":"65a1b2c3d4e5f60718293a4b"}'
@@ -44,6 +44,22 @@ describe('rowLine', () => {
     expect(rowLine(change, 'postgres')).toBe('~ 7 code: "1" → 2')
     expect(rowLine({ table: 't', change: 'removed', key: ['a'], old: ['a', null] })).toBe(
       '- "a" ["a",null]',
+    )
+  })
+})
+
+describe('markdownText and markdownCodeBlock', () => {
+  it('escapes every character Markdown acts on, after making the text printable', () => {
+    expect(markdownText('a|b *c* <img> `d` #1 @x $y$ ~z~ [l](u) &amp; \\')).toBe(
+      'a\\|b \\*c\\* \\<img\\> \\`d\\` \\#1 \\@x \\$y\\$ \\~z\\~ \\[l\\](u) \\&amp; \\\\',
+    )
+    expect(markdownText('x\ny\u001b')).toBe('x\\\\ny\\\\u001b')
+  })
+
+  it('fences with one backtick more than the longest run inside, at least three', () => {
+    expect(markdownCodeBlock(['+ 1 "a"'], 'diff')).toBe('```diff\n+ 1 "a"\n```')
+    expect(markdownCodeBlock(['+ 1 "````"', '- 2 "`"'], 'diff')).toBe(
+      '`````diff\n+ 1 "````"\n- 2 "`"\n`````',
     )
   })
 })

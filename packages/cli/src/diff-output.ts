@@ -1,7 +1,7 @@
 // How diffs read on a terminal and in Markdown: shared by `dbsnap diff` and `dbsnap diffs`.
 
 import type { DiffSummary, Engine, RowChange, SchemaChange, TableDiff } from '@dbsnap/engine'
-import { plural, style } from './format.js'
+import { plural, printable, style } from './format.js'
 
 const SIGNS: Record<string, string> = {
   added: '+',
@@ -19,14 +19,21 @@ export function colorize(change: string, text: string): string {
 
 export function schemaLine(change: SchemaChange): string {
   const what = change.change === 'renamed' ? `${change.from} → ${change.object}` : change.object
-  return `${SIGNS[change.change]} ${change.kind} ${what}${change.change === 'changed' ? ' (definition changed)' : ''}`
+  return printable(
+    `${SIGNS[change.change]} ${change.kind} ${what}${change.change === 'changed' ? ' (definition changed)' : ''}`,
+  )
 }
 
 /**
  * One row change as a line. MongoDB keys and documents are Extended JSON texts: shown as they
- * are (`{"$oid":"…"}`), not quoted as JSON strings again.
+ * are (`{"$oid":"…"}`), not quoted as JSON strings again. Printable: JSON leaves C1 controls,
+ * separators and bidi characters raw.
  */
 export function rowLine(change: RowChange, engine?: Engine): string {
+  return printable(rowText(change, engine))
+}
+
+function rowText(change: RowChange, engine?: Engine): string {
   const documents = engine === 'mongodb'
   const shown = (value: unknown): string =>
     documents && typeof value === 'string' ? value : JSON.stringify(value)
@@ -48,8 +55,9 @@ export function rowLine(change: RowChange, engine?: Engine): string {
 export function tableLine(table: TableDiff): string {
   const counts = `+${table.added} -${table.removed} ~${table.modified}`
   const cost = `${plural(table.chunksSkipped, 'chunk')} skipped unread, ${table.chunksRead} read`
-  if (table.status === 'unchanged') return `${table.table}: ${style('dim', 'unchanged')} (${cost})`
-  return `${table.table}: ${table.status}, rows ${counts} (${cost})`
+  const name = printable(table.table)
+  if (table.status === 'unchanged') return `${name}: ${style('dim', 'unchanged')} (${cost})`
+  return `${name}: ${table.status}, rows ${counts} (${cost})`
 }
 
 export function summaryLine(summary: DiffSummary): string {
@@ -64,4 +72,33 @@ export function summaryLine(summary: DiffSummary): string {
       : '',
   ]
   return parts.filter((part) => part !== '').join(', ')
+}
+
+/**
+ * Characters that Markdown (CommonMark, GitHub) reads as markup, HTML, entities, math or
+ * mentions anywhere in a line; `-`, `+`, `.` and `=` act only at the start of a line, where no
+ * escaped value is placed.
+ */
+const MARKDOWN_SPECIAL = /[\\`*_[\]<>|&~#!$@]/g
+
+/**
+ * Text as Markdown that renders as exactly that text: unprintable characters shown as escapes
+ * (see `printable`), then every character Markdown acts on backslash-escaped. Safe in headings,
+ * paragraphs and table cells (`|` included).
+ */
+export function markdownText(text: string): string {
+  return printable(text).replace(MARKDOWN_SPECIAL, '\\$&')
+}
+
+/**
+ * A fenced code block holding `lines` verbatim. The fence is one backtick longer than the longest
+ * run of backticks inside (at least three), so no line can close it (CommonMark 4.5).
+ */
+export function markdownCodeBlock(lines: string[], info: string): string {
+  const longest = lines.reduce(
+    (max, line) => (line.match(/`+/g) ?? []).reduce((m, run) => Math.max(m, run.length), max),
+    0,
+  )
+  const fence = '`'.repeat(Math.max(3, longest + 1))
+  return [`${fence}${info}`, ...lines.map(printable), fence].join('\n')
 }

@@ -6,6 +6,7 @@ describe('exitCodeFor', () => {
   it.each([
     ['INVALID_ARGUMENT', ExitCode.USAGE],
     ['CONFIG_INVALID', ExitCode.USAGE],
+    ['OUTPUT_INVALID', ExitCode.USAGE],
     ['CONNECTION_URL_INVALID', ExitCode.USAGE],
     ['CONNECTION_SCHEME_UNSUPPORTED', ExitCode.USAGE],
     ['CONNECTION_REFUSED', ExitCode.CONNECTION],

@@ -23,7 +23,12 @@ export const ExitCode = {
 } as const
 
 export function exitCodeFor(code: ErrorCode): number {
-  if (code === 'CONFIG_INVALID' || code === 'INVALID_ARGUMENT' || code === 'NOT_SUPPORTED')
+  if (
+    code === 'CONFIG_INVALID' ||
+    code === 'INVALID_ARGUMENT' ||
+    code === 'OUTPUT_INVALID' ||
+    code === 'NOT_SUPPORTED'
+  )
     return ExitCode.USAGE
   if (code === 'CONNECTION_URL_INVALID' || code === 'CONNECTION_SCHEME_UNSUPPORTED')
     return ExitCode.USAGE

@@ -3,7 +3,7 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { Flags } from '@oclif/core'
-import { Repository, openStorage, type CodecSpec } from '@dbsnap/engine'
+import { DbsnapError, Repository, openStorage, type CodecSpec } from '@dbsnap/engine'
 
 export const repoFlag = Flags.string({
   description:
@@ -11,10 +11,22 @@ export const repoFlag = Flags.string({
   helpValue: '<path|s3://bucket/prefix>',
 })
 
-/** `--repo`, then DBSNAP_REPO, then the per-user default directory. */
+/**
+ * `--repo`, then DBSNAP_REPO, then the per-user default directory. An empty `--repo` or
+ * DBSNAP_REPO is a usage error: most likely an unset shell variable, and the default repository
+ * is not what was meant.
+ */
 export function repositoryLocation(flag: string | undefined, env: string | undefined): string {
-  if (flag !== undefined && flag !== '') return flag
-  if (env !== undefined && env !== '') return env
+  const expected = 'a directory or s3://bucket/prefix, got an empty value'
+  if (flag === '') throw new DbsnapError('INVALID_ARGUMENT', `expected --repo to be ${expected}`)
+  if (flag !== undefined) return flag
+  if (env === '') {
+    throw new DbsnapError(
+      'CONFIG_INVALID',
+      `expected DBSNAP_REPO to be ${expected}; unset it to use the default repository`,
+    )
+  }
+  if (env !== undefined) return env
   const dataHome = process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share')
   return join(dataHome, 'dbsnap', 'repo')
 }

@@ -102,7 +102,11 @@ describe('dbsnap diff (PostgreSQL)', () => {
     expect(run.stdout).toContain('+ index public.items.items_name_idx')
     expect(run.stdout).toContain('~ 500 name: "item 500" → "renamed"')
     expect(run.stdout).toContain('~ 7777 doc: replace /tags/1 "z"')
-    expect(run.stdout).toContain('public.untouched: unchanged')
+    expect(run.stdout).not.toContain('public.untouched')
+    expect(run.stdout).toContain('  1 table unchanged (-v lists them)')
+    const verbose = await diff('-v')
+    expect(verbose.stdout).toContain('public.untouched: unchanged')
+    expect(verbose.stdout).not.toContain('table unchanged')
     expect(run.stdout).toContain('1 schema change, 2 tables with changed data, rows +1 -3 ~2')
   })
 
@@ -164,6 +168,19 @@ describe('dbsnap diff (PostgreSQL)', () => {
     const text = await runCli(['diffs', id.slice(0, 8), '--repo', repo])
     expect(text.stdout).toContain('~ 500 name: "item 500" → "renamed"')
     expect(text.stdout).toContain('page 1 of 1 (6 changes)')
+  })
+
+  it('refuses a page past the last one as a usage error', async () => {
+    const { id } = json<{ id: string }>(await diff('--save', '--json'))
+    const beyond = await runCli(['diffs', id.slice(0, 8), '--repo', repo, '--page', '2'])
+    expect(beyond.code).toBe(2)
+    expect(beyond.stdout).toBe('')
+    expect(beyond.stderr).toBe(
+      'dbsnap: error [INVALID_ARGUMENT]: expected --page 1 to 1: the diff has 6 changes in pages of 100; got 2\n',
+    )
+    const search = ['diffs', id.slice(0, 8), '--repo', repo, '--search', 'renamed', '--json']
+    expect((await runCli([...search, '--page', '2'])).code).toBe(2)
+    expect((await runCli(search)).code).toBe(0)
   })
 
   it('diffs a snapshot against the live database exactly as against a snapshot of it', async () => {

@@ -10,6 +10,8 @@ export const ErrorCode = {
   CONFIG_INVALID: 'CONFIG_INVALID',
   /** A command-line argument or flag, or an API parameter, is invalid. */
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  /** A file to write (`export --out`) cannot be created there: no such directory, a directory. */
+  OUTPUT_INVALID: 'OUTPUT_INVALID',
   /** The connection string cannot be parsed as a URL. */
   CONNECTION_URL_INVALID: 'CONNECTION_URL_INVALID',
   /** The URL's scheme names no engine DBSnap supports. */

@@ -2,15 +2,8 @@
 
 export { DbsnapError, ErrorCode, abortError, isDbsnapError, throwIfAborted } from './errors.js'
 export type { DbsnapErrorOptions } from './errors.js'
-export {
-  LOG_LEVELS,
-  createLogger,
-  currentTraceId,
-  defaultLogFormat,
-  newTraceId,
-  silentLogger,
-  withTraceId,
-} from './logger.js'
+export { LOG_LEVELS, createLogger, defaultLogFormat, silentLogger } from './logger.js'
+export { currentTraceId, newTraceId, withTraceId } from './trace.js'
 export type { LogFormat, Logger, LoggerOptions } from './logger.js'
 export { parseEnv } from './config/env.js'
 export { parseConnectionUrl, redactUrl } from './connection/url.js'
@@ -32,7 +25,7 @@ export type { RepositoryConfig, StoredSnapshot } from './repository/repository.j
 export { DEFAULT_CODEC, formatCodec, parseCodec } from './repository/codec.js'
 export { decodeColumnar, rowsToColumnar } from './repository/columnar.js'
 export type { CodecName, CodecSpec } from './repository/codec.js'
-export { tableName } from './repository/manifest.js'
+export { tableKey, tableName } from './repository/manifest.js'
 export type {
   ChunkEntry,
   SnapshotManifest,
@@ -42,6 +35,7 @@ export type {
 export { createSnapshot } from './snapshot/snapshot.js'
 export { runSnapshot } from './snapshot/run-snapshot.js'
 export type { RunSnapshotOptions } from './snapshot/run-snapshot.js'
+export type { TableSelector } from './snapshot/table-filter.js'
 export type {
   SnapshotOptions,
   SnapshotProgress,

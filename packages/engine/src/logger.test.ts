@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { createLogger, currentTraceId, newTraceId, withTraceId } from './logger.js'
+import { createLogger } from './logger.js'
+import { currentTraceId, newTraceId, withTraceId } from './trace.js'
 
 function capture(): { lines: () => Record<string, unknown>[]; stream: Writable } {
   const chunks: string[] = []

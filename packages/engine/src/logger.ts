@@ -1,37 +1,14 @@
 // Structured logging for every DBSnap program: pino, JSON for machines, readable on a terminal,
 // and a trace id that follows an operation through the engine (and later agent <-> control plane).
 
-import { AsyncLocalStorage } from 'node:async_hooks'
-import { randomBytes } from 'node:crypto'
+import { createRequire } from 'node:module'
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino'
-import pretty from 'pino-pretty'
+import type pretty from 'pino-pretty'
+import { currentTraceId } from './trace.js'
 
 export type { Logger } from 'pino'
 export type LogFormat = 'json' | 'pretty'
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
-
-const traceStore = new AsyncLocalStorage<string>()
-
-/** A new random trace id: 32 lowercase hex digits, the W3C trace-context format. */
-export function newTraceId(): string {
-  return randomBytes(16).toString('hex')
-}
-
-/** The trace id of the operation the caller runs in, if any. */
-export function currentTraceId(): string | undefined {
-  return traceStore.getStore()
-}
-
-/**
- * Runs `fn` with `traceId` attached: every log line written inside it, however deep in the
- * engine and across awaits, carries `traceId`.
- *
- * @example
- * await withTraceId(req.header('x-trace-id') ?? newTraceId(), () => snapshot(...))
- */
-export function withTraceId<T>(traceId: string, fn: () => T): T {
-  return traceStore.run(traceId, fn)
-}
 
 /** Keys whose values never reach a log line, however they got into the logged object. */
 const REDACT_PATHS = [
@@ -68,6 +45,15 @@ export function defaultLogFormat(fd: 1 | 2 = 2): LogFormat {
   return stream.isTTY ? 'pretty' : 'json'
 }
 
+/**
+ * pino-pretty's stream, loaded on first use: it is 30 modules that a JSON log (any run not on a
+ * terminal, and every snapshot worker) never needs, and each `dbsnap` process would load them.
+ */
+function prettyStream(options: Parameters<typeof pretty>[0]): ReturnType<typeof pretty> {
+  const require = createRequire(import.meta.url)
+  return (require('pino-pretty') as typeof pretty)(options)
+}
+
 /** Creates the root logger of a program. Child loggers inherit the trace id mixin. */
 export function createLogger(options: LoggerOptions): Logger {
   const fd = options.fd ?? 2
@@ -75,7 +61,7 @@ export function createLogger(options: LoggerOptions): Logger {
   const destination =
     options.destination ??
     (format === 'pretty'
-      ? pretty({ destination: fd, colorize: true, sync: true, ignore: 'pid,hostname' })
+      ? prettyStream({ destination: fd, colorize: true, sync: true, ignore: 'pid,hostname' })
       : pino.destination({ fd, sync: true }))
   return pino(
     {
@@ -83,7 +69,7 @@ export function createLogger(options: LoggerOptions): Logger {
       level: options.level ?? 'info',
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       mixin: () => {
-        const traceId = traceStore.getStore()
+        const traceId = currentTraceId()
         return traceId === undefined ? {} : { traceId }
       },
     },

@@ -40,8 +40,8 @@ describe('exportSnapshot (PostgreSQL)', () => {
   it('writes JSON columns as the database wrote them, one row per line', async () => {
     const lines = (await text('ndjson')).trimEnd().split('\n')
     expect(lines).toEqual([
-      '{"table":"public.docs","row":{"id":1,"j":{"big": 12345678901234567890, "f": 0.1},"b":{"big": 12345678901234567890},"n":"1.50"}}',
-      '{"table":"public.docs","row":{"id":2,"j":{"multi":[1,2]},"b":null,"n":null}}',
+      '{"table":"public.docs","schema":"public","name":"docs","row":{"id":1,"j":{"big": 12345678901234567890, "f": 0.1},"b":{"big": 12345678901234567890},"n":"1.50"}}',
+      '{"table":"public.docs","schema":"public","name":"docs","row":{"id":2,"j":{"multi":[1,2]},"b":null,"n":null}}',
     ])
   })
 

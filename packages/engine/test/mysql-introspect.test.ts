@@ -116,16 +116,17 @@ describe('introspectMysql', () => {
     const customers = table(schema, 'customers')
     expect(customers.primaryKey).toEqual({ name: 'PRIMARY', columns: ['id'] })
     expect(customers.uniqueKeys).toEqual([{ name: 'customers_email', columns: ['email'] }])
+    // USING only where the definition names it; the position is SHOW CREATE TABLE's order.
     expect(customers.indexes.map((i) => [i.name, i.method, i.unique, i.definition])).toEqual([
-      ['PRIMARY', 'btree', true, 'PRIMARY KEY (`id`) USING BTREE'],
+      ['PRIMARY', 'btree', true, 'PRIMARY KEY (`id`)'],
       ['customers_bio', 'fulltext', false, 'FULLTEXT KEY `customers_bio` (`bio`)'],
-      ['customers_email', 'btree', true, 'UNIQUE KEY `customers_email` (`email`) USING BTREE'],
+      ['customers_email', 'btree', true, 'UNIQUE KEY `customers_email` (`email`)'],
       ['customers_location', 'spatial', false, 'SPATIAL KEY `customers_location` (`location`)'],
       [
         'customers_name_prefix',
         'btree',
         false,
-        'KEY `customers_name_prefix` (`name`(10), `balance` DESC) USING BTREE',
+        'KEY `customers_name_prefix` (`name`(10), `balance` DESC)',
       ],
     ])
     expect(customers.indexes.find((i) => i.name === 'customers_name_prefix')?.extra).toEqual({
@@ -133,7 +134,13 @@ describe('introspectMysql', () => {
       descending: [false, true],
       comment: null,
       visible: true,
+      position: 2,
     })
+    expect(table(schema, 'orders').indexes.map((i) => [i.method, i.definition])).toEqual([
+      ['btree', 'PRIMARY KEY (`id`)'],
+      ['btree', 'KEY `orders_customer` (`customer_id`)'],
+      ['btree', 'KEY `orders_region_hash` (`region`) USING HASH'],
+    ])
     expect(table(schema, 'order_lines').primaryKey?.columns).toEqual(['order_id', 'line'])
     expect(table(schema, 'order_lines').uniqueKeys).toEqual([
       { name: 'order_lines_sku', columns: ['order_id', 'sku'] },
@@ -226,8 +233,9 @@ describe('introspectMysql', () => {
     expect(table(schema, 'orders').triggers).toEqual([
       {
         name: 'orders_before_insert',
+        // As written (SHOW CREATE TRIGGER), without its DEFINER.
         definition:
-          'CREATE TRIGGER `orders_before_insert` BEFORE INSERT ON `orders` FOR EACH ROW SET NEW.region = UPPER(NEW.region)',
+          'CREATE TRIGGER orders_before_insert BEFORE INSERT ON orders FOR EACH ROW\n  SET NEW.region = UPPER(NEW.region)',
         enabled: true,
         extra: {
           timing: 'BEFORE',
@@ -235,6 +243,9 @@ describe('introspectMysql', () => {
           actionOrder: 1,
           definer: expect.any(String) as unknown,
           sqlMode: 'STRICT_TRANS_TABLES',
+          // The loading session's (mysql2: utf8mb4), which gives the body's literals theirs.
+          charsetClient: 'utf8mb4',
+          collationConnection: expect.stringMatching(/^utf8mb4_/) as unknown,
         },
       },
     ])

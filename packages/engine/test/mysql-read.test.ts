@@ -2,7 +2,7 @@
 // identical, key order and resuming, the read view's consistency, DDL guard and MyISAM warning,
 // faults and errors with their codes, and bounded memory under a slow consumer.
 
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { setTimeout as delay } from 'node:timers/promises'
 import mysql from 'mysql2/promise'
@@ -252,6 +252,54 @@ describe('order and resuming', () => {
     await expect(readAll(reader, spec, { afterKey: [1] })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
     })
+  })
+
+  it('reads a key-less table of long TEXT/BLOB/JSON values at the default sort_buffer_size, in one order whatever the insertion order', async () => {
+    // The server's own default (2 MiB on MariaDB, 256 KiB on MySQL), whatever the test server
+    // was started with; put back afterwards.
+    const [[before]] = await admin.query<mysql.RowDataPacket[]>(
+      'SELECT @@GLOBAL.sort_buffer_size AS size',
+    )
+    await admin.query('SET GLOBAL sort_buffer_size = DEFAULT')
+    try {
+      const mib = 1024 * 1024
+      // TEXT and BLOB values near their 64 KiB limit, JSON and LONGTEXT ones of 1 MiB, some
+      // sharing their first bytes and differing only after 1 KiB, NULLs and duplicates: rows no
+      // prefix alone orders.
+      const values = [
+        `REPEAT('a', 60000), REPEAT(x'00', 60000), JSON_ARRAY(REPEAT('j', ${mib})), CONCAT(REPEAT('l', ${mib}), 'b')`,
+        `REPEAT('a', 60000), REPEAT(x'00', 60000), JSON_ARRAY(REPEAT('j', ${mib})), CONCAT(REPEAT('l', ${mib}), 'a')`,
+        `CONCAT(REPEAT('a', 1500), 'z'), x'01', '{"k": 1}', NULL`,
+        `CONCAT(REPEAT('a', 1500), 'y'), x'01', '{"k": 1}', NULL`,
+        `NULL, NULL, NULL, ''`,
+        `'short', x'', '[]', 'short'`,
+        `'short', x'', '[]', 'short'`,
+      ]
+      const setup = await connect()
+      for (const name of ['long_forward', 'long_backward']) {
+        await setup.query(
+          `CREATE TABLE ${name} (t TEXT, b BLOB, j JSON, l LONGTEXT) ENGINE = InnoDB`,
+        )
+      }
+      for (const row of values) await setup.query(`INSERT INTO long_forward VALUES (${row})`)
+      for (const row of values.toReversed()) {
+        await setup.query(`INSERT INTO long_backward VALUES (${row})`)
+      }
+      const reader = await connect()
+      await beginReadView(reader, { target, lockWaitSeconds: 10 })
+      const forward = await readAll(reader, await tableSpec(reader, 'long_forward'))
+      const backward = await readAll(reader, await tableSpec(reader, 'long_backward'))
+      // Digests, so that a failure prints rows, not megabytes.
+      const digests = (rows: CanonicalRow[]): string[] =>
+        rows.map((row) => createHash('sha256').update(JSON.stringify(row)).digest('hex'))
+      expect(forward).toHaveLength(values.length)
+      expect(forward.map((row) => (row[3] as string | null)?.length ?? null)).toContain(mib + 1)
+      expect(digests(forward)).toEqual(digests(backward))
+      const again = await readAll(reader, await tableSpec(reader, 'long_forward'), { batchRows: 1 })
+      expect(digests(again)).toEqual(digests(forward))
+    } finally {
+      await admin.query(`SET GLOBAL sort_buffer_size = ${Number(before!.size)}`)
+    }
   })
 
   it('refuses an afterKey of the wrong length', async () => {

@@ -18,6 +18,7 @@ import type { RestoreObjects } from '../src/adapters/target-adapter.js'
 import { connectTarget } from '../src/connection/connect.js'
 import { diffSnapshots } from '../src/diff/diff.js'
 import { isDbsnapError } from '../src/errors.js'
+import { exportSnapshot } from '../src/export/export.js'
 import { Repository, type StoredSnapshot } from '../src/repository/repository.js'
 import { restoreSnapshot, type RestoreOptions } from '../src/restore/restore.js'
 import { snapshotTableRows } from '../src/show/show.js'
@@ -465,5 +466,101 @@ describe('MySQL/MariaDB restore', () => {
     const loaded = await snapshot(url)
     expect(chunkIndexes(loaded)).toEqual(chunkIndexes(source))
     expect(await differences(source, loaded)).toEqual({ schema: [], rows: [] })
+  })
+})
+
+describe('MariaDB restore of a snapshot taken with --tables', () => {
+  let url: string
+  let partial: StoredSnapshot
+  const leftOut = [
+    'foreign key payment_ibfk_1 of payment left out: the snapshot does not hold rental, which it needs',
+    'trigger payment_log of payment left out: the snapshot does not hold rental, which it needs',
+    'view rentals left out: the snapshot does not hold rental, which it needs',
+  ]
+  /** Views, triggers and foreign keys of a database, as `kind name` lines. */
+  const dependents = async (target: string): Promise<string[]> => {
+    const database = new URL(target).pathname.slice(1)
+    const found = (await query(
+      target,
+      `SELECT CONCAT('view ', table_name) AS o FROM information_schema.views WHERE table_schema = '${database}'
+       UNION ALL SELECT CONCAT('trigger ', trigger_name) FROM information_schema.triggers WHERE trigger_schema = '${database}'
+       UNION ALL SELECT CONCAT('foreign key ', constraint_name) FROM information_schema.referential_constraints
+        WHERE constraint_schema = '${database}'`,
+    )) as { o: string }[]
+    return found.map((row) => row.o).sort()
+  }
+
+  beforeAll(async () => {
+    url = await database('partial', [
+      `CREATE TABLE film (id int PRIMARY KEY, title text);
+       CREATE TABLE rental (id int PRIMARY KEY, film int, FOREIGN KEY (film) REFERENCES film (id));
+       CREATE TABLE payment (id int PRIMARY KEY, rental int, film int,
+         FOREIGN KEY (rental) REFERENCES rental (id), FOREIGN KEY (film) REFERENCES film (id));
+       INSERT INTO film VALUES (1, 'one');
+       INSERT INTO rental VALUES (10, 1);
+       INSERT INTO payment VALUES (100, 10, 1);
+       CREATE VIEW film_titles AS SELECT title FROM film;
+       CREATE VIEW rentals AS SELECT r.id, f.title FROM rental r JOIN film f ON f.id = r.film;
+       CREATE TRIGGER payment_log AFTER INSERT ON payment FOR EACH ROW UPDATE rental SET film = NEW.film WHERE id = NEW.rental;
+       CREATE TRIGGER payment_check BEFORE INSERT ON payment FOR EACH ROW SET NEW.film = COALESCE(NEW.film, 1);`,
+    ])
+    partial = await snapshot(url, ['film', 'payment'])
+  })
+
+  it('leaves out, with a warning each, the view, foreign key and trigger that need a table it did not read', async () => {
+    const target = await database('partial_to')
+    const connection = await connectTarget(target)
+    try {
+      const result = await restoreSnapshot({ repository, snapshot: partial, target: connection })
+      expect(result.warnings).toEqual(expect.arrayContaining(leftOut))
+      expect(result.warnings.filter((w) => w.includes(' left out: '))).toHaveLength(3)
+    } finally {
+      await connection.close()
+    }
+    expect(await dependents(target)).toEqual([
+      'foreign key payment_ibfk_2',
+      'trigger payment_check',
+      'view film_titles',
+    ])
+    expect(await query(target, 'SELECT id, rental, film FROM payment')).toEqual([
+      { id: 100, rental: 10, film: 1 },
+    ])
+  })
+
+  it('exports an SQL script the mysql client loads, with a comment line per object left out', async () => {
+    const target = await database('partial_sql')
+    let script = ''
+    for await (const piece of exportSnapshot({ repository, snapshot: partial, format: 'sql' })) {
+      script += piece
+    }
+    for (const line of leftOut) expect(script).toContain(`-- ${line}\n`)
+    const dir = await mkdtemp(join(tmpdir(), 'dbsnap-mysql-partial-'))
+    try {
+      const file = join(dir, 'export.sql')
+      await writeFile(file, script)
+      const server = new URL(target)
+      await promisify(execFile)(
+        'sh',
+        ['-c', 'exec mysql --host="$H" --port="$P" --user="$U" "$D" < "$F"'],
+        {
+          env: {
+            ...process.env,
+            H: server.hostname,
+            P: server.port || '3306',
+            U: decodeURIComponent(server.username),
+            MYSQL_PWD: decodeURIComponent(server.password),
+            D: server.pathname.slice(1),
+            F: file,
+          },
+        },
+      )
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+    expect(await dependents(target)).toEqual([
+      'foreign key payment_ibfk_2',
+      'trigger payment_check',
+      'view film_titles',
+    ])
   })
 })

@@ -14,6 +14,7 @@ import type { CanonicalRow } from '../src/canonical/value-encoding.js'
 import { connectTarget } from '../src/connection/connect.js'
 import { diffSnapshots } from '../src/diff/diff.js'
 import { isDbsnapError } from '../src/errors.js'
+import { exportSnapshot } from '../src/export/export.js'
 import { tableName } from '../src/repository/manifest.js'
 import { Repository, type StoredSnapshot } from '../src/repository/repository.js'
 import { restoreSnapshot } from '../src/restore/restore.js'
@@ -587,5 +588,90 @@ describe('PostgreSQL restore', () => {
         await rows(ro, `SELECT count(*)::int AS n FROM pg_class WHERE relname = 'notes'`),
       ).toEqual([{ n: 0 }])
     })
+  })
+})
+
+describe('PostgreSQL restore of a snapshot taken with --tables', () => {
+  let source: TestDatabase
+  let partial: StoredSnapshot
+  const leftOut = [
+    'foreign key payment_rental_fkey of public.payment left out: the snapshot does not hold public.rental, which it needs',
+    'materialized view public.paid left out: the snapshot does not hold public.rental, which it needs',
+    'view public.rentals left out: the snapshot does not hold public.rental, which it needs',
+    'view public.rental_count left out: the snapshot does not hold public.rentals, which it needs',
+  ]
+  /** Views, materialized views and foreign keys of the public schema, by name. */
+  const dependents = async (db: TestDatabase): Promise<unknown[]> =>
+    rows(
+      db,
+      `SELECT relname AS name FROM pg_class
+        WHERE relnamespace = 'public'::regnamespace AND relkind IN ('v', 'm')
+       UNION ALL SELECT conname FROM pg_constraint
+        WHERE connamespace = 'public'::regnamespace AND contype = 'f'
+       ORDER BY 1`,
+    )
+
+  beforeAll(async () => {
+    source = await database('dbsnap_it_partial')
+    await source.client.query(`
+      CREATE TABLE film (id int PRIMARY KEY, title text);
+      CREATE TABLE rental (id int PRIMARY KEY, film int REFERENCES film);
+      CREATE TABLE payment (id int PRIMARY KEY, rental int REFERENCES rental, film int REFERENCES film, amount numeric);
+      INSERT INTO film VALUES (1, 'one'), (2, 'two');
+      INSERT INTO rental VALUES (10, 1);
+      INSERT INTO payment VALUES (100, 10, 1, 2.50);
+      CREATE VIEW film_titles AS SELECT title FROM film;
+      CREATE VIEW rentals AS SELECT r.id, f.title FROM rental r JOIN film f ON f.id = r.film;
+      CREATE MATERIALIZED VIEW paid AS SELECT p.amount FROM payment p JOIN rental r ON r.id = p.rental;
+      CREATE VIEW rental_count AS SELECT count(*) AS n FROM rentals;
+    `)
+    partial = await snap(source.url, ['film', 'payment'])
+  })
+
+  it('leaves out, with a warning each, the views and foreign keys that need a table it did not read', async () => {
+    const target = await database()
+    const result = await restore(partial, target.url)
+    expect(result.warnings).toEqual(leftOut)
+    expect(await dependents(target)).toEqual([
+      { name: 'film_titles' },
+      { name: 'payment_film_fkey' },
+    ])
+    expect(await rows(target, 'SELECT title FROM film_titles ORDER BY 1')).toEqual([
+      { title: 'one' },
+      { title: 'two' },
+    ])
+    expect(await rows(target, 'SELECT id, amount FROM payment')).toEqual([
+      { id: 100, amount: '2.50' },
+    ])
+  })
+
+  it('refuses --tables naming a table the snapshot did not read, as an unknown one', async () => {
+    const target = await database()
+    const err = await failure(restore(partial, target.url, { tables: ['rental'] }))
+    expect(err.code).toBe('TABLE_NOT_FOUND')
+    expect(err.message).toBe(`no table "rental" in snapshot ${partial.id.slice(0, 12)}`)
+  })
+
+  it('exports an SQL script that psql loads, with a comment line per object left out', async () => {
+    const target = await database()
+    let script = ''
+    for await (const piece of exportSnapshot({ repository, snapshot: partial, format: 'sql' })) {
+      script += piece
+    }
+    for (const line of leftOut) expect(script).toContain(`-- ${line}\n`)
+    const directory = mkdtempSync(join(tmpdir(), 'dbsnap-partial-'))
+    try {
+      const file = join(directory, 'export.sql')
+      writeFileSync(file, script)
+      execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', target.url, '-f', file], {
+        stdio: 'pipe',
+      })
+    } finally {
+      rmSync(directory, { recursive: true, force: true })
+    }
+    expect(await dependents(target)).toEqual([
+      { name: 'film_titles' },
+      { name: 'payment_film_fkey' },
+    ])
   })
 })

@@ -17,8 +17,16 @@ import {
   type TableDiff,
 } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
-import { colorize, rowLine, schemaLine, summaryLine, tableLine } from '../diff-output.js'
-import { plural, style } from '../format.js'
+import {
+  colorize,
+  markdownCodeBlock,
+  markdownText,
+  rowLine,
+  schemaLine,
+  summaryLine,
+  tableLine,
+} from '../diff-output.js'
+import { plural, printable, style } from '../format.js'
 import { ExitCode } from '../exit-codes.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
 
@@ -68,7 +76,6 @@ export default class Diff extends BaseCommand<typeof Diff> {
     exclude: Flags.string({
       description: 'tables to leave out (schema.table, globs)',
       multiple: true,
-      delimiter: ',',
     }),
     'exit-code': Flags.boolean({ description: 'exit 1 when the snapshots differ, 0 when equal' }),
     format: Flags.option({ description: 'output format', options: FORMATS, default: 'text' })(),
@@ -92,10 +99,16 @@ export default class Diff extends BaseCommand<typeof Diff> {
         'store the diff in the repository and print its id, for paging with `dbsnap diffs <id>`',
     }),
     'schema-only': Flags.boolean({ description: 'only schema changes; no row is read' }),
+    // Not split here: oclif's delimiter strips the double quotes that keep a name's dots and
+    // commas; the engine splits the list where it is outside quotes.
     tables: Flags.string({
-      description: 'only these tables (schema.table; public. may be left out; * and ? glob)',
+      description:
+        'only these tables (schema.table, comma-separated; public. may be left out; * and ? glob; "double quotes" keep a name literal)',
       multiple: true,
-      delimiter: ',',
+    }),
+    verbose: Flags.boolean({
+      char: 'v',
+      description: 'text: list each unchanged table too, not only how many there are',
     }),
   }
 
@@ -164,7 +177,7 @@ export default class Diff extends BaseCommand<typeof Diff> {
       } else if (format === 'ndjson') {
         summary = await this.#ndjson(diff)
       } else {
-        summary = await this.#report(diff, format)
+        summary = format === 'markdown' ? await this.#markdown(diff) : await this.#report(diff)
       }
     } finally {
       await live?.close()
@@ -194,70 +207,122 @@ export default class Diff extends BaseCommand<typeof Diff> {
     return summary
   }
 
-  /** The readable report (text, colored on a terminal) or Markdown, rows streamed as found. */
-  async #report(diff: SnapshotDiff, format: 'text' | 'markdown'): Promise<DiffSummary> {
-    const md = format === 'markdown'
+  /** The readable report, colored on a terminal, rows streamed as found. */
+  async #report(diff: SnapshotDiff): Promise<DiffSummary> {
     const limit = this.flags.limit
-    const side = (s: SnapshotDiff['from']): string =>
-      s.live !== undefined
-        ? `live ${s.live} (${s.takenAt})`
-        : `${s.name} ${s.snapshot?.slice(0, 12) ?? ''} (${s.takenAt})`
-    this.log(
-      md
-        ? `# Diff of ${diff.to.name}\n\n${side(diff.from)} → ${side(diff.to)}\n`
-        : `${style('bold', 'diff')} ${side(diff.from)} → ${side(diff.to)}`,
-    )
+    this.log(`${style('bold', 'diff')} ${side(diff.from)} → ${side(diff.to)}`)
     if (diff.schema.length > 0) {
-      this.log(
-        md
-          ? `## Schema (${diff.schema.length})\n`
-          : style('bold', `\nschema: ${plural(diff.schema.length, 'change')}`),
-      )
-      for (const change of diff.schema)
-        this.log(
-          md ? `- ${schemaLine(change)}` : `  ${colorize(change.change, schemaLine(change))}`,
-        )
+      this.log(style('bold', `\nschema: ${plural(diff.schema.length, 'change')}`))
+      for (const change of diff.schema) this.log(`  ${colorize(change.change, schemaLine(change))}`)
     }
     if (this.flags['schema-only']) {
       const summary = diff.summary()
-      this.log(md ? `\n**${summaryLine(summary)}**` : `\n${style('bold', summaryLine(summary))}`)
+      this.log(`\n${style('bold', summaryLine(summary))}`)
       return summary
     }
-    if (md) this.log('\n## Data\n')
-    else this.log(style('bold', '\ndata:'))
+    this.log(style('bold', '\ndata:'))
     let current: string | null = null
     let shown = 0
     const finishTable = (name: string | null): void => {
-      if (name === null) return
-      const table = diff.tables.find((t) => t.table === name)
-      const total = table === undefined ? 0 : table.added + table.removed + table.modified
-      if (total > shown)
-        this.log(md ? `- … ${total - shown} more` : style('dim', `    … ${total - shown} more`))
+      const more = name === null ? 0 : unshown(diff, name, shown)
+      if (more > 0) this.log(style('dim', `    … ${more} more`))
     }
     for await (const change of diff.rowChanges()) {
       if (change.table !== current) {
         finishTable(current)
         current = change.table
         shown = 0
-        this.log(md ? `\n### ${change.table}\n` : `  ${style('bold', change.table)}`)
+        this.log(`  ${style('bold', printable(change.table))}`)
       }
       if (shown >= limit) continue
       shown++
       const line = rowLine(change, diff.to.engine ?? diff.from.engine)
-      this.log(md ? `- ${line}` : `    ${colorize(change.change, line)}`)
+      this.log(`    ${colorize(change.change, line)}`)
     }
     finishTable(current)
-    if (current === null) this.log(md ? 'No row changed.' : style('dim', '  no row changed'))
+    if (current === null) this.log(style('dim', '  no row changed'))
     const summary = diff.summary()
-    const lines = diff.tables.map(tableLine)
-    if (md)
-      this.log(
-        `\n## Tables\n\n| table | status | added | removed | modified | chunks read |\n|---|---|---:|---:|---:|---:|\n${diff.tables.map((t) => `| ${t.table} | ${t.status} | ${t.added} | ${t.removed} | ${t.modified} | ${t.chunksRead}/${t.chunksRead + t.chunksSkipped} |`).join('\n')}`,
-      )
-    else for (const text of lines) this.log(`  ${text}`)
-    this.log(md ? `\n**${summaryLine(summary)}**` : `\n${style('bold', summaryLine(summary))}`)
+    const unchanged = diff.tables.filter((t) => t.status === 'unchanged')
+    for (const table of diff.tables)
+      if (this.flags.verbose || table.status !== 'unchanged') this.log(`  ${tableLine(table)}`)
+    if (!this.flags.verbose && unchanged.length > 0)
+      this.log(style('dim', `  ${plural(unchanged.length, 'table')} unchanged (-v lists them)`))
+    this.log(`\n${style('bold', summaryLine(summary))}`)
     return summary
   }
+
+  /**
+   * The report as Markdown for pull requests, web views and alerts: each table's changes in a
+   * fenced `diff` block (shown rows are held until the table ends, to choose a fence no value can
+   * close), and every name and value escaped wherever it is Markdown text.
+   */
+  async #markdown(diff: SnapshotDiff): Promise<DiffSummary> {
+    const limit = this.flags.limit
+    this.log(`# Diff of ${markdownText(diff.to.name)}\n`)
+    this.log(`Snapshots: ${markdownText(side(diff.from))} → ${markdownText(side(diff.to))}\n`)
+    if (diff.schema.length > 0) {
+      this.log(`## Schema (${diff.schema.length})\n`)
+      this.log(`${markdownCodeBlock(diff.schema.map(schemaLine), 'diff')}\n`)
+    }
+    const summary = (): DiffSummary => {
+      const result = diff.summary()
+      this.log(`**${markdownText(summaryLine(result))}**`)
+      return result
+    }
+    if (this.flags['schema-only']) return summary()
+    this.log('## Data\n')
+    let current: string | null = null
+    let lines: string[] = []
+    const finishTable = (name: string | null): void => {
+      if (name === null) return
+      const more = unshown(diff, name, lines.length)
+      if (more > 0) lines.push(`… ${more} more`)
+      this.log(`### ${markdownText(name)}\n\n${markdownCodeBlock(lines, 'diff')}\n`)
+    }
+    for await (const change of diff.rowChanges()) {
+      if (change.table !== current) {
+        finishTable(current)
+        current = change.table
+        lines = []
+      }
+      if (lines.length < limit) lines.push(rowLine(change, diff.to.engine ?? diff.from.engine))
+    }
+    finishTable(current)
+    if (current === null) this.log('No row changed.\n')
+    const cells = (t: TableDiff): string[] => [
+      markdownText(t.table),
+      t.status,
+      String(t.added),
+      String(t.removed),
+      String(t.modified),
+      `${t.chunksRead}/${t.chunksRead + t.chunksSkipped}`,
+    ]
+    this.log(
+      [
+        '## Tables\n',
+        '| table | status | added | removed | modified | chunks read |',
+        '| --- | --- | ---: | ---: | ---: | ---: |',
+        ...diff.tables.map((t) => `| ${cells(t).join(' | ')} |`),
+        '',
+      ].join('\n'),
+    )
+    return summary()
+  }
+}
+
+/** One side of a diff, printable: a snapshot (name, id, time) or the live database. */
+function side(s: SnapshotDiff['from']): string {
+  return printable(
+    s.live !== undefined
+      ? `live ${s.live} (${s.takenAt})`
+      : `${s.name} ${s.snapshot?.slice(0, 12) ?? ''} (${s.takenAt})`,
+  )
+}
+
+/** How many row changes of a table were left out of a report that showed `shown` of them. */
+function unshown(diff: SnapshotDiff, name: string, shown: number): number {
+  const table = diff.tables.find((t) => t.table === name)
+  return table === undefined ? 0 : table.added + table.removed + table.modified - shown
 }
 
 function header(diff: SnapshotDiff): Pick<DiffDocument, 'format' | 'version' | 'from' | 'to'> {

@@ -3,6 +3,7 @@
 
 import { Args, Flags } from '@oclif/core'
 import {
+  DbsnapError,
   listSavedDiffIds,
   queryDiffPage,
   readSavedDiff,
@@ -12,7 +13,7 @@ import {
 import Table from 'cli-table3'
 import { BaseCommand } from '../base-command.js'
 import { colorize, rowLine, schemaLine, summaryLine } from '../diff-output.js'
-import { style } from '../format.js'
+import { plural, printable, style } from '../format.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
 
 interface ListedDiff {
@@ -86,6 +87,16 @@ export default class Diffs extends BaseCommand<typeof Diffs> {
         search: this.flags.search,
         signal,
       })
+      // Without a search the page count is known; with one, an empty page past the first is past
+      // the last match.
+      if (page.page > 1 && page.changes.length === 0) {
+        throw new DbsnapError(
+          'INVALID_ARGUMENT',
+          page.total === null
+            ? `expected --page 1 to ${page.page - 1} at most: the matches end before page ${page.page}`
+            : `expected --page 1 to ${pageCount(page.total, page.pageSize)}: the diff has ${plural(page.total, 'change')} in pages of ${page.pageSize}; got ${page.page}`,
+        )
+      }
       if (!this.jsonEnabled()) this.#renderPage(id, saved, page)
       return { id, ...page }
     } finally {
@@ -95,7 +106,7 @@ export default class Diffs extends BaseCommand<typeof Diffs> {
 
   #renderPage(id: string, saved: SavedDiff, page: DiffPage): void {
     this.log(
-      `${style('bold', `diff ${id.slice(0, 12)}`)}: ${saved.from.name} → ${saved.to.name}, ${summaryLine(saved.summary)}`,
+      `${style('bold', `diff ${id.slice(0, 12)}`)}: ${printable(saved.from.name)} → ${printable(saved.to.name)}, ${summaryLine(saved.summary)}`,
     )
     if (page.page === 1 && saved.schema.length > 0 && this.flags.table === undefined) {
       for (const change of saved.schema)
@@ -105,18 +116,23 @@ export default class Diffs extends BaseCommand<typeof Diffs> {
     for (const change of page.changes) {
       if (change.table !== table) {
         table = change.table
-        this.log(`  ${style('bold', table)}`)
+        this.log(`  ${style('bold', printable(table))}`)
       }
       this.log(
         `    ${colorize(change.change, rowLine(change, saved.to.engine ?? saved.from.engine))}`,
       )
     }
-    const pages = page.total === null ? null : Math.max(1, Math.ceil(page.total / page.pageSize))
+    const pages = page.total === null ? null : pageCount(page.total, page.pageSize)
     const of = pages === null ? '' : ` of ${pages} (${page.total} changes)`
     this.log(
       style('dim', `page ${page.page}${of}${page.changes.length === 0 ? ': no changes' : ''}`),
     )
   }
+}
+
+/** Pages of `size` changes that `total` changes fill; an empty diff has one, empty, page. */
+function pageCount(total: number, size: number): number {
+  return Math.max(1, Math.ceil(total / size))
 }
 
 function renderList(diffs: ListedDiff[]): string {
@@ -126,7 +142,8 @@ function renderList(diffs: ListedDiff[]): string {
     style: { head: [], border: [] },
   })
   for (const d of diffs) {
-    const side = (s: ListedDiff['from']): string => `${s.name} ${s.snapshot?.slice(0, 8) ?? ''}`
+    const side = (s: ListedDiff['from']): string =>
+      `${printable(s.name)} ${s.snapshot?.slice(0, 8) ?? ''}`
     table.push([d.id.slice(0, 12), d.savedAt, side(d.from), side(d.to), summaryLine(d.summary)])
   }
   return table.toString()

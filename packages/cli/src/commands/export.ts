@@ -2,9 +2,9 @@
 // streamed to a file or stdout. A file appears whole or not at all: it is written beside its
 // final name, flushed to disk and renamed once complete.
 
-import { createWriteStream } from 'node:fs'
+import { constants, createWriteStream } from 'node:fs'
 import { randomBytes } from 'node:crypto'
-import { open, rename, rm } from 'node:fs/promises'
+import { access, open, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -17,7 +17,7 @@ import {
   resolveSnapshot,
 } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
-import { formatBytes, plural } from '../format.js'
+import { formatBytes, plural, printable } from '../format.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
 
 interface ExportResult {
@@ -53,7 +53,6 @@ export default class Export extends BaseCommand<typeof Export> {
       options: ['postgres', 'mysql'] as const,
     })(),
     exclude: Flags.string({
-      delimiter: ',',
       description: 'tables to leave out (schema.table, globs)',
       multiple: true,
     }),
@@ -64,9 +63,11 @@ export default class Export extends BaseCommand<typeof Export> {
     })(),
     out: Flags.string({ default: '-', description: 'file to write, or - for stdout' }),
     repo: repoFlag,
+    // Not split here: oclif's delimiter strips the double quotes that keep a name's dots and
+    // commas; the engine splits the list where it is outside quotes.
     tables: Flags.string({
-      delimiter: ',',
-      description: 'only these tables (schema.table; public. may be left out; * and ? glob)',
+      description:
+        'only these tables (schema.table, comma-separated; public. may be left out; * and ? glob; "double quotes" keep a name literal)',
       multiple: true,
     }),
   }
@@ -85,6 +86,7 @@ export default class Export extends BaseCommand<typeof Export> {
     if (this.flags.dialect !== undefined && format !== 'sql') {
       throw new DbsnapError('INVALID_ARGUMENT', '--dialect applies to --format sql only')
     }
+    if (out !== '-') await checkOut(out)
     const started = performance.now()
     const repository = await openRepository(
       repositoryLocation(this.flags.repo, this.settings.DBSNAP_REPO),
@@ -115,16 +117,10 @@ export default class Export extends BaseCommand<typeof Export> {
       }
       if (out !== '-') await writeWhole(out, counted(), signal)
       else {
-        // A reader that goes away (`| head`) ends the export quietly; a signal does not.
-        const readerGone = new AbortController()
-        process.stdout.on('error', () => readerGone.abort())
-        const stop = AbortSignal.any([signal, readerGone.signal])
-        await pipeline(Readable.from(counted()), toStdout(), { signal: stop }).catch(
-          (err: unknown) => {
-            if (signal.aborted) throw abortError(signal)
-            if (!readerGone.signal.aborted) throw err
-          },
-        )
+        // A reader that goes away (`| head`) aborts the signal: the command then ends quietly.
+        await pipeline(Readable.from(counted()), toStdout(), { signal }).catch((err: unknown) => {
+          throw signal.aborted ? abortError(signal) : err
+        })
       }
       const result: ExportResult = {
         snapshot: snapshot.id,
@@ -137,7 +133,7 @@ export default class Export extends BaseCommand<typeof Export> {
       }
       if (out !== '-' && !this.jsonEnabled()) {
         this.log(
-          `exported ${plural(Object.keys(tables).length, 'table')}, ${plural(result.rows, 'row')} to ${out} (${formatBytes(bytes)}, ${result.seconds.toFixed(1)} s)`,
+          `exported ${plural(Object.keys(tables).length, 'table')}, ${plural(result.rows, 'row')} to ${printable(out)} (${formatBytes(bytes)}, ${result.seconds.toFixed(1)} s)`,
         )
       }
       return result
@@ -145,6 +141,24 @@ export default class Export extends BaseCommand<typeof Export> {
       await repository.storage.close()
     }
   }
+}
+
+/**
+ * Checks, before anything is read, that `--out` names a file that can be created: in an existing,
+ * writable directory, and not a directory itself.
+ */
+async function checkOut(path: string): Promise<void> {
+  const invalid = (why: string): DbsnapError =>
+    new DbsnapError('OUTPUT_INVALID', `cannot write --out ${path}: ${why}`, { details: { path } })
+  if ((await stat(path).catch(() => null))?.isDirectory() === true)
+    throw invalid('it is a directory; give the name of a file to write in it')
+  const directory = dirname(path)
+  const parent = await stat(directory).catch(() => null)
+  if (parent === null) throw invalid(`expected the directory ${directory} to exist, found none`)
+  if (!parent.isDirectory()) throw invalid(`${directory} is not a directory`)
+  await access(directory, constants.W_OK).catch(() => {
+    throw invalid(`the directory ${directory} is not writable`)
+  })
 }
 
 /**
@@ -180,10 +194,7 @@ async function writeWhole(
   }
 }
 
-/**
- * stdout as a pipeline destination, with backpressure, that the pipeline does not end. A reader
- * that goes away (`| head`) ends the export quietly.
- */
+/** stdout as a pipeline destination, with backpressure, that the pipeline does not end. */
 function toStdout(): Writable {
   return new Writable({
     write(chunk: Buffer, _encoding, done) {

@@ -12,7 +12,8 @@ import {
   type RetentionPolicy,
 } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
-import { formatBytes, plural, style } from '../format.js'
+import { plural, printable, style } from '../format.js'
+import { pruneLine } from '../prune-output.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
 
 const count = (description: string) => Flags.integer({ description, min: 0 })
@@ -80,7 +81,7 @@ export default class Forget extends BaseCommand<typeof Forget> {
         this.flags.prune && !dryRun
           ? await pruneRepository(repository, { graceMs, signal: this.abort.signal })
           : null
-      if (!this.jsonEnabled()) this.log(render(snapshots, prune, dryRun))
+      if (!this.jsonEnabled()) this.log(render(snapshots, prune, dryRun, this.flags.grace))
       return { dryRun, snapshots, prune }
     } finally {
       await repository.storage.close()
@@ -88,20 +89,21 @@ export default class Forget extends BaseCommand<typeof Forget> {
   }
 }
 
-function render(decisions: ForgetDecision[], prune: PruneResult | null, dryRun: boolean): string {
+function render(
+  decisions: ForgetDecision[],
+  prune: PruneResult | null,
+  dryRun: boolean,
+  grace: string,
+): string {
   const lines = decisions.map((d) =>
     d.keep
-      ? `  keep    ${d.id.slice(0, 12)}  ${d.name}  ${d.startedAt}  ${style('dim', d.reasons.join(', '))}`
-      : `  ${style('red', dryRun ? 'would remove' : 'removed')} ${d.id.slice(0, 12)}  ${d.name}  ${d.startedAt}`,
+      ? `  keep    ${d.id.slice(0, 12)}  ${printable(d.name)}  ${d.startedAt}  ${style('dim', d.reasons.join(', '))}`
+      : `  ${style('red', dryRun ? 'would remove' : 'removed')} ${d.id.slice(0, 12)}  ${printable(d.name)}  ${d.startedAt}`,
   )
   const gone = decisions.filter((d) => !d.keep).length
   lines.push(
     `${plural(gone, 'snapshot')} ${dryRun ? 'would be removed' : 'removed'}, ${decisions.length - gone} kept`,
   )
-  if (prune !== null) {
-    lines.push(
-      `pruned: ${plural(prune.objectsDeleted, 'object')} deleted, ${formatBytes(prune.bytesFreed)} freed`,
-    )
-  }
+  if (prune !== null) lines.push(`pruned: ${pruneLine(prune, grace, false)}`)
   return lines.join('\n')
 }

@@ -4,7 +4,8 @@
 import { Flags } from '@oclif/core'
 import { parseDuration, pruneRepository, type PruneResult } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
-import { formatBytes, plural, style } from '../format.js'
+import { style } from '../format.js'
+import { pruneLine } from '../prune-output.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
 
 export default class Prune extends BaseCommand<typeof Prune> {
@@ -38,9 +39,8 @@ export default class Prune extends BaseCommand<typeof Prune> {
         signal: this.abort.signal,
       })
       if (!this.jsonEnabled()) {
-        const verb = this.flags['dry-run'] ? 'would delete' : 'deleted'
         this.log(
-          `${style('green', '✔')} ${verb} ${plural(result.objectsDeleted, 'object')} (${formatBytes(result.bytesFreed)}); ${plural(result.objectsReferenced, 'object')} in use by ${plural(result.snapshots, 'snapshot')}, ${result.objectsInGrace} younger than the grace period kept`,
+          `${style('green', '✔')} ${pruneLine(result, this.flags.grace, this.flags['dry-run'])}`,
         )
       }
       return result

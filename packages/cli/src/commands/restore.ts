@@ -14,7 +14,7 @@ import {
   type RestoreStep,
 } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
-import { plural, style } from '../format.js'
+import { plural, printable, style } from '../format.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
 
 export default class Restore extends BaseCommand<typeof Restore> {
@@ -41,7 +41,6 @@ export default class Restore extends BaseCommand<typeof Restore> {
       description: 'print the plan (objects, row counts, what would be replaced) and stop',
     }),
     exclude: Flags.string({
-      delimiter: ',',
       description: 'tables to leave out (schema.table, globs)',
       multiple: true,
     }),
@@ -66,9 +65,11 @@ export default class Restore extends BaseCommand<typeof Restore> {
       exclusive: ['mode', 'on-conflict', 'force'],
     }),
     repo: repoFlag,
+    // Not split here: oclif's delimiter strips the double quotes that keep a name's dots and
+    // commas; the engine splits the list where it is outside quotes.
     tables: Flags.string({
-      delimiter: ',',
-      description: 'only these tables (schema.table; public. may be left out; * and ? glob)',
+      description:
+        'only these tables (schema.table, comma-separated; public. may be left out; * and ? glob; "double quotes" keep a name literal)',
       multiple: true,
     }),
     to: Flags.string({
@@ -134,7 +135,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
         await target.close()
       }
       for (const warning of result.warnings) this.warn(warning)
-      if (!this.jsonEnabled()) this.log(render(result, redactUrl(this.flags.to)))
+      if (!this.jsonEnabled()) this.log(render(result, printable(redactUrl(this.flags.to))))
       return result
     } finally {
       progress?.stop()
@@ -164,7 +165,7 @@ function render(result: RestoreResult, to: string): string {
       lines.push(
         style(
           'yellow',
-          `  replaces rows now in ${replaced.map((t) => `${t.table} (${t.before!.rows})`).join(', ')}`,
+          `  replaces rows now in ${replaced.map((t) => `${printable(t.table)} (${t.before!.rows})`).join(', ')}`,
         ),
       )
     }
@@ -179,13 +180,13 @@ function render(result: RestoreResult, to: string): string {
     if (table.updated > 0) parts.push(`${table.updated.toLocaleString('en-US')} updated`)
     if (table.skipped > 0) parts.push(`${table.skipped.toLocaleString('en-US')} skipped`)
     if (table.deleted > 0) parts.push(`${table.deleted.toLocaleString('en-US')} deleted`)
-    lines.push(`  ${table.table}: ${parts.join(', ')}`)
+    lines.push(`  ${printable(table.table)}: ${parts.join(', ')}`)
   }
   return lines.join('\n')
 }
 
 function stepLine(step: RestoreStep): string {
   const rows = step.rows === undefined ? '' : ` (${plural(step.rows, 'row')})`
-  const text = `${step.action} ${step.object}${rows}`
+  const text = `${step.action} ${printable(step.object)}${rows}`
   return step.destructive === true ? style('yellow', `! ${text}`) : `  ${text}`
 }

@@ -15,7 +15,7 @@ import {
   type TableEntry,
 } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
-import { formatBytes, keyValueLines } from '../format.js'
+import { formatBytes, keyValueLines, printable } from '../format.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
 
 type ShowResult =
@@ -23,7 +23,15 @@ type ShowResult =
       id: string
       manifest: Omit<SnapshotManifest, 'schema'>
     }
-  | { id: string; table: string; columns: string[]; key: string[] | null; rows: CanonicalRow[] }
+  | {
+      id: string
+      table: string
+      schema: string
+      name: string
+      columns: string[]
+      key: string[] | null
+      rows: CanonicalRow[]
+    }
 
 export default class Show extends BaseCommand<typeof Show> {
   static override args = {
@@ -78,11 +86,14 @@ export default class Show extends BaseCommand<typeof Show> {
         signal,
       })) {
         if (this.jsonEnabled()) rows.push(...batch)
-        else for (const row of batch) this.log(JSON.stringify(asObject(table.columns, row)))
+        else
+          for (const row of batch) this.log(printable(JSON.stringify(asObject(table.columns, row))))
       }
       return {
         id: snapshot.id,
         table: tableName(table),
+        schema: table.schema,
+        name: table.name,
         columns: table.columns,
         key: table.key,
         rows,
@@ -146,30 +157,31 @@ function parseKey(text: string, table: TableEntry, manifest: SnapshotManifest): 
 }
 
 function renderManifest(id: string, m: SnapshotManifest): string {
-  const head = keyValueLines(
+  const rows: [string, string][] = [
+    ['snapshot', id],
+    ['name', m.name],
     [
-      ['snapshot', id],
-      ['name', m.name],
-      [
-        'source',
-        `${m.source.product} ${m.source.serverVersion} at ${m.source.host}:${m.source.port}, database ${m.source.database ?? '(server)'}`,
-      ],
-      [
-        'taken',
-        `${m.startedAt} (${((Date.parse(m.finishedAt) - Date.parse(m.startedAt)) / 1000).toFixed(1)} s)`,
-      ],
-      [
-        'size',
-        `${m.totals.rows.toLocaleString('en-US')} rows, ${formatBytes(m.totals.bytes)}; added ${formatBytes(m.totals.newBytes)} to the repository`,
-      ],
-      ['compression', m.compression],
-      [
-        'tags',
-        Object.entries(m.tags)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(' ') || '(none)',
-      ],
+      'source',
+      `${m.source.product} ${m.source.serverVersion} at ${m.source.host}:${m.source.port}, database ${m.source.database ?? '(server)'}`,
     ],
+    [
+      'taken',
+      `${m.startedAt} (${((Date.parse(m.finishedAt) - Date.parse(m.startedAt)) / 1000).toFixed(1)} s)`,
+    ],
+    [
+      'size',
+      `${m.totals.rows.toLocaleString('en-US')} rows, ${formatBytes(m.totals.bytes)}; added ${formatBytes(m.totals.newBytes)} to the repository`,
+    ],
+    ['compression', m.compression],
+    [
+      'tags',
+      Object.entries(m.tags)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ') || '(none)',
+    ],
+  ]
+  const head = keyValueLines(
+    rows.map(([label, value]) => [label, printable(value)]),
     0,
   )
   const table = new Table({
@@ -179,11 +191,11 @@ function renderManifest(id: string, m: SnapshotManifest): string {
   })
   for (const t of m.tables) {
     table.push([
-      tableName(t),
+      printable(tableName(t)),
       t.rows.toLocaleString('en-US'),
       formatBytes(t.bytes),
       String(t.chunks),
-      t.key?.join(', ') ?? '(none: full-row order)',
+      printable(t.key?.join(', ') ?? '(none: full-row order)'),
     ])
   }
   return `${head.join('\n')}\n${table.toString()}`

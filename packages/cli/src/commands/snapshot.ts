@@ -10,7 +10,7 @@ import {
   type SnapshotResult,
 } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
-import { formatBytes, keyValueLines, plural, style } from '../format.js'
+import { formatBytes, keyValueLines, plural, printable, style } from '../format.js'
 import { repoFlag, repositoryLocation } from '../repository.js'
 
 export default class Snapshot extends BaseCommand<typeof Snapshot> {
@@ -35,17 +35,19 @@ export default class Snapshot extends BaseCommand<typeof Snapshot> {
       description: 'codec and level for new chunks: zstd[:1-19], gzip[:1-9], deflate[:1-9], none',
     }),
     exclude: Flags.string({
-      delimiter: ',',
       description: 'tables to leave out (schema.table, globs)',
       multiple: true,
     }),
     name: Flags.string({
-      description: 'catalogue name, for <name>@latest (default: the database name)',
+      description:
+        'catalogue name, for <name>@latest: letters, digits, ".", "_" and "-" (default: the database name)',
     }),
     repo: repoFlag,
+    // Not split here: oclif's delimiter strips the double quotes that keep a name's dots and
+    // commas; the engine splits the list where it is outside quotes.
     tables: Flags.string({
-      delimiter: ',',
-      description: 'only these tables (schema.table; public. may be left out; * and ? glob)',
+      description:
+        'only these tables (schema.table, comma-separated; public. may be left out; * and ? glob; "double quotes" keep a name literal)',
       multiple: true,
     }),
     tag: Flags.string({ description: 'a key=value tag to record (repeatable)', multiple: true }),
@@ -57,6 +59,7 @@ export default class Snapshot extends BaseCommand<typeof Snapshot> {
     const compression =
       this.flags.compression === undefined ? undefined : parseCodec(this.flags.compression)
     const tags = parseTags(this.flags.tag ?? [])
+    if (this.flags.name !== undefined) checkName(this.flags.name)
     const location = repositoryLocation(this.flags.repo, this.settings.DBSNAP_REPO)
     // ink and React are loaded only for a terminal: piped runs stay lean.
     const live =
@@ -89,6 +92,19 @@ export default class Snapshot extends BaseCommand<typeof Snapshot> {
   }
 }
 
+/**
+ * A catalogue name must read back in `<name>@latest~N`, where `@` and `~` are separators and a
+ * `://` makes a connection URL: only letters, digits, `.`, `_` and `-`.
+ */
+function checkName(name: string): void {
+  if (!/^[\p{L}\p{N}._-]{1,128}$/u.test(name)) {
+    throw new DbsnapError(
+      'INVALID_ARGUMENT',
+      `expected --name to be 1 to 128 letters, digits, ".", "_" or "-", as it is used in <name>@latest~N; got "${name}"`,
+    )
+  }
+}
+
 function parseTags(tags: string[]): Record<string, string> {
   const out: Record<string, string> = {}
   for (const tag of tags) {
@@ -105,18 +121,18 @@ function render(result: SnapshotResult): string {
   const t = result.totals
   const seconds = (result.durationMs / 1000).toFixed(1)
   return [
-    `${style('green', '✔')} snapshot ${style('bold', result.id.slice(0, 12))} of ${result.name} in ${seconds} s`,
+    `${style('green', '✔')} snapshot ${style('bold', result.id.slice(0, 12))} of ${printable(result.name)} in ${seconds} s`,
     ...keyValueLines([
       [
         'tables',
         `${plural(t.tables, 'table')}, ${t.rows.toLocaleString('en-US')} rows, ${formatBytes(t.bytes)}`,
       ],
       [
-        'stored',
-        `${formatBytes(t.newBytes)} new (${plural(t.newObjects, 'object')} written, ${plural(t.reusedChunks, 'chunk')} reused)`,
+        'added',
+        `${formatBytes(t.newBytes)} (${plural(t.newObjects, 'new object')}, ${plural(t.reusedChunks, 'chunk')} reused)`,
       ],
-      ['repository', result.repository],
+      ['repository', printable(result.repository)],
     ]),
-    ...result.warnings.map((warning) => `${style('yellow', '!')} ${warning}`),
+    ...result.warnings.map((warning) => `${style('yellow', '!')} ${printable(warning)}`),
   ].join('\n')
 }

@@ -4,7 +4,7 @@ import { Flags } from '@oclif/core'
 import Table from 'cli-table3'
 import { catalogueName } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
-import { formatBytes } from '../format.js'
+import { formatBytes, printable } from '../format.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
 
 export interface SnapshotListItem {
@@ -78,15 +78,17 @@ function render(snapshots: SnapshotListItem[]): string {
   for (const s of snapshots) {
     table.push([
       s.id.slice(0, 12),
-      s.name,
+      printable(s.name),
       s.startedAt.slice(0, 19).replace('T', ' '),
       String(s.tables),
       s.rows.toLocaleString('en-US'),
       formatBytes(s.bytes),
       formatBytes(s.addedBytes),
-      Object.entries(s.tags)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(' '),
+      printable(
+        Object.entries(s.tags)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' '),
+      ),
     ])
   }
   return `${table.toString()}\n${snapshots.length} snapshot${snapshots.length === 1 ? '' : 's'}`

@@ -11,7 +11,7 @@ import {
 } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
 import { ExitCode } from '../exit-codes.js'
-import { formatBytes, plural, style } from '../format.js'
+import { formatBytes, plural, printable, style } from '../format.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
 
 export default class Verify extends BaseCommand<typeof Verify> {
@@ -74,7 +74,7 @@ function render(result: VerifyResult): string {
   if (result.problems.length === 0) return `${style('green', '✔')} no problems: ${summary}`
   const lines = result.problems.map(
     (p) =>
-      `${style('red', '✖')} [${p.code}] ${p.object}: ${p.message}\n    breaks ${plural(p.snapshots.length, 'snapshot')}: ${p.snapshots.map((id) => id.slice(0, 12)).join(', ')}`,
+      `${style('red', '✖')} [${p.code}] ${printable(p.object)}: ${printable(p.message)}\n    breaks ${plural(p.snapshots.length, 'snapshot')}: ${p.snapshots.map((id) => id.slice(0, 12)).join(', ')}`,
   )
   return [...lines, `${plural(result.problems.length, 'problem')} found: ${summary}`].join('\n')
 }

@@ -3,6 +3,7 @@
 
 import { Box, Text, render, type Instance } from 'ink'
 import type { RestoreProgress } from '@dbsnap/engine'
+import { printable } from '../format.js'
 
 interface ViewProps {
   table: string | null
@@ -20,7 +21,7 @@ function RestoreView({ table, rows, total, done, startedAt, now }: ViewProps): R
       {table !== null && (
         <Text>
           <Text color="cyan">{'⠿ '}</Text>
-          {table}{' '}
+          {printable(table)}{' '}
           <Text dimColor>
             {rows.toLocaleString('en-US')} / {total.toLocaleString('en-US')} rows
           </Text>

@@ -3,7 +3,7 @@
 
 import { Box, Text, render, type Instance } from 'ink'
 import type { SnapshotProgress } from '@dbsnap/engine'
-import { formatBytes } from '../format.js'
+import { formatBytes, printable } from '../format.js'
 
 interface TableState {
   table: string
@@ -35,7 +35,7 @@ function SnapshotView({ name, tables, startedAt, now }: ViewProps): React.JSX.El
       {active.slice(0, 5).map((t) => (
         <Text key={t.table}>
           <Text color="cyan">{'⠿ '}</Text>
-          {t.table}{' '}
+          {printable(t.table)}{' '}
           <Text dimColor>
             {t.rows.toLocaleString('en-US')}
             {t.estimatedRows !== null && t.estimatedRows > 0
@@ -46,9 +46,9 @@ function SnapshotView({ name, tables, startedAt, now }: ViewProps): React.JSX.El
         </Text>
       ))}
       <Text>
-        <Text bold>{name}</Text>: {done}/{tables.length} tables · {rows.toLocaleString('en-US')}{' '}
-        rows · {formatBytes(bytes)} read · {formatBytes(stored)} stored ·{' '}
-        {formatBytes(bytes / seconds)}/s
+        <Text bold>{printable(name)}</Text>: {done}/{tables.length} tables ·{' '}
+        {rows.toLocaleString('en-US')} rows · {formatBytes(bytes)} read · {formatBytes(stored)}{' '}
+        stored · {formatBytes(bytes / seconds)}/s
       </Text>
     </Box>
   )

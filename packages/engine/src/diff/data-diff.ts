@@ -13,7 +13,7 @@ import { DbsnapError, throwIfAborted } from '../errors.js'
 import { applyDeltaLines, parseDelta } from '../repository/delta.js'
 import type { ChunkEntry } from '../repository/manifest.js'
 import type { Repository } from '../repository/repository.js'
-import type { RowChange } from './diff-format.js'
+import type { RowChange, TableRef } from './diff-format.js'
 import { fieldChanges, type ColumnPair } from './field-diff.js'
 
 /** One side of a table: where its chunks are, and how its rows are laid out. */
@@ -26,8 +26,8 @@ export interface TableSide {
 }
 
 export interface TableDataDiffOptions {
-  /** `schema.table`, as changes name it. */
-  table: string
+  /** The table, as changes name it. */
+  table: TableRef
   /** Columns compared field by field: the ones both sides have, with how to compare them. */
   columns: ColumnPair[]
   signal?: AbortSignal
@@ -123,7 +123,7 @@ async function* diffRegion(
   const keyB = keyColumns(b)
   const removed = (line: string): RowChange => {
     const old = JSON.parse(line) as CanonicalRow
-    return { table, change: 'removed', key: rowKey(old, keyA), old }
+    return { ...table, change: 'removed', key: rowKey(old, keyA), old }
   }
   if (chunksB.length === 0) {
     // Only removed rows (a dropped table, a deleted range): streamed, never held.
@@ -152,7 +152,7 @@ async function* diffRegion(
     const at = positions.get(key)
     if (at === undefined) {
       const row = JSON.parse(line) as CanonicalRow
-      yield { table, change: 'added', key: rowKey(row, keyB), new: row }
+      yield { ...table, change: 'added', key: rowKey(row, keyB), new: row }
       continue
     }
     yield* removedBefore(at)
@@ -165,7 +165,7 @@ async function* diffRegion(
     const old = JSON.parse(before) as CanonicalRow
     const row = JSON.parse(line) as CanonicalRow
     const fields = fieldChanges(old, row, changed)
-    yield { table, change: 'modified', key: rowKey(row, keyB), old, new: row, fields }
+    yield { ...table, change: 'modified', key: rowKey(row, keyB), old, new: row, fields }
   }
   yield* removedBefore(linesA.length)
 }
@@ -230,7 +230,7 @@ async function* diffDelta(
   const flush = function* (): Generator<RowChange> {
     for (const line of dropped.values()) {
       const old = JSON.parse(line) as CanonicalRow
-      yield { table, change: 'removed', key: rowKey(old, keyA), old }
+      yield { ...table, change: 'removed', key: rowKey(old, keyA), old }
     }
     dropped = new Map()
   }
@@ -251,7 +251,7 @@ async function* diffDelta(
         const before = dropped.get(key)
         const row = JSON.parse(line) as CanonicalRow
         if (before === undefined) {
-          yield { table, change: 'added', key: rowKey(row, keyB), new: row }
+          yield { ...table, change: 'added', key: rowKey(row, keyB), new: row }
           continue
         }
         dropped.delete(key)
@@ -259,7 +259,7 @@ async function* diffDelta(
         if (changed.length === 0) continue
         const old = JSON.parse(before) as CanonicalRow
         const fields = fieldChanges(old, row, changed)
-        yield { table, change: 'modified', key: rowKey(row, keyB), old, new: row, fields }
+        yield { ...table, change: 'modified', key: rowKey(row, keyB), old, new: row, fields }
       }
     }
   }
@@ -329,7 +329,7 @@ async function* diffAsMultiset(
     if (same !== undefined && same.length > 0) same.pop()
     else
       yield {
-        table: options.table,
+        ...options.table,
         change: 'added',
         key: null,
         new: JSON.parse(line) as CanonicalRow,
@@ -338,7 +338,7 @@ async function* diffAsMultiset(
   for (const lines of remaining.values()) {
     for (const line of lines) {
       yield {
-        table: options.table,
+        ...options.table,
         change: 'removed',
         key: null,
         old: JSON.parse(line) as CanonicalRow,

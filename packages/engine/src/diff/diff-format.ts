@@ -28,10 +28,24 @@ export interface FieldChange {
 
 export type RowChangeKind = 'added' | 'removed' | 'modified'
 
+/**
+ * How a diff names a table: `table` as users write it and `--tables` reads it back (`schema.table`,
+ * the name alone where the engine has no schemas, parts quoted where they must be: `"x.y".z`),
+ * and the schema and name apart, for programs to match on.
+ */
+export interface TableRef {
+  table: string
+  schema: string
+  name: string
+}
+
 /** A row that differs. `old` and `new` are canonical rows in the columns of their snapshot. */
 export interface RowChange {
-  /** `schema.table`, or the table name where the engine has no schemas. */
+  /** `schema.table` as `TableRef` says. */
   table: string
+  /** The table's schema (`''` where the engine has none) and name; absent in older saved diffs. */
+  schema?: string
+  name?: string
   change: RowChangeKind
   /** The row's key values, in key-column order; null for a table without a primary key. */
   key: CanonicalValue[] | null
@@ -91,7 +105,11 @@ export type TableStatus = 'added' | 'removed' | 'changed' | 'unchanged'
 
 /** One table's data difference. */
 export interface TableDiff {
+  /** `schema.table` as `TableRef` says. */
   table: string
+  /** The table's schema (`''` where the engine has none) and name; absent in older saved diffs. */
+  schema?: string
+  name?: string
   status: TableStatus
   rowsBefore: number | null
   rowsAfter: number | null

@@ -162,6 +162,8 @@ describe('diffSnapshots: data', () => {
     expect(changes).toEqual([
       {
         table: 'public.items',
+        schema: 'public',
+        name: 'items',
         change: 'modified',
         key: [250],
         old: item(250),

@@ -3,10 +3,10 @@
 // region by region (data-diff.ts), so the cost follows the change, not the database.
 
 import { DbsnapError, throwIfAborted } from '../errors.js'
-import { tableName, type TableEntry } from '../repository/manifest.js'
+import { tableKey, tableName, type TableEntry } from '../repository/manifest.js'
 import type { Repository, StoredSnapshot } from '../repository/repository.js'
 import type { DatabaseSchema, TableSchema } from '../schema/schema.js'
-import { selectTables } from '../snapshot/table-filter.js'
+import { selectTables, type TableSelector } from '../snapshot/table-filter.js'
 import { diffTableData, type TableSide } from './data-diff.js'
 import {
   DIFF_FORMAT,
@@ -16,6 +16,7 @@ import {
   type RowChange,
   type SchemaChange,
   type TableDiff,
+  type TableRef,
 } from './diff-format.js'
 import { columnPairs } from './field-diff.js'
 import { diffSchemas } from './schema-diff.js'
@@ -27,9 +28,9 @@ export interface SnapshotSide {
 }
 
 export interface DiffOptions {
-  /** Tables to compare (`schema.table`, globs); all when empty. */
-  tables?: string[]
-  exclude?: string[]
+  /** Tables to compare (`schema.table`, globs, or tables already resolved); all when empty. */
+  tables?: TableSelector[]
+  exclude?: TableSelector[]
   /** Only the schema; no row is read. */
   schemaOnly?: boolean
   /** Only the data; schema changes are not reported. */
@@ -86,8 +87,8 @@ export function diffSnapshots(
       : diffSchemas(restrict(schemaA, chosen), restrict(schemaB, chosen))
   // Schema only: no table's data is looked at, so none is listed.
   const pairs = options.schemaOnly === true ? [] : pairTables(a.tables, b.tables, chosen)
-  const tables: TableDiff[] = pairs.map(({ name, before, after }) => ({
-    table: name,
+  const tables: TableDiff[] = pairs.map(({ ref, before, after }) => ({
+    ...ref,
     status:
       before === undefined
         ? 'added'
@@ -106,14 +107,14 @@ export function diffSnapshots(
   }))
 
   async function* rowChanges(): AsyncGenerator<RowChange> {
-    for (const [i, { before, after }] of pairs.entries()) {
+    for (const [i, { ref, before, after }] of pairs.entries()) {
       const table = tables[i]!
       if (table.status === 'unchanged') continue
       throwIfAborted(options.signal)
       const sideA = await side(from.repository, before, after, options.signal)
       const sideB = await side(to.repository, after, before, options.signal)
       const changes = diffTableData(sideA, sideB, {
-        table: table.table,
+        table: ref,
         columns: columnPairs(sideA, sideB, schemaTable(schemaB, after)),
         signal: options.signal,
         onChunk: (read) => {
@@ -201,7 +202,7 @@ function describeSide(snapshot: StoredSnapshot): DiffSide {
   }
 }
 
-/** Names of the tables in scope: every table of either side, or those the options select. */
+/** Keys (`tableKey`) of the tables in scope: every table of either side, or those selected. */
 function chosenTables(
   a: DatabaseSchema,
   b: DatabaseSchema,
@@ -209,39 +210,47 @@ function chosenTables(
 ): Set<string> | null {
   if ((options.tables ?? []).length === 0 && (options.exclude ?? []).length === 0) return null
   const all = new Map<string, TableSchema>()
-  for (const table of [...a.tables, ...b.tables]) all.set(tableName(table), table)
+  for (const table of [...a.tables, ...b.tables]) all.set(tableKey(table), table)
   const selected = selectTables([...all.values()], {
     include: options.tables,
     exclude: options.exclude,
     defaultSchema: b.engine === 'postgres' ? 'public' : '',
+    where: 'either snapshot',
   })
-  return new Set(selected.map(tableName))
+  return new Set(selected.map(tableKey))
 }
 
 /** The schema with only the chosen tables (other objects stay: they are not tables). */
 function restrict(schema: DatabaseSchema, chosen: Set<string> | null): DatabaseSchema {
   if (chosen === null) return schema
-  return { ...schema, tables: schema.tables.filter((t) => chosen.has(tableName(t))) }
+  return { ...schema, tables: schema.tables.filter((t) => chosen.has(tableKey(t))) }
 }
 
 interface TablePair {
-  name: string
+  ref: TableRef
   before: TableEntry | undefined
   after: TableEntry | undefined
 }
 
-/** Tables by name: those of `b` in its order, then those only `a` has. */
+/** Tables by schema and name: those of `b` in its order, then those only `a` has. */
 function pairTables(a: TableEntry[], b: TableEntry[], chosen: Set<string> | null): TablePair[] {
-  const inScope = (t: TableEntry): boolean => chosen === null || chosen.has(tableName(t))
-  const before = new Map(a.filter(inScope).map((t) => [tableName(t), t]))
+  const inScope = (t: TableEntry): boolean => chosen === null || chosen.has(tableKey(t))
+  const before = new Map(a.filter(inScope).map((t) => [tableKey(t), t]))
   const pairs: TablePair[] = b.filter(inScope).map((after) => {
-    const name = tableName(after)
-    const pair = { name, before: before.get(name), after }
-    before.delete(name)
+    const key = tableKey(after)
+    const pair = { ref: tableRef(after), before: before.get(key), after }
+    before.delete(key)
     return pair
   })
-  for (const [name, entry] of before) pairs.push({ name, before: entry, after: undefined })
+  for (const entry of before.values()) {
+    pairs.push({ ref: tableRef(entry), before: entry, after: undefined })
+  }
   return pairs
+}
+
+/** How the diff names a table: `table` to read, `schema` and `name` to match on. */
+function tableRef(table: { schema: string; name: string }): TableRef {
+  return { table: tableName(table), schema: table.schema, name: table.name }
 }
 
 function sameColumns(a: TableEntry, b: TableEntry): boolean {

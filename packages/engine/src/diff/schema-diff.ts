@@ -2,6 +2,7 @@
 // compared by definition. A rename is reported only on solid evidence: exactly one object of a
 // kind removed and one added, with the same definition but the name; otherwise remove + add.
 
+import { tableName } from '../repository/manifest.js'
 import type { ColumnSchema, DatabaseSchema, QualifiedName, TableSchema } from '../schema/schema.js'
 import type { SchemaChange, SchemaObjectKind } from './diff-format.js'
 
@@ -69,9 +70,9 @@ export function diffSchemas(a: DatabaseSchema, b: DatabaseSchema): SchemaChange[
   return changes
 }
 
-/** `schema.name`, or `name` where the engine has no schemas. */
+/** `schema.name`, or `name` where the engine has no schemas, quoted so no two objects match. */
 export function qualified(object: QualifiedName): string {
-  return object.schema === '' ? object.name : `${object.schema}.${object.name}`
+  return tableName(object)
 }
 
 function diffTables(a: TableSchema[], b: TableSchema[]): SchemaChange[] {

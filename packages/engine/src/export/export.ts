@@ -7,11 +7,12 @@ import type { CanonicalRow, CanonicalValue } from '../canonical/value-encoding.j
 import type { Engine } from '../connection/url.js'
 import { jsonKind } from '../diff/field-diff.js'
 import { DbsnapError } from '../errors.js'
-import { tableName, type TableEntry } from '../repository/manifest.js'
+import { tableKey, tableName, type TableEntry } from '../repository/manifest.js'
 import type { Repository, StoredSnapshot } from '../repository/repository.js'
 import { restoreObjects } from '../restore/restore.js'
 import type { TableSchema } from '../schema/schema.js'
 import { countedRows, snapshotTableRows } from '../show/show.js'
+import type { TableSelector } from '../snapshot/table-filter.js'
 
 export const EXPORT_FORMATS = ['ndjson', 'json', 'sql', 'ejson'] as const
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
@@ -27,8 +28,8 @@ export interface ExportOptions {
   format: ExportFormat
   /** SQL only; default: the snapshot's engine. */
   dialect?: SqlDialect
-  tables?: string[]
-  exclude?: string[]
+  tables?: TableSelector[]
+  exclude?: TableSelector[]
   signal?: AbortSignal
   /** Called after each chunk of rows written. */
   onRows?: (table: string, rows: number) => void
@@ -37,12 +38,14 @@ export interface ExportOptions {
 /**
  * The export as pieces of text, in order: write them out as they come (one chunk of rows per
  * piece at most). Formats:
- * - `ndjson`: one line per row, `{"table":"public.orders","row":{"id":1,…}}`;
+ * - `ndjson`: one line per row,
+ *   `{"table":"public.orders","schema":"public","name":"orders","row":{"id":1,…}}`;
  * - `json`: one document, `{"format":"dbsnap-export","version":1,…,"tables":[{"table":…,
- *   "columns":[…],"rows":[{…},…]}]}`;
+ *   "schema":…,"name":…,"columns":[…],"rows":[{…},…]}]}`;
  * - `ejson`: one collection, one canonical Extended JSON document per line, as `mongoimport`
  *   reads it;
- * - `sql`: DDL and data that `psql` / `mysql` load into an empty database.
+ * - `sql`: DDL and data that `psql` / `mysql` load into an empty database; of a snapshot taken
+ *   with `--tables`, a comment line for each object left out (`restorableSchema`).
  * JSON values: numbers and booleans as such, JSON columns as JSON, MongoDB documents as relaxed
  * Extended JSON, everything else as the engine's text form (docs/export.md).
  */
@@ -50,10 +53,10 @@ export async function* exportSnapshot(options: ExportOptions): AsyncGenerator<st
   const { repository, snapshot, format, signal } = options
   const engine = snapshot.manifest.source.engine
   const objects = restoreObjects(snapshot, options)
-  const entries = new Map(snapshot.manifest.tables.map((entry) => [tableName(entry), entry]))
+  const entries = new Map(snapshot.manifest.tables.map((entry) => [tableKey(entry), entry]))
   const selected = objects.tables.map((schema) => ({
     schema,
-    entry: entries.get(tableName(schema))!,
+    entry: entries.get(tableKey(schema))!,
   }))
   const rowsOf = (entry: TableEntry): TableRows =>
     countedRows(snapshotTableRows(repository, entry, { signal }), (rows) =>
@@ -64,6 +67,7 @@ export async function* exportSnapshot(options: ExportOptions): AsyncGenerator<st
     case 'sql': {
       const script = await sqlScript(engine, options.dialect ?? sqlDialectOf(engine))
       yield script.preData(objects)
+      for (const line of objects.leftOut) yield `-- ${commentText(line)}\n`
       for (const { schema, entry } of selected) yield* script.tableData(schema, rowsOf(entry))
       yield script.postData(objects)
       return
@@ -83,7 +87,7 @@ export async function* exportSnapshot(options: ExportOptions): AsyncGenerator<st
     case 'ndjson': {
       for (const { schema, entry } of selected) {
         const toObject = await objectRow(schema, entry)
-        const prefix = `{"table":${JSON.stringify(tableName(entry))},"row":`
+        const prefix = `${JSON.stringify(tableAbout(entry)).slice(0, -1)},"row":`
         for await (const rows of rowsOf(entry)) {
           yield rows.map((row) => `${prefix}${toObject(row)}}\n`).join('')
         }
@@ -102,7 +106,7 @@ export async function* exportSnapshot(options: ExportOptions): AsyncGenerator<st
       yield `${JSON.stringify(head).slice(0, -1)},"tables":[`
       for (const [i, { schema, entry }] of selected.entries()) {
         const toObject = await objectRow(schema, entry)
-        const about = { table: tableName(entry), columns: entry.columns, key: entry.key }
+        const about = { ...tableAbout(entry), columns: entry.columns, key: entry.key }
         yield `${i === 0 ? '' : ','}\n${JSON.stringify(about).slice(0, -1)},"rows":[`
         let separator = ''
         for await (const rows of rowsOf(entry)) {
@@ -119,6 +123,16 @@ export async function* exportSnapshot(options: ExportOptions): AsyncGenerator<st
       return
     }
   }
+}
+
+/** Text for an SQL comment line: control characters escaped, so no name can end the comment. */
+function commentText(text: string): string {
+  return text.replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+/** How an export names a table: as users write it, and its schema and name apart. */
+function tableAbout(entry: TableEntry): { table: string; schema: string; name: string } {
+  return { table: tableName(entry), schema: entry.schema, name: entry.name }
 }
 
 function sqlDialectOf(engine: Engine): SqlDialect {

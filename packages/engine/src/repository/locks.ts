@@ -24,6 +24,8 @@ const REFRESH_EVERY_MS = 5 * 60 * 1000
 
 export interface HeldLock {
   readonly key: string
+  /** Stale locks of others this one removed on the way (exclusive locks only). */
+  readonly staleRemoved: number
   /** Deletes the lock; idempotent, never throws. */
   release(): Promise<void>
 }
@@ -55,11 +57,16 @@ export async function acquireLock(
   const write = (): Promise<void> =>
     storage.put(key, bytesSource(Buffer.from(JSON.stringify(info()))), { signal: options.signal })
   await write()
+  let staleRemoved = 0
   try {
     for (const other of await readLocks(storage, options.signal)) {
       if (other.key === key) continue
       if (isStale(other.info, now())) {
-        if (kind === 'exclusive') await storage.delete(other.key).catch(() => undefined)
+        if (kind === 'exclusive')
+          await storage.delete(other.key).then(
+            () => staleRemoved++,
+            () => undefined,
+          )
         continue
       }
       if (kind === 'exclusive' || other.info.kind === 'exclusive') {
@@ -79,6 +86,7 @@ export async function acquireLock(
   let released = false
   return {
     key,
+    staleRemoved,
     async release() {
       if (released) return
       released = true

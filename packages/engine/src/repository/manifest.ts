@@ -54,7 +54,11 @@ export interface SnapshotTotals {
   chunks: number
   /** Objects this snapshot had to write (data chunks and indexes). */
   newObjects: number
-  /** Bytes this snapshot added to storage (compressed objects and its manifest). */
+  /**
+   * Bytes of the objects this snapshot added to storage: its new chunks and indexes, compressed.
+   * Not its manifest, which cannot record its own size; what `snapshot`, `snapshots` and `show`
+   * call "added".
+   */
   newBytes: number
   /** Chunks that were already stored. */
   reusedChunks: number
@@ -132,7 +136,26 @@ export const manifestSchema = z.object({
   }),
 })
 
-/** `schema.name` as users write it. */
+/**
+ * A table's identity as a map key: schema and name, never joined by a character either may hold
+ * (`x.y`.`z` and `x`.`y.z` are two tables). Keys are compared, not shown; show `tableName`.
+ */
+export function tableKey(table: { schema: string; name: string }): string {
+  return JSON.stringify([table.schema, table.name])
+}
+
+/**
+ * `schema.name` as users write it, and as `--tables` reads it back: a part holding a dot, a
+ * double quote, a wildcard, a comma or edge spaces is double-quoted (`"x.y".z`, `x."y.z"`, `"*"`), so
+ * no two tables print the same. Engines without schemas print the name alone.
+ */
 export function tableName(table: { schema: string; name: string }): string {
-  return table.schema === '' ? table.name : `${table.schema}.${table.name}`
+  return table.schema === ''
+    ? quoteNamePart(table.name)
+    : `${quoteNamePart(table.schema)}.${quoteNamePart(table.name)}`
+}
+
+/** An identifier as `--tables` reads it literally: quoted, `"` doubled, when it must be. */
+function quoteNamePart(part: string): string {
+  return part === '' || /[."*?,]|^\s|\s$/u.test(part) ? `"${part.replaceAll('"', '""')}"` : part
 }

@@ -8,12 +8,14 @@ import type { Logger } from 'pino'
 import type { TargetAdapter } from '../adapters/target-adapter.js'
 import type { CanonicalRow, CanonicalValue } from '../canonical/value-encoding.js'
 import type { ConnectionTarget } from '../connection/url.js'
+import type { RowChange } from '../diff/diff-format.js'
 import { diffLive } from '../diff/live-diff.js'
 import { DbsnapError, throwIfAborted } from '../errors.js'
-import { tableName } from '../repository/manifest.js'
-import type { DatabaseSchema, TableSchema } from '../schema/schema.js'
+import { tableKey, tableName } from '../repository/manifest.js'
+import type { DatabaseSchema, QualifiedName, TableSchema } from '../schema/schema.js'
 import type { Repository, StoredSnapshot } from '../repository/repository.js'
 import { tableRowsOf } from '../show/show.js'
+import type { TableSelector } from '../snapshot/table-filter.js'
 import { checkEngines, restoreObjects, type RestoredTable, type RestoreResult } from './restore.js'
 
 export interface RestoreChangedRowsOptions {
@@ -22,8 +24,8 @@ export interface RestoreChangedRowsOptions {
   target: TargetAdapter
   /** The target database again, read by the live diff (a read-only view of its own). */
   url: string | ConnectionTarget
-  tables?: string[]
-  exclude?: string[]
+  tables?: TableSelector[]
+  exclude?: TableSelector[]
   /** Plan only: which rows would be written back and deleted, per table. */
   dryRun?: boolean
   maxRowsPerSecond?: number
@@ -43,7 +45,7 @@ export async function restoreChangedRows(
   const { repository, snapshot, target, signal } = options
   checkEngines(snapshot, target)
   const objects = restoreObjects(snapshot, options)
-  const schemas = new Map(objects.tables.map((table) => [tableName(table), table]))
+  const schemas = new Map(objects.tables.map((table) => [tableKey(table), table]))
   const keyless = objects.tables.filter((table) => table.primaryKey === null)
   if (keyless.length > 0) {
     throw new DbsnapError(
@@ -51,8 +53,10 @@ export async function restoreChangedRows(
       `--only-changed matches rows by primary key, and ${keyless.map(tableName).join(', ')} has none: restore it whole (--tables … --force)`,
     )
   }
+  // The tables resolved, not their names: a name read again as a pattern could select others
+  // (`*`) or none (`a.b`).
   const diff = await diffLive({ repository, snapshot }, options.url, {
-    tables: objects.tables.map(tableName),
+    tables: objects.tables,
     maxRowsPerSecond: options.maxRowsPerSecond,
     signal,
     logger: options.logger,
@@ -78,28 +82,34 @@ export async function restoreChangedRows(
     // collation, a unique column).
     const deletes = new Map<string, CanonicalValue[][]>()
     const upserts = new Map<string, number>()
+    // Tables with changes, in the order the diff gives them: pass 2 reads the changes again in
+    // that order, once.
+    const changed = new Set<string>()
     for await (const change of diff.rowChanges()) {
       throwIfAborted(signal)
+      const key = changeKey(change)
+      changed.add(key)
       if (change.change === 'added') {
-        const keys = deletes.get(change.table) ?? []
+        const keys = deletes.get(key) ?? []
         keys.push(change.key!)
-        deletes.set(change.table, keys)
-      } else upserts.set(change.table, (upserts.get(change.table) ?? 0) + 1)
+        deletes.set(key, keys)
+      } else upserts.set(key, (upserts.get(key) ?? 0) + 1)
     }
-    const changed = [...new Set([...deletes.keys(), ...upserts.keys()])]
-    for (const name of deletes.keys()) checkNoCascade(name, diff.liveSchema, schemas)
+    for (const key of deletes.keys()) checkNoCascade(schemas.get(key)!, diff.liveSchema, schemas)
     const results = new Map<string, RestoredTable>(
-      changed.map((name) => [
-        name,
+      [...changed].map((key) => [
+        key,
         {
-          table: name,
-          rows: (upserts.get(name) ?? 0) + (deletes.get(name)?.length ?? 0),
+          table: tableName(schemas.get(key)!),
+          schema: schemas.get(key)!.schema,
+          name: schemas.get(key)!.name,
+          rows: (upserts.get(key) ?? 0) + (deletes.get(key)?.length ?? 0),
           before: null,
           status: options.dryRun === true ? 'planned' : 'restored',
           inserted: 0,
-          updated: options.dryRun === true ? (upserts.get(name) ?? 0) : 0,
+          updated: options.dryRun === true ? (upserts.get(key) ?? 0) : 0,
           skipped: 0,
-          deleted: deletes.get(name)?.length ?? 0,
+          deleted: deletes.get(key)?.length ?? 0,
           seconds: 0,
         },
       ]),
@@ -108,9 +118,9 @@ export async function restoreChangedRows(
       // Pass 2: per table, the deletes then the rows written back, in one call.
       const again = diff.again().rowChanges()[Symbol.asyncIterator]()
       let next = await again.next()
-      const rowsOf = async function* (name: string): AsyncGenerator<CanonicalRow[]> {
+      const rowsOf = async function* (key: string): AsyncGenerator<CanonicalRow[]> {
         let batch: CanonicalRow[] = []
-        while (next.done !== true && next.value.table === name) {
+        while (next.done !== true && changeKey(next.value) === key) {
           if (next.value.change !== 'added') batch.push(next.value.old!)
           if (batch.length >= 1000) {
             yield batch
@@ -120,17 +130,17 @@ export async function restoreChangedRows(
         }
         if (batch.length > 0) yield batch
       }
-      for (const name of changed) {
+      for (const key of changed) {
         throwIfAborted(signal)
         // Tables come in the same order in both passes; skip what a table left unread.
-        while (next.done !== true && next.value.table !== name) next = await again.next()
-        const done = results.get(name)!
+        while (next.done !== true && changeKey(next.value) !== key) next = await again.next()
+        const done = results.get(key)!
         const tableStarted = performance.now()
-        const written = await target.restoreTable(schemas.get(name)!, tableRowsOf(rowsOf(name)), {
+        const written = await target.restoreTable(schemas.get(key)!, tableRowsOf(rowsOf(key)), {
           mode: 'append',
           onConflict: 'update',
           signal,
-          deleteKeys: deletes.get(name) ?? [],
+          deleteKeys: deletes.get(key) ?? [],
         })
         Object.assign(done, written, { seconds: (performance.now() - tableStarted) / 1000 })
         options.logger?.info({ ...done }, 'table rows restored')
@@ -155,27 +165,34 @@ export async function restoreChangedRows(
   }
 }
 
+/** The `tableKey` of the table a change is of: a diff just computed names schema and name. */
+function changeKey(change: RowChange): string {
+  return tableKey({ schema: change.schema!, name: change.name! })
+}
+
 /**
- * Refuses to delete rows of `name` that a table not being restored references with a foreign key
- * that would change it (`ON DELETE CASCADE`, `SET NULL`, `SET DEFAULT`): `--only-changed` must
- * not touch tables that were not selected. A key that restricts makes the delete fail instead.
+ * Refuses to delete rows of `table` that a table not being restored references with a foreign
+ * key that would change it (`ON DELETE CASCADE`, `SET NULL`, `SET DEFAULT`): `--only-changed`
+ * must not touch tables that were not selected. A key that restricts makes the delete fail instead.
  */
 function checkNoCascade(
-  name: string,
+  table: QualifiedName,
   live: DatabaseSchema,
   selected: Map<string, TableSchema>,
 ): void {
-  const reaching = live.tables.flatMap((table) =>
-    selected.has(tableName(table))
+  const key = tableKey(table)
+  const name = tableName(table)
+  const reaching = live.tables.flatMap((child) =>
+    selected.has(tableKey(child))
       ? []
-      : table.foreignKeys
+      : child.foreignKeys
           .filter(
             (fk) =>
-              tableName(fk.references) === name &&
+              tableKey(fk.references) === key &&
               fk.onDelete !== 'no action' &&
               fk.onDelete !== 'restrict',
           )
-          .map((fk) => `${tableName(table)}.${fk.name} (ON DELETE ${fk.onDelete.toUpperCase()})`),
+          .map((fk) => `${tableName(child)}.${fk.name} (ON DELETE ${fk.onDelete.toUpperCase()})`),
   )
   if (reaching.length > 0) {
     throw new DbsnapError(

@@ -13,19 +13,20 @@ import type {
   TargetTableState,
 } from '../adapters/target-adapter.js'
 import { DbsnapError, isDbsnapError, throwIfAborted } from '../errors.js'
-import { tableName } from '../repository/manifest.js'
+import { tableKey, tableName } from '../repository/manifest.js'
 import type { Repository, StoredSnapshot } from '../repository/repository.js'
 import type { TableSchema } from '../schema/schema.js'
 import { snapshotTableRows } from '../show/show.js'
-import { selectTables } from '../snapshot/table-filter.js'
+import { selectTables, type TableSelector } from '../snapshot/table-filter.js'
+import { restorableSchema } from './partial-snapshot.js'
 
 export interface RestoreOptions {
   repository: Repository
   snapshot: StoredSnapshot
   target: TargetAdapter
-  /** Table patterns to restore (all when empty), as `snapshot --tables` takes them. */
-  tables?: string[]
-  exclude?: string[]
+  /** Tables to restore (all when empty): patterns as `snapshot --tables` takes them, or tables. */
+  tables?: TableSelector[]
+  exclude?: TableSelector[]
   /** Default `overwrite`. */
   mode?: RestoreMode
   /** Append mode only; default `fail`. */
@@ -45,7 +46,10 @@ export type RestoreProgress =
   | { type: 'table-done'; table: string; result: RestoredTable }
 
 export interface RestoredTable {
+  /** `schema.table` as users write it (quoted where needed); `schema` and `name` apart. */
   table: string
+  schema: string
+  name: string
   /** Rows the snapshot holds for the table; `--only-changed`: rows that differed. */
   rows: number
   /** What the target held before: null when the table did not exist. */
@@ -88,27 +92,31 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const manifest = snapshot.manifest
   checkEngines(snapshot, target)
   const objects = restoreObjects(snapshot, options)
-  const entries = new Map(manifest.tables.map((entry) => [tableName(entry), entry]))
+  const entries = new Map(manifest.tables.map((entry) => [tableKey(entry), entry]))
   const states = await target.inspect(objects.tables, { signal })
   // A collection's two columns have no types to compare.
   const checkTypes = target.engine !== 'mongodb'
   checkTargetTables(objects.tables, states, mode, options.force === true, checkTypes)
-  const warnings: string[] = []
+  const warnings = [...objects.leftOut]
   const description = await target.describe({ signal })
   if (olderVersion(description.serverVersion, manifest.source.serverVersion)) {
     warnings.push(
       `the target runs ${description.product} ${description.serverVersion}, older than the snapshot's ${manifest.source.product} ${manifest.source.serverVersion}`,
     )
   }
+  // A load step shows the rows it writes: the snapshot knows them, the adapter need not. Steps
+  // name their object as people read it (`tableName`), which tells tables apart too.
+  const loaded = new Map(objects.tables.map((t) => [tableName(t), entries.get(tableKey(t))!.rows]))
   const plan = (await target.plan(objects, mode, { signal })).map((step) =>
-    // A load step shows the rows it writes: the snapshot knows them, the adapter need not.
-    step.action === 'load rows' && step.rows === undefined && entries.has(step.object)
-      ? { ...step, rows: entries.get(step.object)!.rows }
+    step.action === 'load rows' && step.rows === undefined && loaded.has(step.object)
+      ? { ...step, rows: loaded.get(step.object)! }
       : step,
   )
   const tables: RestoredTable[] = objects.tables.map((table, i) => ({
     table: tableName(table),
-    rows: entries.get(tableName(table))?.rows ?? 0,
+    schema: table.schema,
+    name: table.name,
+    rows: entries.get(tableKey(table))?.rows ?? 0,
     before: states[i]!.exists ? { rows: states[i]!.rows } : null,
     status: 'planned',
     inserted: 0,
@@ -133,7 +141,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     throwIfAborted(signal)
     const done = tables[i]!
     // Every table chosen has an entry: restoreObjects keeps only tables the snapshot read.
-    const entry = entries.get(done.table)!
+    const entry = entries.get(tableKey(table))!
     const tableStarted = performance.now()
     options.onProgress?.({ type: 'table-start', table: done.table, rows: done.rows })
     try {
@@ -175,36 +183,50 @@ export function checkEngines(snapshot: StoredSnapshot, target: TargetAdapter): v
   )
 }
 
-/** The tables chosen, parents of foreign keys first, and what they need from the schema. */
+/** What a restore of `snapshot` recreates, and the objects it leaves out (`restorableSchema`). */
+export interface SnapshotRestoreObjects extends RestoreObjects {
+  leftOut: string[]
+}
+
+/**
+ * The tables chosen, parents of foreign keys first, and what they need from the schema. Of a
+ * snapshot taken with `--tables`, objects that need a table it did not read are left out.
+ */
 export function restoreObjects(
   snapshot: StoredSnapshot,
   options: Pick<RestoreOptions, 'tables' | 'exclude'>,
-): RestoreObjects {
-  const { schema, tables: entries } = snapshot.manifest
-  const withRows = new Set(entries.map(tableName))
+): SnapshotRestoreObjects {
+  const { schema, leftOut } = restorableSchema(snapshot.manifest)
+  const withRows = new Set(snapshot.manifest.tables.map(tableKey))
   const whole = (options.tables ?? []).length === 0 && (options.exclude ?? []).length === 0
-  const chosen = selectTables(schema.tables, {
+  // Only tables the snapshot read can be chosen (partitioned parents stand for their partitions):
+  // a name of one it left out is as unknown as a typo.
+  const read = schema.tables.filter(
+    (table) => table.kind === 'partitioned' || withRows.has(tableKey(table)),
+  )
+  const chosen = selectTables(read, {
     include: options.tables,
     exclude: options.exclude,
     defaultSchema: schema.engine === 'postgres' ? 'public' : '',
-  }).filter((table) => withRows.has(tableName(table)))
-  return { schema, tables: referencedFirst(chosen), whole }
+    where: `snapshot ${snapshot.id.slice(0, 12)}`,
+  })
+  return { schema, tables: referencedFirst(chosen), whole, leftOut }
 }
 
 /** Tables ordered so that a table comes after those its foreign keys reference (when acyclic). */
 function referencedFirst(tables: TableSchema[]): TableSchema[] {
-  const byName = new Map(tables.map((table) => [tableName(table), table]))
+  const byKey = new Map(tables.map((table) => [tableKey(table), table]))
   const ordered: TableSchema[] = []
   const state = new Map<string, 'visiting' | 'done'>()
   const visit = (table: TableSchema): void => {
-    const name = tableName(table)
-    if (state.has(name)) return
-    state.set(name, 'visiting')
+    const key = tableKey(table)
+    if (state.has(key)) return
+    state.set(key, 'visiting')
     for (const fk of table.foreignKeys) {
-      const parent = byName.get(tableName(fk.references))
+      const parent = byKey.get(tableKey(fk.references))
       if (parent !== undefined && parent !== table) visit(parent)
     }
-    state.set(name, 'done')
+    state.set(key, 'done')
     ordered.push(table)
   }
   tables.forEach(visit)

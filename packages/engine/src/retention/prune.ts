@@ -25,6 +25,11 @@ export interface PruneResult {
   objectsInGrace: number
   /** Leftover temporary files of interrupted writes that were removed. */
   temporaryFilesDeleted: number
+  /**
+   * Lock objects of crashed or hung runs (not refreshed for 30 minutes, or of a dead process on
+   * this host) removed when taking the exclusive lock, even with `dryRun`.
+   */
+  staleLocksDeleted: number
 }
 
 export const DEFAULT_PRUNE_GRACE_MS = 60 * 60 * 1000
@@ -117,6 +122,7 @@ export async function pruneRepository(
       bytesFreed,
       objectsInGrace: candidates.filter((c) => c.young).length,
       temporaryFilesDeleted,
+      staleLocksDeleted: lock.staleRemoved,
     }
   } finally {
     await lock.release()

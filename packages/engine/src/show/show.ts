@@ -11,26 +11,36 @@ import {
 import { DbsnapError, throwIfAborted } from '../errors.js'
 import { tableName, type ChunkEntry, type TableEntry } from '../repository/manifest.js'
 import { objectKey, type Repository, type StoredSnapshot } from '../repository/repository.js'
+import { findNamed } from '../snapshot/table-filter.js'
 
-/** Finds a table of a snapshot by `schema.table` (or `table` in the default schema). */
+/**
+ * Finds a table of a snapshot by `schema.table` (or `table` in the default schema), quoted as
+ * `--tables` reads it (`"x.y".z`). Failing that, by the two joined unquoted, as `show` took them
+ * before (`x.y.z`, a MongoDB `fs.files`), when that names one table only.
+ */
 export function findTable(snapshot: StoredSnapshot, name: string): TableEntry {
+  const { tables } = snapshot.manifest
   const defaultSchema = snapshot.manifest.source.engine === 'postgres' ? 'public' : ''
-  const wanted = name.includes('.')
-    ? name
-    : defaultSchema === ''
-      ? name
-      : `${defaultSchema}.${name}`
-  const found = snapshot.manifest.tables.find(
-    (t) => tableName(t) === wanted || tableName(t) === name,
+  const joined = tables.filter(
+    (t) =>
+      (t.schema === '' ? t.name : `${t.schema}.${t.name}`) === name ||
+      (t.schema === defaultSchema && t.name === name),
   )
-  if (found === undefined) {
+  const found =
+    findNamed(tables, name, defaultSchema) ?? (joined.length === 1 ? joined[0] : undefined)
+  if (found !== undefined) return found
+  if (joined.length > 1) {
     throw new DbsnapError(
-      'TABLE_NOT_FOUND',
-      `snapshot ${snapshot.id.slice(0, 12)} has no table "${name}"`,
+      'INVALID_ARGUMENT',
+      `"${name}" names ${joined.length} tables of snapshot ${snapshot.id.slice(0, 12)}: ${joined.map(tableName).join(', ')}; give one as written here`,
       { details: { table: name, snapshot: snapshot.id } },
     )
   }
-  return found
+  throw new DbsnapError(
+    'TABLE_NOT_FOUND',
+    `snapshot ${snapshot.id.slice(0, 12)} has no table "${name}"`,
+    { details: { table: name, snapshot: snapshot.id } },
+  )
 }
 
 /**

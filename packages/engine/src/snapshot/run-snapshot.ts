@@ -2,9 +2,11 @@
 // short-lived garbage; in the main thread V8 lets its nursery grow to ~100 MiB, in a worker it
 // stays at the limit set here, so peak memory is bounded by design (bench/memory.ts).
 
+import { getCompileCacheDir } from 'node:module'
 import { Worker } from 'node:worker_threads'
 import { DbsnapError, type ErrorCode } from '../errors.js'
-import { currentTraceId, defaultLogFormat, type LOG_LEVELS, type LogFormat } from '../logger.js'
+import { defaultLogFormat, type LOG_LEVELS, type LogFormat } from '../logger.js'
+import { currentTraceId } from '../trace.js'
 import type { SnapshotOptions, SnapshotProgress, SnapshotResult } from './snapshot.js'
 
 /** What crosses into the worker: everything but live objects. */
@@ -15,6 +17,8 @@ export interface WorkerRequest {
   logFormat: LogFormat
   /** The caller's trace id, so the worker's log lines carry it too. */
   traceId: string | undefined
+  /** Whether the caller has V8's compile cache on: the worker then turns it on too. */
+  compileCache: boolean
   options: Omit<SnapshotOptions, 'repository' | 'signal' | 'onProgress' | 'logger'> & {
     source: string
   }
@@ -60,10 +64,11 @@ export function runSnapshot(options: RunSnapshotOptions): Promise<SnapshotResult
     logLevel: logLevel ?? 'warn',
     logFormat: logFormat ?? defaultLogFormat(2),
     traceId: currentTraceId(),
+    compileCache: getCompileCacheDir() !== undefined,
     options: snapshot,
   }
   return new Promise<SnapshotResult>((resolve, reject) => {
-    const worker = new Worker(new URL('./snapshot-worker.js', import.meta.url), {
+    const worker = new Worker(new URL('./snapshot-thread.js', import.meta.url), {
       workerData: request,
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     })

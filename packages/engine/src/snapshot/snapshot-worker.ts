@@ -1,11 +1,12 @@
-// Worker-thread entry of `runSnapshot`: opens the repository and runs `createSnapshot`, relaying
-// progress, the result or the error to the parent as plain messages.
+// The snapshot worker (loaded by snapshot-thread.ts in a worker thread of `runSnapshot`): opens
+// the repository, runs `createSnapshot`, relays progress, the result or the error as messages.
 
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import { parentPort, workerData } from 'node:worker_threads'
 import { DbsnapError, isDbsnapError } from '../errors.js'
-import { createLogger, withTraceId } from '../logger.js'
+import { createLogger } from '../logger.js'
+import { withTraceId } from '../trace.js'
 import { Repository } from '../repository/repository.js'
 import { openStorage } from '../storage/open-storage.js'
 import { createSnapshot } from './snapshot.js'

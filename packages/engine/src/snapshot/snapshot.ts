@@ -20,8 +20,8 @@ import {
 import type { Repository } from '../repository/repository.js'
 import type { TableSchema } from '../schema/schema.js'
 import { DBSNAP_VERSION } from '../version.js'
-import { selectTables } from './table-filter.js'
-import { TableWriter } from './table-writer.js'
+import { selectTables, type TableSelector } from './table-filter.js'
+import { ChunkBuffers, TableWriter } from './table-writer.js'
 
 export interface SnapshotOptions {
   /** Connection URL (or parsed target) of the database to snapshot. */
@@ -29,9 +29,9 @@ export interface SnapshotOptions {
   repository: Repository
   /** Catalogue name; default: the database name. */
   name?: string
-  /** Tables to include (`schema.table`, globs); default all. */
-  tables?: string[]
-  exclude?: string[]
+  /** Tables to include (`schema.table`, globs, or tables already resolved); default all. */
+  tables?: TableSelector[]
+  exclude?: TableSelector[]
   /** Codec for new chunks; default the repository's. */
   compression?: CodecSpec
   tags?: Record<string, string>
@@ -64,7 +64,10 @@ export type SnapshotProgress =
     }
 
 export interface SnapshotTableResult {
+  /** `schema.table` as users write it (`tableName`); `schema` and `name` apart. */
   table: string
+  schema: string
+  name: string
   rows: number
   bytes: number
   chunks: number
@@ -106,6 +109,7 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
   const lock = await acquireLock(repository.storage, 'shared', 'snapshot', { signal })
   let source: SourceAdapter | undefined
   let view: ReadView | undefined
+  const finishing = new TablesFinishing<WrittenTable>(TABLES_FINISHING)
   try {
     source = await connect(target, { ...options.connectOptions, signal, logger: options.logger })
     const server = await source.describe({ signal })
@@ -133,11 +137,7 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
         ? (options.base ?? undefined)
         : await latestSnapshot(repository, name, signal)
     const throttle = rowThrottle(options.maxRowsPerSecond, signal)
-    const entries: TableEntry[] = []
-    const results: SnapshotTableResult[] = []
-    let newObjects = 0
-    let newBytes = 0
-    let reusedChunks = 0
+    const buffers = new ChunkBuffers(repository.config.chunking)
     for (const table of tables) {
       const prior = previous?.tables.find(
         (t) =>
@@ -150,16 +150,25 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
           sameList(t.key ?? [], table.primaryKey?.columns ?? []),
       )
       const priorChunks = prior === undefined ? [] : await repository.readIndex(prior.index, signal)
-      const written = await snapshotTable(view, repository, table, {
+      const { written } = await snapshotTable(view, repository, table, {
         codec,
         chunkBits:
           prior?.chunkBits ?? chunkBitsFor(averageRowBytes(table), repository.config.chunking),
         previous: priorChunks,
         concurrency: options.concurrency ?? 4,
+        buffers,
         throttle,
         signal,
         onProgress: options.onProgress,
       })
+      await finishing.add(written)
+    }
+    const entries: TableEntry[] = []
+    const results: SnapshotTableResult[] = []
+    let newObjects = 0
+    let newBytes = 0
+    let reusedChunks = 0
+    for (const written of await finishing.results()) {
       entries.push(written.entry)
       results.push(written.result)
       newObjects += written.result.chunksNew + (written.indexWritten ? 1 : 0)
@@ -198,7 +207,6 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
     }
     throwIfAborted(signal)
     const committed = await repository.putManifest(manifest, signal)
-    manifest.totals.newBytes += committed.storedBytes
     return {
       id: committed.id,
       name,
@@ -215,12 +223,74 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
       throw abortError(signal)
     throw err
   } finally {
+    // Nothing of a failed snapshot may still be writing once its lock is released.
+    await finishing.settled()
     await view?.close()
     await source?.close()
     await lock.release()
   }
 }
 
+/** A table read in full, its last chunks and its index still being stored. */
+interface WrittenTable {
+  entry: TableEntry
+  result: SnapshotTableResult
+  indexWritten: boolean
+}
+
+/**
+ * Tables whose last chunks and index may still be being stored while the next table is read.
+ * Storing a small table is mostly waiting (fsync, S3 round trips): overlapped with reading the
+ * next ones, a database of many small tables is not read one wait at a time. Each such table
+ * holds at most `concurrency` chunks in flight, so memory stays bounded.
+ */
+const TABLES_FINISHING = 4
+
+/** Work that finishes in the background, at most `limit` at once; results in the order added. */
+class TablesFinishing<T> {
+  readonly #limit: number
+  readonly #all: Promise<T>[] = []
+  readonly #pending = new Set<Promise<void>>()
+  #failure: { error: unknown } | undefined
+
+  constructor(limit: number) {
+    this.#limit = limit
+  }
+
+  /** Adds one; waits while `limit` are pending; throws the first failure seen so far. */
+  async add(work: Promise<T>): Promise<void> {
+    this.#all.push(work)
+    const tracked: Promise<void> = work
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          this.#failure ??= { error }
+        },
+      )
+      .finally(() => this.#pending.delete(tracked))
+    this.#pending.add(tracked)
+    while (this.#pending.size >= this.#limit) await Promise.race(this.#pending)
+    this.#rethrow()
+  }
+
+  /** Every result, in the order added, once all have finished; or the first failure. */
+  async results(): Promise<T[]> {
+    await this.settled()
+    this.#rethrow()
+    return Promise.all(this.#all)
+  }
+
+  /** Resolves once nothing is pending any more, failed or not. */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.race(this.#pending)
+  }
+
+  #rethrow(): void {
+    if (this.#failure !== undefined) throw this.#failure.error
+  }
+}
+
+/** Reads one table into a TableWriter; resolves once read, with the storing still going on. */
 async function snapshotTable(
   view: ReadView,
   repository: Repository,
@@ -230,11 +300,12 @@ async function snapshotTable(
     chunkBits: number
     previous: ChunkEntry[]
     concurrency: number
+    buffers: ChunkBuffers
     throttle: (rows: number) => Promise<void>
     signal?: AbortSignal
     onProgress?: (event: SnapshotProgress) => void
   },
-): Promise<{ entry: TableEntry; result: SnapshotTableResult; indexWritten: boolean }> {
+): Promise<{ written: Promise<WrittenTable> }> {
   const name = tableName(table)
   const key = table.primaryKey?.columns ?? null
   const keyColumns =
@@ -258,6 +329,7 @@ async function snapshotTable(
     keyColumns,
     previous: options.previous,
     concurrency: options.concurrency,
+    buffers: options.buffers,
     signal: options.signal,
     onChunk: (chunk) => {
       progress.rows += chunk.rows
@@ -273,36 +345,41 @@ async function snapshotTable(
     await options.throttle(batch.length)
     await writer.add(batch)
   }
-  const chunks = await writer.finish()
-  const index = Buffer.from(chunks.map((c) => `${JSON.stringify(c)}\n`).join(''), 'utf8')
-  const stored = await repository.putObject('index', index, { signal: options.signal })
-  progress.storedBytes += stored.storedBytes
-  emit(true)
-  return {
-    entry: {
-      schema: table.schema,
-      name: table.name,
-      columns: table.columns.map((c) => c.name),
-      key,
-      chunkBits: options.chunkBits,
-      rows: writer.rows,
-      bytes: writer.bytes,
-      chunks: chunks.length,
-      index: stored.id,
-    },
-    result: {
-      table: name,
-      rows: writer.rows,
-      bytes: writer.bytes,
-      chunks: chunks.length,
-      chunksNew: progress.chunksNew,
-      storedBytes: progress.storedBytes,
-    },
-    indexWritten: stored.written,
+  // Read in full: the rest is storing, which the caller overlaps with reading the next table.
+  const finish = async (): Promise<WrittenTable> => {
+    const chunks = await writer.finish()
+    const index = Buffer.from(chunks.map((c) => `${JSON.stringify(c)}\n`).join(''), 'utf8')
+    const stored = await repository.putObject('index', index, { signal: options.signal })
+    progress.storedBytes += stored.storedBytes
+    emit(true)
+    return {
+      entry: {
+        schema: table.schema,
+        name: table.name,
+        columns: table.columns.map((c) => c.name),
+        key,
+        chunkBits: options.chunkBits,
+        rows: writer.rows,
+        bytes: writer.bytes,
+        chunks: chunks.length,
+        index: stored.id,
+      },
+      result: {
+        table: name,
+        schema: table.schema,
+        name: table.name,
+        rows: writer.rows,
+        bytes: writer.bytes,
+        chunks: chunks.length,
+        chunksNew: progress.chunksNew,
+        storedBytes: progress.storedBytes,
+      },
+      indexWritten: stored.written,
+    }
   }
+  return { written: finish() }
 }
 
-/** The newest snapshot catalogued under `name`, or undefined. */
 /**
  * Waits, after each batch, as long as the rows read so far are ahead of `perSecond`; the read
  * then pauses and backpressure holds the server's side (no rows are buffered meanwhile).

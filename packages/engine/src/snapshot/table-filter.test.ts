@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { TableSchema } from '../schema/schema.js'
+import { tableKey, tableName } from '../repository/manifest.js'
 import { selectTables } from './table-filter.js'
 
 const table = (schema: string, name: string, extra: Partial<TableSchema> = {}): TableSchema => ({
@@ -67,6 +68,72 @@ describe('selectTables', () => {
     ],
   ])('include %j exclude %j', (include, exclude, expected) => {
     expect(names(selectTables(tables, { include, exclude }))).toEqual(expected)
+  })
+
+  it.each([
+    ['x.y', 'z'],
+    ['x', 'y.z'],
+    ['public', '*'],
+    ['public', 'we"ird'],
+    ['public', 'a,b'],
+    ['public', ' pad '],
+    ['s?', 'Mixed Case'],
+    ['', 'a.b'],
+  ])('selects table %j.%j by the name tableName gives it, and no other', (schema, name) => {
+    const all = [
+      ...tables,
+      table('x.y', 'z'),
+      table('x', 'y.z'),
+      table('public', '*'),
+      table('public', 'we"ird'),
+      table('public', 'a,b'),
+      table('public', ' pad '),
+      table('s?', 'Mixed Case'),
+      table('', 'a.b'),
+      table('a', 'b'),
+    ]
+    const wanted = { schema, name }
+    const defaultSchema = schema === '' ? '' : 'public'
+    expect(
+      selectTables(all, { include: [tableName(wanted)], defaultSchema }).map(tableKey),
+    ).toEqual([tableKey(wanted)])
+  })
+
+  it.each([
+    ['"x.y".z', 'x.y', 'z'],
+    ['x."y.z"', 'x', 'y.z'],
+    ['public.z', 'public', 'z'],
+    ['"we""ird"', '', 'we"ird'],
+  ])('tableName(%j) is the display form', (text, schema, name) => {
+    expect(tableName({ schema, name })).toBe(text)
+  })
+
+  it('selects a table given as schema and name as that table only, whatever its name holds', () => {
+    const all = [...tables, table('public', '*'), table('public', 'a.b')]
+    expect(names(selectTables(all, { include: [{ schema: 'public', name: '*' }] }))).toEqual([
+      'public.*',
+    ])
+    expect(names(selectTables(all, { include: [{ schema: 'public', name: 'a.b' }] }))).toEqual([
+      'public.a.b',
+    ])
+  })
+
+  it('takes several patterns separated by commas outside double quotes', () => {
+    const all = [...tables, table('public', 'a,b')]
+    expect(names(selectTables(all, { include: ['orders, sales.orders', '"a,b"'] }))).toEqual([
+      'public.orders',
+      'sales.orders',
+      'public.a,b',
+    ])
+  })
+
+  it('refuses a glob that matches nothing, as an unknown name', () => {
+    expect(() => selectTables(tables, { include: ['zzz*'] })).toThrow(
+      expect.objectContaining({
+        code: 'TABLE_NOT_FOUND',
+        message: 'no table matches "zzz*" in the database',
+      }),
+    )
   })
 
   it('names an unknown table', () => {

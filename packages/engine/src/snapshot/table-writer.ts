@@ -45,6 +45,11 @@ export interface TableWriterOptions {
   previous: ChunkEntry[]
   /** Chunks processed at the same time (hash, delta, compress, upload). */
   concurrency: number
+  /**
+   * Buffers to reuse, shared by the writers of one snapshot so that each table (most are small)
+   * does not allocate megabytes of its own. Default: the writer's own.
+   */
+  buffers?: ChunkBuffers
   signal?: AbortSignal
   onChunk?: (chunk: ChunkWritten) => void
 }
@@ -68,11 +73,6 @@ export class TableWriter {
   #buffer: Buffer
   #bytes = 0
   #rows = 0
-  /**
-   * Buffers for reuse, chunk after chunk: each chunk in flight holds one for its content, one for
-   * its columnar payload and one for the stored object. Big buffers are freed only by a full GC,
-   * and V8 lets 64 MiB of them pile up before it runs one; reused, they keep memory flat.
-   */
   readonly #contentPool: BufferPool
   readonly #columnarPool: BufferPool
   readonly #objectPool: BufferPool
@@ -83,14 +83,10 @@ export class TableWriter {
 
   constructor(options: TableWriterOptions) {
     this.#options = options
-    // A chunk's buffers grow for an unusually large chunk; twice the usual size is kept.
-    const usual = initialCapacity(options.chunking)
-    this.#contentPool = new BufferPool(usual, 2 * usual)
-    this.#columnarPool = new BufferPool(
-      columnarCapacity(usual, options.columnCount),
-      columnarCapacity(2 * usual, options.columnCount),
-    )
-    this.#objectPool = new BufferPool(usual, 2 * usual)
+    const buffers = options.buffers ?? new ChunkBuffers(options.chunking)
+    this.#contentPool = buffers.content
+    this.#columnarPool = buffers.columnar
+    this.#objectPool = buffers.object
     this.#buffer = this.#contentPool.take()
     options.previous.forEach((entry, index) => {
       this.#previousById.set(entry.id, entry)
@@ -277,6 +273,30 @@ export class TableWriter {
     this.#options.onChunk?.({ rows: entry.rows, bytes: entry.bytes, storedBytes, reused })
   }
 }
+
+/**
+ * Buffers for reuse, chunk after chunk: each chunk in flight holds one for its content, one for
+ * its columnar payload and one for the stored object. Big buffers are freed only by a full GC,
+ * and V8 lets 64 MiB of them pile up before it runs one; reused, they keep memory flat. Shared by
+ * the writers of a snapshot, they are allocated once, not again for each table.
+ */
+export class ChunkBuffers {
+  readonly content: BufferPool
+  readonly columnar: BufferPool
+  readonly object: BufferPool
+
+  constructor(chunking: ChunkingParams) {
+    // A chunk's buffers grow for an unusually large chunk; twice the usual size is kept. A
+    // columnar payload is its content and a column table of 4 bytes a column.
+    const usual = initialCapacity(chunking)
+    this.content = new BufferPool(usual, 2 * usual)
+    this.columnar = new BufferPool(usual + COLUMNAR_SLACK, 2 * usual + COLUMNAR_SLACK)
+    this.object = new BufferPool(usual, 2 * usual)
+  }
+}
+
+/** Room kept in a pooled columnar buffer for the column table of a wide table. */
+const COLUMNAR_SLACK = 64 * 1024
 
 /** Buffers of at least a usual size, kept for reuse up to a limit each. */
 class BufferPool {

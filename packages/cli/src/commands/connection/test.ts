@@ -3,7 +3,7 @@
 import { Args, Flags } from '@oclif/core'
 import { parseDuration, redactUrl, testConnection, type ConnectionTestResult } from '@dbsnap/engine'
 import { BaseCommand } from '../../base-command.js'
-import { formatBytes, keyValueLines, plural, style } from '../../format.js'
+import { formatBytes, keyValueLines, plural, printable, style } from '../../format.js'
 
 const SHOWN_PRIVILEGES = 4
 
@@ -48,19 +48,19 @@ export default class ConnectionTest extends BaseCommand<typeof ConnectionTest> {
 
 function render(result: ConnectionTestResult): string {
   const host = result.host.includes(':') ? `[${result.host}]` : result.host
-  const header = `${style('green', '✔')} Connected to ${result.product} ${result.serverVersion} at ${host}:${result.port} in ${result.elapsedMs} ms`
+  const header = `${style('green', '✔')} Connected to ${printable(`${result.product} ${result.serverVersion}`)} at ${host}:${result.port} in ${result.elapsedMs} ms`
   const objects = Object.entries(result.objects)
     .map(([kind, count]) => plural(count, kind.replace(/s$/, '')))
     .join(', ')
   const rows: [string, string][] = [
     [
       'database',
-      `${result.database ?? '(none: server-wide)'}${result.sizeBytes === null ? '' : ` (${formatBytes(result.sizeBytes)})`}`,
+      `${printable(result.database ?? '(none: server-wide)')}${result.sizeBytes === null ? '' : ` (${formatBytes(result.sizeBytes)})`}`,
     ],
     ['objects', objects],
     [
       'user',
-      `${result.currentUser ?? '(not authenticated)'}${result.superuser ? style('yellow', ' (superuser)') : ''}`,
+      `${printable(result.currentUser ?? '(not authenticated)')}${result.superuser ? style('yellow', ' (superuser)') : ''}`,
     ],
   ]
   if (result.excessPrivileges === null) {
@@ -68,7 +68,7 @@ function render(result: ConnectionTestResult): string {
   } else if (result.excessPrivileges.length === 0) {
     rows.push(['privileges', 'read-only: enough for snapshots and nothing more'])
   } else {
-    const shown = result.excessPrivileges.slice(0, SHOWN_PRIVILEGES).join(', ')
+    const shown = printable(result.excessPrivileges.slice(0, SHOWN_PRIVILEGES).join(', '))
     const more = result.excessPrivileges.length - SHOWN_PRIVILEGES
     rows.push([
       'privileges',

@@ -78,6 +78,8 @@ export const connectMysql: ConnectFn = async (target, options) => {
     dateStrings: true,
     jsonStrings: true,
     connectAttributes: { program_name: options.applicationName ?? 'dbsnap' },
+    // One statement per query, whatever mysql2's default (the same holds for the target).
+    multipleStatements: false,
     ...(target.user === null ? {} : { user: target.user }),
     ...(target.password === null ? {} : { password: target.password }),
     ...(target.database === null ? {} : { database: target.database }),

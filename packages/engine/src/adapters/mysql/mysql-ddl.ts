@@ -2,10 +2,12 @@
 // target (mysql-target.ts) and the SQL export (mysql-sql.ts), so both create the same objects.
 
 import type {
+  CheckSchema,
   ColumnSchema,
   DatabaseSchema,
   IndexSchema,
   RoutineSchema,
+  SequenceSchema,
   TableSchema,
   TriggerSchema,
   ViewSchema,
@@ -15,8 +17,11 @@ import type {
   MysqlColumnExtra,
   MysqlIndexExtra,
   MysqlRoutineExtra,
+  MysqlSequenceExtra,
   MysqlTableExtra,
 } from './mysql-introspect.js'
+import { DbsnapError } from '../../errors.js'
+import { checkStatement, type StatementKind } from './mysql-lexer.js'
 import { quoteIdentifier } from './mysql-read.js'
 
 /**
@@ -64,8 +69,11 @@ export function withoutDefiner(definition: string): string {
   return definition.replace(DEFINER_PREFIX, '$1')
 }
 
-/** One column as CREATE TABLE spells it. */
-export function columnDefinition(column: ColumnSchema): string {
+/**
+ * One column as CREATE TABLE spells it, with `check`: the column's own CHECK (MariaDB), which
+ * the server prints in the column's line and names after the column.
+ */
+export function columnDefinition(column: ColumnSchema, check?: CheckSchema): string {
   const extra = (column.extra ?? {}) as Partial<MysqlColumnExtra>
   const parts = [quoteIdentifier(column.name), column.type]
   // Always spelled out: equal to the table's default it changes nothing, and it keeps a
@@ -89,7 +97,13 @@ export function columnDefinition(column: ColumnSchema): string {
   }
   if (extra.invisible === true) parts.push('INVISIBLE')
   if (column.comment != null) parts.push(`COMMENT ${quoteString(column.comment)}`)
+  if (check !== undefined) parts.push(check.definition)
   return parts.join(' ')
+}
+
+/** Whether a check is a column's own (MariaDB `c INT CHECK (c > 0)`), named after the column. */
+function isColumnCheck(check: CheckSchema): boolean {
+  return (check.extra as { column?: boolean } | undefined)?.column === true
 }
 
 /** Literals and the CURRENT_TIMESTAMP family: what a DEFAULT takes without parentheses. */
@@ -118,8 +132,12 @@ export function indexDefinition(index: IndexSchema): string {
   return sql
 }
 
-/** The table options of CREATE TABLE (`ENGINE=InnoDB DEFAULT CHARSET=… COLLATE=…`). */
-export function tableOptions(table: TableSchema): string {
+/**
+ * The table options of CREATE TABLE (`ENGINE=InnoDB DEFAULT CHARSET=… COLLATE=…`); with
+ * `temporary`, without the options a temporary table cannot have (ROW_FORMAT=COMPRESSED,
+ * KEY_BLOCK_SIZE, system versioning).
+ */
+export function tableOptions(table: TableSchema, temporary = false): string {
   const extra = (table.extra ?? {}) as Partial<MysqlTableExtra>
   const options: string[] = []
   if (extra.engine != null) options.push(`ENGINE=${extra.engine}`)
@@ -133,56 +151,130 @@ export function tableOptions(table: TableSchema): string {
   // (`row_format=DYNAMIC`, `stats_persistent=0`, `` `page_compressed`='on' ``). Only they are
   // repeated: an implied row format spelled out would show up as an explicit option.
   for (const option of (extra.createOptions ?? '').split(/\s+/)) {
-    if (/^[`\w]+=\S+$/.test(option)) options.push(option)
+    if (!/^[`\w]+=\S+$/.test(option)) continue
+    if (temporary && /^(row_format=compressed|key_block_size=)/i.test(option)) continue
+    options.push(option)
   }
   if (table.comment !== null) options.push(`COMMENT=${quoteString(table.comment)}`)
+  // MariaDB: the hidden row_start/row_end columns come with it (a temporary table has none).
+  if (extra.systemVersioned === true && !temporary) options.push('WITH SYSTEM VERSIONING')
   return options.join(' ')
 }
 
 /**
- * CREATE TABLE with columns, keys, indexes, checks and foreign keys. Run it with
+ * CREATE TABLE with columns, keys, indexes, checks, foreign keys and partitions. Run it with
  * foreign_key_checks = 0: a foreign key may then name a table not created yet, and rows are
  * not checked against it while they load. (Adding the keys after the rows instead would need
  * ALTER TABLE … ALGORITHM=COPY, a rebuild: MariaDB's in-place ADD FOREIGN KEY with checks off
  * records ON UPDATE RESTRICT as NO ACTION.)
  */
 export function createTableStatement(table: TableSchema): string {
+  const columnChecks = new Map(
+    table.checks.filter(isColumnCheck).map((check) => [check.name, check]),
+  )
   const lines = [
-    ...table.columns.map(columnDefinition),
-    ...primaryFirst(table.indexes).map(indexDefinition),
-    ...table.checks.map((check) => `CONSTRAINT ${quoteIdentifier(check.name)} ${check.definition}`),
+    ...table.columns.map((column) => columnDefinition(column, columnChecks.get(column.name))),
+    ...inServerOrder(table.indexes).map(indexDefinition),
+    ...table.checks
+      .filter((check) => !isColumnCheck(check))
+      .map((check) => `CONSTRAINT ${quoteIdentifier(check.name)} ${check.definition}`),
     ...table.foreignKeys.map((fk) => fk.definition),
   ]
-  return `CREATE TABLE ${quoteIdentifier(table.name)} (\n  ${lines.join(',\n  ')}\n) ${tableOptions(table)}`
+  const partitioning = (table.extra as Partial<MysqlTableExtra> | undefined)?.partitioning
+  return checked(
+    `CREATE TABLE ${quoteIdentifier(table.name)} (\n  ${lines.join(',\n  ')}\n) ${tableOptions(table)}` +
+      (partitioning == null ? '' : `\n${partitioning}`),
+    'TABLE',
+    table.name,
+  )
+}
+
+/**
+ * `sql` once `checkStatement` has found it one CREATE statement of `kind` for `name`: every
+ * statement built from a snapshot goes through here before it runs or goes into an export.
+ */
+function checked(
+  sql: string,
+  kind: StatementKind,
+  name: string,
+  sqlMode: string | null = null,
+): string {
+  checkStatement(sql, kind, name, {
+    object: `${kind.toLowerCase()} ${quoteIdentifier(name)}`,
+    sqlMode,
+  })
+  return sql
 }
 
 /**
  * The table's columns, keys and options as a TEMPORARY table named `name`: what a server may
  * refuse (a type, collation or engine it lacks), tried before the table it replaces is dropped.
  * Without checks and foreign keys, whose names are unique per database on MySQL 8, and without
- * FULLTEXT and SPATIAL indexes, which temporary tables cannot have.
+ * FULLTEXT and SPATIAL indexes, the compressed row format and partitions, which temporary
+ * tables cannot have.
  */
 export function scratchTableStatement(table: TableSchema, name: string): string {
-  const indexes = primaryFirst(table.indexes).filter((i) => !/^(fulltext|spatial)$/i.test(i.method))
-  const lines = [...table.columns.map(columnDefinition), ...indexes.map(indexDefinition)]
-  return `CREATE TEMPORARY TABLE ${quoteIdentifier(name)} (\n  ${lines.join(',\n  ')}\n) ${tableOptions(table)}`
+  const indexes = inServerOrder(table.indexes).filter(
+    (i) => !/^(fulltext|spatial)$/i.test(i.method),
+  )
+  const lines = [
+    ...table.columns.map((column) => columnDefinition(column)),
+    ...indexes.map(indexDefinition),
+  ]
+  return checked(
+    `CREATE TEMPORARY TABLE ${quoteIdentifier(name)} (\n  ${lines.join(',\n  ')}\n) ${tableOptions(table, true)}`,
+    'TABLE',
+    name,
+  )
 }
 
-function primaryFirst(indexes: IndexSchema[]): IndexSchema[] {
+/**
+ * Indexes in the order the source server listed them, which it keeps for the order they are
+ * created in (a snapshot without positions: the primary key first, then by name).
+ */
+function inServerOrder(indexes: IndexSchema[]): IndexSchema[] {
+  const position = (i: IndexSchema): number | null | undefined =>
+    (i.extra as Partial<MysqlIndexExtra> | undefined)?.position
+  if (indexes.every((i) => typeof position(i) === 'number')) {
+    return [...indexes].sort((a, b) => position(a)! - position(b)!)
+  }
   return [
     ...indexes.filter((i) => i.name === 'PRIMARY'),
     ...indexes.filter((i) => i.name !== 'PRIMARY'),
   ]
 }
 
+/**
+ * A MariaDB sequence as the statements that recreate it: DROP (`replace`), CREATE SEQUENCE as
+ * the server showed it, and SETVAL to the value NEXTVAL gave next (`DO`: no result to print).
+ */
+export function sequenceStatements(sequence: SequenceSchema, replace: boolean): string[] {
+  const extra = (sequence.extra ?? {}) as Partial<MysqlSequenceExtra>
+  const name = quoteIdentifier(sequence.name)
+  if (typeof extra.definition !== 'string' || !/^-?\d+$/.test(extra.nextValue ?? '')) {
+    throw new DbsnapError(
+      'DATA_CORRUPT',
+      `the snapshot's sequence ${name} has no definition or next value`,
+    )
+  }
+  return [
+    ...(replace ? [`DROP SEQUENCE IF EXISTS ${name}`] : []),
+    checked(extra.definition, 'SEQUENCE', sequence.name),
+    `DO SETVAL(${name}, ${extra.nextValue}, 0)`,
+  ]
+}
+
 /** A trigger's CREATE TRIGGER, with or without its definer. */
 export function triggerStatement(trigger: TriggerSchema, keepDefiner: KeepDefiner): string {
   const definer = (trigger.extra as { definer?: string } | undefined)?.definer
-  if (definer === undefined || !keepDefiner(definer)) return trigger.definition
-  return trigger.definition.replace(
-    /^CREATE\s+TRIGGER\b/i,
-    `CREATE DEFINER=${definerClause(definer)} TRIGGER`,
-  )
+  const sql =
+    definer === undefined || !keepDefiner(definer)
+      ? trigger.definition
+      : trigger.definition.replace(
+          /^CREATE\s+TRIGGER\b/i,
+          `CREATE DEFINER=${definerClause(definer)} TRIGGER`,
+        )
+  return checked(sql, 'TRIGGER', trigger.name, sqlModeOf(trigger))
 }
 
 /** A table's triggers in the order they fire (the order they must be created in). */
@@ -190,6 +282,22 @@ export function triggersInOrder(table: TableSchema): TriggerSchema[] {
   const order = (t: TriggerSchema): number =>
     Number((t.extra as { actionOrder?: number | null } | undefined)?.actionOrder ?? 0)
   return [...table.triggers].sort((a, b) => order(a) - order(b))
+}
+
+/**
+ * The `character_set_client` and `collation_connection` an object (view, trigger, routine, event) was
+ * created under, to create `sql` under again; null when not recorded, or when `sql` is not
+ * ASCII: the statement is sent in utf8mb4, which another client character set would misread.
+ */
+export function clientCharsetOf(
+  object: { extra?: Record<string, unknown> },
+  sql: string,
+): { client: string; collation: string } | null {
+  const client = object.extra?.charsetClient
+  const collation = object.extra?.collationConnection
+  if (typeof client !== 'string' || typeof collation !== 'string') return null
+  // eslint-disable-next-line no-control-regex
+  return /^[\x00-\x7f]*$/.test(sql) ? { client, collation } : null
 }
 
 /** The sql_mode an object was created under, recorded by the snapshot, or null. */
@@ -201,9 +309,16 @@ export function sqlModeOf(object: { extra?: Record<string, unknown> }): string |
 /** A routine's CREATE FUNCTION / PROCEDURE, with or without its definer. */
 export function routineStatement(routine: RoutineSchema, keepDefiner: KeepDefiner): string {
   const definer = (routine.extra as Partial<MysqlRoutineExtra> | undefined)?.definer
-  return definer !== undefined && keepDefiner(definer)
-    ? routine.definition
-    : withoutDefiner(routine.definition)
+  const sql =
+    definer !== undefined && keepDefiner(definer)
+      ? routine.definition
+      : withoutDefiner(routine.definition)
+  return checked(
+    sql,
+    routine.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION',
+    routine.name,
+    sqlModeOf(routine),
+  )
 }
 
 /** `DROP FUNCTION|PROCEDURE IF EXISTS …` for a routine. */
@@ -214,9 +329,11 @@ export function dropRoutineStatement(routine: RoutineSchema): string {
 /** An event's CREATE EVENT, with or without its definer. */
 export function eventStatement(event: EventSchema, keepDefiner: KeepDefiner): string {
   const definer = (event.extra as { definer?: string } | undefined)?.definer
-  return definer !== undefined && keepDefiner(definer)
-    ? event.definition
-    : withoutDefiner(event.definition)
+  const sql =
+    definer !== undefined && keepDefiner(definer)
+      ? event.definition
+      : withoutDefiner(event.definition)
+  return checked(sql, 'EVENT', event.name, sqlModeOf(event))
 }
 
 /** The time zone an event's times are written in, or null. */
@@ -253,7 +370,7 @@ export function viewStatement(
   if (extra.checkOption != null && /^(CASCADED|LOCAL)$/i.test(extra.checkOption)) {
     parts.push(`WITH ${extra.checkOption.toUpperCase()} CHECK OPTION`)
   }
-  return parts.join(' ')
+  return checked(parts.join(' '), 'VIEW', view.name)
 }
 
 /**

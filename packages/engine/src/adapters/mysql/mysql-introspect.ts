@@ -1,5 +1,5 @@
-// Reads a MySQL/MariaDB database's schema from information_schema (and SHOW CREATE for routine
-// and event bodies) into the normalized DatabaseSchema, inside the caller's read view.
+// Reads a MySQL/MariaDB database's schema from information_schema (and SHOW CREATE for what only
+// it tells: key order and algorithms, trigger, routine and event statements), inside the read view.
 
 import type { Connection as PromiseConnection } from 'mysql2/promise'
 import type { ConnectionTarget } from '../../connection/url.js'
@@ -14,11 +14,13 @@ import type {
   KeyConstraintSchema,
   QualifiedName,
   RoutineSchema,
+  SequenceSchema,
   TableSchema,
   TriggerSchema,
   ViewSchema,
 } from '../../schema/schema.js'
-import { unqualified } from './mysql-ddl.js'
+import { unqualified, withoutDefiner } from './mysql-ddl.js'
+import { lexMysql, type SqlToken } from './mysql-lexer.js'
 import { mysqlQueryError } from './mysql-errors.js'
 import { quoteIdentifier } from './mysql-read.js'
 import { mysqlValueEncoding, mysqlValueKind } from './mysql-values.js'
@@ -66,6 +68,11 @@ export type MysqlTableExtra = {
   /** MariaDB `SYSTEM VERSIONED` tables. */
   systemVersioned: boolean
   /**
+   * The partitioning clause as SHOW CREATE TABLE ends with it (`PARTITION BY RANGE (…) (…)`);
+   * null without one (and in snapshots taken before it was recorded).
+   */
+  partitioning?: string | null
+  /**
    * Whether the table's engine reads consistently inside the snapshot's transaction (InnoDB,
    * MyRocks). MyISAM, Aria, MEMORY… are read as they are when read.
    */
@@ -80,6 +87,8 @@ export type MysqlIndexExtra = {
   comment: string | null
   /** False for MySQL INVISIBLE and MariaDB IGNORED indexes. */
   visible: boolean
+  /** The index's place among the table's keys, as the server lists them; null when not known. */
+  position: number | null
 }
 
 /** `RoutineSchema.extra` on MySQL/MariaDB. */
@@ -90,6 +99,12 @@ export type MysqlRoutineExtra = {
   definer: string
   sqlMode: string
   comment: string
+  /**
+   * `character_set_client` and `collation_connection` of the session that created it, which
+   * give its string literals their character set and collation (triggers and events too).
+   */
+  charsetClient?: string
+  collationConnection?: string
 }
 
 /** Engines whose tables InnoDB's consistent snapshot (or an equivalent) covers. */
@@ -176,6 +191,8 @@ interface ViewRow {
   definer: string
   security: string
   algorithm?: string
+  charsetClient: string
+  collationConnection: string
 }
 
 interface RoutineRow {
@@ -188,6 +205,8 @@ interface RoutineRow {
   definer: string
   sqlMode: string
   comment: string
+  charsetClient: string
+  collationConnection: string
 }
 
 interface ParameterRow {
@@ -208,6 +227,8 @@ interface TriggerRow {
   actionOrder: string | number | null
   definer: string
   sqlMode: string
+  charsetClient: string
+  collationConnection: string
 }
 
 interface EventRow {
@@ -217,6 +238,8 @@ interface EventRow {
   timeZone: string
   sqlMode: string
   comment: string
+  charsetClient: string
+  collationConnection: string
 }
 
 /** The numeric version of `version()` (`10.11.19-MariaDB` -> [10, 11]). */
@@ -331,7 +354,8 @@ export async function introspectMysql(
   )
   const viewRows = await run<ViewRow>(
     `SELECT table_name AS name, view_definition AS definition, check_option AS checkOption,
-            is_updatable AS updatable, definer AS definer, security_type AS security
+            is_updatable AS updatable, definer AS definer, security_type AS security,
+            character_set_client AS charsetClient, collation_connection AS collationConnection
             ${mariadb ? ', algorithm AS algorithm' : ''}
        FROM information_schema.views WHERE table_schema = ?`,
     [db],
@@ -339,7 +363,8 @@ export async function introspectMysql(
   const triggerRows = await run<TriggerRow>(
     `SELECT trigger_name AS name, event_manipulation AS event, event_object_table AS tableName,
             action_statement AS statement, action_timing AS timing, action_order AS actionOrder,
-            definer AS definer, sql_mode AS sqlMode
+            definer AS definer, sql_mode AS sqlMode, character_set_client AS charsetClient,
+            collation_connection AS collationConnection
        FROM information_schema.triggers WHERE trigger_schema = ?`,
     [db],
   )
@@ -347,7 +372,8 @@ export async function introspectMysql(
     `SELECT routine_name AS name, routine_type AS type, dtd_identifier AS returns,
             is_deterministic AS isDeterministic, sql_data_access AS dataAccess,
             security_type AS security, definer AS definer, sql_mode AS sqlMode,
-            routine_comment AS comment
+            routine_comment AS comment, character_set_client AS charsetClient,
+            collation_connection AS collationConnection
        FROM information_schema.routines WHERE routine_schema = ?`,
     [db],
   )
@@ -359,7 +385,8 @@ export async function introspectMysql(
   )
   const eventRows = await run<EventRow>(
     `SELECT event_name AS name, status AS status, definer AS definer, time_zone AS timeZone,
-            sql_mode AS sqlMode, event_comment AS comment
+            sql_mode AS sqlMode, event_comment AS comment, character_set_client AS charsetClient,
+            collation_connection AS collationConnection
        FROM information_schema.events WHERE event_schema = ?`,
     [db],
   )
@@ -373,19 +400,52 @@ export async function introspectMysql(
       const view = viewRows.find((v) => v.name === row.name)
       if (view !== undefined) views.push(toView(view, columns, db))
     } else if (row.type === 'BASE TABLE' || row.type === 'SYSTEM VERSIONED') {
-      tables.push(toTable(row, columns, mariadb))
+      const table = toTable(row, columns, mariadb)
+      // MariaDB qualifies a sequence in a default with the database (nextval(`shop`.`s`)),
+      // which would make a restored copy draw from the source's sequence.
+      for (const column of table.columns) {
+        if (column.default !== null) column.default = unqualified(column.default, db)
+      }
+      tables.push(table)
     }
   }
   const byName = new Map(tables.map((t) => [t.name, t]))
-  addIndexes(byName, indexRows)
+  const layouts = new Map<string, TableLayout>()
+  for (const table of tables) {
+    const definition = await showCreate(
+      run,
+      `SHOW CREATE TABLE ${quoteIdentifier(table.name)}`,
+      'Create Table',
+    )
+    const layout = tableLayout(definition ?? '')
+    layouts.set(table.name, layout)
+    ;(table.extra as MysqlTableExtra).partitioning = layout.partitioning
+  }
+  addIndexes(byName, indexRows, layouts)
   addForeignKeys(byName, foreignKeyRows, db)
   for (const row of checkRows) {
-    byName.get(row.tableName)?.checks.push({
+    const table = byName.get(row.tableName)
+    // MariaDB names a column's own CHECK after the column and prints it in the column's line.
+    const column =
+      table !== undefined &&
+      layouts.get(table.name)?.tableChecks.has(row.name) === false &&
+      table.columns.some((c) => c.name === row.name)
+    table?.checks.push({
       name: row.name,
       definition: `CHECK (${row.clause})`,
+      ...(column ? { extra: { column: true } } : {}),
     } satisfies CheckSchema)
   }
-  for (const row of triggerRows) byName.get(row.tableName)?.triggers.push(toTrigger(row))
+  for (const row of triggerRows) {
+    // The statement as it was written (information_schema has only its body): MariaDB and
+    // MySQL keep it without FOLLOWS/PRECEDES, which the creation order stands for.
+    const original = await showCreate(
+      run,
+      `SHOW CREATE TRIGGER ${quoteIdentifier(row.name)}`,
+      'SQL Original Statement',
+    )
+    byName.get(row.tableName)?.triggers.push(toTrigger(row, original))
+  }
   for (const table of tables) {
     table.checks.sort((a, b) => compareText(a.name, b.name))
     table.triggers.sort((a, b) => compareText(a.name, b.name))
@@ -418,6 +478,8 @@ export async function introspectMysql(
       definer: row.definer,
       sqlMode: row.sqlMode,
       comment: row.comment,
+      charsetClient: row.charsetClient,
+      collationConnection: row.collationConnection,
     }
     routines.push({
       schema: '',
@@ -452,8 +514,15 @@ export async function introspectMysql(
         timeZone: row.timeZone,
         sqlMode: row.sqlMode,
         comment: row.comment,
+        charsetClient: row.charsetClient,
+        collationConnection: row.collationConnection,
       },
     })
+  }
+
+  const sequences: SequenceSchema[] = []
+  for (const row of tableRows.filter((t) => t.type === 'SEQUENCE')) {
+    sequences.push(await readSequence(run, row.name))
   }
 
   return {
@@ -462,7 +531,7 @@ export async function introspectMysql(
     tables: tables.sort(compareQualified),
     views: views.sort(compareQualified),
     routines: routines.sort((a, b) => compareText(a.kind, b.kind) || compareQualified(a, b)),
-    sequences: [],
+    sequences: sequences.sort(compareQualified),
     enums: [],
     domains: [],
     compositeTypes: [],
@@ -529,6 +598,59 @@ export function granteeOf(currentUser: string): string {
 }
 
 /** One column of a SHOW CREATE result; null when the server withholds it (privileges). */
+/** `SequenceSchema.extra` on MariaDB. */
+export type MysqlSequenceExtra = {
+  /** SHOW CREATE SEQUENCE: options, engine and comment as the server spells them. */
+  definition: string
+  /**
+   * `next_not_cached_value`: what NEXTVAL returns after a server restart, and so after a
+   * restore, which sets it with SETVAL(…, 0).
+   */
+  nextValue: string
+  cache: string
+}
+
+/** A MariaDB sequence: its definition and state (one row, read inside the read view). */
+async function readSequence(
+  run: <R>(sql: string, values?: unknown[]) => Promise<R[]>,
+  name: string,
+): Promise<SequenceSchema> {
+  const definition = await showCreate(
+    run,
+    `SHOW CREATE SEQUENCE ${quoteIdentifier(name)}`,
+    'Create Table',
+  )
+  const [state] = await run<Record<string, string | number>>(
+    `SELECT next_not_cached_value AS next, minimum_value AS min, maximum_value AS max,
+            start_value AS start, increment, cache_size AS cache, cycle_option AS cycle
+       FROM ${quoteIdentifier(name)}`,
+  )
+  if (definition === null || state === undefined) {
+    throw new DbsnapError(
+      'INTERNAL',
+      `no definition or state for sequence ${quoteIdentifier(name)}`,
+    )
+  }
+  const extra: MysqlSequenceExtra = {
+    definition,
+    nextValue: String(state.next),
+    cache: String(state.cache),
+  }
+  return {
+    schema: '',
+    name,
+    type: 'bigint',
+    start: String(state.start),
+    increment: String(state.increment),
+    min: String(state.min),
+    max: String(state.max),
+    cycle: Number(state.cycle) === 1,
+    lastValue: null,
+    ownedBy: null,
+    extra,
+  }
+}
+
 async function showCreate(
   run: <R>(sql: string, values?: unknown[]) => Promise<R[]>,
   sql: string,
@@ -620,7 +742,77 @@ function defaultExpression(value: string | null, flags: string, mariadb: boolean
   return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`
 }
 
-function addIndexes(tables: Map<string, TableSchema>, rows: IndexRow[]): void {
+/** What only SHOW CREATE TABLE tells of a table's keys and checks. */
+interface TableLayout {
+  /** Per index name: its place among the keys, and the algorithm its definition names. */
+  keys: Map<string, { position: number; using: string | null }>
+  /** Checks written as table constraints (`CONSTRAINT … CHECK`), not in a column's line. */
+  tableChecks: Set<string>
+  /** The partitioning clause, from `PARTITION BY` to the end; null for a table without one. */
+  partitioning: string | null
+}
+
+/**
+ * The keys, checks and partitioning of a SHOW CREATE TABLE statement, one per line as the
+ * server prints them.
+ * The server keeps the order keys were created in (after its own: primary, unique, others,
+ * full-text) and a `USING BTREE|HASH` only when the definition named one; information_schema
+ * has neither (it lists the algorithm used, which is BTREE for a HASH key on InnoDB).
+ */
+export function tableLayout(createTable: string): TableLayout {
+  // After the table options, on lines of its own: ` PARTITION BY …` on MariaDB, MySQL 8 inside
+  // `/*!50100 PARTITION BY … */`.
+  const partitionAt = createTable.search(/\n\s*(?:\/\*!\d+\s+)?PARTITION BY /)
+  const layout: TableLayout = {
+    keys: new Map(),
+    tableChecks: new Set(),
+    partitioning: partitionAt < 0 ? null : createTable.slice(partitionAt).trim(),
+  }
+  const body = partitionAt < 0 ? createTable : createTable.slice(0, partitionAt)
+  for (const line of body.split('\n')) {
+    let tokens: SqlToken[]
+    try {
+      tokens = lexMysql(line.replace(/,$/, ''))
+    } catch {
+      continue // a column line whose text goes on in the next: no key or check starts there
+    }
+    const [first, second, third] = tokens.map((t) => t.text)
+    if (first === 'CONSTRAINT' && tokens[2]?.text === 'CHECK') {
+      layout.tableChecks.add(identifierText(second ?? ''))
+      continue
+    }
+    let name: string | undefined
+    if (first === 'PRIMARY' && second === 'KEY') name = 'PRIMARY'
+    else if (first === 'KEY') name = second
+    else if (/^(UNIQUE|FULLTEXT|SPATIAL)$/.test(first ?? '') && second === 'KEY') name = third
+    if (name === undefined) continue
+    let depth = 0
+    let using: string | null = null
+    tokens.forEach((token, i) => {
+      if (token.text === '(') depth++
+      else if (token.text === ')') depth--
+      else if (depth === 0 && token.text === 'USING' && token.kind === 'word') {
+        using = tokens[i + 1]?.text ?? null
+      }
+    })
+    layout.keys.set(name === 'PRIMARY' ? name : identifierText(name), {
+      position: layout.keys.size,
+      using,
+    })
+  }
+  return layout
+}
+
+/** `` `a``b` `` -> `` a`b ``. */
+function identifierText(quoted: string): string {
+  return quoted.startsWith('`') ? quoted.slice(1, -1).replaceAll('``', '`') : quoted
+}
+
+function addIndexes(
+  tables: Map<string, TableSchema>,
+  rows: IndexRow[],
+  layouts: Map<string, TableLayout>,
+): void {
   const groups = groupBy(rows, (r) => `${r.tableName}\u0000${r.name}`)
   for (const parts of groups.values()) {
     parts.sort((a, b) => a.seq - b.seq)
@@ -647,13 +839,17 @@ function addIndexes(tables: Map<string, TableSchema>, rows: IndexRow[]): void {
         : method === 'fulltext' || method === 'spatial'
           ? `${method.toUpperCase()} KEY ${quoteIdentifier(first.name)}`
           : `KEY ${quoteIdentifier(first.name)}`
-    const using = method === 'btree' || method === 'hash' ? ` USING ${method.toUpperCase()}` : ''
+    const layout = layouts.get(first.tableName)?.keys.get(first.name)
+    // Only an algorithm the definition named: information_schema lists BTREE for every key
+    // that has no other, which spelled out would be a change.
+    const using = layout?.using == null ? '' : ` USING ${layout.using}`
     const comment = first.comment === null || first.comment === '' ? null : first.comment
     const extra: MysqlIndexExtra = {
       subParts,
       descending,
       comment,
       visible: Number(first.hidden ?? 0) === 0,
+      position: layout?.position ?? null,
     }
     table.indexes.push({
       name: first.name,
@@ -742,14 +938,23 @@ function toView(row: ViewRow, columns: ColumnRow[], db: string): ViewSchema {
       definer: row.definer,
       security: row.security,
       ...(row.algorithm === undefined ? {} : { algorithm: row.algorithm }),
+      charsetClient: row.charsetClient,
+      collationConnection: row.collationConnection,
     },
   }
 }
 
-function toTrigger(row: TriggerRow): TriggerSchema {
+/**
+ * A trigger; its definition is `original` (SHOW CREATE TRIGGER's statement) without its DEFINER,
+ * or, when the server gives none, one built from information_schema.
+ */
+function toTrigger(row: TriggerRow, original: string | null): TriggerSchema {
   return {
     name: row.name,
-    definition: `CREATE TRIGGER ${quoteIdentifier(row.name)} ${row.timing} ${row.event} ON ${quoteIdentifier(row.tableName)} FOR EACH ROW ${row.statement}`,
+    definition:
+      original === null
+        ? `CREATE TRIGGER ${quoteIdentifier(row.name)} ${row.timing} ${row.event} ON ${quoteIdentifier(row.tableName)} FOR EACH ROW ${row.statement}`
+        : withoutDefiner(original),
     enabled: true,
     extra: {
       timing: row.timing,
@@ -757,6 +962,8 @@ function toTrigger(row: TriggerRow): TriggerSchema {
       actionOrder: row.actionOrder === null ? null : Number(row.actionOrder),
       definer: row.definer,
       sqlMode: row.sqlMode,
+      charsetClient: row.charsetClient,
+      collationConnection: row.collationConnection,
     },
   }
 }

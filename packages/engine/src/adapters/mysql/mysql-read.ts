@@ -52,6 +52,11 @@ const DEFAULT_BATCH_BYTES = 1024 * 1024
  * statement to end, before the connection is destroyed instead.
  */
 const CANCEL_GRACE_MS = 5000
+/**
+ * How many leading bytes of a value order the rows of a table without a primary key before its
+ * digest does (`keylessSortKey`); within the `max_sort_length` the session pins.
+ */
+const KEYLESS_PREFIX_BYTES = 64
 
 /** Connections with a read in progress: a second query would queue behind the first. */
 const busy = new WeakSet<mysql.Connection>()
@@ -122,9 +127,11 @@ export async function beginReadView(
  *
  * Order: by the primary-key columns (in their collations, as the key's index, which is the
  * clustered index on InnoDB: a sequential scan). Without a primary key, by every column in table
- * order: numbers by value, everything else by its bytes (`CAST(… AS BINARY)`), so the order does
- * not depend on collations, under which rows that differ can compare equal. `afterKey` resumes
- * strictly after that key and needs a primary key.
+ * order: numbers by value, everything else by its bytes (`CAST(… AS BINARY)`; a value longer than
+ * 64 bytes by its first 64 and then its digest, see `keylessSortKey`), so the order does not
+ * depend on collations, under which rows that differ can compare equal, nor needs more than the
+ * server's default sort buffer. `afterKey` resumes strictly after that key and needs a primary
+ * key.
  *
  * Stopping early (`break`, `return()`) or aborting through the signal ends the statement with
  * `options.cancel` (KILL QUERY from another connection) and discards what is still in flight,
@@ -370,12 +377,35 @@ function selectStatement(
         const kind = kinds[i]
         const numeric =
           kind === 'integer' || kind === 'bigint' || kind === 'bit' || kind === 'float'
-        return numeric ? column : `CAST(${column} AS BINARY)`
+        return numeric ? column : keylessSortKey(column)
       })
       .join(', ')
   }
   const orderBy = order === '' ? '' : ` ORDER BY ${order}`
   return `SELECT ${select} FROM ${relation}${where}${orderBy}`
+}
+
+/**
+ * The sort key of a non-numeric column of a table without a primary key: its first
+ * `KEYLESS_PREFIX_BYTES` bytes, then, for a longer value only, the SHA-256 of the whole value.
+ *
+ * Why not the whole value: the server reserves the longest possible key of every ORDER BY
+ * expression (up to `max_sort_length`) for each row in the sort buffer, and MariaDB refuses a
+ * sort whose one row does not fit ("Out of sort memory") — a TEXT column alone fails at the
+ * default 2 MiB buffer once `max_sort_length` is raised, and with the default 1 KiB rows that
+ * differ further along tie and come in any order. This key is at most 96 bytes per column whatever
+ * the column's type, and still a total order on distinct values (up to a SHA-256 collision):
+ * byte order as before, except that values longer than the prefix and sharing it are ordered by
+ * digest. The same rows therefore come out in the same order on every read and every server, which
+ * keeps the chunks, and their boundaries, of unchanged key-less tables the same. Hashing only long
+ * values keeps the server's cost to what reading them costs anyway.
+ */
+function keylessSortKey(column: string): string {
+  const bytes = `CAST(${column} AS BINARY)`
+  return (
+    `LEFT(${bytes}, ${KEYLESS_PREFIX_BYTES}), ` +
+    `IF(LENGTH(${bytes}) > ${KEYLESS_PREFIX_BYTES}, UNHEX(SHA2(${bytes}, 256)), NULL)`
+  )
 }
 
 function keyLiteral(

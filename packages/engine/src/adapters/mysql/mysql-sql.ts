@@ -6,6 +6,7 @@ import type { CanonicalRow, CanonicalValue } from '../../canonical/value-encodin
 import { DbsnapError } from '../../errors.js'
 import type { TableSchema } from '../../schema/schema.js'
 import {
+  clientCharsetOf,
   createTableStatement,
   delimiterFor,
   dropRoutineStatement,
@@ -13,6 +14,7 @@ import {
   eventTimeZone,
   quoteString,
   routineStatement,
+  sequenceStatements,
   sourceDatabaseOf,
   sqlModeOf,
   triggerStatement,
@@ -330,6 +332,11 @@ function setSqlMode(mode: string): string {
   return `SET SESSION sql_mode = ${quoteString(mode)}`
 }
 
+/** `SET SESSION character_set_client = …, collation_connection = …` for an object's charset. */
+export function setClientCharset(charset: { client: string; collation: string }): string {
+  return `SET SESSION character_set_client = ${quoteString(charset.client)}, collation_connection = ${quoteString(charset.collation)}`
+}
+
 /** Drops every DEFINER: the loading account owns what the script creates. */
 const noDefiner: KeepDefiner = () => false
 
@@ -340,6 +347,8 @@ export interface PostDataStatement {
   sqlMode?: string
   /** The time zone an event's times are written in. */
   timeZone?: string
+  /** The client character set and collation it was created under (its literals' ones). */
+  charset?: { client: string; collation: string }
   /** A body with `;` inside: the `mysql` client needs another DELIMITER around it. */
   compound?: boolean
 }
@@ -356,11 +365,15 @@ export function postDataStatements(
   keepDefiner: KeepDefiner,
 ): PostDataStatement[] {
   const statements: PostDataStatement[] = []
+  const charset = (object: { extra?: Record<string, unknown> }, sql: string) =>
+    clientCharsetOf(object, sql) ?? undefined
   for (const table of tables) {
     for (const trigger of triggersInOrder(table)) {
+      const sql = triggerStatement(trigger, keepDefiner)
       statements.push({
-        sql: triggerStatement(trigger, keepDefiner),
+        sql,
         sqlMode: sqlModeOf(trigger) ?? undefined,
+        charset: charset(trigger, sql),
         compound: true,
       })
     }
@@ -368,22 +381,27 @@ export function postDataStatements(
   if (!objects.whole) return statements
   for (const routine of objects.schema.routines) {
     statements.push({ sql: dropRoutineStatement(routine) })
+    const sql = routineStatement(routine, keepDefiner)
     statements.push({
-      sql: routineStatement(routine, keepDefiner),
+      sql,
       sqlMode: sqlModeOf(routine) ?? undefined,
+      charset: charset(routine, sql),
       compound: true,
     })
   }
   const database = sourceDatabaseOf(objects.schema)
   for (const view of viewsInDependencyOrder(objects.schema.views)) {
-    statements.push({ sql: viewStatement(view, keepDefiner, database) })
+    const sql = viewStatement(view, keepDefiner, database)
+    statements.push({ sql, charset: charset(view, sql) })
   }
   for (const event of objects.schema.events ?? []) {
     statements.push({ sql: `DROP EVENT IF EXISTS ${quoteIdentifier(event.name)}` })
+    const sql = eventStatement(event, keepDefiner)
     statements.push({
-      sql: eventStatement(event, keepDefiner),
+      sql,
       sqlMode: sqlModeOf(event) ?? undefined,
       timeZone: eventTimeZone(event) ?? undefined,
+      charset: charset(event, sql),
       compound: true,
     })
   }
@@ -409,11 +427,22 @@ const HEADER = [
  */
 export const mysqlSql: SqlScript = {
   preData(objects) {
+    // Every definition is checked before the first line is written: a tampered snapshot fails
+    // the export whole, not after its rows.
+    postDataStatements(objects, objects.tables, noDefiner)
+    // Sequences before the tables whose defaults draw from them.
+    const sequences = objects.whole
+      ? objects.schema.sequences.map((sequence) =>
+          sequenceStatements(sequence, true)
+            .map((sql) => `${sql};\n`)
+            .join(''),
+        )
+      : []
     const tables = objects.tables.map(
       (table) =>
         `DROP TABLE IF EXISTS ${quoteIdentifier(table.name)};\n${createTableStatement(table)};\n`,
     )
-    return `${HEADER}\n${tables.join('\n')}`
+    return `${HEADER}\n${[...sequences, ...tables].join('\n')}`
   },
   async *tableData(table, rows) {
     yield `\n-- Rows of ${quoteIdentifier(table.name).replaceAll('\n', ' ')}\nSTART TRANSACTION;\n`
@@ -427,6 +456,7 @@ export const mysqlSql: SqlScript = {
       if (statement.timeZone !== undefined) {
         out.push(`SET SESSION time_zone = ${quoteString(statement.timeZone)};`)
       }
+      if (statement.charset !== undefined) out.push(`${setClientCharset(statement.charset)};`)
       if (statement.compound === true) {
         const delimiter = delimiterFor(statement.sql)
         out.push(`DELIMITER ${delimiter}`, `${statement.sql}${delimiter}`, 'DELIMITER ;')
@@ -435,6 +465,7 @@ export const mysqlSql: SqlScript = {
       }
       if (statement.sqlMode !== undefined) out.push(`${setSqlMode(MYSQL_RESTORE_SQL_MODE)};`)
       if (statement.timeZone !== undefined) out.push("SET SESSION time_zone = '+00:00';")
+      if (statement.charset !== undefined) out.push('SET NAMES utf8mb4;')
     }
     return `${out.join('\n')}\n`
   },

@@ -25,7 +25,13 @@ import type {
   TargetTableState,
 } from '../target-adapter.js'
 import { connectMysql, sslOption } from './mysql-adapter.js'
-import { createTableStatement, scratchTableStatement, type KeepDefiner } from './mysql-ddl.js'
+import {
+  clientCharsetOf,
+  createTableStatement,
+  scratchTableStatement,
+  sequenceStatements,
+  type KeepDefiner,
+} from './mysql-ddl.js'
 import { scrub } from '../connect-errors.js'
 import { mysqlError, mysqlQueryError } from './mysql-errors.js'
 import { granteeOf, type MysqlTableExtra } from './mysql-introspect.js'
@@ -38,9 +44,13 @@ import {
   infileShape,
   insertStatements,
   postDataStatements,
+  setClientCharset,
 } from './mysql-sql.js'
 
 const DEFAULT_TIMEOUT_MS = 10_000
+/** Back to the session's own character set after an object created under another one. */
+const RESET_CHARSET =
+  'SET SESSION character_set_client = utf8mb4, character_set_connection = utf8mb4'
 /** INSERT statements sent ahead of the one the server is running: bounds memory to ~3 MiB. */
 const IN_FLIGHT = 2
 /** The temporary table a new table's definition is tried on (session-local, never seen). */
@@ -76,7 +86,8 @@ export const connectMysqlTarget: ConnectTargetFn = async (target, options) => {
   }
 }
 
-function connectionConfig(
+/** The mysql2 options of the connection rows are written through (exported for its tests). */
+export function connectionConfig(
   target: ConnectionTarget,
   options: ConnectOptions,
   timeoutMs: number,
@@ -92,6 +103,8 @@ function connectionConfig(
     // one-row appends can then tell a skipped row from an inserted one.
     flags: ['-FOUND_ROWS'],
     connectAttributes: { program_name: options.applicationName ?? 'dbsnap' },
+    // Never more than one statement per query: one built from a snapshot cannot become two.
+    multipleStatements: false,
     ...(target.user === null ? {} : { user: target.user }),
     ...(target.password === null ? {} : { password: target.password }),
     ...(target.database === null ? {} : { database: target.database }),
@@ -99,6 +112,19 @@ function connectionConfig(
   const ssl = sslOption(target)
   if (ssl !== undefined) config.ssl = ssl
   return config
+}
+
+/** A trigger the target has, as SHOW CREATE TRIGGER gives it: what recreates it as it was. */
+interface LiveTrigger {
+  name: string
+  /** `user@host`. */
+  definer: string
+  /** `SQL Original Statement`, DEFINER included. */
+  statement: string
+  sqlMode: string
+  /** `character_set_client` and `collation_connection` it was created with. */
+  charset: string
+  collation: string
 }
 
 /** What an account holds, read once before the first write. */
@@ -197,7 +223,21 @@ class MysqlTarget implements TargetAdapter {
   ): Promise<RestoreStep[]> {
     const existing = await this.#existingTables(options.signal)
     const chosen = new Set(objects.tables.map((t) => t.name))
+    const liveTriggers =
+      mode === 'append' ? await this.#triggerNames(options.signal) : new Map<string, string[]>()
     const steps: RestoreStep[] = []
+    if (objects.whole) {
+      const sequences = await this.#existingSequences(options.signal)
+      for (const sequence of objects.schema.sequences) {
+        const exists = sequences.has(sequence.name)
+        if (mode === 'append' && exists) continue
+        steps.push({
+          action: `${exists ? 'replace' : 'create'} sequence and set its next value (not transactional)`,
+          object: sequence.name,
+          ...(exists ? { destructive: true } : {}),
+        })
+      }
+    }
     for (const table of objects.tables) {
       const name = table.name
       const exists = existing.has(name)
@@ -221,14 +261,32 @@ class MysqlTarget implements TargetAdapter {
         steps.push({ action: `load rows (${load})`, object: name })
       } else {
         if (!exists) steps.push({ action: 'create table (not transactional)', object: name })
+        const held = exists ? (liveTriggers.get(name) ?? []) : []
+        if (held.length > 0) {
+          steps.push({
+            action:
+              'lock the table for writing, drop its triggers so that restored rows do not fire them (not transactional)',
+            object: `${name}: ${held.join(', ')}`,
+            destructive: true,
+          })
+        }
         steps.push({
-          action: `append rows (${load}; existing triggers fire, foreign keys not checked)`,
+          action: `append rows (${load}; foreign keys not checked)`,
           object: name,
         })
+        if (held.length > 0) {
+          steps.push({
+            action:
+              'recreate the triggers as they were, in their order, then unlock (not transactional; a failure names what to recreate)',
+            object: `${name}: ${held.join(', ')}`,
+          })
+        }
       }
     }
     for (const table of objects.tables) {
       for (const trigger of table.triggers) {
+        // Appending keeps the triggers a table has (`finish`).
+        if (liveTriggers.get(table.name)?.includes(trigger.name) === true) continue
         steps.push({
           action: 'create trigger (not transactional)',
           object: `${table.name}.${trigger.name}`,
@@ -254,9 +312,33 @@ class MysqlTarget implements TargetAdapter {
     mode: RestoreMode,
     options: { signal?: AbortSignal } = {},
   ): Promise<void> {
+    // Every statement built from the snapshot is checked (DATA_CORRUPT) before anything is written.
+    for (const table of objects.tables) createTableStatement(table)
+    postDataStatements(objects, objects.tables, () => false)
+    const sequences = objects.whole ? objects.schema.sequences : []
+    for (const sequence of sequences) sequenceStatements(sequence, true)
     const account = await this.#readAccount(options.signal)
     await this.#checkWritable(account, options.signal)
     checkPrivileges(account, objects, mode, this.#target)
+    // Sequences before the tables whose defaults draw from them; appending keeps one that exists.
+    const existing = await this.#existingSequences(options.signal)
+    for (const sequence of sequences) {
+      if (mode === 'append' && existing.has(sequence.name)) continue
+      for (const sql of sequenceStatements(sequence, mode === 'overwrite')) {
+        throwIfAborted(options.signal)
+        await this.#run(sql, { table: quoteIdentifier(sequence.name) })
+      }
+    }
+  }
+
+  async #existingSequences(signal: AbortSignal | undefined): Promise<Set<string>> {
+    const rows = await this.#rows<{ name: string }>(
+      `SELECT table_name AS name FROM information_schema.tables
+        WHERE table_schema = database() AND table_type = 'SEQUENCE'`,
+      [],
+      signal,
+    )
+    return new Set(rows.map((r) => r.name))
   }
 
   async restoreTable(
@@ -285,11 +367,146 @@ class MysqlTarget implements TargetAdapter {
       createTableStatement(table).replace(/^CREATE TABLE/, 'CREATE TABLE IF NOT EXISTS'),
       context,
     )
-    return await this.#load(table, rows, {
-      ...options,
-      tail: conflictClause(table, options.onConflict),
-      uniqueChecks: true,
-    })
+    const load = (locked: boolean): Promise<RestoreTableResult> =>
+      this.#load(table, rows, {
+        ...options,
+        tail: conflictClause(table, options.onConflict),
+        uniqueChecks: true,
+        locked,
+      })
+    const triggers = await this.#tableTriggers(table.name, signal)
+    if (triggers.length === 0) return await load(false)
+    return await this.#withoutTriggers(table.name, triggers, () => load(true), signal)
+  }
+
+  /**
+   * Runs `write` with the table's triggers out of the way, so that the rows it writes are the
+   * snapshot's: MySQL and MariaDB have no session switch that stops triggers from firing. The
+   * table is write-locked (LOCK TABLES … WRITE, with autocommit off so that the write is still
+   * one transaction), its triggers dropped, `write` run, and the triggers recreated from their
+   * own statements, in their firing order, under the sql_mode and definer they had; then the
+   * table is unlocked. Other sessions wait for the lock meanwhile, so none writes to the table
+   * while it has no triggers. DROP and CREATE TRIGGER are not transactional: when recreating
+   * fails, the error names the triggers left to recreate and holds their statements.
+   */
+  async #withoutTriggers<T>(
+    name: string,
+    triggers: LiveTrigger[],
+    write: () => Promise<T>,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
+    const context = { table: quoteIdentifier(name) }
+    const account = await this.#readAccount(signal)
+    for (const trigger of triggers) {
+      if (!(await this.#canKeepDefiner(account, trigger.definer))) {
+        throw new DbsnapError(
+          'CONNECTION_PRIVILEGE_MISSING',
+          `restored rows of ${context.table} must not fire its trigger ${quoteIdentifier(trigger.name)}, which is dropped and recreated around the write, but user ${account.user} may not recreate it with its definer ${trigger.definer} (needs SET USER or SUPER)`,
+          { details: { host: this.#target.host, port: this.#target.port, table: name } },
+        )
+      }
+    }
+    const dropped: LiveTrigger[] = []
+    let result: T | undefined
+    let failure: Error | undefined
+    await this.#run('SET SESSION autocommit = 0', context)
+    try {
+      await this.#run(`LOCK TABLES ${quoteIdentifier(name)} WRITE`, context)
+      try {
+        for (const trigger of triggers) {
+          await this.#run(`DROP TRIGGER ${quoteIdentifier(trigger.name)}`, context)
+          dropped.push(trigger)
+        }
+        result = await write()
+      } catch (err) {
+        failure = err instanceof Error ? err : new Error(String(err))
+      }
+      await this.#recreateTriggers(name, dropped, failure)
+    } finally {
+      await this.#connection.query('UNLOCK TABLES').catch(() => undefined)
+      await this.#connection.query('SET SESSION autocommit = 1').catch(() => undefined)
+    }
+    if (failure !== undefined) throw failure
+    return result as T
+  }
+
+  /**
+   * Creates dropped triggers again, in order, each as SHOW CREATE TRIGGER gave it and under its
+   * sql_mode and, for a statement in ASCII, its client character set and collation (other text
+   * would be re-read in that character set, while it is sent in utf8mb4).
+   */
+  async #recreateTriggers(
+    name: string,
+    triggers: LiveTrigger[],
+    failure: Error | undefined,
+  ): Promise<void> {
+    for (const [i, trigger] of triggers.entries()) {
+      try {
+        await this.#run('SET SESSION sql_mode = ?', {}, [trigger.sqlMode])
+        const charset = clientCharsetOf(
+          { extra: { charsetClient: trigger.charset, collationConnection: trigger.collation } },
+          trigger.statement,
+        )
+        if (charset !== null) await this.#run(setClientCharset(charset))
+        await this.#run(trigger.statement)
+      } catch (err) {
+        const left = triggers.slice(i)
+        throw new DbsnapError(
+          'RESTORE_FAILED',
+          `the triggers ${left.map((t) => quoteIdentifier(t.name)).join(', ')} of ${quoteIdentifier(name)} were dropped so that restored rows would not fire them, and recreating them failed (${err instanceof Error ? err.message : String(err)})${failure === undefined ? '' : ' after the rows failed to load'}: create them again with the statements in this error's details, in that order`,
+          {
+            cause: failure ?? err,
+            details: { table: name, triggers: left.map((t) => t.statement) },
+          },
+        )
+      } finally {
+        await this.#connection
+          .query('SET SESSION sql_mode = ?', [MYSQL_RESTORE_SQL_MODE])
+          .catch(() => undefined)
+        await this.#connection.query(RESET_CHARSET).catch(() => undefined)
+      }
+    }
+  }
+
+  /** The table's triggers on the target, in the order they fire, as SHOW CREATE TRIGGER gives them. */
+  async #tableTriggers(name: string, signal: AbortSignal | undefined): Promise<LiveTrigger[]> {
+    const rows = await this.#rows<{ name: string; definer: string }>(
+      `SELECT trigger_name AS name, definer FROM information_schema.triggers
+        WHERE trigger_schema = database() AND event_object_table = ?
+        ORDER BY action_timing, event_manipulation, action_order`,
+      [name],
+      signal,
+    )
+    const triggers: LiveTrigger[] = []
+    for (const row of rows) {
+      const [shown] = await this.#rows<Record<string, string>>(
+        `SHOW CREATE TRIGGER ${quoteIdentifier(row.name)}`,
+        [],
+        signal,
+      )
+      triggers.push({
+        name: row.name,
+        definer: row.definer,
+        statement: shown?.['SQL Original Statement'] ?? '',
+        sqlMode: shown?.sql_mode ?? '',
+        charset: shown?.character_set_client ?? 'utf8mb4',
+        collation: shown?.collation_connection ?? 'utf8mb4_general_ci',
+      })
+    }
+    return triggers
+  }
+
+  /** Trigger names of the target per table, in firing order. */
+  async #triggerNames(signal: AbortSignal | undefined): Promise<Map<string, string[]>> {
+    const rows = await this.#rows<{ t: string; n: string }>(
+      `SELECT event_object_table AS t, trigger_name AS n FROM information_schema.triggers
+        WHERE trigger_schema = database() ORDER BY action_timing, event_manipulation, action_order`,
+      [],
+      signal,
+    )
+    const names = new Map<string, string[]>()
+    for (const row of rows) names.set(row.t, [...(names.get(row.t) ?? []), row.n])
+    return names
   }
 
   /**
@@ -300,7 +517,12 @@ class MysqlTarget implements TargetAdapter {
   async #load(
     table: TableSchema,
     rows: AsyncIterable<CanonicalRow[]>,
-    options: RestoreTableOptions & { tail: string; uniqueChecks: boolean },
+    options: RestoreTableOptions & {
+      tail: string
+      uniqueChecks: boolean
+      /** Under LOCK TABLES with autocommit off: START TRANSACTION would release the lock. */
+      locked?: boolean
+    },
   ): Promise<RestoreTableResult> {
     const { signal, onConflict } = options
     const context = { table: quoteIdentifier(table.name) }
@@ -314,7 +536,7 @@ class MysqlTarget implements TargetAdapter {
       options.onRows?.(sent)
     }
     if (!options.uniqueChecks) await this.#run('SET SESSION unique_checks = 0', context)
-    await this.#run('START TRANSACTION', context)
+    if (options.locked !== true) await this.#run('START TRANSACTION', context)
     // `--only-changed`: the rows to delete go first, in this transaction. Foreign keys are
     // checked for them, so a row another table still references is not left dangling.
     const deletes = deleteStatements(table, options.deleteKeys ?? [])
@@ -468,6 +690,7 @@ class MysqlTarget implements TargetAdapter {
       if (statement.timeZone !== undefined) {
         await this.#run('SET SESSION time_zone = ?', {}, [statement.timeZone])
       }
+      if (statement.charset !== undefined) await this.#run(setClientCharset(statement.charset))
       try {
         await this.#run(statement.sql)
       } finally {
@@ -475,6 +698,7 @@ class MysqlTarget implements TargetAdapter {
           await this.#run('SET SESSION sql_mode = ?', {}, [MYSQL_RESTORE_SQL_MODE])
         }
         if (statement.timeZone !== undefined) await this.#run("SET SESSION time_zone = '+00:00'")
+        if (statement.charset !== undefined) await this.#run(RESET_CHARSET)
       }
     }
   }
@@ -562,7 +786,7 @@ class MysqlTarget implements TargetAdapter {
   async #existingTables(signal: AbortSignal | undefined): Promise<Set<string>> {
     const rows = await this.#rows<{ name: string }>(
       `SELECT table_name AS name FROM information_schema.tables
-        WHERE table_schema = database() AND table_type <> 'VIEW'`,
+        WHERE table_schema = database() AND table_type NOT IN ('VIEW', 'SEQUENCE')`,
       [],
       signal,
     )

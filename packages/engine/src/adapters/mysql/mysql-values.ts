@@ -22,8 +22,9 @@ import { DbsnapError } from '../../errors.js'
  *   charset; binary strings arrive as their bytes.
  * - `net_write_timeout`: the server drops a client that does not read for this long; a
  *   consumer holding a batch (an upload being retried) pauses the socket for a while.
- * - `max_sort_length`: tables without a primary key are sorted by whole values; the default
- *   1024 bytes would leave rows differing only further along in no stable order.
+ * - `max_sort_length`: tables without a primary key are sorted by 64-byte prefixes and digests
+ *   of their values (mysql-read.ts `keylessSortKey`), which a server set below 64 would cut;
+ *   pinned to the default 1024, never higher: the sort buffer holds that much per column and row.
  */
 export const MYSQL_SESSION_SETTINGS: Readonly<Record<string, string>> = {
   time_zone: "'+00:00'",
@@ -32,7 +33,7 @@ export const MYSQL_SESSION_SETTINGS: Readonly<Record<string, string>> = {
   character_set_connection: 'utf8mb4',
   character_set_results: 'utf8mb4',
   net_write_timeout: '3600',
-  max_sort_length: '8388608',
+  max_sort_length: '1024',
 }
 
 /**

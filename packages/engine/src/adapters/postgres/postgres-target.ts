@@ -8,6 +8,7 @@ import { from as copyFrom } from 'pg-copy-streams'
 import type { CanonicalValue } from '../../canonical/value-encoding.js'
 import type { ConnectionTarget } from '../../connection/url.js'
 import { DbsnapError, abortError, isDbsnapError, throwIfAborted } from '../../errors.js'
+import { tableName } from '../../repository/manifest.js'
 import type { QualifiedName, TableSchema } from '../../schema/schema.js'
 import type { ServerDescription } from '../source-adapter.js'
 import type {
@@ -183,7 +184,7 @@ class PostgresTarget implements TargetAdapter {
     for (const table of objects.tables) {
       throwIfAborted(signal)
       const found = await this.#table(table)
-      const name = `${table.schema}.${table.name}`
+      const name = tableName(table)
       if (found !== null && mode === 'append') {
         steps.push({ action: 'append rows', object: name })
         continue
