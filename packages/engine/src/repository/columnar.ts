@@ -13,7 +13,11 @@ export function decodeColumnar(payload: Uint8Array, what: string, key = what): B
 
 /** The canonical row lines (without their newlines) a columnar payload stands for. */
 export function columnarLines(payload: Uint8Array, what: string, key = what): string[] {
-  const { rows, columns } = columnarColumns(payload, what, key)
+  return linesOfColumns(columnarColumns(payload, what, key))
+}
+
+/** The canonical row lines (without their newlines) of values held column by column. */
+export function linesOfColumns({ rows, columns }: { rows: number; columns: string[][] }): string[] {
   const count = columns.length
   const lines = new Array<string>(rows)
   for (let i = 0; i < rows; i++) {

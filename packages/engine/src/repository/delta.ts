@@ -15,7 +15,8 @@ export interface KeyedLine {
  * An edit script turning `base` into `next` (both in key order), or null when it would not be
  * smaller than `limitBytes`. Ops, one per line: `=n` copy n base rows, `~n` followed by the n
  * base rows it drops, `+n` followed by n new row lines. Carrying the dropped rows makes a script
- * a diff of its own: the diff of a chunk against its base reads the script alone (decision 0011).
+ * a diff of its own: the diff of a chunk against its base compares only the rows the script
+ * touches (decision 0011).
  */
 export function makeDelta(base: KeyedLine[], next: KeyedLine[], limitBytes: number): string | null {
   const positions = new Map<string, number[]>()
@@ -128,7 +129,7 @@ export function parseDelta(script: string, baseRows: number, what: string, key =
 
 /**
  * The lines an edit script makes of the lines of its base. The rows a script says it drops must
- * be the base's (`DATA_CORRUPT` naming `what` otherwise): the diff trusts them without the base.
+ * be the base's (`DATA_CORRUPT` naming `what` otherwise): the diff reports them as the old rows.
  */
 export function applyDeltaLines(
   base: string[],

@@ -6,7 +6,6 @@ import { DbsnapError } from '../errors.js'
 import {
   CODEC_IDS,
   codecById,
-  checksOwnContent,
   compress,
   decompress,
   type CodecName,
@@ -42,6 +41,13 @@ export interface ObjectHeader {
 /** Lower-case hex SHA-256 of bytes: the id of an object's content. */
 export function contentId(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')
+}
+
+/** The id of a chunk whose content is these lines, each ending in `\n`, without joining bytes. */
+export function linesId(lines: string[]): string {
+  const hash = createHash('sha256').update(lines.join('\n'), 'utf8')
+  if (lines.length > 0) hash.update('\n')
+  return hash.digest('hex')
 }
 
 export function isObjectId(text: string): boolean {
@@ -145,9 +151,8 @@ export function decodeObject(
   bytes: Uint8Array,
   what: string,
   key = what,
-): { header: ObjectHeader; payload: Uint8Array; checksummed: boolean } {
+): { header: ObjectHeader; payload: Uint8Array } {
   const header = decodeHeader(bytes, what, key)
-  const checksummed = checksOwnContent(header.codec, bytes.subarray(header.headerBytes))
   let payload: Uint8Array
   try {
     payload = decompress(header.codec, bytes.subarray(header.headerBytes), header.payloadBytes)
@@ -164,5 +169,5 @@ export function decodeObject(
       { details: { object: key } },
     )
   }
-  return { header, payload, checksummed }
+  return { header, payload }
 }

@@ -8,8 +8,8 @@ import { bytesSource, type Storage } from '../storage/storage.js'
 import { DEFAULT_CHUNKING, type ChunkingParams } from './chunking.js'
 import { DEFAULT_CODEC, formatCodec, parseCodec, type CodecSpec } from './codec.js'
 import { rawValues, splitLines } from '../canonical/value-encoding.js'
-import { columnarColumns, columnarLines, decodeColumnar } from './columnar.js'
-import { applyDelta, applyDeltaLines, parseDelta } from './delta.js'
+import { columnarColumns, columnarLines, decodeColumnar, linesOfColumns } from './columnar.js'
+import { applyDelta, applyDeltaLines, parseDelta, type DeltaOp } from './delta.js'
 import {
   chunkEntrySchema,
   manifestSchema,
@@ -22,6 +22,7 @@ import {
   decodeObject,
   encodeObject,
   isObjectId,
+  linesId,
   type ObjectKind,
 } from './object-format.js'
 
@@ -213,52 +214,42 @@ export class Repository {
       )
       content = Buffer.from(applyDelta(base.toString('utf8'), script, what, objectKey(id)), 'utf8')
     }
-    if (contentId(content) !== id) {
-      throw new DbsnapError(
-        'DATA_CORRUPT',
-        `${what} is corrupt: its content does not hash to its id`,
-        {
-          details: { object: objectKey(id) },
-        },
-      )
-    }
+    checkId(id, contentId(content), what)
     return content
   }
 
   /**
    * The lines of a data chunk (its canonical rows, without newlines), delta chains resolved and
    * checked against its id like `readObject`, without building the content's bytes: what the
-   * diff reads, row by row. With `trustChecksums`, objects whose compressed frame checks its own
-   * content (and whose bases did) skip the SHA-256 of the content (decision 0010).
+   * diff, `show` and export read, row by row. `table` names the chunk's table in errors.
    */
-  async readLines(
-    id: string,
-    options: { signal?: AbortSignal; trustChecksums?: boolean } = {},
-  ): Promise<string[]> {
-    const stored = await this.#get(objectKey(id), `object ${id}`, options.signal)
-    return this.#lines(id, decodeObject(stored, `object ${id}`, objectKey(id)), options)
+  async readLines(id: string, options: ChunkReadOptions = {}): Promise<string[]> {
+    const what = chunkWhat(id, options.table)
+    const stored = await this.#get(objectKey(id), what, options.signal)
+    return this.#lines(id, decodeObject(stored, what, objectKey(id)), options)
   }
 
   /**
    * A data chunk's values column by column, each as its JSON text in the canonical row line
-   * (`columns[j][i]`: row i, column j), for a chunk of `width` columns. Straight from the stored
-   * columns when the chunk is columnar and its frame checked it (decision 0010): no row line is
-   * built. Otherwise from its lines, checked as `readLines` checks them.
+   * (`columns[j][i]`: row i, column j), for a chunk of `width` columns, checked against its id
+   * like `readLines`. Straight from the stored columns when the chunk is columnar: the row lines
+   * are built only to be hashed.
    */
   async readColumns(
     id: string,
     width: number,
-    options: { signal?: AbortSignal } = {},
+    options: ChunkReadOptions = {},
   ): Promise<{ rows: number; columns: string[][] }> {
-    const what = `object ${id}`
+    const what = chunkWhat(id, options.table)
     const stored = await this.#get(objectKey(id), what, options.signal)
     const decoded = decodeObject(stored, what, objectKey(id))
-    const { header, payload, checksummed } = decoded
-    if (header.kind === 'data' && header.columnar && checksummed) {
+    const { header, payload } = decoded
+    if (header.kind === 'data' && header.columnar) {
       const columns = columnarColumns(payload, what, objectKey(id))
+      checkId(id, linesId(linesOfColumns(columns)), what, options.table)
       if (columns.columns.length === width) return columns
     }
-    const lines = await this.#lines(id, decoded, { ...options, trustChecksums: true })
+    const lines = await this.#lines(id, decoded, options)
     const columns = Array.from({ length: width }, () => new Array<string>(lines.length))
     lines.forEach((line, i) => {
       const values = rawValues(line)
@@ -266,7 +257,7 @@ export class Repository {
         throw new DbsnapError(
           'DATA_CORRUPT',
           `${what} is corrupt: a row holds ${values.length} values, the table has ${width} columns`,
-          { details: { object: objectKey(id) } },
+          { details: corruptDetails(id, options.table) },
         )
       }
       for (let j = 0; j < width; j++) columns[j]![i] = values[j]!
@@ -274,65 +265,68 @@ export class Repository {
     return { rows: lines.length, columns }
   }
 
-  /** The lines of a decoded data object (`readLines`), checked as its options say. */
+  /** The lines of a decoded data object (`readLines`), checked against its id. */
   async #lines(
     id: string,
     decoded: ReturnType<typeof decodeObject>,
-    options: { signal?: AbortSignal; trustChecksums?: boolean },
+    options: ChunkReadOptions,
   ): Promise<string[]> {
-    const what = `object ${id}`
-    const { header, payload, checksummed } = decoded
+    const what = chunkWhat(id, options.table)
+    const { header, payload } = decoded
     if (header.kind !== 'data') {
       throw new DbsnapError(
         'DATA_CORRUPT',
         `${what} is corrupt: a ${header.kind} object where a data object belongs`,
-        { details: { object: objectKey(id) } },
+        { details: corruptDetails(id, options.table) },
       )
     }
     const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
-    let lines: string[]
-    if (header.columnar) lines = columnarLines(payload, what, objectKey(id))
-    else if (header.base === null) lines = splitLines(bytes.toString('utf8'))
-    else {
-      // The base comes back good (checked one way or the other), so a script its frame checked
-      // makes good content too.
-      const base = await this.readLines(header.base.id, options)
-      const ops = parseDelta(bytes.toString('utf8'), base.length, what, objectKey(id))
-      lines = applyDeltaLines(base, ops, what, objectKey(id))
+    if (header.base !== null) return (await this.#delta(id, header.base, bytes, options)).lines
+    if (header.columnar) {
+      const lines = columnarLines(payload, what, objectKey(id))
+      checkId(id, linesId(lines), what, options.table)
+      return lines
     }
-    if (options.trustChecksums === true && checksummed) return lines
-    const content = header.columnar || header.base !== null ? joinLines(lines) : bytes
-    if (contentId(content) !== id) {
-      throw new DbsnapError(
-        'DATA_CORRUPT',
-        `${what} is corrupt: its content does not hash to its id`,
-        {
-          details: { object: objectKey(id) },
-        },
-      )
-    }
-    return lines
+    checkId(id, contentId(bytes), what, options.table)
+    return splitLines(bytes.toString('utf8'))
   }
 
   /**
-   * The edit script of a data object stored as a delta, and its base; null for a full object.
-   * The script is not checked here: its result is, by whoever applies it (against the id).
+   * A data object stored as a delta, proven: its base's lines (read and checked against the
+   * base's id), the ops of its edit script, and the lines they make, checked against `id`. A
+   * script alone proves nothing, whatever checksum its frame carries: another valid script
+   * could stand in its place. Null for a full object.
    */
-  async readDeltaScript(
+  async readDelta(
     id: string,
-    signal?: AbortSignal,
+    options: ChunkReadOptions = {},
   ): Promise<{
     base: { id: string; depth: number }
-    script: string
-    /** The compressed frame checked the script (decision 0010). */
-    checksummed: boolean
+    baseLines: string[]
+    ops: DeltaOp[]
+    lines: string[]
   } | null> {
-    const what = `object ${id}`
-    const stored = await this.#get(objectKey(id), what, signal)
-    const { header, payload, checksummed } = decodeObject(stored, what, objectKey(id))
+    const what = chunkWhat(id, options.table)
+    const stored = await this.#get(objectKey(id), what, options.signal)
+    const { header, payload } = decodeObject(stored, what, objectKey(id))
     if (header.kind !== 'data' || header.base === null) return null
     const script = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
-    return { base: header.base, script: script.toString('utf8'), checksummed }
+    return { base: header.base, ...(await this.#delta(id, header.base, script, options)) }
+  }
+
+  /** Applies a delta's `script` to its base, both checked (`readDelta`). */
+  async #delta(
+    id: string,
+    base: { id: string },
+    script: Buffer,
+    options: ChunkReadOptions,
+  ): Promise<{ baseLines: string[]; ops: DeltaOp[]; lines: string[] }> {
+    const what = chunkWhat(id, options.table)
+    const baseLines = await this.readLines(base.id, options)
+    const ops = parseDelta(script.toString('utf8'), baseLines.length, what, objectKey(id))
+    const lines = applyDeltaLines(baseLines, ops, what, objectKey(id))
+    checkId(id, linesId(lines), what, options.table)
+    return { baseLines, ops, lines }
   }
 
   /** The base of a stored delta object (reading only its header), or null for a full object. */
@@ -504,7 +498,30 @@ function safeJson(text: string): unknown {
   }
 }
 
-/** Newline-terminated lines as one UTF-8 buffer: a chunk's content. */
-function joinLines(lines: string[]): Buffer {
-  return Buffer.from(lines.length === 0 ? '' : `${lines.join('\n')}\n`, 'utf8')
+/** What a data chunk read names in messages and error details. */
+export interface ChunkReadOptions {
+  signal?: AbortSignal
+  /** The chunk's table (`schema.name`), named in errors when known. */
+  table?: string
+}
+
+function chunkWhat(id: string, table: string | undefined): string {
+  return table === undefined ? `object ${id}` : `chunk ${id} of ${table}`
+}
+
+function corruptDetails(id: string, table: string | undefined): Record<string, string> {
+  return table === undefined ? { object: objectKey(id) } : { object: objectKey(id), table }
+}
+
+/** `DATA_CORRUPT` unless content that hashes to `actual` is the object `id` names. */
+function checkId(id: string, actual: string, what: string, table?: string): void {
+  if (actual !== id) {
+    throw new DbsnapError(
+      'DATA_CORRUPT',
+      `${what} is corrupt: its content does not hash to its id`,
+      {
+        details: corruptDetails(id, table),
+      },
+    )
+  }
 }

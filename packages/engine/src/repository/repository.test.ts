@@ -1,0 +1,131 @@
+// The repository's read paths against objects someone else wrote: a chunk replaced by another
+// valid object (another chunk's frame, or other rows freshly compressed) must never be read.
+
+import { describe, expect, it } from 'vitest'
+import { MemoryStorage } from '../storage/index.js'
+import { bytesSource } from '../storage/storage.js'
+import { rowsToColumnar } from './columnar.js'
+import { makeDelta } from './delta.js'
+import { contentId, encodeObject } from './object-format.js'
+import { objectKey, Repository } from './repository.js'
+
+const zstd = { name: 'zstd', level: 3 } as const
+const lines = (from: number, to: number, tag = 'v'): string[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => `[${from + i},"${tag}${from + i}"]`)
+const content = (rows: string[]): Buffer => Buffer.from(rows.map((l) => `${l}\n`).join(''))
+
+/** Stores `rows` as a columnar chunk, as a snapshot does; returns its id. */
+async function putColumnar(repository: Repository, rows: string[]): Promise<string> {
+  const bytes = content(rows)
+  const id = contentId(bytes)
+  const payload = rowsToColumnar(bytes, rows.length, 2)
+  await repository.putEncoded(id, encodeObject('data', zstd, payload, { columnar: true }))
+  return id
+}
+
+/** Stores `next` as a delta over the chunk `baseId` holding `base`; returns its id. */
+async function putDelta(
+  repository: Repository,
+  baseId: string,
+  base: string[],
+  next: string[],
+): Promise<string> {
+  const keyed = (rows: string[]): { line: string; key: string }[] =>
+    rows.map((line) => ({ line, key: line.slice(0, line.indexOf(',')) }))
+  const script = makeDelta(keyed(base), keyed(next), Infinity)!
+  const id = contentId(content(next))
+  const encoded = encodeObject('data', zstd, Buffer.from(script), {
+    base: { id: baseId, depth: 0 },
+  })
+  await repository.putEncoded(id, encoded)
+  return id
+}
+
+async function replace(repository: Repository, id: string, bytes: Uint8Array): Promise<void> {
+  await repository.storage.put(objectKey(id), bytesSource(bytes))
+}
+
+const corrupt = (id: string): unknown =>
+  expect.objectContaining({ code: 'DATA_CORRUPT', details: { object: objectKey(id) } })
+
+describe('Repository reads check every chunk against its id', () => {
+  const setup = async (): Promise<{
+    repository: Repository
+    a: string
+    b: string
+    stored: (id: string) => Promise<Uint8Array>
+  }> => {
+    const repository = await Repository.open(new MemoryStorage(), { create: true })
+    const a = await putColumnar(repository, lines(1, 100))
+    const b = await putColumnar(repository, lines(101, 200))
+    const stored = (id: string): Promise<Uint8Array> => repository.storage.get(objectKey(id))
+    return { repository, a, b, stored }
+  }
+
+  const readers = (repository: Repository, id: string): [string, () => Promise<unknown>][] => [
+    ['readObject', () => repository.readObject(id, { kind: 'data' })],
+    ['readLines', () => repository.readLines(id)],
+    ['readColumns', () => repository.readColumns(id, 2)],
+  ]
+
+  it('rejects a chunk replaced by another chunk (a valid frame with a checksum)', async () => {
+    const { repository, a, b, stored } = await setup()
+    await replace(repository, a, await stored(b))
+    for (const [name, read] of readers(repository, a)) {
+      await expect(read(), name).rejects.toEqual(corrupt(a))
+    }
+  })
+
+  it('rejects a chunk replaced by other rows freshly compressed', async () => {
+    const { repository, a } = await setup()
+    const other = lines(1, 100, 'forged')
+    const payload = rowsToColumnar(content(other), other.length, 2)
+    await replace(repository, a, encodeObject('data', zstd, payload, { columnar: true }))
+    for (const [name, read] of readers(repository, a)) {
+      await expect(read(), name).rejects.toEqual(corrupt(a))
+    }
+    const row = encodeObject('data', zstd, content(other))
+    await replace(repository, a, row)
+    for (const [name, read] of readers(repository, a)) {
+      await expect(read(), name).rejects.toEqual(corrupt(a))
+    }
+  })
+
+  it('rejects a delta whose script was replaced, and a delta over a replaced base', async () => {
+    const { repository, a, b, stored } = await setup()
+    const base = lines(1, 100)
+    const next = base.map((line, i) => (i === 50 ? '[51,"changed"]' : line))
+    const delta = await putDelta(repository, a, base, next)
+    expect(await repository.readLines(delta)).toEqual(next)
+    const proven = await repository.readDelta(delta)
+    expect(proven?.baseLines).toEqual(base)
+
+    // Another valid script over the same base, stored under the delta's id.
+    const forged = base.map((line, i) => (i === 10 ? '[11,"forged"]' : line))
+    const keyed = (rows: string[]): { line: string; key: string }[] =>
+      rows.map((line) => ({ line, key: line.slice(0, line.indexOf(',')) }))
+    const script = makeDelta(keyed(base), keyed(forged), Infinity)!
+    const original = await stored(delta)
+    await replace(
+      repository,
+      delta,
+      encodeObject('data', zstd, Buffer.from(script), { base: { id: a, depth: 0 } }),
+    )
+    for (const [name, read] of [
+      ...readers(repository, delta),
+      ['readDelta', () => repository.readDelta(delta)] as const,
+    ]) {
+      await expect(read(), name).rejects.toEqual(corrupt(delta))
+    }
+
+    // The script is genuine, its base is not.
+    await replace(repository, delta, original)
+    await replace(repository, a, await stored(b))
+    for (const [name, read] of [
+      ...readers(repository, delta),
+      ['readDelta', () => repository.readDelta(delta)] as const,
+    ]) {
+      await expect(read(), name).rejects.toEqual(corrupt(a))
+    }
+  })
+})
