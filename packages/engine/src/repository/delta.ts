@@ -5,6 +5,12 @@
 import { splitLines } from '../canonical/value-encoding.js'
 import { DbsnapError } from '../errors.js'
 
+/**
+ * A delta chain never gets deeper than this: the next change of the range is stored in full, and
+ * readers refuse a longer chain.
+ */
+export const MAX_DELTA_DEPTH = 4
+
 /** One line of a chunk and the canonical key it is matched on. */
 export interface KeyedLine {
   line: string

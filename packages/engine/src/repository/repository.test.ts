@@ -128,4 +128,16 @@ describe('Repository reads check every chunk against its id', () => {
       await expect(read(), name).rejects.toEqual(corrupt(a))
     }
   })
+
+  it('rejects a delta stored under its own base id instead of following it forever', async () => {
+    const { repository, a, stored } = await setup()
+    const base = lines(1, 100)
+    const next = base.map((line, i) => (i === 50 ? '[51,"changed"]' : line))
+    const delta = await putDelta(repository, a, base, next)
+    // The next snapshot's version of the chunk, swapped in: its base is the chunk itself.
+    await replace(repository, a, await stored(delta))
+    for (const [name, read] of readers(repository, a)) {
+      await expect(read(), name).rejects.toEqual(corrupt(a))
+    }
+  })
 })

@@ -9,7 +9,7 @@ import { DEFAULT_CHUNKING, type ChunkingParams } from './chunking.js'
 import { DEFAULT_CODEC, formatCodec, parseCodec, type CodecSpec } from './codec.js'
 import { rawValues, splitLines } from '../canonical/value-encoding.js'
 import { columnarColumns, columnarLines, decodeColumnar, linesOfColumns } from './columnar.js'
-import { applyDelta, applyDeltaLines, parseDelta, type DeltaOp } from './delta.js'
+import { applyDelta, applyDeltaLines, MAX_DELTA_DEPTH, parseDelta, type DeltaOp } from './delta.js'
 import {
   chunkEntrySchema,
   manifestSchema,
@@ -190,6 +190,15 @@ export class Repository {
     id: string,
     options: { signal?: AbortSignal; kind?: ObjectKind } = {},
   ): Promise<Buffer> {
+    return this.#readObject(id, options, 0)
+  }
+
+  /** `readObject` of an object `chain` deltas above the one asked for. */
+  async #readObject(
+    id: string,
+    options: { signal?: AbortSignal; kind?: ObjectKind },
+    chain: number,
+  ): Promise<Buffer> {
     const what = `object ${id}`
     const stored = await this.#get(objectKey(id), what, options.signal)
     const { header, payload } = decodeObject(stored, what, objectKey(id))
@@ -208,7 +217,12 @@ export class Repository {
     } else if (header.base === null) {
       content = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
     } else {
-      const base = await this.readObject(header.base.id, { signal: options.signal, kind: 'data' })
+      checkChain(id, chain, what)
+      const base = await this.#readObject(
+        header.base.id,
+        { signal: options.signal, kind: 'data' },
+        chain + 1,
+      )
       const script = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString(
         'utf8',
       )
@@ -224,9 +238,14 @@ export class Repository {
    * diff, `show` and export read, row by row. `table` names the chunk's table in errors.
    */
   async readLines(id: string, options: ChunkReadOptions = {}): Promise<string[]> {
+    return this.#readLines(id, options, 0)
+  }
+
+  /** `readLines` of a chunk `chain` deltas above the one asked for. */
+  async #readLines(id: string, options: ChunkReadOptions, chain: number): Promise<string[]> {
     const what = chunkWhat(id, options.table)
     const stored = await this.#get(objectKey(id), what, options.signal)
-    return this.#lines(id, decodeObject(stored, what, objectKey(id)), options)
+    return this.#lines(id, decodeObject(stored, what, objectKey(id)), options, chain)
   }
 
   /**
@@ -249,7 +268,7 @@ export class Repository {
       checkId(id, linesId(linesOfColumns(columns)), what, options.table)
       if (columns.columns.length === width) return columns
     }
-    const lines = await this.#lines(id, decoded, options)
+    const lines = await this.#lines(id, decoded, options, 0)
     const columns = Array.from({ length: width }, () => new Array<string>(lines.length))
     lines.forEach((line, i) => {
       const values = rawValues(line)
@@ -270,6 +289,7 @@ export class Repository {
     id: string,
     decoded: ReturnType<typeof decodeObject>,
     options: ChunkReadOptions,
+    chain: number,
   ): Promise<string[]> {
     const what = chunkWhat(id, options.table)
     const { header, payload } = decoded
@@ -281,7 +301,9 @@ export class Repository {
       )
     }
     const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
-    if (header.base !== null) return (await this.#delta(id, header.base, bytes, options)).lines
+    if (header.base !== null) {
+      return (await this.#delta(id, header.base, bytes, options, chain)).lines
+    }
     if (header.columnar) {
       const lines = columnarLines(payload, what, objectKey(id))
       checkId(id, linesId(lines), what, options.table)
@@ -311,7 +333,7 @@ export class Repository {
     const { header, payload } = decodeObject(stored, what, objectKey(id))
     if (header.kind !== 'data' || header.base === null) return null
     const script = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
-    return { base: header.base, ...(await this.#delta(id, header.base, script, options)) }
+    return { base: header.base, ...(await this.#delta(id, header.base, script, options, 0)) }
   }
 
   /** Applies a delta's `script` to its base, both checked (`readDelta`). */
@@ -320,9 +342,11 @@ export class Repository {
     base: { id: string },
     script: Buffer,
     options: ChunkReadOptions,
+    chain: number,
   ): Promise<{ baseLines: string[]; ops: DeltaOp[]; lines: string[] }> {
     const what = chunkWhat(id, options.table)
-    const baseLines = await this.readLines(base.id, options)
+    checkChain(id, chain, what, options.table)
+    const baseLines = await this.#readLines(base.id, options, chain + 1)
     const ops = parseDelta(script.toString('utf8'), baseLines.length, what, objectKey(id))
     const lines = applyDeltaLines(baseLines, ops, what, objectKey(id))
     checkId(id, linesId(lines), what, options.table)
@@ -511,6 +535,20 @@ function chunkWhat(id: string, table: string | undefined): string {
 
 function corruptDetails(id: string, table: string | undefined): Record<string, string> {
   return table === undefined ? { object: objectKey(id) } : { object: objectKey(id), table }
+}
+
+/**
+ * `DATA_CORRUPT` for a delta `chain` deltas above the object asked for, when that makes a chain
+ * longer than snapshots write: a delta stored under its own base's id would loop forever.
+ */
+function checkChain(id: string, chain: number, what: string, table?: string): void {
+  if (chain >= MAX_DELTA_DEPTH) {
+    throw new DbsnapError(
+      'DATA_CORRUPT',
+      `${what} is corrupt: its delta chain is longer than ${MAX_DELTA_DEPTH}`,
+      { details: corruptDetails(id, table) },
+    )
+  }
 }
 
 /** `DATA_CORRUPT` unless content that hashes to `actual` is the object `id` names. */
