@@ -188,6 +188,7 @@ async function deltaBetween(
   const delta = await b.repository.readDelta(chunkB.id, {
     signal: options.signal,
     table: options.table,
+    bytes: chunkB.bytes,
   })
   return delta?.base.id === chunkA.id ? delta : null
 }
@@ -343,6 +344,7 @@ async function* linesOf(
     const lines = await repository.readLines(chunk.id, {
       signal: options.signal,
       table: options.table,
+      bytes: chunk.bytes,
     })
     options.onChunk?.(true)
     yield* lines

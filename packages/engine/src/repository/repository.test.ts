@@ -141,3 +141,35 @@ describe('Repository reads check every chunk against its id', () => {
     }
   })
 })
+
+describe('Repository reads bound decompression by the index entry', () => {
+  /** 64 MiB of zeros: a few KiB compressed, a valid frame whose header says 64 MiB. */
+  const bomb = (): Uint8Array => encodeObject('data', zstd, Buffer.alloc(64 * 1024 * 1024))
+  const refused: unknown = expect.objectContaining({
+    code: 'DATA_CORRUPT',
+    message: expect.stringMatching(/declares a payload of 67108864 bytes/) as unknown,
+  })
+
+  it('refuses a frame declaring far more than the chunk holds before decompressing it', async () => {
+    const repository = await Repository.open(new MemoryStorage(), { create: true })
+    const rows = lines(1, 100)
+    const id = await putColumnar(repository, rows)
+    const bytes = content(rows).byteLength
+    await replace(repository, id, bomb())
+    await expect(repository.readLines(id, { bytes })).rejects.toEqual(refused)
+    await expect(repository.readColumns(id, 2, { bytes })).rejects.toEqual(refused)
+    await expect(repository.readObject(id, { kind: 'data', bytes })).rejects.toEqual(refused)
+  })
+
+  it('bounds the base of a delta too', async () => {
+    const repository = await Repository.open(new MemoryStorage(), { create: true })
+    const base = lines(1, 100)
+    const a = await putColumnar(repository, base)
+    const next = base.map((line, i) => (i === 50 ? '[51,"changed"]' : line))
+    const delta = await putDelta(repository, a, base, next)
+    await replace(repository, a, bomb())
+    const bytes = content(next).byteLength
+    await expect(repository.readLines(delta, { bytes })).rejects.toEqual(refused)
+    await expect(repository.readDelta(delta, { bytes })).rejects.toEqual(refused)
+  })
+})

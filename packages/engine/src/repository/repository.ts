@@ -188,7 +188,7 @@ export class Repository {
    */
   async readObject(
     id: string,
-    options: { signal?: AbortSignal; kind?: ObjectKind } = {},
+    options: { signal?: AbortSignal; kind?: ObjectKind; bytes?: number } = {},
   ): Promise<Buffer> {
     return this.#readObject(id, options, 0)
   }
@@ -196,12 +196,12 @@ export class Repository {
   /** `readObject` of an object `chain` deltas above the one asked for. */
   async #readObject(
     id: string,
-    options: { signal?: AbortSignal; kind?: ObjectKind },
+    options: { signal?: AbortSignal; kind?: ObjectKind; bytes?: number },
     chain: number,
   ): Promise<Buffer> {
     const what = `object ${id}`
     const stored = await this.#get(objectKey(id), what, options.signal)
-    const { header, payload } = decodeObject(stored, what, objectKey(id))
+    const { header, payload } = decodeChunk(stored, id, what, options)
     if (options.kind !== undefined && header.kind !== options.kind) {
       throw new DbsnapError(
         'DATA_CORRUPT',
@@ -220,7 +220,7 @@ export class Repository {
       checkChain(id, chain, what)
       const base = await this.#readObject(
         header.base.id,
-        { signal: options.signal, kind: 'data' },
+        { signal: options.signal, kind: 'data', bytes: this.#baseBytes(options.bytes) },
         chain + 1,
       )
       const script = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString(
@@ -245,7 +245,7 @@ export class Repository {
   async #readLines(id: string, options: ChunkReadOptions, chain: number): Promise<string[]> {
     const what = chunkWhat(id, options.table)
     const stored = await this.#get(objectKey(id), what, options.signal)
-    return this.#lines(id, decodeObject(stored, what, objectKey(id)), options, chain)
+    return this.#lines(id, decodeChunk(stored, id, what, options), options, chain)
   }
 
   /**
@@ -261,7 +261,7 @@ export class Repository {
   ): Promise<{ rows: number; columns: string[][] }> {
     const what = chunkWhat(id, options.table)
     const stored = await this.#get(objectKey(id), what, options.signal)
-    const decoded = decodeObject(stored, what, objectKey(id))
+    const decoded = decodeChunk(stored, id, what, options)
     const { header, payload } = decoded
     if (header.kind === 'data' && header.columnar) {
       const columns = columnarColumns(payload, what, objectKey(id))
@@ -330,7 +330,7 @@ export class Repository {
   } | null> {
     const what = chunkWhat(id, options.table)
     const stored = await this.#get(objectKey(id), what, options.signal)
-    const { header, payload } = decodeObject(stored, what, objectKey(id))
+    const { header, payload } = decodeChunk(stored, id, what, options)
     if (header.kind !== 'data' || header.base === null) return null
     const script = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
     return { base: header.base, ...(await this.#delta(id, header.base, script, options, 0)) }
@@ -346,7 +346,8 @@ export class Repository {
   ): Promise<{ baseLines: string[]; ops: DeltaOp[]; lines: string[] }> {
     const what = chunkWhat(id, options.table)
     checkChain(id, chain, what, options.table)
-    const baseLines = await this.#readLines(base.id, options, chain + 1)
+    const baseOptions = { ...options, bytes: this.#baseBytes(options.bytes) }
+    const baseLines = await this.#readLines(base.id, baseOptions, chain + 1)
     const ops = parseDelta(script.toString('utf8'), baseLines.length, what, objectKey(id))
     const lines = applyDeltaLines(baseLines, ops, what, objectKey(id))
     checkId(id, linesId(lines), what, options.table)
@@ -494,6 +495,16 @@ export class Repository {
     await this.storage.delete(manifestKey(id), { signal })
   }
 
+  /**
+   * The most content the base of a delta whose content is `bytes` long can have: the rows it
+   * keeps are in the result, the rows it drops are in the script (itself at most `bytes`), or,
+   * in a script from before decision 0011, in a base no larger than a chunk is cut (twice the
+   * config's `maxBytes` leaves room for the row that ends it).
+   */
+  #baseBytes(bytes: number | undefined): number | undefined {
+    return bytes === undefined ? undefined : 2 * Math.max(bytes, this.config.chunking.maxBytes)
+  }
+
   async #get(
     key: string,
     what: string,
@@ -527,6 +538,38 @@ export interface ChunkReadOptions {
   signal?: AbortSignal
   /** The chunk's table (`schema.name`), named in errors when known. */
   table?: string
+  /**
+   * The content length the chunk's index entry records. A header promising a larger payload
+   * than that allows is refused before anything is decompressed.
+   */
+  bytes?: number
+}
+
+/**
+ * `decodeObject` of a data chunk whose content should be `options.bytes` long, refusing first a
+ * header that declares more payload than such a chunk can have: a row-layout payload is the
+ * content; a columnar one drops 2 bytes a row and adds 8 + 4 a column (a column takes at least
+ * 2 bytes of a row), so at most 3 × content + 8; an edit script is at most half its chunk
+ * (snapshots write no larger one), so at most the content.
+ */
+function decodeChunk(
+  stored: Uint8Array,
+  id: string,
+  what: string,
+  options: { bytes?: number; table?: string },
+): ReturnType<typeof decodeObject> {
+  if (options.bytes !== undefined) {
+    const header = decodeHeader(stored, what, objectKey(id))
+    const limit = header.columnar ? 3 * options.bytes + 8 : options.bytes
+    if (header.payloadBytes > limit) {
+      throw new DbsnapError(
+        'DATA_CORRUPT',
+        `${what} is corrupt: its header declares a payload of ${header.payloadBytes} bytes, its index entry allows at most ${limit}`,
+        { details: corruptDetails(id, options.table) },
+      )
+    }
+  }
+  return decodeObject(stored, what, objectKey(id))
 }
 
 function chunkWhat(id: string, table: string | undefined): string {

@@ -58,6 +58,7 @@ export async function* readSnapshotLines(
     const lines = await repository.readLines(chunk.id, {
       signal: options.signal,
       table: tableName(table),
+      bytes: chunk.bytes,
     })
     if (lines.length !== chunk.rows) throw wrongRowCount(chunk, lines.length)
     yield lines
@@ -104,6 +105,7 @@ export async function* readSnapshotColumns(
     const batch = await repository.readColumns(chunk.id, table.columns.length, {
       signal: options.signal,
       table: tableName(table),
+      bytes: chunk.bytes,
     })
     if (batch.rows !== chunk.rows) throw wrongRowCount(chunk, batch.rows)
     yield batch

@@ -205,7 +205,7 @@ export class TableWriter {
     let encoded: Encoded | null = null
     if (previous !== undefined && (previous.deps?.length ?? 0) < MAX_DELTA_DEPTH) {
       const base = this.#keyedLines(
-        await repository.readObject(previous.id, { signal, kind: 'data' }),
+        await repository.readObject(previous.id, { signal, kind: 'data', bytes: previous.bytes }),
       )
       const script = makeDelta(
         base,
