@@ -8,7 +8,7 @@ import { bytesSource, type Storage } from '../storage/storage.js'
 import { DEFAULT_CHUNKING, type ChunkingParams } from './chunking.js'
 import { DEFAULT_CODEC, formatCodec, parseCodec, type CodecSpec } from './codec.js'
 import { rawValues, splitLines } from '../canonical/value-encoding.js'
-import { columnarColumns, columnarLines, decodeColumnar, linesOfColumns } from './columnar.js'
+import { columnarColumns, decodeColumnar } from './columnar.js'
 import { applyDelta, applyDeltaLines, MAX_DELTA_DEPTH, parseDelta, type DeltaOp } from './delta.js'
 import {
   chunkEntrySchema,
@@ -251,8 +251,8 @@ export class Repository {
   /**
    * A data chunk's values column by column, each as its JSON text in the canonical row line
    * (`columns[j][i]`: row i, column j), for a chunk of `width` columns, checked against its id
-   * like `readLines`. Straight from the stored columns when the chunk is columnar: the row lines
-   * are built only to be hashed.
+   * like `readLines`. Straight from the stored columns when the chunk is columnar: its content's
+   * bytes are rebuilt only to be hashed, and no row line is built.
    */
   async readColumns(
     id: string,
@@ -265,7 +265,7 @@ export class Repository {
     const { header, payload } = decoded
     if (header.kind === 'data' && header.columnar) {
       const columns = columnarColumns(payload, what, objectKey(id))
-      checkId(id, linesId(linesOfColumns(columns)), what, options.table)
+      checkId(id, contentId(decodeColumnar(payload, what, objectKey(id))), what, options.table)
       if (columns.columns.length === width) return columns
     }
     const lines = await this.#lines(id, decoded, options, 0)
@@ -304,13 +304,9 @@ export class Repository {
     if (header.base !== null) {
       return (await this.#delta(id, header.base, bytes, options, chain)).lines
     }
-    if (header.columnar) {
-      const lines = columnarLines(payload, what, objectKey(id))
-      checkId(id, linesId(lines), what, options.table)
-      return lines
-    }
-    checkId(id, contentId(bytes), what, options.table)
-    return splitLines(bytes.toString('utf8'))
+    const content = header.columnar ? decodeColumnar(payload, what, objectKey(id)) : bytes
+    checkId(id, contentId(content), what, options.table)
+    return splitLines(content.toString('utf8'))
   }
 
   /**
