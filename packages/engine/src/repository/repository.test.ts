@@ -173,3 +173,50 @@ describe('Repository reads bound decompression by the index entry', () => {
     await expect(repository.readDelta(delta, { bytes })).rejects.toEqual(refused)
   })
 })
+
+describe('Repository.open validates config', () => {
+  const good = {
+    format: 'dbsnap-repository',
+    version: 1,
+    id: '0123456789abcdef0123456789abcdef',
+    createdAt: '2026-11-24T12:00:00.000Z',
+    chunking: { targetBytes: 1048576, minBytes: 262144, maxBytes: 4194304, hash: 'fnv1a32-fmix32' },
+    compression: 'zstd:3',
+    encryption: null,
+  }
+  const openWith = async (config: unknown): Promise<Repository> => {
+    const storage = new MemoryStorage()
+    await storage.put('config', bytesSource(Buffer.from(JSON.stringify(config))))
+    return Repository.open(storage)
+  }
+  const chunking = (change: object): object => ({
+    ...good,
+    chunking: { ...good.chunking, ...change },
+  })
+
+  it('opens a good one', async () => {
+    expect((await openWith(good)).config).toEqual(good)
+  })
+
+  it.each([
+    ['a negative minBytes', chunking({ minBytes: -1 })],
+    ['a huge maxBytes', chunking({ maxBytes: 2 ** 40 })],
+    ['a fractional targetBytes', chunking({ targetBytes: 1.5 })],
+    ['a zero maxBytes', chunking({ minBytes: 0, targetBytes: 0, maxBytes: 0 })],
+    ['minBytes above maxBytes', chunking({ minBytes: 8388608 })],
+    ['a string for a size', chunking({ targetBytes: '1048576' })],
+    ['an unknown hash', chunking({ hash: 'crc32' })],
+    ['an unknown codec', { ...good, compression: 'lz4' }],
+    ['a codec level out of range', { ...good, compression: 'zstd:99' }],
+    ['version 0', { ...good, version: 0 }],
+    ['no chunking', { ...good, chunking: undefined }],
+    ['an array', [good]],
+  ])('refuses %s with REPOSITORY_INVALID', async (_name, config) => {
+    await expect(openWith(config)).rejects.toMatchObject({ code: 'REPOSITORY_INVALID' })
+  })
+
+  it('says which value is wrong, and to upgrade for a newer version', async () => {
+    await expect(openWith(chunking({ maxBytes: 2 ** 40 }))).rejects.toThrow(/chunking\.maxBytes/)
+    await expect(openWith({ ...good, version: 2 })).rejects.toThrow(/upgrade DBSnap/)
+  })
+})

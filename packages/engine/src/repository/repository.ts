@@ -23,6 +23,7 @@ import {
   encodeObject,
   isObjectId,
   linesId,
+  MAX_OBJECT_BYTES,
   type ObjectKind,
 } from './object-format.js'
 
@@ -41,20 +42,41 @@ export interface RepositoryConfig {
   encryption: null
 }
 
+/**
+ * The largest chunk a config may ask for: a chunk cut at this size, plus the row that ends it
+ * and its columnar overhead, still fits what readers accept (MAX_OBJECT_BYTES).
+ */
+const MAX_CHUNK_BYTES = MAX_OBJECT_BYTES / 2
+const chunkBytes = z.number().int().nonnegative().max(MAX_CHUNK_BYTES)
+
+/** A config is input like any object: every value is bounded before anything uses it. */
 const configSchema = z.object({
   format: z.literal('dbsnap-repository'),
   version: z.literal(REPOSITORY_FORMAT),
   id: z.string().regex(/^[0-9a-f]{32}$/),
   createdAt: z.iso.datetime(),
-  chunking: z.object({
-    targetBytes: z.number().int().positive(),
-    minBytes: z.number().int().nonnegative(),
-    maxBytes: z.number().int().positive(),
-    hash: z.literal('fnv1a32-fmix32'),
-  }),
-  compression: z.string(),
+  chunking: z
+    .object({
+      targetBytes: chunkBytes.min(1),
+      minBytes: chunkBytes,
+      maxBytes: chunkBytes.min(1),
+      hash: z.literal('fnv1a32-fmix32'),
+    })
+    .refine((c) => c.minBytes <= c.targetBytes && c.targetBytes <= c.maxBytes, {
+      message: 'expected minBytes <= targetBytes <= maxBytes',
+    }),
+  compression: z.string().refine(isCodec, { message: 'expected a compression DBSnap knows' }),
   encryption: z.null(),
 })
+
+function isCodec(text: string): boolean {
+  try {
+    parseCodec(text)
+    return true
+  } catch {
+    return false
+  }
+}
 
 /** Storage key of an object: `chunks/ab/abcdef…`. */
 export function objectKey(id: string): string {
@@ -146,7 +168,7 @@ export class Repository {
         'REPOSITORY_INVALID',
         typeof version === 'number' && version > REPOSITORY_FORMAT
           ? `${storage.location} is a repository of format ${version}; this DBSnap reads format ${REPOSITORY_FORMAT}: upgrade DBSnap`
-          : `${storage.location}/config is not a DBSnap repository config: ${result.error.issues[0]?.message ?? 'invalid'}`,
+          : `${storage.location}/config is not a DBSnap repository config: ${configIssue(result.error.issues[0])}`,
         { details: { repository: storage.location } },
       )
     }
@@ -519,6 +541,13 @@ export class Repository {
       throw err
     }
   }
+}
+
+/** One problem of a config, with where it is: `chunking.maxBytes: Too big: …`. */
+function configIssue(issue: z.core.$ZodIssue | undefined): string {
+  if (issue === undefined) return 'invalid'
+  const path = issue.path.map(String).join('.')
+  return path === '' ? issue.message : `${path}: ${issue.message}`
 }
 
 function safeJson(text: string): unknown {
