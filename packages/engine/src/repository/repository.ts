@@ -3,7 +3,7 @@
 
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
-import { DbsnapError, isDbsnapError } from '../errors.js'
+import { DbsnapError, isDbsnapError, type ErrorCode } from '../errors.js'
 import { bytesSource, type Storage } from '../storage/storage.js'
 import { DEFAULT_CHUNKING, type ChunkingParams } from './chunking.js'
 import { DEFAULT_CODEC, formatCodec, parseCodec, type CodecSpec } from './codec.js'
@@ -98,6 +98,13 @@ export interface PutObjectResult {
 export interface StoredSnapshot {
   id: string
   manifest: SnapshotManifest
+}
+
+/** A snapshot whose manifest could not be read: its id and why, as an error code and message. */
+export interface UnreadableSnapshot {
+  id: string
+  code: ErrorCode
+  message: string
 }
 
 export class Repository {
@@ -476,11 +483,31 @@ export class Repository {
   }
 
   /**
+   * Every readable snapshot, oldest first, and the snapshots whose manifest could not be read
+   * (`DATA_CORRUPT`: garbage, truncated, not hashing to its id; `STORAGE_NOT_FOUND`: deleted
+   * since it was listed): a listing shows the good ones and flags the bad ones instead of failing
+   * on one bad file. Any other error (storage unreachable, aborted) rejects.
+   */
+  async listSnapshotsAndUnreadable(
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ snapshots: StoredSnapshot[]; unreadable: UnreadableSnapshot[] }> {
+    const unreadable: UnreadableSnapshot[] = []
+    const snapshots = await this.listSnapshots({
+      signal: options.signal,
+      onError: (id, err) => {
+        if (err.code !== 'DATA_CORRUPT' && err.code !== 'STORAGE_NOT_FOUND') throw err
+        unreadable.push({ id, code: err.code, message: err.message })
+      },
+    })
+    return { snapshots, unreadable: unreadable.sort((a, b) => a.id.localeCompare(b.id)) }
+  }
+
+  /**
    * Every readable snapshot, oldest first. Unreadable manifests are reported through `onError`
-   * (verify names them) instead of hiding every other snapshot.
+   * (verify names them) instead of hiding every other snapshot; without it, one rejects.
    */
   async listSnapshots(
-    options: { signal?: AbortSignal; onError?: (id: string, err: unknown) => void } = {},
+    options: { signal?: AbortSignal; onError?: (id: string, err: DbsnapError) => void } = {},
   ): Promise<StoredSnapshot[]> {
     const ids = await this.listSnapshotIds(options.signal)
     const out: StoredSnapshot[] = []
