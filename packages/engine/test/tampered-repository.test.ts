@@ -29,10 +29,10 @@ let source: TestDatabase
 beforeAll(async () => {
   source = await createTestDatabase('dbsnap_it_tampered')
   databases.push(source)
-  // About 2.5 MB of rows: several chunks, so that one can stand in for another.
+  // About 7 MB of rows: several chunks, so that one can stand in for another.
   await source.client.query(`
     CREATE TABLE items (id int PRIMARY KEY, name text, n numeric);
-    INSERT INTO items SELECT i, repeat(md5(i::text), 3), i * 1.5 FROM generate_series(1, 20000) i;
+    INSERT INTO items SELECT i, repeat(md5(i::text), 3), i * 1.5 FROM generate_series(1, 60000) i;
     ANALYZE items;
   `)
 })
@@ -90,9 +90,9 @@ describe.each(['fs', 's3'] as const)('a tampered repository on %s storage', (kin
     remove = opened.remove
     repository = await Repository.open(opened.storage, { create: true })
     a = await snap()
-    await source.client.query(`UPDATE items SET name = 'changed' WHERE id = 10000`)
+    await source.client.query(`UPDATE items SET name = 'changed' WHERE id = 30000`)
     b = await snap()
-    await source.client.query(`UPDATE items SET name = repeat(md5(id::text), 3) WHERE id = 10000`)
+    await source.client.query(`UPDATE items SET name = repeat(md5(id::text), 3) WHERE id = 30000`)
     const chunksA = await chunksOf(a)
     delta = (await chunksOf(b)).find((chunk) => chunk.deps !== undefined)!
     base = chunksA.find((chunk) => chunk.id === delta.deps![0])!
