@@ -9,7 +9,7 @@
 
 import { lineKeyText, rawValues, rowKey, type CanonicalRow } from '../canonical/value-encoding.js'
 import { DbsnapError, throwIfAborted } from '../errors.js'
-import type { DeltaOp } from '../repository/delta.js'
+import type { AppliedDelta } from '../repository/delta.js'
 import type { ChunkEntry } from '../repository/manifest.js'
 import type { Repository } from '../repository/repository.js'
 import type { RowChange, TableRef } from './diff-format.js'
@@ -180,7 +180,7 @@ async function deltaBetween(
   b: TableSide,
   region: Region,
   options: TableDataDiffOptions,
-): Promise<{ baseLines: string[]; ops: DeltaOp[] } | null> {
+): Promise<Pick<AppliedDelta, 'baseRows' | 'ops'> | null> {
   const [chunkA] = region.a
   const [chunkB] = region.b
   if (region.a.length !== 1 || region.b.length !== 1 || chunkA === undefined) return null
@@ -201,14 +201,13 @@ function* diffDelta(
   a: TableSide,
   b: TableSide,
   chunkA: ChunkEntry,
-  delta: { baseLines: string[]; ops: DeltaOp[] },
+  delta: Pick<AppliedDelta, 'baseRows' | 'ops'>,
   options: TableDataDiffOptions,
 ): Generator<RowChange> {
   const { table } = options
   const keyA = keyColumns(a)
   const keyB = keyColumns(b)
-  const { baseLines: linesA, ops } = delta
-  if (linesA.length !== chunkA.rows) throw corruptIndex(chunkA)
+  if (delta.baseRows !== chunkA.rows) throw corruptIndex(chunkA)
   // Both chunks were read: the script and the base it is proven against.
   options.onChunk?.(true)
   options.onChunk?.(true)
@@ -221,17 +220,10 @@ function* diffDelta(
     }
     dropped = new Map()
   }
-  let cursor = 0
-  for (const step of ops) {
-    if (step.op === '=') {
-      yield* flush()
-      cursor += step.n
-    } else if (step.op === '-') {
-      for (let k = 0; k < step.n; k++) {
-        const line = linesA[cursor + k]!
-        dropped.set(lineKeyText(line, keyA), line)
-      }
-      cursor += step.n
+  for (const step of delta.ops) {
+    if (step.op === '=') yield* flush()
+    else if (step.op === '-') {
+      for (const line of step.lines) dropped.set(lineKeyText(line, keyA), line)
     } else {
       for (const line of step.lines) {
         const key = lineKeyText(line, keyB)

@@ -1,7 +1,10 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { applyDelta, makeDelta, type KeyedLine } from './delta.js'
+import { applyDelta as applyToBuffer, makeDelta, type KeyedLine } from './delta.js'
 
+/** The content `script` makes of `base`, as text. */
+const applyDelta = (base: string, script: string, what: string): string =>
+  applyToBuffer(Buffer.from(base), script, what).content.toString()
 const content = (rows: KeyedLine[]): string => rows.map((r) => `${r.line}\n`).join('')
 const row = (key: number, value: string): KeyedLine => ({
   key: `[${key}]`,

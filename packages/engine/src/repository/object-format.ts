@@ -43,13 +43,6 @@ export function contentId(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')
 }
 
-/** The id of a chunk whose content is these lines, each ending in `\n`, without joining bytes. */
-export function linesId(lines: string[]): string {
-  const hash = createHash('sha256').update(lines.join('\n'), 'utf8')
-  if (lines.length > 0) hash.update('\n')
-  return hash.digest('hex')
-}
-
 export function isObjectId(text: string): boolean {
   return /^[0-9a-f]{64}$/.test(text)
 }

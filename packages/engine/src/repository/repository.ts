@@ -9,7 +9,7 @@ import { DEFAULT_CHUNKING, type ChunkingParams } from './chunking.js'
 import { DEFAULT_CODEC, formatCodec, parseCodec, type CodecSpec } from './codec.js'
 import { rawValues, splitLines } from '../canonical/value-encoding.js'
 import { columnarColumns, decodeColumnar } from './columnar.js'
-import { applyDelta, applyDeltaLines, MAX_DELTA_DEPTH, parseDelta, type DeltaOp } from './delta.js'
+import { applyDelta, MAX_DELTA_DEPTH, type AppliedDelta } from './delta.js'
 import {
   chunkEntrySchema,
   manifestSchema,
@@ -22,7 +22,6 @@ import {
   decodeObject,
   encodeObject,
   isObjectId,
-  linesId,
   MAX_OBJECT_BYTES,
   type ObjectKind,
 } from './object-format.js'
@@ -219,62 +218,18 @@ export class Repository {
     id: string,
     options: { signal?: AbortSignal; kind?: ObjectKind; bytes?: number } = {},
   ): Promise<Buffer> {
-    return this.#readObject(id, options, 0)
-  }
-
-  /** `readObject` of an object `chain` deltas above the one asked for. */
-  async #readObject(
-    id: string,
-    options: { signal?: AbortSignal; kind?: ObjectKind; bytes?: number },
-    chain: number,
-  ): Promise<Buffer> {
-    const what = `object ${id}`
-    const stored = await this.#get(objectKey(id), what, options.signal)
-    const { header, payload } = decodeChunk(stored, id, what, options)
-    if (options.kind !== undefined && header.kind !== options.kind) {
-      throw new DbsnapError(
-        'DATA_CORRUPT',
-        `${what} is corrupt: a ${header.kind} object where a ${options.kind} object belongs`,
-        {
-          details: { object: objectKey(id) },
-        },
-      )
-    }
-    let content: Buffer
-    if (header.columnar) {
-      content = decodeColumnar(payload, what, objectKey(id))
-    } else if (header.base === null) {
-      content = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
-    } else {
-      checkChain(id, chain, what)
-      const base = await this.#readObject(
-        header.base.id,
-        { signal: options.signal, kind: 'data', bytes: this.#baseBytes(options.bytes) },
-        chain + 1,
-      )
-      const script = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString(
-        'utf8',
-      )
-      content = Buffer.from(applyDelta(base.toString('utf8'), script, what, objectKey(id)), 'utf8')
-    }
-    checkId(id, contentId(content), what)
-    return content
+    return this.#content(id, await this.#decoded(id, options), options, 0)
   }
 
   /**
-   * The lines of a data chunk (its canonical rows, without newlines), delta chains resolved and
-   * checked against its id like `readObject`, without building the content's bytes: what the
-   * diff, `show` and export read, row by row. `table` names the chunk's table in errors.
+   * The lines of a data chunk (its canonical rows, without newlines), checked against its id like
+   * `readObject`: what the diff, `show` and export read, row by row. `table` names the chunk's
+   * table in errors.
    */
   async readLines(id: string, options: ChunkReadOptions = {}): Promise<string[]> {
-    return this.#readLines(id, options, 0)
-  }
-
-  /** `readLines` of a chunk `chain` deltas above the one asked for. */
-  async #readLines(id: string, options: ChunkReadOptions, chain: number): Promise<string[]> {
-    const what = chunkWhat(id, options.table)
-    const stored = await this.#get(objectKey(id), what, options.signal)
-    return this.#lines(id, decodeChunk(stored, id, what, options), options, chain)
+    const dataOptions = { ...options, kind: 'data' } as const
+    const content = await this.#content(id, await this.#decoded(id, options), dataOptions, 0)
+    return splitLines(content.toString('utf8'))
   }
 
   /**
@@ -289,15 +244,15 @@ export class Repository {
     options: ChunkReadOptions = {},
   ): Promise<{ rows: number; columns: string[][] }> {
     const what = chunkWhat(id, options.table)
-    const stored = await this.#get(objectKey(id), what, options.signal)
-    const decoded = decodeChunk(stored, id, what, options)
+    const decoded = await this.#decoded(id, options)
     const { header, payload } = decoded
     if (header.kind === 'data' && header.columnar) {
       const columns = columnarColumns(payload, what, objectKey(id))
       checkId(id, contentId(decodeColumnar(payload, what, objectKey(id))), what, options.table)
       if (columns.columns.length === width) return columns
     }
-    const lines = await this.#lines(id, decoded, options, 0)
+    const content = await this.#content(id, decoded, { ...options, kind: 'data' }, 0)
+    const lines = splitLines(content.toString('utf8'))
     const columns = Array.from({ length: width }, () => new Array<string>(lines.length))
     lines.forEach((line, i) => {
       const values = rawValues(line)
@@ -313,70 +268,84 @@ export class Repository {
     return { rows: lines.length, columns }
   }
 
-  /** The lines of a decoded data object (`readLines`), checked against its id. */
-  async #lines(
-    id: string,
-    decoded: ReturnType<typeof decodeObject>,
-    options: ChunkReadOptions,
-    chain: number,
-  ): Promise<string[]> {
-    const what = chunkWhat(id, options.table)
-    const { header, payload } = decoded
-    if (header.kind !== 'data') {
-      throw new DbsnapError(
-        'DATA_CORRUPT',
-        `${what} is corrupt: a ${header.kind} object where a data object belongs`,
-        { details: corruptDetails(id, options.table) },
-      )
-    }
-    const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
-    if (header.base !== null) {
-      return (await this.#delta(id, header.base, bytes, options, chain)).lines
-    }
-    const content = header.columnar ? decodeColumnar(payload, what, objectKey(id)) : bytes
-    checkId(id, contentId(content), what, options.table)
-    return splitLines(content.toString('utf8'))
-  }
-
   /**
-   * A data object stored as a delta, proven: its base's lines (read and checked against the
-   * base's id), the ops of its edit script, and the lines they make, checked against `id`. A
-   * script alone proves nothing, whatever checksum its frame carries: another valid script
-   * could stand in its place. Null for a full object.
+   * A data object stored as a delta, proven: its edit script applied to its base (itself read and
+   * checked against the base's id) makes content that hashes to `id`. A script alone proves
+   * nothing, whatever checksum its frame carries: another valid script could stand in its place.
+   * Returns how many rows the base holds and the script's ops, each dropping op with the rows
+   * it drops; null for a full object.
    */
   async readDelta(
     id: string,
     options: ChunkReadOptions = {},
   ): Promise<{
     base: { id: string; depth: number }
-    baseLines: string[]
-    ops: DeltaOp[]
-    lines: string[]
+    baseRows: number
+    ops: AppliedDelta['ops']
   } | null> {
+    const { header, payload } = await this.#decoded(id, options)
+    if (header.kind !== 'data' || header.base === null) return null
+    const { baseRows, ops } = await this.#delta(id, header.base, payload, options, 0)
+    return { base: header.base, baseRows, ops }
+  }
+
+  /** Fetches and decodes an object, bounded by `options.bytes` (`decodeChunk`). */
+  async #decoded(
+    id: string,
+    options: { signal?: AbortSignal; table?: string; bytes?: number },
+  ): Promise<ReturnType<typeof decodeObject>> {
     const what = chunkWhat(id, options.table)
     const stored = await this.#get(objectKey(id), what, options.signal)
-    const { header, payload } = decodeChunk(stored, id, what, options)
-    if (header.kind !== 'data' || header.base === null) return null
-    const script = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
-    return { base: header.base, ...(await this.#delta(id, header.base, script, options, 0)) }
+    return decodeChunk(stored, id, what, options)
+  }
+
+  /** The content of a decoded object `chain` deltas above the one asked for, checked. */
+  async #content(
+    id: string,
+    decoded: ReturnType<typeof decodeObject>,
+    options: { signal?: AbortSignal; kind?: ObjectKind; table?: string; bytes?: number },
+    chain: number,
+  ): Promise<Buffer> {
+    const what = chunkWhat(id, options.table)
+    const { header, payload } = decoded
+    if (options.kind !== undefined && header.kind !== options.kind) {
+      throw new DbsnapError(
+        'DATA_CORRUPT',
+        `${what} is corrupt: a ${header.kind} object where a ${options.kind} object belongs`,
+        { details: corruptDetails(id, options.table) },
+      )
+    }
+    if (header.base !== null) {
+      return (await this.#delta(id, header.base, payload, options, chain)).content
+    }
+    const content = header.columnar
+      ? decodeColumnar(payload, what, objectKey(id))
+      : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
+    checkId(id, contentId(content), what, options.table)
+    return content
   }
 
   /** Applies a delta's `script` to its base, both checked (`readDelta`). */
   async #delta(
     id: string,
     base: { id: string },
-    script: Buffer,
-    options: ChunkReadOptions,
+    script: Uint8Array,
+    options: { signal?: AbortSignal; table?: string; bytes?: number },
     chain: number,
-  ): Promise<{ baseLines: string[]; ops: DeltaOp[]; lines: string[] }> {
+  ): Promise<AppliedDelta> {
     const what = chunkWhat(id, options.table)
     checkChain(id, chain, what, options.table)
-    const baseOptions = { ...options, bytes: this.#baseBytes(options.bytes) }
-    const baseLines = await this.#readLines(base.id, baseOptions, chain + 1)
-    const ops = parseDelta(script.toString('utf8'), baseLines.length, what, objectKey(id))
-    const lines = applyDeltaLines(baseLines, ops, what, objectKey(id))
-    checkId(id, linesId(lines), what, options.table)
-    return { baseLines, ops, lines }
+    const baseOptions = { ...options, kind: 'data', bytes: this.#baseBytes(options.bytes) } as const
+    const baseContent = await this.#content(
+      base.id,
+      await this.#decoded(base.id, baseOptions),
+      baseOptions,
+      chain + 1,
+    )
+    const text = Buffer.from(script.buffer, script.byteOffset, script.byteLength).toString('utf8')
+    const applied = applyDelta(baseContent, text, what, objectKey(id))
+    checkId(id, contentId(applied.content), what, options.table)
+    return applied
   }
 
   /** The base of a stored delta object (reading only its header), or null for a full object. */
