@@ -74,7 +74,7 @@ function render(result: VerifyResult): string {
   // Presence says nothing of what an object holds: say so rather than let "no problems" imply it.
   const unread =
     result.dataChunksRead === 0
-      ? '\n  no chunk was read: their contents are checked only with --read-data-subset'
+      ? '\n  no chunk was read in full, so no chunk content was checked: --read-data-subset reads them'
       : ''
   if (result.problems.length === 0) return `${style('green', '✔')} no problems: ${summary}${unread}`
   const lines = result.problems.map(
