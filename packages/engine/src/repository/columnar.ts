@@ -9,9 +9,16 @@ import { MAX_OBJECT_BYTES } from './object-format.js'
 /**
  * The canonical row lines a columnar payload stands for: the chunk's content, what its id
  * hashes. Built byte by byte from the payload, without a string per value or per row: every
- * read of a columnar chunk pays this for the hash check (decision 0015).
+ * read of a columnar chunk pays this for the hash check (decision 0015). Written into `into`
+ * when it fits (the result is then a view of it), so a reader that only hashes the content can
+ * reuse one buffer chunk after chunk.
  */
-export function decodeColumnar(payload: Uint8Array, what: string, key = what): Buffer {
+export function decodeColumnar(
+  payload: Uint8Array,
+  what: string,
+  key = what,
+  into?: Buffer,
+): Buffer {
   const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
   const corrupt = (why: string): DbsnapError =>
     new DbsnapError('DATA_CORRUPT', `${what} is corrupt: ${why}`, { details: { object: key } })
@@ -34,7 +41,10 @@ export function decodeColumnar(payload: Uint8Array, what: string, key = what): B
   // Each value trades its newline for a comma or the closing bracket; each row adds `[` and `\n`.
   const length = offset - 8 - 4 * count + (count === 0 ? 3 : 2) * rows
   if (length > MAX_OBJECT_BYTES) throw corrupt(`${rows} rows in a payload of ${buf.byteLength}`)
-  const out = Buffer.allocUnsafe(length)
+  const out =
+    into !== undefined && into.byteLength >= length
+      ? into.subarray(0, length)
+      : Buffer.allocUnsafe(length)
   let o = 0
   for (let r = 0; r < rows; r++) {
     out[o++] = OPEN

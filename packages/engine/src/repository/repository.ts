@@ -248,7 +248,7 @@ export class Repository {
     const { header, payload } = decoded
     if (header.kind === 'data' && header.columnar) {
       const columns = columnarColumns(payload, what, objectKey(id))
-      checkId(id, contentId(decodeColumnar(payload, what, objectKey(id))), what, options.table)
+      checkId(id, columnarContentId(payload, what, objectKey(id)), what, options.table)
       if (columns.columns.length === width) return columns
     }
     const content = await this.#content(id, decoded, { ...options, kind: 'data' }, 0)
@@ -552,6 +552,25 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined
   }
+}
+
+/** The buffer `columnarContentId` rebuilds content in; one up to `HASH_SCRATCH_MAX` is kept. */
+let hashScratch: Buffer = Buffer.alloc(0)
+const HASH_SCRATCH_MAX = 16 * 1024 * 1024
+
+/**
+ * The id of a columnar payload's content, rebuilt in a buffer reused chunk after chunk: a reader
+ * of columns only hashes the content, and a fresh megabyte per chunk keeps the GC busy. The
+ * rebuild and the hash are synchronous, so one buffer serves every read.
+ */
+function columnarContentId(payload: Uint8Array, what: string, key: string): string {
+  const content = decodeColumnar(payload, what, key, hashScratch)
+  const id = contentId(content)
+  // A content that did not fit was built in a buffer of its own: the next one reuses it.
+  if (content.byteLength > hashScratch.byteLength && content.byteLength <= HASH_SCRATCH_MAX) {
+    hashScratch = content
+  }
+  return id
 }
 
 /** What a data chunk read names in messages and error details. */
