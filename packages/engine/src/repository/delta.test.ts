@@ -4,7 +4,7 @@ import { applyDelta as applyToBuffer, makeDelta, type KeyedLine } from './delta.
 
 /** The content `script` makes of `base`, as text. */
 const applyDelta = (base: string, script: string, what: string): string =>
-  applyToBuffer(Buffer.from(base), script, what).content.toString()
+  Buffer.concat(applyToBuffer(Buffer.from(base), script, what).pieces).toString()
 const content = (rows: KeyedLine[]): string => rows.map((r) => `${r.line}\n`).join('')
 const row = (key: number, value: string): KeyedLine => ({
   key: `[${key}]`,

@@ -135,8 +135,11 @@ export function parseDelta(script: string, baseRows: number, what: string, key =
 
 /** An edit script applied (`applyDelta`): every `-` op carries the base rows it drops. */
 export interface AppliedDelta {
-  /** The new chunk's content: what its id is checked against. */
-  content: Buffer
+  /**
+   * The new chunk's content in pieces: ranges of the base and the script's new rows, in order.
+   * What its id is checked against; joined only by a reader that keeps the content.
+   */
+  pieces: Buffer[]
   /** How many rows the base holds. */
   baseRows: number
   ops: (
@@ -185,7 +188,7 @@ export function applyDelta(base: Buffer, script: string, what: string, key = wha
     }
     cursor += step.n
   }
-  return { content: Buffer.concat(pieces), baseRows, ops }
+  return { pieces, baseRows, ops }
 }
 
 const NEWLINE = 0x0a

@@ -38,9 +38,11 @@ export interface ObjectHeader {
   headerBytes: number
 }
 
-/** Lower-case hex SHA-256 of bytes: the id of an object's content. */
-export function contentId(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex')
+/** Lower-case hex SHA-256 of bytes: the id of an object's content, whole or in pieces. */
+export function contentId(bytes: Uint8Array | readonly Uint8Array[]): string {
+  const hash = createHash('sha256')
+  for (const piece of bytes instanceof Uint8Array ? [bytes] : bytes) hash.update(piece)
+  return hash.digest('hex')
 }
 
 export function isObjectId(text: string): boolean {

@@ -316,7 +316,7 @@ export class Repository {
       )
     }
     if (header.base !== null) {
-      return (await this.#delta(id, header.base, payload, options, chain)).content
+      return Buffer.concat((await this.#delta(id, header.base, payload, options, chain)).pieces)
     }
     const content = header.columnar
       ? decodeColumnar(payload, what, objectKey(id))
@@ -344,7 +344,7 @@ export class Repository {
     )
     const text = Buffer.from(script.buffer, script.byteOffset, script.byteLength).toString('utf8')
     const applied = applyDelta(baseContent, text, what, objectKey(id))
-    checkId(id, contentId(applied.content), what, options.table)
+    checkId(id, contentId(applied.pieces), what, options.table)
     return applied
   }
 
