@@ -187,7 +187,7 @@ async function deltaBetween(
   if (chunkB?.deps?.[0] !== chunkA.id) return null
   const delta = await b.repository.readDelta(chunkB.id, {
     signal: options.signal,
-    table: options.table,
+    table: options.table.table,
     bytes: chunkB.bytes,
   })
   return delta?.base.id === chunkA.id ? delta : null
@@ -335,7 +335,7 @@ async function* linesOf(
     throwIfAborted(options.signal)
     const lines = await repository.readLines(chunk.id, {
       signal: options.signal,
-      table: options.table,
+      table: options.table.table,
       bytes: chunk.bytes,
     })
     options.onChunk?.(true)
