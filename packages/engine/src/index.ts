@@ -21,7 +21,11 @@ export type { ByteSource, ObjectInfo, Storage } from './storage/storage.js'
 export { bytesSource } from './storage/storage.js'
 export { openStorage } from './storage/open-storage.js'
 export { Repository, objectKey, manifestKey } from './repository/repository.js'
-export type { RepositoryConfig, StoredSnapshot } from './repository/repository.js'
+export type {
+  RepositoryConfig,
+  StoredSnapshot,
+  UnreadableSnapshot,
+} from './repository/repository.js'
 export { DEFAULT_CODEC, formatCodec, parseCodec } from './repository/codec.js'
 export { decodeColumnar, rowsToColumnar } from './repository/columnar.js'
 export type { CodecName, CodecSpec } from './repository/codec.js'

@@ -218,7 +218,7 @@ describe('MySQL/MariaDB restore', () => {
   ])('a table whose load is stopped midway is left empty (%s)', async (_, label, params) => {
     const from = await database(`many_${label}`, [
       `CREATE TABLE many (id INT PRIMARY KEY, v VARCHAR(100));
-       INSERT INTO many SELECT seq, REPEAT('x', 90) FROM seq_1_to_30000;
+       INSERT INTO many SELECT seq, REPEAT('x', 90) FROM seq_1_to_60000;
        ANALYZE TABLE many`,
     ])
     const rows = await snapshot(from)

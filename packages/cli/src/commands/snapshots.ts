@@ -2,7 +2,7 @@
 
 import { Flags } from '@oclif/core'
 import Table from 'cli-table3'
-import { catalogueName } from '@dbsnap/engine'
+import { catalogueName, type UnreadableSnapshot } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
 import { formatBytes, printable } from '../format.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
@@ -23,7 +23,7 @@ export interface SnapshotListItem {
 
 export default class Snapshots extends BaseCommand<typeof Snapshots> {
   static override description =
-    'Lists every committed snapshot with its catalogue name, time, size and tags. A snapshot that was interrupted is never listed.'
+    'Lists every committed snapshot with its catalogue name, time, size and tags. A snapshot that was interrupted is never listed. A snapshot whose manifest cannot be read is flagged with a warning (and under "unreadable" with --json); the listing still exits 0, `verify` fails on it.'
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --repo /backups/shop',
@@ -40,12 +40,17 @@ export default class Snapshots extends BaseCommand<typeof Snapshots> {
 
   static override summary = 'List snapshots.'
 
-  async run(): Promise<{ repository: string; snapshots: SnapshotListItem[] }> {
+  async run(): Promise<{
+    repository: string
+    snapshots: SnapshotListItem[]
+    unreadable: UnreadableSnapshot[]
+  }> {
     const location = repositoryLocation(this.flags.repo, this.settings.DBSNAP_REPO)
     const repository = await openRepository(location, { signal: this.abort.signal })
     try {
       const names = this.flags.connection?.map(catalogueName)
-      const snapshots = (await repository.listSnapshots({ signal: this.abort.signal }))
+      const listed = await repository.listSnapshotsAndUnreadable({ signal: this.abort.signal })
+      const snapshots = listed.snapshots
         .filter((s) => names === undefined || names.includes(s.manifest.name))
         .map(({ id, manifest: m }): SnapshotListItem => ({
           id,
@@ -60,8 +65,19 @@ export default class Snapshots extends BaseCommand<typeof Snapshots> {
           addedBytes: m.totals.newBytes,
           tags: m.tags,
         }))
-      if (!this.jsonEnabled()) this.log(render(snapshots))
-      return { repository: repository.storage.location, snapshots }
+      // A bad manifest is flagged, not fatal: the listing still shows every good snapshot and
+      // exits 0; `verify` is the command that fails on it.
+      if (!this.jsonEnabled()) {
+        this.log(render(snapshots))
+        for (const bad of listed.unreadable) {
+          this.warn(`${bad.message} [${bad.code}]; it is not listed`)
+        }
+      }
+      return {
+        repository: repository.storage.location,
+        snapshots,
+        unreadable: listed.unreadable,
+      }
     } finally {
       await repository.storage.close()
     }

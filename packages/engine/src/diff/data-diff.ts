@@ -8,9 +8,8 @@
 // result cannot depend on a collation or on the BSON order that only the database knows.
 
 import { lineKeyText, rawValues, rowKey, type CanonicalRow } from '../canonical/value-encoding.js'
-import { createHash } from 'node:crypto'
 import { DbsnapError, throwIfAborted } from '../errors.js'
-import { applyDeltaLines, parseDelta } from '../repository/delta.js'
+import type { AppliedDelta } from '../repository/delta.js'
 import type { ChunkEntry } from '../repository/manifest.js'
 import type { Repository } from '../repository/repository.js'
 import type { RowChange, TableRef } from './diff-format.js'
@@ -55,9 +54,9 @@ export async function* diffTableData(
       options.onChunk?.(false)
       continue
     }
-    const delta = await deltaBetween(a, b, region, options.signal)
+    const delta = await deltaBetween(a, b, region, options)
     if (delta === null) yield* diffRegion(a, b, region.a, region.b, options)
-    else yield* diffDelta(a, b, region.a[0]!, region.b[0]!, delta, options)
+    else yield* diffDelta(a, b, region.a[0]!, delta, options)
   }
 }
 
@@ -173,57 +172,44 @@ async function* diffRegion(
 /**
  * The edit script that turns the region's only `a` chunk into its only `b` chunk, when `b` was
  * stored that way (a snapshot stores a changed chunk as a delta over the previous snapshot's):
- * then the diff reads the script instead of the whole of `b`.
+ * then only the rows the script touches are compared. The repository proves the script, base
+ * and result against their ids, so `a` is read too (decision 0015).
  */
 async function deltaBetween(
   a: TableSide,
   b: TableSide,
   region: Region,
-  signal: AbortSignal | undefined,
-): Promise<{ script: string; checksummed: boolean } | null> {
+  options: TableDataDiffOptions,
+): Promise<Pick<AppliedDelta, 'baseRows' | 'ops'> | null> {
   const [chunkA] = region.a
   const [chunkB] = region.b
   if (region.a.length !== 1 || region.b.length !== 1 || chunkA === undefined) return null
   if (chunkB?.deps?.[0] !== chunkA.id) return null
-  const stored = await b.repository.readDeltaScript(chunkB.id, signal)
-  return stored?.base.id === chunkA.id ? stored : null
+  const delta = await b.repository.readDelta(chunkB.id, {
+    signal: options.signal,
+    table: options.table.table,
+    bytes: chunkB.bytes,
+  })
+  return delta?.base.id === chunkA.id ? delta : null
 }
 
 /**
  * One chunk pair where `b` is an edit script over `a`: only the rows the script drops or inserts
- * can differ. A script carries the rows it drops, so `a` is read only for a script of the older
- * form, or one no frame checksum covers: then the script is applied and the result checked
- * against `b`'s id, as reading `b` would. A row dropped and inserted again under the same key is
- * a modified row.
+ * can differ. A row dropped and inserted again under the same key is a modified row.
  */
-async function* diffDelta(
+function* diffDelta(
   a: TableSide,
   b: TableSide,
   chunkA: ChunkEntry,
-  chunkB: ChunkEntry,
-  delta: { script: string; checksummed: boolean },
+  delta: Pick<AppliedDelta, 'baseRows' | 'ops'>,
   options: TableDataDiffOptions,
-): AsyncGenerator<RowChange> {
+): Generator<RowChange> {
   const { table } = options
   const keyA = keyColumns(a)
   const keyB = keyColumns(b)
-  const what = `object ${chunkB.id}`
-  const ops = parseDelta(delta.script, chunkA.rows, what)
-  const selfContained = ops.every((step) => step.op !== '-' || step.lines !== undefined)
-  const linesA: string[] = []
-  if (!selfContained || !delta.checksummed) {
-    for await (const line of linesOf(a.repository, [chunkA], options)) linesA.push(line)
-    if (linesA.length !== chunkA.rows) throw corruptIndex(chunkA)
-    // A script its frame checked, over a base read good, makes good content (decision 0010).
-    const lines = applyDeltaLines(linesA, ops, what)
-    if (!delta.checksummed && contentHash(lines) !== chunkB.id) {
-      throw new DbsnapError(
-        'DATA_CORRUPT',
-        `${what} is corrupt: its content does not hash to its id`,
-        { details: { object: chunkB.id } },
-      )
-    }
-  }
+  if (delta.baseRows !== chunkA.rows) throw corruptIndex(chunkA)
+  // Both chunks were read: the script and the base it is proven against.
+  options.onChunk?.(true)
   options.onChunk?.(true)
   // Rows dropped and not (yet) inserted again, by key; flushed as removed at the next copy.
   let dropped = new Map<string, string>()
@@ -234,17 +220,10 @@ async function* diffDelta(
     }
     dropped = new Map()
   }
-  let cursor = 0
-  for (const step of ops) {
-    if (step.op === '=') {
-      yield* flush()
-      cursor += step.n
-    } else if (step.op === '-') {
-      for (let k = 0; k < step.n; k++) {
-        const line = step.lines?.[k] ?? linesA[cursor + k]!
-        dropped.set(lineKeyText(line, keyA), line)
-      }
-      cursor += step.n
+  for (const step of delta.ops) {
+    if (step.op === '=') yield* flush()
+    else if (step.op === '-') {
+      for (const line of step.lines) dropped.set(lineKeyText(line, keyA), line)
     } else {
       for (const line of step.lines) {
         const key = lineKeyText(line, keyB)
@@ -273,11 +252,6 @@ function corruptIndex(chunk: ChunkEntry): DbsnapError {
     `object ${chunk.id} is corrupt: its index entry says ${chunk.rows} rows`,
     { details: { object: chunk.id } },
   )
-}
-
-function contentHash(lines: string[]): string {
-  const content = lines.length === 0 ? '' : `${lines.join('\n')}\n`
-  return createHash('sha256').update(content, 'utf8').digest('hex')
 }
 
 /** The column pairs whose values differ, compared as JSON texts (equal texts: equal values). */
@@ -361,7 +335,8 @@ async function* linesOf(
     throwIfAborted(options.signal)
     const lines = await repository.readLines(chunk.id, {
       signal: options.signal,
-      trustChecksums: true,
+      table: options.table.table,
+      bytes: chunk.bytes,
     })
     options.onChunk?.(true)
     yield* lines

@@ -249,7 +249,7 @@ describe('diffSnapshots: data', () => {
     const chunks = await repository.readIndex(b.manifest.tables[0]!.index)
     const delta = chunks.find((c) => c.deps !== undefined)
     expect(delta?.deps?.[0]).toBeDefined()
-    const script = await repository.readDeltaScript(delta!.id)
+    const script = await repository.readDelta(delta!.id)
     expect(script?.base.id).toBe(delta!.deps![0])
     const { changes } = await changesBetween(a, b)
     expect(changes.map((c) => [c.change, c.key, c.fields?.map((f) => f.column)])).toEqual([
@@ -257,7 +257,7 @@ describe('diffSnapshots: data', () => {
     ])
   })
 
-  it('needs no row of the base chunk when the edit script carries what it drops', async () => {
+  it('proves an edit script against its base: a delta whose base is gone does not diff', async () => {
     const zstd: CodecSpec = { name: 'zstd', level: 3 }
     const rows = Array.from({ length: 500 }, (_, i) => item(i + 1))
     const a = await snapshotOf('a', [items(rows)], undefined, zstd)
@@ -269,14 +269,15 @@ describe('diffSnapshots: data', () => {
       (c) => c.deps !== undefined,
     )
     expect(deltas.length).toBeGreaterThan(0)
-    // The bases are gone: a diff that still works never read them.
-    for (const chunk of deltas) await repository.storage.delete(objectKey(chunk.deps![0]!))
     const { changes } = await changesBetween(a, b)
     expect(changes.map((c) => [c.change, c.key])).toEqual([
       ['removed', [120]],
       ['modified', [250]],
       ['added', [501]],
     ])
+    // A script alone proves nothing (decision 0015): without its base the diff fails.
+    for (const chunk of deltas) await repository.storage.delete(objectKey(chunk.deps![0]!))
+    await expect(changesBetween(a, b)).rejects.toMatchObject({ code: 'STORAGE_NOT_FOUND' })
   })
 
   it('diffs a table without a key as a multiset', async () => {

@@ -62,7 +62,9 @@ export function keyHash(key: string): number {
 /**
  * How many low hash bits must be zero for a cut, so that chunks average about
  * `params.targetBytes` for rows of `averageRowBytes`. Chosen once per table and then kept from
- * snapshot to snapshot (a changed rule would move every boundary).
+ * snapshot to snapshot (a changed rule would move every boundary). `averageRowBytes` is
+ * measured on the table's own first rows (snapshot.ts), never taken from planner statistics: the
+ * same rows then get the same boundaries in any database.
  */
 export function chunkBitsFor(averageRowBytes: number, params: ChunkingParams): number {
   const rowBytes = Math.max(1, averageRowBytes)

@@ -82,8 +82,9 @@ export function compress(spec: CodecSpec, raw: Uint8Array): Uint8Array {
         params: {
           [zlib.constants.ZSTD_c_compressionLevel]: spec.level,
           [zlib.constants.ZSTD_c_contentSizeFlag]: 1,
-          // An xxhash64 of the content in the frame: decompression then detects corruption at
-          // no measurable cost, so readers that trust it may skip the SHA-256 (decision 0010).
+          // An xxhash64 of the content in the frame: decompression then names a damaged frame
+          // as such, at no measurable cost. It proves nothing about which content the frame
+          // holds, so readers still check the SHA-256 against the id (decision 0015).
           [zlib.constants.ZSTD_c_checksumFlag]: 1,
         },
       })
@@ -91,24 +92,6 @@ export function compress(spec: CodecSpec, raw: Uint8Array): Uint8Array {
       return zlib.gzipSync(raw, { level: spec.level, chunkSize: CHUNK_SIZE })
     case 'deflate':
       return zlib.deflateRawSync(raw, { level: spec.level, chunkSize: CHUNK_SIZE })
-  }
-}
-
-/**
- * Whether decompressing `stored` checks the content itself: gzip always carries a CRC-32, zstd
- * frames an xxhash64 when written with the checksum flag (every frame DBSnap writes since
- * decision 0010). Raw deflate and `none` carry nothing.
- */
-export function checksOwnContent(name: CodecName, stored: Uint8Array): boolean {
-  switch (name) {
-    case 'gzip':
-      return true
-    case 'zstd':
-      // Magic 28 B5 2F FD, then the frame header descriptor: bit 2 is the content checksum flag.
-      return stored.byteLength > 4 && stored[0] === 0x28 && ((stored[4] ?? 0) & 0x04) !== 0
-    case 'deflate':
-    case 'none':
-      return false
   }
 }
 

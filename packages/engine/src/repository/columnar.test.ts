@@ -72,6 +72,11 @@ describe('columnar layout', () => {
     ['a column cut short', (p: Buffer) => p.subarray(0, p.length - 1)],
     ['a wrong row count', (p: Buffer) => (p.writeUInt32LE(3, 0), p)],
     ['a column length past the end', (p: Buffer) => (p.writeUInt32LE(999, 8), p)],
+    ['fewer rows than values', (p: Buffer) => (p.writeUInt32LE(1, 0), p)],
+    [
+      'a row count no payload can hold',
+      (p: Buffer) => (p.writeUInt32LE(0xffffffff, 0), p.writeUInt32LE(0, 4), p.subarray(0, 8)),
+    ],
   ])('refuses %s', (_name, damage) => {
     const payload = damage(
       rowsToColumnar(

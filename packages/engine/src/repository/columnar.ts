@@ -4,24 +4,72 @@
 
 import { splitLines } from '../canonical/value-encoding.js'
 import { DbsnapError } from '../errors.js'
+import { MAX_OBJECT_BYTES } from './object-format.js'
 
-/** The canonical row lines a columnar payload stands for. */
-export function decodeColumnar(payload: Uint8Array, what: string, key = what): Buffer {
-  const lines = columnarLines(payload, what, key)
-  return Buffer.from(lines.length === 0 ? '' : `${lines.join('\n')}\n`, 'utf8')
-}
-
-/** The canonical row lines (without their newlines) a columnar payload stands for. */
-export function columnarLines(payload: Uint8Array, what: string, key = what): string[] {
-  const { rows, columns } = columnarColumns(payload, what, key)
-  const count = columns.length
-  const lines = new Array<string>(rows)
-  for (let i = 0; i < rows; i++) {
-    let line = '['
-    for (let j = 0; j < count; j++) line += (j === 0 ? '' : ',') + columns[j]![i]!
-    lines[i] = `${line}]`
+/**
+ * The canonical row lines a columnar payload stands for: the chunk's content, what its id
+ * hashes. Built byte by byte from the payload, without a string per value or per row: every
+ * read of a columnar chunk pays this for the hash check (decision 0015). Written into `into`
+ * when it fits (the result is then a view of it), so a reader that only hashes the content can
+ * reuse one buffer chunk after chunk.
+ */
+export function decodeColumnar(
+  payload: Uint8Array,
+  what: string,
+  key = what,
+  into?: Buffer,
+): Buffer {
+  const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
+  const corrupt = (why: string): DbsnapError =>
+    new DbsnapError('DATA_CORRUPT', `${what} is corrupt: ${why}`, { details: { object: key } })
+  if (buf.byteLength < 8) throw corrupt('truncated columnar payload')
+  const rows = buf.readUInt32LE(0)
+  const count = buf.readUInt32LE(4)
+  if (8 + 4 * count > buf.byteLength) throw corrupt('truncated column table')
+  // Where each column's next value starts, and where its section ends.
+  const cursor = new Array<number>(count)
+  const ends = new Array<number>(count)
+  let offset = 8 + 4 * count
+  for (let j = 0; j < count; j++) {
+    const length = buf.readUInt32LE(8 + 4 * j)
+    if (offset + length > buf.byteLength) throw corrupt(`column ${j} runs past the payload`)
+    cursor[j] = offset
+    offset += length
+    ends[j] = offset
   }
-  return lines
+  if (offset !== buf.byteLength) throw corrupt('bytes after the last column')
+  // Each value trades its newline for a comma or the closing bracket; each row adds `[` and `\n`.
+  const length = offset - 8 - 4 * count + (count === 0 ? 3 : 2) * rows
+  if (length > MAX_OBJECT_BYTES) throw corrupt(`${rows} rows in a payload of ${buf.byteLength}`)
+  const out =
+    into !== undefined && into.byteLength >= length
+      ? into.subarray(0, length)
+      : Buffer.allocUnsafe(length)
+  let o = 0
+  for (let r = 0; r < rows; r++) {
+    out[o++] = OPEN
+    for (let j = 0; j < count; j++) {
+      const start = cursor[j]!
+      const end = ends[j]!
+      let at = start
+      while (at < end && buf[at] !== NEWLINE) at++
+      if (at === end) throw corrupt(`column ${j} holds fewer values than ${rows} rows`)
+      if (at - start > 32) {
+        buf.copy(out, o, start, at)
+        o += at - start
+      } else {
+        for (let k = start; k < at; k++) out[o++] = buf[k]!
+      }
+      out[o++] = j === count - 1 ? CLOSE : COMMA
+      cursor[j] = at + 1
+    }
+    if (count === 0) out[o++] = CLOSE
+    out[o++] = NEWLINE
+  }
+  for (let j = 0; j < count; j++) {
+    if (cursor[j] !== ends[j]) throw corrupt(`column ${j} holds more values than ${rows} rows`)
+  }
+  return out
 }
 
 /**

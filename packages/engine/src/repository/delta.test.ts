@@ -1,7 +1,10 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { applyDelta, makeDelta, type KeyedLine } from './delta.js'
+import { applyDelta as applyToBuffer, makeDelta, type KeyedLine } from './delta.js'
 
+/** The content `script` makes of `base`, as text. */
+const applyDelta = (base: string, script: string, what: string): string =>
+  Buffer.concat(applyToBuffer(Buffer.from(base), script, what).pieces).toString()
 const content = (rows: KeyedLine[]): string => rows.map((r) => `${r.line}\n`).join('')
 const row = (key: number, value: string): KeyedLine => ({
   key: `[${key}]`,
@@ -47,6 +50,15 @@ describe('makeDelta / applyDelta', () => {
 
   it('still reads the older `-n` op, which drops rows without carrying them', () => {
     expect(applyDelta('[1,"a"]\n[2,"b"]\n', '=1\n-1\n', 't')).toBe('[1,"a"]\n')
+    // The rows it drops come back from the base, for the diff.
+    expect(applyToBuffer(Buffer.from('[1,"a"]\n[2,"b"]\n'), '=1\n-1\n', 't').ops).toEqual([
+      { op: '=', n: 1 },
+      { op: '-', n: 1, lines: ['[2,"b"]'] },
+    ])
+  })
+
+  it('rejects a base that does not end in a newline', () => {
+    expect(() => applyDelta('[1,"a"]', '=1\n', 'chunk x')).toThrow(/does not end in a newline/)
   })
 
   it('rejects a script whose dropped rows are not its base', () => {

@@ -5,6 +5,12 @@
 import { splitLines } from '../canonical/value-encoding.js'
 import { DbsnapError } from '../errors.js'
 
+/**
+ * A delta chain never gets deeper than this: the next change of the range is stored in full, and
+ * readers refuse a longer chain.
+ */
+export const MAX_DELTA_DEPTH = 4
+
 /** One line of a chunk and the canonical key it is matched on. */
 export interface KeyedLine {
   line: string
@@ -15,7 +21,8 @@ export interface KeyedLine {
  * An edit script turning `base` into `next` (both in key order), or null when it would not be
  * smaller than `limitBytes`. Ops, one per line: `=n` copy n base rows, `~n` followed by the n
  * base rows it drops, `+n` followed by n new row lines. Carrying the dropped rows makes a script
- * a diff of its own: the diff of a chunk against its base reads the script alone (decision 0011).
+ * a diff of its own: the diff of a chunk against its base compares only the rows the script
+ * touches (decision 0011).
  */
 export function makeDelta(base: KeyedLine[], next: KeyedLine[], limitBytes: number): string | null {
   const positions = new Map<string, number[]>()
@@ -126,41 +133,62 @@ export function parseDelta(script: string, baseRows: number, what: string, key =
   return ops
 }
 
+/** An edit script applied (`applyDelta`): every `-` op carries the base rows it drops. */
+export interface AppliedDelta {
+  /**
+   * The new chunk's content in pieces: ranges of the base and the script's new rows, in order.
+   * What its id is checked against; joined only by a reader that keeps the content.
+   */
+  pieces: Buffer[]
+  /** How many rows the base holds. */
+  baseRows: number
+  ops: (
+    { op: '='; n: number } | { op: '-'; n: number; lines: string[] } | { op: '+'; lines: string[] }
+  )[]
+}
+
 /**
- * The lines an edit script makes of the lines of its base. The rows a script says it drops must
- * be the base's (`DATA_CORRUPT` naming `what` otherwise): the diff trusts them without the base.
+ * Applies an edit script to the content of its base chunk. The new content is built from byte
+ * ranges of the base, so no base row is decoded but the ones dropped; those must be the rows the
+ * script says it drops (`DATA_CORRUPT` naming `what` otherwise), and they come back in `ops`,
+ * also for the older `-n` op, so that a diff of the pair needs nothing else.
  */
-export function applyDeltaLines(
-  base: string[],
-  ops: DeltaOp[],
-  what: string,
-  key = what,
-): string[] {
-  const out: string[] = []
+export function applyDelta(base: Buffer, script: string, what: string, key = what): AppliedDelta {
+  const corrupt = (why: string): DbsnapError =>
+    new DbsnapError('DATA_CORRUPT', `${what} is corrupt: ${why}`, { details: { object: key } })
+  if (base.byteLength > 0 && base[base.byteLength - 1] !== NEWLINE) {
+    throw corrupt('its base does not end in a newline')
+  }
+  // Where each base row starts; the last entry is the end of the base.
+  const starts: number[] = [0]
+  for (let at = base.indexOf(NEWLINE); at >= 0; at = base.indexOf(NEWLINE, at + 1)) {
+    starts.push(at + 1)
+  }
+  const baseRows = starts.length - 1
+  const pieces: Buffer[] = []
+  const ops: AppliedDelta['ops'] = []
   let cursor = 0
-  for (const step of ops) {
+  for (const step of parseDelta(script, baseRows, what, key)) {
     if (step.op === '+') {
-      for (const line of step.lines) out.push(line)
+      pieces.push(Buffer.from(`${step.lines.join('\n')}\n`, 'utf8'))
+      ops.push(step)
       continue
     }
-    if (step.op === '=') for (let k = 0; k < step.n; k++) out.push(base[cursor + k]!)
-    else if (step.lines?.some((line, k) => line !== base[cursor + k]) === true) {
-      throw new DbsnapError(
-        'DATA_CORRUPT',
-        `${what} is corrupt: it drops rows its base does not hold`,
-        {
-          details: { object: key },
-        },
-      )
+    const from = starts[cursor]!
+    const to = starts[cursor + step.n]!
+    if (step.op === '=') {
+      pieces.push(base.subarray(from, to))
+      ops.push(step)
+    } else {
+      const dropped = base.toString('utf8', from, to - 1).split('\n')
+      if (step.lines?.some((line, k) => line !== dropped[k]) === true) {
+        throw corrupt('it drops rows its base does not hold')
+      }
+      ops.push({ op: '-', n: step.n, lines: dropped })
     }
     cursor += step.n
   }
-  return out
+  return { pieces, baseRows, ops }
 }
 
-/** Applies an edit script to the content of a base chunk; the result is the new chunk's content. */
-export function applyDelta(baseContent: string, script: string, what: string, key = what): string {
-  const base = splitLines(baseContent)
-  const out = applyDeltaLines(base, parseDelta(script, base.length, what, key), what, key)
-  return out.length === 0 ? '' : `${out.join('\n')}\n`
-}
+const NEWLINE = 0x0a

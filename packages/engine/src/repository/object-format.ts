@@ -6,7 +6,6 @@ import { DbsnapError } from '../errors.js'
 import {
   CODEC_IDS,
   codecById,
-  checksOwnContent,
   compress,
   decompress,
   type CodecName,
@@ -39,9 +38,11 @@ export interface ObjectHeader {
   headerBytes: number
 }
 
-/** Lower-case hex SHA-256 of bytes: the id of an object's content. */
-export function contentId(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex')
+/** Lower-case hex SHA-256 of bytes: the id of an object's content, whole or in pieces. */
+export function contentId(bytes: Uint8Array | readonly Uint8Array[]): string {
+  const hash = createHash('sha256')
+  for (const piece of bytes instanceof Uint8Array ? [bytes] : bytes) hash.update(piece)
+  return hash.digest('hex')
 }
 
 export function isObjectId(text: string): boolean {
@@ -145,9 +146,8 @@ export function decodeObject(
   bytes: Uint8Array,
   what: string,
   key = what,
-): { header: ObjectHeader; payload: Uint8Array; checksummed: boolean } {
+): { header: ObjectHeader; payload: Uint8Array } {
   const header = decodeHeader(bytes, what, key)
-  const checksummed = checksOwnContent(header.codec, bytes.subarray(header.headerBytes))
   let payload: Uint8Array
   try {
     payload = decompress(header.codec, bytes.subarray(header.headerBytes), header.payloadBytes)
@@ -164,5 +164,5 @@ export function decodeObject(
       { details: { object: key } },
     )
   }
-  return { header, payload, checksummed }
+  return { header, payload }
 }

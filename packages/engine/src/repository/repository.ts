@@ -3,13 +3,13 @@
 
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
-import { DbsnapError, isDbsnapError } from '../errors.js'
+import { DbsnapError, isDbsnapError, type ErrorCode } from '../errors.js'
 import { bytesSource, type Storage } from '../storage/storage.js'
 import { DEFAULT_CHUNKING, type ChunkingParams } from './chunking.js'
 import { DEFAULT_CODEC, formatCodec, parseCodec, type CodecSpec } from './codec.js'
 import { rawValues, splitLines } from '../canonical/value-encoding.js'
-import { columnarColumns, columnarLines, decodeColumnar } from './columnar.js'
-import { applyDelta, applyDeltaLines, parseDelta } from './delta.js'
+import { columnarColumns, decodeColumnar } from './columnar.js'
+import { applyDelta, MAX_DELTA_DEPTH, type AppliedDelta } from './delta.js'
 import {
   chunkEntrySchema,
   manifestSchema,
@@ -22,6 +22,7 @@ import {
   decodeObject,
   encodeObject,
   isObjectId,
+  MAX_OBJECT_BYTES,
   type ObjectKind,
 } from './object-format.js'
 
@@ -40,20 +41,41 @@ export interface RepositoryConfig {
   encryption: null
 }
 
+/**
+ * The largest chunk a config may ask for: a chunk cut at this size, plus the row that ends it
+ * and its columnar overhead, still fits what readers accept (MAX_OBJECT_BYTES).
+ */
+const MAX_CHUNK_BYTES = MAX_OBJECT_BYTES / 2
+const chunkBytes = z.number().int().nonnegative().max(MAX_CHUNK_BYTES)
+
+/** A config is input like any object: every value is bounded before anything uses it. */
 const configSchema = z.object({
   format: z.literal('dbsnap-repository'),
   version: z.literal(REPOSITORY_FORMAT),
   id: z.string().regex(/^[0-9a-f]{32}$/),
   createdAt: z.iso.datetime(),
-  chunking: z.object({
-    targetBytes: z.number().int().positive(),
-    minBytes: z.number().int().nonnegative(),
-    maxBytes: z.number().int().positive(),
-    hash: z.literal('fnv1a32-fmix32'),
-  }),
-  compression: z.string(),
+  chunking: z
+    .object({
+      targetBytes: chunkBytes.min(1),
+      minBytes: chunkBytes,
+      maxBytes: chunkBytes.min(1),
+      hash: z.literal('fnv1a32-fmix32'),
+    })
+    .refine((c) => c.minBytes <= c.targetBytes && c.targetBytes <= c.maxBytes, {
+      message: 'expected minBytes <= targetBytes <= maxBytes',
+    }),
+  compression: z.string().refine(isCodec, { message: 'expected a compression DBSnap knows' }),
   encryption: z.null(),
 })
+
+function isCodec(text: string): boolean {
+  try {
+    parseCodec(text)
+    return true
+  } catch {
+    return false
+  }
+}
 
 /** Storage key of an object: `chunks/ab/abcdef…`. */
 export function objectKey(id: string): string {
@@ -75,6 +97,13 @@ export interface PutObjectResult {
 export interface StoredSnapshot {
   id: string
   manifest: SnapshotManifest
+}
+
+/** A snapshot whose manifest could not be read: its id and why, as an error code and message. */
+export interface UnreadableSnapshot {
+  id: string
+  code: ErrorCode
+  message: string
 }
 
 export class Repository {
@@ -145,7 +174,7 @@ export class Repository {
         'REPOSITORY_INVALID',
         typeof version === 'number' && version > REPOSITORY_FORMAT
           ? `${storage.location} is a repository of format ${version}; this DBSnap reads format ${REPOSITORY_FORMAT}: upgrade DBSnap`
-          : `${storage.location}/config is not a DBSnap repository config: ${result.error.issues[0]?.message ?? 'invalid'}`,
+          : `${storage.location}/config is not a DBSnap repository config: ${configIssue(result.error.issues[0])}`,
         { details: { repository: storage.location } },
       )
     }
@@ -187,78 +216,43 @@ export class Repository {
    */
   async readObject(
     id: string,
-    options: { signal?: AbortSignal; kind?: ObjectKind } = {},
+    options: { signal?: AbortSignal; kind?: ObjectKind; bytes?: number } = {},
   ): Promise<Buffer> {
-    const what = `object ${id}`
-    const stored = await this.#get(objectKey(id), what, options.signal)
-    const { header, payload } = decodeObject(stored, what, objectKey(id))
-    if (options.kind !== undefined && header.kind !== options.kind) {
-      throw new DbsnapError(
-        'DATA_CORRUPT',
-        `${what} is corrupt: a ${header.kind} object where a ${options.kind} object belongs`,
-        {
-          details: { object: objectKey(id) },
-        },
-      )
-    }
-    let content: Buffer
-    if (header.columnar) {
-      content = decodeColumnar(payload, what, objectKey(id))
-    } else if (header.base === null) {
-      content = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
-    } else {
-      const base = await this.readObject(header.base.id, { signal: options.signal, kind: 'data' })
-      const script = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString(
-        'utf8',
-      )
-      content = Buffer.from(applyDelta(base.toString('utf8'), script, what, objectKey(id)), 'utf8')
-    }
-    if (contentId(content) !== id) {
-      throw new DbsnapError(
-        'DATA_CORRUPT',
-        `${what} is corrupt: its content does not hash to its id`,
-        {
-          details: { object: objectKey(id) },
-        },
-      )
-    }
-    return content
+    return this.#content(id, await this.#decoded(id, options), options, 0)
   }
 
   /**
-   * The lines of a data chunk (its canonical rows, without newlines), delta chains resolved and
-   * checked against its id like `readObject`, without building the content's bytes: what the
-   * diff reads, row by row. With `trustChecksums`, objects whose compressed frame checks its own
-   * content (and whose bases did) skip the SHA-256 of the content (decision 0010).
+   * The lines of a data chunk (its canonical rows, without newlines), checked against its id like
+   * `readObject`: what the diff, `show` and export read, row by row. `table` names the chunk's
+   * table in errors.
    */
-  async readLines(
-    id: string,
-    options: { signal?: AbortSignal; trustChecksums?: boolean } = {},
-  ): Promise<string[]> {
-    const stored = await this.#get(objectKey(id), `object ${id}`, options.signal)
-    return this.#lines(id, decodeObject(stored, `object ${id}`, objectKey(id)), options)
+  async readLines(id: string, options: ChunkReadOptions = {}): Promise<string[]> {
+    const dataOptions = { ...options, kind: 'data' } as const
+    const content = await this.#content(id, await this.#decoded(id, options), dataOptions, 0)
+    return splitLines(content.toString('utf8'))
   }
 
   /**
    * A data chunk's values column by column, each as its JSON text in the canonical row line
-   * (`columns[j][i]`: row i, column j), for a chunk of `width` columns. Straight from the stored
-   * columns when the chunk is columnar and its frame checked it (decision 0010): no row line is
-   * built. Otherwise from its lines, checked as `readLines` checks them.
+   * (`columns[j][i]`: row i, column j), for a chunk of `width` columns, checked against its id
+   * like `readLines`. Straight from the stored columns when the chunk is columnar: its content's
+   * bytes are rebuilt only to be hashed, and no row line is built.
    */
   async readColumns(
     id: string,
     width: number,
-    options: { signal?: AbortSignal } = {},
+    options: ChunkReadOptions = {},
   ): Promise<{ rows: number; columns: string[][] }> {
-    const what = `object ${id}`
-    const stored = await this.#get(objectKey(id), what, options.signal)
-    const decoded = decodeObject(stored, what, objectKey(id))
-    const { header, payload, checksummed } = decoded
-    if (header.kind === 'data' && header.columnar && checksummed) {
+    const what = chunkWhat(id, options.table)
+    const decoded = await this.#decoded(id, options)
+    const { header, payload } = decoded
+    if (header.kind === 'data' && header.columnar) {
       const columns = columnarColumns(payload, what, objectKey(id))
+      checkId(id, columnarContentId(payload, what, objectKey(id)), what, options.table)
       if (columns.columns.length === width) return columns
     }
-    const lines = await this.#lines(id, decoded, { ...options, trustChecksums: true })
+    const content = await this.#content(id, decoded, { ...options, kind: 'data' }, 0)
+    const lines = splitLines(content.toString('utf8'))
     const columns = Array.from({ length: width }, () => new Array<string>(lines.length))
     lines.forEach((line, i) => {
       const values = rawValues(line)
@@ -266,7 +260,7 @@ export class Repository {
         throw new DbsnapError(
           'DATA_CORRUPT',
           `${what} is corrupt: a row holds ${values.length} values, the table has ${width} columns`,
-          { details: { object: objectKey(id) } },
+          { details: corruptDetails(id, options.table) },
         )
       }
       for (let j = 0; j < width; j++) columns[j]![i] = values[j]!
@@ -274,65 +268,84 @@ export class Repository {
     return { rows: lines.length, columns }
   }
 
-  /** The lines of a decoded data object (`readLines`), checked as its options say. */
-  async #lines(
-    id: string,
-    decoded: ReturnType<typeof decodeObject>,
-    options: { signal?: AbortSignal; trustChecksums?: boolean },
-  ): Promise<string[]> {
-    const what = `object ${id}`
-    const { header, payload, checksummed } = decoded
-    if (header.kind !== 'data') {
-      throw new DbsnapError(
-        'DATA_CORRUPT',
-        `${what} is corrupt: a ${header.kind} object where a data object belongs`,
-        { details: { object: objectKey(id) } },
-      )
-    }
-    const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
-    let lines: string[]
-    if (header.columnar) lines = columnarLines(payload, what, objectKey(id))
-    else if (header.base === null) lines = splitLines(bytes.toString('utf8'))
-    else {
-      // The base comes back good (checked one way or the other), so a script its frame checked
-      // makes good content too.
-      const base = await this.readLines(header.base.id, options)
-      const ops = parseDelta(bytes.toString('utf8'), base.length, what, objectKey(id))
-      lines = applyDeltaLines(base, ops, what, objectKey(id))
-    }
-    if (options.trustChecksums === true && checksummed) return lines
-    const content = header.columnar || header.base !== null ? joinLines(lines) : bytes
-    if (contentId(content) !== id) {
-      throw new DbsnapError(
-        'DATA_CORRUPT',
-        `${what} is corrupt: its content does not hash to its id`,
-        {
-          details: { object: objectKey(id) },
-        },
-      )
-    }
-    return lines
-  }
-
   /**
-   * The edit script of a data object stored as a delta, and its base; null for a full object.
-   * The script is not checked here: its result is, by whoever applies it (against the id).
+   * A data object stored as a delta, proven: its edit script applied to its base (itself read and
+   * checked against the base's id) makes content that hashes to `id`. A script alone proves
+   * nothing, whatever checksum its frame carries: another valid script could stand in its place.
+   * Returns how many rows the base holds and the script's ops, each dropping op with the rows
+   * it drops; null for a full object.
    */
-  async readDeltaScript(
+  async readDelta(
     id: string,
-    signal?: AbortSignal,
+    options: ChunkReadOptions = {},
   ): Promise<{
     base: { id: string; depth: number }
-    script: string
-    /** The compressed frame checked the script (decision 0010). */
-    checksummed: boolean
+    baseRows: number
+    ops: AppliedDelta['ops']
   } | null> {
-    const what = `object ${id}`
-    const stored = await this.#get(objectKey(id), what, signal)
-    const { header, payload, checksummed } = decodeObject(stored, what, objectKey(id))
+    const { header, payload } = await this.#decoded(id, options)
     if (header.kind !== 'data' || header.base === null) return null
-    const script = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
-    return { base: header.base, script: script.toString('utf8'), checksummed }
+    const { baseRows, ops } = await this.#delta(id, header.base, payload, options, 0)
+    return { base: header.base, baseRows, ops }
+  }
+
+  /** Fetches and decodes an object, bounded by `options.bytes` (`decodeChunk`). */
+  async #decoded(
+    id: string,
+    options: { signal?: AbortSignal; table?: string; bytes?: number },
+  ): Promise<ReturnType<typeof decodeObject>> {
+    const what = chunkWhat(id, options.table)
+    const stored = await this.#get(objectKey(id), what, options.signal)
+    return decodeChunk(stored, id, what, options)
+  }
+
+  /** The content of a decoded object `chain` deltas above the one asked for, checked. */
+  async #content(
+    id: string,
+    decoded: ReturnType<typeof decodeObject>,
+    options: { signal?: AbortSignal; kind?: ObjectKind; table?: string; bytes?: number },
+    chain: number,
+  ): Promise<Buffer> {
+    const what = chunkWhat(id, options.table)
+    const { header, payload } = decoded
+    if (options.kind !== undefined && header.kind !== options.kind) {
+      throw new DbsnapError(
+        'DATA_CORRUPT',
+        `${what} is corrupt: a ${header.kind} object where a ${options.kind} object belongs`,
+        { details: corruptDetails(id, options.table) },
+      )
+    }
+    if (header.base !== null) {
+      return Buffer.concat((await this.#delta(id, header.base, payload, options, chain)).pieces)
+    }
+    const content = header.columnar
+      ? decodeColumnar(payload, what, objectKey(id))
+      : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
+    checkId(id, contentId(content), what, options.table)
+    return content
+  }
+
+  /** Applies a delta's `script` to its base, both checked (`readDelta`). */
+  async #delta(
+    id: string,
+    base: { id: string },
+    script: Uint8Array,
+    options: { signal?: AbortSignal; table?: string; bytes?: number },
+    chain: number,
+  ): Promise<AppliedDelta> {
+    const what = chunkWhat(id, options.table)
+    checkChain(id, chain, what, options.table)
+    const baseOptions = { ...options, kind: 'data', bytes: this.#baseBytes(options.bytes) } as const
+    const baseContent = await this.#content(
+      base.id,
+      await this.#decoded(base.id, baseOptions),
+      baseOptions,
+      chain + 1,
+    )
+    const text = Buffer.from(script.buffer, script.byteOffset, script.byteLength).toString('utf8')
+    const applied = applyDelta(baseContent, text, what, objectKey(id))
+    checkId(id, contentId(applied.pieces), what, options.table)
+    return applied
   }
 
   /** The base of a stored delta object (reading only its header), or null for a full object. */
@@ -439,11 +452,31 @@ export class Repository {
   }
 
   /**
+   * Every readable snapshot, oldest first, and the snapshots whose manifest could not be read
+   * (`DATA_CORRUPT`: garbage, truncated, not hashing to its id; `STORAGE_NOT_FOUND`: deleted
+   * since it was listed): a listing shows the good ones and flags the bad ones instead of failing
+   * on one bad file. Any other error (storage unreachable, aborted) rejects.
+   */
+  async listSnapshotsAndUnreadable(
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ snapshots: StoredSnapshot[]; unreadable: UnreadableSnapshot[] }> {
+    const unreadable: UnreadableSnapshot[] = []
+    const snapshots = await this.listSnapshots({
+      signal: options.signal,
+      onError: (id, err) => {
+        if (err.code !== 'DATA_CORRUPT' && err.code !== 'STORAGE_NOT_FOUND') throw err
+        unreadable.push({ id, code: err.code, message: err.message })
+      },
+    })
+    return { snapshots, unreadable: unreadable.sort((a, b) => a.id.localeCompare(b.id)) }
+  }
+
+  /**
    * Every readable snapshot, oldest first. Unreadable manifests are reported through `onError`
-   * (verify names them) instead of hiding every other snapshot.
+   * (verify names them) instead of hiding every other snapshot; without it, one rejects.
    */
   async listSnapshots(
-    options: { signal?: AbortSignal; onError?: (id: string, err: unknown) => void } = {},
+    options: { signal?: AbortSignal; onError?: (id: string, err: DbsnapError) => void } = {},
   ): Promise<StoredSnapshot[]> {
     const ids = await this.listSnapshotIds(options.signal)
     const out: StoredSnapshot[] = []
@@ -476,6 +509,16 @@ export class Repository {
     await this.storage.delete(manifestKey(id), { signal })
   }
 
+  /**
+   * The most content the base of a delta whose content is `bytes` long can have: the rows it
+   * keeps are in the result, the rows it drops are in the script (itself at most `bytes`), or,
+   * in a script from before decision 0011, in a base no larger than a chunk is cut (twice the
+   * config's `maxBytes` leaves room for the row that ends it).
+   */
+  #baseBytes(bytes: number | undefined): number | undefined {
+    return bytes === undefined ? undefined : 2 * Math.max(bytes, this.config.chunking.maxBytes)
+  }
+
   async #get(
     key: string,
     what: string,
@@ -496,6 +539,13 @@ export class Repository {
   }
 }
 
+/** One problem of a config, with where it is: `chunking.maxBytes: Too big: …`. */
+function configIssue(issue: z.core.$ZodIssue | undefined): string {
+  if (issue === undefined) return 'invalid'
+  const path = issue.path.map(String).join('.')
+  return path === '' ? issue.message : `${path}: ${issue.message}`
+}
+
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown
@@ -504,7 +554,95 @@ function safeJson(text: string): unknown {
   }
 }
 
-/** Newline-terminated lines as one UTF-8 buffer: a chunk's content. */
-function joinLines(lines: string[]): Buffer {
-  return Buffer.from(lines.length === 0 ? '' : `${lines.join('\n')}\n`, 'utf8')
+/** The buffer `columnarContentId` rebuilds content in; one up to `HASH_SCRATCH_MAX` is kept. */
+let hashScratch: Buffer = Buffer.alloc(0)
+const HASH_SCRATCH_MAX = 16 * 1024 * 1024
+
+/**
+ * The id of a columnar payload's content, rebuilt in a buffer reused chunk after chunk: a reader
+ * of columns only hashes the content, and a fresh megabyte per chunk keeps the GC busy. The
+ * rebuild and the hash are synchronous, so one buffer serves every read.
+ */
+function columnarContentId(payload: Uint8Array, what: string, key: string): string {
+  const content = decodeColumnar(payload, what, key, hashScratch)
+  const id = contentId(content)
+  // A content that did not fit was built in a buffer of its own: the next one reuses it.
+  if (content.byteLength > hashScratch.byteLength && content.byteLength <= HASH_SCRATCH_MAX) {
+    hashScratch = content
+  }
+  return id
+}
+
+/** What a data chunk read names in messages and error details. */
+export interface ChunkReadOptions {
+  signal?: AbortSignal
+  /** The chunk's table (`schema.name`), named in errors when known. */
+  table?: string
+  /**
+   * The content length the chunk's index entry records. A header promising a larger payload
+   * than that allows is refused before anything is decompressed.
+   */
+  bytes?: number
+}
+
+/**
+ * `decodeObject` of a data chunk whose content should be `options.bytes` long, refusing first a
+ * header that declares more payload than such a chunk can have: a row-layout payload is the
+ * content; a columnar one drops 2 bytes a row and adds 8 + 4 a column (a column takes at least
+ * 2 bytes of a row), so at most 3 × content + 8; an edit script is at most half its chunk
+ * (snapshots write no larger one), so at most the content.
+ */
+function decodeChunk(
+  stored: Uint8Array,
+  id: string,
+  what: string,
+  options: { bytes?: number; table?: string },
+): ReturnType<typeof decodeObject> {
+  if (options.bytes !== undefined) {
+    const header = decodeHeader(stored, what, objectKey(id))
+    const limit = header.columnar ? 3 * options.bytes + 8 : options.bytes
+    if (header.payloadBytes > limit) {
+      throw new DbsnapError(
+        'DATA_CORRUPT',
+        `${what} is corrupt: its header declares a payload of ${header.payloadBytes} bytes, its index entry allows at most ${limit}`,
+        { details: corruptDetails(id, options.table) },
+      )
+    }
+  }
+  return decodeObject(stored, what, objectKey(id))
+}
+
+function chunkWhat(id: string, table: string | undefined): string {
+  return table === undefined ? `object ${id}` : `chunk ${id} of ${table}`
+}
+
+function corruptDetails(id: string, table: string | undefined): Record<string, string> {
+  return table === undefined ? { object: objectKey(id) } : { object: objectKey(id), table }
+}
+
+/**
+ * `DATA_CORRUPT` for a delta `chain` deltas above the object asked for, when that makes a chain
+ * longer than snapshots write: a delta stored under its own base's id would loop forever.
+ */
+function checkChain(id: string, chain: number, what: string, table?: string): void {
+  if (chain >= MAX_DELTA_DEPTH) {
+    throw new DbsnapError(
+      'DATA_CORRUPT',
+      `${what} is corrupt: its delta chain is longer than ${MAX_DELTA_DEPTH}`,
+      { details: corruptDetails(id, table) },
+    )
+  }
+}
+
+/** `DATA_CORRUPT` unless content that hashes to `actual` is the object `id` names. */
+function checkId(id: string, actual: string, what: string, table?: string): void {
+  if (actual !== id) {
+    throw new DbsnapError(
+      'DATA_CORRUPT',
+      `${what} is corrupt: its content does not hash to its id`,
+      {
+        details: corruptDetails(id, table),
+      },
+    )
+  }
 }

@@ -55,10 +55,10 @@ export async function* readSnapshotLines(
   const chunks = await repository.readIndex(table.index, options.signal)
   for (const chunk of chunks) {
     throwIfAborted(options.signal)
-    // A frame that checks its own content stands for the SHA-256 of it (decision 0010).
     const lines = await repository.readLines(chunk.id, {
       signal: options.signal,
-      trustChecksums: true,
+      table: tableName(table),
+      bytes: chunk.bytes,
     })
     if (lines.length !== chunk.rows) throw wrongRowCount(chunk, lines.length)
     yield lines
@@ -102,7 +102,11 @@ export async function* readSnapshotColumns(
   const chunks = await repository.readIndex(table.index, options.signal)
   for (const chunk of chunks) {
     throwIfAborted(options.signal)
-    const batch = await repository.readColumns(chunk.id, table.columns.length, options)
+    const batch = await repository.readColumns(chunk.id, table.columns.length, {
+      signal: options.signal,
+      table: tableName(table),
+      bytes: chunk.bytes,
+    })
     if (batch.rows !== chunk.rows) throw wrongRowCount(chunk, batch.rows)
     yield batch
   }

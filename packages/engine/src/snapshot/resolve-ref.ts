@@ -26,7 +26,10 @@ export async function resolveSnapshot(
   if (latest !== null) {
     const name = catalogueName(latest[1]!)
     const back = Number(latest[2] ?? '0')
-    const all = options.snapshots ?? (await repository.listSnapshots({ signal: options.signal }))
+    // A manifest that cannot be read has no name to match: skipped, as `dbsnap snapshots` does.
+    const all =
+      options.snapshots ??
+      (await repository.listSnapshotsAndUnreadable({ signal: options.signal })).snapshots
     const named = all.filter((s) => s.manifest.name === name)
     const found = named.at(-1 - back)
     if (found === undefined) {

@@ -8,7 +8,8 @@ import type { ConnectOptions, ReadView, SourceAdapter } from '../adapters/source
 import { connect } from '../connection/connect.js'
 import { parseConnectionUrl, type ConnectionTarget } from '../connection/url.js'
 import { DbsnapError, abortError, isDbsnapError, throwIfAborted } from '../errors.js'
-import { chunkBitsFor } from '../repository/chunking.js'
+import { rowLine, type CanonicalRow } from '../canonical/value-encoding.js'
+import { chunkBitsFor, type ChunkingParams } from '../repository/chunking.js'
 import { formatCodec, type CodecSpec } from '../repository/codec.js'
 import { acquireLock } from '../repository/locks.js'
 import {
@@ -152,8 +153,12 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
       const priorChunks = prior === undefined ? [] : await repository.readIndex(prior.index, signal)
       const { written } = await snapshotTable(view, repository, table, {
         codec,
+        // Kept from the previous snapshot once a boundary depended on it (the table reached
+        // minBytes); otherwise chosen again from the rows.
         chunkBits:
-          prior?.chunkBits ?? chunkBitsFor(averageRowBytes(table), repository.config.chunking),
+          prior !== undefined && prior.bytes >= repository.config.chunking.minBytes
+            ? prior.chunkBits
+            : null,
         previous: priorChunks,
         concurrency: options.concurrency ?? 4,
         buffers,
@@ -297,7 +302,8 @@ async function snapshotTable(
   table: TableSchema,
   options: {
     codec: CodecSpec
-    chunkBits: number
+    /** The table's chunk bits; null: chosen from its first rows (`chooseChunkBits`). */
+    chunkBits: number | null
     previous: ChunkEntry[]
     concurrency: number
     buffers: ChunkBuffers
@@ -320,34 +326,51 @@ async function snapshotTable(
   const progress = { rows: 0, bytes: 0, storedBytes: 0, chunksNew: 0, chunksReused: 0 }
   const emit = (done: boolean): void =>
     options.onProgress?.({ type: 'table', table: name, ...progress, done })
-  const writer = new TableWriter({
-    repository,
-    codec: options.codec,
-    chunking: repository.config.chunking,
-    chunkBits: options.chunkBits,
-    columnCount: table.columns.length,
-    keyColumns,
-    previous: options.previous,
-    concurrency: options.concurrency,
-    buffers: options.buffers,
-    signal: options.signal,
-    onChunk: (chunk) => {
-      progress.rows += chunk.rows
-      progress.bytes += chunk.bytes
-      progress.storedBytes += chunk.storedBytes
-      if (chunk.reused) progress.chunksReused++
-      else progress.chunksNew++
-      emit(false)
-    },
-  })
+  const { chunking } = repository.config
+  const writerWith = (chunkBits: number): TableWriter =>
+    new TableWriter({
+      repository,
+      codec: options.codec,
+      chunking,
+      chunkBits,
+      columnCount: table.columns.length,
+      keyColumns,
+      previous: options.previous,
+      concurrency: options.concurrency,
+      buffers: options.buffers,
+      signal: options.signal,
+      onChunk: (chunk) => {
+        progress.rows += chunk.rows
+        progress.bytes += chunk.bytes
+        progress.storedBytes += chunk.storedBytes
+        if (chunk.reused) progress.chunksReused++
+        else progress.chunksNew++
+        emit(false)
+      },
+    })
   emit(false)
+  let writer = options.chunkBits === null ? null : writerWith(options.chunkBits)
+  const first = new FirstRows(chunking)
   for await (const batch of view.readTable(table, { signal: options.signal })) {
     await options.throttle(batch.length)
-    await writer.add(batch)
+    if (writer !== null) {
+      await writer.add(batch)
+      continue
+    }
+    // Held until they decide the chunk bits: no cut can come before minBytes anyway.
+    if (!first.add(batch)) continue
+    writer = writerWith(first.chunkBits())
+    await writer.add(first.rows)
+  }
+  if (writer === null) {
+    writer = writerWith(first.chunkBits())
+    await writer.add(first.rows)
   }
   // Read in full: the rest is storing, which the caller overlaps with reading the next table.
+  const chunkBits = options.chunkBits ?? first.chunkBits()
+  const full = writer
   const finish = async (): Promise<WrittenTable> => {
-    const chunks = await writer.finish()
+    const chunks = await full.finish()
     const index = Buffer.from(chunks.map((c) => `${JSON.stringify(c)}\n`).join(''), 'utf8')
     const stored = await repository.putObject('index', index, { signal: options.signal })
     progress.storedBytes += stored.storedBytes
@@ -358,9 +381,9 @@ async function snapshotTable(
         name: table.name,
         columns: table.columns.map((c) => c.name),
         key,
-        chunkBits: options.chunkBits,
-        rows: writer.rows,
-        bytes: writer.bytes,
+        chunkBits,
+        rows: full.rows,
+        bytes: full.bytes,
         chunks: chunks.length,
         index: stored.id,
       },
@@ -368,8 +391,8 @@ async function snapshotTable(
         table: name,
         schema: table.schema,
         name: table.name,
-        rows: writer.rows,
-        bytes: writer.bytes,
+        rows: full.rows,
+        bytes: full.bytes,
         chunks: chunks.length,
         chunksNew: progress.chunksNew,
         storedBytes: progress.storedBytes,
@@ -401,6 +424,7 @@ function rowThrottle(
   }
 }
 
+/** The newest snapshot catalogued under `name`, or undefined. */
 async function latestSnapshot(
   repository: Repository,
   name: string,
@@ -410,13 +434,36 @@ async function latestSnapshot(
   return snapshots.filter((s) => s.manifest.name === name).at(-1)?.manifest
 }
 
-function averageRowBytes(table: TableSchema): number {
-  if (table.estimatedRows !== null && table.estimatedRows > 0 && table.estimatedBytes !== null) {
-    // Canonical JSON is a little larger than the heap tuple; the heap has page overhead. Close
-    // enough to aim chunk sizes, and the choice is kept for later snapshots anyway.
-    return table.estimatedBytes / table.estimatedRows
+/**
+ * A table's first rows in key order, up to the one that brings their canonical lines to
+ * `minBytes`: what its chunk bits are chosen from. No cut can come before `minBytes`, so these
+ * are the same rows wherever the same table lives, and the choice does not depend on planner
+ * statistics (a restored copy has other ones, and its chunks would all differ).
+ */
+class FirstRows {
+  readonly rows: CanonicalRow[] = []
+  #bytes = 0
+  #measured = 0
+  readonly #chunking: ChunkingParams
+
+  constructor(chunking: ChunkingParams) {
+    this.#chunking = chunking
   }
-  return 40 + 16 * table.columns.length
+
+  /** Holds `batch`; true once the rows held decide the chunk bits. */
+  add(batch: CanonicalRow[]): boolean {
+    for (const row of batch) this.rows.push(row)
+    while (this.#bytes < this.#chunking.minBytes && this.#measured < this.rows.length) {
+      this.#bytes += Buffer.byteLength(rowLine(this.rows[this.#measured++]!), 'utf8') + 1
+    }
+    return this.#bytes >= this.#chunking.minBytes
+  }
+
+  /** The chunk bits for rows averaging what the measured ones do (an empty table: 0). */
+  chunkBits(): number {
+    if (this.#measured === 0) return 0
+    return chunkBitsFor(this.#bytes / this.#measured, this.#chunking)
+  }
 }
 
 function sameList(a: string[], b: string[]): boolean {

@@ -14,13 +14,11 @@ import { throwIfAborted } from '../errors.js'
 import { isBoundary, keyHash, type ChunkingParams } from '../repository/chunking.js'
 import type { CodecSpec } from '../repository/codec.js'
 import { columnarCapacity, rowsToColumnar } from '../repository/columnar.js'
-import { makeDelta, type KeyedLine } from '../repository/delta.js'
+import { MAX_DELTA_DEPTH, makeDelta, type KeyedLine } from '../repository/delta.js'
 import type { ChunkEntry } from '../repository/manifest.js'
 import { contentId, encodeObject } from '../repository/object-format.js'
 import type { Repository } from '../repository/repository.js'
 
-/** A delta chain never gets deeper than this; the next change of the range is stored in full. */
-export const MAX_DELTA_DEPTH = 4
 /** A delta is kept only when its script is at most this share of the full chunk. */
 const DELTA_MAX_SHARE = 0.5
 
@@ -207,7 +205,7 @@ export class TableWriter {
     let encoded: Encoded | null = null
     if (previous !== undefined && (previous.deps?.length ?? 0) < MAX_DELTA_DEPTH) {
       const base = this.#keyedLines(
-        await repository.readObject(previous.id, { signal, kind: 'data' }),
+        await repository.readObject(previous.id, { signal, kind: 'data', bytes: previous.bytes }),
       )
       const script = makeDelta(
         base,

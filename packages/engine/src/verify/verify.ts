@@ -151,7 +151,11 @@ export async function verifyRepository(
         throwIfAborted(signal)
         const { chunk, table } = next
         try {
-          const content = await repository.readObject(chunk.id, { signal, kind: 'data' })
+          const content = await repository.readObject(chunk.id, {
+            signal,
+            kind: 'data',
+            bytes: chunk.bytes,
+          })
           bytesRead += content.byteLength
           checkRows(content.toString('utf8'), chunk, table)
         } catch (err) {
