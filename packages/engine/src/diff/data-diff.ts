@@ -169,18 +169,22 @@ async function* diffRegion(
   yield* removedBefore(linesA.length)
 }
 
+/** An edit script over a chunk of `a`, and whether that chunk was read to prove it. */
+type ChunkDelta = Pick<AppliedDelta, 'baseRows' | 'ops'> & { baseRead: boolean }
+
 /**
  * The edit script that turns the region's only `a` chunk into its only `b` chunk, when `b` was
  * stored that way (a snapshot stores a changed chunk as a delta over the previous snapshot's):
- * then only the rows the script touches are compared. The repository proves the script, base
- * and result against their ids, so `a` is read too (decision 0015).
+ * then only the rows the script touches are compared. The script is proven by the hash `b`'s
+ * index entry records of it; from an index without that hash, by applying it to `a`, which is then
+ * read too (decision 0015).
  */
 async function deltaBetween(
   a: TableSide,
   b: TableSide,
   region: Region,
   options: TableDataDiffOptions,
-): Promise<Pick<AppliedDelta, 'baseRows' | 'ops'> | null> {
+): Promise<ChunkDelta | null> {
   const [chunkA] = region.a
   const [chunkB] = region.b
   if (region.a.length !== 1 || region.b.length !== 1 || chunkA === undefined) return null
@@ -189,6 +193,8 @@ async function deltaBetween(
     signal: options.signal,
     table: options.table.table,
     bytes: chunkB.bytes,
+    proof:
+      chunkB.script === undefined ? undefined : { script: chunkB.script, baseRows: chunkA.rows },
   })
   return delta?.base.id === chunkA.id ? delta : null
 }
@@ -201,16 +207,16 @@ function* diffDelta(
   a: TableSide,
   b: TableSide,
   chunkA: ChunkEntry,
-  delta: Pick<AppliedDelta, 'baseRows' | 'ops'>,
+  delta: ChunkDelta,
   options: TableDataDiffOptions,
 ): Generator<RowChange> {
   const { table } = options
   const keyA = keyColumns(a)
   const keyB = keyColumns(b)
   if (delta.baseRows !== chunkA.rows) throw corruptIndex(chunkA)
-  // Both chunks were read: the script and the base it is proven against.
+  // The script was read, and the base too when the script was proven against it.
   options.onChunk?.(true)
-  options.onChunk?.(true)
+  options.onChunk?.(delta.baseRead)
   // Rows dropped and not (yet) inserted again, by key; flushed as removed at the next copy.
   let dropped = new Map<string, string>()
   const flush = function* (): Generator<RowChange> {

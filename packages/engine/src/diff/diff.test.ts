@@ -3,11 +3,12 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import type { CanonicalRow } from '../canonical/value-encoding.js'
 import type { ChunkingParams } from '../repository/chunking.js'
 import type { CodecSpec } from '../repository/codec.js'
-import type { SnapshotManifest, TableEntry } from '../repository/manifest.js'
+import type { ChunkEntry, SnapshotManifest, TableEntry } from '../repository/manifest.js'
 import { Repository, objectKey, type StoredSnapshot } from '../repository/repository.js'
 import type { ColumnSchema, DatabaseSchema, TableSchema } from '../schema/schema.js'
 import { TableWriter } from '../snapshot/table-writer.js'
 import { MemoryStorage } from '../storage/memory/memory-storage.js'
+import { bytesSource } from '../storage/storage.js'
 import type { RowChange } from './diff-format.js'
 import { diffSnapshots } from './diff.js'
 
@@ -257,7 +258,8 @@ describe('diffSnapshots: data', () => {
     ])
   })
 
-  it('proves an edit script against its base: a delta whose base is gone does not diff', async () => {
+  /** Snapshots `a` and `b` of 500 items, `b` with one removed, one modified, one added. */
+  const editedPair = async (): Promise<{ a: StoredSnapshot; b: StoredSnapshot }> => {
     const zstd: CodecSpec = { name: 'zstd', level: 3 }
     const rows = Array.from({ length: 500 }, (_, i) => item(i + 1))
     const a = await snapshotOf('a', [items(rows)], undefined, zstd)
@@ -265,19 +267,79 @@ describe('diffSnapshots: data', () => {
       .filter((row) => row[0] !== 120)
       .map((row) => (row[0] === 250 ? item(250, 1) : row))
     const b = await snapshotOf('b', [items([...changed, item(501)])], a, zstd)
-    const deltas = (await repository.readIndex(b.manifest.tables[0]!.index)).filter(
+    return { a, b }
+  }
+  const EDITS = [
+    ['removed', [120]],
+    ['modified', [250]],
+    ['added', [501]],
+  ]
+  const deltasOf = async (snapshot: StoredSnapshot): Promise<ChunkEntry[]> =>
+    (await repository.readIndex(snapshot.manifest.tables[0]!.index)).filter(
       (c) => c.deps !== undefined,
     )
+
+  it('proves an edit script by the hash its index entry records: the diff reads no base', async () => {
+    const { a, b } = await editedPair()
+    const deltas = await deltasOf(b)
     expect(deltas.length).toBeGreaterThan(0)
-    const { changes } = await changesBetween(a, b)
-    expect(changes.map((c) => [c.change, c.key])).toEqual([
-      ['removed', [120]],
-      ['modified', [250]],
-      ['added', [501]],
-    ])
-    // A script alone proves nothing (decision 0015): without its base the diff fails.
+    expect(deltas.every((c) => c.script !== undefined)).toBe(true)
+    // Without their bases, the scripts are still proven (decision 0015).
     for (const chunk of deltas) await repository.storage.delete(objectKey(chunk.deps![0]!))
-    await expect(changesBetween(a, b)).rejects.toMatchObject({ code: 'STORAGE_NOT_FOUND' })
+    const { changes, diff } = await changesBetween(a, b)
+    expect(changes.map((c) => [c.change, c.key])).toEqual(EDITS)
+    expect(diff.tables[0]!.chunksRead).toBe(deltas.length)
+  })
+
+  it('proves an edit script against its base when its index entry lacks the hash', async () => {
+    const { a, b } = await editedPair()
+    const deltas = await deltasOf(b)
+    // b's index as a DBSnap from before the hash wrote it.
+    const chunks = await repository.readIndex(b.manifest.tables[0]!.index)
+    const lines = chunks.map(({ script: _script, ...chunk }) => `${JSON.stringify(chunk)}\n`)
+    const index = await repository.putObject('index', Buffer.from(lines.join('')))
+    const old: StoredSnapshot = {
+      id: 'b-old',
+      manifest: { ...b.manifest, tables: [{ ...b.manifest.tables[0]!, index: index.id }] },
+    }
+    const { changes, diff } = await changesBetween(a, old)
+    expect(changes.map((c) => [c.change, c.key])).toEqual(EDITS)
+    expect(diff.tables[0]!.chunksRead).toBe(2 * deltas.length)
+    // A script alone proves nothing: without its base the diff fails.
+    for (const chunk of deltas) await repository.storage.delete(objectKey(chunk.deps![0]!))
+    await expect(changesBetween(a, old)).rejects.toMatchObject({ code: 'STORAGE_NOT_FOUND' })
+  })
+
+  it('fails with DATA_CORRUPT when a delta is swapped for another script over its base', async () => {
+    const { a, b } = await editedPair()
+    const rows = Array.from({ length: 500 }, (_, i) => (i === 249 ? item(250, 2) : item(i + 1)))
+    const c = await snapshotOf('c', [items(rows)], a, { name: 'zstd', level: 3 })
+    const holds250 = (chunk: ChunkEntry): boolean =>
+      Number(chunk.first![0]) <= 250 && Number(chunk.last![0]) >= 250
+    const delta = (await deltasOf(b)).find(holds250)!
+    const other = (await deltasOf(c)).find((chunk) => chunk.deps![0] === delta.deps![0])!
+    expect(other.id).not.toBe(delta.id)
+    const key = objectKey(delta.id)
+    await repository.storage.put(
+      key,
+      bytesSource(await repository.storage.get(objectKey(other.id))),
+    )
+    await expect(changesBetween(a, b)).rejects.toMatchObject({
+      code: 'DATA_CORRUPT',
+      details: { object: key },
+    })
+  })
+
+  it('carries the script hash along when a snapshot reuses a delta', async () => {
+    const { b } = await editedPair()
+    const rows = Array.from({ length: 500 }, (_, i) => item(i + 1))
+      .filter((row) => row[0] !== 120)
+      .map((row) => (row[0] === 250 ? item(250, 1) : row))
+    const c = await snapshotOf('c', [items([...rows, item(501)])], b, { name: 'zstd', level: 3 })
+    expect(c.manifest.tables[0]!.index).toBe(b.manifest.tables[0]!.index)
+    const deltas = await deltasOf(c)
+    expect(deltas.length).toBeGreaterThan(0)
+    expect(deltas.every((chunk) => chunk.script !== undefined)).toBe(true)
   })
 
   it('diffs a table without a key as a multiset', async () => {

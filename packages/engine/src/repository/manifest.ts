@@ -19,6 +19,12 @@ export interface ChunkEntry {
   last: CanonicalValue[] | null
   /** For a chunk stored as a delta: the ids of the objects it is built on, nearest first. */
   deps?: string[]
+  /**
+   * For a chunk written as a delta: the SHA-256 of its stored object, the exact bytes put (header
+   * and compressed edit script). It proves the script without reading its base (decision 0015).
+   * Absent in indexes written before it, and for a delta a snapshot found already stored.
+   */
+  script?: string
 }
 
 export interface TableEntry {
@@ -91,6 +97,7 @@ export const chunkEntrySchema = z.object({
   first: keySchema,
   last: keySchema,
   deps: z.array(objectId).optional(),
+  script: objectId.optional(),
 })
 
 const tableEntrySchema = z.object({

@@ -143,6 +143,67 @@ describe('Repository reads check every chunk against its id', () => {
   })
 })
 
+describe('Repository proves a delta by the hash its index entry records (decision 0015)', () => {
+  const setup = async (): Promise<{
+    repository: Repository
+    a: string
+    delta: string
+    script: string
+  }> => {
+    const repository = await Repository.open(new MemoryStorage(), { create: true })
+    const base = lines(1, 100)
+    const a = await putColumnar(repository, base)
+    const next = base.map((line, i) => (i === 50 ? '[51,"changed"]' : line))
+    const delta = await putDelta(repository, a, base, next)
+    const script = contentId(await repository.storage.get(objectKey(delta)))
+    return { repository, a, delta, script }
+  }
+
+  it('reads the script alone, its base gone', async () => {
+    const { repository, a, delta, script } = await setup()
+    await repository.storage.delete(objectKey(a))
+    const proven = await repository.readDelta(delta, { proof: { script, baseRows: 100 } })
+    expect(proven).toMatchObject({ base: { id: a }, baseRows: 100, baseRead: false })
+    expect(proven?.ops.find((step) => step.op === '-')?.lines).toEqual(['[51,"v51"]'])
+    await expect(repository.readDelta(delta)).rejects.toMatchObject({ code: 'STORAGE_NOT_FOUND' })
+  })
+
+  it('rejects a script that is not the one its entry hashes, or that misses base rows', async () => {
+    const { repository, a, delta, script } = await setup()
+    const forged = lines(1, 100).map((line, i) => (i === 10 ? '[11,"forged"]' : line))
+    const keyed = (rows: string[]): { line: string; key: string }[] =>
+      rows.map((line) => ({ line, key: line.slice(0, line.indexOf(',')) }))
+    const other = makeDelta(keyed(lines(1, 100)), keyed(forged), Infinity)!
+    const original = await repository.storage.get(objectKey(delta))
+    await replace(
+      repository,
+      delta,
+      encodeObject('data', zstd, Buffer.from(other), { base: { id: a, depth: 0 } }),
+    )
+    await expect(repository.readDelta(delta, { proof: { script, baseRows: 100 } })).rejects.toEqual(
+      corrupt(delta),
+    )
+    await replace(repository, delta, original)
+    await expect(repository.readDelta(delta, { proof: { script, baseRows: 101 } })).rejects.toEqual(
+      corrupt(delta),
+    )
+  })
+
+  it('rejects an index whose entry hash was edited: the index no longer hashes to its id', async () => {
+    const { repository, delta, script } = await setup()
+    const entry = { id: delta, rows: 100, bytes: 1000, first: [1], last: [100], script }
+    const index = await repository.putObject('index', Buffer.from(`${JSON.stringify(entry)}\n`))
+    expect(await repository.readIndex(index.id)).toEqual([entry])
+    const edited = { ...entry, script: contentId(Buffer.from('another script')) }
+    await replace(
+      repository,
+      index.id,
+      encodeObject('index', zstd, Buffer.from(`${JSON.stringify(edited)}\n`)),
+    )
+    await expect(repository.readIndex(index.id)).rejects.toEqual(corrupt(index.id))
+  })
+})
+
 describe('Repository reads bound decompression by the index entry', () => {
   /** 64 MiB of zeros: a few KiB compressed, a valid frame whose header says 64 MiB. */
   const bomb = (): Uint8Array => encodeObject('data', zstd, Buffer.alloc(64 * 1024 * 1024))

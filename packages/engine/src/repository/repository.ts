@@ -9,7 +9,13 @@ import { DEFAULT_CHUNKING, type ChunkingParams } from './chunking.js'
 import { DEFAULT_CODEC, formatCodec, parseCodec, type CodecSpec } from './codec.js'
 import { rawValues, splitLines } from '../canonical/value-encoding.js'
 import { columnarColumns, decodeColumnar } from './columnar.js'
-import { applyDelta, MAX_DELTA_DEPTH, type AppliedDelta } from './delta.js'
+import {
+  applyDelta,
+  MAX_DELTA_DEPTH,
+  parseDelta,
+  type AppliedDelta,
+  type DeltaOp,
+} from './delta.js'
 import {
   chunkEntrySchema,
   manifestSchema,
@@ -272,21 +278,42 @@ export class Repository {
    * A data object stored as a delta, proven: its edit script applied to its base (itself read and
    * checked against the base's id) makes content that hashes to `id`. A script alone proves
    * nothing, whatever checksum its frame carries: another valid script could stand in its place.
-   * Returns how many rows the base holds and the script's ops, each dropping op with the rows
-   * it drops; null for a full object.
+   * With `proof`, the hash of the stored object from the chunk's index entry (`ChunkEntry.script`)
+   * and the base's row count from the base's entry, the stored bytes are checked against that hash
+   * instead and the base is not read (decision 0015), unless the script holds an op from before
+   * decision 0011, which does not carry the rows it drops.
+   * Returns how many rows the base holds, the script's ops, each dropping op with the rows it
+   * drops, and whether the base was read; null for a full object.
    */
   async readDelta(
     id: string,
-    options: ChunkReadOptions = {},
+    options: ChunkReadOptions & { proof?: { script: string; baseRows: number } } = {},
   ): Promise<{
     base: { id: string; depth: number }
     baseRows: number
     ops: AppliedDelta['ops']
+    baseRead: boolean
   } | null> {
-    const { header, payload } = await this.#decoded(id, options)
+    const what = chunkWhat(id, options.table)
+    const stored = await this.#get(objectKey(id), what, options.signal)
+    const { proof } = options
+    if (proof !== undefined && contentId(stored) !== proof.script) {
+      throw new DbsnapError(
+        'DATA_CORRUPT',
+        `${what} is corrupt: its stored bytes do not hash to the script hash its index entry records`,
+        { details: corruptDetails(id, options.table) },
+      )
+    }
+    const { header, payload } = decodeChunk(stored, id, what, options)
     if (header.kind !== 'data' || header.base === null) return null
+    if (proof !== undefined) {
+      const ops = parseDelta(utf8(payload), proof.baseRows, what, objectKey(id))
+      if (ops.every(carriesLines)) {
+        return { base: header.base, baseRows: proof.baseRows, ops, baseRead: false }
+      }
+    }
     const { baseRows, ops } = await this.#delta(id, header.base, payload, options, 0)
-    return { base: header.base, baseRows, ops }
+    return { base: header.base, baseRows, ops, baseRead: true }
   }
 
   /** Fetches and decodes an object, bounded by `options.bytes` (`decodeChunk`). */
@@ -342,8 +369,7 @@ export class Repository {
       baseOptions,
       chain + 1,
     )
-    const text = Buffer.from(script.buffer, script.byteOffset, script.byteLength).toString('utf8')
-    const applied = applyDelta(baseContent, text, what, objectKey(id))
+    const applied = applyDelta(baseContent, utf8(script), what, objectKey(id))
     checkId(id, contentId(applied.pieces), what, options.table)
     return applied
   }
@@ -610,6 +636,16 @@ function decodeChunk(
     }
   }
   return decodeObject(stored, what, objectKey(id))
+}
+
+/** A payload's bytes as text, without copying them first. */
+function utf8(payload: Uint8Array): string {
+  return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8')
+}
+
+/** Whether an edit script's op is complete for a diff: a dropping op carries the rows it drops. */
+function carriesLines(op: DeltaOp): op is AppliedDelta['ops'][number] {
+  return op.op !== '-' || op.lines !== undefined
 }
 
 function chunkWhat(id: string, table: string | undefined): string {

@@ -193,10 +193,12 @@ export class TableWriter {
     const known = this.#previousById.get(id)
     if (known !== undefined) {
       if (known.deps !== undefined) entry.deps = known.deps
+      if (known.script !== undefined) entry.script = known.script
       this.#report(entry, 0, true)
       return entry
     }
     if (await repository.hasObject(id, signal)) {
+      // No `script`: bytes this snapshot did not write are proven only against their base.
       const deps = await this.#chainOf(id)
       if (deps.length > 0) entry.deps = deps
       this.#report(entry, 0, true)
@@ -217,6 +219,7 @@ export class TableWriter {
         const payload = Buffer.from(script, 'utf8')
         encoded = this.#encode(payload, { base: { id: previous.id, depth: deps.length } })
         entry.deps = deps
+        entry.script = contentId(encoded.bytes)
       }
     }
     if (encoded === null) {
