@@ -1,7 +1,8 @@
 // A repository is input someone else may have written. A chunk object replaced by another valid
 // object (another chunk's frame, or other rows freshly compressed with a good zstd checksum)
 // must fail restore, export, show, diff and verify with DATA_CORRUPT naming it, on a local
-// directory and on S3 (MinIO): never be read as the snapshot's rows.
+// directory and on S3 (MinIO): never be read as the snapshot's rows. The diff of consecutive
+// snapshots proves a delta by its index entry and does not read its base (decision 0015).
 
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -11,9 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, type TestDatabase } from '../../../test/postgres.js'
 import { testServices } from '../../../test/services.js'
 import { connectTarget } from '../src/connection/connect.js'
+import type { RowChange } from '../src/diff/diff-format.js'
 import { diffSnapshots } from '../src/diff/diff.js'
 import { exportSnapshot } from '../src/export/export.js'
 import { rowsToColumnar } from '../src/repository/columnar.js'
+import { makeDelta, type KeyedLine } from '../src/repository/delta.js'
 import type { ChunkEntry } from '../src/repository/manifest.js'
 import { encodeObject } from '../src/repository/object-format.js'
 import { objectKey, Repository, type StoredSnapshot } from '../src/repository/repository.js'
@@ -170,10 +173,14 @@ describe.each(['fs', 's3'] as const)('a tampered repository on %s storage', (kin
       })
     })
 
-    it('fails the diff with DATA_CORRUPT', async () => {
+    it('leaves the diff exact: it proves the delta by its index entry, not by the chunk', async () => {
       await whileReplaced(base, await bytes(), async () => {
         const diff = diffSnapshots({ repository, snapshot: a }, { repository, snapshot: b })
-        await expect(consume(diff.rowChanges())).rejects.toEqual(corrupt(base))
+        const changes: RowChange[] = []
+        for await (const change of diff.rowChanges()) changes.push(change)
+        expect(changes.map((change) => [change.change, change.key])).toEqual([
+          ['modified', [30000]],
+        ])
       })
     })
 
@@ -184,6 +191,22 @@ describe.each(['fs', 's3'] as const)('a tampered repository on %s storage', (kin
           expect.objectContaining({ object: objectKey(base.id), code: 'DATA_CORRUPT' }),
         ])
       })
+    })
+  })
+
+  it('fails the diff when the delta is replaced by another valid script over its base', async () => {
+    const lines = await repository.readLines(base.id)
+    const forged = lines.map((line, i) =>
+      i === 0 ? line.replace(/"[0-9a-f]{8}/, '"deadbeef') : line,
+    )
+    const keyed = (rows: string[]): KeyedLine[] => rows.map((line) => ({ line, key: line }))
+    const script = makeDelta(keyed(lines), keyed(forged), Infinity)!
+    const bytes = encodeObject('data', { name: 'zstd', level: 3 }, Buffer.from(script), {
+      base: { id: base.id, depth: 1 },
+    })
+    await whileReplaced(delta, bytes, async () => {
+      const diff = diffSnapshots({ repository, snapshot: a }, { repository, snapshot: b })
+      await expect(consume(diff.rowChanges())).rejects.toEqual(corrupt(delta))
     })
   })
 
