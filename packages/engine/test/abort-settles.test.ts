@@ -14,6 +14,8 @@ describe('an abort during connect', () => {
     ['mysql', connect],
     ['mongodb', connect],
     ['postgres', connectTarget],
+    ['mysql', connectTarget],
+    ['mongodb', connectTarget],
   ] as const)(
     '%s (%o): settles with ABORTED while the server has not answered',
     async (scheme, open) => {
