@@ -17,12 +17,13 @@ export interface Blackhole {
   close(): Promise<void>
 }
 
-/** Accepts TCP connections and never sends a byte. */
-export async function blackhole(): Promise<Blackhole> {
+/** Accepts TCP connections and never sends a byte; `onConnection` sees each one. */
+export async function blackhole(onConnection?: (socket: Socket) => void): Promise<Blackhole> {
   const sockets = new Set<Socket>()
   const server: Server = createServer((socket) => {
     sockets.add(socket)
     socket.on('error', () => undefined)
+    onConnection?.(socket)
     socket.on('close', () => sockets.delete(socket))
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

@@ -64,12 +64,23 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         ? {}
         : { format: this.settings.DBSNAP_LOG_FORMAT }),
     })
+    let interrupted = false
     const onSignal = (signal: NodeJS.Signals): void => {
+      // A second signal is the user insisting: stop now, without waiting for the cleanup.
+      if (interrupted) forceExit(`interrupted again by ${signal}`)
+      interrupted = true
       this.logger.warn({ signal }, 'interrupted')
       this.abort.abort(new DbsnapError('ABORTED', `interrupted by ${signal}`))
+      // Every abort path settles on its own; should one ever not, the process still ends rather
+      // than hold the repository lock for good. Unref'd: a clean stop exits before it fires.
+      setTimeout(
+        () =>
+          forceExit(`interrupted by ${signal}; the cleanup took over ${ABORT_GRACE_MS / 1000} s`),
+        ABORT_GRACE_MS,
+      ).unref()
     }
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
     // Like any Unix filter, a command whose reader closed the pipe stops and succeeds: there is
     // nobody left to tell anything. Other stdout errors stay errors (oclif's listener throws them).
     process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -116,6 +127,22 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
     return undefined
   }
+}
+
+/**
+ * How long an interrupted command may take to stop cleanly (a cancelled PostgreSQL COPY gets
+ * 5 s to stop before its connection is dropped) before the process ends without cleanup.
+ */
+const ABORT_GRACE_MS = 15_000
+
+/**
+ * Ends the process at once with the ABORTED exit code. Whatever it was doing stops unfinished:
+ * nothing is committed (a snapshot's manifest is written last), and a repository lock it held
+ * is stale from now on, as its process is gone (docs/snapshot-format.md, "Locks").
+ */
+function forceExit(reason: string): never {
+  process.stderr.write(`dbsnap: error [ABORTED]: ${reason}; stopped without cleanup\n`)
+  process.exit(ExitCode.ABORTED)
 }
 
 /** Anything thrown in a command, as a DbsnapError; oclif's parse errors become INVALID_ARGUMENT. */

@@ -156,6 +156,83 @@ crashSuite('S3', () => {
   })
 })
 
+/** Interrupts with SIGINT/SIGTERM, as the issue asks. */
+const INTERRUPTS = 20
+/** How long an interrupted snapshot may take to exit; the CLI's own last resort is 15 s. */
+const INTERRUPT_EXIT_MS = 8000
+
+describe('dbsnap snapshot interrupted with SIGINT/SIGTERM at random moments (PostgreSQL)', () => {
+  const { pgUrl } = testServices()
+  const dbName = `dbsnap_it_interrupt_${process.pid}_${randomBytes(3).toString('hex')}`
+  const url = withDatabase(pgUrl, dbName)
+  const rand = mulberry32(seed)
+  let admin: pg.Client
+  let root: string
+
+  beforeAll(async () => {
+    admin = new pg.Client({ connectionString: pgUrl })
+    await admin.connect()
+    await admin.query(`CREATE DATABASE ${dbName}`)
+    const db = new pg.Client({ connectionString: url })
+    await db.connect()
+    try {
+      // Tables of several sizes: interrupts land while connecting, introspecting, reading one
+      // table, between tables and while the last chunks of earlier ones are stored.
+      for (let t = 1; t <= 6; t++) {
+        await db.query(
+          `CREATE TABLE t${t} AS SELECT i AS id, repeat(md5(i::text), 3) AS v FROM generate_series(1, ${t * 8000}) i;
+           ALTER TABLE t${t} ADD PRIMARY KEY (id)`,
+        )
+      }
+    } finally {
+      await db.end()
+    }
+    root = await mkdtemp(join(tmpdir(), 'dbsnap-it-interrupt-'))
+  })
+
+  afterAll(async () => {
+    await admin?.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
+    await admin?.end()
+    if (root !== undefined) await rm(root, { recursive: true, force: true })
+  })
+
+  it(
+    `exits 130 within ${INTERRUPT_EXIT_MS / 1000} s of each of ${INTERRUPTS} interrupts and leaves no lock`,
+    async () => {
+      const args = ['snapshot', url, '--repo', root, '--log-level', 'info']
+      const first = await runCli(args)
+      expect(first.code, first.stderr).toBe(0)
+      // The interrupted snapshots reuse the first one's chunks, like this second one.
+      const reference = await runThenInterrupt(args, 'SIGINT', null)
+      expect(reference.code, reference.stderr).toBe(0)
+      const windowMs = reference.ranMs
+      let aborted = 0
+      let slowestExitMs = 0
+      for (let i = 0; i < INTERRUPTS; i++) {
+        const signal = i % 2 === 0 ? 'SIGINT' : 'SIGTERM'
+        // The first lands at once, while the worker thread is still starting.
+        const delayMs = i === 0 ? 0 : Math.floor(rand() * windowMs)
+        const context = `interrupt ${i + 1} by ${signal} ${delayMs} ms after start (seed ${seed})`
+        const run = await runThenInterrupt(args, signal, delayMs)
+        expect(run.exitMs, context).toBeLessThan(INTERRUPT_EXIT_MS)
+        slowestExitMs = Math.max(slowestExitMs, run.exitMs)
+        // A snapshot may finish before the signal lands; then it succeeded.
+        if (run.code !== 0) {
+          expect(run.code, `${context}: ${run.stderr}`).toBe(130)
+          expect(run.stderr, context).toContain(`dbsnap: error [ABORTED]: interrupted by ${signal}`)
+          aborted++
+        }
+        expect(await readdir(join(root, 'locks')), context).toEqual([])
+      }
+      console.log(
+        `interrupts: ${aborted} of ${INTERRUPTS} aborted a snapshot (window ${windowMs} ms, slowest exit ${slowestExitMs} ms)`,
+      )
+      expect(aborted).toBeGreaterThanOrEqual(INTERRUPTS / 4)
+    },
+    INTERRUPTS * 20_000,
+  )
+})
+
 function crashSuite(kind: string, open: () => Promise<RepositoryUnderTest>): void {
   describe(`dbsnap snapshot killed with SIGKILL (PostgreSQL, ${kind} repository)`, () => {
     const { pgUrl } = testServices()
@@ -446,6 +523,62 @@ function runThenKill(
     child.once('exit', () => clearTimeout(timer))
     child.once('close', (code, signal) => {
       resolve({ pid: child.pid!, code, signal, killedAt, stdout, stderr })
+    })
+  })
+}
+
+interface InterruptedRun {
+  code: number | null
+  stderr: string
+  /** From the signal to the exit; 0 when the snapshot ended before the signal was sent. */
+  exitMs: number
+  /** From the log line saying the snapshot starts to the exit. */
+  ranMs: number
+}
+
+/**
+ * Runs `dbsnap …args` and sends it `signal` `delayMs` after it logs that it started (its signal
+ * handlers are in place by then), unless it has ended or `delayMs` is null. Never hangs: killed
+ * after a minute.
+ */
+function runThenInterrupt(
+  args: string[],
+  signal: NodeJS.Signals,
+  delayMs: number | null,
+): Promise<InterruptedRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, NO_COLOR: '1', DBSNAP_LOG_FORMAT: 'json' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    let stderr = ''
+    let sentAt: number | null = null
+    let startedAt: number | null = null
+    let timer: NodeJS.Timeout | undefined
+    child.stderr.setEncoding('utf8').on('data', (text: string) => {
+      stderr += text
+      if (startedAt !== null || !stderr.includes('snapshot starting')) return
+      startedAt = Date.now()
+      if (delayMs === null) return
+      timer = setTimeout(() => {
+        sentAt = Date.now()
+        child.kill(signal)
+      }, delayMs)
+    })
+    const watchdog = setTimeout(() => child.kill('SIGKILL'), 60_000)
+    child.once('error', (err) =>
+      reject(new Error(`could not run dbsnap: ${err.message}`, { cause: err })),
+    )
+    child.once('close', (code) => {
+      clearTimeout(timer)
+      clearTimeout(watchdog)
+      const now = Date.now()
+      resolve({
+        code,
+        stderr,
+        exitMs: sentAt === null ? 0 : now - sentAt,
+        ranMs: startedAt === null ? 0 : now - startedAt,
+      })
     })
   })
 }

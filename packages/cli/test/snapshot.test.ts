@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { spawn } from 'node:child_process'
+import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { json, runCli } from '../../../test/cli.js'
@@ -259,6 +260,44 @@ describe('dbsnap snapshot (PostgreSQL, local repository)', () => {
       await db.query('DROP TABLE big')
     },
   )
+
+  it('a second signal ends an interrupted snapshot at once, and the lock it leaves is stale', async () => {
+    await db.query(`
+      CREATE TABLE big AS
+        SELECT i AS id, repeat(md5(i::text), 6) AS payload FROM generate_series(1, 400000) i;
+      ALTER TABLE big ADD PRIMARY KEY (id);
+    `)
+    const before = json<{ snapshots: unknown[] }>(
+      await runCli(['snapshots', '--repo', repo, '--json']),
+    )
+    const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
+    const child = spawn(
+      process.execPath,
+      [bin, 'snapshot', url, '--repo', repo, '--tables', 'big', '--log-level', 'info'],
+      { env: { ...process.env, NO_COLOR: '1', DBSNAP_LOG_FORMAT: 'json' } },
+    )
+    let stderr = ''
+    child.stderr.on('data', (data: Buffer) => (stderr += data.toString()))
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve))
+    // Once the snapshot holds its lock, the first signal starts the cleanup and the second cuts
+    // it short. Two different signals, as the kernel merges two of one kind still pending.
+    while ((await readdir(join(repo, 'locks'))).length === 0) await delay(20)
+    child.kill('SIGINT')
+    child.kill('SIGTERM')
+    const code = await closed
+    expect(code, stderr).toBe(130)
+    expect(stderr).toContain(
+      'dbsnap: error [ABORTED]: interrupted again by SIGTERM; stopped without cleanup',
+    )
+    const after = json<{ snapshots: unknown[] }>(
+      await runCli(['snapshots', '--repo', repo, '--json']),
+    )
+    expect(after.snapshots).toHaveLength(before.snapshots.length)
+    // Its lock is left behind, stale at once: its process is gone. The next test takes an
+    // exclusive lock in the same repository.
+    expect(await readdir(join(repo, 'locks'))).toHaveLength(1)
+    await db.query('DROP TABLE big')
+  })
 
   it('forget keeps what the policy says and prune frees the rest', async () => {
     const dry = json<{ snapshots: { keep: boolean }[] }>(

@@ -1,6 +1,7 @@
 // PostgreSQL source adapter (node-postgres): connects, describes the server and opens the
 // consistent read view snapshots and live diffs read through.
 
+import { aborted } from 'node:util'
 import pg from 'pg'
 import { abortError, throwIfAborted } from '../../errors.js'
 import type { ConnectionTarget } from '../../connection/url.js'
@@ -55,7 +56,11 @@ export async function openPostgresClient(
   signal?.addEventListener('abort', onAbort, { once: true })
   try {
     throwIfAborted(signal)
-    await client.connect()
+    const connecting = client.connect()
+    // node-postgres never settles connect() once end() closes a connection still starting up
+    // (its 'end' handler calls back only for an end nobody asked for): wait for the abort too.
+    await (signal === undefined ? connecting : Promise.race([connecting, aborted(signal, client)]))
+    throwIfAborted(signal)
   } catch (err) {
     await client.end().catch(() => undefined)
     if (signal?.aborted === true) throw abortError(signal)
