@@ -201,11 +201,9 @@ function summarize(measurements: Measurement[]): string[] {
       ]
     }),
   )
-  return [
-    `${BENCH}: peak RSS of each dbsnap command (target < ${LIMIT_MiB} MiB, not growing with size)`,
-    header,
-    ...lines,
-  ]
+  const title = `${BENCH}: peak RSS of each dbsnap command (target < ${LIMIT_MiB} MiB, not growing with size)`
+  // Cells are padded to line up; the padding of the last one is not kept.
+  return [title, header, ...lines].map((line) => line.trimEnd())
 }
 
 async function main(): Promise<void> {
