@@ -8,7 +8,8 @@ import { TMP } from './results.ts'
 import { GNU_TIME, run } from './run.ts'
 import { ROOT } from './services.ts'
 
-const CLI = `${ROOT}packages/cli/bin/run.js`
+/** The built CLI (`bin/run.js`), run by the benches as a user runs it. */
+export const CLI = `${ROOT}packages/cli/bin/run.js`
 
 export interface TimedSnapshot {
   result: SnapshotResult
