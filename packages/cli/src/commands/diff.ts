@@ -29,6 +29,7 @@ import {
 import { plural, printable, style } from '../format.js'
 import { ExitCode } from '../exit-codes.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
+import { excludeFlag, tablesFlag } from '../table-flags.js'
 
 const FORMATS = ['text', 'json', 'ndjson', 'markdown'] as const
 type Format = (typeof FORMATS)[number]
@@ -73,10 +74,7 @@ export default class Diff extends BaseCommand<typeof Diff> {
 
   static override flags = {
     'data-only': Flags.boolean({ description: 'only row changes', exclusive: ['schema-only'] }),
-    exclude: Flags.string({
-      description: 'tables to leave out (schema.table, globs)',
-      multiple: true,
-    }),
+    exclude: excludeFlag,
     'exit-code': Flags.boolean({ description: 'exit 1 when the snapshots differ, 0 when equal' }),
     format: Flags.option({ description: 'output format', options: FORMATS, default: 'text' })(),
     live: Flags.string({
@@ -99,13 +97,7 @@ export default class Diff extends BaseCommand<typeof Diff> {
         'store the diff in the repository and print its id, for paging with `dbsnap diffs <id>`',
     }),
     'schema-only': Flags.boolean({ description: 'only schema changes; no row is read' }),
-    // Not split here: oclif's delimiter strips the double quotes that keep a name's dots and
-    // commas; the engine splits the list where it is outside quotes.
-    tables: Flags.string({
-      description:
-        'only these tables (schema.table, comma-separated; public. may be left out; * and ? glob; "double quotes" keep a name literal)',
-      multiple: true,
-    }),
+    tables: tablesFlag,
     verbose: Flags.boolean({
       char: 'v',
       description: 'text: list each unchanged table too, not only how many there are',

@@ -19,6 +19,7 @@ import {
 import { BaseCommand } from '../base-command.js'
 import { formatBytes, plural, printable } from '../format.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
+import { excludeFlag, tablesFlag } from '../table-flags.js'
 
 interface ExportResult {
   snapshot: string
@@ -52,10 +53,7 @@ export default class Export extends BaseCommand<typeof Export> {
       description: "sql: the SQL dialect [default: the snapshot's engine]",
       options: ['postgres', 'mysql'] as const,
     })(),
-    exclude: Flags.string({
-      description: 'tables to leave out (schema.table, globs)',
-      multiple: true,
-    }),
+    exclude: excludeFlag,
     format: Flags.option({
       default: 'ndjson' as const,
       description: 'what to write',
@@ -63,13 +61,7 @@ export default class Export extends BaseCommand<typeof Export> {
     })(),
     out: Flags.string({ default: '-', description: 'file to write, or - for stdout' }),
     repo: repoFlag,
-    // Not split here: oclif's delimiter strips the double quotes that keep a name's dots and
-    // commas; the engine splits the list where it is outside quotes.
-    tables: Flags.string({
-      description:
-        'only these tables (schema.table, comma-separated; public. may be left out; * and ? glob; "double quotes" keep a name literal)',
-      multiple: true,
-    }),
+    tables: tablesFlag,
   }
 
   static override summary = 'Export a snapshot as NDJSON, JSON, Extended JSON or SQL.'

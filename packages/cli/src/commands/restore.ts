@@ -16,6 +16,7 @@ import {
 import { BaseCommand } from '../base-command.js'
 import { plural, printable, style } from '../format.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
+import { excludeFlag, tablesFlag } from '../table-flags.js'
 
 export default class Restore extends BaseCommand<typeof Restore> {
   static override args = {
@@ -40,10 +41,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
     'dry-run': Flags.boolean({
       description: 'print the plan (objects, row counts, what would be replaced) and stop',
     }),
-    exclude: Flags.string({
-      description: 'tables to leave out (schema.table, globs)',
-      multiple: true,
-    }),
+    exclude: excludeFlag,
     force: Flags.boolean({ description: 'overwrite tables that hold rows' }),
     'max-rows-per-second': Flags.integer({
       description: 'with --only-changed: read the live tables at most this fast',
@@ -65,13 +63,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
       exclusive: ['mode', 'on-conflict', 'force'],
     }),
     repo: repoFlag,
-    // Not split here: oclif's delimiter strips the double quotes that keep a name's dots and
-    // commas; the engine splits the list where it is outside quotes.
-    tables: Flags.string({
-      description:
-        'only these tables (schema.table, comma-separated; public. may be left out; * and ? glob; "double quotes" keep a name literal)',
-      multiple: true,
-    }),
+    tables: tablesFlag,
     to: Flags.string({
       description: 'connection URL of the database to restore into',
       required: true,

@@ -12,6 +12,7 @@ import {
 import { BaseCommand } from '../base-command.js'
 import { formatBytes, keyValueLines, plural, printable, style } from '../format.js'
 import { repoFlag, repositoryLocation } from '../repository.js'
+import { excludeFlag, tablesFlag } from '../table-flags.js'
 
 export default class Snapshot extends BaseCommand<typeof Snapshot> {
   static override args = {
@@ -34,22 +35,13 @@ export default class Snapshot extends BaseCommand<typeof Snapshot> {
     compression: Flags.string({
       description: 'codec and level for new chunks: zstd[:1-19], gzip[:1-9], deflate[:1-9], none',
     }),
-    exclude: Flags.string({
-      description: 'tables to leave out (schema.table, globs)',
-      multiple: true,
-    }),
+    exclude: excludeFlag,
     name: Flags.string({
       description:
         'catalogue name, for <name>@latest: letters, digits, ".", "_" and "-" (default: the database name)',
     }),
     repo: repoFlag,
-    // Not split here: oclif's delimiter strips the double quotes that keep a name's dots and
-    // commas; the engine splits the list where it is outside quotes.
-    tables: Flags.string({
-      description:
-        'only these tables (schema.table, comma-separated; public. may be left out; * and ? glob; "double quotes" keep a name literal)',
-      multiple: true,
-    }),
+    tables: tablesFlag,
     tag: Flags.string({ description: 'a key=value tag to record (repeatable)', multiple: true }),
   }
 
