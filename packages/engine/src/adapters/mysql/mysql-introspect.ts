@@ -20,7 +20,7 @@ import type {
   ViewSchema,
 } from '../../schema/schema.js'
 import { unqualified, withoutDefiner } from './mysql-ddl.js'
-import { lexMysql, type SqlToken } from './mysql-lexer.js'
+import { identifierText, lexMysql, type SqlToken } from './mysql-lexer.js'
 import { mysqlQueryError } from './mysql-errors.js'
 import { quoteIdentifier } from './mysql-read.js'
 import { mysqlValueEncoding, mysqlValueKind } from './mysql-values.js'
@@ -801,11 +801,6 @@ export function tableLayout(createTable: string): TableLayout {
     })
   }
   return layout
-}
-
-/** `` `a``b` `` -> `` a`b ``. */
-function identifierText(quoted: string): string {
-  return quoted.startsWith('`') ? quoted.slice(1, -1).replaceAll('``', '`') : quoted
 }
 
 function addIndexes(

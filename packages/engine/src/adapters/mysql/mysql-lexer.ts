@@ -157,11 +157,10 @@ export function checkStatement(
   name: string,
   options: { object: string; sqlMode?: string | null },
 ): void {
+  const lexOptions = lexOptionsOf(options.sqlMode)
   const problem =
-    statementProblem(sql, kind, name, lexOptionsOf(options.sqlMode)) ??
-    statementProblem(sql, kind, name, {
-      noBackslashEscapes: lexOptionsOf(options.sqlMode).noBackslashEscapes,
-    })
+    statementProblem(sql, kind, name, lexOptions) ??
+    statementProblem(sql, kind, name, { noBackslashEscapes: lexOptions.noBackslashEscapes })
   if (problem !== null) {
     throw new DbsnapError(
       'DATA_CORRUPT',
@@ -237,14 +236,16 @@ function leadProblem(tokens: SqlToken[], kind: StatementKind, name: string): str
     at += 3
   }
   const named = tokens[at]
-  const text =
-    named?.kind === 'identifier' && named.text.startsWith('`')
-      ? named.text.slice(1, -1).replaceAll('``', '`')
-      : named?.text
+  const text = named === undefined ? undefined : identifierText(named.text)
   if (text?.toLowerCase() !== name.toLowerCase()) {
     return `it names ${text === undefined ? 'nothing' : JSON.stringify(text)}, not ${JSON.stringify(name)}`
   }
   return null
+}
+
+/** `` `a``b` `` -> `` a`b ``; any other token's text as it is. */
+export function identifierText(quoted: string): string {
+  return quoted.startsWith('`') ? quoted.slice(1, -1).replaceAll('``', '`') : quoted
 }
 
 /** The index past a DEFINER's value (`user@host`, `CURRENT_USER[()]`), from its `=`. */

@@ -784,26 +784,18 @@ function ruleStatements(owner: QualifiedName & { rules?: RuleSchema[] }): DdlSta
   })
 }
 
-const POLICY_COMMANDS = {
-  all: 'ALL',
-  select: 'SELECT',
-  insert: 'INSERT',
-  update: 'UPDATE',
-  delete: 'DELETE',
-}
-
 /**
  * A table's row-level security policies. They come after every table, as pg_dump puts them,
  * because their expressions may read other tables.
  */
 function policyStatements(table: TableSchema): DdlStatement[] {
-  const policies: PgPolicy[] = (table.extra as Partial<PgTableExtra> | undefined)?.policies ?? []
+  const policies: PgPolicy[] = tableExtra(table).policies ?? []
   return policies.map((policy) => {
     const roles = policy.roles.map((role) => (role === 'public' ? 'PUBLIC' : quoteIdent(role)))
     const parts = [
       `CREATE POLICY ${quoteIdent(policy.name)} ON ${qualifiedName(table)}`,
       `AS ${policy.permissive ? 'PERMISSIVE' : 'RESTRICTIVE'}`,
-      `FOR ${POLICY_COMMANDS[policy.command]}`,
+      `FOR ${policy.command.toUpperCase()}`,
       `TO ${roles.join(', ')}`,
     ]
     if (policy.using !== null) parts.push(`USING (${policy.using})`)

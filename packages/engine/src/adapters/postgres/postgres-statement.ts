@@ -195,7 +195,7 @@ export function statementWords(sql: string): string[] | null {
       words.push('I')
       at = end
     } else if (c === '$' && DOLLAR_TAG.test(sql.slice(at, at + 64))) {
-      const tag = DOLLAR_TAG.exec(sql.slice(at))![0]
+      const tag = DOLLAR_TAG.exec(sql.slice(at, at + 64))![0]
       const end = sql.indexOf(tag, at + tag.length)
       if (end === -1) return null
       words.push('S')
