@@ -351,24 +351,21 @@ async function snapshotTable(
   emit(false)
   let writer = options.chunkBits === null ? null : writerWith(options.chunkBits)
   const first = new FirstRows(chunking)
+  /** The writer for the chunk bits the first rows chose, given the rows held until then. */
+  const startWriter = async (): Promise<TableWriter> => {
+    const started = writerWith(first.chunkBits())
+    await started.add(first.rows)
+    return started
+  }
   for await (const batch of view.readTable(table, { signal: options.signal })) {
     await options.throttle(batch.length)
-    if (writer !== null) {
-      await writer.add(batch)
-      continue
-    }
+    if (writer !== null) await writer.add(batch)
     // Held until they decide the chunk bits: no cut can come before minBytes anyway.
-    if (!first.add(batch)) continue
-    writer = writerWith(first.chunkBits())
-    await writer.add(first.rows)
-  }
-  if (writer === null) {
-    writer = writerWith(first.chunkBits())
-    await writer.add(first.rows)
+    else if (first.add(batch)) writer = await startWriter()
   }
   // Read in full: the rest is storing, which the caller overlaps with reading the next table.
+  const full = writer ?? (await startWriter())
   const chunkBits = options.chunkBits ?? first.chunkBits()
-  const full = writer
   const finish = async (): Promise<WrittenTable> => {
     const chunks = await full.finish()
     const index = Buffer.from(chunks.map((c) => `${JSON.stringify(c)}\n`).join(''), 'utf8')
