@@ -93,15 +93,15 @@ export interface SnapshotSample {
   canonicalBytes: number
 }
 
-/** Snapshots into a fresh `repo`, measures it, then removes it. */
+/** Snapshots into a fresh `repo` (under `wrapper`, if any), measures it, then removes it. */
 export async function snapshotSample(
   url: string,
   repo: string,
-  options: { env?: NodeJS.ProcessEnv; extra?: string[] } = {},
+  options: { env?: NodeJS.ProcessEnv; extra?: string[]; wrapper?: string[] } = {},
 ): Promise<SnapshotSample> {
   const env = options.env ?? {}
   await removeRepository(repo, env)
-  const { seconds, result } = await snapshot(url, repo, { env, extra: options.extra })
+  const { seconds, result } = await snapshot(url, repo, { ...options, env })
   const bytes = await repositoryBytes(repo, env)
   await removeRepository(repo, env)
   return {

@@ -5,9 +5,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { CLI } from './dbsnap.ts'
 import { TMP } from './results.ts'
-import { run } from './run.ts'
-
-const GNU_TIME = '/usr/bin/time'
+import { GNU_TIME, run } from './run.ts'
 
 export interface PeakRssRun {
   /** The command's stdout (empty when it was sent to /dev/null). */

@@ -2,7 +2,7 @@
 // and CPU seconds of each process, and the ratio within each pair, with their spread.
 
 import { rm, stat } from 'node:fs/promises'
-import { removeRepository, repositoryBytes, snapshot } from './dbsnap.ts'
+import { snapshotSample } from './dbsnap.ts'
 import { TMP, median, progress, round } from './results.ts'
 import { run, withCpuSeconds } from './run.ts'
 
@@ -61,14 +61,11 @@ export async function versusPgDump(
   const dump = `${TMP}/${options.label}.dump`
   let canonicalBytes = NaN
   const dbsnap = async (): Promise<ToolSample> => {
-    await removeRepository(repo)
     const { value, cpuSeconds } = await withCpuSeconds((wrapper) =>
-      snapshot(url, repo, { wrapper, extra: options.extra }),
+      snapshotSample(url, repo, { wrapper, extra: options.extra }),
     )
-    canonicalBytes = value.result.totals.bytes
-    const bytes = await repositoryBytes(repo)
-    await removeRepository(repo)
-    return { seconds: value.seconds, cpuSeconds, bytes }
+    canonicalBytes = value.canonicalBytes
+    return { seconds: value.seconds, cpuSeconds, bytes: value.bytes }
   }
   const pgDump = async (): Promise<ToolSample> => {
     await rm(dump, { force: true })
