@@ -293,9 +293,10 @@ describe('dbsnap snapshot (PostgreSQL, local repository)', () => {
       await runCli(['snapshots', '--repo', repo, '--json']),
     )
     expect(after.snapshots).toHaveLength(before.snapshots.length)
-    // Its lock is left behind, stale at once: its process is gone. The next test takes an
-    // exclusive lock in the same repository.
-    expect(await readdir(join(repo, 'locks'))).toHaveLength(1)
+    // Its lock is left behind, stale at once: its process is gone (unless the first signal's
+    // cleanup had already released it). The next test takes an exclusive lock in the same
+    // repository.
+    expect((await readdir(join(repo, 'locks'))).length).toBeLessThanOrEqual(1)
     await db.query('DROP TABLE big')
   })
 
