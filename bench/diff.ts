@@ -6,12 +6,11 @@
 import { mkdirSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import { removeRepository, snapshot } from './lib/dbsnap.ts'
+import { cliArgs, removeRepository, snapshot } from './lib/dbsnap.ts'
 import { generateTable, insertRowsSql } from './lib/generate.ts'
 import { createDatabase, dropDatabase, psql } from './lib/postgres.ts'
 import { TMP, describeMachine, median, progress, round, saveResults } from './lib/results.ts'
 import { run } from './lib/run.ts'
-import { ROOT } from './lib/services.ts'
 
 const BENCH = 'diff'
 const DATABASE = 'dbsnap_bench_diff'
@@ -19,7 +18,6 @@ const TABLE = 'bench_rows'
 const REPO = `${TMP}/${BENCH}-repo`
 const DUMP_A = `${TMP}/${BENCH}-a.sql`
 const DUMP_B = `${TMP}/${BENCH}-b.sql`
-const CLI = `${ROOT}packages/cli/bin/run.js`
 
 const { values } = parseArgs({
   options: {
@@ -60,7 +58,7 @@ async function unixDiff(): Promise<number> {
 }
 
 async function dbsnapDiff(from: string, to: string): Promise<{ seconds: number; output: string }> {
-  const result = await run(process.execPath, [CLI, 'diff', from, to, '--repo', REPO, '--json'])
+  const result = await run(process.execPath, cliArgs(['diff', from, to, '--repo', REPO, '--json']))
   return { seconds: result.seconds, output: result.stdout }
 }
 

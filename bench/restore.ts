@@ -10,7 +10,7 @@ import { rm } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
 import { pipeline } from 'node:stream/promises'
 import { parseArgs } from 'node:util'
-import { removeRepository, snapshot } from './lib/dbsnap.ts'
+import { cliArgs, removeRepository, snapshot } from './lib/dbsnap.ts'
 import { generateTable } from './lib/generate.ts'
 import {
   createMysqlDatabase,
@@ -22,10 +22,9 @@ import {
 import { createDatabase, dropDatabase } from './lib/postgres.ts'
 import { TMP, describeMachine, median, progress, round, saveResults } from './lib/results.ts'
 import { run } from './lib/run.ts'
-import { MYSQL_URL, ROOT } from './lib/services.ts'
+import { MYSQL_URL } from './lib/services.ts'
 
 const BENCH = 'restore'
-const CLI = `${ROOT}packages/cli/bin/run.js`
 const REPO = `${TMP}/${BENCH}-repo`
 const TABLE = 'bench_rows'
 
@@ -70,7 +69,10 @@ async function compare(
 
 async function dbsnapRestore(name: string, target: string): Promise<number> {
   const started = performance.now()
-  await run(process.execPath, [CLI, 'restore', `${name}@latest`, '--to', target, '--repo', REPO])
+  await run(
+    process.execPath,
+    cliArgs(['restore', `${name}@latest`, '--to', target, '--repo', REPO]),
+  )
   return (performance.now() - started) / 1000
 }
 

@@ -7,9 +7,12 @@ import { openStorage, type SnapshotResult } from '@dbsnap/engine'
 import { TMP } from './results.ts'
 import { GNU_TIME, run } from './run.ts'
 import { ROOT } from './services.ts'
+import { cliArgs } from '../../test/cli.ts'
 
 /** The built CLI (`bin/run.js`), run by the benches as a user runs it. */
 export const CLI = `${ROOT}packages/cli/bin/run.js`
+/** Node's arguments for `dbsnap ...args`: the flags of the binary's shebang, then the binary. */
+export { cliArgs }
 
 export interface TimedSnapshot {
   result: SnapshotResult
@@ -26,13 +29,7 @@ export async function snapshot(
   const argv = [
     ...(options.wrapper ?? []),
     process.execPath,
-    CLI,
-    'snapshot',
-    url,
-    '--repo',
-    repo,
-    '--json',
-    ...(options.extra ?? []),
+    ...cliArgs(['snapshot', url, '--repo', repo, '--json', ...(options.extra ?? [])]),
   ]
   const [command = process.execPath, ...args] = argv
   const { stdout, seconds } = await run(command, args, { env: options.env })

@@ -3,7 +3,7 @@
 
 import { existsSync, readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
-import { CLI } from './dbsnap.ts'
+import { cliArgs } from './dbsnap.ts'
 import { TMP } from './results.ts'
 import { GNU_TIME, run } from './run.ts'
 
@@ -30,7 +30,7 @@ export async function dbsnapPeakRss(
   const out = `${TMP}/peak-rss-${process.pid}.txt`
   const { stdout, seconds } = await run(
     GNU_TIME,
-    ['-f', '%M', '-o', out, process.execPath, CLI, ...args],
+    ['-f', '%M', '-o', out, process.execPath, ...cliArgs(args)],
     options,
   )
   const kib = Number(readFileSync(out, 'utf8').trim().split('\n').at(-1))

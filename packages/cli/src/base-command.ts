@@ -6,6 +6,7 @@ import {
   DbsnapError,
   LOG_LEVELS,
   createLogger,
+  holdGarbageGovernor,
   isDbsnapError,
   silentLogger,
   type Logger,
@@ -64,6 +65,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         ? {}
         : { format: this.settings.DBSNAP_LOG_FORMAT }),
     })
+    // Rows and buffers of any size pass through the commands: dead buffers are collected on a
+    // budget, so memory stays flat (decision 0017). Held until the process ends.
+    holdGarbageGovernor()
     let interrupted = false
     const onSignal = (signal: NodeJS.Signals): void => {
       // A second signal is the user insisting: stop now, without waiting for the cleanup.

@@ -22,7 +22,6 @@ import { randomBytes, randomInt } from 'node:crypto'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
 import { join, relative, sep } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -31,10 +30,8 @@ import {
 } from '@aws-sdk/client-s3'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { json, runCli, type CliRun } from '../../../test/cli.js'
+import { cliArgs, type CliRun, json, runCli } from '../../../test/cli.js'
 import { testServices, withDatabase } from '../../../test/services.js'
-
-const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
 
 /** Kills per repository, as the issue asks. */
 const KILLS = 20
@@ -506,7 +503,7 @@ function runThenKill(
   delayMs: number,
 ): Promise<KilledRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
+    const child = spawn(process.execPath, cliArgs(args), {
       env: { ...process.env, NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -552,7 +549,7 @@ function runThenInterrupt(
   delayMs: number | null,
 ): Promise<InterruptedRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
+    const child = spawn(process.execPath, cliArgs(args), {
       env: { ...process.env, NO_COLOR: '1', DBSNAP_LOG_FORMAT: 'json' },
       stdio: ['ignore', 'ignore', 'pipe'],
     })

@@ -6,11 +6,10 @@ import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runCli, type CliRun } from '../../../test/cli.js'
+import { cliArgs, type CliRun, runCli } from '../../../test/cli.js'
 import { createTestDatabase, type TestDatabase } from '../../../test/postgres.js'
 
 /** Characters a terminal acts on: controls (but line ends), C1 CSI, separators, bidi overrides. */
@@ -18,8 +17,7 @@ const RAW = /(?!\n)[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u
 
 /** Runs `dbsnap …args | true`: stdout's reader is gone before anything is written. */
 async function intoClosedPipe(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, cliArgs(args), { stdio: ['ignore', 'pipe', 'pipe'] })
   child.stdout.destroy()
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))

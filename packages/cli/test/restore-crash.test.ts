@@ -9,12 +9,10 @@ import { randomInt } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runCli } from '../../../test/cli.js'
+import { cliArgs, runCli } from '../../../test/cli.js'
 import { createTestDatabase, type TestDatabase } from '../../../test/postgres.js'
 
-const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
 const KILLS = 6
 /** Rows per table: a whole restore takes about a second, long enough to kill it in every phase. */
 const ROWS = 60_000
@@ -37,7 +35,7 @@ function random(state: number): () => number {
 /** Starts `dbsnap …args` and kills it with SIGKILL after `ms` (or lets it finish first). */
 function runKilledAfter(args: string[], ms: number): Promise<'killed' | 'finished'> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: 'ignore' })
+    const child = spawn(process.execPath, cliArgs(args), { stdio: 'ignore' })
     const timer = setTimeout(() => child.kill('SIGKILL'), ms)
     child.on('error', reject)
     child.on('exit', (_code, signal) => {

@@ -8,9 +8,8 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { spawn } from 'node:child_process'
 import { setTimeout as delay } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { json, runCli } from '../../../test/cli.js'
+import { cliArgs, json, runCli } from '../../../test/cli.js'
 import { testServices, withDatabase } from '../../../test/services.js'
 
 const dbName = `dbsnap_it_snap_${process.pid}_${randomBytes(3).toString('hex')}`
@@ -235,10 +234,9 @@ describe('dbsnap snapshot (PostgreSQL, local repository)', () => {
       const before = json<{ snapshots: unknown[] }>(
         await runCli(['snapshots', '--repo', repo, '--json']),
       )
-      const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
       const child = spawn(
         process.execPath,
-        [bin, 'snapshot', url, '--repo', repo, '--tables', 'big', '--log-level', 'info'],
+        cliArgs(['snapshot', url, '--repo', repo, '--tables', 'big', '--log-level', 'info']),
         {
           env: { ...process.env, NO_COLOR: '1', DBSNAP_LOG_FORMAT: 'json' },
         },
@@ -270,10 +268,9 @@ describe('dbsnap snapshot (PostgreSQL, local repository)', () => {
     const before = json<{ snapshots: unknown[] }>(
       await runCli(['snapshots', '--repo', repo, '--json']),
     )
-    const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
     const child = spawn(
       process.execPath,
-      [bin, 'snapshot', url, '--repo', repo, '--tables', 'big', '--log-level', 'info'],
+      cliArgs(['snapshot', url, '--repo', repo, '--tables', 'big', '--log-level', 'info']),
       { env: { ...process.env, NO_COLOR: '1', DBSNAP_LOG_FORMAT: 'json' } },
     )
     let stderr = ''

@@ -38,6 +38,7 @@ export type {
 } from './repository/manifest.js'
 export { createSnapshot } from './snapshot/snapshot.js'
 export { runSnapshot } from './snapshot/run-snapshot.js'
+export { holdGarbageGovernor, youngGenerationBounded } from './util/bounded-memory.js'
 export type { RunSnapshotOptions } from './snapshot/run-snapshot.js'
 export type { TableSelector } from './snapshot/table-filter.js'
 export type {

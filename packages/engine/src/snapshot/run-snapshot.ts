@@ -1,16 +1,18 @@
-// `runSnapshot`: `createSnapshot` in a worker thread with a small young generation. Rows are
-// short-lived garbage; in the main thread V8 lets its nursery grow to ~100 MiB, in a worker it
-// stays at the limit set here, so peak memory is bounded by design (bench/memory.ts).
+// `runSnapshot`: `createSnapshot` where memory stays bounded by design (bench/memory.ts). Rows are
+// short-lived garbage; with V8's defaults the nursery grows to ~100 MiB. A process started with a
+// small young generation (the `dbsnap` binary) runs it in this thread; any other caller gets a
+// worker thread with that limit (decision 0017).
 
 import { getCompileCacheDir } from 'node:module'
 import { Worker } from 'node:worker_threads'
-import { DbsnapError, type ErrorCode } from '../errors.js'
+import { DbsnapError, isDbsnapError, type ErrorCode } from '../errors.js'
 import { defaultLogFormat, type LOG_LEVELS, type LogFormat } from '../logger.js'
 import { currentTraceId } from '../trace.js'
+import { YOUNG_GENERATION_MB, youngGenerationBounded } from '../util/bounded-memory.js'
 import type { SnapshotOptions, SnapshotProgress, SnapshotResult } from './snapshot.js'
 
-/** What crosses into the worker: everything but live objects. */
-export interface WorkerRequest {
+/** A snapshot as plain data, everything but live objects: what crosses into the worker. */
+export interface SnapshotRequest {
   repository: string
   create: boolean
   logLevel: (typeof LOG_LEVELS)[number]
@@ -37,28 +39,26 @@ export type WorkerMessage =
       }
     }
 
-/** Young generation of the worker, MiB: small enough to keep RSS flat, large enough not to thrash. */
-const YOUNG_GENERATION_MB = 24
-
-export interface RunSnapshotOptions extends Omit<WorkerRequest['options'], never> {
+export interface RunSnapshotOptions extends Omit<SnapshotRequest['options'], never> {
   /** Repository location: a directory or `s3://bucket/prefix`. */
   repository: string
   /** Create the repository when there is none. */
   create?: boolean
-  logLevel?: WorkerRequest['logLevel']
+  logLevel?: SnapshotRequest['logLevel']
   logFormat?: LogFormat
   signal?: AbortSignal
   onProgress?: (event: SnapshotProgress) => void
 }
 
 /**
- * Takes a snapshot like `createSnapshot`, isolated in a worker thread. Same guarantees: the
- * result once the manifest is committed, or a `DbsnapError` and nothing visible. Aborting the
- * signal aborts the snapshot; the worker ends with it. Needs the built package (dist/).
+ * Takes a snapshot like `createSnapshot`, with memory bounded: in this thread when its young
+ * generation is (`youngGenerationBounded`), else isolated in a worker thread. Same guarantees:
+ * the result once the manifest is committed, or a `DbsnapError` and nothing visible. Aborting
+ * the signal aborts the snapshot. Needs the built package (dist/).
  */
-export function runSnapshot(options: RunSnapshotOptions): Promise<SnapshotResult> {
+export async function runSnapshot(options: RunSnapshotOptions): Promise<SnapshotResult> {
   const { repository, create, logLevel, logFormat, signal, onProgress, ...snapshot } = options
-  const request: WorkerRequest = {
+  const request: SnapshotRequest = {
     repository,
     create: create === true,
     logLevel: logLevel ?? 'warn',
@@ -67,6 +67,25 @@ export function runSnapshot(options: RunSnapshotOptions): Promise<SnapshotResult
     compileCache: getCompileCacheDir() !== undefined,
     options: snapshot,
   }
+  if (!youngGenerationBounded()) return inWorker(request, signal, onProgress)
+  // Loaded only here: a caller that gets a worker does not load the engine twice.
+  const { snapshotAt } = await import('./snapshot-at.js')
+  try {
+    return await snapshotAt(request, signal ?? new AbortController().signal, (event) =>
+      onProgress?.(event),
+    )
+  } catch (err) {
+    if (isDbsnapError(err)) throw err
+    const message = err instanceof Error ? err.message : String(err)
+    throw new DbsnapError('INTERNAL', `unexpected error: ${message}`, { cause: err })
+  }
+}
+
+function inWorker(
+  request: SnapshotRequest,
+  signal: AbortSignal | undefined,
+  onProgress: ((event: SnapshotProgress) => void) | undefined,
+): Promise<SnapshotResult> {
   return new Promise<SnapshotResult>((resolve, reject) => {
     const worker = new Worker(new URL('./snapshot-thread.js', import.meta.url), {
       workerData: request,

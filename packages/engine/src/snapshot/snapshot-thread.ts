@@ -3,10 +3,10 @@
 
 import { enableCompileCache } from 'node:module'
 import { workerData } from 'node:worker_threads'
-import type { WorkerRequest } from './run-snapshot.js'
+import type { SnapshotRequest } from './run-snapshot.js'
 
 // A worker thread does not inherit the parent's compile cache: without this it compiles every
 // module of the engine again, on each snapshot (~100 ms). Static imports would be compiled
 // before this line ran, hence the dynamic import below.
-if ((workerData as WorkerRequest).compileCache) enableCompileCache()
+if ((workerData as SnapshotRequest).compileCache) enableCompileCache()
 await import('./snapshot-worker.js')

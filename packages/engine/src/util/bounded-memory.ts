@@ -1,0 +1,90 @@
+// Keeping a thread's memory flat whatever the size of the data (decisions 0009 and 0017): a small
+// young generation for the rows, which are short-lived garbage, and a governor that runs a full
+// GC when dead buffers (socket reads, chunks, compressed objects) pile up.
+
+import v8 from 'node:v8'
+import vm from 'node:vm'
+
+/**
+ * Young generation a bounded thread runs with, MiB: small enough to keep RSS flat, large enough
+ * not to thrash. V8 splits it in three (two semi-spaces and the new large-object space), so it is
+ * `--max-semi-space-size=8` for a whole process.
+ */
+export const YOUNG_GENERATION_MB = 24
+
+/** The largest `--max-semi-space-size` (MiB) a process may run with and still count as bounded. */
+const MAX_BOUNDED_SEMI_SPACE_MB = YOUNG_GENERATION_MB / 3
+
+/**
+ * Whether this thread's young generation is already bounded: a worker started with
+ * `resourceLimits`, or a process started with `--max-semi-space-size` of at most 8 (the
+ * `dbsnap` binary's shebang passes it). Work that streams a whole database can then run right
+ * here instead of paying for a worker thread.
+ */
+export function youngGenerationBounded(): boolean {
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)]
+  let semiSpace: number | undefined
+  for (const flag of flags) {
+    const match = /^--max[-_]semi[-_]space[-_]size=(\d+)$/.exec(flag)
+    if (match !== null) semiSpace = Number(match[1])
+  }
+  return semiSpace !== undefined && semiSpace > 0 && semiSpace <= MAX_BOUNDED_SEMI_SPACE_MB
+}
+
+/**
+ * Big buffers are freed only by a full GC, and V8 starts one only once 64 MiB of them have piled
+ * up since the last, later still when the machine is busy and its marking threads lag. While held,
+ * the governor runs one itself whenever buffers outgrow what was live after the last one by
+ * `GARBAGE_BUDGET`, so peak memory stays flat whatever the table size (bench/memory.ts).
+ */
+const GARBAGE_BUDGET = 24 * 1024 * 1024
+/** Buffers below this never trigger a GC: the chunk pools of a table writer alone hold ~20 MiB. */
+const MIN_THRESHOLD = 40 * 1024 * 1024
+/** How often the governor looks at the buffers; a snapshot reads ~10 MiB in this time. */
+const GOVERNOR_INTERVAL_MS = 50
+
+let holders = 0
+let timer: NodeJS.Timeout | undefined
+let fullGc: (() => void) | null | undefined
+let gcThreshold = MIN_THRESHOLD
+
+/**
+ * Starts this thread's garbage governor, or joins it when it runs already; call the function
+ * returned when the work is done. Checked on a clock, not per chunk: buffers also pile up while
+ * chunks wait on storage. The timer never keeps the process alive.
+ */
+export function holdGarbageGovernor(): () => void {
+  fullGc ??= exposeGc()
+  if (fullGc === null) return () => {}
+  holders++
+  if (timer === undefined) {
+    timer = setInterval(keepGarbageInBudget, GOVERNOR_INTERVAL_MS)
+    timer.unref()
+  }
+  let released = false
+  return () => {
+    if (released) return
+    released = true
+    if (--holders === 0) {
+      clearInterval(timer)
+      timer = undefined
+    }
+  }
+}
+
+function keepGarbageInBudget(): void {
+  if (fullGc == null || process.memoryUsage().arrayBuffers < gcThreshold) return
+  fullGc()
+  gcThreshold = Math.max(MIN_THRESHOLD, process.memoryUsage().arrayBuffers + GARBAGE_BUDGET)
+}
+
+/** V8's `gc()` for this isolate (the flag, set at run time, applies to new contexts), or null. */
+function exposeGc(): (() => void) | null {
+  try {
+    v8.setFlagsFromString('--expose-gc')
+    const gc = vm.runInNewContext('gc') as unknown
+    return typeof gc === 'function' ? () => void (gc as () => unknown)() : null
+  } catch {
+    return null
+  }
+}
