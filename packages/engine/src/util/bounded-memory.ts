@@ -40,6 +40,12 @@ export function youngGenerationBounded(): boolean {
 const GARBAGE_BUDGET = 24 * 1024 * 1024
 /** Buffers below this never trigger a GC: the chunk pools of a table writer alone hold ~20 MiB. */
 const MIN_THRESHOLD = 40 * 1024 * 1024
+/**
+ * The same for the JavaScript heap: rows that outlive a scavenge or two (held while a chunk waits
+ * on storage, a delta's base lines) are promoted, and the old generation is let grow far past
+ * what is live before V8 collects it. The young generation (24 MiB) fits in this budget.
+ */
+const HEAP_BUDGET = 48 * 1024 * 1024
 /** How often the governor looks at the buffers; a snapshot reads ~10 MiB in this time. */
 const GOVERNOR_INTERVAL_MS = 50
 
@@ -47,6 +53,7 @@ let holders = 0
 let timer: NodeJS.Timeout | undefined
 let fullGc: (() => void) | null | undefined
 let gcThreshold = MIN_THRESHOLD
+let heapThreshold = Number.POSITIVE_INFINITY
 
 /**
  * Starts this thread's garbage governor, or joins it when it runs already; call the function
@@ -58,6 +65,7 @@ export function holdGarbageGovernor(): () => void {
   if (fullGc === null) return () => {}
   holders++
   if (timer === undefined) {
+    heapThreshold = process.memoryUsage().heapUsed + HEAP_BUDGET
     timer = setInterval(keepGarbageInBudget, GOVERNOR_INTERVAL_MS)
     timer.unref()
   }
@@ -73,9 +81,13 @@ export function holdGarbageGovernor(): () => void {
 }
 
 function keepGarbageInBudget(): void {
-  if (fullGc == null || process.memoryUsage().arrayBuffers < gcThreshold) return
+  if (fullGc == null) return
+  const before = process.memoryUsage()
+  if (before.arrayBuffers < gcThreshold && before.heapUsed < heapThreshold) return
   fullGc()
-  gcThreshold = Math.max(MIN_THRESHOLD, process.memoryUsage().arrayBuffers + GARBAGE_BUDGET)
+  const after = process.memoryUsage()
+  gcThreshold = Math.max(MIN_THRESHOLD, after.arrayBuffers + GARBAGE_BUDGET)
+  heapThreshold = after.heapUsed + HEAP_BUDGET
 }
 
 /** V8's `gc()` for this isolate (the flag, set at run time, applies to new contexts), or null. */
