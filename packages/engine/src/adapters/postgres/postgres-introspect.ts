@@ -432,13 +432,41 @@ function sqlCollations(version: number): string {
 }
 
 /**
+ * The catalogs that hold the objects of `COMMENT_KINDS`, each with the SQL of an object's
+ * namespace (`o` is the catalog row): its own, or its table's for triggers, rules and policies.
+ */
+const COMMENTED_CATALOGS: readonly (readonly [catalog: string, namespace: string])[] = [
+  ['pg_class', 'o.relnamespace'],
+  ['pg_type', 'o.typnamespace'],
+  ['pg_proc', 'o.pronamespace'],
+  ['pg_collation', 'o.collnamespace'],
+  ['pg_constraint', 'o.connamespace'],
+  ['pg_trigger', '(SELECT c.relnamespace FROM pg_class c WHERE c.oid = o.tgrelid)'],
+  ['pg_rewrite', '(SELECT c.relnamespace FROM pg_class c WHERE c.oid = o.ev_class)'],
+  ['pg_policy', '(SELECT c.relnamespace FROM pg_class c WHERE c.oid = o.polrelid)'],
+]
+
+/**
  * Comments on the object kinds whose schema objects hold no comment of their own (tables,
  * their columns and views do), by catalog address. Kinds a restore cannot comment on again
  * are left out (`COMMENT_KINDS`).
+ *
+ * pg_identify_object is slow and pg_description holds thousands of comments on built-in
+ * objects, so the comments are first narrowed (materialized, so the planner cannot call it
+ * first) to those on objects of the catalogs above in the user namespaces: the same namespace
+ * the address names, which the final filter still checks.
  */
-const SQL_COMMENTS = `SELECT a.type AS kind, a.object_names AS names, a.object_args AS args,
+const SQL_COMMENTS = `WITH described AS MATERIALIZED (
+    SELECT d.classoid, d.objoid, d.objsubid, d.description FROM pg_description d
+    WHERE (d.classoid, d.objoid) IN (
+      SELECT 'pg_namespace'::regclass::oid, n.oid FROM pg_namespace n WHERE ${USER_NAMESPACE}
+      ${COMMENTED_CATALOGS.map(
+        ([catalog, namespace]) => `UNION ALL SELECT '${catalog}'::regclass::oid, o.oid
+        FROM ${catalog} o JOIN pg_namespace n ON n.oid = ${namespace} WHERE ${USER_NAMESPACE}`,
+      ).join('\n      ')}))
+  SELECT a.type AS kind, a.object_names AS names, a.object_args AS args,
     d.description AS comment
-  FROM pg_description d
+  FROM described d
   CROSS JOIN LATERAL pg_identify_object_as_address(d.classoid, d.objoid, d.objsubid) a
   CROSS JOIN LATERAL pg_identify_object(d.classoid, d.objoid, d.objsubid) i
   JOIN pg_namespace n ON n.nspname = coalesce(i.schema, a.object_names[1])
@@ -874,6 +902,7 @@ const ROUTINE_KINDS: Record<string, RoutineSchema['kind']> = {
 /**
  * The kinds of object (as pg_identify_object_as_address names them) whose comments are read
  * into `DatabaseSchema.comments`; `commentStatements` in postgres-ddl.ts writes each back.
+ * Each is a schema or lives in one of `COMMENTED_CATALOGS`.
  */
 const COMMENT_KINDS = [
   'schema',
