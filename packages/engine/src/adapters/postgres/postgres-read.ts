@@ -5,10 +5,10 @@ import { batchLimits, type BatchedReadOptions } from '../batch-limits.js'
 import { connect as netConnect } from 'node:net'
 import { finished } from 'node:stream'
 import type pg from 'pg'
-import { to as copyTo } from 'pg-copy-streams'
 import type { CanonicalRow, CanonicalValue, ValueEncoding } from '../../canonical/value-encoding.js'
 import type { ConnectionTarget } from '../../connection/url.js'
 import { DbsnapError, abortError, isDbsnapError, throwIfAborted } from '../../errors.js'
+import { CopyOutQuery } from './postgres-copy-out.js'
 import { CopyTextParser } from './postgres-copy.js'
 import { postgresQueryError } from './postgres-errors.js'
 import { PG_SESSION_SETTINGS, canonicalToPgText, pgTextToCanonical } from './postgres-values.js'
@@ -296,7 +296,7 @@ function keyLiteral(
 
 /** A submitted COPY and whether it has finished on the connection. */
 interface CopyStream {
-  stream: ReturnType<typeof copyTo>
+  stream: CopyOutQuery
   /** Resolves when the stream ended or failed: the connection is done with the COPY. */
   settled: Promise<void>
   isSettled(): boolean
@@ -304,14 +304,14 @@ interface CopyStream {
   release(): void
 }
 
-/** The two fields of node-postgres' submittable protocol that pg-copy-streams leaves unset. */
+/** The two fields of node-postgres' submittable protocol that CopyOutQuery leaves unset. */
 interface SubmittableTimeout {
   callback?: (err?: Error) => void
   query_timeout?: number
 }
 
 function submitCopy(client: pg.Client, sql: string): CopyStream {
-  const stream = copyTo(sql)
+  const stream = new CopyOutQuery(sql)
   let settled = false
   const done = new Promise<void>((resolve) => {
     finished(stream, { writable: false }, () => {
@@ -320,7 +320,7 @@ function submitCopy(client: pg.Client, sql: string): CopyStream {
     })
   })
   // node-postgres arms a client's query_timeout for every query, a COPY too, and disarms it only
-  // through `callback`, which pg-copy-streams never calls: a long COPY would be failed halfway.
+  // through `callback`, which CopyOutQuery never calls: a long COPY would be failed halfway.
   // The largest timer Node allows stands in for "none", and `release` disarms it.
   const timeout = stream as SubmittableTimeout
   timeout.callback = () => undefined
