@@ -148,8 +148,11 @@ export async function* readTableRows(
     )
   }
   busy.add(client)
-  const encodings = table.columns.map((c) => c.encoding)
-  const columnCount = encodings.length
+  const columnCount = table.columns.length
+  // Text columns keep COPY's text as it is (pgTextToCanonical's identity): only the rest convert.
+  const converted = table.columns.flatMap(({ encoding }, index) =>
+    encoding === 'text' || encoding === 'ejson' ? [] : [{ index, encoding }],
+  )
   let savepoint = false
   let completed = false
   let copy: CopyStream | undefined
@@ -181,10 +184,9 @@ export async function* readTableRows(
       for (const fields of parser.push(chunk as Buffer)) {
         const row = fields as CanonicalRow
         let size = columnCount
-        for (let i = 0; i < columnCount; i++) {
-          const text = fields[i] ?? null
-          if (text !== null) size += text.length
-          row[i] = pgTextToCanonical(encodings[i] ?? 'text', text)
+        for (let i = 0; i < columnCount; i++) size += fields[i]?.length ?? 0
+        for (const { index, encoding } of converted) {
+          row[index] = pgTextToCanonical(encoding, fields[index] ?? null)
         }
         batch.push(row)
         bytes += size
