@@ -939,7 +939,8 @@ const PLAIN_COMMENTS_SQL = `SELECT a.type AS kind, a.object_names AS names, a.ob
   FROM pg_description d
   CROSS JOIN LATERAL pg_identify_object_as_address(d.classoid, d.objoid, d.objsubid) a
   CROSS JOIN LATERAL pg_identify_object(d.classoid, d.objoid, d.objsubid) i
-  JOIN pg_namespace n ON n.nspname = coalesce(i.schema, a.object_names[1])
+  JOIN pg_namespace n ON CASE WHEN i.schema IS NULL THEN n.nspname = a.object_names[1]
+    ELSE quote_ident(n.nspname) = i.schema END
   WHERE a.type = ANY ($2::text[]) AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
     AND ($1::text[] IS NULL OR n.nspname = ANY ($1::text[]))
     AND NOT EXISTS (SELECT 1 FROM pg_depend x
@@ -1004,7 +1005,8 @@ describe('introspectPostgres comments (DBSNAP_TEST_PG_URL)', () => {
       COMMENT ON COLUMN ${schema}.mv.id IS 'materialized view column';
       CREATE TYPE ${schema}.comp AS (x int);
       COMMENT ON COLUMN ${schema}.comp.x IS 'composite type column';`
-    await client.query(objects('first') + objects('second'))
+    // A schema whose name needs quotes: pg_identify_object names it quoted, the address not.
+    await client.query(objects('first') + objects('"Second"'))
   })
 
   afterAll(async () => {
@@ -1013,7 +1015,7 @@ describe('introspectPostgres comments (DBSNAP_TEST_PG_URL)', () => {
     await admin?.end()
   })
 
-  it.each([[null], [['second', 'pg_catalog', 'missing']]])(
+  it.each([[null], [['Second', 'pg_catalog', 'missing']]])(
     'reads a comment of every kind, as identifying every comment would (schemas %j)',
     async (schemas) => {
       const result = await introspect(client, schemas === null ? {} : { schemas })

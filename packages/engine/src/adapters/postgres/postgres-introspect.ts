@@ -469,7 +469,9 @@ const SQL_COMMENTS = `WITH described AS MATERIALIZED (
   FROM described d
   CROSS JOIN LATERAL pg_identify_object_as_address(d.classoid, d.objoid, d.objsubid) a
   CROSS JOIN LATERAL pg_identify_object(d.classoid, d.objoid, d.objsubid) i
-  JOIN pg_namespace n ON n.nspname = coalesce(i.schema, a.object_names[1])
+  -- pg_identify_object quotes the schema name where it needs quotes; the address does not.
+  JOIN pg_namespace n ON CASE WHEN i.schema IS NULL THEN n.nspname = a.object_names[1]
+    ELSE quote_ident(n.nspname) = i.schema END
   WHERE a.type = ANY ($2::text[]) AND ${USER_NAMESPACE}
     AND NOT EXISTS (SELECT 1 FROM pg_depend x
       WHERE x.classid = d.classoid AND x.objid = d.objoid AND x.deptype = 'e')`
