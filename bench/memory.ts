@@ -1,6 +1,6 @@
 // Peak RSS of every dbsnap command that reads or writes a whole table, for generated tables of
 // each size, to local disk and to S3: it must stay bounded. Run: node bench/memory.ts
-// [--sizes 200,2048] [--no-s3] [--commands snapshot,unchanged,delta,diff,verify,restore,export-ndjson,export-sql]
+// [--sizes 200,2048] [--no-s3] [--no-local] [--commands snapshot,unchanged,delta,diff,verify,restore,export-ndjson,export-sql]
 
 import { mkdirSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
@@ -47,6 +47,7 @@ const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '200,2048' },
     s3: { type: 'boolean', default: true },
+    local: { type: 'boolean', default: true },
     commands: { type: 'string', default: COMMANDS.join(',') },
   },
   allowNegative: true,
@@ -141,7 +142,9 @@ async function measureSize(sizeMiB: number): Promise<Measurement[]> {
   try {
     const table = await generateTable(url, TABLE, { targetBytes: sizeMiB * MiB })
     const targets = [
-      { target: 'local' as const, repo: `${TMP}/${BENCH}-${sizeMiB}-repo`, env: {} },
+      ...(values.local
+        ? [{ target: 'local' as const, repo: `${TMP}/${BENCH}-${sizeMiB}-repo`, env: {} }]
+        : []),
       ...(s3 === null
         ? []
         : [

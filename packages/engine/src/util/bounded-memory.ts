@@ -1,6 +1,6 @@
 // Keeping a thread's memory flat whatever the size of the data (decisions 0009 and 0017): a small
 // young generation for the rows, which are short-lived garbage, and a governor that runs a full
-// GC when dead buffers (socket reads, chunks, compressed objects) pile up.
+// GC when dead buffers (socket reads, chunks, compressed objects) or big strings pile up.
 
 import v8 from 'node:v8'
 import vm from 'node:vm'
@@ -32,10 +32,12 @@ export function youngGenerationBounded(): boolean {
 }
 
 /**
- * Big buffers are freed only by a full GC, and V8 starts one only once 64 MiB of them have piled
- * up since the last, later still when the machine is busy and its marking threads lag. While held,
- * the governor runs one itself whenever buffers outgrow what was live after the last one by
- * `GARBAGE_BUDGET`, so peak memory stays flat whatever the table size (bench/memory.ts).
+ * Big buffers, and strings decoded from them (Node keeps a large ASCII string outside the heap,
+ * as V8 "external" memory), are freed only by a full GC, and V8 starts one only once 64 MiB of
+ * them have piled up since the last, later still when the machine is busy and its marking threads
+ * lag. While held, the governor runs one itself whenever external memory outgrows what was live
+ * after the last one by `GARBAGE_BUDGET`, so peak memory stays flat whatever the table size
+ * (bench/memory.ts).
  */
 const GARBAGE_BUDGET = 24 * 1024 * 1024
 /** Buffers below this never trigger a GC: the chunk pools of a table writer alone hold ~20 MiB. */
@@ -46,7 +48,7 @@ const MIN_THRESHOLD = 40 * 1024 * 1024
  * what is live before V8 collects it. The young generation (24 MiB) fits in this budget.
  */
 const HEAP_BUDGET = 48 * 1024 * 1024
-/** How often the governor looks at the buffers; a snapshot reads ~10 MiB in this time. */
+/** How often the governor looks at memory; a snapshot reads ~10 MiB in this time. */
 const GOVERNOR_INTERVAL_MS = 50
 
 let holders = 0
@@ -83,10 +85,10 @@ export function holdGarbageGovernor(): () => void {
 function keepGarbageInBudget(): void {
   if (fullGc == null) return
   const before = process.memoryUsage()
-  if (before.arrayBuffers < gcThreshold && before.heapUsed < heapThreshold) return
+  if (before.external < gcThreshold && before.heapUsed < heapThreshold) return
   fullGc()
   const after = process.memoryUsage()
-  gcThreshold = Math.max(MIN_THRESHOLD, after.arrayBuffers + GARBAGE_BUDGET)
+  gcThreshold = Math.max(MIN_THRESHOLD, after.external + GARBAGE_BUDGET)
   heapThreshold = after.heapUsed + HEAP_BUDGET
 }
 
