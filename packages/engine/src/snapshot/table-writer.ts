@@ -3,8 +3,8 @@
 // chunk when that is smaller, and keeps a fixed number of chunks in flight.
 
 import {
+  lineKeyText,
   rowKey,
-  rowKeyText,
   rowLine,
   splitLines,
   type CanonicalRow,
@@ -261,12 +261,15 @@ export class TableWriter {
     return chain
   }
 
-  /** The lines of a chunk's content with their keys, for matching rows against a base. */
+  /**
+   * The lines of a chunk's content with their keys, for matching rows against a base. Keys are
+   * read from the line's text, not parsed: a delta's rows make no garbage of values.
+   */
   #keyedLines(content: Buffer): KeyedLine[] {
     const keyColumns = this.#options.keyColumns
     return splitLines(content.toString('utf8')).map((line) => ({
       line,
-      key: keyColumns === null ? line : rowKeyText(JSON.parse(line) as CanonicalRow, keyColumns),
+      key: keyColumns === null ? line : lineKeyText(line, keyColumns),
     }))
   }
 
