@@ -18,7 +18,7 @@ import { exportSnapshot } from '../src/export/export.js'
 import { rowsToColumnar } from '../src/repository/columnar.js'
 import { makeDelta, type KeyedLine } from '../src/repository/delta.js'
 import type { ChunkEntry } from '../src/repository/manifest.js'
-import { encodeObject } from '../src/repository/object-format.js'
+import { decodeObject, encodeObject } from '../src/repository/object-format.js'
 import { objectKey, Repository, type StoredSnapshot } from '../src/repository/repository.js'
 import { restoreSnapshot } from '../src/restore/restore.js'
 import { readSnapshotRows } from '../src/show/show.js'
@@ -207,6 +207,30 @@ describe.each(['fs', 's3'] as const)('a tampered repository on %s storage', (kin
     await whileReplaced(delta, bytes, async () => {
       const diff = diffSnapshots({ repository, snapshot: a }, { repository, snapshot: b })
       await expect(consume(diff.rowChanges())).rejects.toEqual(corrupt(delta))
+    })
+  })
+
+  it('finds a delta whose stored bytes are not the ones its index entry records', async () => {
+    // The same script compressed afresh: it still applies to its base and makes the chunk's
+    // content, so only the `script` hash of its index entry tells it from the one the snapshot
+    // wrote, and the diff, which trusts that hash instead of the base, refuses it.
+    expect(delta.script).toBeDefined()
+    const stored = await repository.storage.get(objectKey(delta.id))
+    const { header, payload } = decodeObject(stored, 'delta')
+    const bytes = encodeObject('data', { name: 'gzip', level: 9 }, payload, {
+      base: header.base!,
+    })
+    await whileReplaced(delta, bytes, async () => {
+      const diff = diffSnapshots({ repository, snapshot: a }, { repository, snapshot: b })
+      await expect(consume(diff.rowChanges())).rejects.toEqual(corrupt(delta))
+      const result = await verifyRepository(repository, { readDataSubset: { percent: 100 } })
+      expect(result.problems).toEqual([
+        expect.objectContaining({
+          object: objectKey(delta.id),
+          code: 'DATA_CORRUPT',
+          snapshots: [b.id],
+        }),
+      ])
     })
   })
 

@@ -218,13 +218,16 @@ export class Repository {
   /**
    * The content of an object, delta chains resolved, checked against its id.
    * Rejects with `DATA_CORRUPT` naming the object when anything does not match, and with
-   * `STORAGE_NOT_FOUND` naming it when it (or a base) is missing.
+   * `STORAGE_NOT_FOUND` naming it when it (or a base) is missing. With `script`, the hash a
+   * delta's index entry records (`ChunkEntry.script`), the stored bytes must also hash to it:
+   * a delta that makes the right content may still not be the one a diff will accept.
    */
   async readObject(
     id: string,
-    options: { signal?: AbortSignal; kind?: ObjectKind; bytes?: number } = {},
+    options: { signal?: AbortSignal; kind?: ObjectKind; bytes?: number; script?: string } = {},
   ): Promise<Buffer> {
-    return this.#content(id, await this.#decoded(id, options), options, 0)
+    const { script, ...rest } = options
+    return this.#content(id, await this.#decoded(id, rest, script), rest, 0)
   }
 
   /**
@@ -295,16 +298,8 @@ export class Repository {
     baseRead: boolean
   } | null> {
     const what = chunkWhat(id, options.table)
-    const stored = await this.#get(objectKey(id), what, options.signal)
     const { proof } = options
-    if (proof !== undefined && contentId(stored) !== proof.script) {
-      throw new DbsnapError(
-        'DATA_CORRUPT',
-        `${what} is corrupt: its stored bytes do not hash to the script hash its index entry records`,
-        { details: corruptDetails(id, options.table) },
-      )
-    }
-    const { header, payload } = decodeChunk(stored, id, what, options)
+    const { header, payload } = await this.#decoded(id, options, proof?.script)
     if (header.kind !== 'data' || header.base === null) return null
     if (proof !== undefined) {
       const ops = parseDelta(utf8(payload), proof.baseRows, what, objectKey(id))
@@ -316,13 +311,24 @@ export class Repository {
     return { base: header.base, baseRows, ops, baseRead: true }
   }
 
-  /** Fetches and decodes an object, bounded by `options.bytes` (`decodeChunk`). */
+  /**
+   * Fetches and decodes an object, bounded by `options.bytes` (`decodeChunk`). With `script`,
+   * the stored bytes must first hash to it (the `script` hash of a delta's index entry).
+   */
   async #decoded(
     id: string,
     options: { signal?: AbortSignal; table?: string; bytes?: number },
+    script?: string,
   ): Promise<ReturnType<typeof decodeObject>> {
     const what = chunkWhat(id, options.table)
     const stored = await this.#get(objectKey(id), what, options.signal)
+    if (script !== undefined && contentId(stored) !== script) {
+      throw new DbsnapError(
+        'DATA_CORRUPT',
+        `${what} is corrupt: its stored bytes do not hash to the script hash its index entry records`,
+        { details: corruptDetails(id, options.table) },
+      )
+    }
     return decodeChunk(stored, id, what, options)
   }
 

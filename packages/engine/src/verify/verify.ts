@@ -1,6 +1,7 @@
 // `verify`: proves a repository's snapshots can be read back. Manifests are checked against
 // their ids, every referenced object must exist, and a chosen subset of data chunks is read in
-// full: decompressed, delta chains applied, hashed, parsed, row counts and first/last keys checked.
+// full: decompressed, delta chains applied, hashed, parsed, row counts and first/last keys checked,
+// and a delta's stored bytes against the `script` hash its index entry records.
 
 import { DbsnapError, isDbsnapError, throwIfAborted } from '../errors.js'
 import { rowKeyText, splitLines, type CanonicalRow } from '../canonical/value-encoding.js'
@@ -116,7 +117,11 @@ export async function verifyRepository(
       for (const chunk of chunks) {
         use(chunk.id, snapshot.id)
         for (const dep of chunk.deps ?? []) use(dep, snapshot.id)
-        if (!entries.has(chunk.id)) entries.set(chunk.id, { chunk, table })
+        // An entry that records its delta's `script` hash is the one to check the object by.
+        const seen = entries.get(chunk.id)
+        if (seen === undefined || (seen.chunk.script === undefined && chunk.script !== undefined)) {
+          entries.set(chunk.id, { chunk, table })
+        }
       }
     }
   }
@@ -155,6 +160,7 @@ export async function verifyRepository(
             signal,
             kind: 'data',
             bytes: chunk.bytes,
+            script: chunk.script,
           })
           bytesRead += content.byteLength
           checkRows(content.toString('utf8'), chunk, table)
