@@ -187,3 +187,37 @@ describe('MariaDB restore into tables with triggers', () => {
     expect(await triggers()).toEqual(before)
   })
 })
+
+describe('MariaDB restore --only-changed --dry-run into tables with triggers', () => {
+  it('plans the triggers out of the way and back around each table it would write, and writes nothing', async () => {
+    const before = await triggers()
+    await drift()
+    const changes = await liveChanges()
+    const target = await connectTarget(targetUrl)
+    try {
+      const planned = await restoreChangedRows({
+        repository,
+        snapshot,
+        target,
+        url: targetUrl,
+        dryRun: true,
+      })
+      expect(
+        planned.plan.map((step) => [step.action.split(' ', 2).join(' '), step.object]),
+      ).toEqual([
+        ['lock the', 'film: film_stock, film_touch, film_touch_2'],
+        ['restore changed', 'film'],
+        ['recreate the', 'film: film_stock, film_touch, film_touch_2'],
+        ['lock the', 'film_log: film_log_trigger'],
+        ['restore changed', 'film_log'],
+        ['recreate the', 'film_log: film_log_trigger'],
+      ])
+      expect(await liveChanges()).toEqual(changes)
+      expect(await triggers()).toEqual(before)
+      await restoreChangedRows({ repository, snapshot, target, url: targetUrl })
+    } finally {
+      await target.close()
+    }
+    expect(await liveChanges()).toEqual([])
+  })
+})

@@ -115,6 +115,16 @@ export interface TargetAdapter {
     options?: { signal?: AbortSignal },
   ): Promise<RestoreStep[]>
   /**
+   * What writing rows into `table`, which exists, does to it besides the rows: the steps before
+   * the write and after it that a plan of `restore --only-changed` (which writes rows back into
+   * existing tables through `restoreTable` and creates nothing) shows around the table's rows.
+   * Absent, or empty lists, when the target does nothing else.
+   */
+  planRowWrite?(
+    table: QualifiedName,
+    options?: { signal?: AbortSignal },
+  ): Promise<{ before: RestoreStep[]; after: RestoreStep[] }>
+  /**
    * Creates what the tables need before any of them: schemas, extensions, types, domains,
    * sequences, functions. Objects that already exist with the same name are kept.
    */

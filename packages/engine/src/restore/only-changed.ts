@@ -5,7 +5,7 @@
 // transaction per table. Deleting never reaches a table that was not selected.
 
 import type { Logger } from 'pino'
-import type { TargetAdapter } from '../adapters/target-adapter.js'
+import type { RestoreStep, TargetAdapter } from '../adapters/target-adapter.js'
 import type { CanonicalRow, CanonicalValue } from '../canonical/value-encoding.js'
 import type { ConnectionTarget } from '../connection/url.js'
 import type { RowChange } from '../diff/diff-format.js'
@@ -150,12 +150,7 @@ export async function restoreChangedRows(
       snapshot: snapshot.id,
       mode: 'append',
       dryRun: options.dryRun === true,
-      plan: [...results.values()].map((t) => ({
-        action: 'restore changed rows',
-        object: t.table,
-        rows: t.rows,
-        destructive: true,
-      })),
+      plan: await planOf([...results.values()], target, options),
       tables: [...results.values()],
       warnings: diff.warnings,
       seconds: (performance.now() - started) / 1000,
@@ -163,6 +158,33 @@ export async function restoreChangedRows(
   } finally {
     await diff.close()
   }
+}
+
+/**
+ * One step per table with rows to write back; in a dry run, between what the target does to the
+ * table before and after the write (MySQL drops and recreates its triggers: `planRowWrite`).
+ */
+async function planOf(
+  tables: RestoredTable[],
+  target: TargetAdapter,
+  options: RestoreChangedRowsOptions,
+): Promise<RestoreStep[]> {
+  const steps: RestoreStep[] = []
+  for (const table of tables) {
+    const around =
+      options.dryRun === true
+        ? await target.planRowWrite?.(table, { signal: options.signal })
+        : undefined
+    steps.push(...(around?.before ?? []))
+    steps.push({
+      action: 'restore changed rows',
+      object: table.table,
+      rows: table.rows,
+      destructive: true,
+    })
+    steps.push(...(around?.after ?? []))
+  }
+  return steps
 }
 
 /** The `tableKey` of the table a change is of: a diff just computed names schema and name. */

@@ -114,6 +114,35 @@ export function connectionConfig(
   return config
 }
 
+/**
+ * The plan's steps around rows written into table `name`, which holds the triggers `held`
+ * (`#withoutTriggers`): none without triggers.
+ */
+function triggerSteps(
+  name: string,
+  held: string[],
+): { before: RestoreStep[]; after: RestoreStep[] } {
+  if (held.length === 0) return { before: [], after: [] }
+  const object = `${name}: ${held.join(', ')}`
+  return {
+    before: [
+      {
+        action:
+          'lock the table for writing, drop its triggers so that restored rows do not fire them (not transactional)',
+        object,
+        destructive: true,
+      },
+    ],
+    after: [
+      {
+        action:
+          'recreate the triggers as they were, in their order, then unlock (not transactional; a failure names what to recreate)',
+        object,
+      },
+    ],
+  }
+}
+
 /** A trigger the target has, as SHOW CREATE TRIGGER gives it: what recreates it as it was. */
 interface LiveTrigger {
   name: string
@@ -261,26 +290,13 @@ class MysqlTarget implements TargetAdapter {
         steps.push({ action: `load rows (${load})`, object: name })
       } else {
         if (!exists) steps.push({ action: 'create table (not transactional)', object: name })
-        const held = exists ? (liveTriggers.get(name) ?? []) : []
-        if (held.length > 0) {
-          steps.push({
-            action:
-              'lock the table for writing, drop its triggers so that restored rows do not fire them (not transactional)',
-            object: `${name}: ${held.join(', ')}`,
-            destructive: true,
-          })
-        }
+        const around = triggerSteps(name, exists ? (liveTriggers.get(name) ?? []) : [])
+        steps.push(...around.before)
         steps.push({
           action: `append rows (${load}; foreign keys not checked)`,
           object: name,
         })
-        if (held.length > 0) {
-          steps.push({
-            action:
-              'recreate the triggers as they were, in their order, then unlock (not transactional; a failure names what to recreate)',
-            object: `${name}: ${held.join(', ')}`,
-          })
-        }
+        steps.push(...around.after)
       }
     }
     for (const table of objects.tables) {
@@ -305,6 +321,16 @@ class MysqlTarget implements TargetAdapter {
       }
     }
     return steps
+  }
+
+  async planRowWrite(
+    table: QualifiedName,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ before: RestoreStep[]; after: RestoreStep[] }> {
+    return triggerSteps(
+      table.name,
+      (await this.#triggerNames(options.signal)).get(table.name) ?? [],
+    )
   }
 
   async prepare(
