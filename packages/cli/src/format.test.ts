@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatBytes, keyValueLines, plural, printable } from './format.js'
+import { formatBytes, keyValueLines, plural } from './format.js'
 
 describe('formatBytes', () => {
   it.each([
@@ -31,15 +31,5 @@ describe('plural and keyValueLines', () => {
         ['long', '2'],
       ]),
     ).toEqual(['  a     1', '  long  2'])
-  })
-})
-
-describe('printable', () => {
-  it('shows controls, separators and bidi characters as JSON escapes and leaves the rest', () => {
-    expect(printable('evil\u001b[31mred\r')).toBe('evil\\u001b[31mred\\r')
-    expect(printable('a\u009b2J\u2028\u202e\u2066\b\t\n')).toBe(
-      'a\\u009b2J\\u2028\\u202e\\u2066\\b\\t\\n',
-    )
-    expect(printable('é → 表 "q" \\ 😀')).toBe('é → 表 "q" \\ 😀')
   })
 })

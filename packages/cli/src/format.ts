@@ -20,27 +20,8 @@ export function plural(count: number, noun: string): string {
   return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`
 }
 
-/**
- * Characters a terminal or a renderer acts on instead of showing: C0 and C1 controls (ESC, CR,
- * BS, CSI \u009b…), line and paragraph separators, and bidirectional overrides and isolates.
- */
-const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu
-
-const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b' }
-
-/**
- * Text that came from a database, a snapshot or a user (names, values, server messages) made safe
- * to print: every control, separator or bidi character is shown as an escape (`\u001b`, `\r`,
- * `\u202e`), so the text cannot move the cursor, recolor, hide or reorder what a person reads.
- * The escapes are JSON's, so a printed JSON line stays valid JSON. Every human-readable output
- * passes such text through here.
- */
-export function printable(text: string): string {
-  return text.replace(
-    UNPRINTABLE,
-    (char) => SHORT_ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  )
-}
+/** Shared with the engine's readable log, which prints the same kind of text. */
+export { printable } from '@dbsnap/engine'
 
 type Style = Parameters<typeof styleText>[0]
 

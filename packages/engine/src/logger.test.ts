@@ -55,3 +55,30 @@ describe('logger', () => {
     expect(text).toContain('"host":"h"')
   })
 })
+
+describe('the readable (pretty) log', () => {
+  it('prints names and server messages with their control characters escaped', () => {
+    const chunks: string[] = []
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        chunks.push(chunk.toString())
+        done()
+      },
+    })
+    const logger = createLogger({ name: 'test', destination: stream, format: 'pretty' })
+    const err = new Error('relation "x\u001b]0;pwned\u0007" does not exist\nINFO: all good')
+    logger.info({ table: 'public.evil\u001b[31mred\u202e', 'key\r': 'v\u009b2J' }, 'at\nINFO: fake')
+    logger.error({ err }, 'failed on \u001b[2Jpublic.x')
+    // What is left once the colors pino-pretty adds itself are gone: no control character but
+    // the newlines that end lines and lay out a stack.
+    const text = chunks.join('').replace(/\p{Cc}\[[0-9;]*m/gu, '')
+    expect(text).toContain('public.evil\\u001b[31mred\\u202e')
+    expect(text).toContain('key\\r')
+    expect(text).toContain('v\\u009b2J')
+    expect(text).toContain('at\\nINFO: fake')
+    expect(text).toContain('failed on \\u001b[2Jpublic.x')
+    expect(text).toContain('x\\u001b]0;pwned\\u0007')
+    expect(text).not.toMatch(/(?!\n)[\p{Cc}\u2028\u2029\u202a-\u202e]/u)
+    expect(text.split('\n').filter((line) => /^\S/.test(line))).toHaveLength(2)
+  })
+})

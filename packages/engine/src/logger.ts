@@ -5,6 +5,7 @@ import { createRequire } from 'node:module'
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino'
 import type pretty from 'pino-pretty'
 import { currentTraceId } from './trace.js'
+import { printable } from './util/printable.js'
 
 export type { Logger } from 'pino'
 export type LogFormat = 'json' | 'pretty'
@@ -34,7 +35,7 @@ export interface LoggerOptions {
   format?: LogFormat
   /** File descriptor to write to: 2 (stderr) by default, so stdout stays free for results. */
   fd?: 1 | 2
-  /** A stream to write to instead of `fd` (tests). */
+  /** A stream to write to instead of `fd` (tests), in `format`. */
   destination?: DestinationStream
 }
 
@@ -46,23 +47,43 @@ export function defaultLogFormat(fd: 1 | 2 = 2): LogFormat {
 }
 
 /**
- * pino-pretty's stream, loaded on first use: it is 30 modules that a JSON log (any run not on a
+ * A destination printing each of pino's JSON lines readably with pino-pretty, every string in it
+ * (message, values, keys, error messages and stacks) first made `printable`: log lines quote
+ * table names and server messages, which pino-pretty prints as they are, bidi characters, line
+ * breaks and C1 controls included. A stack keeps its line breaks, each of its lines escaped.
+ * pino-pretty is loaded on first use: it is 30 modules that a JSON log (any run not on a
  * terminal, and every snapshot worker) never needs, and each `dbsnap` process would load them.
  */
-function prettyStream(options: Parameters<typeof pretty>[0]): ReturnType<typeof pretty> {
+function prettyDestination(out: DestinationStream): DestinationStream {
   const require = createRequire(import.meta.url)
-  return (require('pino-pretty') as typeof pretty)(options)
+  const { prettyFactory } = require('pino-pretty') as typeof pretty
+  const prettify = prettyFactory({ colorize: true, ignore: 'pid,hostname' })
+  return {
+    write: (line: string) => {
+      out.write(prettify(escapeStrings(JSON.parse(line))))
+    },
+  }
+}
+
+/** `value` with every string in it, keys too, passed through `printable`. */
+function escapeStrings(value: unknown, key?: string): unknown {
+  if (typeof value === 'string') {
+    return key === 'stack' ? value.split('\n').map(printable).join('\n') : printable(value)
+  }
+  if (Array.isArray(value)) return value.map((item) => escapeStrings(item))
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, item]) => [printable(k), escapeStrings(item, k)]),
+    )
+  }
+  return value
 }
 
 /** Creates the root logger of a program. Child loggers inherit the trace id mixin. */
 export function createLogger(options: LoggerOptions): Logger {
   const fd = options.fd ?? 2
   const format = options.format ?? defaultLogFormat(fd)
-  const destination =
-    options.destination ??
-    (format === 'pretty'
-      ? prettyStream({ destination: fd, colorize: true, sync: true, ignore: 'pid,hostname' })
-      : pino.destination({ fd, sync: true }))
+  const out = options.destination ?? pino.destination({ fd, sync: true })
   return pino(
     {
       name: options.name,
@@ -73,7 +94,7 @@ export function createLogger(options: LoggerOptions): Logger {
         return traceId === undefined ? {} : { traceId }
       },
     },
-    destination,
+    format === 'pretty' ? prettyDestination(out) : out,
   )
 }
 
