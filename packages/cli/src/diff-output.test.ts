@@ -1,6 +1,7 @@
-import type { RowChange } from '@dbsnap/engine'
+import { Writable } from 'node:stream'
+import type { RowChange, SnapshotDiff } from '@dbsnap/engine'
 import { describe, expect, it } from 'vitest'
-import { markdownCodeBlock, markdownText, rowLine } from './diff-output.js'
+import { markdownCodeBlock, markdownText, rowLine, writeNdjson } from './diff-output.js'
 
 describe('rowLine', () => {
   const id = '{"$oid":"65a1b2c3d4e5f60718293a4b"}'
@@ -61,5 +62,58 @@ describe('markdownText and markdownCodeBlock', () => {
     expect(markdownCodeBlock(['+ 1 "````"', '- 2 "`"'], 'diff')).toBe(
       '`````diff\n+ 1 "````"\n- 2 "`"\n`````',
     )
+  })
+})
+
+describe('writeNdjson', () => {
+  /** A diff of `rows` added rows, counting how many the writer has pulled. */
+  const bigDiff = (rows: number): { diff: SnapshotDiff; pulled: () => number } => {
+    let pulled = 0
+    const side = { name: 'shop', snapshot: 'a'.repeat(64), takenAt: '2026-01-01T00:00:00Z' }
+    const diff = {
+      format: 'dbsnap-diff',
+      version: 1,
+      from: side,
+      to: side,
+      schema: [],
+      tables: [],
+      // A plain generator: `for await` takes it, and it yields without awaiting anything.
+      *rowChanges(): Generator<RowChange> {
+        for (let i = 0; i < rows; i++) {
+          pulled++
+          yield { table: 'public.t', change: 'added', key: [i], new: [i, 'x'.repeat(100)] }
+        }
+      },
+      summary: () => ({ equal: false }),
+    } as unknown as SnapshotDiff
+    return { diff, pulled: () => pulled }
+  }
+
+  it('reads rows only as fast as a slow reader takes them: a paused reader holds the diff back', async () => {
+    const held: (() => void)[] = []
+    let written = 0
+    const out = new Writable({
+      highWaterMark: 16 * 1024,
+      write(chunk: Buffer, _encoding, done) {
+        written += chunk.toString().split('\n').length - 1
+        held.push(done)
+      },
+    })
+    const { diff, pulled } = bigDiff(100_000)
+    let finished = false
+    const writing = writeNdjson(diff, out).then(() => (finished = true))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    // The reader took nothing: the writer stopped once the stream's buffer was full.
+    expect(finished).toBe(false)
+    expect(pulled()).toBeLessThan(1000)
+    expect(out.writableLength).toBeLessThan(1024 * 1024)
+    // The reader reads on: everything arrives.
+    while (!finished || out.writableLength > 0) {
+      held.splice(0).forEach((done) => done())
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    await writing
+    // header, the rows, summary
+    expect(written).toBe(100_002)
   })
 })

@@ -19,12 +19,14 @@ import {
 import { BaseCommand } from '../base-command.js'
 import {
   colorize,
+  header,
   markdownCodeBlock,
   markdownText,
   rowLine,
   schemaLine,
   summaryLine,
   tableLine,
+  writeNdjson,
 } from '../diff-output.js'
 import { plural, printable, style } from '../format.js'
 import { ExitCode } from '../exit-codes.js'
@@ -167,7 +169,7 @@ export default class Diff extends BaseCommand<typeof Diff> {
         document = { ...header(diff), summary, schema: diff.schema, tables: diff.tables, changes }
         if (!this.jsonEnabled()) this.logJson(document)
       } else if (format === 'ndjson') {
-        summary = await this.#ndjson(diff)
+        summary = await writeNdjson(diff, process.stdout)
       } else {
         summary = format === 'markdown' ? await this.#markdown(diff) : await this.#report(diff)
       }
@@ -185,18 +187,6 @@ export default class Diff extends BaseCommand<typeof Diff> {
       this.exit(ExitCode.DIFFERENCES)
     }
     return result
-  }
-
-  /** One JSON object per line: header, schema changes, row changes, tables, summary. */
-  async #ndjson(diff: SnapshotDiff): Promise<DiffSummary> {
-    const line = (type: string, value: object): void => this.log(JSON.stringify({ type, ...value }))
-    line('header', header(diff))
-    for (const change of diff.schema) line('schema', change)
-    for await (const change of diff.rowChanges()) line('row', change)
-    for (const table of diff.tables) line('table', table)
-    const summary = diff.summary()
-    line('summary', summary)
-    return summary
   }
 
   /** The readable report, colored on a terminal, rows streamed as found. */
@@ -315,8 +305,4 @@ function side(s: SnapshotDiff['from']): string {
 function unshown(diff: SnapshotDiff, name: string, shown: number): number {
   const table = diff.tables.find((t) => t.table === name)
   return table === undefined ? 0 : table.added + table.removed + table.modified - shown
-}
-
-function header(diff: SnapshotDiff): Pick<DiffDocument, 'format' | 'version' | 'from' | 'to'> {
-  return { format: diff.format, version: diff.version, from: diff.from, to: diff.to }
 }
