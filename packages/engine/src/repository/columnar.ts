@@ -19,27 +19,12 @@ export function decodeColumnar(
   key = what,
   into?: Buffer,
 ): Buffer {
-  const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
-  const corrupt = (why: string): DbsnapError =>
-    new DbsnapError('DATA_CORRUPT', `${what} is corrupt: ${why}`, { details: { object: key } })
-  if (buf.byteLength < 8) throw corrupt('truncated columnar payload')
-  const rows = buf.readUInt32LE(0)
-  const count = buf.readUInt32LE(4)
-  if (8 + 4 * count > buf.byteLength) throw corrupt('truncated column table')
-  // Where each column's next value starts, and where its section ends.
-  const cursor = new Array<number>(count)
-  const ends = new Array<number>(count)
-  let offset = 8 + 4 * count
-  for (let j = 0; j < count; j++) {
-    const length = buf.readUInt32LE(8 + 4 * j)
-    if (offset + length > buf.byteLength) throw corrupt(`column ${j} runs past the payload`)
-    cursor[j] = offset
-    offset += length
-    ends[j] = offset
-  }
-  if (offset !== buf.byteLength) throw corrupt('bytes after the last column')
+  const { buf, rows, starts, ends, corrupt } = columnTable(payload, what, key)
+  const count = starts.length
+  // Where each column's next value starts.
+  const cursor = starts
   // Each value trades its newline for a comma or the closing bracket; each row adds `[` and `\n`.
-  const length = offset - 8 - 4 * count + (count === 0 ? 3 : 2) * rows
+  const length = buf.byteLength - 8 - 4 * count + (count === 0 ? 3 : 2) * rows
   if (length > MAX_OBJECT_BYTES) throw corrupt(`${rows} rows in a payload of ${buf.byteLength}`)
   const out =
     into !== undefined && into.byteLength >= length
@@ -82,6 +67,34 @@ export function columnarColumns(
   what: string,
   key = what,
 ): { rows: number; columns: string[][] } {
+  const { buf, rows, starts, ends, corrupt } = columnTable(payload, what, key)
+  const columns = starts.map((start, j) => {
+    const text = buf.toString('utf8', start, ends[j])
+    const values = splitLines(text)
+    if (values.length !== rows || (text !== '' && !text.endsWith('\n'))) {
+      throw corrupt(`column ${j} holds ${values.length} values for ${rows} rows`)
+    }
+    return values
+  })
+  return { rows, columns }
+}
+
+/**
+ * The header and column table of a columnar payload, checked: its row count, where each
+ * column's section starts and ends (the sections fill the payload exactly), and the error a
+ * reader throws for anything else it finds wrong in it.
+ */
+function columnTable(
+  payload: Uint8Array,
+  what: string,
+  key: string,
+): {
+  buf: Buffer
+  rows: number
+  starts: number[]
+  ends: number[]
+  corrupt: (why: string) => DbsnapError
+} {
   const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
   const corrupt = (why: string): DbsnapError =>
     new DbsnapError('DATA_CORRUPT', `${what} is corrupt: ${why}`, { details: { object: key } })
@@ -89,21 +102,18 @@ export function columnarColumns(
   const rows = buf.readUInt32LE(0)
   const count = buf.readUInt32LE(4)
   if (8 + 4 * count > buf.byteLength) throw corrupt('truncated column table')
+  const starts = new Array<number>(count)
+  const ends = new Array<number>(count)
   let offset = 8 + 4 * count
-  const columns: string[][] = []
   for (let j = 0; j < count; j++) {
     const length = buf.readUInt32LE(8 + 4 * j)
     if (offset + length > buf.byteLength) throw corrupt(`column ${j} runs past the payload`)
-    const text = buf.toString('utf8', offset, offset + length)
+    starts[j] = offset
     offset += length
-    const values = splitLines(text)
-    if (values.length !== rows || (text !== '' && !text.endsWith('\n'))) {
-      throw corrupt(`column ${j} holds ${values.length} values for ${rows} rows`)
-    }
-    columns.push(values)
+    ends[j] = offset
   }
   if (offset !== buf.byteLength) throw corrupt('bytes after the last column')
-  return { rows, columns }
+  return { buf, rows, starts, ends, corrupt }
 }
 
 const QUOTE = 0x22
