@@ -13,6 +13,7 @@ import { chunkBitsFor, type ChunkingParams } from '../repository/chunking.js'
 import { formatCodec, type CodecSpec } from '../repository/codec.js'
 import { acquireLock } from '../repository/locks.js'
 import {
+  tableKey,
   tableName,
   type ChunkEntry,
   type SnapshotManifest,
@@ -139,17 +140,19 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
         : await latestSnapshot(repository, name, signal)
     const throttle = rowThrottle(options.maxRowsPerSecond, signal)
     const buffers = new ChunkBuffers(repository.config.chunking)
+    // One lookup per table, not a scan of the previous snapshot's tables for each.
+    const priors = new Map(previous?.tables.map((t) => [tableKey(t), t]))
     for (const table of tables) {
-      const prior = previous?.tables.find(
-        (t) =>
-          t.schema === table.schema &&
-          t.name === table.name &&
-          sameList(
-            t.columns,
-            table.columns.map((c) => c.name),
-          ) &&
-          sameList(t.key ?? [], table.primaryKey?.columns ?? []),
-      )
+      const candidate = priors.get(tableKey(table))
+      const prior =
+        candidate !== undefined &&
+        sameList(
+          candidate.columns,
+          table.columns.map((c) => c.name),
+        ) &&
+        sameList(candidate.key ?? [], table.primaryKey?.columns ?? [])
+          ? candidate
+          : undefined
       const priorChunks = prior === undefined ? [] : await repository.readIndex(prior.index, signal)
       const { written } = await snapshotTable(view, repository, table, {
         codec,
