@@ -70,6 +70,7 @@ describe('columnar layout', () => {
 
   it.each([
     ['a column cut short', (p: Buffer) => p.subarray(0, p.length - 1)],
+    ['a column without its last newline', (p: Buffer) => (p.writeUInt8(0x20, p.length - 1), p)],
     ['a wrong row count', (p: Buffer) => (p.writeUInt32LE(3, 0), p)],
     ['a column length past the end', (p: Buffer) => (p.writeUInt32LE(999, 8), p)],
     ['fewer rows than values', (p: Buffer) => (p.writeUInt32LE(1, 0), p)],

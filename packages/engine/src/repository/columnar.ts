@@ -21,7 +21,8 @@ export function decodeColumnar(
 ): Buffer {
   const { buf, rows, starts, ends, corrupt } = columnTable(payload, what, key)
   const count = starts.length
-  // Where each column's next value starts.
+  // Where each column's next value starts. A section ends with a newline (`columnTable` checks),
+  // so each value's scan below stops inside its own section without a bounds check.
   const cursor = starts
   // Each value trades its newline for a comma or the closing bracket; each row adds `[` and `\n`.
   const length = buf.byteLength - 8 - 4 * count + (count === 0 ? 3 : 2) * rows
@@ -34,21 +35,16 @@ export function decodeColumnar(
   for (let r = 0; r < rows; r++) {
     out[o++] = OPEN
     for (let j = 0; j < count; j++) {
-      const start = cursor[j]!
-      const end = ends[j]!
-      let at = start
-      while (at < end && buf[at] !== NEWLINE) at++
-      if (at === end) throw corrupt(`column ${j} holds fewer values than ${rows} rows`)
-      if (at - start > 32) {
-        buf.copy(out, o, start, at)
-        o += at - start
-      } else {
-        for (let k = start; k < at; k++) out[o++] = buf[k]!
-      }
-      out[o++] = j === count - 1 ? CLOSE : COMMA
-      cursor[j] = at + 1
+      let at = cursor[j]!
+      if (at >= ends[j]!) throw corrupt(`column ${j} holds fewer values than ${rows} rows`)
+      // Copied while scanned: one pass over each byte.
+      let c: number
+      while ((c = buf[at++]!) !== NEWLINE) out[o++] = c
+      out[o++] = COMMA
+      cursor[j] = at
     }
-    if (count === 0) out[o++] = CLOSE
+    if (count > 0) o--
+    out[o++] = CLOSE
     out[o++] = NEWLINE
   }
   for (let j = 0; j < count; j++) {
@@ -111,6 +107,7 @@ function columnTable(
     starts[j] = offset
     offset += length
     ends[j] = offset
+    if (length > 0 && buf[offset - 1] !== NEWLINE) throw corrupt(`column ${j} is cut short`)
   }
   if (offset !== buf.byteLength) throw corrupt('bytes after the last column')
   return { buf, rows, starts, ends, corrupt }
