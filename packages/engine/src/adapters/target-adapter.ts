@@ -60,17 +60,21 @@ export interface RestoreTableResult {
   skipped: number
 }
 
-/** Rows column by column: `columns[j][i]` is the JSON text of row i's value of column j. */
+/**
+ * A chunk's rows column by column, as a chunk stores them: `payload` is in the columnar layout
+ * (docs/snapshot-format.md, "Columnar layout"), a section per column holding each row's value as
+ * its JSON text in the canonical row, one a line. No string is made of a value or a row.
+ */
 export interface ColumnBatch {
   rows: number
-  columns: string[][]
+  payload: Buffer
 }
 
 /**
  * A table's rows in key order, chunk by chunk. Iterating gives them parsed. `lines()` gives the
  * same rows as canonical row lines (JSON arrays, docs/snapshot-format.md), and `columns()` as
- * each value's JSON text, column by column, which is how a chunk is stored: both unparsed,
- * cheaper for a target that writes the values out as text again. Iterate one of the three, once.
+ * columnar payloads, which is how a chunk is stored: both unparsed, cheaper for a target that
+ * writes the values out as text again. Iterate one of the three, once.
  */
 export interface TableRows extends AsyncIterable<CanonicalRow[]> {
   lines(): AsyncIterable<string[]>

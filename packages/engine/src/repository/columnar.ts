@@ -2,7 +2,6 @@
 // column so that similar values sit together and compress 15–20% better (decision 0007). The
 // chunk's content, and so its id, is still the canonical row lines.
 
-import { splitLines } from '../canonical/value-encoding.js'
 import { DbsnapError } from '../errors.js'
 import { MAX_OBJECT_BYTES } from './object-format.js'
 
@@ -51,28 +50,6 @@ export function decodeColumnar(
     if (cursor[j] !== ends[j]) throw corrupt(`column ${j} holds more values than ${rows} rows`)
   }
   return out
-}
-
-/**
- * The values of a columnar payload column by column, each as its JSON text in the canonical
- * row (`columns[j][i]` is row i's value of column j): what a columnar chunk holds, before any
- * row line is built.
- */
-export function columnarColumns(
-  payload: Uint8Array,
-  what: string,
-  key = what,
-): { rows: number; columns: string[][] } {
-  const { buf, rows, starts, ends, corrupt } = columnTable(payload, what, key)
-  const columns = starts.map((start, j) => {
-    const text = buf.toString('utf8', start, ends[j])
-    const values = splitLines(text)
-    if (values.length !== rows || (text !== '' && !text.endsWith('\n'))) {
-      throw corrupt(`column ${j} holds ${values.length} values for ${rows} rows`)
-    }
-    return values
-  })
-  return { rows, columns }
 }
 
 /**

@@ -7,8 +7,8 @@ import { DbsnapError, isDbsnapError, type ErrorCode } from '../errors.js'
 import { bytesSource, type Storage } from '../storage/storage.js'
 import { DEFAULT_CHUNKING, type ChunkingParams } from './chunking.js'
 import { DEFAULT_CODEC, formatCodec, parseCodec, type CodecSpec } from './codec.js'
-import { rawValues, splitLines } from '../canonical/value-encoding.js'
-import { columnarColumns, decodeColumnar } from './columnar.js'
+import { splitLines } from '../canonical/value-encoding.js'
+import { decodeColumnar, rowsToColumnar } from './columnar.js'
 import {
   applyDelta,
   MAX_DELTA_DEPTH,
@@ -242,39 +242,37 @@ export class Repository {
   }
 
   /**
-   * A data chunk's values column by column, each as its JSON text in the canonical row line
-   * (`columns[j][i]`: row i, column j), for a chunk of `width` columns, checked against its id
-   * like `readLines`. Straight from the stored columns when the chunk is columnar: its content's
-   * bytes are rebuilt only to be hashed, and no row line is built.
+   * A data chunk's rows column by column, for a chunk of `width` columns, checked against its id
+   * like `readLines`: its payload in the columnar layout (docs/snapshot-format.md), each value
+   * as its JSON text in the canonical row line. A columnar chunk's payload is handed on as
+   * stored: its content's bytes are rebuilt only to be hashed, and no string is made of a value
+   * or a row. Other chunks (row layout, deltas) are turned into that layout.
    */
   async readColumns(
     id: string,
     width: number,
     options: ChunkReadOptions = {},
-  ): Promise<{ rows: number; columns: string[][] }> {
+  ): Promise<{ rows: number; payload: Buffer }> {
     const what = chunkWhat(id, options.table)
     const decoded = await this.#decoded(id, options)
     const { header, payload } = decoded
     if (header.kind === 'data' && header.columnar) {
-      const columns = columnarColumns(payload, what, objectKey(id))
-      checkId(id, columnarContentId(payload, what, objectKey(id)), what, options.table)
-      if (columns.columns.length === width) return columns
+      const stored = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
+      checkId(id, columnarContentId(stored, what, objectKey(id)), what, options.table)
+      if (stored.readUInt32LE(4) === width) return { rows: stored.readUInt32LE(0), payload: stored }
     }
     const content = await this.#content(id, decoded, { ...options, kind: 'data' }, 0)
-    const lines = splitLines(content.toString('utf8'))
-    const columns = Array.from({ length: width }, () => new Array<string>(lines.length))
-    lines.forEach((line, i) => {
-      const values = rawValues(line)
-      if (values.length !== width) {
-        throw new DbsnapError(
-          'DATA_CORRUPT',
-          `${what} is corrupt: a row holds ${values.length} values, the table has ${width} columns`,
-          { details: corruptDetails(id, options.table) },
-        )
-      }
-      for (let j = 0; j < width; j++) columns[j]![i] = values[j]!
-    })
-    return { rows: lines.length, columns }
+    let rows = 0
+    for (let at = content.indexOf(0x0a); at !== -1; at = content.indexOf(0x0a, at + 1)) rows++
+    try {
+      return { rows, payload: rowsToColumnar(content, rows, width) }
+    } catch (cause) {
+      throw new DbsnapError(
+        'DATA_CORRUPT',
+        `${what} is corrupt: its rows are not arrays of the table's ${width} values`,
+        { cause, details: corruptDetails(id, options.table) },
+      )
+    }
   }
 
   /**

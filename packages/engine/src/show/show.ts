@@ -9,6 +9,7 @@ import {
   type CanonicalValue,
 } from '../canonical/value-encoding.js'
 import { DbsnapError, throwIfAborted } from '../errors.js'
+import { rowsToColumnar } from '../repository/columnar.js'
 import { tableName, type ChunkEntry, type TableEntry } from '../repository/manifest.js'
 import { objectKey, type Repository, type StoredSnapshot } from '../repository/repository.js'
 import { findNamed } from '../snapshot/table-filter.js'
@@ -143,11 +144,9 @@ export function tableRowsOf(batches: AsyncIterable<CanonicalRow[]>): TableRows {
     },
     columns: async function* () {
       for await (const rows of batches) {
-        const width = rows[0]?.length ?? 0
-        const columns = Array.from({ length: width }, (_, j) =>
-          rows.map((row) => JSON.stringify(row[j] ?? null)),
-        )
-        yield { rows: rows.length, columns }
+        const content = Buffer.from(rows.map((row) => `${rowLine(row)}\n`).join(''), 'utf8')
+        const payload = rowsToColumnar(content, rows.length, rows[0]?.length ?? 0)
+        yield { rows: rows.length, payload }
       }
     },
   }
