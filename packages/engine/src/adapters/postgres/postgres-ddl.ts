@@ -655,10 +655,7 @@ export function createTableStatements(
  * and keys), and its own triggers with their enabled state.
  * Foreign keys wait for every table (`finishStatements`).
  */
-export function afterDataStatements(
-  table: TableSchema,
-  options: { primaryKey?: boolean } = {},
-): DdlStatement[] {
+export function afterDataStatements(table: TableSchema): DdlStatement[] {
   const name = qualifiedName(table)
   const isPartition = table.partitionOf !== null
   const out: DdlStatement[] = []
@@ -673,8 +670,7 @@ export function afterDataStatements(
   })
   // A partition's keys are created here too (attaching adopts them) so that its index names
   // stay those of the snapshot; an inherited check is the parent's to give.
-  const withKey = options.primaryKey !== false && table.primaryKey !== null
-  const keys = [...(withKey ? [table.primaryKey!] : []), ...table.uniqueKeys]
+  const keys = [...(table.primaryKey !== null ? [table.primaryKey] : []), ...table.uniqueKeys]
   for (const key of keys) {
     const extra = key.extra as PgKeyExtra | undefined
     if (extra === undefined) continue
@@ -878,20 +874,6 @@ function triggerStatements(
     })
   }
   return out
-}
-
-/** The primary key of `table` (when it has its own), as `ALTER TABLE … ADD CONSTRAINT`. */
-export function primaryKeyStatement(table: TableSchema): DdlStatement | null {
-  const key = table.primaryKey
-  const extra = key?.extra as PgKeyExtra | undefined
-  if (key === null || extra === undefined || (extra.inherited && table.partitionOf === null)) {
-    return null
-  }
-  return {
-    sql: `ALTER TABLE ${qualifiedName(table)} ADD CONSTRAINT ${quoteIdent(key.name)} ${extra.definition}`,
-    action: 'add primary key',
-    object: `${display(table)}.${key.name}`,
-  }
 }
 
 /** A foreign key of `table`, as `ALTER TABLE … ADD CONSTRAINT`. */
