@@ -72,6 +72,9 @@ export function codecById(id: number): CodecName {
  */
 const CHUNK_SIZE = 256 * 1024
 
+/** The smallest output piece node:zlib accepts. */
+const CHUNK_SIZE_MIN = 64
+
 export function compress(spec: CodecSpec, raw: Uint8Array): Uint8Array {
   switch (spec.name) {
     case 'none':
@@ -96,11 +99,20 @@ export function compress(spec: CodecSpec, raw: Uint8Array): Uint8Array {
 }
 
 /**
+ * Output of a decompression goes into one buffer of the promised length plus one byte (a full
+ * buffer would make node:zlib allocate another), so that it needs no join, up to this size.
+ */
+const MAX_OUTPUT_PIECE = 16 * 1024 * 1024
+
+/**
  * Decompresses, refusing to produce more than `maxBytes` (the length the header promises), so a
  * hostile object cannot exhaust memory.
  */
 export function decompress(name: CodecName, stored: Uint8Array, maxBytes: number): Uint8Array {
-  const options = { maxOutputLength: Math.max(1, maxBytes), chunkSize: CHUNK_SIZE }
+  const options = {
+    maxOutputLength: Math.max(1, maxBytes),
+    chunkSize: Math.min(Math.max(CHUNK_SIZE_MIN, maxBytes + 1), MAX_OUTPUT_PIECE),
+  }
   try {
     switch (name) {
       case 'none':
