@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatBytes, keyValueLines, plural } from './format.js'
+import { formatBytes, formatCount, keyValueLines, plural } from './format.js'
 
 describe('formatBytes', () => {
   it.each([
@@ -12,6 +12,15 @@ describe('formatBytes', () => {
   ])('%d -> %s', (bytes, text) => {
     expect(formatBytes(bytes)).toBe(text)
   })
+})
+
+describe('formatCount', () => {
+  it.each([0, 7, 999, 1000, 12_345, 999_999, 1_000_000, 49_998, -1234, 9_007_199_254_740_991, 1.5])(
+    '%d reads as toLocaleString(en-US) does',
+    (count) => {
+      expect(formatCount(count)).toBe(count.toLocaleString('en-US', { maximumFractionDigits: 20 }))
+    },
+  )
 })
 
 describe('plural and keyValueLines', () => {

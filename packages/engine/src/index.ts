@@ -40,6 +40,7 @@ export type {
 export { createSnapshot } from './snapshot/snapshot.js'
 export { runSnapshot } from './snapshot/run-snapshot.js'
 export { holdGarbageGovernor, youngGenerationBounded } from './util/bounded-memory.js'
+export { byCodeUnit } from './util/compare.js'
 export type { RunSnapshotOptions } from './snapshot/run-snapshot.js'
 export type { TableSelector } from './snapshot/table-filter.js'
 export type {

@@ -3,6 +3,7 @@
 
 import { Args, Flags } from '@oclif/core'
 import {
+  byCodeUnit,
   DbsnapError,
   listSavedDiffIds,
   queryDiffPage,
@@ -74,7 +75,7 @@ export default class Diffs extends BaseCommand<typeof Diffs> {
             summary: saved.summary,
           })
         }
-        diffs.sort((a, b) => b.savedAt.localeCompare(a.savedAt))
+        diffs.sort((a, b) => byCodeUnit(b.savedAt, a.savedAt))
         if (!this.jsonEnabled()) this.log(renderList(diffs))
         return { diffs }
       }

@@ -14,7 +14,7 @@ import {
   type RestoreStep,
 } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
-import { plural, printable, style } from '../format.js'
+import { formatCount, plural, printable, style } from '../format.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
 import { excludeFlag, tablesFlag } from '../table-flags.js'
 
@@ -168,10 +168,10 @@ function render(result: RestoreResult, to: string): string {
     `restored ${style('bold', id)} into ${to}: ${plural(result.tables.length, 'table')}, ${plural(rows, 'row')} in ${result.seconds.toFixed(1)} s`,
   )
   for (const table of result.tables) {
-    const parts = [`${table.inserted.toLocaleString('en-US')} inserted`]
-    if (table.updated > 0) parts.push(`${table.updated.toLocaleString('en-US')} updated`)
-    if (table.skipped > 0) parts.push(`${table.skipped.toLocaleString('en-US')} skipped`)
-    if (table.deleted > 0) parts.push(`${table.deleted.toLocaleString('en-US')} deleted`)
+    const parts = [`${formatCount(table.inserted)} inserted`]
+    if (table.updated > 0) parts.push(`${formatCount(table.updated)} updated`)
+    if (table.skipped > 0) parts.push(`${formatCount(table.skipped)} skipped`)
+    if (table.deleted > 0) parts.push(`${formatCount(table.deleted)} deleted`)
     lines.push(`  ${printable(table.table)}: ${parts.join(', ')}`)
   }
   return lines.join('\n')

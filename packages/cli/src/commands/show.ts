@@ -15,7 +15,7 @@ import {
   type TableEntry,
 } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
-import { formatBytes, keyValueLines, printable } from '../format.js'
+import { formatBytes, formatCount, keyValueLines, printable } from '../format.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
 
 type ShowResult =
@@ -170,7 +170,7 @@ function renderManifest(id: string, m: SnapshotManifest): string {
     ],
     [
       'size',
-      `${m.totals.rows.toLocaleString('en-US')} rows, ${formatBytes(m.totals.bytes)}; added ${formatBytes(m.totals.newBytes)} to the repository`,
+      `${formatCount(m.totals.rows)} rows, ${formatBytes(m.totals.bytes)}; added ${formatBytes(m.totals.newBytes)} to the repository`,
     ],
     ['compression', m.compression],
     [
@@ -192,7 +192,7 @@ function renderManifest(id: string, m: SnapshotManifest): string {
   for (const t of m.tables) {
     table.push([
       printable(tableName(t)),
-      t.rows.toLocaleString('en-US'),
+      formatCount(t.rows),
       formatBytes(t.bytes),
       String(t.chunks),
       printable(t.key?.join(', ') ?? '(none: full-row order)'),

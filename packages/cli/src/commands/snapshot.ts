@@ -10,7 +10,7 @@ import {
   type SnapshotResult,
 } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
-import { formatBytes, keyValueLines, plural, printable, style } from '../format.js'
+import { formatBytes, formatCount, keyValueLines, plural, printable, style } from '../format.js'
 import { repoFlag, repositoryLocation } from '../repository.js'
 import { excludeFlag, tablesFlag } from '../table-flags.js'
 
@@ -117,7 +117,7 @@ function render(result: SnapshotResult): string {
     ...keyValueLines([
       [
         'tables',
-        `${plural(t.tables, 'table')}, ${t.rows.toLocaleString('en-US')} rows, ${formatBytes(t.bytes)}`,
+        `${plural(t.tables, 'table')}, ${formatCount(t.rows)} rows, ${formatBytes(t.bytes)}`,
       ],
       [
         'added',

@@ -4,7 +4,7 @@ import { Flags } from '@oclif/core'
 import Table from 'cli-table3'
 import { catalogueName, type UnreadableSnapshot } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
-import { formatBytes, printable } from '../format.js'
+import { formatBytes, formatCount, printable } from '../format.js'
 import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
 
 export interface SnapshotListItem {
@@ -97,7 +97,7 @@ function render(snapshots: SnapshotListItem[]): string {
       printable(s.name),
       s.startedAt.slice(0, 19).replace('T', ' '),
       String(s.tables),
-      s.rows.toLocaleString('en-US'),
+      formatCount(s.rows),
       formatBytes(s.bytes),
       formatBytes(s.addedBytes),
       printable(

@@ -3,7 +3,7 @@
 
 import { Box, Text, render, type Instance } from 'ink'
 import type { RestoreProgress } from '@dbsnap/engine'
-import { printable } from '../format.js'
+import { formatCount, printable } from '../format.js'
 
 interface ViewProps {
   table: string | null
@@ -23,7 +23,7 @@ function RestoreView({ table, rows, total, done, startedAt, now }: ViewProps): R
           <Text color="cyan">{'⠿ '}</Text>
           {printable(table)}{' '}
           <Text dimColor>
-            {rows.toLocaleString('en-US')} / {total.toLocaleString('en-US')} rows
+            {formatCount(rows)} / {formatCount(total)} rows
           </Text>
         </Text>
       )}

@@ -3,7 +3,7 @@
 
 import { Box, Text, render, type Instance } from 'ink'
 import type { SnapshotProgress } from '@dbsnap/engine'
-import { formatBytes, printable } from '../format.js'
+import { formatBytes, formatCount, printable } from '../format.js'
 
 interface TableState {
   table: string
@@ -37,18 +37,18 @@ function SnapshotView({ name, tables, startedAt, now }: ViewProps): React.JSX.El
           <Text color="cyan">{'⠿ '}</Text>
           {printable(t.table)}{' '}
           <Text dimColor>
-            {t.rows.toLocaleString('en-US')}
+            {formatCount(t.rows)}
             {t.estimatedRows !== null && t.estimatedRows > 0
-              ? ` / ~${t.estimatedRows.toLocaleString('en-US')}`
+              ? ` / ~${formatCount(t.estimatedRows)}`
               : ''}{' '}
             rows · {formatBytes(t.bytes)} · chunks {t.chunksNew} new, {t.chunksReused} reused
           </Text>
         </Text>
       ))}
       <Text>
-        <Text bold>{printable(name)}</Text>: {done}/{tables.length} tables ·{' '}
-        {rows.toLocaleString('en-US')} rows · {formatBytes(bytes)} read · {formatBytes(stored)}{' '}
-        stored · {formatBytes(bytes / seconds)}/s
+        <Text bold>{printable(name)}</Text>: {done}/{tables.length} tables · {formatCount(rows)}{' '}
+        rows · {formatBytes(bytes)} read · {formatBytes(stored)} stored ·{' '}
+        {formatBytes(bytes / seconds)}/s
       </Text>
     </Box>
   )

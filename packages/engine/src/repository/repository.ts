@@ -31,6 +31,7 @@ import {
   MAX_OBJECT_BYTES,
   type ObjectKind,
 } from './object-format.js'
+import { byCodeUnit } from '../util/compare.js'
 
 export const REPOSITORY_FORMAT = 1
 
@@ -498,7 +499,7 @@ export class Repository {
         unreadable.push({ id, code: err.code, message: err.message })
       },
     })
-    return { snapshots, unreadable: unreadable.sort((a, b) => a.id.localeCompare(b.id)) }
+    return { snapshots, unreadable: unreadable.sort((a, b) => byCodeUnit(a.id, b.id)) }
   }
 
   /**
@@ -530,7 +531,7 @@ export class Repository {
     }
     return out.sort(
       (a, b) =>
-        a.manifest.startedAt.localeCompare(b.manifest.startedAt) || a.id.localeCompare(b.id),
+        byCodeUnit(a.manifest.startedAt, b.manifest.startedAt) || byCodeUnit(a.id, b.id),
     )
   }
 

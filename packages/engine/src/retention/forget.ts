@@ -4,6 +4,7 @@
 
 import { DbsnapError } from '../errors.js'
 import type { Repository, StoredSnapshot } from '../repository/repository.js'
+import { byCodeUnit } from '../util/compare.js'
 
 export interface RetentionPolicy {
   keepLast?: number
@@ -46,7 +47,7 @@ export function applyPolicy(
   const decisions: ForgetDecision[] = []
   for (const [name, list] of groups) {
     const newestFirst = [...list].sort((a, b) =>
-      b.manifest.startedAt.localeCompare(a.manifest.startedAt),
+      byCodeUnit(b.manifest.startedAt, a.manifest.startedAt),
     )
     const reasons = new Map<string, string[]>(newestFirst.map((s) => [s.id, []]))
     const add = (id: string, reason: string): void => void reasons.get(id)!.push(reason)
@@ -86,7 +87,7 @@ export function applyPolicy(
     }
   }
   return decisions.sort(
-    (a, b) => a.name.localeCompare(b.name) || b.startedAt.localeCompare(a.startedAt),
+    (a, b) => byCodeUnit(a.name, b.name) || byCodeUnit(b.startedAt, a.startedAt),
   )
 }
 

@@ -12,6 +12,7 @@ import {
   type Repository,
   type StoredSnapshot,
 } from '../repository/repository.js'
+import { byCodeUnit } from '../util/compare.js'
 
 /** Which data chunks to read in full: a percentage, or part n of t (by chunk id). */
 export type DataSubset = { percent: number } | { part: number; of: number }
@@ -235,7 +236,7 @@ function dedupe(problems: VerifyProblem[]): VerifyProblem[] {
     if (seen === undefined) byObject.set(p.object, p)
     else seen.snapshots = [...new Set([...seen.snapshots, ...p.snapshots])].sort()
   }
-  return [...byObject.values()].sort((a, b) => a.object.localeCompare(b.object))
+  return [...byObject.values()].sort((a, b) => byCodeUnit(a.object, b.object))
 }
 
 function sum(values: number[]): number {
