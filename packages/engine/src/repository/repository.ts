@@ -530,8 +530,7 @@ export class Repository {
       })
     }
     return out.sort(
-      (a, b) =>
-        byCodeUnit(a.manifest.startedAt, b.manifest.startedAt) || byCodeUnit(a.id, b.id),
+      (a, b) => byCodeUnit(a.manifest.startedAt, b.manifest.startedAt) || byCodeUnit(a.id, b.id),
     )
   }
 
