@@ -8,8 +8,13 @@ import {
   createLogger,
   holdGarbageGovernor,
   isDbsnapError,
+  runJob,
   silentLogger,
+  type JobKind,
+  type JobResults,
+  type JobSpecOf,
   type Logger,
+  type RunJobOptions,
 } from '@dbsnap/engine'
 import { loadCliConfig, type CliConfig } from './config.js'
 import { ExitCode, exitCodeFor } from './exit-codes.js'
@@ -96,6 +101,40 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       process.stdout.emit('drain')
       this.abort.abort(new DbsnapError('ABORTED', 'the reader of stdout went away'))
     })
+  }
+
+  /**
+   * Runs an engine job — every command that does work is one — with this command's signal and
+   * logger, its progress drawn on stderr when that is a terminal (not with --json, not when
+   * `quiet`).
+   */
+  protected async job<K extends JobKind>(
+    spec: JobSpecOf<K>,
+    options: Pick<RunJobOptions, 'renderDiff' | 'output'> & { quiet?: boolean } = {},
+  ): Promise<JobResults[K]> {
+    // ink and React are loaded only for a terminal: piped runs stay lean.
+    const view =
+      options.quiet !== true && !this.jsonEnabled() && process.stderr.isTTY
+        ? new (await import('./ui/job-progress.js')).JobProgressView()
+        : null
+    try {
+      return await runJob(spec, {
+        signal: this.abort.signal,
+        logger: this.logger,
+        onEvent: view === null ? undefined : (event) => view.update(event),
+        renderDiff:
+          options.renderDiff === undefined
+            ? undefined
+            : async (diff, warnings) => {
+                // The report goes to stdout as it is found: the progress view would interleave.
+                view?.stop()
+                await options.renderDiff!(diff, warnings)
+              },
+        output: options.output,
+      })
+    } finally {
+      view?.stop()
+    }
   }
 
   /** Warnings quote names and server messages: printed printable. */

@@ -38,10 +38,8 @@ export type {
   TableEntry,
 } from './repository/manifest.js'
 export { createSnapshot } from './snapshot/snapshot.js'
-export { runSnapshot } from './snapshot/run-snapshot.js'
 export { holdGarbageGovernor, youngGenerationBounded } from './util/bounded-memory.js'
 export { byCodeUnit } from './util/compare.js'
-export type { RunSnapshotOptions } from './snapshot/run-snapshot.js'
 export type { TableSelector } from './snapshot/table-filter.js'
 export type {
   SnapshotOptions,
@@ -99,3 +97,4 @@ export type { ForgetDecision, RetentionPolicy } from './retention/forget.js'
 export { DEFAULT_PRUNE_GRACE_MS, pruneRepository } from './retention/prune.js'
 export type { PruneResult } from './retention/prune.js'
 export { DBSNAP_VERSION } from './version.js'
+export * from './jobs/index.js'

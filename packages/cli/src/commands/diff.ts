@@ -4,12 +4,6 @@
 import { Args, Flags } from '@oclif/core'
 import {
   DbsnapError,
-  diffLive,
-  diffSnapshots,
-  redactUrl,
-  type LiveDiff,
-  resolveSnapshot,
-  saveDiff,
   type DiffSummary,
   type RowChange,
   type SchemaChange,
@@ -30,7 +24,7 @@ import {
 } from '../diff-output.js'
 import { plural, printable, style } from '../format.js'
 import { ExitCode } from '../exit-codes.js'
-import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
+import { repoFlag, repositoryLocation } from '../repository.js'
 import { excludeFlag, tablesFlag } from '../table-flags.js'
 
 const FORMATS = ['text', 'json', 'ndjson', 'markdown'] as const
@@ -109,74 +103,66 @@ export default class Diff extends BaseCommand<typeof Diff> {
   static override summary = 'Show what changed between two snapshots.'
 
   async run(): Promise<DiffDocument | DiffSummary | SavedResult> {
-    const signal = this.abort.signal
     const format: Format = this.jsonEnabled() ? 'json' : this.flags.format
-    const repository = await openRepository(
-      repositoryLocation(this.flags.repo, this.settings.DBSNAP_REPO),
-      { signal },
-    )
-    let summary: DiffSummary
-    let document: DiffDocument | undefined
-    let live: LiveDiff | undefined
-    try {
-      const from = await resolveSnapshot(repository, this.args.from, { signal })
-      const options = {
-        tables: this.flags.tables,
-        exclude: this.flags.exclude,
-        schemaOnly: this.flags['schema-only'],
-        dataOnly: this.flags['data-only'],
-        signal,
-      }
-      let diff: SnapshotDiff
-      if (this.flags.live === undefined) {
-        if (this.args.to === undefined) {
-          throw new DbsnapError(
-            'INVALID_ARGUMENT',
-            'expected a second snapshot to compare with, or --live <connection URL>',
-          )
-        }
-        const to = await resolveSnapshot(repository, this.args.to, { signal })
-        diff = diffSnapshots({ repository, snapshot: from }, { repository, snapshot: to }, options)
-      } else {
-        if (this.args.to !== undefined) {
-          throw new DbsnapError(
-            'INVALID_ARGUMENT',
-            `give either a second snapshot (${this.args.to}) or --live, not both`,
-          )
-        }
-        this.logger.info({ url: redactUrl(this.flags.live) }, 'live diff starting')
-        live = await diffLive({ repository, snapshot: from }, this.flags.live, {
-          ...options,
-          maxRowsPerSecond: this.flags['max-rows-per-second'],
-          logger: this.logger,
-        })
-        for (const warning of live.warnings) this.warn(warning)
-        diff = live
-      }
-      if (this.flags.save) {
-        const { id, saved } = await saveDiff(repository, diff, { signal })
-        summary = saved.summary
-        const result: SavedResult = { id, summary, tables: saved.tables }
-        if (this.jsonEnabled()) return this.#finish(summary, result)
-        this.log(`saved diff ${style('bold', id.slice(0, 12))}: ${summaryLine(summary)}`)
-        this.log(style('dim', `  page through it: dbsnap diffs ${id.slice(0, 12)} --page 1`))
-        return this.#finish(summary, result)
-      }
-      if (format === 'json') {
-        const changes: RowChange[] = []
-        for await (const change of diff.rowChanges()) changes.push(change)
-        summary = diff.summary()
-        document = { ...header(diff), summary, schema: diff.schema, tables: diff.tables, changes }
-        if (!this.jsonEnabled()) this.logJson(document)
-      } else if (format === 'ndjson') {
-        summary = await writeNdjson(diff, process.stdout)
-      } else {
-        summary = format === 'markdown' ? await this.#markdown(diff) : await this.#report(diff)
-      }
-    } finally {
-      await live?.close()
-      await repository.storage.close()
+    if (this.flags.live === undefined && this.args.to === undefined) {
+      throw new DbsnapError(
+        'INVALID_ARGUMENT',
+        'expected a second snapshot to compare with, or --live <connection URL>',
+      )
     }
+    if (this.flags.live !== undefined && this.args.to !== undefined) {
+      throw new DbsnapError(
+        'INVALID_ARGUMENT',
+        `give either a second snapshot (${this.args.to}) or --live, not both`,
+      )
+    }
+    const spec = {
+      kind: 'diff' as const,
+      repository: repositoryLocation(this.flags.repo, this.settings.DBSNAP_REPO),
+      from: this.args.from,
+      to: this.args.to,
+      live: this.flags.live,
+      tables: this.flags.tables,
+      exclude: this.flags.exclude,
+      schemaOnly: this.flags['schema-only'],
+      dataOnly: this.flags['data-only'],
+      maxRowsPerSecond: this.flags['max-rows-per-second'],
+    }
+    if (this.flags.save) {
+      const result = await this.job({ ...spec, save: true })
+      for (const warning of result.warnings) this.warn(warning)
+      const saved: SavedResult = {
+        id: result.saved!,
+        summary: result.summary,
+        tables: result.tables,
+      }
+      if (!this.jsonEnabled()) {
+        this.log(
+          `saved diff ${style('bold', saved.id.slice(0, 12))}: ${summaryLine(saved.summary)}`,
+        )
+        this.log(style('dim', `  page through it: dbsnap diffs ${saved.id.slice(0, 12)} --page 1`))
+      }
+      return this.#finish(saved.summary, saved)
+    }
+    let summary: DiffSummary | undefined
+    let document: DiffDocument | undefined
+    await this.job(spec, {
+      renderDiff: async (diff, warnings) => {
+        for (const warning of warnings) this.warn(warning)
+        if (format === 'json') {
+          const changes: RowChange[] = []
+          for await (const change of diff.rowChanges()) changes.push(change)
+          summary = diff.summary()
+          document = { ...header(diff), summary, schema: diff.schema, tables: diff.tables, changes }
+          if (!this.jsonEnabled()) this.logJson(document)
+        } else if (format === 'ndjson') {
+          summary = await writeNdjson(diff, process.stdout)
+        } else {
+          summary = format === 'markdown' ? await this.#markdown(diff) : await this.#report(diff)
+        }
+      },
+    })
+    if (summary === undefined) throw new DbsnapError('INTERNAL', 'the diff was not rendered')
     return this.#finish(summary, document ?? summary)
   }
 

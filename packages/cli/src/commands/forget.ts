@@ -4,17 +4,15 @@
 import { Flags } from '@oclif/core'
 import {
   catalogueName,
-  forgetSnapshots,
   parseDuration,
-  pruneRepository,
   type ForgetDecision,
+  type ForgetJobResult,
   type PruneResult,
-  type RetentionPolicy,
 } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
 import { plural, printable, style } from '../format.js'
 import { pruneLine } from '../prune-output.js'
-import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
+import { repoFlag, repositoryLocation } from '../repository.js'
 
 const count = (description: string) => Flags.integer({ description, min: 0 })
 
@@ -24,12 +22,14 @@ export default class Forget extends BaseCommand<typeof Forget> {
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --keep-last 7 --keep-monthly 12 --dry-run',
-    '<%= config.bin %> <%= command.id %> --keep-within 30d --connection shop --prune',
+    '<%= config.bin %> <%= command.id %> --keep-within 30d --name shop --prune',
   ]
 
   static override flags = {
-    connection: Flags.string({
-      description: 'only snapshots of this name or connection URL',
+    name: Flags.string({
+      aliases: ['connection'],
+      description:
+        'only snapshots of this catalogue name, or of the database at this connection URL (repeatable; --connection is an older spelling)',
       multiple: true,
     }),
     'dry-run': Flags.boolean({ description: 'list what would be removed; remove nothing' }),
@@ -51,41 +51,33 @@ export default class Forget extends BaseCommand<typeof Forget> {
 
   static override summary = 'Remove snapshots by a retention policy.'
 
-  async run(): Promise<{
-    dryRun: boolean
-    snapshots: ForgetDecision[]
-    prune: PruneResult | null
-  }> {
-    const policy: RetentionPolicy = {
+  async run(): Promise<ForgetJobResult> {
+    // Checked here too, to name the flags in the messages.
+    parseDuration(this.flags.grace, '--grace')
+    if (this.flags['keep-within'] !== undefined) {
+      parseDuration(this.flags['keep-within'], '--keep-within')
+    }
+    const policy = {
       keepLast: this.flags['keep-last'],
-      keepWithinMs:
-        this.flags['keep-within'] === undefined
-          ? undefined
-          : parseDuration(this.flags['keep-within'], '--keep-within'),
+      keepWithin: this.flags['keep-within'],
       keepDaily: this.flags['keep-daily'],
       keepWeekly: this.flags['keep-weekly'],
       keepMonthly: this.flags['keep-monthly'],
       keepYearly: this.flags['keep-yearly'],
     }
-    const graceMs = parseDuration(this.flags.grace, '--grace')
-    const dryRun = this.flags['dry-run']
-    const location = repositoryLocation(this.flags.repo, this.settings.DBSNAP_REPO)
-    const repository = await openRepository(location, { signal: this.abort.signal })
-    try {
-      const snapshots = await forgetSnapshots(repository, policy, {
-        names: this.flags.connection?.map(catalogueName),
-        dryRun,
-        signal: this.abort.signal,
-      })
-      const prune =
-        this.flags.prune && !dryRun
-          ? await pruneRepository(repository, { graceMs, signal: this.abort.signal })
-          : null
-      if (!this.jsonEnabled()) this.log(render(snapshots, prune, dryRun, this.flags.grace))
-      return { dryRun, snapshots, prune }
-    } finally {
-      await repository.storage.close()
+    const result = await this.job({
+      kind: 'forget',
+      repository: repositoryLocation(this.flags.repo, this.settings.DBSNAP_REPO),
+      policy,
+      names: this.flags.name?.map(catalogueName),
+      dryRun: this.flags['dry-run'],
+      prune: this.flags.prune,
+      grace: this.flags.grace,
+    })
+    if (!this.jsonEnabled()) {
+      this.log(render(result.snapshots, result.prune, result.dryRun, this.flags.grace))
     }
+    return result
   }
 }
 

@@ -2,11 +2,11 @@
 // an interrupted snapshot), holding the repository's exclusive lock.
 
 import { Flags } from '@oclif/core'
-import { parseDuration, pruneRepository, type PruneResult } from '@dbsnap/engine'
+import { parseDuration, type PruneResult } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
 import { style } from '../format.js'
 import { pruneLine } from '../prune-output.js'
-import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
+import { repoFlag, repositoryLocation } from '../repository.js'
 
 export default class Prune extends BaseCommand<typeof Prune> {
   static override description =
@@ -29,23 +29,19 @@ export default class Prune extends BaseCommand<typeof Prune> {
   static override summary = 'Delete data no snapshot references.'
 
   async run(): Promise<PruneResult> {
-    const graceMs = parseDuration(this.flags.grace, '--grace')
-    const location = repositoryLocation(this.flags.repo, this.settings.DBSNAP_REPO)
-    const repository = await openRepository(location, { signal: this.abort.signal })
-    try {
-      const result = await pruneRepository(repository, {
-        graceMs,
-        dryRun: this.flags['dry-run'],
-        signal: this.abort.signal,
-      })
-      if (!this.jsonEnabled()) {
-        this.log(
-          `${style('green', '✔')} ${pruneLine(result, this.flags.grace, this.flags['dry-run'])}`,
-        )
-      }
-      return result
-    } finally {
-      await repository.storage.close()
+    // Checked here too, to name the flag in the message.
+    parseDuration(this.flags.grace, '--grace')
+    const result = await this.job({
+      kind: 'prune',
+      repository: repositoryLocation(this.flags.repo, this.settings.DBSNAP_REPO),
+      grace: this.flags.grace,
+      dryRun: this.flags['dry-run'],
+    })
+    if (!this.jsonEnabled()) {
+      this.log(
+        `${style('green', '✔')} ${pruneLine(result, this.flags.grace, this.flags['dry-run'])}`,
+      )
     }
+    return result
   }
 }

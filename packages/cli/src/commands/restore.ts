@@ -2,20 +2,10 @@
 // database. The plan is checked before anything is written; `--dry-run` prints it and stops.
 
 import { Args, Flags } from '@oclif/core'
-import {
-  DbsnapError,
-  connectTarget,
-  isDbsnapError,
-  redactUrl,
-  restoreChangedRows,
-  resolveSnapshot,
-  restoreSnapshot,
-  type RestoreResult,
-  type RestoreStep,
-} from '@dbsnap/engine'
+import { DbsnapError, redactUrl, type RestoreResult, type RestoreStep } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
 import { formatCount, plural, printable, style } from '../format.js'
-import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
+import { repoFlag, repositoryLocation } from '../repository.js'
 import { excludeFlag, tablesFlag } from '../table-flags.js'
 
 export default class Restore extends BaseCommand<typeof Restore> {
@@ -73,77 +63,33 @@ export default class Restore extends BaseCommand<typeof Restore> {
   static override summary = 'Restore a snapshot, or some of its tables, into a database.'
 
   async run(): Promise<RestoreResult> {
-    const signal = this.abort.signal
     if (this.flags['on-conflict'] !== undefined && this.flags.mode !== 'append') {
       throw new DbsnapError('INVALID_ARGUMENT', '--on-conflict applies to --mode append only')
     }
-    const repository = await openRepository(
-      repositoryLocation(this.flags.repo, this.settings.DBSNAP_REPO),
-      { signal },
-    )
-    const progress =
-      !this.jsonEnabled() && !this.flags['dry-run'] && process.stderr.isTTY
-        ? new (await import('../ui/restore-progress.js')).RestoreProgressView()
-        : null
-    try {
-      const snapshot = await resolveSnapshot(repository, this.args.snapshot, { signal })
-      this.logger.info({ snapshot: snapshot.id, to: redactUrl(this.flags.to) }, 'restore starting')
-      const target = await connectTarget(this.flags.to, { signal, logger: this.logger }).catch(
-        (err: unknown) => {
-          throw withCreateHint(err)
-        },
-      )
-      let result: RestoreResult
-      try {
-        result = this.flags['only-changed']
-          ? await restoreChangedRows({
-              repository,
-              snapshot,
-              target,
-              url: this.flags.to,
-              tables: this.flags.tables,
-              exclude: this.flags.exclude,
-              dryRun: this.flags['dry-run'],
-              maxRowsPerSecond: this.flags['max-rows-per-second'],
-              signal,
-              logger: this.logger,
-            })
-          : await restoreSnapshot({
-              repository,
-              snapshot,
-              target,
-              tables: this.flags.tables,
-              exclude: this.flags.exclude,
+    const onlyChanged = this.flags['only-changed']
+    const result = await this.job(
+      {
+        kind: 'restore',
+        repository: repositoryLocation(this.flags.repo, this.settings.DBSNAP_REPO),
+        snapshot: this.args.snapshot,
+        target: this.flags.to,
+        tables: this.flags.tables,
+        exclude: this.flags.exclude,
+        dryRun: this.flags['dry-run'],
+        ...(onlyChanged
+          ? { onlyChanged, maxRowsPerSecond: this.flags['max-rows-per-second'] }
+          : {
               mode: this.flags.mode,
               onConflict: this.flags['on-conflict'],
               force: this.flags.force,
-              dryRun: this.flags['dry-run'],
-              signal,
-              logger: this.logger,
-              onProgress: (event) => progress?.update(event),
-            })
-      } finally {
-        progress?.stop()
-        await target.close()
-      }
-      for (const warning of result.warnings) this.warn(warning)
-      if (!this.jsonEnabled()) this.log(render(result, printable(redactUrl(this.flags.to))))
-      return result
-    } finally {
-      progress?.stop()
-      await repository.storage.close()
-    }
+            }),
+      },
+      { quiet: this.flags['dry-run'] },
+    )
+    for (const warning of result.warnings) this.warn(warning)
+    if (!this.jsonEnabled()) this.log(render(result, printable(redactUrl(this.flags.to))))
+    return result
   }
-}
-
-/** A restore does not create the database it restores into; say so where it is missing. */
-function withCreateHint(err: unknown): unknown {
-  if (!isDbsnapError(err) || err.code !== 'CONNECTION_DATABASE_NOT_FOUND') return err
-  return new DbsnapError(
-    err.code,
-    `${err.message}; a restore does not create the database: create it first (CREATE DATABASE), then run the restore again`,
-    { cause: err, details: err.details },
-  )
 }
 
 function render(result: RestoreResult, to: string): string {

@@ -2,13 +2,7 @@
 // repository, deduplicated against every earlier snapshot.
 
 import { Args, Flags } from '@oclif/core'
-import {
-  DbsnapError,
-  parseCodec,
-  redactUrl,
-  runSnapshot,
-  type SnapshotResult,
-} from '@dbsnap/engine'
+import { DbsnapError, parseCodec, redactUrl, type SnapshotResult } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
 import { formatBytes, formatCount, keyValueLines, plural, printable, style } from '../format.js'
 import { repoFlag, repositoryLocation } from '../repository.js'
@@ -48,37 +42,22 @@ export default class Snapshot extends BaseCommand<typeof Snapshot> {
   static override summary = 'Take a snapshot of a database.'
 
   async run(): Promise<SnapshotResult> {
-    const compression =
-      this.flags.compression === undefined ? undefined : parseCodec(this.flags.compression)
-    const tags = parseTags(this.flags.tag ?? [])
+    // Checked here too, to name the flag in the message.
+    if (this.flags.compression !== undefined) parseCodec(this.flags.compression)
     if (this.flags.name !== undefined) checkName(this.flags.name)
     const location = repositoryLocation(this.flags.repo, this.settings.DBSNAP_REPO)
-    // ink and React are loaded only for a terminal: piped runs stay lean.
-    const live =
-      !this.jsonEnabled() && process.stderr.isTTY
-        ? new (await import('../ui/snapshot-progress.js')).SnapshotProgressView()
-        : null
     this.logger.info({ url: redactUrl(this.args.conn), repository: location }, 'snapshot starting')
-    let result: SnapshotResult
-    try {
-      // The engine runs in a worker thread whose memory stays bounded (see runSnapshot).
-      result = await runSnapshot({
-        source: this.args.conn,
-        repository: location,
-        create: true,
-        name: this.flags.name,
-        tables: this.flags.tables,
-        exclude: this.flags.exclude,
-        compression,
-        tags,
-        signal: this.abort.signal,
-        logLevel: this.flags['log-level'] ?? this.settings.DBSNAP_LOG_LEVEL,
-        logFormat: this.settings.DBSNAP_LOG_FORMAT,
-        onProgress: (event) => live?.update(event),
-      })
-    } finally {
-      live?.stop()
-    }
+    const result = await this.job({
+      kind: 'snapshot',
+      repository: location,
+      create: true,
+      source: this.args.conn,
+      name: this.flags.name,
+      tables: this.flags.tables,
+      exclude: this.flags.exclude,
+      compression: this.flags.compression,
+      tags: parseTags(this.flags.tag ?? []),
+    })
     if (!this.jsonEnabled()) this.log(render(result))
     return result
   }

@@ -2,17 +2,11 @@
 // and the snapshots it breaks.
 
 import { Args, Flags } from '@oclif/core'
-import {
-  DbsnapError,
-  parseDataSubset,
-  resolveSnapshot,
-  verifyRepository,
-  type VerifyResult,
-} from '@dbsnap/engine'
+import { DbsnapError, parseDataSubset, type VerifyResult } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
 import { ExitCode } from '../exit-codes.js'
 import { formatBytes, plural, printable, style } from '../format.js'
-import { openRepository, repoFlag, repositoryLocation } from '../repository.js'
+import { repoFlag, repositoryLocation } from '../repository.js'
 
 export default class Verify extends BaseCommand<typeof Verify> {
   static override args = {
@@ -44,28 +38,18 @@ export default class Verify extends BaseCommand<typeof Verify> {
     if (this.flags.all && this.args.snapshot !== undefined) {
       throw new DbsnapError('INVALID_ARGUMENT', 'give a snapshot or --all, not both')
     }
-    const subset =
-      this.flags['read-data-subset'] === undefined
-        ? undefined
-        : parseDataSubset(this.flags['read-data-subset'])
-    const location = repositoryLocation(this.flags.repo, this.settings.DBSNAP_REPO)
-    const repository = await openRepository(location, { signal: this.abort.signal })
-    try {
-      const snapshots =
-        this.args.snapshot === undefined
-          ? undefined
-          : [await resolveSnapshot(repository, this.args.snapshot, { signal: this.abort.signal })]
-      const result = await verifyRepository(repository, {
-        snapshots,
-        readDataSubset: subset,
-        signal: this.abort.signal,
-      })
-      if (result.problems.length > 0) process.exitCode = ExitCode.DATA
-      if (!this.jsonEnabled()) this.log(render(result))
-      return result
-    } finally {
-      await repository.storage.close()
-    }
+    // Checked here too, to name the flag in the message.
+    if (this.flags['read-data-subset'] !== undefined)
+      parseDataSubset(this.flags['read-data-subset'])
+    const result = await this.job({
+      kind: 'verify',
+      repository: repositoryLocation(this.flags.repo, this.settings.DBSNAP_REPO),
+      snapshots: this.args.snapshot === undefined ? undefined : [this.args.snapshot],
+      readDataSubset: this.flags['read-data-subset'],
+    })
+    if (result.problems.length > 0) process.exitCode = ExitCode.DATA
+    if (!this.jsonEnabled()) this.log(render(result))
+    return result
   }
 }
 

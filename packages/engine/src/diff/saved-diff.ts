@@ -7,6 +7,7 @@
 //
 // Blocks are written first and the diff object last: it is the commit point, as a manifest is.
 
+import { withLock } from '../repository/locks.js'
 import { z } from 'zod'
 import { splitLines } from '../canonical/value-encoding.js'
 import { DbsnapError, throwIfAborted } from '../errors.js'
@@ -80,6 +81,16 @@ export async function saveDiff(
   repository: Repository,
   diff: SnapshotDiff,
   options: { signal?: AbortSignal } = {},
+): Promise<{ id: string; saved: SavedDiff }> {
+  return withLock(repository.storage, 'shared', 'diff', options.signal, () =>
+    saveDiffLocked(repository, diff, options),
+  )
+}
+
+async function saveDiffLocked(
+  repository: Repository,
+  diff: SnapshotDiff,
+  options: { signal?: AbortSignal },
 ): Promise<{ id: string; saved: SavedDiff }> {
   const blocks: DiffBlock[] = []
   let pending: RowChange[] = []

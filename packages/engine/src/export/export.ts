@@ -2,6 +2,7 @@
 // JSON, or an SQL script for psql / mysql — streamed chunk by chunk, so memory stays bounded
 // whatever the snapshot's size.
 
+import { acquireLock } from '../repository/locks.js'
 import type { SqlScript, TableRows } from '../adapters/target-adapter.js'
 import type { CanonicalRow, CanonicalValue } from '../canonical/value-encoding.js'
 import type { Engine } from '../connection/url.js'
@@ -50,6 +51,17 @@ export interface ExportOptions {
  * Extended JSON, everything else as the engine's text form (docs/export.md).
  */
 export async function* exportSnapshot(options: ExportOptions): AsyncGenerator<string> {
+  const lock = await acquireLock(options.repository.storage, 'shared', 'export', {
+    signal: options.signal,
+  })
+  try {
+    yield* exportLocked(options)
+  } finally {
+    await lock.release()
+  }
+}
+
+async function* exportLocked(options: ExportOptions): AsyncGenerator<string> {
   const { repository, snapshot, format, signal } = options
   const engine = snapshot.manifest.source.engine
   const objects = restoreObjects(snapshot, options)

@@ -96,6 +96,25 @@ export async function acquireLock(
   }
 }
 
+/**
+ * Runs `work` holding a lock of `kind`, released however it ends: what every operation on a
+ * repository does, so `prune` (exclusive) never deletes what a running one reads or writes.
+ */
+export async function withLock<T>(
+  storage: Storage,
+  kind: LockKind,
+  operation: string,
+  signal: AbortSignal | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
+  const lock = await acquireLock(storage, kind, operation, { signal })
+  try {
+    return await work()
+  } finally {
+    await lock.release()
+  }
+}
+
 /** Every lock object, with what it says (unreadable ones count as stale). */
 export async function readLocks(
   storage: Storage,

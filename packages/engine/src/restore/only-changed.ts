@@ -4,6 +4,7 @@
 // changed are written back (append with update on conflict); on PostgreSQL and MySQL both in one
 // transaction per table. Deleting never reaches a table that was not selected.
 
+import { withLock } from '../repository/locks.js'
 import type { Logger } from 'pino'
 import type { RestoreStep, TargetAdapter } from '../adapters/target-adapter.js'
 import type { CanonicalRow, CanonicalValue } from '../canonical/value-encoding.js'
@@ -16,7 +17,13 @@ import type { DatabaseSchema, QualifiedName, TableSchema } from '../schema/schem
 import type { Repository, StoredSnapshot } from '../repository/repository.js'
 import { tableRowsOf } from '../show/show.js'
 import type { TableSelector } from '../snapshot/table-filter.js'
-import { checkEngines, restoreObjects, type RestoredTable, type RestoreResult } from './restore.js'
+import {
+  checkEngines,
+  restoreObjects,
+  type RestoredTable,
+  type RestoreProgress,
+  type RestoreResult,
+} from './restore.js'
 
 export interface RestoreChangedRowsOptions {
   repository: Repository
@@ -31,6 +38,8 @@ export interface RestoreChangedRowsOptions {
   maxRowsPerSecond?: number
   signal?: AbortSignal
   logger?: Logger
+  /** `reading` while the live tables are compared, then as `restoreSnapshot` reports. */
+  onProgress?: (event: RestoreProgress) => void
 }
 
 /**
@@ -41,6 +50,12 @@ export interface RestoreChangedRowsOptions {
 export async function restoreChangedRows(
   options: RestoreChangedRowsOptions,
 ): Promise<RestoreResult> {
+  return withLock(options.repository.storage, 'shared', 'restore', options.signal, () =>
+    restoreChangedLocked(options),
+  )
+}
+
+async function restoreChangedLocked(options: RestoreChangedRowsOptions): Promise<RestoreResult> {
   const started = performance.now()
   const { repository, snapshot, target, signal } = options
   checkEngines(snapshot, target)
@@ -60,6 +75,11 @@ export async function restoreChangedRows(
     maxRowsPerSecond: options.maxRowsPerSecond,
     signal,
     logger: options.logger,
+    onProgress: (event) => {
+      if (event.type === 'table') {
+        options.onProgress?.({ type: 'reading', table: event.table, rows: event.rows })
+      }
+    },
   })
   try {
     const columnChanges = diff.schema.filter(
@@ -115,6 +135,10 @@ export async function restoreChangedRows(
       ]),
     )
     if (options.dryRun !== true) {
+      options.onProgress?.({
+        type: 'plan',
+        tables: [...results.values()].map((t) => ({ table: t.table, rows: t.rows })),
+      })
       // Pass 2: per table, the deletes then the rows written back, in one call.
       const again = diff.again().rowChanges()[Symbol.asyncIterator]()
       let next = await again.next()
@@ -136,14 +160,17 @@ export async function restoreChangedRows(
         while (next.done !== true && changeKey(next.value) !== key) next = await again.next()
         const done = results.get(key)!
         const tableStarted = performance.now()
+        options.onProgress?.({ type: 'table-start', table: done.table, rows: done.rows })
         const written = await target.restoreTable(schemas.get(key)!, tableRowsOf(rowsOf(key)), {
           mode: 'append',
           onConflict: 'update',
           signal,
           deleteKeys: deletes.get(key) ?? [],
+          onRows: (rows) => options.onProgress?.({ type: 'rows', table: done.table, rows }),
         })
         Object.assign(done, written, { seconds: (performance.now() - tableStarted) / 1000 })
         options.logger?.info({ ...done }, 'table rows restored')
+        options.onProgress?.({ type: 'table-done', table: done.table, result: done })
       }
     }
     return {

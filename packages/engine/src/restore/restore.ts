@@ -3,6 +3,7 @@
 // must match, tables the restore would replace must be empty unless forced, and appended tables
 // must have the snapshot's columns. Tables not selected are never touched.
 
+import { withLock } from '../repository/locks.js'
 import type { Logger } from 'pino'
 import type {
   OnConflict,
@@ -41,6 +42,10 @@ export interface RestoreOptions {
 }
 
 export type RestoreProgress =
+  /** The tables to write and the rows each will get, once the plan is checked. */
+  | { type: 'plan'; tables: { table: string; rows: number }[] }
+  /** `--only-changed`: rows of a live table read and compared so far (cumulative). */
+  | { type: 'reading'; table: string; rows: number }
   | { type: 'table-start'; table: string; rows: number }
   | { type: 'rows'; table: string; rows: number }
   | { type: 'table-done'; table: string; result: RestoredTable }
@@ -85,6 +90,12 @@ export interface RestoreResult {
  * finally { await target.close() }
  */
 export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreResult> {
+  return withLock(options.repository.storage, 'shared', 'restore', options.signal, () =>
+    restoreLocked(options),
+  )
+}
+
+async function restoreLocked(options: RestoreOptions): Promise<RestoreResult> {
   const started = performance.now()
   const { repository, snapshot, target, signal } = options
   const mode = options.mode ?? 'overwrite'
@@ -136,6 +147,10 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   })
   if (options.dryRun === true) return result()
 
+  options.onProgress?.({
+    type: 'plan',
+    tables: tables.map((t) => ({ table: t.table, rows: t.rows })),
+  })
   await target.prepare(objects, mode, { signal })
   for (const [i, table] of objects.tables.entries()) {
     throwIfAborted(signal)

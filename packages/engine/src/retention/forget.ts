@@ -2,6 +2,7 @@
 // `forget` decides: keep-last N, keep-within a duration, and one per day/week/month/year for
 // the N most recent such periods. Forgetting removes manifests only; `prune` frees the space.
 
+import { withLock } from '../repository/locks.js'
 import { DbsnapError } from '../errors.js'
 import type { Repository, StoredSnapshot } from '../repository/repository.js'
 import { byCodeUnit } from '../util/compare.js'
@@ -101,18 +102,42 @@ function isoWeek(date: Date): string {
   return `${d.getUTCFullYear()}-W${String(week).padStart(2, '0')}`
 }
 
+export interface ForgetOptions {
+  /** Only snapshots of these catalogue names; default every name, each on its own. */
+  names?: string[]
+  dryRun?: boolean
+  signal?: AbortSignal
+  now?: Date
+  /** Cumulative: manifests removed so far, of `total`. */
+  onProgress?: (event: { done: number; total: number }) => void
+}
+
 /** Applies a policy: removes the manifests of the snapshots it does not keep (unless dry-run). */
 export async function forgetSnapshots(
   repository: Repository,
   policy: RetentionPolicy,
-  options: { names?: string[]; dryRun?: boolean; signal?: AbortSignal; now?: Date } = {},
+  options: ForgetOptions = {},
+): Promise<ForgetDecision[]> {
+  return withLock(repository.storage, 'shared', 'forget', options.signal, () =>
+    forgetLocked(repository, policy, options),
+  )
+}
+
+async function forgetLocked(
+  repository: Repository,
+  policy: RetentionPolicy,
+  options: ForgetOptions,
 ): Promise<ForgetDecision[]> {
   const all = await repository.listSnapshots({ signal: options.signal })
   const chosen =
     options.names === undefined ? all : all.filter((s) => options.names!.includes(s.manifest.name))
   const decisions = applyPolicy(chosen, policy, options.now)
   if (options.dryRun !== true) {
-    for (const d of decisions) if (!d.keep) await repository.deleteSnapshot(d.id, options.signal)
+    const doomed = decisions.filter((d) => !d.keep)
+    for (const [done, d] of doomed.entries()) {
+      options.onProgress?.({ done, total: doomed.length })
+      await repository.deleteSnapshot(d.id, options.signal)
+    }
   }
   return decisions
 }

@@ -13,6 +13,11 @@ export interface PruneOptions {
   graceMs?: number
   dryRun?: boolean
   signal?: AbortSignal
+  /**
+   * Cumulative: snapshots whose objects are listed (`referencing`), then objects deleted
+   * (`deleting`, of `total` to delete).
+   */
+  onProgress?: (event: { phase: 'referencing' | 'deleting'; done: number; total: number }) => void
   now?: Date
 }
 
@@ -51,7 +56,9 @@ export async function pruneRepository(
     // One unreadable manifest and we cannot know what it references: delete nothing.
     const snapshots = await repository.listSnapshots({ signal })
     const referenced = new Set<string>()
+    let listed = 0
     for (const snapshot of snapshots) {
+      options.onProgress?.({ phase: 'referencing', done: listed++, total: snapshots.length })
       for (const table of snapshot.manifest.tables) {
         throwIfAborted(signal)
         referenced.add(table.index)
@@ -103,9 +110,11 @@ export async function pruneRepository(
     }
     let objectsDeleted = 0
     let bytesFreed = 0
+    const doomed = candidates.filter((c) => !c.young && !keep.has(c.id)).length
     for (const c of candidates) {
       if (c.young || keep.has(c.id)) continue
       throwIfAborted(signal)
+      options.onProgress?.({ phase: 'deleting', done: objectsDeleted, total: doomed })
       if (options.dryRun !== true) await repository.storage.delete(c.key, { signal })
       objectsDeleted++
       bytesFreed += c.size

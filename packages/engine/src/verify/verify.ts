@@ -3,6 +3,7 @@
 // full: decompressed, delta chains applied, hashed, parsed, row counts and first/last keys checked,
 // and a delta's stored bytes against the `script` hash its index entry records.
 
+import { withLock } from '../repository/locks.js'
 import { DbsnapError, isDbsnapError, throwIfAborted } from '../errors.js'
 import { rowKeyText, splitLines, type CanonicalRow } from '../canonical/value-encoding.js'
 import { tableName, type ChunkEntry, type TableEntry } from '../repository/manifest.js'
@@ -71,6 +72,12 @@ export async function verifyRepository(
   repository: Repository,
   options: VerifyOptions = {},
 ): Promise<VerifyResult> {
+  return withLock(repository.storage, 'shared', 'verify', options.signal, () =>
+    verifyLocked(repository, options),
+  )
+}
+
+async function verifyLocked(repository: Repository, options: VerifyOptions): Promise<VerifyResult> {
   const { signal } = options
   const problems: VerifyProblem[] = []
   const problem = (object: string, err: unknown, snapshots: string[]): void => {
