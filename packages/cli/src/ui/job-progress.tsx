@@ -10,7 +10,7 @@ import { formatBytes, formatCount, printable } from '../format.js'
 const BYTE_COUNTERS = new Set(['bytes', 'storedBytes'])
 /** How counters read, in the order shown; those not listed are not shown. */
 const COUNTER_LABELS: [string, string][] = [
-  ['tablesDone', 'tables done'],
+  ['tablesDone', 'tables'],
   ['rowsRead', 'rows read'],
   ['bytes', 'read'],
   ['storedBytes', 'stored'],
@@ -37,9 +37,17 @@ function JobView({ event }: { event: JobEvent }): React.JSX.Element {
   const counters = COUNTER_LABELS.flatMap(([name, label]) => {
     const value = event.counters[name]
     if (value === undefined || value === 0) return []
+    if (name === 'tablesDone') {
+      const tables = event.counters.tables
+      return [
+        `${formatCount(value)}${tables === undefined ? '' : ` of ${formatCount(tables)}`} ${label}`,
+      ]
+    }
     const text = BYTE_COUNTERS.has(name) ? formatBytes(value) : formatCount(value)
     return [`${text} ${label}`]
   })
+  // A snapshot's total comes from the planner's estimates; the others are counted.
+  const estimated = event.kind === 'snapshot' ? '~' : ''
   const total = event.total !== null && event.total > 0 ? event.total : null
   return (
     <Box flexDirection="column">
@@ -51,9 +59,8 @@ function JobView({ event }: { event: JobEvent }): React.JSX.Element {
       <Text>
         {total !== null && <Text color="cyan">{bar(event.done, total)} </Text>}
         {formatCount(event.done)}
-        {total !== null && ` / ${event.unit === 'rows' ? '~' : ''}${formatCount(total)}`}{' '}
-        {event.unit} · {formatCount(Math.round(event.done / seconds))} {event.unit}/s ·{' '}
-        {Math.round(seconds)} s
+        {total !== null && ` / ${estimated}${formatCount(total)}`} {event.unit} ·{' '}
+        {formatCount(Math.round(event.done / seconds))} {event.unit}/s · {Math.round(seconds)} s
       </Text>
       {counters.length > 0 && <Text dimColor>{counters.join(' · ')}</Text>}
     </Box>
