@@ -2,11 +2,13 @@
 // progress onto the job's events.
 
 import type { Logger } from 'pino'
+import type { ConnectionTestResult } from '../connection/test-connection.js'
 import type { RestoreResult } from '../restore/restore.js'
 import type { PruneResult } from '../retention/prune.js'
 import type { SnapshotResult } from '../snapshot/snapshot.js'
 import type { VerifyResult } from '../verify/verify.js'
 import type { JobSinks } from './context.js'
+import { runConnectionTestJob } from './connection-job.js'
 import { runDiffJob, type DiffJobResult } from './diff-job.js'
 import { JobProgress, type JobEvent, type JobUnit } from './events.js'
 import { runExportJob, type ExportJobResult } from './export-job.js'
@@ -24,6 +26,7 @@ export interface JobResults {
   forget: ForgetJobResult
   prune: PruneResult
   export: ExportJobResult
+  'connection-test': ConnectionTestResult
 }
 
 export type JobResult<K extends JobKind = JobKind> = JobResults[K]
@@ -41,6 +44,7 @@ const HANDLERS: { [K in JobKind]: { unit: JobUnit; run: Handler<K> } } = {
   forget: { unit: 'snapshots', run: runForgetJob },
   prune: { unit: 'objects', run: runPruneJob },
   export: { unit: 'rows', run: runExportJob },
+  'connection-test': { unit: 'objects', run: runConnectionTestJob },
 }
 
 /** Runs `spec` (already checked) here; the last event has phase `done`. */

@@ -4,6 +4,7 @@ export { runJob } from './run-job.js'
 export type { RunJobOptions } from './run-job.js'
 export { JOB_KINDS, JobSpec as JobSpecSchema, parseJobSpec } from './spec.js'
 export type {
+  ConnectionTestJobSpec,
   DiffJobSpec,
   ExportJobSpec,
   ForgetJobSpec,

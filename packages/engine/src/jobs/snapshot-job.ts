@@ -40,9 +40,7 @@ export async function runSnapshotJob(
           const estimates = event.tables.map((t) => t.estimatedRows)
           progress.phase('reading', {
             unit: 'rows',
-            total: estimates.every((n) => n !== null)
-              ? estimates.reduce((a, b) => a + b, 0)
-              : null,
+            total: estimates.every((n) => n !== null) ? estimates.reduce((a, b) => a + b, 0) : null,
           })
           progress.update(0, { tables: event.tables.length })
           return

@@ -182,6 +182,13 @@ export const ExportJobSpec = z
     message: 'dialect applies to format sql only',
   })
 
+export const ConnectionTestJobSpec = z.strictObject({
+  kind: z.literal('connection-test'),
+  source: connectionUrl,
+  /** Give up connecting after this long; default `10s`. */
+  timeout: duration.optional(),
+})
+
 export const JobSpec = z.discriminatedUnion('kind', [
   SnapshotJobSpec,
   DiffJobSpec,
@@ -190,6 +197,7 @@ export const JobSpec = z.discriminatedUnion('kind', [
   ForgetJobSpec,
   PruneJobSpec,
   ExportJobSpec,
+  ConnectionTestJobSpec,
 ])
 
 export type JobSpec = z.infer<typeof JobSpec>
@@ -201,6 +209,7 @@ export type VerifyJobSpec = z.infer<typeof VerifyJobSpec>
 export type ForgetJobSpec = z.infer<typeof ForgetJobSpec>
 export type PruneJobSpec = z.infer<typeof PruneJobSpec>
 export type ExportJobSpec = z.infer<typeof ExportJobSpec>
+export type ConnectionTestJobSpec = z.infer<typeof ConnectionTestJobSpec>
 /** The spec of one kind of job. */
 export type JobSpecOf<K extends JobKind> = Extract<JobSpec, { kind: K }>
 
@@ -212,6 +221,7 @@ export const JOB_KINDS = [
   'forget',
   'prune',
   'export',
+  'connection-test',
 ] as const satisfies readonly JobKind[]
 
 /**

@@ -1,7 +1,7 @@
 // `dbsnap connection test <url>`: can DBSnap reach this database, and what is there?
 
 import { Args, Flags } from '@oclif/core'
-import { parseDuration, redactUrl, testConnection, type ConnectionTestResult } from '@dbsnap/engine'
+import { parseDuration, type ConnectionTestResult } from '@dbsnap/engine'
 import { BaseCommand } from '../../base-command.js'
 import { formatBytes, keyValueLines, plural, printable, style } from '../../format.js'
 
@@ -34,13 +34,12 @@ export default class ConnectionTest extends BaseCommand<typeof ConnectionTest> {
   static override summary = 'Check that DBSnap can connect to a database and show what it finds.'
 
   async run(): Promise<ConnectionTestResult> {
-    const timeoutMs = parseDuration(this.flags.timeout, '--timeout')
-    this.logger.info({ url: redactUrl(this.args.url) }, 'testing connection')
-    const result = await testConnection(this.args.url, {
-      timeoutMs,
-      signal: this.abort.signal,
-      logger: this.logger,
-    })
+    // Checked here too, to name the flag in the message.
+    parseDuration(this.flags.timeout, '--timeout')
+    const result = await this.job(
+      { kind: 'connection-test', source: this.args.url, timeout: this.flags.timeout },
+      { quiet: true },
+    )
     if (!this.jsonEnabled()) this.log(render(result))
     return result
   }
