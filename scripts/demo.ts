@@ -9,11 +9,10 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { styleText } from 'node:util'
-import { fileURLToPath } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
-
-const CLI = fileURLToPath(new URL('../packages/cli/bin/run.js', import.meta.url))
+// The flags of the binary's shebang, so the demo runs what users run (decision 0017).
+import { cliArgs } from '../test/cli.ts'
 
 const SHOP = `
   CREATE TABLE customers (
@@ -85,7 +84,7 @@ function freePort(): Promise<number> {
 function dbsnap(args: string[], expected = 0): Promise<void> {
   console.log(`\n${styleText('bold', `$ dbsnap ${args.join(' ')}`)}`)
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: 'inherit' })
+    const child = spawn(process.execPath, cliArgs(args), { stdio: 'inherit' })
     child.on('error', reject)
     child.on('exit', (code) => {
       if (expected !== 0) console.log(styleText('dim', `(exit code ${code})`))
