@@ -13,12 +13,8 @@ import type {
   SourceAdapter,
 } from '../source-adapter.js'
 import { mysqlError, mysqlQueryError, tlsRequiredError } from './mysql-errors.js'
-import {
-  granteeOf,
-  introspectMysql,
-  type MysqlColumnExtra,
-  type MysqlTableExtra,
-} from './mysql-introspect.js'
+import { granteeOf, introspectMysql } from './mysql-introspect.js'
+import { type MysqlColumnExtra, type MysqlTableExtra } from './mysql-schema-extra.js'
 import { beginReadView, quoteIdentifier, readTableRows } from './mysql-read.js'
 
 const DEFAULT_TIMEOUT_MS = 10_000

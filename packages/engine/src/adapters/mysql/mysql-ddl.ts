@@ -19,7 +19,7 @@ import type {
   MysqlRoutineExtra,
   MysqlSequenceExtra,
   MysqlTableExtra,
-} from './mysql-introspect.js'
+} from './mysql-schema-extra.js'
 import { DbsnapError } from '../../errors.js'
 import { checkStatement, type StatementKind } from './mysql-lexer.js'
 import { quoteIdentifier } from './mysql-read.js'

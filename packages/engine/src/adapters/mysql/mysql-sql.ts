@@ -23,7 +23,7 @@ import {
   viewsInDependencyOrder,
   type KeepDefiner,
 } from './mysql-ddl.js'
-import type { MysqlColumnExtra } from './mysql-introspect.js'
+import type { MysqlColumnExtra } from './mysql-schema-extra.js'
 import { quoteIdentifier } from './mysql-read.js'
 import { mysqlValueKind, type MysqlValueKind } from './mysql-values.js'
 

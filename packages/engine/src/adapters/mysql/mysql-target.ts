@@ -34,7 +34,8 @@ import {
 } from './mysql-ddl.js'
 import { scrub } from '../connect-errors.js'
 import { mysqlError, mysqlQueryError } from './mysql-errors.js'
-import { granteeOf, type MysqlTableExtra } from './mysql-introspect.js'
+import { granteeOf } from './mysql-introspect.js'
+import { type MysqlTableExtra } from './mysql-schema-extra.js'
 import { quoteIdentifier } from './mysql-read.js'
 import {
   MYSQL_RESTORE_SETTINGS,
