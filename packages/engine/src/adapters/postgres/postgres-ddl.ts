@@ -31,7 +31,7 @@ import type {
   PgTableExtra,
   PgTriggerExtra,
   PgViewExtra,
-} from './postgres-introspect.js'
+} from './postgres-schema-extra.js'
 
 /** One DDL statement and what it does, as a restore plan shows it. */
 export interface DdlStatement {

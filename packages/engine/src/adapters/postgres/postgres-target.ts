@@ -40,7 +40,7 @@ import {
 } from './postgres-ddl.js'
 import { postgresError, postgresQueryError } from './postgres-errors.js'
 import { checkStatement } from './postgres-statement.js'
-import type { PgKeyExtra } from './postgres-introspect.js'
+import type { PgKeyExtra } from './postgres-schema-extra.js'
 import { copyText } from './postgres-sql.js'
 import { PG_SESSION_SETTINGS } from './postgres-values.js'
 
