@@ -14,13 +14,12 @@ import type {
   ViewSchema,
 } from '../../schema/schema.js'
 import { unqualified } from './mysql-ddl.js'
+import { compareQualified, compareText } from '../catalog-order.js'
 import { mysqlQueryError } from './mysql-errors.js'
 import { quoteIdentifier } from './mysql-read.js'
 import {
   addForeignKeys,
   addIndexes,
-  compareQualified,
-  compareText,
   groupBy,
   tableLayout,
   toTable,

@@ -7,11 +7,11 @@ import type {
   ForeignKeySchema,
   IndexSchema,
   KeyConstraintSchema,
-  QualifiedName,
   TableSchema,
   TriggerSchema,
   ViewSchema,
 } from '../../schema/schema.js'
+import { compareText } from '../catalog-order.js'
 import { unqualified, withoutDefiner } from './mysql-ddl.js'
 import { identifierText, lexMysql, type SqlToken } from './mysql-lexer.js'
 import { quoteIdentifier } from './mysql-read.js'
@@ -479,13 +479,4 @@ export function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[
     else group.push(item)
   }
   return groups
-}
-
-/** Code-unit order: the same on every machine, unlike the server's collations. */
-export function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
-}
-
-export function compareQualified(a: QualifiedName, b: QualifiedName): number {
-  return compareText(a.schema, b.schema) || compareText(a.name, b.name)
 }
