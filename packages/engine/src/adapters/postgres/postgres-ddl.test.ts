@@ -5,15 +5,9 @@ import type {
   SequenceSchema,
   TableSchema,
 } from '../../schema/schema.js'
-import {
-  afterDataStatements,
-  createTableStatements,
-  mentions,
-  neededObjects,
-  quoteIdent,
-  quoteLiteral,
-  setvalStatement,
-} from './postgres-ddl.js'
+import { afterDataStatements, setvalStatement } from './postgres-ddl-post-data.js'
+import { createTableStatements } from './postgres-ddl-pre-data.js'
+import { mentions, neededObjects, quoteIdent, quoteLiteral } from './postgres-ddl.js'
 
 const column = (name: string, type: string, more: Partial<ColumnSchema> = {}): ColumnSchema => ({
   name,

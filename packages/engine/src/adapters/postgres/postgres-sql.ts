@@ -7,15 +7,13 @@ import type { ColumnBatch, RestoreObjects, SqlScript, TableRows } from '../targe
 import { copyTextField } from './postgres-copy.js'
 import {
   PG_RESTORE_SETTINGS,
-  afterDataStatements,
   copyColumns,
   copyFromStatement,
-  createTableStatements,
-  finishStatements,
-  preDataStatements,
   quoteLiteral,
   type DdlStatement,
 } from './postgres-ddl.js'
+import { afterDataStatements, finishStatements } from './postgres-ddl-post-data.js'
+import { createTableStatements, preDataStatements } from './postgres-ddl-pre-data.js'
 import { checkStatement } from './postgres-statement.js'
 import { PG_SESSION_SETTINGS } from './postgres-values.js'
 

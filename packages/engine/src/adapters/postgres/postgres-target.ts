@@ -26,18 +26,19 @@ import { scrub } from '../connect-errors.js'
 import { describePostgres, openPostgresClient } from './postgres-adapter.js'
 import {
   PG_RESTORE_SETTINGS,
-  afterDataStatements,
   copyColumns,
   copyFromStatement,
-  createTableStatements,
-  finishStatements,
   neededObjects,
-  parentStatements,
-  preDataStatements,
   quoteIdent,
   qualifiedName,
   type DdlStatement,
 } from './postgres-ddl.js'
+import { afterDataStatements, finishStatements } from './postgres-ddl-post-data.js'
+import {
+  createTableStatements,
+  parentStatements,
+  preDataStatements,
+} from './postgres-ddl-pre-data.js'
 import { postgresError, postgresQueryError } from './postgres-errors.js'
 import { checkStatement } from './postgres-statement.js'
 import type { PgKeyExtra } from './postgres-schema-extra.js'
