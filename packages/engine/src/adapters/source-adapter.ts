@@ -6,6 +6,9 @@ import type { CanonicalRow, CanonicalValue } from '../canonical/value-encoding.j
 import type { ConnectionTarget, Engine } from '../connection/url.js'
 import type { DatabaseSchema, QualifiedName, TableSchema } from '../schema/schema.js'
 
+/** How long connecting may take when `ConnectOptions.timeoutMs` is not set (every engine). */
+export const DEFAULT_TIMEOUT_MS = 10_000
+
 export interface ConnectOptions {
   /** Cancels connecting and every later call on the adapter. */
   signal?: AbortSignal

@@ -1,6 +1,7 @@
-// Opens a source adapter for a connection URL; drivers load lazily so a command touching one
-// engine does not pay for loading the others.
+// Opens a source adapter or a restore target for a connection URL, through the engine registry
+// (adapters/engines.ts), which loads only the driver of the URL's engine.
 
+import { engineModule } from '../adapters/engines.js'
 import type { ConnectOptions, SourceAdapter } from '../adapters/source-adapter.js'
 import type { TargetAdapter } from '../adapters/target-adapter.js'
 import { parseConnectionUrl, type ConnectionTarget } from './url.js'
@@ -17,20 +18,7 @@ export async function connect(
   options: ConnectOptions = {},
 ): Promise<SourceAdapter> {
   const target = typeof url === 'string' ? parseConnectionUrl(url) : url
-  switch (target.engine) {
-    case 'postgres': {
-      const { connectPostgres } = await import('../adapters/postgres/postgres-adapter.js')
-      return connectPostgres(target, options)
-    }
-    case 'mysql': {
-      const { connectMysql } = await import('../adapters/mysql/mysql-adapter.js')
-      return connectMysql(target, options)
-    }
-    case 'mongodb': {
-      const { connectMongo } = await import('../adapters/mongo/mongo-adapter.js')
-      return connectMongo(target, options)
-    }
-  }
+  return engineModule(target.engine).connectSource(target, options)
 }
 
 /**
@@ -45,18 +33,5 @@ export async function connectTarget(
   options: ConnectOptions = {},
 ): Promise<TargetAdapter> {
   const target = typeof url === 'string' ? parseConnectionUrl(url) : url
-  switch (target.engine) {
-    case 'postgres': {
-      const { connectPostgresTarget } = await import('../adapters/postgres/postgres-target.js')
-      return connectPostgresTarget(target, options)
-    }
-    case 'mysql': {
-      const { connectMysqlTarget } = await import('../adapters/mysql/mysql-target.js')
-      return connectMysqlTarget(target, options)
-    }
-    case 'mongodb': {
-      const { connectMongoTarget } = await import('../adapters/mongo/mongo-target.js')
-      return connectMongoTarget(target, options)
-    }
-  }
+  return engineModule(target.engine).connectTarget(target, options)
 }

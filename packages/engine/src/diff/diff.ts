@@ -2,6 +2,7 @@
 // Tables whose chunk lists are equal are unchanged without a row read; the others are diffed
 // region by region (data-diff.ts), so the cost follows the change, not the database.
 
+import { engineModule } from '../adapters/engines.js'
 import { DbsnapError, throwIfAborted } from '../errors.js'
 import { tableKey, tableName, type TableEntry } from '../repository/manifest.js'
 import type { Repository, StoredSnapshot } from '../repository/repository.js'
@@ -214,7 +215,7 @@ function chosenTables(
   const selected = selectTables([...all.values()], {
     include: options.tables,
     exclude: options.exclude,
-    defaultSchema: b.engine === 'postgres' ? 'public' : '',
+    defaultSchema: engineModule(b.engine).defaultSchema,
     where: 'either snapshot',
   })
   return new Set(selected.map(tableKey))

@@ -3,6 +3,7 @@
 // whatever the snapshot's size.
 
 import { acquireLock } from '../repository/locks.js'
+import { engineModule, type EngineModule, type SqlDialect } from '../adapters/engines.js'
 import type { SqlScript, TableRows } from '../adapters/target-adapter.js'
 import type { CanonicalRow, CanonicalValue } from '../canonical/value-encoding.js'
 import type { Engine } from '../connection/url.js'
@@ -17,7 +18,7 @@ import type { TableSelector } from '../snapshot/table-filter.js'
 
 export const EXPORT_FORMATS = ['ndjson', 'json', 'sql', 'ejson'] as const
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
-export type SqlDialect = 'postgres' | 'mysql'
+export type { SqlDialect }
 
 /** `json` documents say what they are: `{"format": "dbsnap-export", "version": 1, …}`. */
 export const EXPORT_FORMAT = 'dbsnap-export'
@@ -77,7 +78,7 @@ async function* exportLocked(options: ExportOptions): AsyncGenerator<string> {
 
   switch (format) {
     case 'sql': {
-      const script = await sqlScript(engine, options.dialect ?? sqlDialectOf(engine))
+      const script = await sqlScript(engine, options.dialect ?? sqlOf(engine).dialect)
       yield script.preData(objects)
       for (const line of objects.leftOut) yield `-- ${commentText(line)}\n`
       for (const { schema, entry } of selected) yield* script.tableData(schema, rowsOf(entry))
@@ -147,26 +148,27 @@ function tableAbout(entry: TableEntry): { table: string; schema: string; name: s
   return { table: tableName(entry), schema: entry.schema, name: entry.name }
 }
 
-function sqlDialectOf(engine: Engine): SqlDialect {
-  if (engine === 'mongodb') {
+/** The SQL form of an engine's snapshots, from the engine registry. */
+function sqlOf(engine: Engine): NonNullable<EngineModule['sql']> {
+  const sql = engineModule(engine).sql
+  if (sql === null) {
     throw new DbsnapError(
       'NOT_SUPPORTED',
       'a MongoDB snapshot has no SQL form; export it with --format ejson (mongoimport) or ndjson',
     )
   }
-  return engine
+  return sql
 }
 
 async function sqlScript(engine: Engine, dialect: SqlDialect): Promise<SqlScript> {
-  if (sqlDialectOf(engine) !== dialect) {
+  const sql = sqlOf(engine)
+  if (sql.dialect !== dialect) {
     throw new DbsnapError(
       'NOT_SUPPORTED',
       `this snapshot is of a ${engine} database; --dialect ${dialect} (translating its types and objects to another engine) is not supported yet: export it as ndjson and load that, or use --dialect ${engine}`,
     )
   }
-  if (dialect === 'postgres')
-    return (await import('../adapters/postgres/postgres-sql.js')).postgresSql
-  return (await import('../adapters/mysql/mysql-sql.js')).mysqlSql
+  return sql.script()
 }
 
 /**

@@ -5,6 +5,7 @@
 
 import { withLock } from '../repository/locks.js'
 import type { Logger } from 'pino'
+import { engineModule } from '../adapters/engines.js'
 import type {
   OnConflict,
   RestoreMode,
@@ -222,7 +223,7 @@ export function restoreObjects(
   const chosen = selectTables(read, {
     include: options.tables,
     exclude: options.exclude,
-    defaultSchema: schema.engine === 'postgres' ? 'public' : '',
+    defaultSchema: engineModule(schema.engine).defaultSchema,
     where: `snapshot ${snapshot.id.slice(0, 12)}`,
   })
   return { schema, tables: referencedFirst(chosen), whole, leftOut }

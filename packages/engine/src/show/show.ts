@@ -1,6 +1,7 @@
 // Reads rows back out of a snapshot without touching any database: a table's canonical rows in
 // key order, optionally only the row with a given key, streamed chunk by chunk.
 
+import { engineModule } from '../adapters/engines.js'
 import type { ColumnBatch, TableRows } from '../adapters/target-adapter.js'
 import {
   rowKeyText,
@@ -21,7 +22,7 @@ import { findNamed } from '../snapshot/table-filter.js'
  */
 export function findTable(snapshot: StoredSnapshot, name: string): TableEntry {
   const { tables } = snapshot.manifest
-  const defaultSchema = snapshot.manifest.source.engine === 'postgres' ? 'public' : ''
+  const defaultSchema = engineModule(snapshot.manifest.source.engine).defaultSchema
   const joined = tables.filter(
     (t) =>
       (t.schema === '' ? t.name : `${t.schema}.${t.name}`) === name ||

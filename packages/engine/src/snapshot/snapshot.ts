@@ -4,6 +4,7 @@
 import { hostname } from 'node:os'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Logger } from 'pino'
+import { engineModule } from '../adapters/engines.js'
 import type { ConnectOptions, ReadView, SourceAdapter } from '../adapters/source-adapter.js'
 import { connect } from '../connection/connect.js'
 import { parseConnectionUrl, type ConnectionTarget } from '../connection/url.js'
@@ -122,7 +123,7 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
     const tables = selectTables(schema.tables, {
       include: options.tables,
       exclude: options.exclude,
-      defaultSchema: target.engine === 'postgres' ? 'public' : '',
+      defaultSchema: engineModule(target.engine).defaultSchema,
     })
     await view.lockTables(tables, { signal })
     for (const warning of view.consistencyWarnings?.(tables) ?? []) {

@@ -6,19 +6,19 @@ import { DbsnapError, abortError, throwIfAborted } from '../../errors.js'
 import type { ConnectionTarget } from '../../connection/url.js'
 import type { DatabaseSchema, QualifiedName, TableSchema } from '../../schema/schema.js'
 import { endpoint, probeTcp } from '../connect-errors.js'
-import type {
-  ConnectFn,
-  ConnectOptions,
-  ReadTableOptions,
-  ReadView,
-  ServerDescription,
-  SourceAdapter,
+import {
+  DEFAULT_TIMEOUT_MS,
+  type ConnectFn,
+  type ConnectOptions,
+  type ReadTableOptions,
+  type ReadView,
+  type ServerDescription,
+  type SourceAdapter,
 } from '../source-adapter.js'
 import { mongoError, mongoQueryError } from './mongo-errors.js'
 import { introspectMongo, type MongoCollectionExtra } from './mongo-introspect.js'
 import { readCollection } from './mongo-read.js'
 
-const DEFAULT_TIMEOUT_MS = 10_000
 /** The wire version of MongoDB 5.0, the first with snapshot reads outside transactions. */
 const SNAPSHOT_READS_WIRE_VERSION = 13
 const DEFAULT_DATABASE = 'test'

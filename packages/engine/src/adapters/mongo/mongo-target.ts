@@ -14,7 +14,7 @@ import type { CanonicalRow, CanonicalValue } from '../../canonical/value-encodin
 import type { ConnectionTarget } from '../../connection/url.js'
 import { DbsnapError, abortError, isDbsnapError, throwIfAborted } from '../../errors.js'
 import type { IndexSchema, QualifiedName, TableSchema, ViewSchema } from '../../schema/schema.js'
-import type { ServerDescription } from '../source-adapter.js'
+import { DEFAULT_TIMEOUT_MS, type ServerDescription } from '../source-adapter.js'
 import type {
   ConnectTargetFn,
   OnConflict,
@@ -37,7 +37,6 @@ import {
   type MongoIndexExtra,
 } from './mongo-introspect.js'
 
-const DEFAULT_TIMEOUT_MS = 10_000
 /** Documents per `insertMany`: the server's own batch limit is 100,000, FerretDB's far lower. */
 const BATCH_DOCUMENTS = 1000
 /**

@@ -6,13 +6,14 @@ import pg from 'pg'
 import { abortError, throwIfAborted } from '../../errors.js'
 import type { ConnectionTarget } from '../../connection/url.js'
 import type { QualifiedName, TableSchema } from '../../schema/schema.js'
-import type {
-  ConnectFn,
-  ConnectOptions,
-  ReadTableOptions,
-  ReadView,
-  ServerDescription,
-  SourceAdapter,
+import {
+  DEFAULT_TIMEOUT_MS,
+  type ConnectFn,
+  type ConnectOptions,
+  type ReadTableOptions,
+  type ReadView,
+  type ServerDescription,
+  type SourceAdapter,
 } from '../source-adapter.js'
 import {
   isPlaintextRefusal,
@@ -22,8 +23,6 @@ import {
 } from './postgres-errors.js'
 import { introspectPostgres } from './postgres-introspect.js'
 import { beginReadView, readTableRows } from './postgres-read.js'
-
-const DEFAULT_TIMEOUT_MS = 10_000
 
 export const connectPostgres: ConnectFn = async (target, options) => {
   const client = await openPostgresClient(target, options)

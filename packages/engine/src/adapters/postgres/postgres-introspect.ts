@@ -96,6 +96,7 @@ import {
   type PgTableExtra,
   type PgTriggerExtra,
 } from './postgres-schema-extra.js'
+import { DEFAULT_TIMEOUT_MS } from '../source-adapter.js'
 
 /**
  * The part of a node-postgres `Client` (or `PoolClient`) introspection uses. Queries run in
@@ -120,7 +121,6 @@ export interface IntrospectPostgresOptions {
 }
 
 const MIN_VERSION_NUM = 130000
-const DEFAULT_TIMEOUT_MS = 10_000
 
 /**
  * Settings pinned while introspecting, because the server's deparsers print according to them:

@@ -10,7 +10,7 @@ import type { ConnectionTarget } from '../../connection/url.js'
 import { DbsnapError, abortError, isDbsnapError, throwIfAborted } from '../../errors.js'
 import { tableName } from '../../repository/manifest.js'
 import type { QualifiedName, TableSchema } from '../../schema/schema.js'
-import type { ServerDescription } from '../source-adapter.js'
+import { DEFAULT_TIMEOUT_MS, type ServerDescription } from '../source-adapter.js'
 import type {
   ConnectTargetFn,
   RestoreMode,
@@ -44,8 +44,6 @@ import { checkStatement } from './postgres-statement.js'
 import type { PgKeyExtra } from './postgres-schema-extra.js'
 import { copyText } from './postgres-sql.js'
 import { PG_SESSION_SETTINGS } from './postgres-values.js'
-
-const DEFAULT_TIMEOUT_MS = 10_000
 
 /** The DDL statement a driver error came from, for the error's message. */
 const failedStatements = new WeakMap<object, DdlStatement>()
