@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testServices, withDatabase } from '../../../test/services.js'
-import { connectionConfig } from '../src/adapters/mysql/mysql-target.js'
+import { mysqlConnectionConfig } from '../src/adapters/mysql/mysql-connection.js'
 import { connectTarget } from '../src/connection/connect.js'
 import { parseConnectionUrl } from '../src/connection/url.js'
 import { isDbsnapError } from '../src/errors.js'
@@ -253,7 +253,7 @@ describe('a MariaDB snapshot with injected definitions', () => {
     created.push(name)
     await admin.query(`CREATE DATABASE \`${name}\``)
     const connection = await mysql.createConnection(
-      connectionConfig(parseConnectionUrl(withDatabase(services.mysqlUrl, name)), {}, 10_000),
+      mysqlConnectionConfig(parseConnectionUrl(withDatabase(services.mysqlUrl, name)), {}),
     )
     try {
       await expect(connection.query(`SELECT 1; ${PWNED}`)).rejects.toMatchObject({

@@ -5,19 +5,19 @@ import mysql from 'mysql2/promise'
 import { DbsnapError, abortError, throwIfAborted } from '../../errors.js'
 import type { ConnectionTarget } from '../../connection/url.js'
 import type { QualifiedName, TableSchema } from '../../schema/schema.js'
-import type {
-  ConnectFn,
-  ReadTableOptions,
-  ReadView,
-  ServerDescription,
-  SourceAdapter,
+import {
+  DEFAULT_TIMEOUT_MS,
+  type ConnectFn,
+  type ReadTableOptions,
+  type ReadView,
+  type ServerDescription,
+  type SourceAdapter,
 } from '../source-adapter.js'
-import { mysqlError, mysqlQueryError, tlsRequiredError } from './mysql-errors.js'
+import { mysqlError, mysqlQueryError } from './mysql-errors.js'
 import { granteeOf, introspectMysql } from './mysql-introspect.js'
 import { type MysqlColumnExtra, type MysqlTableExtra } from './mysql-schema-extra.js'
+import { openMysqlConnection } from './mysql-connection.js'
 import { beginReadView, quoteIdentifier, readTableRows } from './mysql-read.js'
-
-const DEFAULT_TIMEOUT_MS = 10_000
 
 /** Global privileges a snapshot needs; anything else an account holds is reported as excess. */
 const BACKUP_PRIVILEGES = new Set([
@@ -36,110 +36,9 @@ const BACKUP_PRIVILEGES = new Set([
 ])
 const SUPER_PRIVILEGES = new Set(['SUPER', 'ALL PRIVILEGES'])
 
-type SslMode = 'DISABLED' | 'PREFERRED' | 'REQUIRED' | 'VERIFY_CA' | 'VERIFY_IDENTITY'
-
-export function sslOption(target: ConnectionTarget): mysql.ConnectionOptions['ssl'] {
-  const raw = target.params.get('ssl-mode') ?? target.params.get('sslmode')
-  if (raw === null) return undefined
-  const mode = raw.toUpperCase().replace('-', '_') as SslMode
-  switch (mode) {
-    case 'DISABLED':
-    case 'PREFERRED':
-      return undefined
-    case 'REQUIRED':
-      return { rejectUnauthorized: false }
-    case 'VERIFY_CA':
-    case 'VERIFY_IDENTITY':
-      return { rejectUnauthorized: true }
-    default:
-      throw new DbsnapError(
-        'CONNECTION_URL_INVALID',
-        `ssl-mode must be one of DISABLED, PREFERRED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY; got "${raw}"`,
-      )
-  }
-}
-
 export const connectMysql: ConnectFn = async (target, options) => {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
-  const signal = options.signal
-  throwIfAborted(signal)
-  const config: mysql.ConnectionOptions = {
-    host: target.host,
-    port: target.port,
-    connectTimeout: timeoutMs,
-    // Values stay in the server's text forms (mysql-values.ts): no Number for big integers and
-    // decimals, no Date for temporal types, no JSON.parse for JSON.
-    supportBigNumbers: true,
-    bigNumberStrings: true,
-    dateStrings: true,
-    jsonStrings: true,
-    connectAttributes: { program_name: options.applicationName ?? 'dbsnap' },
-    // One statement per query, whatever mysql2's default (the same holds for the target).
-    multipleStatements: false,
-    ...(target.user === null ? {} : { user: target.user }),
-    ...(target.password === null ? {} : { password: target.password }),
-    ...(target.database === null ? {} : { database: target.database }),
-  }
-  const ssl = sslOption(target)
-  if (ssl !== undefined) config.ssl = ssl
-  let connection: mysql.Connection
-  try {
-    connection = await abortable(mysql.createConnection(config), signal)
-  } catch (err) {
-    if (signal?.aborted === true) throw abortError(signal)
-    if (isAccessDenied(err) && ssl === undefined && (await acceptsTls(config))) {
-      throw tlsRequiredError(err, target)
-    }
-    throw mysqlError(err, target, timeoutMs)
-  }
-  // A connection the server drops while idle emits 'error'; keep the process alive.
-  connection.on('error', (err: Error) =>
-    options.logger?.warn({ err: err.message }, 'mysql connection error'),
-  )
-  return new MysqlAdapter(connection, config, target, timeoutMs)
-}
-
-function isAccessDenied(err: unknown): boolean {
-  return (err as { code?: unknown }).code === 'ER_ACCESS_DENIED_ERROR'
-}
-
-/**
- * MariaDB refuses a plain connection to a TLS-only account (REQUIRE SSL, require_secure_transport)
- * with the same "access denied" as a wrong password. Trying the same login over TLS — what the
- * mysql client's default ssl-mode=PREFERRED does — tells the two apart; the probe is closed at once.
- */
-async function acceptsTls(config: mysql.ConnectionOptions): Promise<boolean> {
-  try {
-    const probe = await mysql.createConnection({ ...config, ssl: { rejectUnauthorized: false } })
-    probe.destroy()
-    return true
-  } catch {
-    return false
-  }
-}
-
-async function abortable<T extends { destroy(): void }>(
-  pending: Promise<T>,
-  signal: AbortSignal | undefined,
-): Promise<T> {
-  if (signal === undefined) return pending
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      reject(abortError(signal))
-      void pending.then((c) => c.destroy()).catch(() => undefined)
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
-    pending.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(err instanceof Error ? err : new Error(String(err)))
-      },
-    )
-  })
+  const { connection, config } = await openMysqlConnection(target, options)
+  return new MysqlAdapter(connection, config, target, options.timeoutMs ?? DEFAULT_TIMEOUT_MS)
 }
 
 class MysqlAdapter implements SourceAdapter {

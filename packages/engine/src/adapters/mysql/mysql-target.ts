@@ -7,12 +7,16 @@
 
 import { once } from 'node:events'
 import { Readable } from 'node:stream'
-import mysql from 'mysql2/promise'
+import type mysql from 'mysql2/promise'
 import type { ConnectionTarget } from '../../connection/url.js'
 import { DbsnapError, abortError, isDbsnapError, throwIfAborted } from '../../errors.js'
 import type { CanonicalRow } from '../../canonical/value-encoding.js'
 import type { QualifiedName, TableSchema } from '../../schema/schema.js'
-import type { ConnectOptions, ServerDescription, SourceAdapter } from '../source-adapter.js'
+import {
+  DEFAULT_TIMEOUT_MS,
+  type ServerDescription,
+  type SourceAdapter,
+} from '../source-adapter.js'
 import type {
   ConnectTargetFn,
   RestoreMode,
@@ -24,7 +28,8 @@ import type {
   TargetAdapter,
   TargetTableState,
 } from '../target-adapter.js'
-import { connectMysql, sslOption } from './mysql-adapter.js'
+import { connectMysql } from './mysql-adapter.js'
+import { openMysqlConnection } from './mysql-connection.js'
 import {
   clientCharsetOf,
   createTableStatement,
@@ -48,7 +53,6 @@ import {
   setClientCharset,
 } from './mysql-sql.js'
 
-const DEFAULT_TIMEOUT_MS = 10_000
 /** Back to the session's own character set after an object created under another one. */
 const RESET_CHARSET =
   'SET SESSION character_set_client = utf8mb4, character_set_connection = utf8mb4'
@@ -66,16 +70,12 @@ const READ_ONLY_BYPASS = new Set(['SUPER', 'READ_ONLY ADMIN', 'CONNECTION_ADMIN'
 const SET_DEFINER = new Set(['SUPER', 'SET USER', 'SET_USER_ID', 'SET_ANY_DEFINER'])
 
 export const connectMysqlTarget: ConnectTargetFn = async (target, options) => {
-  // The source adapter's connect maps every connection failure (auth, TLS, unknown database)
-  // and serves `describe`; rows are written through a second connection of our own.
+  // The source adapter serves `describe`; rows are written through a second connection of our
+  // own, opened the same way.
   const source = await connectMysql(target, options)
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   let connection: mysql.Connection | undefined
   try {
-    connection = await mysql.createConnection(connectionConfig(target, options, timeoutMs))
-    connection.on('error', (err: Error) =>
-      options.logger?.warn({ err: err.message }, 'mysql connection error'),
-    )
+    connection = (await openMysqlConnection(target, options)).connection
     const adapter = new MysqlTarget(connection, source, target)
     await adapter.setUp()
     return adapter
@@ -83,36 +83,8 @@ export const connectMysqlTarget: ConnectTargetFn = async (target, options) => {
     connection?.destroy()
     await source.close()
     if (isDbsnapError(err)) throw err
-    throw mysqlError(err, target, timeoutMs)
+    throw mysqlError(err, target, options.timeoutMs ?? DEFAULT_TIMEOUT_MS)
   }
-}
-
-/** The mysql2 options of the connection rows are written through (exported for its tests). */
-export function connectionConfig(
-  target: ConnectionTarget,
-  options: ConnectOptions,
-  timeoutMs: number,
-): mysql.ConnectionOptions {
-  const config: mysql.ConnectionOptions = {
-    host: target.host,
-    port: target.port,
-    connectTimeout: timeoutMs,
-    supportBigNumbers: true,
-    bigNumberStrings: true,
-    dateStrings: true,
-    // Without FOUND_ROWS a row that ON DUPLICATE KEY UPDATE leaves unchanged counts 0, not 1:
-    // one-row appends can then tell a skipped row from an inserted one.
-    flags: ['-FOUND_ROWS'],
-    connectAttributes: { program_name: options.applicationName ?? 'dbsnap' },
-    // Never more than one statement per query: one built from a snapshot cannot become two.
-    multipleStatements: false,
-    ...(target.user === null ? {} : { user: target.user }),
-    ...(target.password === null ? {} : { password: target.password }),
-    ...(target.database === null ? {} : { database: target.database }),
-  }
-  const ssl = sslOption(target)
-  if (ssl !== undefined) config.ssl = ssl
-  return config
 }
 
 /**
