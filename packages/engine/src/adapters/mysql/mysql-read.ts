@@ -7,6 +7,7 @@ import type { Connection as PromiseConnection } from 'mysql2/promise'
 import type { CanonicalRow, CanonicalValue } from '../../canonical/value-encoding.js'
 import type { ConnectionTarget } from '../../connection/url.js'
 import { DbsnapError, abortError, isDbsnapError, throwIfAborted } from '../../errors.js'
+import { keysetQuery, type KeysetDialect } from '../keyset-query.js'
 import { mysqlQueryError } from './mysql-errors.js'
 import {
   MYSQL_SESSION_SETTINGS,
@@ -333,56 +334,33 @@ function selectStatement(
   relation: string,
   afterKey: CanonicalValue[] | undefined,
 ): string {
-  const select = table.columns
-    .map((c, i) => mysqlSelectExpression(quoteIdentifier(c.name), kinds[i]!, c.dataType))
-    .join(', ')
-  let where = ''
-  let order: string
-  const primaryKey = table.primaryKey ?? []
-  if (primaryKey.length > 0) {
-    const keyColumns = primaryKey.map((name) => {
-      const index = table.columns.findIndex((c) => c.name === name)
-      if (index < 0) {
-        throw new DbsnapError(
-          'INVALID_ARGUMENT',
-          `primary-key column ${JSON.stringify(name)} is not among the columns of ${relation}`,
-        )
-      }
-      return index
-    })
-    order = keyColumns.map((i) => quoteIdentifier(table.columns[i]!.name)).join(', ')
-    if (afterKey !== undefined) {
-      if (afterKey.length !== keyColumns.length) {
-        throw new DbsnapError(
-          'INVALID_ARGUMENT',
-          `afterKey for ${relation} must have ${keyColumns.length} values (the primary key), got ${afterKey.length}`,
-        )
-      }
-      const literals = keyColumns.map((columnIndex, i) =>
-        keyLiteral(connection, table.columns[columnIndex]!, kinds[columnIndex]!, afterKey[i]),
-      )
-      // A row comparison orders like ORDER BY over the same columns.
-      where = ` WHERE (${order}) > (${literals.join(', ')})`
-    }
-  } else {
-    if (afterKey !== undefined) {
-      throw new DbsnapError(
-        'INVALID_ARGUMENT',
-        `afterKey needs a primary key, and ${relation} has none (its rows are read whole)`,
-      )
-    }
-    order = table.columns
-      .map((c, i) => {
-        const column = quoteIdentifier(c.name)
-        const kind = kinds[i]
-        const numeric =
-          kind === 'integer' || kind === 'bigint' || kind === 'bit' || kind === 'float'
-        return numeric ? column : keylessSortKey(column)
-      })
-      .join(', ')
-  }
-  const orderBy = order === '' ? '' : ` ORDER BY ${order}`
+  const dialect = mysqlKeyset(connection, kinds)
+  const { select, where, orderBy } = keysetQuery(dialect, table, relation, afterKey)
   return `SELECT ${select} FROM ${relation}${where}${orderBy}`
+}
+
+/**
+ * MySQL's keyset dialect, over the columns' value kinds. Without a primary key, rows are
+ * ordered by every column: numbers by value, everything else by its bytes (`keylessSortKey`).
+ */
+function mysqlKeyset(
+  connection: PromiseConnection,
+  kinds: MysqlValueKind[],
+): KeysetDialect<ReadColumnSpec> {
+  return {
+    quote: quoteIdentifier,
+    selectExpression: (column, i) =>
+      mysqlSelectExpression(quoteIdentifier(column.name), kinds[i]!, column.dataType),
+    keylessOrder: (column, i) => {
+      const quoted = quoteIdentifier(column.name)
+      const kind = kinds[i]
+      const numeric = kind === 'integer' || kind === 'bigint' || kind === 'bit' || kind === 'float'
+      return numeric ? quoted : keylessSortKey(quoted)
+    },
+    keyLiteral: (column, i, value) =>
+      canonicalToMysqlLiteral(kinds[i]!, column.dataType, value, (text) => connection.escape(text)),
+    typeName: (column) => column.dataType,
+  }
 }
 
 /**
@@ -406,27 +384,4 @@ function keylessSortKey(column: string): string {
     `LEFT(${bytes}, ${KEYLESS_PREFIX_BYTES}), ` +
     `IF(LENGTH(${bytes}) > ${KEYLESS_PREFIX_BYTES}, UNHEX(SHA2(${bytes}, 256)), NULL)`
   )
-}
-
-function keyLiteral(
-  connection: PromiseConnection,
-  column: ReadColumnSpec,
-  kind: MysqlValueKind,
-  value: CanonicalValue | undefined,
-): string {
-  if (value === null || value === undefined) {
-    throw new DbsnapError(
-      'INVALID_ARGUMENT',
-      `afterKey has null for key column ${JSON.stringify(column.name)}`,
-    )
-  }
-  try {
-    return canonicalToMysqlLiteral(kind, column.dataType, value, (text) => connection.escape(text))
-  } catch (cause) {
-    throw new DbsnapError(
-      'INVALID_ARGUMENT',
-      `afterKey value ${JSON.stringify(value)} does not fit ${column.dataType} key column ${JSON.stringify(column.name)}`,
-      { cause },
-    )
-  }
 }

@@ -8,6 +8,7 @@ import type pg from 'pg'
 import type { CanonicalRow, CanonicalValue, ValueEncoding } from '../../canonical/value-encoding.js'
 import type { ConnectionTarget } from '../../connection/url.js'
 import { DbsnapError, abortError, isDbsnapError, throwIfAborted } from '../../errors.js'
+import { keysetQuery, type KeysetDialect } from '../keyset-query.js'
 import { CopyOutQuery } from './postgres-copy-out.js'
 import { CopyTextParser } from './postgres-copy.js'
 import { postgresQueryError } from './postgres-errors.js'
@@ -227,73 +228,29 @@ function copyStatement(
   relation: string,
   afterKey: CanonicalValue[] | undefined,
 ): string {
-  const q = (name: string): string => client.escapeIdentifier(name)
-  const select = table.columns.map((c) => q(c.name)).join(', ')
-  let where = ''
-  let order: string
-  const primaryKey = table.primaryKey ?? []
-  if (primaryKey.length > 0) {
-    const keyColumns = primaryKey.map((name) => {
-      const column = table.columns.find((c) => c.name === name)
-      if (column === undefined) {
-        throw new DbsnapError(
-          'INVALID_ARGUMENT',
-          `primary-key column ${JSON.stringify(name)} is not among the columns of ${relation}`,
-        )
-      }
-      return column
-    })
-    order = keyColumns.map((c) => q(c.name)).join(', ')
-    if (afterKey !== undefined) {
-      if (afterKey.length !== keyColumns.length) {
-        throw new DbsnapError(
-          'INVALID_ARGUMENT',
-          `afterKey for ${relation} must have ${keyColumns.length} values (the primary key), got ${afterKey.length}`,
-        )
-      }
-      const literals = keyColumns.map((c, i) =>
-        keyLiteral(client, c, afterKey[i] ?? null, relation),
-      )
-      // A row comparison orders like ORDER BY over the same columns, and uses the key's index.
-      where = ` WHERE (${order}) > (${literals.join(', ')})`
-    }
-  } else {
-    if (afterKey !== undefined) {
-      throw new DbsnapError(
-        'INVALID_ARGUMENT',
-        `afterKey needs a primary key, and ${relation} has none (its rows are read whole)`,
-      )
-    }
-    order = table.columns.map((c) => `${q(c.name)}::text COLLATE "C"`).join(', ')
-  }
-  const orderBy = order === '' ? '' : ` ORDER BY ${order}`
+  const { select, where, orderBy } = keysetQuery(postgresKeyset(client), table, relation, afterKey)
   return `COPY (SELECT ${select} FROM ONLY ${relation}${where}${orderBy}) TO STDOUT`
 }
 
-function keyLiteral(
-  client: pg.Client,
-  column: ReadColumnSpec,
-  value: CanonicalValue,
-  relation: string,
-): string {
-  let text: string | null
-  try {
-    text = canonicalToPgText(column.encoding, value)
-  } catch (cause) {
-    throw new DbsnapError(
-      'INVALID_ARGUMENT',
-      `afterKey value ${JSON.stringify(value)} does not fit ${column.encoding} key column ${JSON.stringify(column.name)} of ${relation}`,
-      { cause },
-    )
+/**
+ * PostgreSQL's keyset dialect. Without a primary key, rows are ordered by every column's text
+ * form compared bytewise, which needs no btree operator class (json, xml, point…). A key
+ * literal is the value's text, cast to the column's type when introspection gave it.
+ */
+function postgresKeyset(client: pg.Client): KeysetDialect<ReadColumnSpec> {
+  const quote = (name: string): string => client.escapeIdentifier(name)
+  return {
+    quote,
+    selectExpression: (column) => quote(column.name),
+    keylessOrder: (column) => `${quote(column.name)}::text COLLATE "C"`,
+    keyLiteral: (column, _index, value) => {
+      const text = canonicalToPgText(column.encoding, value)
+      if (text === null) throw new Error('no text form')
+      const literal = client.escapeLiteral(text)
+      return column.type === undefined ? literal : `${literal}::${column.type}`
+    },
+    typeName: (column) => column.encoding,
   }
-  if (text === null) {
-    throw new DbsnapError(
-      'INVALID_ARGUMENT',
-      `afterKey for ${relation} has null for key column ${JSON.stringify(column.name)}`,
-    )
-  }
-  const literal = client.escapeLiteral(text)
-  return column.type === undefined ? literal : `${literal}::${column.type}`
 }
 
 /** A submitted COPY and whether it has finished on the connection. */
