@@ -1,6 +1,7 @@
 // Restoring MongoDB snapshots into a real server (FerretDB here): the exact round trip (every type
-// it stores, indexes, capped options, field order), selective restore, overwrite and append with
-// each on-conflict policy, and a restore that fails midway and is run again.
+// it stores, indexes, capped options, field order), overwrite's plan, a collection created by an
+// append with its indexes, and a restore that fails midway and is run again. What every engine's
+// target does (refusals, untouched tables, on-conflict) is in conformance/target-conformance.ts.
 
 import { randomBytes } from 'node:crypto'
 import { Int32, MongoClient, type Db, type Document } from 'mongodb'
@@ -185,50 +186,6 @@ describe('round trip', () => {
   })
 })
 
-describe('selective restore', () => {
-  it('restores one collection of a database whose other collections changed; the others stay as they are', async () => {
-    const { db, url } = freshDatabase('sel')
-    for (const name of ['a', 'b', 'c']) {
-      await db.collection<FixtureDocument>(name).insertMany(numbered(1, 50, name))
-    }
-    const before = await snapshot(url)
-    await db.collection<FixtureDocument>('a').deleteMany({ n: { $gt: 10 } })
-    await db
-      .collection<FixtureDocument>('a')
-      .updateOne({ _id: new Int32(1) }, { $set: { tag: 'x' } })
-    await db
-      .collection<FixtureDocument>('b')
-      .updateOne({ _id: new Int32(2) }, { $set: { tag: 'y' } })
-    await db.collection<FixtureDocument>('c').insertOne({ _id: new Int32(99), n: new Int32(99) })
-    const changed = await snapshot(url)
-
-    const result = await restore(before, url, { tables: ['a'], force: true })
-    expect(result.tables.map((t) => [t.table, t.before, t.inserted])).toEqual([
-      ['a', { rows: 10 }, 50],
-    ])
-    expect(result.plan.filter((s) => s.destructive === true)).toEqual([
-      { action: 'drop collection', object: 'a', destructive: true },
-    ])
-    const after = await snapshot(url)
-    const restored = diffSnapshots(
-      { repository, snapshot: before },
-      { repository, snapshot: after },
-      { tables: ['a'] },
-    )
-    expect(restored.tables.map((t) => [t.table, t.status])).toEqual([['a', 'unchanged']])
-    const others = diffSnapshots(
-      { repository, snapshot: changed },
-      { repository, snapshot: after },
-      { tables: ['b', 'c'] },
-    )
-    expect(others.tables.map((t) => [t.table, t.status])).toEqual([
-      ['b', 'unchanged'],
-      ['c', 'unchanged'],
-    ])
-    expect(others.schema).toEqual([])
-  })
-})
-
 describe('overwrite', () => {
   it('refuses a non-empty collection without force and leaves it as it was; with force replaces it', async () => {
     const source = freshDatabase('ow_src')
@@ -265,59 +222,6 @@ describe('overwrite', () => {
 })
 
 describe('append', () => {
-  /** A snapshot of 2,500 documents `tag: snap`, and a target holding some of their `_id`s. */
-  async function setup(label: string, live: FixtureDocument[]) {
-    const source = freshDatabase(`${label}_src`)
-    await source.db.collection<FixtureDocument>('items').insertMany(numbered(1, 2500, 'snap'))
-    const snap = await snapshot(source.url)
-    const target = freshDatabase(`${label}_dst`)
-    await target.db.collection<FixtureDocument>('items').insertMany(live)
-    return { snap, source, target }
-  }
-
-  it('on-conflict fail: TARGET_CONFLICT names the _id, and the documents inserted before it are deleted again', async () => {
-    // Batches of 1000: the conflict is in the third batch, after 2000 documents went in.
-    const { snap, target } = await setup('fail', numbered(2100, 1, 'live'))
-    const live = await contents(target.db)
-    const err = await failure(restore(snap, target.url, { mode: 'append' }))
-    expect(err.code).toBe('TARGET_CONFLICT')
-    expect(err.message).toContain('_id {"$numberInt":"2100"}')
-    expect(err.message).toContain('2000 documents this restore had inserted were deleted again')
-    expect(err.details).toMatchObject({
-      collection: 'items',
-      _id: '{"$numberInt":"2100"}',
-      failed: 'items',
-    })
-    expect(await contents(target.db)).toEqual(live)
-  })
-
-  it('on-conflict skip: leaves the documents already there, inserts the others', async () => {
-    const { snap, target } = await setup('skip', [
-      ...numbered(5, 3, 'live'),
-      ...numbered(2400, 2, 'live'),
-    ])
-    const result = await restore(snap, target.url, { mode: 'append', onConflict: 'skip' })
-    expect(result.tables[0]).toMatchObject({ inserted: 2495, skipped: 5, updated: 0 })
-    const items = target.db.collection<FixtureDocument>('items')
-    expect(await items.countDocuments({})).toBe(2500)
-    expect(await items.countDocuments({ tag: 'live' })).toBe(5)
-  })
-
-  it('on-conflict update: replaces the documents already there', async () => {
-    const { snap, source, target } = await setup('update', [
-      ...numbered(5, 3, 'live'),
-      { _id: new Int32(9000), tag: 'live only' },
-    ])
-    const result = await restore(snap, target.url, { mode: 'append', onConflict: 'update' })
-    expect(result.tables[0]).toMatchObject({ inserted: 2497, updated: 3, skipped: 0 })
-    const items = target.db.collection<FixtureDocument>('items')
-    expect(await items.countDocuments({ tag: 'live' })).toBe(0)
-    const { items: restored } = await contents(target.db)
-    const { items: snapped } = await contents(source.db)
-    expect(restored!.slice(0, -1)).toEqual(snapped)
-    expect(restored!.at(-1)).toEqual({ _id: new Int32(9000), tag: 'live only' })
-  })
-
   it('creates a collection the target does not have, with its indexes', async () => {
     const source = freshDatabase('newcoll_src')
     await source.db.collection<FixtureDocument>('items').insertMany(numbered(1, 5, 'snap'))
