@@ -1,6 +1,6 @@
 // Maps mysql2 failures to DbsnapErrors (server error names: MariaDB/MySQL error reference).
 
-import { DbsnapError, type ErrorCode } from '../../errors.js'
+import { DbsnapError, isDbsnapError, type ErrorCode } from '../../errors.js'
 import type { ConnectionTarget } from '../../connection/url.js'
 import { endpoint, findErrorCode, networkError, scrub, timeoutError } from '../connect-errors.js'
 
@@ -203,4 +203,82 @@ export function mysqlQueryError(
     `query failed${onTable}${code === undefined ? '' : ` (${code})`}: ${message}`,
     false,
   )
+}
+
+/** Server error names that mean a privilege is missing. */
+const DENIED = new Set([
+  'ER_TABLEACCESS_DENIED_ERROR',
+  'ER_COLUMNACCESS_DENIED_ERROR',
+  'ER_DBACCESS_DENIED_ERROR',
+  'ER_SPECIFIC_ACCESS_DENIED_ERROR',
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_PROCACCESS_DENIED_ERROR',
+  'ER_KILL_DENIED_ERROR',
+])
+/** Server error names of a server or engine that takes no writes. */
+const READ_ONLY = new Set([
+  'ER_OPTION_PREVENTS_STATEMENT',
+  'ER_READ_ONLY_MODE',
+  'ER_INNODB_READ_ONLY',
+])
+
+/**
+ * A failure of a restore statement as a DbsnapError: duplicate key → TARGET_CONFLICT (naming
+ * the key), read-only server → TARGET_READ_ONLY, missing grant → CONNECTION_PRIVILEGE_MISSING,
+ * lost connection and timeouts as for reads, anything else → RESTORE_FAILED with the server's
+ * message.
+ */
+export function targetError(
+  err: unknown,
+  target: ConnectionTarget,
+  context: { table?: string } = {},
+): DbsnapError {
+  if (isDbsnapError(err)) return err
+  const mapped = mysqlQueryError(err, target)
+  const code = typeof mapped.details?.serverCode === 'string' ? mapped.details.serverCode : ''
+  const message = scrub(err instanceof Error ? err.message : String(err), target)
+  const onTable = context.table === undefined ? '' : ` restoring ${context.table}`
+  const details = {
+    ...mapped.details,
+    ...(context.table === undefined ? {} : { table: context.table }),
+  }
+  const options = { cause: err, details }
+  if (code === 'ER_DUP_ENTRY' || code === 'ER_DUP_ENTRY_WITH_KEY_NAME') {
+    // MySQL 8.0.19+ names the key `table.key`.
+    const key = /for key '([^']*)'/.exec(message)?.[1] ?? 'a unique key'
+    const primary = key === 'PRIMARY' || key.endsWith('.PRIMARY')
+    return new DbsnapError(
+      'TARGET_CONFLICT',
+      `a row${onTable} has the same ${primary ? 'primary key' : `key ${key}`} as a row the target holds (${message}); use --on-conflict skip or update`,
+      { ...options, details: { ...details, key } },
+    )
+  }
+  if (READ_ONLY.has(code)) {
+    return new DbsnapError(
+      'TARGET_READ_ONLY',
+      `the target refuses writes${onTable}: ${message}`,
+      options,
+    )
+  }
+  if (DENIED.has(code)) {
+    return new DbsnapError(
+      'CONNECTION_PRIVILEGE_MISSING',
+      `user "${target.user ?? ''}" lacks a privilege${onTable}: ${message}`,
+      options,
+    )
+  }
+  if (mapped.code.startsWith('CONNECTION_')) {
+    return new DbsnapError(
+      mapped.code,
+      `${mapped.message}${onTable === '' ? '' : ` (${onTable.trim()})`}`,
+      {
+        ...options,
+        retryable: mapped.retryable,
+      },
+    )
+  }
+  return new DbsnapError('RESTORE_FAILED', `the target refused a statement${onTable}: ${message}`, {
+    ...options,
+    retryable: mapped.retryable,
+  })
 }
