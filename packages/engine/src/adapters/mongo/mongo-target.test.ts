@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { parseConnectionUrl } from '../../connection/url.js'
 import { mongoWriteError } from './mongo-errors.js'
 import { collectionSchema, indexSchema } from './mongo-introspect.js'
-import { collectionOptions, indexSpec } from './mongo-target.js'
+import { collectionOptions, indexSpec } from './mongo-target-objects.js'
 
 const target = parseConnectionUrl(
   'mongodb://restorer:s3cret-pw@db.example:27017/shop_copy?authSource=admin',

@@ -13,7 +13,7 @@ import {
 import type { CanonicalRow, CanonicalValue } from '../../canonical/value-encoding.js'
 import type { ConnectionTarget } from '../../connection/url.js'
 import { DbsnapError, abortError, isDbsnapError, throwIfAborted } from '../../errors.js'
-import type { IndexSchema, QualifiedName, TableSchema, ViewSchema } from '../../schema/schema.js'
+import type { QualifiedName, TableSchema } from '../../schema/schema.js'
 import { DEFAULT_TIMEOUT_MS, type ServerDescription } from '../source-adapter.js'
 import type {
   ConnectTargetFn,
@@ -28,14 +28,20 @@ import type {
 } from '../target-adapter.js'
 import { endpoint } from '../connect-errors.js'
 import { MongoAdapter, openMongoClient } from './mongo-adapter.js'
-import { ejsonToDocument, parseEjson } from './mongo-ejson-decode.js'
+import { parseEjson } from './mongo-ejson-decode.js'
 import { bsonIdToEjson } from './mongo-ejson.js'
 import { mongoWriteError } from './mongo-errors.js'
+import { COLLECTION_COLUMNS } from './mongo-introspect.js'
 import {
-  COLLECTION_COLUMNS,
-  type MongoCollectionExtra,
-  type MongoIndexExtra,
-} from './mongo-introspect.js'
+  collectionOptions,
+  decodeDocument,
+  fromJson,
+  indexSpec,
+  notImplementedField,
+  restoredViews,
+  rowParts,
+  secondaryIndexes,
+} from './mongo-target-objects.js'
 
 /** Documents per `insertMany`: the server's own batch limit is 100,000, FerretDB's far lower. */
 const BATCH_DOCUMENTS = 1000
@@ -49,9 +55,9 @@ const BATCH_CHARS = 8 * 1024 * 1024
 const UNDO_BATCH = 1000
 const DUPLICATE_KEY = 11000
 /** `NotImplemented`: FerretDB's answer to options and features it lacks. */
-const NOT_IMPLEMENTED = 238
+export const NOT_IMPLEMENTED = 238
 /** An `_id` is shown at most this long in a message. */
-const MAX_ID_TEXT = 200
+export const MAX_ID_TEXT = 200
 
 /** Why a MongoDB restore is not atomic, as the plan's load steps say. */
 const NOT_TRANSACTIONAL = 'not transactional: a failure keeps the documents written so far'
@@ -555,85 +561,5 @@ class MongoTarget implements TargetAdapter {
     if (signal?.aborted === true) return abortError(signal)
     if (isDbsnapError(err)) return err
     return mongoWriteError(err, this.#target, collection === undefined ? {} : { collection })
-  }
-}
-
-/** The indexes to create: all but `_id_`, which comes with the collection. */
-function secondaryIndexes(table: TableSchema): IndexSchema[] {
-  return table.indexes.filter((index) => index.name !== '_id_' && index.extra !== undefined)
-}
-
-/** The options a collection was created with (`listCollections`), typed again, in order. */
-export function collectionOptions(table: TableSchema): Map<string, unknown> {
-  const extra = table.extra as Partial<MongoCollectionExtra> | undefined
-  return fromJson(extra?.options ?? {}) as Map<string, unknown>
-}
-
-/** The `createIndexes` entry of an index: its key in order, name, version and every option. */
-export function indexSpec(index: IndexSchema): Document {
-  const extra = index.extra as unknown as MongoIndexExtra
-  const options = fromJson(extra.options) as Map<string, unknown>
-  return {
-    key: fromJson(extra.key),
-    name: index.name,
-    // v2 is the default since MongoDB 3.4, and FerretDB refuses the option: only an older one is
-    // asked for.
-    ...(extra.version === null || extra.version === 2 ? {} : { v: extra.version }),
-    ...Object.fromEntries(options),
-  }
-}
-
-/** The views a restore recreates: all of them when the whole snapshot is restored, else none. */
-function restoredViews(objects: RestoreObjects): ViewSchema[] {
-  if (!objects.whole) return []
-  const byName = new Map(objects.schema.views.map((view) => [view.name, view]))
-  const ordered: ViewSchema[] = []
-  const seen = new Set<string>()
-  const visit = (view: ViewSchema): void => {
-    if (seen.has(view.name)) return
-    seen.add(view.name)
-    const on = (view.extra as { viewOn?: unknown } | undefined)?.viewOn
-    const base = typeof on === 'string' ? byName.get(on) : undefined
-    if (base !== undefined) visit(base)
-    ordered.push(view)
-  }
-  objects.schema.views.forEach(visit)
-  return ordered
-}
-
-/** A value the manifest holds as canonical EJSON in JSON form, typed again (documents as Maps). */
-function fromJson(value: unknown): unknown {
-  return parseEjson(JSON.stringify(value))
-}
-
-/** The option FerretDB names in its "not implemented" answer, e.g. `field "validator"`. */
-function notImplementedField(err: unknown): string | undefined {
-  if ((err as { code?: unknown }).code !== NOT_IMPLEMENTED) return undefined
-  const message = err instanceof Error ? err.message : ''
-  return /field "([^"]+)"/.exec(message)?.[1]
-}
-
-function rowParts(row: CanonicalRow, collection: string): [string, string] {
-  const [id, text] = row
-  if (row.length !== 2 || typeof id !== 'string' || typeof text !== 'string') {
-    throw new DbsnapError(
-      'RESTORE_FAILED',
-      `a row of collection "${collection}" is not [_id, document] as Extended JSON text`,
-      { details: { collection } },
-    )
-  }
-  return [id, text]
-}
-
-function decodeDocument(text: string, collection: string, id: string): Map<string, unknown> {
-  try {
-    return ejsonToDocument(text)
-  } catch (err) {
-    const shown = id.length > MAX_ID_TEXT ? `${id.slice(0, MAX_ID_TEXT)}…` : id
-    throw new DbsnapError(
-      'RESTORE_FAILED',
-      `the document with _id ${shown} of collection "${collection}" cannot be written: ${err instanceof Error ? err.message : String(err)}`,
-      { cause: err, details: { collection, _id: id } },
-    )
   }
 }
