@@ -1,13 +1,13 @@
 // What a MongoDB restore creates, as the snapshot recorded it: collection options, index specs
 // and views in dependency order; and documents decoded from canonical rows. Pure functions.
 
-import { type Document } from 'mongodb'
+import type { Document } from 'mongodb'
 import type { CanonicalRow } from '../../canonical/value-encoding.js'
 import { DbsnapError } from '../../errors.js'
 import type { IndexSchema, TableSchema, ViewSchema } from '../../schema/schema.js'
 import type { RestoreObjects } from '../target-adapter.js'
 import { ejsonToDocument, parseEjson } from './mongo-ejson-decode.js'
-import { type MongoCollectionExtra, type MongoIndexExtra } from './mongo-introspect.js'
+import type { MongoCollectionExtra, MongoIndexExtra } from './mongo-introspect.js'
 import { MAX_ID_TEXT, NOT_IMPLEMENTED } from './mongo-target.js'
 
 /** The indexes to create: all but `_id_`, which comes with the collection. */

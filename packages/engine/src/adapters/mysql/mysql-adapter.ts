@@ -15,7 +15,7 @@ import {
 } from '../source-adapter.js'
 import { mysqlError, mysqlQueryError } from './mysql-errors.js'
 import { granteeOf, introspectMysql } from './mysql-introspect.js'
-import { type MysqlColumnExtra, type MysqlTableExtra } from './mysql-schema-extra.js'
+import type { MysqlColumnExtra, MysqlTableExtra } from './mysql-schema-extra.js'
 import { openMysqlConnection } from './mysql-connection.js'
 import { beginReadView, quoteIdentifier, readTableRows } from './mysql-read.js'
 

@@ -39,10 +39,10 @@ import {
   type ViewRow,
   versionOf,
 } from './mysql-schema-map.js'
-import {
-  type MysqlRoutineExtra,
-  type MysqlSequenceExtra,
-  type MysqlTableExtra,
+import type {
+  MysqlRoutineExtra,
+  MysqlSequenceExtra,
+  MysqlTableExtra,
 } from './mysql-schema-extra.js'
 
 export interface IntrospectMysqlOptions {

@@ -16,11 +16,7 @@ import { unqualified, withoutDefiner } from './mysql-ddl.js'
 import { identifierText, lexMysql, type SqlToken } from './mysql-lexer.js'
 import { quoteIdentifier } from './mysql-read.js'
 import { mysqlValueEncoding, mysqlValueKind } from './mysql-values.js'
-import {
-  type MysqlColumnExtra,
-  type MysqlIndexExtra,
-  type MysqlTableExtra,
-} from './mysql-schema-extra.js'
+import type { MysqlColumnExtra, MysqlIndexExtra, MysqlTableExtra } from './mysql-schema-extra.js'
 
 /** Engines whose tables InnoDB's consistent snapshot (or an equivalent) covers. */
 const TRANSACTIONAL_ENGINES = new Set(['innodb', 'rocksdb', 'tokudb'])

@@ -45,7 +45,7 @@ import {
 } from './mysql-target-checks.js'
 import { loadInfile, loadRows } from './mysql-target-load.js'
 import { targetRows, targetRun } from './mysql-target-query.js'
-import { type MysqlTableExtra } from './mysql-schema-extra.js'
+import type { MysqlTableExtra } from './mysql-schema-extra.js'
 import { quoteIdentifier } from './mysql-read.js'
 import {
   MYSQL_RESTORE_SETTINGS,

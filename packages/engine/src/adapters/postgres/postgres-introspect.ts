@@ -91,11 +91,7 @@ import {
   sqlPublications,
   sqlRanges,
 } from './postgres-catalog.js'
-import {
-  type PgRuleExtra,
-  type PgTableExtra,
-  type PgTriggerExtra,
-} from './postgres-schema-extra.js'
+import type { PgRuleExtra, PgTableExtra, PgTriggerExtra } from './postgres-schema-extra.js'
 import { DEFAULT_TIMEOUT_MS } from '../source-adapter.js'
 
 /**

@@ -18,17 +18,17 @@ import type {
   ViewSchema,
 } from '../../schema/schema.js'
 import { pgValueEncoding } from './postgres-values.js'
-import {
-  type PgColumnExtra,
-  type PgIndexExtra,
-  type PgInheritedExtra,
-  type PgKeyExtra,
-  type PgPolicy,
-  type PgReplicaIdentity,
-  type PgSequenceExtra,
-  type PgTableExtra,
-  type PgTriggerExtra,
-  type PgViewExtra,
+import type {
+  PgColumnExtra,
+  PgIndexExtra,
+  PgInheritedExtra,
+  PgKeyExtra,
+  PgPolicy,
+  PgReplicaIdentity,
+  PgSequenceExtra,
+  PgTableExtra,
+  PgTriggerExtra,
+  PgViewExtra,
 } from './postgres-schema-extra.js'
 import { compareText } from '../catalog-order.js'
 
