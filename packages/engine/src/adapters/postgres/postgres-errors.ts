@@ -148,6 +148,9 @@ export function postgresQueryError(
   if (
     (sqlstate === undefined && socketCode !== undefined && LOST_SOCKET_CODES.has(socketCode)) ||
     /Connection terminated/i.test(message) ||
+    // node-postgres, for a query on a client whose connection already dropped (while idle
+    // between two reads, e.g. a parallel reader waiting for its next table).
+    /Client has encountered a connection error and is not queryable/i.test(message) ||
     (sqlstate !== undefined && (sqlstate.startsWith('08') || /^57P0[123]$/.test(sqlstate)))
   ) {
     return make(
