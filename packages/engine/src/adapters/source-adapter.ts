@@ -52,15 +52,43 @@ export interface ReadTableOptions {
 }
 
 /**
- * One consistent, read-only view of a database (a `REPEATABLE READ READ ONLY` transaction on
- * PostgreSQL): the schema it reports and every row it streams are of the same moment.
+ * Reads whole tables, one at a time: a connection of a read view.
  *
  * Guarantees: rows come in primary-key order (full-row order for tables without one) as
  * canonical rows in the table's column order; batches are bounded in rows and bytes, and the
  * next batch is not read from the server before the consumer asks for it (backpressure).
- * Breaking out of `readTable` early cancels the read. `close()` ends the view; idempotent.
+ * Breaking out of `readTable` early cancels the read. One `readTable` at a time per reader.
  */
-export interface ReadView {
+export interface TableReader {
+  readTable(table: TableSchema, options?: ReadTableOptions): AsyncIterable<CanonicalRow[]>
+  /**
+   * On an extra reader of a view (`ReadView.readers`), before reading `table`: takes the
+   * table's shared lock on this reader without waiting. False when another session's lock
+   * request (an ALTER waiting for the view's lock) stands in the way: waiting behind it would
+   * wait for the view itself, so the view's own connection, which holds the lock, reads the
+   * table instead. Absent on the view, which locked its tables in `lockTables`.
+   */
+  claim?(table: QualifiedName, options?: { signal?: AbortSignal }): Promise<boolean>
+}
+
+export interface OpenReadViewOptions {
+  signal?: AbortSignal
+  /**
+   * Readers wanted (connections reading tables at the same time), default 1. The view opens the
+   * extra ones so that they see exactly its own moment (PostgreSQL: an exported snapshot;
+   * MySQL: consistent-snapshot transactions begun under one `FLUSH TABLES WITH READ LOCK`), or
+   * none at all, never an inconsistent one: then `readers` holds only the view and
+   * `readersWarning` says why.
+   */
+  readers?: number
+}
+
+/**
+ * One consistent, read-only view of a database (a `REPEATABLE READ READ ONLY` transaction on
+ * PostgreSQL): the schema it reports and every row it streams are of the same moment. Rows are
+ * read as a `TableReader` does. `close()` ends the view and its readers; idempotent.
+ */
+export interface ReadView extends TableReader {
   /**
    * What this view cannot guarantee, in words for the user, e.g. that a server without snapshot
    * reads gives no point-in-time view across collections. Empty or absent when none; the
@@ -79,7 +107,17 @@ export interface ReadView {
    * a non-transactional engine such as MyISAM). Absent when the engine always reads consistently.
    */
   consistencyWarnings?(tables: TableSchema[]): string[]
-  readTable(table: TableSchema, options?: ReadTableOptions): AsyncIterable<CanonicalRow[]>
+  /**
+   * The view itself first, then the extra readers `openReadView` was asked for and could open:
+   * every one sees the view's moment, so different tables may be read on them at the same time
+   * once `lockTables` has guarded them. Absent: the view alone.
+   */
+  readonly readers?: readonly TableReader[]
+  /**
+   * Why fewer readers were opened than asked for, in words for the user (e.g. a privilege the
+   * account lacks); absent when all were.
+   */
+  readonly readersWarning?: string
   close(): Promise<void>
 }
 
@@ -95,10 +133,11 @@ export interface SourceAdapter {
   /** Server metadata for `dbsnap connection test` and snapshot manifests. */
   describe(options?: { signal?: AbortSignal }): Promise<ServerDescription>
   /**
-   * Opens a consistent read view for a snapshot or a live diff. Only one at a time per adapter;
-   * the adapter may not be used for anything else until the view is closed.
+   * Opens a consistent read view for a snapshot or a live diff, with `options.readers` readers
+   * when the server allows reading one moment on several connections. Only one at a time per
+   * adapter; the adapter may not be used for anything else until the view is closed.
    */
-  openReadView(options?: { signal?: AbortSignal }): Promise<ReadView>
+  openReadView(options?: OpenReadViewOptions): Promise<ReadView>
   close(): Promise<void>
 }
 

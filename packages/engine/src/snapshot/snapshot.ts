@@ -1,11 +1,16 @@
 // `createSnapshot`: reads a database through one consistent read view and commits it to a
 // repository: chunks and chunk indexes first, the manifest last (the commit point).
 
-import { hostname } from 'node:os'
+import { availableParallelism, hostname } from 'node:os'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import { engineModule } from '../adapters/engines.js'
-import type { ConnectOptions, ReadView, SourceAdapter } from '../adapters/source-adapter.js'
+import type {
+  ConnectOptions,
+  ReadView,
+  SourceAdapter,
+  TableReader,
+} from '../adapters/source-adapter.js'
 import { connect } from '../connection/connect.js'
 import { parseConnectionUrl, type ConnectionTarget } from '../connection/url.js'
 import { DbsnapError, abortError, isDbsnapError, throwIfAborted } from '../errors.js'
@@ -24,7 +29,8 @@ import type { Repository } from '../repository/repository.js'
 import type { TableSchema } from '../schema/schema.js'
 import { DBSNAP_VERSION } from '../version.js'
 import { selectTables, type TableSelector } from './table-filter.js'
-import { ChunkBuffers, TableWriter } from './table-writer.js'
+import { TABLES_FINISHING, TablesFinishing, inLanes, readingOrder } from './table-lanes.js'
+import { ChunkBuffers, ChunkSlots, TableWriter } from './table-writer.js'
 
 export interface SnapshotOptions {
   /** Connection URL (or parsed target) of the database to snapshot. */
@@ -51,6 +57,21 @@ export interface SnapshotOptions {
   base?: SnapshotManifest | null
   /** Reads at most this many rows a second (all tables together), to spare a busy server. */
   maxRowsPerSecond?: number
+  /**
+   * Connections reading different tables at the same time, all in one consistent view (see
+   * `ReadView.readers`); default `defaultJobs()`. When the server cannot give more than one in
+   * one view, the snapshot reads on one; the result's warnings say why when `jobs` was given.
+   */
+  jobs?: number
+}
+
+/**
+ * Jobs when none are asked for: up to 4, and no more than the machine's CPUs. The rows are
+ * decoded, chunked and compressed on one thread; more connections overlap the server's work and
+ * the network's waits with it, which pays up to a few (docs/decisions/0019-parallel-reads.md).
+ */
+export function defaultJobs(): number {
+  return Math.min(4, availableParallelism())
 }
 
 export type SnapshotProgress =
@@ -108,16 +129,29 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
     typeof options.source === 'string' ? parseConnectionUrl(options.source) : options.source
   const name = options.name ?? target.database ?? target.user ?? target.host
   const codec = options.compression ?? repository.codec
+  const jobs = options.jobs ?? defaultJobs()
+  if (!Number.isSafeInteger(jobs) || jobs < 1) {
+    throw new DbsnapError(
+      'INVALID_ARGUMENT',
+      `expected jobs to be an integer from 1 up, got ${jobs}`,
+    )
+  }
   throwIfAborted(signal)
   const lock = await acquireLock(repository.storage, 'shared', 'snapshot', { signal })
   let source: SourceAdapter | undefined
   let view: ReadView | undefined
-  const finishing = new TablesFinishing<WrittenTable>(TABLES_FINISHING)
+  // Each reader's last table may be finishing as well as the usual ones.
+  const finishing = new TablesFinishing<WrittenTable>(TABLES_FINISHING + jobs - 1)
   try {
     source = await connect(target, { ...options.connectOptions, signal, logger: options.logger })
     const server = await source.describe({ signal })
-    view = await source.openReadView({ signal })
+    view = await source.openReadView({ signal, readers: jobs })
     const warnings = [...(view.warnings ?? [])]
+    if (view.readersWarning !== undefined) {
+      // Only a caller who asked for jobs is told: the default is a best effort.
+      if (options.jobs !== undefined) warnings.push(view.readersWarning)
+      else options.logger?.info({ source: target.host }, view.readersWarning)
+    }
     for (const warning of warnings) options.logger?.warn({ source: target.host }, warning)
     const schema = await view.introspect({ signal })
     const tables = selectTables(schema.tables, {
@@ -141,9 +175,18 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
         : await latestSnapshot(repository, name, signal)
     const throttle = rowThrottle(options.maxRowsPerSecond, signal)
     const buffers = new ChunkBuffers(repository.config.chunking)
+    const concurrency = options.concurrency ?? 4
+    // Whatever the jobs, at most this many chunks are stored at once (each writer also keeps to
+    // `concurrency`): N tables in flight do not make N times the memory.
+    const slots = new ChunkSlots(2 * concurrency)
     // One lookup per table, not a scan of the previous snapshot's tables for each.
     const priors = new Map(previous?.tables.map((t) => [tableKey(t), t]))
-    for (const table of tables) {
+    const readOne = async (
+      reader: TableReader,
+      index: number,
+      laneSignal: AbortSignal,
+    ): Promise<void> => {
+      const table = tables[index]!
       const candidate = priors.get(tableKey(table))
       const prior =
         candidate !== undefined &&
@@ -154,8 +197,9 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
         sameList(candidate.key ?? [], table.primaryKey?.columns ?? [])
           ? candidate
           : undefined
-      const priorChunks = prior === undefined ? [] : await repository.readIndex(prior.index, signal)
-      const { written } = await snapshotTable(view, repository, table, {
+      const priorChunks =
+        prior === undefined ? [] : await repository.readIndex(prior.index, laneSignal)
+      const { written } = await snapshotTable(reader, repository, table, {
         codec,
         // Kept from the previous snapshot once a boundary depended on it (the table reached
         // minBytes); otherwise chosen again from the rows.
@@ -164,14 +208,21 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
             ? prior.chunkBits
             : null,
         previous: priorChunks,
-        concurrency: options.concurrency ?? 4,
+        concurrency,
+        slots,
         buffers,
         throttle,
-        signal,
+        signal: laneSignal,
         onProgress: options.onProgress,
       })
-      await finishing.add(written)
+      await finishing.add(index, written)
     }
+    await inLanes(view.readers ?? [view], readingOrder(tables, view.readers?.length ?? 1), {
+      signal,
+      claim: async (reader, index, laneSignal) =>
+        reader.claim === undefined || (await reader.claim(tables[index]!, { signal: laneSignal })),
+      work: readOne,
+    })
     const entries: TableEntry[] = []
     const results: SnapshotTableResult[] = []
     let newObjects = 0
@@ -247,61 +298,9 @@ interface WrittenTable {
   indexWritten: boolean
 }
 
-/**
- * Tables whose last chunks and index may still be being stored while the next table is read.
- * Storing a small table is mostly waiting (fsync, S3 round trips): overlapped with reading the
- * next ones, a database of many small tables is not read one wait at a time. Each such table
- * holds at most `concurrency` chunks in flight, so memory stays bounded.
- */
-const TABLES_FINISHING = 4
-
-/** Work that finishes in the background, at most `limit` at once; results in the order added. */
-class TablesFinishing<T> {
-  readonly #limit: number
-  readonly #all: Promise<T>[] = []
-  readonly #pending = new Set<Promise<void>>()
-  #failure: { error: unknown } | undefined
-
-  constructor(limit: number) {
-    this.#limit = limit
-  }
-
-  /** Adds one; waits while `limit` are pending; throws the first failure seen so far. */
-  async add(work: Promise<T>): Promise<void> {
-    this.#all.push(work)
-    const tracked: Promise<void> = work
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          this.#failure ??= { error }
-        },
-      )
-      .finally(() => this.#pending.delete(tracked))
-    this.#pending.add(tracked)
-    while (this.#pending.size >= this.#limit) await Promise.race(this.#pending)
-    this.#rethrow()
-  }
-
-  /** Every result, in the order added, once all have finished; or the first failure. */
-  async results(): Promise<T[]> {
-    await this.settled()
-    this.#rethrow()
-    return Promise.all(this.#all)
-  }
-
-  /** Resolves once nothing is pending any more, failed or not. */
-  async settled(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.race(this.#pending)
-  }
-
-  #rethrow(): void {
-    if (this.#failure !== undefined) throw this.#failure.error
-  }
-}
-
 /** Reads one table into a TableWriter; resolves once read, with the storing still going on. */
 async function snapshotTable(
-  view: ReadView,
+  reader: TableReader,
   repository: Repository,
   table: TableSchema,
   options: {
@@ -310,6 +309,7 @@ async function snapshotTable(
     chunkBits: number | null
     previous: ChunkEntry[]
     concurrency: number
+    slots: ChunkSlots
     buffers: ChunkBuffers
     throttle: (rows: number) => Promise<void>
     signal?: AbortSignal
@@ -341,6 +341,7 @@ async function snapshotTable(
       keyColumns,
       previous: options.previous,
       concurrency: options.concurrency,
+      slots: options.slots,
       buffers: options.buffers,
       signal: options.signal,
       onChunk: (chunk) => {
@@ -361,7 +362,7 @@ async function snapshotTable(
     await started.add(first.rows)
     return started
   }
-  for await (const batch of view.readTable(table, { signal: options.signal })) {
+  for await (const batch of reader.readTable(table, { signal: options.signal })) {
     await options.throttle(batch.length)
     if (writer !== null) await writer.add(batch)
     // Held until they decide the chunk bits: no cut can come before minBytes anyway.

@@ -44,6 +44,12 @@ export interface TableWriterOptions {
   /** Chunks processed at the same time (hash, delta, compress, upload). */
   concurrency: number
   /**
+   * Chunks in flight across every writer of one snapshot, on top of `concurrency` each: with
+   * several tables written at once, memory is bounded by the snapshot's total, not by each
+   * table's. Default: none shared.
+   */
+  slots?: ChunkSlots
+  /**
    * Buffers to reuse, shared by the writers of one snapshot so that each table (most are small)
    * does not allocate megabytes of its own. Default: the writer's own.
    */
@@ -141,6 +147,8 @@ export class TableWriter {
     this.#bytes = 0
     this.#rows = 0
     const base = this.#baseFor(first)
+    const slots = this.#options.slots
+    if (slots !== undefined) await slots.take()
     const task = this.#store(content, rows, first, last, base).then(
       (entry) => {
         this.#entries[slot] = entry
@@ -151,7 +159,10 @@ export class TableWriter {
         this.#failure ??= err instanceof Error ? err : new Error(String(err))
       },
     )
-    const tracked = task.finally(() => this.#inFlight.delete(tracked))
+    const tracked = task.finally(() => {
+      this.#inFlight.delete(tracked)
+      slots?.give()
+    })
     this.#inFlight.add(tracked)
     while (this.#inFlight.size >= this.#options.concurrency) await Promise.race(this.#inFlight)
     this.#rethrow()
@@ -296,6 +307,33 @@ export class ChunkBuffers {
     this.content = new BufferPool(usual, 2 * usual)
     this.columnar = new BufferPool(usual + COLUMNAR_SLACK, 2 * usual + COLUMNAR_SLACK)
     this.object = new BufferPool(usual, 2 * usual)
+  }
+}
+
+/**
+ * A number of chunk slots shared by writers: `take` waits until one is free. Every slot taken is
+ * given back when its chunk is stored or fails, so a waiter is never left behind.
+ */
+export class ChunkSlots {
+  #free: number
+  readonly #waiting: (() => void)[] = []
+
+  constructor(count: number) {
+    this.#free = count
+  }
+
+  async take(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--
+      return
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve))
+  }
+
+  give(): void {
+    const next = this.#waiting.shift()
+    if (next !== undefined) next()
+    else this.#free++
   }
 }
 

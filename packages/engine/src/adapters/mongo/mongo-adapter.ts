@@ -10,6 +10,7 @@ import {
   DEFAULT_TIMEOUT_MS,
   type ConnectFn,
   type ConnectOptions,
+  type OpenReadViewOptions,
   type ReadTableOptions,
   type ReadView,
   type ServerDescription,
@@ -182,8 +183,12 @@ export class MongoAdapter implements SourceAdapter {
    * `warnings` say so: FerretDB (it accepts the read concern but does not honour it), a
    * standalone mongod, MongoDB before 5.0, or a `readConcernLevel` other than `snapshot` asked
    * for in the URL (then used, in a causally consistent session).
+   *
+   * Always one reader: a snapshot session reads one collection at a time, and sessions sharing
+   * one cluster time (`atClusterTime`) are not implemented, nor testable on FerretDB, which has
+   * no snapshot reads at all; `readersWarning` says so when more were asked for.
    */
-  async openReadView(options: { signal?: AbortSignal } = {}): Promise<ReadView> {
+  async openReadView(options: OpenReadViewOptions = {}): Promise<ReadView> {
     const { signal } = options
     if (this.#target.database === null) {
       throw new DbsnapError(
@@ -222,7 +227,18 @@ export class MongoAdapter implements SourceAdapter {
     } catch (err) {
       throw mongoQueryError(err, this.#target)
     }
-    return new MongoReadView(this.#db, session, { target: this.#target, ferretdb, warnings })
+    const readersWarning =
+      (options.readers ?? 1) <= 1
+        ? undefined
+        : ferretdb
+          ? 'collections are read one at a time: FerretDB has no snapshot reads that several sessions could share'
+          : 'collections are read one at a time: DBSnap does not yet read MongoDB on several sessions'
+    return new MongoReadView(this.#db, session, {
+      target: this.#target,
+      ferretdb,
+      warnings,
+      readersWarning,
+    })
   }
 
   async close(): Promise<void> {
@@ -289,6 +305,7 @@ export function readViewMode(
  */
 class MongoReadView implements ReadView {
   readonly warnings: readonly string[]
+  readonly readersWarning: string | undefined
   readonly #db: Db
   readonly #session: ClientSession
   readonly #target: ConnectionTarget
@@ -298,13 +315,19 @@ class MongoReadView implements ReadView {
   constructor(
     db: Db,
     session: ClientSession,
-    options: { target: ConnectionTarget; ferretdb: boolean; warnings: string[] },
+    options: {
+      target: ConnectionTarget
+      ferretdb: boolean
+      warnings: string[]
+      readersWarning: string | undefined
+    },
   ) {
     this.#db = db
     this.#session = session
     this.#target = options.target
     this.#ferretdb = options.ferretdb
     this.warnings = options.warnings
+    this.readersWarning = options.readersWarning
   }
 
   /**

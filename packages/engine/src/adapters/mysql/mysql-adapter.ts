@@ -8,16 +8,19 @@ import type { QualifiedName, TableSchema } from '../../schema/schema.js'
 import {
   DEFAULT_TIMEOUT_MS,
   type ConnectFn,
+  type OpenReadViewOptions,
   type ReadTableOptions,
   type ReadView,
   type ServerDescription,
   type SourceAdapter,
+  type TableReader,
 } from '../source-adapter.js'
 import { mysqlError, mysqlQueryError } from './mysql-errors.js'
 import { granteeOf, introspectMysql } from './mysql-introspect.js'
 import type { MysqlColumnExtra, MysqlTableExtra } from './mysql-schema-extra.js'
-import { openMysqlConnection } from './mysql-connection.js'
+import { abortable, openMysqlConnection } from './mysql-connection.js'
 import { beginReadView, quoteIdentifier, readTableRows } from './mysql-read.js'
+import { beginViewConnections } from './mysql-readers.js'
 
 /** Global privileges a snapshot needs; anything else an account holds is reported as excess. */
 const BACKUP_PRIVILEGES = new Set([
@@ -26,6 +29,8 @@ const BACKUP_PRIVILEGES = new Set([
   'TRIGGER',
   'EVENT',
   'LOCK TABLES',
+  // FLUSH TABLES WITH READ LOCK, held for a moment to begin parallel readers in one snapshot.
+  'RELOAD',
   'PROCESS',
   'SHOW DATABASES',
   'USAGE',
@@ -133,13 +138,33 @@ class MysqlAdapter implements SourceAdapter {
     }
   }
 
-  async openReadView(options: { signal?: AbortSignal } = {}): Promise<ReadView> {
-    await beginReadView(this.#connection, {
-      signal: options.signal,
-      target: this.#target,
-      lockWaitSeconds: this.#timeoutMs / 1000,
+  async openReadView(options: OpenReadViewOptions = {}): Promise<ReadView> {
+    const { signal } = options
+    const opened = await beginViewConnections(
+      this.#connection,
+      Math.max(1, options.readers ?? 1) - 1,
+      {
+        open: async () => {
+          const connection = await abortable(mysql.createConnection(this.#config), signal)
+          connection.on('error', () => undefined)
+          return connection
+        },
+        begin: (connection) =>
+          beginReadView(connection, {
+            signal,
+            target: this.#target,
+            // The view waits for locks up to the timeout; a reader gives a table back instead.
+            lockWaitSeconds:
+              connection === this.#connection ? this.#timeoutMs / 1000 : READER_LOCK_WAIT_SECONDS,
+          }),
+        signal,
+      },
+    )
+    return new MysqlReadView(this.#connection, this.#target, {
+      cancel: (threadId) => this.#kill(threadId),
+      readers: opened.readers,
+      readersWarning: opened.warning,
     })
-    return new MysqlReadView(this.#connection, this.#target, (threadId) => this.#kill(threadId))
   }
 
   /** `KILL QUERY` from a short-lived second connection: the only way to stop a statement. */
@@ -170,6 +195,12 @@ class MysqlAdapter implements SourceAdapter {
   }
 }
 
+/**
+ * How long an extra reader waits for a table's metadata lock before leaving the table to the
+ * view, which holds the lock already (`claim`). MySQL's shortest `lock_wait_timeout`.
+ */
+const READER_LOCK_WAIT_SECONDS = 1
+
 /** Tables touched per statement: keeps lock statements a sane length on huge schemas. */
 const LOCK_BATCH = 500
 
@@ -177,16 +208,34 @@ class MysqlReadView implements ReadView {
   readonly #connection: mysql.Connection
   readonly #target: ConnectionTarget
   readonly #cancel: (threadId: number) => Promise<void>
+  /** The extra readers' connections, which the view closes. */
+  readonly #readerConnections: mysql.Connection[]
+  readonly readers: readonly TableReader[]
+  readonly readersWarning: string | undefined
   #closed = false
 
   constructor(
     connection: mysql.Connection,
     target: ConnectionTarget,
-    cancel: (threadId: number) => Promise<void>,
+    options: {
+      cancel: (threadId: number) => Promise<void>
+      /** Connections in transactions of this view's snapshot. */
+      readers: mysql.Connection[]
+      readersWarning: string | undefined
+    },
   ) {
     this.#connection = connection
     this.#target = target
-    this.#cancel = cancel
+    this.#cancel = options.cancel
+    this.#readerConnections = options.readers
+    this.readers = [
+      this,
+      ...options.readers.map((reader): TableReader => ({
+        readTable: (table, readOptions = {}) => this.#read(reader, table, readOptions),
+        claim: (table, claimOptions = {}) => this.#claim(reader, table, claimOptions.signal),
+      })),
+    ]
+    this.readersWarning = options.readersWarning
   }
 
   introspect(options: { signal?: AbortSignal } = {}): ReturnType<ReadView['introspect']> {
@@ -218,6 +267,27 @@ class MysqlReadView implements ReadView {
     }
   }
 
+  /**
+   * Touches `table` on a reader, as `lockTables` does on the view, waiting at most the reader's
+   * `lock_wait_timeout` (`READER_LOCK_WAIT_SECONDS`) for its metadata lock: false when that runs
+   * out, as it does behind an ALTER that waits for the view's own lock.
+   */
+  async #claim(
+    reader: mysql.Connection,
+    table: QualifiedName,
+    signal: AbortSignal | undefined,
+  ): Promise<boolean> {
+    throwIfAborted(signal)
+    try {
+      await reader.query(`SELECT 1 FROM ${quoteIdentifier(table.name)} LIMIT 1`)
+      return true
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'ER_LOCK_WAIT_TIMEOUT') return false
+      if (signal?.aborted === true) throw abortError(signal)
+      throw mysqlQueryError(err, this.#target)
+    }
+  }
+
   consistencyWarnings(tables: TableSchema[]): string[] {
     return tables
       .filter((t) => (t.extra as MysqlTableExtra | undefined)?.transactional === false)
@@ -228,8 +298,16 @@ class MysqlReadView implements ReadView {
   }
 
   readTable(table: TableSchema, options: ReadTableOptions = {}): ReturnType<ReadView['readTable']> {
+    return this.#read(this.#connection, table, options)
+  }
+
+  #read(
+    connection: mysql.Connection,
+    table: TableSchema,
+    options: ReadTableOptions,
+  ): ReturnType<ReadView['readTable']> {
     return readTableRows(
-      this.#connection,
+      connection,
       {
         name: table.name,
         columns: table.columns.map((c) => ({
@@ -245,6 +323,10 @@ class MysqlReadView implements ReadView {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    await this.#connection.query('ROLLBACK').catch(() => undefined)
+    // A reader's transaction ends with its connection; the view's connection is the adapter's.
+    await Promise.all([
+      this.#connection.query('ROLLBACK').catch(() => undefined),
+      ...this.#readerConnections.map((reader) => reader.end().catch(() => reader.destroy())),
+    ])
   }
 }

@@ -110,7 +110,8 @@ async function acceptsTls(config: mysql.ConnectionOptions): Promise<boolean> {
   }
 }
 
-async function abortable<T extends { destroy(): void }>(
+/** `pending` (a connection being opened), or ABORTED when `signal` fires first (the connection, once opened, is destroyed). */
+export async function abortable<T extends { destroy(): void }>(
   pending: Promise<T>,
   signal: AbortSignal | undefined,
 ): Promise<T> {

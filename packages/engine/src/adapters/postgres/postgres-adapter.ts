@@ -10,10 +10,12 @@ import {
   DEFAULT_TIMEOUT_MS,
   type ConnectFn,
   type ConnectOptions,
+  type OpenReadViewOptions,
   type ReadTableOptions,
   type ReadView,
   type ServerDescription,
   type SourceAdapter,
+  type TableReader,
 } from '../source-adapter.js'
 import {
   isPlaintextRefusal,
@@ -26,7 +28,7 @@ import { beginReadView, readTableRows } from './postgres-read.js'
 
 export const connectPostgres: ConnectFn = async (target, options) => {
   const client = await openPostgresClient(target, options)
-  return new PostgresAdapter(client, target, options.timeoutMs ?? DEFAULT_TIMEOUT_MS)
+  return new PostgresAdapter(client, target, options)
 }
 
 /**
@@ -101,30 +103,82 @@ class PostgresAdapter implements SourceAdapter {
   readonly #client: pg.Client
   readonly #target: ConnectionTarget
   readonly #timeoutMs: number
+  /** How the first connection was opened: the view's extra readers are opened the same way. */
+  readonly #connectOptions: ConnectOptions
   #closed = false
 
-  constructor(client: pg.Client, target: ConnectionTarget, timeoutMs: number) {
+  constructor(client: pg.Client, target: ConnectionTarget, options: ConnectOptions) {
     this.#client = client
     this.#target = target
-    this.#timeoutMs = timeoutMs
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    this.#connectOptions = { ...options, signal: undefined }
   }
 
   describe(options: { signal?: AbortSignal } = {}): Promise<ServerDescription> {
     return describePostgres(this.#client, this.#target, this.#timeoutMs, options.signal)
   }
 
-  async openReadView(options: { signal?: AbortSignal } = {}): Promise<ReadView> {
-    await beginReadView(this.#client, options)
+  async openReadView(options: OpenReadViewOptions = {}): Promise<ReadView> {
+    await this.#begin(this.#client, options.signal)
+    const wanted = Math.max(1, options.readers ?? 1)
+    const view = new PostgresReadView(this.#client, this.#target)
+    if (wanted > 1) {
+      try {
+        view.addReaders(await this.#openReaders(wanted - 1, options.signal))
+      } catch (err) {
+        if (options.signal?.aborted === true) {
+          await view.close()
+          throw abortError(options.signal)
+        }
+        // More connections are an optimization: without them the view still reads everything.
+        const reason = err instanceof Error ? err.message : String(err)
+        view.readersWarning = `tables are read on one connection: opening ${wanted - 1} more failed (${reason})`
+      }
+    }
+    return view
+  }
+
+  /** Begins a read view on `client`, of a fresh snapshot or of the exported `snapshot`. */
+  async #begin(client: pg.Client, signal?: AbortSignal, snapshot?: string): Promise<void> {
+    await beginReadView(client, { signal, target: this.#target, snapshot })
     try {
-      // Never wait forever behind a schema change's lock (introspection and LOCK TABLE both take
-      // locks); once the tables are locked, nothing else in the view waits for one.
-      await this.#client.query(
-        `SET LOCAL lock_timeout = ${Math.max(1, Math.round(this.#timeoutMs))}`,
-      )
+      // Never wait forever behind a schema change's lock (introspection, LOCK TABLE, and a
+      // reader's own ACCESS SHARE lock queued behind an ALTER that waits for the view's: a
+      // deadlock the server cannot see, as it runs through this process).
+      await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(this.#timeoutMs))}`)
     } catch (err) {
       throw postgresQueryError(err, this.#target)
     }
-    return new PostgresReadView(this.#client, this.#target)
+  }
+
+  /**
+   * `count` more connections in the view's snapshot: the view exports it (`pg_export_snapshot`)
+   * and each imports it, as pg_dump -j does. The view's transaction keeps the table locks; the
+   * snapshot stays importable while that transaction is open. All or none are returned.
+   */
+  async #openReaders(count: number, signal: AbortSignal | undefined): Promise<pg.Client[]> {
+    let snapshot: string
+    try {
+      const exported = await this.#client.query<{ id: string }>('SELECT pg_export_snapshot() AS id')
+      snapshot = exported.rows[0]!.id
+    } catch (err) {
+      throw postgresQueryError(err, this.#target)
+    }
+    const opening = await Promise.allSettled(
+      Array.from({ length: count }, async () =>
+        openPostgresClient(this.#target, { ...this.#connectOptions, signal }),
+      ),
+    )
+    const clients = opening.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))
+    try {
+      const failed = opening.find((o) => o.status === 'rejected')
+      if (failed !== undefined) throw failed.reason
+      await Promise.all(clients.map((client) => this.#begin(client, signal, snapshot)))
+      return clients
+    } catch (err) {
+      await Promise.all(clients.map((client) => client.end().catch(() => undefined)))
+      throw err
+    }
   }
 
   async close(): Promise<void> {
@@ -140,11 +194,30 @@ const LOCK_BATCH = 500
 class PostgresReadView implements ReadView {
   readonly #client: pg.Client
   readonly #target: ConnectionTarget
+  readonly #readers: TableReader[] = [this]
+  /** The extra readers' connections, which the view closes. */
+  readonly #readerClients: pg.Client[] = []
+  readersWarning: string | undefined
   #closed = false
 
   constructor(client: pg.Client, target: ConnectionTarget) {
     this.#client = client
     this.#target = target
+  }
+
+  get readers(): readonly TableReader[] {
+    return this.#readers
+  }
+
+  /** Takes over connections already in the view's snapshot (`#openReaders`). */
+  addReaders(clients: pg.Client[]): void {
+    for (const client of clients) {
+      this.#readerClients.push(client)
+      this.#readers.push({
+        readTable: (table, options = {}) => readPostgresTable(client, table, options, this.#target),
+        claim: (table, options = {}) => claimTable(client, table, this.#target, options.signal),
+      })
+    }
   }
 
   introspect(options: { signal?: AbortSignal } = {}): ReturnType<ReadView['introspect']> {
@@ -168,23 +241,64 @@ class PostgresReadView implements ReadView {
   }
 
   readTable(table: TableSchema, options: ReadTableOptions = {}): ReturnType<ReadView['readTable']> {
-    return readTableRows(
-      this.#client,
-      {
-        schema: table.schema,
-        name: table.name,
-        columns: table.columns.map((c) => ({ name: c.name, encoding: c.encoding, type: c.type })),
-        primaryKey: table.primaryKey?.columns ?? null,
-      },
-      { ...options, target: this.#target },
-    )
+    return readPostgresTable(this.#client, table, options, this.#target)
   }
 
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    await this.#client.query('ROLLBACK').catch(() => undefined)
+    // A reader's transaction ends with its connection; the view's connection is the adapter's.
+    await Promise.all([
+      this.#client.query('ROLLBACK').catch(() => undefined),
+      ...this.#readerClients.map((client) => client.end().catch(() => undefined)),
+    ])
   }
+}
+
+/**
+ * `LOCK TABLE … IN ACCESS SHARE MODE NOWAIT` on a reader, under a savepoint so that a refusal
+ * leaves its transaction usable (pg_dump -j's workers take the same lock, and give up instead).
+ */
+async function claimTable(
+  client: pg.Client,
+  table: QualifiedName,
+  target: ConnectionTarget,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  throwIfAborted(signal)
+  const name = `${client.escapeIdentifier(table.schema)}.${client.escapeIdentifier(table.name)}`
+  try {
+    await client.query(
+      `SAVEPOINT dbsnap_claim; LOCK TABLE ${name} IN ACCESS SHARE MODE NOWAIT; RELEASE SAVEPOINT dbsnap_claim`,
+    )
+    return true
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== '55P03') throw postgresQueryError(err, target)
+    try {
+      await client.query('ROLLBACK TO SAVEPOINT dbsnap_claim; RELEASE SAVEPOINT dbsnap_claim')
+    } catch (rollbackErr) {
+      throw postgresQueryError(rollbackErr, target)
+    }
+    return false
+  }
+}
+
+function readPostgresTable(
+  client: pg.Client,
+  table: TableSchema,
+  options: ReadTableOptions,
+  target: ConnectionTarget,
+): ReturnType<ReadView['readTable']> {
+  return readTableRows(
+    client,
+    {
+      schema: table.schema,
+      name: table.name,
+      columns: table.columns.map((c) => ({ name: c.name, encoding: c.encoding, type: c.type })),
+      primaryKey: table.primaryKey?.columns ?? null,
+    },
+    { ...options, target },
+  )
 }
 
 /**

@@ -65,12 +65,16 @@ const busy = new WeakSet<pg.Client>()
  * it fails that read (`TABLE_NOT_FOUND`, `SOURCE_CHANGED`); lock the tables first (ACCESS SHARE,
  * as pg_dump does) to exclude that.
  *
+ * With `options.snapshot` (an id `pg_export_snapshot()` returned in a view still open), the view
+ * takes that snapshot instead of a fresh one (`SET TRANSACTION SNAPSHOT`, as pg_dump -j does):
+ * it sees exactly what the exporting view sees.
+ *
  * @throws `INVALID_ARGUMENT` when the client is already in a transaction (its snapshot would not
  *   be a fresh one); `ABORTED`; connection and query failures as `postgresQueryError` maps them.
  */
 export async function beginReadView(
   client: pg.Client,
-  options: { signal?: AbortSignal; target?: ConnectionTarget } = {},
+  options: { signal?: AbortSignal; target?: ConnectionTarget; snapshot?: string } = {},
 ): Promise<void> {
   const { signal } = options
   throwIfAborted(signal)
@@ -87,7 +91,12 @@ export async function beginReadView(
   try {
     // Before BEGIN: settings made inside the transaction would be undone if it is rolled back.
     await client.query(`SELECT ${settings.join(', ')}`)
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1')
+    // SET TRANSACTION SNAPSHOT must come before the transaction's first query.
+    const imported =
+      options.snapshot === undefined
+        ? ''
+        : ` SET TRANSACTION SNAPSHOT ${client.escapeLiteral(options.snapshot)};`
+    await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;${imported} SELECT 1`)
   } catch (err) {
     if (signal?.aborted === true) throw abortError(signal)
     throw postgresQueryError(err, options.target ?? clientTarget(client))
