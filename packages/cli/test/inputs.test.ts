@@ -1,5 +1,6 @@
 // What `dbsnap` refuses before doing any work, end to end: an empty repository location, a
-// catalogue name that `<name>@latest~N` could not name, an export file that cannot be created.
+// catalogue name that `<name>@latest~N` could not name, a number of jobs below one or not a
+// number, an export file that cannot be created.
 
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -58,6 +59,22 @@ describe('dbsnap input checks (PostgreSQL)', () => {
     expect((await runCli(['snapshot', db.url, '--repo', repo, '--name', 'shop.v2_é-1'])).code).toBe(
       0,
     )
+  })
+
+  it('refuses a --jobs that is not a whole number from 1 up, before connecting', async () => {
+    for (const [jobs, expected] of [
+      ['0', 'Expected an integer greater than or equal to 1 but received: 0'],
+      ['-2', 'Expected an integer greater than or equal to 1 but received: -2'],
+      ['abc', 'Expected an integer but received: abc'],
+      ['1.5', 'Expected an integer but received: 1.5'],
+    ] as const) {
+      const run = await runCli(['snapshot', db.url, '--repo', repo, '--jobs', jobs])
+      expect(run.code, jobs).toBe(2)
+      expect(run.stderr).toContain(`dbsnap: error [INVALID_ARGUMENT]: Parsing --jobs ${expected}`)
+    }
+    const json = await runCli(['snapshot', db.url, '--repo', repo, '--jobs', '0', '--json'])
+    expect(json.code).toBe(2)
+    expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } })
   })
 
   it('refuses an export --out in a missing directory or naming a directory, before reading', async () => {

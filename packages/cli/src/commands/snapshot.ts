@@ -23,6 +23,7 @@ export default class Snapshot extends BaseCommand<typeof Snapshot> {
     '<%= config.bin %> <%= command.id %> postgres://backup@db:5432/shop --repo /backups/shop',
     '<%= config.bin %> <%= command.id %> postgres://backup@db/shop --tables public.orders,public.customers --tag env=prod',
     '<%= config.bin %> <%= command.id %> postgres://backup@db/shop --repo s3://backups/shop --compression zstd:6 --json',
+    '<%= config.bin %> <%= command.id %> postgres://backup@db/shop --jobs 8',
   ]
 
   static override flags = {
@@ -30,6 +31,11 @@ export default class Snapshot extends BaseCommand<typeof Snapshot> {
       description: 'codec and level for new chunks: zstd[:1-19], gzip[:1-9], deflate[:1-9], none',
     }),
     exclude: excludeFlag,
+    jobs: Flags.integer({
+      description:
+        'connections reading tables at the same time, all in one consistent view (default: up to 4, at most the CPUs); MySQL/MariaDB needs the RELOAD privilege for more than one',
+      min: 1,
+    }),
     name: Flags.string({
       description:
         'catalogue name, for <name>@latest: letters, digits, ".", "_" and "-" (default: the database name)',
@@ -57,6 +63,7 @@ export default class Snapshot extends BaseCommand<typeof Snapshot> {
       exclude: this.flags.exclude,
       compression: this.flags.compression,
       tags: parseTags(this.flags.tag ?? []),
+      jobs: this.flags.jobs,
     })
     if (!this.jsonEnabled()) this.log(render(result))
     return result

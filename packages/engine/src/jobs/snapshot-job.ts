@@ -33,6 +33,7 @@ export async function runSnapshotJob(
       compression: spec.compression === undefined ? undefined : parseCodec(spec.compression),
       tags: spec.tags,
       maxRowsPerSecond: spec.maxRowsPerSecond,
+      jobs: spec.jobs,
       signal,
       logger,
       onProgress: (event) => {

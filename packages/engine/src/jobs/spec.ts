@@ -55,6 +55,11 @@ export const SnapshotJobSpec = z.strictObject({
   tags: z.record(z.string(), z.string()).optional(),
   /** Reads at most this many rows a second, to spare a busy server. */
   maxRowsPerSecond: z.number().positive().optional(),
+  /**
+   * Connections reading tables at once, all in one consistent view; default up to 4, at most
+   * the CPUs (decision 0019).
+   */
+  jobs: z.number().int().min(1).optional(),
 })
 
 export const DiffJobSpec = z
