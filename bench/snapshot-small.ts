@@ -1,6 +1,6 @@
 // A small database of many tables: dbsnap snapshot against pg_dump -Fc in paired runs, wall and
 // CPU, where process start-up and per-table costs dominate. Run:
-// node bench/snapshot-small.ts [--rows 50000] [--runs 7]
+// node bench/snapshot-small.ts [--rows 50000] [--runs 7] [--jobs N]
 
 import { mkdirSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -16,10 +16,13 @@ const { values } = parseArgs({
   options: {
     rows: { type: 'string', default: '50000' },
     runs: { type: 'string', default: '7' },
+    // Default: the snapshot's own default (`dbsnap snapshot` without --jobs).
+    jobs: { type: 'string' },
   },
 })
 const rows = Number(values.rows)
 const runs = Number(values.runs)
+const jobs = values.jobs === undefined ? undefined : Number(values.jobs)
 
 async function main(): Promise<void> {
   const startedAt = new Date()
@@ -28,14 +31,18 @@ async function main(): Promise<void> {
   const url = await createDatabase(DATABASE)
   try {
     const database = await generateSmallDatabase(url, rows)
-    const versus = await versusPgDump(url, { runs, label: BENCH })
+    const versus = await versusPgDump(url, {
+      runs,
+      label: BENCH,
+      extra: jobs === undefined ? [] : ['--jobs', String(jobs)],
+    })
     const summary = [
-      `${BENCH}: ${database.tables} tables, ${database.rows.toLocaleString('en-US')} rows, ${database.views} views; median (min–max) of ${runs} paired runs`,
+      `${BENCH}: ${database.tables} tables, ${database.rows.toLocaleString('en-US')} rows, ${database.views} views, jobs ${jobs ?? 'default'}; median (min–max) of ${runs} paired runs`,
       ...summarizeVersus('small', versus),
     ]
     saveResults(BENCH, startedAt, {
       machine,
-      params: { rows, runs },
+      params: { rows, runs, jobs: jobs ?? null },
       results: { database, ...versus },
       summary,
     })
