@@ -80,8 +80,9 @@ export async function diffLive(
       logger: options.logger,
       onProgress: options.onProgress,
       connectOptions: options.connectOptions,
-      // The live schema alone needs no rows: reading none keeps a schema-only diff cheap.
-      ...(options.schemaOnly === true ? { tables: [], exclude: ['*.*'] } : {}),
+      // The live schema alone needs no rows: reading none, on one connection (no extra readers
+      // to open, no FLUSH TABLES WITH READ LOCK on MySQL), keeps a schema-only diff cheap.
+      ...(options.schemaOnly === true ? { tables: [], exclude: ['*.*'], jobs: 1 } : {}),
     })
     const live = { id: result.id, manifest: await overlay.readManifest(result.id, options.signal) }
     const liveSide = { repository: overlay, snapshot: live }
