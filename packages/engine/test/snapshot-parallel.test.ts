@@ -353,3 +353,40 @@ describe('parallel snapshot of MariaDB without the RELOAD privilege', () => {
     expect(defaulted.tables).toEqual(one.tables)
   })
 })
+
+describe('parallel snapshot of PostgreSQL for a role that may open one connection', () => {
+  let db: TestDatabase
+  const role = `dbsnap_onelogin_${process.pid}`
+  const password = randomBytes(9).toString('hex')
+
+  beforeAll(async () => {
+    db = await createTestDatabase('dbsnap_it_parallel_limit')
+    await db.client.query(`
+      CREATE TABLE t1 (id int PRIMARY KEY); INSERT INTO t1 SELECT generate_series(1, 100);
+      CREATE TABLE t2 (id int PRIMARY KEY); INSERT INTO t2 SELECT generate_series(1, 50);
+      CREATE ROLE ${role} LOGIN PASSWORD '${password}' CONNECTION LIMIT 1;
+      GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role};`)
+  })
+
+  afterAll(async () => {
+    await db?.drop()
+    const admin = new pg.Client({ connectionString: services.pgUrl })
+    await admin.connect()
+    await admin.query(`DROP ROLE IF EXISTS ${role}`)
+    await admin.end()
+  })
+
+  it('reads on the one connection it has, and says why', async () => {
+    const url = withCredentials(db.url, role, password)
+    const { result } = await snapshot(url, { jobs: 3 })
+    expect(result.warnings).toEqual([
+      expect.stringMatching(
+        /^tables are read on one connection: opening 2 more failed \(.*too many connections for role/,
+      ),
+    ])
+    expect(result.tables.map((t) => [t.name, t.rows])).toEqual([
+      ['t1', 100],
+      ['t2', 50],
+    ])
+  })
+})

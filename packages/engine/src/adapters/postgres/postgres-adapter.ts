@@ -131,6 +131,12 @@ class PostgresAdapter implements SourceAdapter {
           throw abortError(options.signal)
         }
         // More connections are an optimization: without them the view still reads everything.
+        // A failed export leaves the view's transaction aborted; nothing was read in it yet, so
+        // it begins again.
+        if (this.#client.getTransactionStatus() === 'E') {
+          await this.#client.query('ROLLBACK').catch(() => undefined)
+          await this.#begin(this.#client, options.signal)
+        }
         const reason = err instanceof Error ? err.message : String(err)
         view.readersWarning = `tables are read on one connection: opening ${wanted - 1} more failed (${reason})`
       }
