@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { createApp } from './app.js'
-import { openDatabase } from './db.js'
+import { openDatabase } from './db/database.js'
 
-describe('control plane app', () => {
-  const db = openDatabase(':memory:')
+describe('control plane app', async () => {
+  const db = await openDatabase({ dialect: 'sqlite', path: ':memory:' })
   const app = createApp({ db, version: '1.2.3' })
+  afterAll(() => db.close())
 
   it('is alive and ready while its database answers', async () => {
     expect((await app.request('/livez')).status).toBe(200)
@@ -14,8 +15,8 @@ describe('control plane app', () => {
   })
 
   it('is not ready when its database is gone', async () => {
-    const closed = openDatabase(':memory:')
-    closed.close()
+    const closed = await openDatabase({ dialect: 'sqlite', path: ':memory:' })
+    await closed.close()
     const res = await createApp({ db: closed, version: '0' }).request('/readyz')
     expect(res.status).toBe(503)
   })

@@ -2,7 +2,7 @@
 
 import { silentLogger, type Logger } from '@dbsnap/engine'
 import { Hono } from 'hono'
-import type { ControlPlaneDb } from './db.js'
+import type { ControlPlaneDb } from './db/database.js'
 import { traceMiddleware } from './middleware/trace.js'
 import { healthRoutes } from './routes/health.js'
 

@@ -6,7 +6,7 @@ describe('loadControlPlaneConfig', () => {
     expect(loadControlPlaneConfig({})).toMatchObject({
       DBSNAP_CP_HOST: '127.0.0.1',
       DBSNAP_CP_PORT: 8080,
-      DATABASE_URL: './data/control-plane.sqlite',
+      DATABASE_URL: { dialect: 'sqlite', path: './data/control-plane.sqlite' },
       LOG_LEVEL: 'info',
     })
   })
@@ -16,7 +16,7 @@ describe('loadControlPlaneConfig', () => {
       loadControlPlaneConfig({
         DBSNAP_CP_PORT: 'eighty',
         LOG_LEVEL: 'loud',
-        DATABASE_URL: 'postgres://h/db',
+        DATABASE_URL: 'mysql://h/db',
       }),
     ).toThrowError(
       expect.objectContaining({
@@ -33,5 +33,20 @@ describe('loadControlPlaneConfig', () => {
         },
       }) as Error,
     )
+  })
+})
+
+describe('DATABASE_URL', () => {
+  it.each([
+    [
+      'postgres://cp@db.internal:5432/cp',
+      { dialect: 'postgres', url: 'postgres://cp@db.internal:5432/cp' },
+    ],
+    ['postgresql://cp@db/cp', { dialect: 'postgres', url: 'postgresql://cp@db/cp' }],
+    ['sqlite:/var/lib/dbsnap/cp.sqlite', { dialect: 'sqlite', path: '/var/lib/dbsnap/cp.sqlite' }],
+    ['./cp.sqlite', { dialect: 'sqlite', path: './cp.sqlite' }],
+    [':memory:', { dialect: 'sqlite', path: ':memory:' }],
+  ])('reads %s', (value, expected) => {
+    expect(loadControlPlaneConfig({ DATABASE_URL: value }).DATABASE_URL).toEqual(expected)
   })
 })

@@ -2,14 +2,15 @@
 // ready while its database answers.
 
 import { Hono } from 'hono'
-import type { ControlPlaneDb } from '../db.js'
+import { sql } from 'kysely'
+import type { ControlPlaneDb } from '../db/database.js'
 
 export function healthRoutes(db: ControlPlaneDb) {
   return new Hono()
     .get('/livez', (c) => c.json({ status: 'ok' }))
-    .get('/readyz', (c) => {
+    .get('/readyz', async (c) => {
       try {
-        db.prepare('SELECT 1').get()
+        await sql`select 1`.execute(db.db)
         return c.json({ status: 'ok', checks: { database: 'ok' } })
       } catch {
         return c.json({ status: 'unavailable', checks: { database: 'failed' } }, 503)

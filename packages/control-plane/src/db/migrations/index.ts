@@ -1,0 +1,13 @@
+// Every migration, by name. Names sort in the order they run (Kysely's Migrator sorts them) and
+// are never renamed: the database records them, and a name it has that is not here means the
+// database was migrated by a newer version of the control plane.
+
+import type { Migration } from 'kysely/migration'
+import type { DialectName } from '../database.js'
+import { initialSchema } from './0001-initial.js'
+
+export function migrations(dialect: DialectName): Record<string, Migration> {
+  return {
+    '0001-initial': initialSchema(dialect),
+  }
+}

@@ -1,0 +1,173 @@
+// The control plane's tables as Kysely sees them (camelCase here, snake_case in SQL through
+// CamelCasePlugin). Migrations create them; this file must say what the latest migration made.
+//
+// Conventions, the same on both dialects so that code and tests cannot tell them apart:
+// - ids are UUIDv7 text (`db/ids.ts`), made by the application;
+// - times are ISO-8601 UTC strings with milliseconds (`2026-12-03T10:55:20.123Z`), made by the
+//   application: `timestamptz` on PostgreSQL (read back into the same form), `text` on SQLite,
+//   where that fixed-width form sorts and compares in time order;
+// - days are `YYYY-MM-DD` strings (`date` on PostgreSQL, `text` on SQLite);
+// - no booleans (SQLite has none): a nullable time says when something became true.
+
+import type { Insertable, Selectable, Updateable } from 'kysely'
+
+/** ISO-8601 UTC time with milliseconds, as `Date.prototype.toISOString()` writes it. */
+export type Timestamp = string
+
+/** What a member may do in an organisation; the permission table maps roles to actions. */
+export type Role = 'admin' | 'member' | 'read-only'
+export const ROLES: readonly Role[] = ['admin', 'member', 'read-only']
+
+export interface UsersTable {
+  id: string
+  /** As the user typed it, for display and mail. */
+  email: string
+  /** `email` case-folded (`normalizeEmail`): the unique key, the same rule on both dialects. */
+  emailNormalized: string
+  /** argon2id PHC string; null for an account that signs in only through a linked identity. */
+  passwordHash: string | null
+  emailVerifiedAt: Timestamp | null
+  createdAt: Timestamp
+  updatedAt: Timestamp
+}
+
+export interface OrgsTable {
+  id: string
+  name: string
+  /** Unique among organisations; lower-case letters, digits and dashes. */
+  slug: string
+  createdAt: Timestamp
+}
+
+export interface MembershipsTable {
+  orgId: string
+  userId: string
+  role: Role
+  createdAt: Timestamp
+}
+
+export interface ProjectsTable {
+  id: string
+  orgId: string
+  name: string
+  /** Unique within the organisation. */
+  slug: string
+  createdAt: Timestamp
+}
+
+/** A database the agent snapshots. Exactly one way to its credential: encrypted here, a reference the agent resolves, or none. */
+export interface ConnectionsTable {
+  id: string
+  projectId: string
+  name: string
+  engine: 'postgres' | 'mysql' | 'mongodb'
+  /** The URL with its password replaced, safe to show. */
+  redactedUrl: string
+  /** AES-256-GCM ciphertext (base64) of the credential, under the key `credentialKeyId`. */
+  credentialCiphertext: string | null
+  credentialKeyId: string | null
+  /** `env:NAME` or `file:/path`, resolved by the agent so the secret never leaves its network. */
+  credentialRef: string | null
+  createdAt: Timestamp
+  updatedAt: Timestamp
+}
+
+/** One sign-in on one device: the family of its rotating refresh tokens. */
+export interface SessionsTable {
+  id: string
+  userId: string
+  ip: string | null
+  userAgent: string | null
+  createdAt: Timestamp
+  lastSeenAt: Timestamp
+  /** The session ends then even if its refresh tokens keep rotating (absolute lifetime). */
+  expiresAt: Timestamp
+  revokedAt: Timestamp | null
+  /** Why it ended: `logout`, `revoked`, `logout-everywhere`, `refresh-token-reused`. */
+  revokedReason: string | null
+}
+
+/** Every refresh token a session was given; a rotated one presented again revokes the session. */
+export interface RefreshTokensTable {
+  /** SHA-256 (hex) of the token; the token itself is never stored. */
+  tokenHash: string
+  sessionId: string
+  createdAt: Timestamp
+  /** When it was exchanged for its successor; null for the session's current token. */
+  rotatedAt: Timestamp | null
+}
+
+export interface ApiKeysTable {
+  id: string
+  /** The key's public start (`dbs_` and 12 characters), unique: how a presented key is found. */
+  prefix: string
+  /** SHA-256 (hex) of the whole key. */
+  keyHash: string
+  name: string
+  /** Space-separated scopes, as OAuth writes them (`snapshots:read diffs:read`). */
+  scopes: string
+  orgId: string
+  /** Null for a key of the whole organisation. */
+  projectId: string | null
+  /** The user who created it: the key can do no more than this user's role allows. */
+  createdBy: string
+  createdAt: Timestamp
+  expiresAt: Timestamp | null
+  lastUsedAt: Timestamp | null
+  revokedAt: Timestamp | null
+  /** The key this one replaced (rotation); the old one stays valid until its `expiresAt`. */
+  rotatedFromId: string | null
+}
+
+export interface ApiKeyUsageTable {
+  apiKeyId: string
+  day: string
+  count: number
+}
+
+/** Append-only (triggers refuse UPDATE and DELETE); each event's hash covers the previous one's. */
+export interface AuditEventsTable {
+  id: string
+  /** The hash chain this event extends: the organisation's id, or `instance` for events of no organisation. */
+  chain: string
+  /** 1, 2, 3… within the chain; unique with it, so two writers cannot both extend the same event. */
+  seq: number
+  occurredAt: Timestamp
+  actorType: 'user' | 'api_key' | 'system' | 'anonymous'
+  actorId: string | null
+  orgId: string | null
+  action: string
+  targetType: string | null
+  targetId: string | null
+  ip: string | null
+  traceId: string | null
+  /** JSON object with the action's own facts; never a secret. */
+  details: string
+  /** The previous event's `hash` in the chain (64 zeros for the first). */
+  prevHash: string
+  /** SHA-256 (hex) of this event's fields and `prevHash`. */
+  hash: string
+}
+
+export interface Database {
+  users: UsersTable
+  orgs: OrgsTable
+  memberships: MembershipsTable
+  projects: ProjectsTable
+  connections: ConnectionsTable
+  sessions: SessionsTable
+  refreshTokens: RefreshTokensTable
+  apiKeys: ApiKeysTable
+  apiKeyUsage: ApiKeyUsageTable
+  auditEvents: AuditEventsTable
+}
+
+export type User = Selectable<UsersTable>
+export type NewUser = Insertable<UsersTable>
+export type UserUpdate = Updateable<UsersTable>
+export type Org = Selectable<OrgsTable>
+export type Membership = Selectable<MembershipsTable>
+export type Project = Selectable<ProjectsTable>
+export type Session = Selectable<SessionsTable>
+export type ApiKey = Selectable<ApiKeysTable>
+export type AuditEvent = Selectable<AuditEventsTable>

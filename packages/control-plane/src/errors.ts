@@ -1,0 +1,112 @@
+// Errors the control plane raises: one class with a stable string code, shaped like the engine's
+// DbsnapError (same `name`, `code`, `retryable`, `details`), so callers branch on `err.code`.
+
+/**
+ * Every code the control plane's data layer can raise. Codes are a public contract (the API's
+ * error bodies will carry them): never renamed or reused for another meaning.
+ */
+export const ControlPlaneErrorCode = {
+  /** A setting (env variable) is missing or invalid. */
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  /** An argument is malformed (a scope that is not `resource:action`, …). */
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  /** The control plane's own database cannot be reached or opened. */
+  DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
+  /** The database was migrated by a newer version of the control plane; this one refuses it. */
+  DATABASE_TOO_NEW: 'DATABASE_TOO_NEW',
+  /** A schema migration failed; it was rolled back and the database is as it was. */
+  MIGRATION_FAILED: 'MIGRATION_FAILED',
+  /** Another account already uses this email address (compared case-insensitively). */
+  EMAIL_TAKEN: 'EMAIL_TAKEN',
+  /** Another organisation, or another project of the organisation, already uses this slug. */
+  SLUG_TAKEN: 'SLUG_TAKEN',
+  /** The user is already a member of the organisation. */
+  ALREADY_MEMBER: 'ALREADY_MEMBER',
+  /** The organisation still has projects; delete them first. */
+  ORG_NOT_EMPTY: 'ORG_NOT_EMPTY',
+  /** The change would leave an organisation without an admin. */
+  LAST_ADMIN: 'LAST_ADMIN',
+  /** The object named does not exist (or belongs to another tenant, which must not be told). */
+  NOT_FOUND: 'NOT_FOUND',
+  /** A stored audit event does not match its hash chain. */
+  AUDIT_CHAIN_BROKEN: 'AUDIT_CHAIN_BROKEN',
+  /** A password breaks the password rules (length). */
+  PASSWORD_INVALID: 'PASSWORD_INVALID',
+} as const
+
+export type ControlPlaneErrorCode =
+  (typeof ControlPlaneErrorCode)[keyof typeof ControlPlaneErrorCode]
+
+export interface ControlPlaneErrorOptions {
+  /** The underlying error, for logs; never shown to users verbatim (it may hold SQL). */
+  cause?: unknown
+  /** True when the same operation may succeed if tried again. */
+  retryable?: boolean
+  /** Structured, secret-free facts about the failure. */
+  details?: Record<string, unknown>
+}
+
+/**
+ * The control plane's error. Its `name` is the engine's (`DbsnapError`) on purpose: code across
+ * packages recognises either by shape (`isDbsnapError`), and the wire form is the same.
+ *
+ * @example
+ * throw new ControlPlaneError('EMAIL_TAKEN', 'an account with this email already exists')
+ */
+export class ControlPlaneError extends Error {
+  override readonly name = 'DbsnapError'
+  readonly code: ControlPlaneErrorCode
+  readonly retryable: boolean
+  readonly details: Record<string, unknown>
+
+  constructor(
+    code: ControlPlaneErrorCode,
+    message: string,
+    options: ControlPlaneErrorOptions = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.retryable = options.retryable ?? false
+    this.details = options.details ?? {}
+  }
+
+  toJSON(): {
+    code: ControlPlaneErrorCode
+    message: string
+    retryable: boolean
+    details: Record<string, unknown>
+  } {
+    return {
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+      details: this.details,
+    }
+  }
+}
+
+/** True when `err` is a ControlPlaneError with `code` (also across duplicate package copies). */
+export function hasErrorCode(err: unknown, code: ControlPlaneErrorCode): boolean {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    (err as { name?: unknown }).name === 'DbsnapError' &&
+    (err as { code?: unknown }).code === code
+  )
+}
+
+/** `NOT_FOUND` for a `what` (user, organisation, project…) of id `id`, keeping the driver's error. */
+export function notFoundError(what: string, id: string, cause?: unknown): ControlPlaneError {
+  return new ControlPlaneError('NOT_FOUND', `no such ${what}`, { cause, details: { id } })
+}
+
+/**
+ * A driver's error in a few words, for a message: its message, else its code (Node's
+ * AggregateError for "every address refused" has an empty message).
+ */
+export function reasonOf(err: unknown): string {
+  if (!(err instanceof Error)) return typeof err === 'string' ? err : 'unknown error'
+  const code = (err as { code?: unknown }).code
+  if (err.message !== '') return err.message
+  return typeof code === 'string' ? code : err.name
+}
