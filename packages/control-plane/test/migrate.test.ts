@@ -41,6 +41,7 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
     expect(await tableNames(cp)).toEqual([
       'api_key_usage',
       'api_keys',
+      'audit_chain_heads',
       'audit_events',
       'connections',
       'memberships',

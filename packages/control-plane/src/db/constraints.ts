@@ -23,6 +23,13 @@ export function violatedConstraint(err: unknown): ConstraintKind | undefined {
   if (typeof err !== 'object' || err === null) return undefined
   const code = (err as { code?: unknown }).code
   if (typeof code !== 'string') return undefined
+  // SQLite reports an ON DELETE RESTRICT refusal as a trigger's, with the foreign key's message.
+  if (
+    code === 'SQLITE_CONSTRAINT_TRIGGER' &&
+    /FOREIGN KEY constraint failed/.test(String((err as Error).message))
+  ) {
+    return 'foreign-key'
+  }
   return PG[code] ?? SQLITE[code]
 }
 

@@ -9,14 +9,13 @@
 // - days are `YYYY-MM-DD` strings (`date` on PostgreSQL, `text` on SQLite);
 // - no booleans (SQLite has none): a nullable time says when something became true.
 
-import type { Insertable, Selectable, Updateable } from 'kysely'
+import type { Selectable } from 'kysely'
 
 /** ISO-8601 UTC time with milliseconds, as `Date.prototype.toISOString()` writes it. */
 export type Timestamp = string
 
 /** What a member may do in an organisation; the permission table maps roles to actions. */
 export type Role = 'admin' | 'member' | 'read-only'
-export const ROLES: readonly Role[] = ['admin', 'member', 'read-only']
 
 export interface UsersTable {
   id: string
@@ -130,7 +129,7 @@ export interface AuditEventsTable {
   id: string
   /** The hash chain this event extends: the organisation's id, or `instance` for events of no organisation. */
   chain: string
-  /** 1, 2, 3… within the chain; unique with it, so two writers cannot both extend the same event. */
+  /** 1, 2, 3… within the chain; unique with it (writers take turns on `audit_chain_heads`). */
   seq: number
   occurredAt: Timestamp
   actorType: 'user' | 'api_key' | 'system' | 'anonymous'
@@ -149,6 +148,15 @@ export interface AuditEventsTable {
   hash: string
 }
 
+/** The last event of each audit chain: what the next event extends, and the lock writers take turns on. */
+export interface AuditChainHeadsTable {
+  chain: string
+  /** The last event's `seq` (0 before the first). */
+  seq: number
+  /** The last event's `hash` (64 zeros before the first). */
+  hash: string
+}
+
 export interface Database {
   users: UsersTable
   orgs: OrgsTable
@@ -160,11 +168,10 @@ export interface Database {
   apiKeys: ApiKeysTable
   apiKeyUsage: ApiKeyUsageTable
   auditEvents: AuditEventsTable
+  auditChainHeads: AuditChainHeadsTable
 }
 
 export type User = Selectable<UsersTable>
-export type NewUser = Insertable<UsersTable>
-export type UserUpdate = Updateable<UsersTable>
 export type Org = Selectable<OrgsTable>
 export type Membership = Selectable<MembershipsTable>
 export type Project = Selectable<ProjectsTable>

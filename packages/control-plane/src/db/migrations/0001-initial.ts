@@ -188,6 +188,13 @@ export function initialSchema(dialect: DialectName): Migration {
         .columns(['org_id', 'occurred_at'])
         .execute()
       await appendOnly(db, dialect, 'audit_events')
+      // Not part of the evidence (verification reads only audit_events): where appends queue.
+      await db.schema
+        .createTable('audit_chain_heads')
+        .addColumn('chain', 'text', (c) => c.primaryKey())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .execute()
     },
   }
 }
