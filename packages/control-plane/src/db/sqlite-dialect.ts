@@ -1,10 +1,20 @@
-// SQLite through better-sqlite3: one file, WAL, foreign keys enforced, and migrations inside a
-// transaction (Kysely's SqliteAdapter reports no transactional DDL, kysely-org/kysely#56).
+// SQLite through better-sqlite3: one file, WAL, foreign keys enforced, migrations inside a
+// transaction (Kysely's SqliteAdapter reports no transactional DDL, kysely-org/kysely#56), and
+// transactions that take the write lock when they begin.
 
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { SqliteAdapter, SqliteDialect, type DialectAdapter } from 'kysely'
+import {
+  CompiledQuery,
+  SqliteAdapter,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type DialectAdapter,
+  type Driver,
+  type SqliteDialectConfig,
+} from 'kysely'
 
 /**
  * SQLite runs DDL inside transactions (CREATE, ALTER, DROP all roll back). Kysely's adapter says
@@ -19,7 +29,30 @@ class TransactionalDdlSqliteAdapter extends SqliteAdapter {
   }
 }
 
+/**
+ * Transactions start with `BEGIN IMMEDIATE`: they take the write lock at once, waiting for it up
+ * to the busy timeout. A plain (deferred) BEGIN reads first and asks for the lock at its first
+ * write; two processes doing that at once deadlock, and SQLite fails one with "database is
+ * locked" at once, without waiting. Every transaction of the data layer writes anyway.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'))
+  }
+}
+
 class ControlPlaneSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig
+
+  constructor(config: SqliteDialectConfig) {
+    super(config)
+    this.#config = config
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config)
+  }
+
   override createAdapter(): DialectAdapter {
     return new TransactionalDdlSqliteAdapter()
   }
