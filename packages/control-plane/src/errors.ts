@@ -85,16 +85,6 @@ export class ControlPlaneError extends Error {
   }
 }
 
-/** True when `err` is a ControlPlaneError with `code` (also across duplicate package copies). */
-export function hasErrorCode(err: unknown, code: ControlPlaneErrorCode): boolean {
-  return (
-    typeof err === 'object' &&
-    err !== null &&
-    (err as { name?: unknown }).name === 'DbsnapError' &&
-    (err as { code?: unknown }).code === code
-  )
-}
-
 /** `NOT_FOUND` for a `what` (user, organisation, project…) of id `id`, keeping the driver's error. */
 export function notFoundError(what: string, id: string, cause?: unknown): ControlPlaneError {
   return new ControlPlaneError('NOT_FOUND', `no such ${what}`, { cause, details: { id } })
