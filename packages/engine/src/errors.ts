@@ -161,3 +161,14 @@ export function abortError(signal: AbortSignal): DbsnapError {
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted === true) throw abortError(signal)
 }
+
+/**
+ * The `code` of a Node or driver error, or of any error in its `cause` chain, e.g.
+ * `ECONNREFUSED`: what storages and adapters map to a `DbsnapError` code.
+ */
+export function findErrorCode(err: unknown, depth = 0): string | undefined {
+  if (typeof err !== 'object' || err === null || depth > 5) return undefined
+  const code = (err as { code?: unknown }).code
+  if (typeof code === 'string' && /^[A-Z_]+$/.test(code)) return code
+  return findErrorCode((err as { cause?: unknown }).cause, depth + 1)
+}

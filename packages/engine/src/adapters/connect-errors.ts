@@ -2,7 +2,7 @@
 // into DbsnapErrors with the same codes and wording for all engines.
 
 import { connect as netConnect } from 'node:net'
-import { DbsnapError, abortError, type ErrorCode } from '../errors.js'
+import { DbsnapError, abortError, findErrorCode, type ErrorCode } from '../errors.js'
 import type { ConnectionTarget } from '../connection/url.js'
 
 const TLS_CERT_CODES = new Set([
@@ -14,14 +14,6 @@ const TLS_CERT_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
   'ERR_SSL_WRONG_VERSION_NUMBER',
 ])
-
-/** The `code` of an error or of any error in its `cause` chain, e.g. `ECONNREFUSED`. */
-export function findErrorCode(err: unknown, depth = 0): string | undefined {
-  if (typeof err !== 'object' || err === null || depth > 5) return undefined
-  const code = (err as { code?: unknown }).code
-  if (typeof code === 'string' && /^[A-Z_]+$/.test(code)) return code
-  return findErrorCode((err as { cause?: unknown }).cause, depth + 1)
-}
 
 /** Where the target lives, for messages: `host:port`. */
 export function endpoint(target: ConnectionTarget): string {

@@ -1,8 +1,8 @@
 // Maps mysql2 failures to DbsnapErrors (server error names: MariaDB/MySQL error reference).
 
-import { DbsnapError, isDbsnapError, type ErrorCode } from '../../errors.js'
+import { DbsnapError, findErrorCode, isDbsnapError, type ErrorCode } from '../../errors.js'
 import type { ConnectionTarget } from '../../connection/url.js'
-import { endpoint, findErrorCode, networkError, scrub, timeoutError } from '../connect-errors.js'
+import { endpoint, networkError, scrub, timeoutError } from '../connect-errors.js'
 
 export function mysqlError(err: unknown, target: ConnectionTarget, timeoutMs: number): DbsnapError {
   const net = networkError(err, target, timeoutMs)

@@ -1,9 +1,9 @@
 // Maps node-postgres failures to DbsnapErrors (SQLSTATE codes: see the PostgreSQL manual,
 // appendix A "PostgreSQL Error Codes").
 
-import { DbsnapError, type ErrorCode } from '../../errors.js'
+import { DbsnapError, findErrorCode, type ErrorCode } from '../../errors.js'
 import type { ConnectionTarget } from '../../connection/url.js'
-import { endpoint, findErrorCode, networkError, scrub, timeoutError } from '../connect-errors.js'
+import { endpoint, networkError, scrub, timeoutError } from '../connect-errors.js'
 
 export function postgresError(
   err: unknown,

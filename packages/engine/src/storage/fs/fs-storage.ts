@@ -15,8 +15,13 @@ import {
   type FileHandle,
 } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
-import { DbsnapError, abortError, isDbsnapError, throwIfAborted } from '../../errors.js'
-import { findErrorCode } from '../../adapters/connect-errors.js'
+import {
+  DbsnapError,
+  abortError,
+  findErrorCode,
+  isDbsnapError,
+  throwIfAborted,
+} from '../../errors.js'
 import {
   RESERVED_TOP_LEVEL,
   assertValidKey,

@@ -17,11 +17,11 @@ import { Upload } from '@aws-sdk/lib-storage'
 import {
   DbsnapError,
   abortError,
+  findErrorCode,
   isDbsnapError,
   throwIfAborted,
   type ErrorCode,
 } from '../../errors.js'
-import { findErrorCode } from '../../adapters/connect-errors.js'
 import {
   assertValidKey,
   assertValidPrefix,
