@@ -7,7 +7,7 @@ export { currentTraceId, newTraceId, withTraceId } from './trace.js'
 export type { LogFormat, Logger, LoggerOptions } from './logger.js'
 export { parseEnv } from './config/env.js'
 export { parseConnectionUrl, redactUrl } from './connection/url.js'
-export type { ConnectionTarget, Engine } from './connection/url.js'
+export type { ConnectionTarget } from './connection/url.js'
 export { connect, connectTarget } from './connection/connect.js'
 export { testConnection } from './connection/test-connection.js'
 export type { ConnectionTestResult } from './connection/test-connection.js'
@@ -30,7 +30,7 @@ export type {
 export { DEFAULT_CODEC, formatCodec, parseCodec } from './repository/codec.js'
 export { decodeColumnar, rowsToColumnar } from './repository/columnar.js'
 export type { CodecName, CodecSpec } from './repository/codec.js'
-export { tableKey, tableName } from './repository/manifest.js'
+export { tableKey, tableName } from './schema/table-name.js'
 export type {
   ChunkEntry,
   SnapshotManifest,
@@ -40,7 +40,7 @@ export type {
 export { createSnapshot } from './snapshot/snapshot.js'
 export { holdGarbageGovernor, youngGenerationBounded } from './util/bounded-memory.js'
 export { byCodeUnit } from './util/compare.js'
-export type { TableSelector } from './snapshot/table-filter.js'
+export type { TableSelector } from './schema/table-filter.js'
 export type {
   SnapshotOptions,
   SnapshotProgress,

@@ -1,8 +1,10 @@
 // Connection URLs: which engine a URL names, its parts, and a form of it that is safe to print.
 
 import { DbsnapError } from '../errors.js'
+import type { Engine } from '../schema/schema.js'
 
-export type Engine = 'postgres' | 'mysql' | 'mongodb'
+// A URL names an engine: said here too, so code on connections finds it beside the URL's parts.
+export type { Engine }
 
 const SCHEMES: Record<string, Engine> = {
   'postgres:': 'postgres',

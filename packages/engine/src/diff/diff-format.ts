@@ -1,7 +1,7 @@
 // The shape of a diff: what `dbsnap diff --format json|ndjson` prints and what a saved diff holds.
 // A versioned contract, the same for every engine (docs/diff-format.md).
 
-import type { Engine } from '../connection/url.js'
+import type { Engine } from '../schema/schema.js'
 import type { CanonicalRow, CanonicalValue } from '../canonical/value-encoding.js'
 
 export const DIFF_FORMAT = 'dbsnap-diff'

@@ -4,10 +4,11 @@
 
 import { engineModule } from '../adapters/engines.js'
 import { DbsnapError, throwIfAborted } from '../errors.js'
-import { tableKey, tableName, type TableEntry } from '../repository/manifest.js'
+import type { TableEntry } from '../repository/manifest.js'
+import { tableKey, tableName } from '../schema/table-name.js'
 import type { Repository, StoredSnapshot } from '../repository/repository.js'
 import type { DatabaseSchema, TableSchema } from '../schema/schema.js'
-import { selectTables, type TableSelector } from '../snapshot/table-filter.js'
+import { selectTables, type TableSelector } from '../schema/table-filter.js'
 import { diffTableData, type TableSide } from './data-diff.js'
 import {
   DIFF_FORMAT,

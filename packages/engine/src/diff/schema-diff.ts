@@ -2,7 +2,7 @@
 // compared by definition. A rename is reported only on solid evidence: exactly one object of a
 // kind removed and one added, with the same definition but the name; otherwise remove + add.
 
-import { tableName } from '../repository/manifest.js'
+import { tableName } from '../schema/table-name.js'
 import type { ColumnSchema, DatabaseSchema, QualifiedName, TableSchema } from '../schema/schema.js'
 import type { SchemaChange, SchemaObjectKind } from './diff-format.js'
 

@@ -12,11 +12,11 @@ import type { ConnectionTarget } from '../connection/url.js'
 import type { RowChange } from '../diff/diff-format.js'
 import { diffLive } from '../diff/live-diff.js'
 import { DbsnapError, throwIfAborted } from '../errors.js'
-import { tableKey, tableName } from '../repository/manifest.js'
+import { tableKey, tableName } from '../schema/table-name.js'
 import type { DatabaseSchema, QualifiedName, TableSchema } from '../schema/schema.js'
 import type { Repository, StoredSnapshot } from '../repository/repository.js'
 import { tableRowsOf } from '../show/show.js'
-import type { TableSelector } from '../snapshot/table-filter.js'
+import type { TableSelector } from '../schema/table-filter.js'
 import {
   checkEngines,
   restoreObjects,

@@ -15,11 +15,11 @@ import type {
   TargetTableState,
 } from '../adapters/target-adapter.js'
 import { DbsnapError, isDbsnapError, throwIfAborted } from '../errors.js'
-import { tableKey, tableName } from '../repository/manifest.js'
+import { tableKey, tableName } from '../schema/table-name.js'
 import type { Repository, StoredSnapshot } from '../repository/repository.js'
 import type { TableSchema } from '../schema/schema.js'
 import { snapshotTableRows } from '../show/show.js'
-import { selectTables, type TableSelector } from '../snapshot/table-filter.js'
+import { selectTables, type TableSelector } from '../schema/table-filter.js'
 import { restorableSchema } from './partial-snapshot.js'
 
 export interface RestoreOptions {

@@ -2,8 +2,12 @@
 // records, what schema diff compares and what restore recreates. Engine-specific facts go in
 // each object's typed `extra`.
 
-import type { Engine } from '../connection/url.js'
 import type { ValueEncoding } from '../canonical/value-encoding.js'
+
+/** The database engines DBSnap reads and restores. */
+export const ENGINE_NAMES = ['postgres', 'mysql', 'mongodb'] as const
+
+export type Engine = (typeof ENGINE_NAMES)[number]
 
 /** A schema-qualified name. `schema` is '' for engines without schemas (MySQL db = schema, MongoDB). */
 export interface QualifiedName {

@@ -11,9 +11,10 @@ import {
 } from '../canonical/value-encoding.js'
 import { DbsnapError, throwIfAborted } from '../errors.js'
 import { rowsToColumnar } from '../repository/columnar.js'
-import { tableName, type ChunkEntry, type TableEntry } from '../repository/manifest.js'
+import type { ChunkEntry, TableEntry } from '../repository/manifest.js'
+import { tableName } from '../schema/table-name.js'
 import { objectKey, type Repository, type StoredSnapshot } from '../repository/repository.js'
-import { findNamed } from '../snapshot/table-filter.js'
+import { findNamed } from '../schema/table-filter.js'
 
 /**
  * Finds a table of a snapshot by `schema.table` (or `table` in the default schema), quoted as

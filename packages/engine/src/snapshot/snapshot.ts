@@ -18,17 +18,12 @@ import { rowLine, type CanonicalRow } from '../canonical/value-encoding.js'
 import { chunkBitsFor, type ChunkingParams } from '../repository/chunking.js'
 import { formatCodec, type CodecSpec } from '../repository/codec.js'
 import { acquireLock } from '../repository/locks.js'
-import {
-  tableKey,
-  tableName,
-  type ChunkEntry,
-  type SnapshotManifest,
-  type TableEntry,
-} from '../repository/manifest.js'
+import type { ChunkEntry, SnapshotManifest, TableEntry } from '../repository/manifest.js'
+import { tableKey, tableName } from '../schema/table-name.js'
 import type { Repository } from '../repository/repository.js'
 import type { TableSchema } from '../schema/schema.js'
 import { DBSNAP_VERSION } from '../version.js'
-import { selectTables, type TableSelector } from './table-filter.js'
+import { selectTables, type TableSelector } from '../schema/table-filter.js'
 import { TABLES_FINISHING, TablesFinishing, inLanes, readingOrder } from './table-lanes.js'
 import { ChunkBuffers, ChunkSlots, TableWriter } from './table-writer.js'
 

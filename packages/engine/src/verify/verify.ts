@@ -6,7 +6,8 @@
 import { withLock } from '../repository/locks.js'
 import { DbsnapError, isDbsnapError, throwIfAborted } from '../errors.js'
 import { rowKeyText, splitLines, type CanonicalRow } from '../canonical/value-encoding.js'
-import { tableName, type ChunkEntry, type TableEntry } from '../repository/manifest.js'
+import type { ChunkEntry, TableEntry } from '../repository/manifest.js'
+import { tableName } from '../schema/table-name.js'
 import {
   manifestKey,
   objectKey,

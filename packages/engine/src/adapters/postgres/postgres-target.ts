@@ -4,7 +4,7 @@
 import type pg from 'pg'
 import type { ConnectionTarget } from '../../connection/url.js'
 import { DbsnapError, abortError, isDbsnapError, throwIfAborted } from '../../errors.js'
-import { tableName } from '../../repository/manifest.js'
+import { tableName } from '../../schema/table-name.js'
 import type { QualifiedName, TableSchema } from '../../schema/schema.js'
 import { DEFAULT_TIMEOUT_MS, type ServerDescription } from '../source-adapter.js'
 import type {

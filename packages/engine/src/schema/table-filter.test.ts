@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { TableSchema } from '../schema/schema.js'
-import { tableKey, tableName } from '../repository/manifest.js'
+import type { TableSchema } from './schema.js'
+import { tableKey, tableName } from './table-name.js'
 import { selectTables } from './table-filter.js'
 
 const table = (schema: string, name: string, extra: Partial<TableSchema> = {}): TableSchema => ({

@@ -2,8 +2,8 @@
 // may be left out; `*` and `?` glob; double quotes make an identifier literal (dots, `*`, `,`).
 
 import { DbsnapError } from '../errors.js'
-import { tableName } from '../repository/manifest.js'
-import type { QualifiedName, TableSchema } from '../schema/schema.js'
+import { tableName } from './table-name.js'
+import type { QualifiedName, TableSchema } from './schema.js'
 
 /**
  * What `--tables` takes: a pattern as users type it (several separated by commas), or a table
