@@ -47,8 +47,8 @@ export type {
   SnapshotResult,
   SnapshotTableResult,
 } from './snapshot/snapshot.js'
-export { catalogueName, resolveSnapshot } from './snapshot/resolve-ref.js'
-export { findTable, readSnapshotRows } from './show/show.js'
+export { catalogueName, findTable, resolveSnapshot } from './snapshot/resolve-ref.js'
+export { readSnapshotRows } from './repository/snapshot-rows.js'
 export { diffOfChanges, diffSnapshots, summarize } from './diff/diff.js'
 export { diffLive } from './diff/live-diff.js'
 export type { LiveDiff, LiveDiffOptions } from './diff/live-diff.js'

@@ -13,7 +13,7 @@ import { rowKeyText, type CanonicalRow } from '../src/canonical/value-encoding.j
 import { diffSnapshots } from '../src/diff/diff.js'
 import type { RowChange } from '../src/diff/diff-format.js'
 import { Repository, type StoredSnapshot } from '../src/repository/repository.js'
-import { readSnapshotRows } from '../src/show/show.js'
+import { readSnapshotRows } from '../src/repository/snapshot-rows.js'
 import { createSnapshot } from '../src/snapshot/snapshot.js'
 import { MemoryStorage } from '../src/storage/memory/memory-storage.js'
 

@@ -19,7 +19,7 @@ import { tableName } from '../src/schema/table-name.js'
 import { Repository, type StoredSnapshot } from '../src/repository/repository.js'
 import { restoreChangedRows } from '../src/restore/only-changed.js'
 import { restoreSnapshot, type RestoreOptions } from '../src/restore/restore.js'
-import { findTable } from '../src/show/show.js'
+import { findTable } from '../src/snapshot/resolve-ref.js'
 import { createSnapshot } from '../src/snapshot/snapshot.js'
 import { MemoryStorage } from '../src/storage/memory/memory-storage.js'
 

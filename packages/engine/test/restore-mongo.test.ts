@@ -16,7 +16,7 @@ import { isDbsnapError, type DbsnapError } from '../src/errors.js'
 import { tableName } from '../src/schema/table-name.js'
 import { Repository, type StoredSnapshot } from '../src/repository/repository.js'
 import { restoreSnapshot, type RestoreOptions } from '../src/restore/restore.js'
-import { readSnapshotRows, tableRowsOf } from '../src/show/show.js'
+import { readSnapshotRows, tableRowsOf } from '../src/repository/snapshot-rows.js'
 import { createSnapshot } from '../src/snapshot/snapshot.js'
 import { MemoryStorage } from '../src/storage/memory/memory-storage.js'
 import {

@@ -22,7 +22,7 @@ import { isDbsnapError } from '../src/errors.js'
 import { exportSnapshot } from '../src/export/export.js'
 import { Repository, type StoredSnapshot } from '../src/repository/repository.js'
 import { restoreSnapshot, type RestoreOptions } from '../src/restore/restore.js'
-import { snapshotTableRows } from '../src/show/show.js'
+import { snapshotTableRows } from '../src/repository/snapshot-rows.js'
 import { createSnapshot } from '../src/snapshot/snapshot.js'
 import { MemoryStorage } from '../src/storage/memory/memory-storage.js'
 

@@ -20,7 +20,11 @@ import { exportSnapshot } from '../src/export/export.js'
 import { tableName } from '../src/schema/table-name.js'
 import { Repository, type StoredSnapshot } from '../src/repository/repository.js'
 import { restoreSnapshot } from '../src/restore/restore.js'
-import { readSnapshotRows, snapshotTableRows, tableRowsOf } from '../src/show/show.js'
+import {
+  readSnapshotRows,
+  snapshotTableRows,
+  tableRowsOf,
+} from '../src/repository/snapshot-rows.js'
 import { createSnapshot } from '../src/snapshot/snapshot.js'
 import { MemoryStorage } from '../src/storage/memory/memory-storage.js'
 

@@ -12,7 +12,7 @@ import { testServices, withCredentials, withDatabase } from '../../../test/servi
 import type { TableEntry } from '../src/repository/manifest.js'
 import { tableName } from '../src/schema/table-name.js'
 import { Repository } from '../src/repository/repository.js'
-import { readSnapshotRows } from '../src/show/show.js'
+import { readSnapshotRows } from '../src/repository/snapshot-rows.js'
 import { createSnapshot, type SnapshotOptions } from '../src/snapshot/snapshot.js'
 import { MemoryStorage } from '../src/storage/index.js'
 

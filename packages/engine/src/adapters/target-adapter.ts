@@ -2,10 +2,14 @@
 // source adapter of the same engine: it recreates a snapshot's schema objects and loads its
 // canonical rows, so the restore code (restore/restore.ts) never depends on a driver.
 
-import type { CanonicalRow, CanonicalValue } from '../canonical/value-encoding.js'
+import type { CanonicalValue } from '../canonical/value-encoding.js'
 import type { ConnectionTarget, Engine } from '../connection/url.js'
 import type { DatabaseSchema, QualifiedName, TableSchema } from '../schema/schema.js'
+import type { ColumnBatch, TableRows } from '../repository/snapshot-rows.js'
 import type { ConnectOptions, ServerDescription } from './source-adapter.js'
+
+// A target is handed a snapshot's rows as the repository reads them: part of this contract.
+export type { ColumnBatch, TableRows }
 
 /** `overwrite`: the table ends up exactly as in the snapshot. `append`: rows are inserted. */
 export type RestoreMode = 'overwrite' | 'append'
@@ -58,27 +62,6 @@ export interface RestoreTableResult {
   updated: number
   /** Append with `--on-conflict skip`: rows left as the target had them. */
   skipped: number
-}
-
-/**
- * A chunk's rows column by column, as a chunk stores them: `payload` is in the columnar layout
- * (docs/snapshot-format.md, "Columnar layout"), a section per column holding each row's value as
- * its JSON text in the canonical row, one a line. No string is made of a value or a row.
- */
-export interface ColumnBatch {
-  rows: number
-  payload: Buffer
-}
-
-/**
- * A table's rows in key order, chunk by chunk. Iterating gives them parsed. `lines()` gives the
- * same rows as canonical row lines (JSON arrays, docs/snapshot-format.md), and `columns()` as
- * columnar payloads, which is how a chunk is stored: both unparsed, cheaper for a target that
- * writes the values out as text again. Iterate one of the three, once.
- */
-export interface TableRows extends AsyncIterable<CanonicalRow[]> {
-  lines(): AsyncIterable<string[]>
-  columns(): AsyncIterable<ColumnBatch>
 }
 
 /** One step of a restore plan, as `--dry-run` shows it. */

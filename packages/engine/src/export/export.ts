@@ -4,17 +4,16 @@
 
 import { acquireLock } from '../repository/locks.js'
 import { engineModule, type EngineModule, type SqlDialect } from '../adapters/engines.js'
-import type { SqlScript, TableRows } from '../adapters/target-adapter.js'
+import type { SqlScript } from '../adapters/target-adapter.js'
+import { countedRows, snapshotTableRows, type TableRows } from '../repository/snapshot-rows.js'
 import type { CanonicalRow, CanonicalValue } from '../canonical/value-encoding.js'
-import type { Engine } from '../schema/schema.js'
+import type { Engine, TableSchema } from '../schema/schema.js'
 import { jsonKind } from '../diff/field-diff.js'
 import { DbsnapError } from '../errors.js'
 import type { TableEntry } from '../repository/manifest.js'
 import { tableKey, tableName } from '../schema/table-name.js'
 import type { Repository, StoredSnapshot } from '../repository/repository.js'
 import { restoreObjects } from '../restore/restore.js'
-import type { TableSchema } from '../schema/schema.js'
-import { countedRows, snapshotTableRows } from '../show/show.js'
 import type { TableSelector } from '../schema/table-filter.js'
 
 export const EXPORT_FORMATS = ['ndjson', 'json', 'sql', 'ejson'] as const

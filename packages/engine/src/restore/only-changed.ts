@@ -15,7 +15,7 @@ import { DbsnapError, throwIfAborted } from '../errors.js'
 import { tableKey, tableName } from '../schema/table-name.js'
 import type { DatabaseSchema, QualifiedName, TableSchema } from '../schema/schema.js'
 import type { Repository, StoredSnapshot } from '../repository/repository.js'
-import { tableRowsOf } from '../show/show.js'
+import { tableRowsOf } from '../repository/snapshot-rows.js'
 import type { TableSelector } from '../schema/table-filter.js'
 import {
   checkEngines,

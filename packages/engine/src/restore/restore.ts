@@ -18,7 +18,7 @@ import { DbsnapError, isDbsnapError, throwIfAborted } from '../errors.js'
 import { tableKey, tableName } from '../schema/table-name.js'
 import type { Repository, StoredSnapshot } from '../repository/repository.js'
 import type { TableSchema } from '../schema/schema.js'
-import { snapshotTableRows } from '../show/show.js'
+import { snapshotTableRows } from '../repository/snapshot-rows.js'
 import { selectTables, type TableSelector } from '../schema/table-filter.js'
 import { restorableSchema } from './partial-snapshot.js'
 

@@ -1,9 +1,14 @@
 // Snapshot references as users type them: a full id, a unique id prefix, `name@latest` or
-// `name@latest~N` (N snapshots before the latest), where name may also be a connection URL.
+// `name@latest~N` (N snapshots before the latest), where name may also be a connection URL; and
+// a table of a snapshot as users name it.
 
+import { engineModule } from '../adapters/engines.js'
 import { parseConnectionUrl } from '../connection/url.js'
 import { DbsnapError } from '../errors.js'
+import type { TableEntry } from '../repository/manifest.js'
 import type { Repository, StoredSnapshot } from '../repository/repository.js'
+import { findNamed } from '../schema/table-filter.js'
+import { tableName } from '../schema/table-name.js'
 
 /** The catalogue name a URL's snapshots are filed under: its database name. */
 export function catalogueName(nameOrUrl: string): string {
@@ -68,4 +73,34 @@ export async function resolveSnapshot(
   }
   const id = ids[0]!
   return { id, manifest: await repository.readManifest(id, options.signal) }
+}
+
+/**
+ * Finds a table of a snapshot by `schema.table` (or `table` in the default schema), quoted as
+ * `--tables` reads it (`"x.y".z`). Failing that, by the two joined unquoted, as `show` took them
+ * before (`x.y.z`, a MongoDB `fs.files`), when that names one table only.
+ */
+export function findTable(snapshot: StoredSnapshot, name: string): TableEntry {
+  const { tables } = snapshot.manifest
+  const defaultSchema = engineModule(snapshot.manifest.source.engine).defaultSchema
+  const joined = tables.filter(
+    (t) =>
+      (t.schema === '' ? t.name : `${t.schema}.${t.name}`) === name ||
+      (t.schema === defaultSchema && t.name === name),
+  )
+  const found =
+    findNamed(tables, name, defaultSchema) ?? (joined.length === 1 ? joined[0] : undefined)
+  if (found !== undefined) return found
+  if (joined.length > 1) {
+    throw new DbsnapError(
+      'INVALID_ARGUMENT',
+      `"${name}" names ${joined.length} tables of snapshot ${snapshot.id.slice(0, 12)}: ${joined.map(tableName).join(', ')}; give one as written here`,
+      { details: { table: name, snapshot: snapshot.id } },
+    )
+  }
+  throw new DbsnapError(
+    'TABLE_NOT_FOUND',
+    `snapshot ${snapshot.id.slice(0, 12)} has no table "${name}"`,
+    { details: { table: name, snapshot: snapshot.id } },
+  )
 }

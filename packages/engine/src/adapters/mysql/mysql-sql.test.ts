@@ -2,7 +2,7 @@ import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import type { CanonicalRow, CanonicalValue } from '../../canonical/value-encoding.js'
 import type { ColumnSchema, TableSchema } from '../../schema/schema.js'
-import { tableRowsOf } from '../../show/show.js'
+import { tableRowsOf } from '../../repository/snapshot-rows.js'
 import {
   conflictClause,
   fieldFor,

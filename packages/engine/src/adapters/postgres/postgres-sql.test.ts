@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { tableRowsOf } from '../../show/show.js'
+import { tableRowsOf } from '../../repository/snapshot-rows.js'
 import type { CanonicalRow } from '../../canonical/value-encoding.js'
 import type { TableSchema } from '../../schema/schema.js'
 import type { TableRows } from '../target-adapter.js'

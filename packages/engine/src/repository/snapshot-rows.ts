@@ -1,8 +1,7 @@
 // Reads rows back out of a snapshot without touching any database: a table's canonical rows in
-// key order, optionally only the row with a given key, streamed chunk by chunk.
+// key order, optionally only the row with a given key, streamed chunk by chunk: what `show`, restore
+// and export read.
 
-import { engineModule } from '../adapters/engines.js'
-import type { ColumnBatch, TableRows } from '../adapters/target-adapter.js'
 import {
   rowKeyText,
   rowLine,
@@ -10,40 +9,30 @@ import {
   type CanonicalValue,
 } from '../canonical/value-encoding.js'
 import { DbsnapError, throwIfAborted } from '../errors.js'
-import { rowsToColumnar } from '../repository/columnar.js'
-import type { ChunkEntry, TableEntry } from '../repository/manifest.js'
+import { rowsToColumnar } from './columnar.js'
+import type { ChunkEntry, TableEntry } from './manifest.js'
 import { tableName } from '../schema/table-name.js'
-import { objectKey, type Repository, type StoredSnapshot } from '../repository/repository.js'
-import { findNamed } from '../schema/table-filter.js'
+import { objectKey, type Repository } from './repository.js'
 
 /**
- * Finds a table of a snapshot by `schema.table` (or `table` in the default schema), quoted as
- * `--tables` reads it (`"x.y".z`). Failing that, by the two joined unquoted, as `show` took them
- * before (`x.y.z`, a MongoDB `fs.files`), when that names one table only.
+ * A chunk's rows column by column, as a chunk stores them: `payload` is in the columnar layout
+ * (docs/snapshot-format.md, "Columnar layout"), a section per column holding each row's value as
+ * its JSON text in the canonical row, one a line. No string is made of a value or a row.
  */
-export function findTable(snapshot: StoredSnapshot, name: string): TableEntry {
-  const { tables } = snapshot.manifest
-  const defaultSchema = engineModule(snapshot.manifest.source.engine).defaultSchema
-  const joined = tables.filter(
-    (t) =>
-      (t.schema === '' ? t.name : `${t.schema}.${t.name}`) === name ||
-      (t.schema === defaultSchema && t.name === name),
-  )
-  const found =
-    findNamed(tables, name, defaultSchema) ?? (joined.length === 1 ? joined[0] : undefined)
-  if (found !== undefined) return found
-  if (joined.length > 1) {
-    throw new DbsnapError(
-      'INVALID_ARGUMENT',
-      `"${name}" names ${joined.length} tables of snapshot ${snapshot.id.slice(0, 12)}: ${joined.map(tableName).join(', ')}; give one as written here`,
-      { details: { table: name, snapshot: snapshot.id } },
-    )
-  }
-  throw new DbsnapError(
-    'TABLE_NOT_FOUND',
-    `snapshot ${snapshot.id.slice(0, 12)} has no table "${name}"`,
-    { details: { table: name, snapshot: snapshot.id } },
-  )
+export interface ColumnBatch {
+  rows: number
+  payload: Buffer
+}
+
+/**
+ * A table's rows in key order, chunk by chunk. Iterating gives them parsed. `lines()` gives the
+ * same rows as canonical row lines (JSON arrays, docs/snapshot-format.md), and `columns()` as
+ * columnar payloads, which is how a chunk is stored: both unparsed, cheaper for a target that
+ * writes the values out as text again. Iterate one of the three, once.
+ */
+export interface TableRows extends AsyncIterable<CanonicalRow[]> {
+  lines(): AsyncIterable<string[]>
+  columns(): AsyncIterable<ColumnBatch>
 }
 
 /**
