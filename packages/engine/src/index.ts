@@ -64,7 +64,8 @@ export {
   saveDiff,
 } from './diff/saved-diff.js'
 export type { DiffBlock, DiffPage, DiffPageQuery, SavedDiff } from './diff/saved-diff.js'
-export { restoreObjects, restoreSnapshot } from './restore/restore.js'
+export { restoreSnapshot } from './restore/restore.js'
+export { restoreObjects } from './repository/restore-objects.js'
 export { restoreChangedRows } from './restore/only-changed.js'
 export type { RestoreChangedRowsOptions } from './restore/only-changed.js'
 export {
@@ -83,13 +84,13 @@ export type {
 export type {
   OnConflict,
   RestoreMode,
-  RestoreObjects,
   RestoreStep,
   RestoreTableOptions,
   RestoreTableResult,
   TargetAdapter,
   TargetTableState,
 } from './adapters/target-adapter.js'
+export type { RestoreObjects } from './repository/restore-objects.js'
 export { parseDataSubset, verifyRepository } from './verify/verify.js'
 export type { DataSubset, VerifyProblem, VerifyResult } from './verify/verify.js'
 export { applyPolicy, forgetSnapshots } from './retention/forget.js'

@@ -4,12 +4,13 @@
 
 import type { CanonicalValue } from '../canonical/value-encoding.js'
 import type { ConnectionTarget, Engine } from '../connection/url.js'
-import type { DatabaseSchema, QualifiedName, TableSchema } from '../schema/schema.js'
+import type { QualifiedName, TableSchema } from '../schema/schema.js'
+import type { RestoreObjects } from '../repository/restore-objects.js'
 import type { ColumnBatch, TableRows } from '../repository/snapshot-rows.js'
 import type { ConnectOptions, ServerDescription } from './source-adapter.js'
 
-// A target is handed a snapshot's rows as the repository reads them: part of this contract.
-export type { ColumnBatch, TableRows }
+// A target is handed what a snapshot holds as the repository reads it: part of this contract.
+export type { ColumnBatch, RestoreObjects, TableRows }
 
 /** `overwrite`: the table ends up exactly as in the snapshot. `append`: rows are inserted. */
 export type RestoreMode = 'overwrite' | 'append'
@@ -25,20 +26,6 @@ export interface TargetTableState {
   rows: number
   /** The table's columns as the target has them, or null when it does not exist. */
   columns: { name: string; type: string }[] | null
-}
-
-/** What a restore recreates, taken from a snapshot's manifest. */
-export interface RestoreObjects {
-  /** The snapshot's whole schema: what the selected tables may depend on is looked up here. */
-  schema: DatabaseSchema
-  /** The tables whose rows are restored, in the order they will be. */
-  tables: TableSchema[]
-  /**
-   * True when the whole snapshot is restored: then every object of `schema` is recreated
-   * (views, routines, sequences, types, events…); otherwise only what `tables` need
-   * (their types, sequences and the functions their defaults call).
-   */
-  whole: boolean
 }
 
 export interface RestoreTableOptions {

@@ -13,7 +13,7 @@ import { DbsnapError } from '../errors.js'
 import type { TableEntry } from '../repository/manifest.js'
 import { tableKey, tableName } from '../schema/table-name.js'
 import type { Repository, StoredSnapshot } from '../repository/repository.js'
-import { restoreObjects } from '../restore/restore.js'
+import { restoreObjects } from '../repository/restore-objects.js'
 import type { TableSelector } from '../schema/table-filter.js'
 
 export const EXPORT_FORMATS = ['ndjson', 'json', 'sql', 'ejson'] as const
@@ -65,7 +65,11 @@ export async function* exportSnapshot(options: ExportOptions): AsyncGenerator<st
 async function* exportLocked(options: ExportOptions): AsyncGenerator<string> {
   const { repository, snapshot, format, signal } = options
   const engine = snapshot.manifest.source.engine
-  const objects = restoreObjects(snapshot, options)
+  const objects = restoreObjects(
+    snapshot,
+    options,
+    engineModule(snapshot.manifest.schema.engine).defaultSchema,
+  )
   const entries = new Map(snapshot.manifest.tables.map((entry) => [tableKey(entry), entry]))
   const selected = objects.tables.map((schema) => ({
     schema,

@@ -19,11 +19,12 @@ import { tableRowsOf } from '../repository/snapshot-rows.js'
 import type { TableSelector } from '../schema/table-filter.js'
 import {
   checkEngines,
-  restoreObjects,
   type RestoredTable,
   type RestoreProgress,
   type RestoreResult,
 } from './restore.js'
+import { engineModule } from '../adapters/engines.js'
+import { restoreObjects } from '../repository/restore-objects.js'
 
 export interface RestoreChangedRowsOptions {
   repository: Repository
@@ -59,7 +60,11 @@ async function restoreChangedLocked(options: RestoreChangedRowsOptions): Promise
   const started = performance.now()
   const { repository, snapshot, target, signal } = options
   checkEngines(snapshot, target)
-  const objects = restoreObjects(snapshot, options)
+  const objects = restoreObjects(
+    snapshot,
+    options,
+    engineModule(snapshot.manifest.schema.engine).defaultSchema,
+  )
   const schemas = new Map(objects.tables.map((table) => [tableKey(table), table]))
   const keyless = objects.tables.filter((table) => table.primaryKey === null)
   if (keyless.length > 0) {

@@ -9,18 +9,17 @@ import { engineModule } from '../adapters/engines.js'
 import type {
   OnConflict,
   RestoreMode,
-  RestoreObjects,
   RestoreStep,
   TargetAdapter,
   TargetTableState,
 } from '../adapters/target-adapter.js'
+import { restoreObjects } from '../repository/restore-objects.js'
 import { DbsnapError, isDbsnapError, throwIfAborted } from '../errors.js'
 import { tableKey, tableName } from '../schema/table-name.js'
 import type { Repository, StoredSnapshot } from '../repository/repository.js'
 import type { TableSchema } from '../schema/schema.js'
 import { snapshotTableRows } from '../repository/snapshot-rows.js'
-import { selectTables, type TableSelector } from '../schema/table-filter.js'
-import { restorableSchema } from './partial-snapshot.js'
+import type { TableSelector } from '../schema/table-filter.js'
 
 export interface RestoreOptions {
   repository: Repository
@@ -103,7 +102,11 @@ async function restoreLocked(options: RestoreOptions): Promise<RestoreResult> {
   const onConflict = options.onConflict ?? 'fail'
   const manifest = snapshot.manifest
   checkEngines(snapshot, target)
-  const objects = restoreObjects(snapshot, options)
+  const objects = restoreObjects(
+    snapshot,
+    options,
+    engineModule(snapshot.manifest.schema.engine).defaultSchema,
+  )
   const entries = new Map(manifest.tables.map((entry) => [tableKey(entry), entry]))
   const states = await target.inspect(objects.tables, { signal })
   // A collection's two columns have no types to compare.
@@ -197,56 +200,6 @@ export function checkEngines(snapshot: StoredSnapshot, target: TargetAdapter): v
     `snapshot ${id} is of a ${source.product} database and cannot be restored into ${target.engine}; export it instead: dbsnap export ${id} --format ndjson`,
     { details: { snapshot: snapshot.id, source: source.engine, target: target.engine } },
   )
-}
-
-/** What a restore of `snapshot` recreates, and the objects it leaves out (`restorableSchema`). */
-export interface SnapshotRestoreObjects extends RestoreObjects {
-  leftOut: string[]
-}
-
-/**
- * The tables chosen, parents of foreign keys first, and what they need from the schema. Of a
- * snapshot taken with `--tables`, objects that need a table it did not read are left out.
- */
-export function restoreObjects(
-  snapshot: StoredSnapshot,
-  options: Pick<RestoreOptions, 'tables' | 'exclude'>,
-): SnapshotRestoreObjects {
-  const { schema, leftOut } = restorableSchema(snapshot.manifest)
-  const withRows = new Set(snapshot.manifest.tables.map(tableKey))
-  const whole = (options.tables ?? []).length === 0 && (options.exclude ?? []).length === 0
-  // Only tables the snapshot read can be chosen (partitioned parents stand for their partitions):
-  // a name of one it left out is as unknown as a typo.
-  const read = schema.tables.filter(
-    (table) => table.kind === 'partitioned' || withRows.has(tableKey(table)),
-  )
-  const chosen = selectTables(read, {
-    include: options.tables,
-    exclude: options.exclude,
-    defaultSchema: engineModule(schema.engine).defaultSchema,
-    where: `snapshot ${snapshot.id.slice(0, 12)}`,
-  })
-  return { schema, tables: referencedFirst(chosen), whole, leftOut }
-}
-
-/** Tables ordered so that a table comes after those its foreign keys reference (when acyclic). */
-function referencedFirst(tables: TableSchema[]): TableSchema[] {
-  const byKey = new Map(tables.map((table) => [tableKey(table), table]))
-  const ordered: TableSchema[] = []
-  const state = new Map<string, 'visiting' | 'done'>()
-  const visit = (table: TableSchema): void => {
-    const key = tableKey(table)
-    if (state.has(key)) return
-    state.set(key, 'visiting')
-    for (const fk of table.foreignKeys) {
-      const parent = byKey.get(tableKey(fk.references))
-      if (parent !== undefined && parent !== table) visit(parent)
-    }
-    state.set(key, 'done')
-    ordered.push(table)
-  }
-  tables.forEach(visit)
-  return ordered
 }
 
 /** Refuses what would lose or mix up data: non-empty tables to overwrite, mismatched columns. */

@@ -2,7 +2,7 @@
 // Definitions are the text each engine prints; names in them are matched in every quoting.
 
 import { describe, expect, it } from 'vitest'
-import type { SnapshotManifest, TableEntry } from '../repository/manifest.js'
+import type { SnapshotManifest, TableEntry } from './manifest.js'
 import type { DatabaseSchema, TableSchema, ViewSchema } from '../schema/schema.js'
 import { restorableSchema } from './partial-snapshot.js'
 

@@ -2,7 +2,7 @@
 // on a table it did not read (a view, a foreign key, a trigger) cannot be recreated without it,
 // so a restore or an SQL export of the snapshot leaves those out, with a warning each.
 
-import type { SnapshotManifest } from '../repository/manifest.js'
+import type { SnapshotManifest } from './manifest.js'
 import { tableKey, tableName } from '../schema/table-name.js'
 import type { DatabaseSchema, QualifiedName, TableSchema, ViewSchema } from '../schema/schema.js'
 
