@@ -91,7 +91,7 @@ async function sampleChunks(): Promise<Buffer[]> {
     }
     return chunks
   } finally {
-    await repository.storage.close()
+    await repository.close()
     await removeRepository(REPO)
   }
 }

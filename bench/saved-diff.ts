@@ -129,7 +129,7 @@ async function main(): Promise<void> {
       summary,
     })
   } finally {
-    await repository.storage.close()
+    await repository.close()
     await rm(REPO, { recursive: true, force: true })
   }
 }

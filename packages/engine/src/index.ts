@@ -21,12 +21,10 @@ export type * from './schema/schema.js'
 export type { ByteSource, ObjectInfo, Storage } from './storage/storage.js'
 export { bytesSource } from './storage/storage.js'
 export { openStorage } from './storage/open-storage.js'
-export { Repository, objectKey, manifestKey } from './repository/repository.js'
-export type {
-  RepositoryConfig,
-  StoredSnapshot,
-  UnreadableSnapshot,
-} from './repository/repository.js'
+export { Repository } from './repository/repository.js'
+export { objectKey, manifestKey } from './repository/layout.js'
+export type { StoredSnapshot, UnreadableSnapshot } from './repository/repository.js'
+export type { RepositoryConfig } from './repository/repository-config.js'
 export { DEFAULT_CODEC, formatCodec, parseCodec } from './repository/codec.js'
 export { decodeColumnar, rowsToColumnar } from './repository/columnar.js'
 export type { CodecName, CodecSpec } from './repository/codec.js'
@@ -58,7 +56,6 @@ export type * from './diff/diff-format.js'
 export {
   BLOCK_CHANGES,
   DEFAULT_PAGE_SIZE,
-  listSavedDiffIds,
   queryDiffPage,
   readSavedDiff,
   saveDiff,

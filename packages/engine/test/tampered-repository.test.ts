@@ -19,7 +19,8 @@ import { rowsToColumnar } from '../src/repository/columnar.js'
 import { makeDelta, type KeyedLine } from '../src/repository/delta.js'
 import type { ChunkEntry } from '../src/repository/manifest.js'
 import { decodeObject, encodeObject } from '../src/repository/object-format.js'
-import { objectKey, Repository, type StoredSnapshot } from '../src/repository/repository.js'
+import { Repository, type StoredSnapshot } from '../src/repository/repository.js'
+import { objectKey } from '../src/repository/layout.js'
 import { restoreSnapshot } from '../src/restore/restore.js'
 import { readSnapshotRows } from '../src/repository/snapshot-rows.js'
 import { createSnapshot } from '../src/snapshot/snapshot.js'
@@ -73,6 +74,7 @@ async function storageOf(
 
 describe.each(['fs', 's3'] as const)('a tampered repository on %s storage', (kind) => {
   let remove: () => Promise<void>
+  let storage: Storage
   let repository: Repository
   let a: StoredSnapshot
   let b: StoredSnapshot
@@ -91,7 +93,8 @@ describe.each(['fs', 's3'] as const)('a tampered repository on %s storage', (kin
   beforeAll(async () => {
     const opened = await storageOf(kind)
     remove = opened.remove
-    repository = await Repository.open(opened.storage, { create: true })
+    storage = opened.storage
+    repository = await Repository.open(storage, { create: true })
     a = await snap()
     await source.client.query(`UPDATE items SET name = 'changed' WHERE id = 30000`)
     b = await snap()
@@ -123,12 +126,12 @@ describe.each(['fs', 's3'] as const)('a tampered repository on %s storage', (kin
     check: () => Promise<void>,
   ): Promise<void> => {
     const key = objectKey(chunk.id)
-    const original = await repository.storage.get(key)
-    await repository.storage.put(key, bytesSource(bytes))
+    const original = await storage.get(key)
+    await storage.put(key, bytesSource(bytes))
     try {
       await check()
     } finally {
-      await repository.storage.put(key, bytesSource(original))
+      await storage.put(key, bytesSource(original))
     }
   }
 
@@ -161,9 +164,9 @@ describe.each(['fs', 's3'] as const)('a tampered repository on %s storage', (kin
   ]
 
   const tamperings: [string, () => Promise<Uint8Array>][] = [
-    ["another chunk's frame", () => repository.storage.get(objectKey(other.id))],
+    ["another chunk's frame", () => storage.get(objectKey(other.id))],
     ['other rows freshly compressed', () => forged(base)],
-    ["the next snapshot's delta of the chunk", () => repository.storage.get(objectKey(delta.id))],
+    ["the next snapshot's delta of the chunk", () => storage.get(objectKey(delta.id))],
   ]
 
   describe.each(tamperings)('a chunk replaced by %s', (_name, bytes) => {
@@ -215,7 +218,7 @@ describe.each(['fs', 's3'] as const)('a tampered repository on %s storage', (kin
     // content, so only the `script` hash of its index entry tells it from the one the snapshot
     // wrote, and the diff, which trusts that hash instead of the base, refuses it.
     expect(delta.script).toBeDefined()
-    const stored = await repository.storage.get(objectKey(delta.id))
+    const stored = await storage.get(objectKey(delta.id))
     const { header, payload } = decodeObject(stored, 'delta')
     const bytes = encodeObject('data', { name: 'gzip', level: 9 }, payload, {
       base: header.base!,

@@ -5,7 +5,6 @@ import { Args, Flags } from '@oclif/core'
 import {
   byCodeUnit,
   DbsnapError,
-  listSavedDiffIds,
   queryDiffPage,
   readSavedDiff,
   type DiffPage,
@@ -65,7 +64,7 @@ export default class Diffs extends BaseCommand<typeof Diffs> {
     try {
       if (this.args.id === undefined) {
         const diffs: ListedDiff[] = []
-        for (const id of await listSavedDiffIds(repository, signal)) {
+        for (const id of await repository.listSavedDiffIds(signal)) {
           const { saved } = await readSavedDiff(repository, id, signal)
           diffs.push({
             id,
@@ -101,7 +100,7 @@ export default class Diffs extends BaseCommand<typeof Diffs> {
       if (!this.jsonEnabled()) this.#renderPage(id, saved, page)
       return { id, ...page }
     } finally {
-      await repository.storage.close()
+      await repository.close()
     }
   }
 

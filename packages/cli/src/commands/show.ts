@@ -99,7 +99,7 @@ export default class Show extends BaseCommand<typeof Show> {
         rows,
       }
     } finally {
-      await repository.storage.close()
+      await repository.close()
     }
   }
 }

@@ -74,12 +74,12 @@ export default class Snapshots extends BaseCommand<typeof Snapshots> {
         }
       }
       return {
-        repository: repository.storage.location,
+        repository: repository.location,
         snapshots,
         unreadable: listed.unreadable,
       }
     } finally {
-      await repository.storage.close()
+      await repository.close()
     }
   }
 }

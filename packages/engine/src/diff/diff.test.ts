@@ -4,7 +4,8 @@ import type { CanonicalRow } from '../canonical/value-encoding.js'
 import type { ChunkingParams } from '../repository/chunking.js'
 import type { CodecSpec } from '../repository/codec.js'
 import type { ChunkEntry, SnapshotManifest, TableEntry } from '../repository/manifest.js'
-import { Repository, objectKey, type StoredSnapshot } from '../repository/repository.js'
+import { Repository, type StoredSnapshot } from '../repository/repository.js'
+import { objectKey } from '../repository/layout.js'
 import type { ColumnSchema, DatabaseSchema, TableSchema } from '../schema/schema.js'
 import { TableWriter } from '../snapshot/table-writer.js'
 import { MemoryStorage } from '../storage/memory/memory-storage.js'
@@ -22,10 +23,12 @@ interface TableSpec {
   rows: CanonicalRow[]
 }
 
+let storage: MemoryStorage
 let repository: Repository
 
 beforeEach(async () => {
-  repository = await Repository.open(new MemoryStorage(), { create: true })
+  storage = new MemoryStorage()
+  repository = await Repository.open(storage, { create: true })
 })
 
 function column(name: string, type = 'text'): ColumnSchema {
@@ -285,7 +288,7 @@ describe('diffSnapshots: data', () => {
     expect(deltas.length).toBeGreaterThan(0)
     expect(deltas.every((c) => c.script !== undefined)).toBe(true)
     // Without their bases, the scripts are still proven (decision 0015).
-    for (const chunk of deltas) await repository.storage.delete(objectKey(chunk.deps![0]!))
+    for (const chunk of deltas) await storage.delete(objectKey(chunk.deps![0]!))
     const { changes, diff } = await changesBetween(a, b)
     expect(changes.map((c) => [c.change, c.key])).toEqual(EDITS)
     expect(diff.tables[0]!.chunksRead).toBe(deltas.length)
@@ -306,7 +309,7 @@ describe('diffSnapshots: data', () => {
     expect(changes.map((c) => [c.change, c.key])).toEqual(EDITS)
     expect(diff.tables[0]!.chunksRead).toBe(2 * deltas.length)
     // A script alone proves nothing: without its base the diff fails.
-    for (const chunk of deltas) await repository.storage.delete(objectKey(chunk.deps![0]!))
+    for (const chunk of deltas) await storage.delete(objectKey(chunk.deps![0]!))
     await expect(changesBetween(a, old)).rejects.toMatchObject({ code: 'STORAGE_NOT_FOUND' })
   })
 
@@ -320,10 +323,7 @@ describe('diffSnapshots: data', () => {
     const other = (await deltasOf(c)).find((chunk) => chunk.deps![0] === delta.deps![0])!
     expect(other.id).not.toBe(delta.id)
     const key = objectKey(delta.id)
-    await repository.storage.put(
-      key,
-      bytesSource(await repository.storage.get(objectKey(other.id))),
-    )
+    await storage.put(key, bytesSource(await storage.get(objectKey(other.id))))
     await expect(changesBetween(a, b)).rejects.toMatchObject({
       code: 'DATA_CORRUPT',
       details: { object: key },

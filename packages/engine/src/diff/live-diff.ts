@@ -11,11 +11,9 @@ import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { ConnectOptions } from '../adapters/source-adapter.js'
 import { redactUrl, type ConnectionTarget } from '../connection/url.js'
-import { Repository } from '../repository/repository.js'
 import type { DatabaseSchema } from '../schema/schema.js'
 import { createSnapshot, type SnapshotProgress } from '../snapshot/snapshot.js'
 import { FsStorage } from '../storage/fs/fs-storage.js'
-import { OverlayStorage } from '../storage/overlay/overlay-storage.js'
 import { diffSnapshots, type DiffOptions, type SnapshotDiff, type SnapshotSide } from './diff.js'
 
 export interface LiveDiffOptions extends DiffOptions {
@@ -65,9 +63,7 @@ export async function diffLive(
   }
   try {
     upper = await FsStorage.open(directory, { create: true })
-    const overlay = await Repository.open(new OverlayStorage(upper, base.repository.storage), {
-      signal: options.signal,
-    })
+    const overlay = await base.repository.overlay(upper, { signal: options.signal })
     const result = await createSnapshot({
       source,
       repository: overlay,

@@ -1,16 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest'
+import { diffBlockKey } from '../repository/layout.js'
 import { Repository } from '../repository/repository.js'
 import { MemoryStorage } from '../storage/memory/memory-storage.js'
 import { bytesSource } from '../storage/storage.js'
 import type { RowChange, RowChangeKind } from './diff-format.js'
 import { diffOfChanges, type SnapshotDiff } from './diff.js'
-import {
-  BLOCK_CHANGES,
-  listSavedDiffIds,
-  queryDiffPage,
-  readSavedDiff,
-  saveDiff,
-} from './saved-diff.js'
+import { BLOCK_CHANGES, queryDiffPage, readSavedDiff, saveDiff } from './saved-diff.js'
 
 const KINDS: RowChangeKind[] = ['added', 'removed', 'modified']
 
@@ -31,10 +26,12 @@ function fakeDiff(tables: string[], perTable: number): SnapshotDiff {
   return diffOfChanges(changes, { from: side, to: side })
 }
 
+let storage: MemoryStorage
 let repository: Repository
 
 beforeEach(async () => {
-  repository = await Repository.open(new MemoryStorage(), { create: true })
+  storage = new MemoryStorage()
+  repository = await Repository.open(storage, { create: true })
 })
 
 describe('saved diffs', () => {
@@ -46,7 +43,7 @@ describe('saved diffs', () => {
       ['b', BLOCK_CHANGES],
       ['b', 10],
     ])
-    expect(await listSavedDiffIds(repository)).toEqual([id])
+    expect(await repository.listSavedDiffIds()).toEqual([id])
     expect((await readSavedDiff(repository, id.slice(0, 6))).saved).toEqual(saved)
   })
 
@@ -106,10 +103,9 @@ describe('saved diffs', () => {
 
   it('refuses a block that does not match its id', async () => {
     const { saved } = await saveDiff(repository, fakeDiff(['a'], 10))
-    const key = `diffs/blocks/${saved.blocks[0]!.id}`
-    const other = await repository.putNamed('diffs/blocks/', 'diff', Buffer.from('{}\n'))
-    const storage = repository.storage
-    await storage.put(key, bytesSource(await storage.get(`diffs/blocks/${other.id}`)))
+    const key = diffBlockKey(saved.blocks[0]!.id)
+    const other = await repository.putDiffBlock(Buffer.from('{}\n'))
+    await storage.put(key, bytesSource(await storage.get(diffBlockKey(other))))
     await expect(queryDiffPage(repository, saved)).rejects.toMatchObject({ code: 'DATA_CORRUPT' })
   })
 })

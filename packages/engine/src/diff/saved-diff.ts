@@ -6,26 +6,27 @@
 //   diffs/<id>          the saved diff: header, summary, schema, tables, and the block list
 //
 // Blocks are written first and the diff object last: it is the commit point, as a manifest is.
+// The repository stores and lists both, and knows which blocks a saved diff lists (for `prune`).
 
-import { withLock } from '../repository/locks.js'
 import { z } from 'zod'
 import { splitLines } from '../canonical/value-encoding.js'
 import { DbsnapError, throwIfAborted } from '../errors.js'
+import { savedDiffKey } from '../repository/layout.js'
 import { isObjectId } from '../repository/object-format.js'
 import type { Repository } from '../repository/repository.js'
-import type {
-  DiffSide,
-  DiffSummary,
-  RowChange,
-  RowChangeKind,
-  SchemaChange,
-  TableDiff,
+import { tryParseJson } from '../util/try-parse-json.js'
+import {
+  DIFF_FORMAT,
+  DIFF_FORMAT_VERSION,
+  type DiffSide,
+  type DiffSummary,
+  type RowChange,
+  type RowChangeKind,
+  type SchemaChange,
+  type TableDiff,
 } from './diff-format.js'
-import { DIFF_FORMAT, DIFF_FORMAT_VERSION } from './diff-format.js'
 import type { SnapshotDiff } from './diff.js'
 
-const DIFFS = 'diffs/'
-const BLOCKS = 'diffs/blocks/'
 /** Row changes per stored block: a full scan of 10,000 changes reads 10 objects. */
 export const BLOCK_CHANGES = 1000
 /** Row changes per page a reader asks for, unless it says otherwise. */
@@ -82,7 +83,7 @@ export async function saveDiff(
   diff: SnapshotDiff,
   options: { signal?: AbortSignal } = {},
 ): Promise<{ id: string; saved: SavedDiff }> {
-  return withLock(repository.storage, 'shared', 'diff', options.signal, () =>
+  return repository.withLock('shared', 'diff', options.signal, () =>
     saveDiffLocked(repository, diff, options),
   )
 }
@@ -97,7 +98,7 @@ async function saveDiffLocked(
   const flush = async (): Promise<void> => {
     if (pending.length === 0) return
     const content = Buffer.from(pending.map((c) => `${JSON.stringify(c)}\n`).join(''), 'utf8')
-    const { id } = await repository.putNamed(BLOCKS, 'diff', content, options.signal)
+    const id = await repository.putDiffBlock(content, options.signal)
     const count = (kind: RowChangeKind): number => pending.filter((c) => c.change === kind).length
     blocks.push({
       id,
@@ -131,40 +132,8 @@ async function saveDiffLocked(
     blocks,
   }
   const content = Buffer.from(JSON.stringify(saved), 'utf8')
-  const { id } = await repository.putNamed(DIFFS, 'diff', content, options.signal)
+  const id = await repository.putSavedDiff(content, options.signal)
   return { id, saved }
-}
-
-/** Ids of the saved diffs of a repository. */
-export async function listSavedDiffIds(
-  repository: Repository,
-  signal?: AbortSignal,
-): Promise<string[]> {
-  const ids: string[] = []
-  for await (const info of repository.storage.list(DIFFS, { signal })) {
-    const id = info.key.slice(DIFFS.length)
-    if (isObjectId(id)) ids.push(id)
-  }
-  return ids
-}
-
-/** The key prefix of saved-diff blocks, for `prune`. */
-export const DIFF_BLOCKS_PREFIX = BLOCKS
-
-/**
- * The ids of every block a saved diff lists: what `prune` must keep. Throws when a saved diff
- * cannot be read, since what it references is then unknown.
- */
-export async function referencedDiffBlocks(
-  repository: Repository,
-  signal?: AbortSignal,
-): Promise<Set<string>> {
-  const blocks = new Set<string>()
-  for (const id of await listSavedDiffIds(repository, signal)) {
-    const { saved } = await readSavedDiff(repository, id, signal)
-    for (const block of saved.blocks) blocks.add(block.id)
-  }
-  return blocks
 }
 
 /** Reads and checks a saved diff; an id prefix of 4+ hex digits is enough when unique. */
@@ -174,12 +143,11 @@ export async function readSavedDiff(
   signal?: AbortSignal,
 ): Promise<{ id: string; saved: SavedDiff }> {
   const id = await resolveDiffId(repository, idOrPrefix, signal)
-  const what = `saved diff ${id}`
-  const content = await repository.readNamed(DIFFS, 'diff', id, what, signal)
-  const parsed = savedDiffSchema.safeParse(parseJson(content.toString('utf8')))
+  const content = await repository.readSavedDiff(id, signal)
+  const parsed = savedDiffSchema.safeParse(tryParseJson(content.toString('utf8')))
   if (!parsed.success) {
-    throw new DbsnapError('DATA_CORRUPT', `${what} is corrupt: malformed`, {
-      details: { object: `${DIFFS}${id}` },
+    throw new DbsnapError('DATA_CORRUPT', `saved diff ${id} is corrupt: malformed`, {
+      details: { object: savedDiffKey(id) },
     })
   }
   return { id, saved: parsed.data as unknown as SavedDiff }
@@ -197,7 +165,7 @@ async function resolveDiffId(
       `expected a saved diff id or an id prefix of at least 4 hex digits, got "${text}"`,
     )
   }
-  const matches = (await listSavedDiffIds(repository, signal)).filter((id) => id.startsWith(prefix))
+  const matches = (await repository.listSavedDiffIds(signal)).filter((id) => id.startsWith(prefix))
   if (matches.length === 1) return matches[0]!
   const message =
     matches.length === 0
@@ -307,14 +275,5 @@ async function readBlock(
   id: string,
   signal?: AbortSignal,
 ): Promise<string> {
-  const content = await repository.readNamed(BLOCKS, 'diff', id, `saved diff block ${id}`, signal)
-  return content.toString('utf8')
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
+  return (await repository.readDiffBlock(id, signal)).toString('utf8')
 }

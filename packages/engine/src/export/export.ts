@@ -2,7 +2,6 @@
 // JSON, or an SQL script for psql / mysql — streamed chunk by chunk, so memory stays bounded
 // whatever the snapshot's size.
 
-import { acquireLock } from '../repository/locks.js'
 import { engineModule, type EngineModule, type SqlDialect } from '../adapters/engines.js'
 import type { SqlScript } from '../adapters/target-adapter.js'
 import { countedRows, snapshotTableRows, type TableRows } from '../repository/snapshot-rows.js'
@@ -52,9 +51,7 @@ export interface ExportOptions {
  * Extended JSON, everything else as the engine's text form (docs/export.md).
  */
 export async function* exportSnapshot(options: ExportOptions): AsyncGenerator<string> {
-  const lock = await acquireLock(options.repository.storage, 'shared', 'export', {
-    signal: options.signal,
-  })
+  const lock = await options.repository.lock('shared', 'export', { signal: options.signal })
   try {
     yield* exportLocked(options)
   } finally {

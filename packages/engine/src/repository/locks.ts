@@ -1,22 +1,30 @@
-// Repository locks: short-lived objects under `locks/`. Snapshots, forget and verify take shared
-// locks; prune takes an exclusive one, so it never deletes a chunk a running snapshot relies on.
+// Repository locks: short-lived objects under `locks/` (docs/snapshot-format.md, "Locks"), taken
+// through `Repository.lock`/`withLock`. Snapshot, verify, restore, export, forget and
+// `diff --save` take shared locks, which go together; prune takes an exclusive one, so it never
+// deletes what a running operation reads or writes.
 
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
+import { z } from 'zod'
 import { DbsnapError, isDbsnapError } from '../errors.js'
 import { bytesSource, type Storage } from '../storage/storage.js'
+import { lockKey, LOCKS_PREFIX } from './layout.js'
+import { tryParseJson } from '../util/try-parse-json.js'
 
-export type LockKind = 'shared' | 'exclusive'
-
-export interface LockInfo {
-  kind: LockKind
+const lockInfoSchema = z.object({
+  kind: z.enum(['shared', 'exclusive']),
   /** What holds it: `snapshot`, `prune`, … */
-  operation: string
-  hostname: string
-  pid: number
-  createdAt: string
-  refreshedAt: string
-}
+  operation: z.string(),
+  hostname: z.string(),
+  pid: z.number(),
+  createdAt: z.string(),
+  refreshedAt: z.string(),
+})
+
+/** What a lock object holds. */
+export type LockInfo = z.infer<typeof lockInfoSchema>
+
+export type LockKind = LockInfo['kind']
 
 /** A lock not refreshed for this long is stale, whoever holds it (restic uses 30 minutes). */
 export const STALE_AFTER_MS = 30 * 60 * 1000
@@ -44,7 +52,7 @@ export async function acquireLock(
 ): Promise<HeldLock> {
   const now = options.now ?? (() => new Date())
   const id = `${now().getTime().toString(36)}-${randomBytes(8).toString('hex')}`
-  const key = `locks/${id}`
+  const key = lockKey(id)
   const info = (): LockInfo => ({
     kind,
     operation,
@@ -96,48 +104,28 @@ export async function acquireLock(
   }
 }
 
-/**
- * Runs `work` holding a lock of `kind`, released however it ends: what every operation on a
- * repository does, so `prune` (exclusive) never deletes what a running one reads or writes.
- */
-export async function withLock<T>(
-  storage: Storage,
-  kind: LockKind,
-  operation: string,
-  signal: AbortSignal | undefined,
-  work: () => Promise<T>,
-): Promise<T> {
-  const lock = await acquireLock(storage, kind, operation, { signal })
-  try {
-    return await work()
-  } finally {
-    await lock.release()
-  }
-}
-
 /** Every lock object, with what it says (unreadable ones count as stale). */
 export async function readLocks(
   storage: Storage,
   signal?: AbortSignal,
 ): Promise<{ key: string; info: LockInfo }[]> {
   const out: { key: string; info: LockInfo }[] = []
-  for await (const object of storage.list('locks/', { signal })) {
-    let info: LockInfo
+  for await (const object of storage.list(LOCKS_PREFIX, { signal })) {
+    let info: LockInfo | undefined
     try {
-      info = JSON.parse(
-        Buffer.from(await storage.get(object.key, { signal })).toString('utf8'),
-      ) as LockInfo
+      const text = Buffer.from(await storage.get(object.key, { signal })).toString('utf8')
+      info = lockInfoSchema.safeParse(tryParseJson(text)).data
     } catch (err) {
       if (isDbsnapError(err) && err.code === 'STORAGE_NOT_FOUND') continue
       if (isDbsnapError(err) && err.code !== 'DATA_CORRUPT') throw err
-      info = {
-        kind: 'shared',
-        operation: 'unknown',
-        hostname: '',
-        pid: 0,
-        createdAt: object.modified.toISOString(),
-        refreshedAt: new Date(0).toISOString(),
-      }
+    }
+    info ??= {
+      kind: 'shared',
+      operation: 'unknown',
+      hostname: '',
+      pid: 0,
+      createdAt: object.modified.toISOString(),
+      refreshedAt: new Date(0).toISOString(),
     }
     out.push({ key: object.key, info })
   }

@@ -1,144 +1,113 @@
 // Snapshot manifests and chunk indexes: what a snapshot is made of. A manifest is the commit
-// point of a snapshot; its id is the SHA-256 of its JSON, so it checks itself.
+// point of a snapshot; its id is the SHA-256 of its JSON, so it checks itself. Each shape is one
+// zod schema, which reading checks, and its type is inferred from it.
 
 import { z } from 'zod'
-import type { CanonicalValue } from '../canonical/value-encoding.js'
-import type { Engine } from '../schema/schema.js'
-import type { DatabaseSchema } from '../schema/schema.js'
+import { ENGINE_NAMES, type DatabaseSchema } from '../schema/schema.js'
 
 export const MANIFEST_FORMAT = 1
 
+/** A canonical value of a key (`CanonicalValue`). */
+const canonicalValue = z.union([z.boolean(), z.number(), z.string(), z.null()])
+const keySchema = z.array(canonicalValue).nullable()
+const objectId = z.string().regex(/^[0-9a-f]{64}$/)
+
 /** One chunk of a table, in key order: a line of the table's chunk index object. */
-export interface ChunkEntry {
-  id: string
-  rows: number
+export const chunkEntrySchema = z.object({
+  id: objectId,
+  rows: z.number().int().nonnegative(),
   /** Uncompressed canonical bytes. */
-  bytes: number
-  /** Key of the first and last row (null for tables without a primary key). */
-  first: CanonicalValue[] | null
-  last: CanonicalValue[] | null
+  bytes: z.number().int().nonnegative(),
+  /** Key of the first row (null for tables without a primary key). */
+  first: keySchema,
+  /** Key of the last row (null for tables without a primary key). */
+  last: keySchema,
   /** For a chunk stored as a delta: the ids of the objects it is built on, nearest first. */
-  deps?: string[]
+  deps: z.array(objectId).optional(),
   /**
    * For a chunk written as a delta: the SHA-256 of its stored object, the exact bytes put (header
    * and compressed edit script). It proves the script without reading its base (decision 0015).
    * Absent in indexes written before it, and for a delta a snapshot found already stored.
    */
-  script?: string
-}
+  script: objectId.optional(),
+})
 
-export interface TableEntry {
-  schema: string
-  name: string
+export type ChunkEntry = z.infer<typeof chunkEntrySchema>
+
+const tableEntrySchema = z.object({
+  schema: z.string(),
+  name: z.string(),
   /** Column names, the order of values in each canonical row. */
-  columns: string[]
+  columns: z.array(z.string()),
   /** Primary-key columns rows are ordered and matched by; null: no key, full-row order. */
-  key: string[] | null
+  key: z.array(z.string()).nullable(),
   /** Low key-hash bits that must be zero for a chunk boundary (docs/snapshot-format.md). */
-  chunkBits: number
-  rows: number
-  bytes: number
-  chunks: number
+  chunkBits: z.number().int().min(0).max(30),
+  rows: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  chunks: z.number().int().nonnegative(),
   /** Object id of the chunk index: NDJSON, one ChunkEntry per chunk, in key order. */
-  index: string
-}
+  index: objectId,
+})
 
-export interface SnapshotSource {
-  engine: Engine
-  product: string
-  serverVersion: string
-  host: string
-  port: number
-  database: string | null
-}
+export type TableEntry = z.infer<typeof tableEntrySchema>
 
-export interface SnapshotTotals {
-  tables: number
-  rows: number
+const snapshotSourceSchema = z.object({
+  engine: z.enum(ENGINE_NAMES),
+  product: z.string(),
+  serverVersion: z.string(),
+  host: z.string(),
+  port: z.number().int(),
+  database: z.string().nullable(),
+})
+
+export type SnapshotSource = z.infer<typeof snapshotSourceSchema>
+
+const snapshotTotalsSchema = z.object({
+  tables: z.number(),
+  rows: z.number(),
   /** Uncompressed canonical bytes of all rows. */
-  bytes: number
-  chunks: number
+  bytes: z.number(),
+  chunks: z.number(),
   /** Objects this snapshot had to write (data chunks and indexes). */
-  newObjects: number
+  newObjects: z.number(),
   /**
    * Bytes of the objects this snapshot added to storage: its new chunks and indexes, compressed.
    * Not its manifest, which cannot record its own size; what `snapshot`, `snapshots` and `show`
    * call "added".
    */
-  newBytes: number
+  newBytes: z.number(),
   /** Chunks that were already stored. */
-  reusedChunks: number
-}
-
-export interface SnapshotManifest {
-  format: typeof MANIFEST_FORMAT
-  /** Catalogue name: the database name unless `--name` said otherwise. `<name>@latest`. */
-  name: string
-  startedAt: string
-  finishedAt: string
-  source: SnapshotSource
-  dbsnapVersion: string
-  hostname: string
-  tags: Record<string, string>
-  compression: string
-  schema: DatabaseSchema
-  tables: TableEntry[]
-  totals: SnapshotTotals
-}
-
-const canonicalValue = z.union([z.boolean(), z.number(), z.string(), z.null()])
-const keySchema = z.array(canonicalValue).nullable()
-const objectId = z.string().regex(/^[0-9a-f]{64}$/)
-
-export const chunkEntrySchema = z.object({
-  id: objectId,
-  rows: z.number().int().nonnegative(),
-  bytes: z.number().int().nonnegative(),
-  first: keySchema,
-  last: keySchema,
-  deps: z.array(objectId).optional(),
-  script: objectId.optional(),
+  reusedChunks: z.number(),
 })
 
-const tableEntrySchema = z.object({
-  schema: z.string(),
-  name: z.string(),
-  columns: z.array(z.string()),
-  key: z.array(z.string()).nullable(),
-  chunkBits: z.number().int().min(0).max(30),
-  rows: z.number().int().nonnegative(),
-  bytes: z.number().int().nonnegative(),
-  chunks: z.number().int().nonnegative(),
-  index: objectId,
-})
+export type SnapshotTotals = z.infer<typeof snapshotTotalsSchema>
+
+/** The schema is checked where it is used (restore, diff); a manifest checks its outer shape. */
+const databaseSchemaShape = z.looseObject({ engine: z.string(), tables: z.array(z.unknown()) })
 
 export const manifestSchema = z.object({
   format: z.literal(MANIFEST_FORMAT),
+  /** Catalogue name: the database name unless `--name` said otherwise. `<name>@latest`. */
   name: z.string().min(1),
   startedAt: z.iso.datetime(),
   finishedAt: z.iso.datetime(),
-  source: z.object({
-    engine: z.enum(['postgres', 'mysql', 'mongodb']),
-    product: z.string(),
-    serverVersion: z.string(),
-    host: z.string(),
-    port: z.number().int(),
-    database: z.string().nullable(),
-  }),
+  source: snapshotSourceSchema,
   dbsnapVersion: z.string(),
   hostname: z.string(),
   tags: z.record(z.string(), z.string()),
   compression: z.string(),
-  // The schema is checked where it is used (restore, diff); here only its outer shape.
-  schema: z.looseObject({ engine: z.string(), tables: z.array(z.unknown()) }),
+  schema: z.custom<DatabaseSchema>((value) => databaseSchemaShape.safeParse(value).success),
   tables: z.array(tableEntrySchema),
-  totals: z.object({
-    tables: z.number(),
-    rows: z.number(),
-    bytes: z.number(),
-    chunks: z.number(),
-    newObjects: z.number(),
-    newBytes: z.number(),
-    reusedChunks: z.number(),
-  }),
+  totals: snapshotTotalsSchema,
+})
+
+export type SnapshotManifest = z.infer<typeof manifestSchema>
+
+/**
+ * A saved diff (diff/saved-diff.ts) as far as the repository is concerned: the blocks it lists,
+ * which `prune` keeps. The diff module reads the rest of it.
+ */
+export const savedDiffBlocksSchema = z.looseObject({
+  blocks: z.array(z.looseObject({ id: objectId })),
 })

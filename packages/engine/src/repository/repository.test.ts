@@ -7,7 +7,8 @@ import { bytesSource } from '../storage/storage.js'
 import { rowsToColumnar } from './columnar.js'
 import { makeDelta } from './delta.js'
 import { contentId, encodeObject } from './object-format.js'
-import { objectKey, Repository } from './repository.js'
+import { Repository } from './repository.js'
+import { objectKey } from './layout.js'
 
 const zstd = { name: 'zstd', level: 3 } as const
 const lines = (from: number, to: number, tag = 'v'): string[] =>
@@ -41,8 +42,22 @@ async function putDelta(
   return id
 }
 
+/** The storage under each repository a test opens, to tamper with what it holds. */
+const storages = new WeakMap<Repository, MemoryStorage>()
+
+async function openRepository(): Promise<Repository> {
+  const storage = new MemoryStorage()
+  const repository = await Repository.open(storage, { create: true })
+  storages.set(repository, storage)
+  return repository
+}
+
+function storageOf(repository: Repository): MemoryStorage {
+  return storages.get(repository)!
+}
+
 async function replace(repository: Repository, id: string, bytes: Uint8Array): Promise<void> {
-  await repository.storage.put(objectKey(id), bytesSource(bytes))
+  await storageOf(repository).put(objectKey(id), bytesSource(bytes))
 }
 
 const corrupt = (id: string): unknown =>
@@ -55,10 +70,10 @@ describe('Repository reads check every chunk against its id', () => {
     b: string
     stored: (id: string) => Promise<Uint8Array>
   }> => {
-    const repository = await Repository.open(new MemoryStorage(), { create: true })
+    const repository = await openRepository()
     const a = await putColumnar(repository, lines(1, 100))
     const b = await putColumnar(repository, lines(101, 200))
-    const stored = (id: string): Promise<Uint8Array> => repository.storage.get(objectKey(id))
+    const stored = (id: string): Promise<Uint8Array> => storageOf(repository).get(objectKey(id))
     return { repository, a, b, stored }
   }
 
@@ -150,18 +165,18 @@ describe('Repository proves a delta by the hash its index entry records (decisio
     delta: string
     script: string
   }> => {
-    const repository = await Repository.open(new MemoryStorage(), { create: true })
+    const repository = await openRepository()
     const base = lines(1, 100)
     const a = await putColumnar(repository, base)
     const next = base.map((line, i) => (i === 50 ? '[51,"changed"]' : line))
     const delta = await putDelta(repository, a, base, next)
-    const script = contentId(await repository.storage.get(objectKey(delta)))
+    const script = contentId(await storageOf(repository).get(objectKey(delta)))
     return { repository, a, delta, script }
   }
 
   it('reads the script alone, its base gone', async () => {
     const { repository, a, delta, script } = await setup()
-    await repository.storage.delete(objectKey(a))
+    await storageOf(repository).delete(objectKey(a))
     const proven = await repository.readDelta(delta, { proof: { script, baseRows: 100 } })
     expect(proven).toMatchObject({ base: { id: a }, baseRows: 100, baseRead: false })
     expect(proven?.ops.find((step) => step.op === '-')?.lines).toEqual(['[51,"v51"]'])
@@ -174,7 +189,7 @@ describe('Repository proves a delta by the hash its index entry records (decisio
     const keyed = (rows: string[]): { line: string; key: string }[] =>
       rows.map((line) => ({ line, key: line.slice(0, line.indexOf(',')) }))
     const other = makeDelta(keyed(lines(1, 100)), keyed(forged), Infinity)!
-    const original = await repository.storage.get(objectKey(delta))
+    const original = await storageOf(repository).get(objectKey(delta))
     await replace(
       repository,
       delta,
@@ -213,7 +228,7 @@ describe('Repository reads bound decompression by the index entry', () => {
   })
 
   it('refuses a frame declaring far more than the chunk holds before decompressing it', async () => {
-    const repository = await Repository.open(new MemoryStorage(), { create: true })
+    const repository = await openRepository()
     const rows = lines(1, 100)
     const id = await putColumnar(repository, rows)
     const bytes = content(rows).byteLength
@@ -224,7 +239,7 @@ describe('Repository reads bound decompression by the index entry', () => {
   })
 
   it('bounds the base of a delta too', async () => {
-    const repository = await Repository.open(new MemoryStorage(), { create: true })
+    const repository = await openRepository()
     const base = lines(1, 100)
     const a = await putColumnar(repository, base)
     const next = base.map((line, i) => (i === 50 ? '[51,"changed"]' : line))
@@ -280,5 +295,55 @@ describe('Repository.open validates config', () => {
   it('says which value is wrong, and to upgrade for a newer version', async () => {
     await expect(openWith(chunking({ maxBytes: 2 ** 40 }))).rejects.toThrow(/chunking\.maxBytes/)
     await expect(openWith({ ...good, version: 2 })).rejects.toThrow(/upgrade DBSnap/)
+  })
+})
+
+describe('Repository owns its storage', () => {
+  it('names its location and closes its storage', async () => {
+    const storage = new MemoryStorage()
+    let closed = 0
+    storage.close = async () => {
+      closed++
+      await MemoryStorage.prototype.close.call(storage)
+    }
+    const repository = await Repository.open(storage, { create: true })
+    expect(repository.location).toBe(storage.location)
+    await repository.close()
+    expect(closed).toBe(1)
+  })
+
+  it('takes locks under locks/: shared ones together, an exclusive one alone', async () => {
+    const storage = new MemoryStorage()
+    const repository = await Repository.open(storage, { create: true })
+    const shared = await repository.lock('shared', 'snapshot')
+    const another = await repository.lock('shared', 'verify')
+    expect(shared.key).toMatch(/^locks\//)
+    await expect(repository.lock('exclusive', 'prune')).rejects.toMatchObject({
+      code: 'REPOSITORY_LOCKED',
+    })
+    await shared.release()
+    await another.release()
+    const exclusive = await repository.lock('exclusive', 'prune')
+    await expect(repository.lock('shared', 'snapshot')).rejects.toMatchObject({
+      code: 'REPOSITORY_LOCKED',
+    })
+    await exclusive.release()
+  })
+
+  it('says which blocks saved diffs list, and refuses to guess when one is malformed', async () => {
+    const storage = new MemoryStorage()
+    const repository = await Repository.open(storage, { create: true })
+    const block = await repository.putDiffBlock(Buffer.from('{"change":"added"}\n'))
+    const orphan = await repository.putDiffBlock(Buffer.from('{"change":"removed"}\n'))
+    const saved = await repository.putSavedDiff(
+      Buffer.from(JSON.stringify({ blocks: [{ id: block }] })),
+    )
+    expect(await repository.listSavedDiffIds()).toEqual([saved])
+    expect([...(await repository.referencedDiffBlocks())]).toEqual([block])
+    const listed: string[] = []
+    for await (const info of repository.listDiffBlocks()) listed.push(info.id)
+    expect(listed.sort()).toEqual([block, orphan].sort())
+    await repository.putSavedDiff(Buffer.from('{"no":"blocks"}'))
+    await expect(repository.referencedDiffBlocks()).rejects.toMatchObject({ code: 'DATA_CORRUPT' })
   })
 })

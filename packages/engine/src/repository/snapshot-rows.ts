@@ -12,7 +12,8 @@ import { DbsnapError, throwIfAborted } from '../errors.js'
 import { rowsToColumnar } from './columnar.js'
 import type { ChunkEntry, TableEntry } from './manifest.js'
 import { tableName } from '../schema/table-name.js'
-import { objectKey, type Repository } from './repository.js'
+import type { Repository } from './repository.js'
+import { objectKey } from './layout.js'
 
 /**
  * A chunk's rows column by column, as a chunk stores them: `payload` is in the columnar layout

@@ -4,7 +4,6 @@
 // changed are written back (append with update on conflict); on PostgreSQL and MySQL both in one
 // transaction per table. Deleting never reaches a table that was not selected.
 
-import { withLock } from '../repository/locks.js'
 import type { Logger } from 'pino'
 import type { RestoreStep, TargetAdapter } from '../adapters/target-adapter.js'
 import type { CanonicalRow, CanonicalValue } from '../canonical/value-encoding.js'
@@ -51,7 +50,7 @@ export interface RestoreChangedRowsOptions {
 export async function restoreChangedRows(
   options: RestoreChangedRowsOptions,
 ): Promise<RestoreResult> {
-  return withLock(options.repository.storage, 'shared', 'restore', options.signal, () =>
+  return options.repository.withLock('shared', 'restore', options.signal, () =>
     restoreChangedLocked(options),
   )
 }

@@ -3,7 +3,6 @@
 // must match, tables the restore would replace must be empty unless forced, and appended tables
 // must have the snapshot's columns. Tables not selected are never touched.
 
-import { withLock } from '../repository/locks.js'
 import type { Logger } from 'pino'
 import { engineModule } from '../adapters/engines.js'
 import type {
@@ -90,7 +89,7 @@ export interface RestoreResult {
  * finally { await target.close() }
  */
 export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreResult> {
-  return withLock(options.repository.storage, 'shared', 'restore', options.signal, () =>
+  return options.repository.withLock('shared', 'restore', options.signal, () =>
     restoreLocked(options),
   )
 }

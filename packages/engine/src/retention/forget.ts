@@ -2,7 +2,6 @@
 // `forget` decides: keep-last N, keep-within a duration, and one per day/week/month/year for
 // the N most recent such periods. Forgetting removes manifests only; `prune` frees the space.
 
-import { withLock } from '../repository/locks.js'
 import { DbsnapError } from '../errors.js'
 import type { Repository, StoredSnapshot } from '../repository/repository.js'
 import { byCodeUnit } from '../util/compare.js'
@@ -118,7 +117,7 @@ export async function forgetSnapshots(
   policy: RetentionPolicy,
   options: ForgetOptions = {},
 ): Promise<ForgetDecision[]> {
-  return withLock(repository.storage, 'shared', 'forget', options.signal, () =>
+  return repository.withLock('shared', 'forget', options.signal, () =>
     forgetLocked(repository, policy, options),
   )
 }

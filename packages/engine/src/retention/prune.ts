@@ -3,10 +3,8 @@
 // blocks no saved diff lists, that are older than a grace period, so an object a concurrent
 // writer has just stored is never taken.
 
-import { DIFF_BLOCKS_PREFIX, referencedDiffBlocks } from '../diff/saved-diff.js'
 import { DbsnapError, isDbsnapError, throwIfAborted } from '../errors.js'
-import { acquireLock } from '../repository/locks.js'
-import type { Repository } from '../repository/repository.js'
+import type { Repository, StoredObjectInfo } from '../repository/repository.js'
 
 export interface PruneOptions {
   /** Unreferenced objects younger than this are kept. Default one hour. */
@@ -39,11 +37,6 @@ export interface PruneResult {
 
 export const DEFAULT_PRUNE_GRACE_MS = 60 * 60 * 1000
 
-/** Something a storage may offer to clean up its own interrupted writes (FsStorage does). */
-interface TemporaryCleaner {
-  cleanTemporary(olderThan: Date): Promise<number>
-}
-
 export async function pruneRepository(
   repository: Repository,
   options: PruneOptions = {},
@@ -51,7 +44,7 @@ export async function pruneRepository(
   const { signal } = options
   const now = options.now ?? new Date()
   const cutoff = now.getTime() - (options.graceMs ?? DEFAULT_PRUNE_GRACE_MS)
-  const lock = await acquireLock(repository.storage, 'exclusive', 'prune', { signal })
+  const lock = await repository.lock('exclusive', 'prune', { signal })
   try {
     // One unreadable manifest and we cannot know what it references: delete nothing.
     const snapshots = await repository.listSnapshots({ signal })
@@ -75,33 +68,36 @@ export async function pruneRepository(
         }
       }
     }
-    const candidates: { id: string; key: string; size: number; young: boolean }[] = []
-    const unreferenced = async (prefix: string, kept: Set<string>): Promise<void> => {
-      for await (const info of repository.storage.list(prefix, { signal })) {
-        const id = info.key.slice(info.key.lastIndexOf('/') + 1)
-        if (kept.has(id)) continue
+    const candidates: { id: string; block: boolean; size: number; young: boolean }[] = []
+    const unreferenced = async (
+      stored: AsyncIterable<StoredObjectInfo>,
+      kept: Set<string>,
+      block: boolean,
+    ): Promise<void> => {
+      for await (const info of stored) {
+        if (kept.has(info.id)) continue
         candidates.push({
-          id,
-          key: info.key,
+          id: info.id,
+          block,
           size: info.size,
           young: info.modified.getTime() > cutoff,
         })
       }
     }
-    await unreferenced('chunks/', referenced)
+    await unreferenced(repository.listObjects({ signal }), referenced, false)
     // Blocks of saved diffs that no saved diff lists: left by a `diff --save` that died.
-    const blocks = await referencedDiffBlocks(repository, signal).catch((err: unknown) => {
+    const blocks = await repository.referencedDiffBlocks(signal).catch((err: unknown) => {
       throw new DbsnapError(
         isDbsnapError(err) ? err.code : 'DATA_CORRUPT',
         `cannot prune: a saved diff cannot be read (${err instanceof Error ? err.message : String(err)}); run dbsnap verify`,
         { cause: err },
       )
     })
-    await unreferenced(DIFF_BLOCKS_PREFIX, blocks)
+    await unreferenced(repository.listDiffBlocks({ signal }), blocks, true)
     // A young leftover may be a delta over an old unreferenced object: keep its bases too, or a
     // later snapshot reusing it would reference a broken chain.
     const keep = new Set<string>()
-    for (const c of candidates.filter((c) => c.young && c.key.startsWith('chunks/'))) {
+    for (const c of candidates.filter((c) => c.young && !c.block)) {
       let base = await repository.objectBase(c.id, signal).catch(() => null)
       while (base !== null && !keep.has(base.id)) {
         keep.add(base.id)
@@ -115,15 +111,16 @@ export async function pruneRepository(
       if (c.young || keep.has(c.id)) continue
       throwIfAborted(signal)
       options.onProgress?.({ phase: 'deleting', done: objectsDeleted, total: doomed })
-      if (options.dryRun !== true) await repository.storage.delete(c.key, { signal })
+      if (options.dryRun !== true) {
+        await (c.block
+          ? repository.deleteDiffBlock(c.id, signal)
+          : repository.deleteObject(c.id, signal))
+      }
       objectsDeleted++
       bytesFreed += c.size
     }
-    let temporaryFilesDeleted = 0
-    const cleaner = repository.storage as Partial<TemporaryCleaner>
-    if (options.dryRun !== true && typeof cleaner.cleanTemporary === 'function') {
-      temporaryFilesDeleted = await cleaner.cleanTemporary(new Date(cutoff))
-    }
+    const temporaryFilesDeleted =
+      options.dryRun === true ? 0 : await repository.cleanTemporary(new Date(cutoff))
     return {
       snapshots: snapshots.length,
       objectsReferenced: referenced.size,

@@ -41,7 +41,7 @@ export async function resolveSnapshot(
       throw new DbsnapError(
         'SNAPSHOT_NOT_FOUND',
         named.length === 0
-          ? `no snapshot named "${name}" in ${repository.storage.location}`
+          ? `no snapshot named "${name}" in ${repository.location}`
           : `"${name}" has ${named.length} snapshot${named.length === 1 ? '' : 's'}; ${text} asks for number ${back + 1} from the latest`,
         { details: { ref: text } },
       )
@@ -56,13 +56,9 @@ export async function resolveSnapshot(
   }
   const ids = (await repository.listSnapshotIds(options.signal)).filter((id) => id.startsWith(text))
   if (ids.length === 0) {
-    throw new DbsnapError(
-      'SNAPSHOT_NOT_FOUND',
-      `no snapshot ${text} in ${repository.storage.location}`,
-      {
-        details: { ref: text },
-      },
-    )
+    throw new DbsnapError('SNAPSHOT_NOT_FOUND', `no snapshot ${text} in ${repository.location}`, {
+      details: { ref: text },
+    })
   }
   if (ids.length > 1) {
     throw new DbsnapError(

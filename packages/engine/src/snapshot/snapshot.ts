@@ -17,7 +17,6 @@ import { DbsnapError, abortError, isDbsnapError, throwIfAborted } from '../error
 import { rowLine, type CanonicalRow } from '../canonical/value-encoding.js'
 import { chunkBitsFor, type ChunkingParams } from '../repository/chunking.js'
 import { formatCodec, type CodecSpec } from '../repository/codec.js'
-import { acquireLock } from '../repository/locks.js'
 import type { ChunkEntry, SnapshotManifest, TableEntry } from '../repository/manifest.js'
 import { tableKey, tableName } from '../schema/table-name.js'
 import type { Repository } from '../repository/repository.js'
@@ -132,7 +131,7 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
     )
   }
   throwIfAborted(signal)
-  const lock = await acquireLock(repository.storage, 'shared', 'snapshot', { signal })
+  const lock = await repository.lock('shared', 'snapshot', { signal })
   let source: SourceAdapter | undefined
   let view: ReadView | undefined
   // Each reader's last table may be finishing as well as the usual ones.
@@ -265,7 +264,7 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
     return {
       id: committed.id,
       name,
-      repository: repository.storage.location,
+      repository: repository.location,
       startedAt: manifest.startedAt,
       finishedAt: manifest.finishedAt,
       durationMs: finished.getTime() - started.getTime(),

@@ -3,17 +3,12 @@
 // full: decompressed, delta chains applied, hashed, parsed, row counts and first/last keys checked,
 // and a delta's stored bytes against the `script` hash its index entry records.
 
-import { withLock } from '../repository/locks.js'
 import { DbsnapError, isDbsnapError, throwIfAborted } from '../errors.js'
 import { rowKeyText, splitLines, type CanonicalRow } from '../canonical/value-encoding.js'
 import type { ChunkEntry, TableEntry } from '../repository/manifest.js'
 import { tableName } from '../schema/table-name.js'
-import {
-  manifestKey,
-  objectKey,
-  type Repository,
-  type StoredSnapshot,
-} from '../repository/repository.js'
+import type { Repository, StoredSnapshot } from '../repository/repository.js'
+import { manifestKey, objectKey } from '../repository/layout.js'
 import { byCodeUnit } from '../util/compare.js'
 
 /** Which data chunks to read in full: a percentage, or part n of t (by chunk id). */
@@ -73,7 +68,7 @@ export async function verifyRepository(
   repository: Repository,
   options: VerifyOptions = {},
 ): Promise<VerifyResult> {
-  return withLock(repository.storage, 'shared', 'verify', options.signal, () =>
+  return repository.withLock('shared', 'verify', options.signal, () =>
     verifyLocked(repository, options),
   )
 }
@@ -137,7 +132,7 @@ async function verifyLocked(repository: Repository, options: VerifyOptions): Pro
 
   // Presence: one listing instead of one request per object.
   const stored = new Set<string>()
-  for await (const info of repository.storage.list('chunks/', { signal })) stored.add(info.key)
+  for await (const info of repository.listObjects({ signal })) stored.add(info.key)
   let checked = 0
   for (const [id, holders] of users) {
     checked++
