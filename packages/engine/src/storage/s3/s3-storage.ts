@@ -23,6 +23,16 @@ import {
   type ErrorCode,
 } from '../../errors.js'
 import {
+  CHECKSUM_CODES,
+  errorName,
+  FULL_CODES,
+  NETWORK_CODES,
+  PERMISSION_CODES,
+  statusOf,
+  THROTTLING_CODES,
+  TIMEOUT_CODES,
+} from './s3-errors.js'
+import {
   assertValidKey,
   assertValidPrefix,
   assertValidRange,
@@ -534,62 +544,6 @@ export class S3Storage implements Storage {
   #scrub(text: string): string {
     return this.#secrets.reduce((t, secret) => t.split(secret).join('****'), text)
   }
-}
-
-const PERMISSION_CODES = new Set([
-  'AccessDenied',
-  'AccountProblem',
-  'AllAccessDisabled',
-  'ExpiredToken',
-  'InvalidAccessKeyId',
-  'InvalidToken',
-  'SignatureDoesNotMatch',
-])
-
-const FULL_CODES = new Set([
-  'EntityTooLarge',
-  'QuotaExceeded',
-  'XMinioStorageFull',
-  'XMinioAdminBucketQuotaExceeded',
-])
-
-const CHECKSUM_CODES = new Set([
-  'BadDigest',
-  'InvalidDigest',
-  'XAmzContentChecksumMismatch',
-  'XAmzContentSHA256Mismatch',
-])
-
-const THROTTLING_CODES = new Set([
-  'SlowDown',
-  'Throttling',
-  'ThrottlingException',
-  'TooManyRequests',
-])
-
-const TIMEOUT_CODES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException'])
-
-const NETWORK_CODES = new Map([
-  ['ECONNREFUSED', 'connection refused'],
-  ['ECONNRESET', 'connection reset'],
-  ['EPIPE', 'connection closed'],
-  ['ETIMEDOUT', 'connection timed out'],
-  ['ENOTFOUND', 'host not found'],
-  ['EAI_AGAIN', 'host lookup failed'],
-  ['EHOSTUNREACH', 'host unreachable'],
-  ['ENETUNREACH', 'network unreachable'],
-  ['ECONNABORTED', 'connection aborted'],
-])
-
-function errorName(err: unknown): string | undefined {
-  const name = (err as { name?: unknown } | null)?.name
-  return typeof name === 'string' ? name : undefined
-}
-
-function statusOf(err: unknown): number | undefined {
-  const status = (err as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata
-    ?.httpStatusCode
-  return typeof status === 'number' ? status : undefined
 }
 
 function positiveInteger(name: string, value: number, min: number): number {
