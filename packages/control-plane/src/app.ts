@@ -1,6 +1,6 @@
 // The control plane's HTTP application, built from its parts so tests call `app.request()`.
 
-import { silentLogger, type Logger } from '@dbsnap/engine'
+import { silentLogger, type Logger } from '@dbsnap/engine/core'
 import { Hono } from 'hono'
 import type { ControlPlaneDb } from './db/database.js'
 import { traceMiddleware } from './middleware/trace.js'

@@ -1,6 +1,6 @@
 // Settings of the control plane, read once at start from the environment (.env.example lists them).
 
-import { LOG_LEVELS, parseEnv } from '@dbsnap/engine'
+import { LOG_LEVELS, parseEnv } from '@dbsnap/engine/core'
 import { z } from 'zod'
 import { parseDatabaseUrl } from './db/database.js'
 

@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs'
 import { serve } from '@hono/node-server'
-import { createLogger, isDbsnapError, type Logger } from '@dbsnap/engine'
+import { createLogger, isDbsnapError, type Logger } from '@dbsnap/engine/core'
 import { createApp } from './app.js'
 import { loadControlPlaneConfig, type ControlPlaneConfig } from './config.js'
 import { openDatabase, type ControlPlaneDb } from './db/database.js'

@@ -1,11 +1,7 @@
-// Public API of the DBSnap engine: everything the CLI, agent and control plane may use.
+// Public API of the DBSnap engine: everything the CLI, agent and control plane may use. The
+// subpath exports `core` (no drivers) and `testing` (test storages) give parts of it alone.
 
-export { DbsnapError, ErrorCode, abortError, isDbsnapError, throwIfAborted } from './errors.js'
-export type { DbsnapErrorOptions } from './errors.js'
-export { LOG_LEVELS, createLogger, defaultLogFormat, silentLogger } from './logger.js'
-export { currentTraceId, newTraceId, withTraceId } from './trace.js'
-export type { LogFormat, Logger, LoggerOptions } from './logger.js'
-export { parseEnv } from './config/env.js'
+export * from './core.js'
 export { parseConnectionUrl, redactUrl } from './connection/url.js'
 export type { ConnectionTarget } from './connection/url.js'
 export { connect, connectTarget } from './connection/connect.js'
@@ -94,5 +90,4 @@ export { applyPolicy, forgetSnapshots } from './retention/forget.js'
 export type { ForgetDecision, RetentionPolicy } from './retention/forget.js'
 export { DEFAULT_PRUNE_GRACE_MS, pruneRepository } from './retention/prune.js'
 export type { PruneResult } from './retention/prune.js'
-export { DBSNAP_VERSION } from './version.js'
 export * from './jobs/index.js'

@@ -73,16 +73,36 @@ function unitOf(path: string): string {
 
 const isTest = (path: string): boolean => /\.test\.tsx?$/.test(path)
 
-/** The src/ files a file imports (static, re-exported, dynamic), by path under src/. */
+/** What a file imports (static, re-exported, dynamic): src/ files by path, and packages. */
 function importsOf(file: SourceFile): string[] {
   return ts
     .preProcessFile(file.text, true, true)
     .importedFiles.map((imported) => imported.fileName)
-    .filter((name) => name.startsWith('.'))
     .map((name) => {
+      if (!name.startsWith('.')) return name
       const target = resolve(SRC, dirname(file.path), name).replace(/\.js$/, '.ts')
       return relative(SRC, target).split(sep).join('/')
     })
+}
+
+/** Whether an import names a src/ file (`storage/storage.ts`), not a package (`pg`). */
+const isSourceFile = (target: string): boolean => /\.tsx?$/.test(target)
+
+/** The packages `entry` reaches through src/ files, lazily loaded ones (`import()`) too. */
+function packagesReached(files: SourceFile[], entry: string): Set<string> {
+  const byPath = new Map(files.map((file) => [file.path, file]))
+  const seen = new Set<string>()
+  const packages = new Set<string>()
+  const visit = (path: string): void => {
+    if (seen.has(path)) return
+    seen.add(path)
+    for (const target of importsOf(byPath.get(path)!)) {
+      if (isSourceFile(target)) visit(target)
+      else packages.add(target)
+    }
+  }
+  visit(entry)
+  return packages
 }
 
 const layerOf = new Map(LAYERS.flatMap((units, layer) => units.map((unit) => [unit, layer])))
@@ -138,6 +158,7 @@ describe('engine layering', () => {
     const upward = shipped.flatMap((file) => {
       const from = unitOf(file.path)
       return importsOf(file)
+        .filter(isSourceFile)
         .filter((target) => (layerOf.get(unitOf(target)) ?? -1) > (layerOf.get(from) ?? -1))
         .map((target) => `${file.path} -> ${target}`)
     })
@@ -148,7 +169,7 @@ describe('engine layering', () => {
     const edges = new Map<string, Set<string>>()
     for (const file of shipped) {
       const from = unitOf(file.path)
-      for (const target of importsOf(file)) {
+      for (const target of importsOf(file).filter(isSourceFile)) {
         const to = unitOf(target)
         if (to !== from) edges.set(from, (edges.get(from) ?? new Set()).add(to))
       }
@@ -180,5 +201,15 @@ describe('engine layering', () => {
       Object.keys(LONG_FILES).filter((path) => (lines.get(path) ?? 0) <= MAX_LINES),
       'LONG_FILES entries now split or gone: remove them',
     ).toEqual([])
+  })
+
+  it('keeps @dbsnap/engine/core free of database drivers and the AWS SDK, lazy imports too', () => {
+    const heavy = (name: string): boolean =>
+      /^(pg|pg-copy-streams|mysql2|mongodb|bson)(\/|$)|^@aws-sdk\//.test(name)
+    expect([...packagesReached(shipped, 'core.ts')].filter(heavy)).toEqual([])
+    // The same walk from the whole engine finds them, so the check above can fail.
+    expect([...packagesReached(shipped, 'index.ts')].filter(heavy)).toEqual(
+      expect.arrayContaining(['pg', 'mysql2', 'mongodb', '@aws-sdk/client-s3']),
+    )
   })
 })

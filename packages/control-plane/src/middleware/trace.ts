@@ -1,7 +1,7 @@
 // Gives every request a trace id (from the caller's `x-trace-id` or W3C `traceparent` header,
 // else a new one), runs the handler inside it so engine logs carry it, and echoes it back.
 
-import { newTraceId, withTraceId, type Logger } from '@dbsnap/engine'
+import { newTraceId, withTraceId, type Logger } from '@dbsnap/engine/core'
 import { createMiddleware } from 'hono/factory'
 
 const TRACE_ID = /^[0-9a-f]{32}$/

@@ -1,0 +1,18 @@
+// `@dbsnap/engine/core`: what a service needs of the engine without running a job — errors,
+// logging, trace ids, settings, the version — and none of the database drivers or the AWS SDK,
+// so a program importing only this (the control plane) neither installs nor loads them.
+
+export {
+  DbsnapError,
+  ErrorCode,
+  abortError,
+  findErrorCode,
+  isDbsnapError,
+  throwIfAborted,
+} from './errors.js'
+export type { DbsnapErrorOptions } from './errors.js'
+export { LOG_LEVELS, createLogger, defaultLogFormat, silentLogger } from './logger.js'
+export type { LogFormat, Logger, LoggerOptions } from './logger.js'
+export { currentTraceId, newTraceId, withTraceId } from './trace.js'
+export { parseEnv } from './config/env.js'
+export { DBSNAP_VERSION } from './version.js'
