@@ -14,6 +14,7 @@ import { DbsnapError, throwIfAborted } from '../errors.js'
 import { savedDiffKey } from '../repository/layout.js'
 import { isObjectId } from '../repository/object-format.js'
 import type { Repository } from '../repository/repository.js'
+import { outerShape } from '../util/outer-shape.js'
 import { tryParseJson } from '../util/try-parse-json.js'
 import {
   DIFF_FORMAT,
@@ -33,46 +34,30 @@ export const BLOCK_CHANGES = 1000
 export const DEFAULT_PAGE_SIZE = 100
 
 /** One stored block: its object, its table and how many changes of each kind it holds. */
-export interface DiffBlock {
-  id: string
-  table: string
-  added: number
-  removed: number
-  modified: number
-}
+const diffBlockSchema = z.object({
+  id: z.string().refine(isObjectId),
+  table: z.string(),
+  added: z.number().int().nonnegative(),
+  removed: z.number().int().nonnegative(),
+  modified: z.number().int().nonnegative(),
+})
 
-/** What `diffs/<id>` holds. */
-export interface SavedDiff {
-  format: typeof DIFF_FORMAT
-  version: typeof DIFF_FORMAT_VERSION
-  savedAt: string
-  from: DiffSide
-  to: DiffSide
-  summary: DiffSummary
-  schema: SchemaChange[]
-  tables: TableDiff[]
-  blocks: DiffBlock[]
-}
+export type DiffBlock = z.infer<typeof diffBlockSchema>
 
-const savedDiffSchema = z.looseObject({
+/** What `diffs/<id>` holds; its parts made by the diff are checked for their outer shape. */
+const savedDiffSchema = z.object({
   format: z.literal(DIFF_FORMAT),
   version: z.literal(DIFF_FORMAT_VERSION),
   savedAt: z.string(),
-  from: z.looseObject({ name: z.string() }),
-  to: z.looseObject({ name: z.string() }),
-  summary: z.looseObject({ equal: z.boolean() }),
-  schema: z.array(z.unknown()),
-  tables: z.array(z.looseObject({ table: z.string() })),
-  blocks: z.array(
-    z.object({
-      id: z.string().refine(isObjectId),
-      table: z.string(),
-      added: z.number().int().nonnegative(),
-      removed: z.number().int().nonnegative(),
-      modified: z.number().int().nonnegative(),
-    }),
-  ),
+  from: outerShape<DiffSide>(z.looseObject({ name: z.string() })),
+  to: outerShape<DiffSide>(z.looseObject({ name: z.string() })),
+  summary: outerShape<DiffSummary>(z.looseObject({ equal: z.boolean() })),
+  schema: z.array(outerShape<SchemaChange>(z.looseObject({}))),
+  tables: z.array(outerShape<TableDiff>(z.looseObject({ table: z.string() }))),
+  blocks: z.array(diffBlockSchema),
 })
+
+export type SavedDiff = z.infer<typeof savedDiffSchema>
 
 /**
  * Runs `diff` to its end, storing its row changes in blocks as they come, then the saved diff.
@@ -150,7 +135,7 @@ export async function readSavedDiff(
       details: { object: savedDiffKey(id) },
     })
   }
-  return { id, saved: parsed.data as unknown as SavedDiff }
+  return { id, saved: parsed.data }
 }
 
 async function resolveDiffId(

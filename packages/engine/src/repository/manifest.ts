@@ -4,6 +4,7 @@
 
 import { z } from 'zod'
 import { ENGINE_NAMES, type DatabaseSchema } from '../schema/schema.js'
+import { outerShape } from '../util/outer-shape.js'
 
 export const MANIFEST_FORMAT = 1
 
@@ -83,9 +84,6 @@ const snapshotTotalsSchema = z.object({
 
 export type SnapshotTotals = z.infer<typeof snapshotTotalsSchema>
 
-/** The schema is checked where it is used (restore, diff); a manifest checks its outer shape. */
-const databaseSchemaShape = z.looseObject({ engine: z.string(), tables: z.array(z.unknown()) })
-
 export const manifestSchema = z.object({
   format: z.literal(MANIFEST_FORMAT),
   /** Catalogue name: the database name unless `--name` said otherwise. `<name>@latest`. */
@@ -97,7 +95,10 @@ export const manifestSchema = z.object({
   hostname: z.string(),
   tags: z.record(z.string(), z.string()),
   compression: z.string(),
-  schema: z.custom<DatabaseSchema>((value) => databaseSchemaShape.safeParse(value).success),
+  // The schema is checked where it is used (restore, diff); here only its outer shape.
+  schema: outerShape<DatabaseSchema>(
+    z.looseObject({ engine: z.string(), tables: z.array(z.unknown()) }),
+  ),
   tables: z.array(tableEntrySchema),
   totals: snapshotTotalsSchema,
 })
