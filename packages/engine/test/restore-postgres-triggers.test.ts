@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, type TestDatabase } from '../../../test/postgres.js'
-import { connectTarget } from '../src/connection/connect.js'
+import { connectTarget } from '../src/adapters/connect.js'
 import { diffLive } from '../src/diff/live-diff.js'
 import { isDbsnapError } from '../src/errors.js'
 import { Repository, type StoredSnapshot } from '../src/repository/repository.js'

@@ -13,7 +13,7 @@ import { createTestDatabase, type TestDatabase } from '../../../test/postgres.js
 import type { TargetAdapter } from '../src/adapters/target-adapter.js'
 import { postgresSql } from '../src/adapters/postgres/postgres-sql.js'
 import type { CanonicalRow } from '../src/canonical/value-encoding.js'
-import { connectTarget } from '../src/connection/connect.js'
+import { connectTarget } from '../src/adapters/connect.js'
 import { diffSnapshots } from '../src/diff/diff.js'
 import { isDbsnapError } from '../src/errors.js'
 import { exportSnapshot } from '../src/export/export.js'

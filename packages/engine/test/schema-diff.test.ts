@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, type TestDatabase } from '../../../test/postgres.js'
-import { connect } from '../src/connection/connect.js'
+import { connect } from '../src/adapters/connect.js'
 import { diffSchemas } from '../src/diff/schema-diff.js'
 import type { DatabaseSchema } from '../src/schema/schema.js'
 

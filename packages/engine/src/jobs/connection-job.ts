@@ -1,7 +1,7 @@
 // The connection-test job: can DBSnap reach this database, and what is there? Connects, asks
 // the server about itself, disconnects; nothing is written.
 
-import { testConnection, type ConnectionTestResult } from '../connection/test-connection.js'
+import { testConnection, type ConnectionTestResult } from '../adapters/test-connection.js'
 import { redactUrl } from '../connection/url.js'
 import { parseDuration } from '../util/duration.js'
 import type { JobContext } from './context.js'

@@ -36,14 +36,20 @@ export async function withRepository<T>(
   work: (repository: Repository) => Promise<T>,
 ): Promise<T> {
   const storage = await openStorage(location, { create: options.create === true })
+  let repository: Repository
   try {
-    const repository = await Repository.open(storage, {
+    repository = await Repository.open(storage, {
       create: options.create === true,
       compression: options.compression === undefined ? undefined : parseCodec(options.compression),
       signal: options.signal,
     })
+  } catch (err) {
+    await storage.close()
+    throw err
+  }
+  try {
     return await work(repository)
   } finally {
-    await storage.close()
+    await repository.close()
   }
 }

@@ -2,7 +2,7 @@
 // progress onto the job's events.
 
 import type { Logger } from 'pino'
-import type { ConnectionTestResult } from '../connection/test-connection.js'
+import type { ConnectionTestResult } from '../adapters/test-connection.js'
 import type { RestoreResult } from '../restore/restore.js'
 import type { PruneResult } from '../retention/prune.js'
 import type { SnapshotResult } from '../snapshot/snapshot.js'

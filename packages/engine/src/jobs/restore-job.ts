@@ -1,7 +1,7 @@
 // The restore job: a snapshot, whole or some tables, into the target database; or, with
 // `onlyChanged`, only the rows that differ from it written back.
 
-import { connectTarget } from '../connection/connect.js'
+import { connectTarget } from '../adapters/connect.js'
 import { redactUrl } from '../connection/url.js'
 import { DbsnapError, isDbsnapError } from '../errors.js'
 import { restoreChangedRows } from '../restore/only-changed.js'

@@ -11,7 +11,7 @@ import type {
   SourceAdapter,
   TableReader,
 } from '../adapters/source-adapter.js'
-import { connect } from '../connection/connect.js'
+import { connect } from '../adapters/connect.js'
 import { parseConnectionUrl, type ConnectionTarget } from '../connection/url.js'
 import { DbsnapError, abortError, isDbsnapError, throwIfAborted } from '../errors.js'
 import { rowLine, type CanonicalRow } from '../canonical/value-encoding.js'

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SourceAdapter } from '../../src/adapters/source-adapter.js'
 import type { CanonicalRow, CanonicalValue } from '../../src/canonical/value-encoding.js'
-import { connect } from '../../src/connection/connect.js'
+import { connect } from '../../src/adapters/connect.js'
 import type { Engine } from '../../src/connection/url.js'
 import { isDbsnapError, type ErrorCode } from '../../src/errors.js'
 import type { QualifiedName, TableSchema } from '../../src/schema/schema.js'

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TableRows } from '../../src/adapters/target-adapter.js'
 import type { CanonicalRow } from '../../src/canonical/value-encoding.js'
-import { connectTarget } from '../../src/connection/connect.js'
+import { connectTarget } from '../../src/adapters/connect.js'
 import type { Engine } from '../../src/connection/url.js'
 import { diffSnapshots } from '../../src/diff/diff.js'
 import { isDbsnapError, type DbsnapError } from '../../src/errors.js'

@@ -1,10 +1,10 @@
 // Opens a source adapter or a restore target for a connection URL, through the engine registry
 // (adapters/engines.ts), which loads only the driver of the URL's engine.
 
-import { engineModule } from '../adapters/engines.js'
-import type { ConnectOptions, SourceAdapter } from '../adapters/source-adapter.js'
-import type { TargetAdapter } from '../adapters/target-adapter.js'
-import { parseConnectionUrl, type ConnectionTarget } from './url.js'
+import { engineModule } from './engines.js'
+import type { ConnectOptions, SourceAdapter } from './source-adapter.js'
+import type { TargetAdapter } from './target-adapter.js'
+import { parseConnectionUrl, type ConnectionTarget } from '../connection/url.js'
 
 /**
  * Connects to the database a URL names.

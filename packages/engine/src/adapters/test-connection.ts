@@ -2,10 +2,10 @@
 // connect, ask the server about itself, disconnect.
 
 import type { Logger } from 'pino'
-import type { ConnectOptions, ServerDescription } from '../adapters/source-adapter.js'
+import type { ConnectOptions, ServerDescription } from './source-adapter.js'
 import { silentLogger } from '../logger.js'
 import { connect } from './connect.js'
-import { parseConnectionUrl } from './url.js'
+import { parseConnectionUrl } from '../connection/url.js'
 
 export interface ConnectionTestResult extends ServerDescription {
   /** Milliseconds from starting to connect to having the description. */
