@@ -8,7 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testServices, withCredentials, withDatabase } from '../../../test/services.js'
-import { connectMysql } from '../src/adapters/mysql/mysql-adapter.js'
+import { connectMysql } from '../src/adapters/mysql/mysql-source.js'
 import {
   beginReadView,
   readTableRows,

@@ -20,7 +20,7 @@ export interface EngineModule {
   readonly defaultSchema: string
   /** Gives up connecting after this long when `ConnectOptions.timeoutMs` is not set. */
   readonly timeoutMs: number
-  /** Opens the source adapter (`<engine>-adapter.ts`). */
+  /** Opens the source adapter (`<engine>-source.ts`). */
   readonly connectSource: ConnectFn
   /** Opens the restore target (`<engine>-target.ts`). */
   readonly connectTarget: ConnectTargetFn
@@ -38,7 +38,7 @@ const postgres: EngineModule = {
   defaultSchema: 'public',
   timeoutMs: DEFAULT_TIMEOUT_MS,
   connectSource: async (target, options) =>
-    (await import('./postgres/postgres-adapter.js')).connectPostgres(
+    (await import('./postgres/postgres-source.js')).connectPostgres(
       target,
       withDefaults(options, postgres.timeoutMs),
     ),
@@ -58,7 +58,7 @@ const mysql: EngineModule = {
   defaultSchema: '',
   timeoutMs: DEFAULT_TIMEOUT_MS,
   connectSource: async (target, options) =>
-    (await import('./mysql/mysql-adapter.js')).connectMysql(
+    (await import('./mysql/mysql-source.js')).connectMysql(
       target,
       withDefaults(options, mysql.timeoutMs),
     ),
@@ -75,7 +75,7 @@ const mongodb: EngineModule = {
   defaultSchema: '',
   timeoutMs: DEFAULT_TIMEOUT_MS,
   connectSource: async (target, options) =>
-    (await import('./mongo/mongo-adapter.js')).connectMongo(
+    (await import('./mongo/mongo-source.js')).connectMongo(
       target,
       withDefaults(options, mongodb.timeoutMs),
     ),

@@ -27,7 +27,7 @@ import type {
   TargetTableState,
 } from '../target-adapter.js'
 import { endpoint } from '../connect-errors.js'
-import { MongoAdapter, openMongoClient } from './mongo-adapter.js'
+import { MongoAdapter, openMongoClient } from './mongo-source.js'
 import { parseEjson } from './mongo-ejson-decode.js'
 import { bsonIdToEjson } from './mongo-ejson.js'
 import { mongoWriteError } from './mongo-errors.js'

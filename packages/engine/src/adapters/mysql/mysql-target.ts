@@ -25,7 +25,7 @@ import type {
   TargetAdapter,
   TargetTableState,
 } from '../target-adapter.js'
-import { connectMysql } from './mysql-adapter.js'
+import { connectMysql } from './mysql-source.js'
 import { openMysqlConnection } from './mysql-connection.js'
 import {
   clientCharsetOf,

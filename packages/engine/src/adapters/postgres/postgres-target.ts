@@ -19,7 +19,7 @@ import type {
   TargetTableState,
 } from '../target-adapter.js'
 import { scrub } from '../connect-errors.js'
-import { describePostgres, openPostgresClient } from './postgres-adapter.js'
+import { describePostgres, openPostgresClient } from './postgres-source.js'
 import {
   PG_RESTORE_SETTINGS,
   copyFromStatement,

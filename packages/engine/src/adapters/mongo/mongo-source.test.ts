@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { readViewMode, type MongoServerTraits } from './mongo-adapter.js'
+import { readViewMode, type MongoServerTraits } from './mongo-source.js'
 
 const replicaSet: MongoServerTraits = {
   ferretdb: false,
