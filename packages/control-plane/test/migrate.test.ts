@@ -29,6 +29,8 @@ const failing: Migration = {
 }
 
 describe.each(DIALECTS)('migrations on %s', (dialect) => {
+  const ALL = Object.keys(migrations(dialect))
+  const LATEST = ALL.at(-1)
   let cp: TestControlPlaneDb
   afterEach(async () => {
     await cp.drop()
@@ -36,8 +38,8 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
 
   it('creates the schema once, then has nothing to do', async () => {
     cp = await emptyDatabase(dialect)
-    expect(await migrate(cp)).toEqual({ applied: ['0001-initial'], current: '0001-initial' })
-    expect(await migrate(cp)).toEqual({ applied: [], current: '0001-initial' })
+    expect(await migrate(cp)).toEqual({ applied: ALL, current: LATEST })
+    expect(await migrate(cp)).toEqual({ applied: [], current: LATEST })
     expect(await tableNames(cp)).toEqual([
       'api_key_usage',
       'api_keys',
@@ -47,6 +49,7 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
       'memberships',
       'orgs',
       'projects',
+      'rate_limits',
       'refresh_tokens',
       'sessions',
       'users',
@@ -55,15 +58,15 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
 
   it('rolls back every migration of a run when one fails', async () => {
     cp = await emptyDatabase(dialect)
-    const run = migrate(cp, { migrations: { ...migrations(dialect), '0002-fails': failing } })
+    const run = migrate(cp, { migrations: { ...migrations(dialect), '9999-fails': failing } })
     await expect(run).rejects.toMatchObject({
       code: 'MIGRATION_FAILED',
-      details: { migration: '0002-fails' },
-      message: expect.stringContaining('0002-fails failed and was rolled back') as string,
+      details: { migration: '9999-fails' },
+      message: expect.stringContaining('9999-fails failed and was rolled back') as string,
     })
-    // 0001 ran in the same transaction as the failing 0002: neither left anything.
+    // The others ran in the same transaction as the failing one: none left anything.
     expect(await tableNames(cp)).toEqual([])
-    expect(await migrate(cp)).toEqual({ applied: ['0001-initial'], current: '0001-initial' })
+    expect(await migrate(cp)).toEqual({ applied: ALL, current: LATEST })
   })
 
   it('leaves a migrated database as it was when the next migration fails', async () => {
@@ -71,22 +74,22 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
     await migrate(cp)
     const before = await tableNames(cp)
     await expect(
-      migrate(cp, { migrations: { ...migrations(dialect), '0002-fails': failing } }),
+      migrate(cp, { migrations: { ...migrations(dialect), '9999-fails': failing } }),
     ).rejects.toMatchObject({ code: 'MIGRATION_FAILED' })
     expect(await tableNames(cp)).toEqual(before)
-    expect(await migrate(cp)).toEqual({ applied: [], current: '0001-initial' })
+    expect(await migrate(cp)).toEqual({ applied: [], current: LATEST })
   })
 
   it('refuses a database migrated by a newer version', async () => {
     cp = await emptyDatabase(dialect)
     const newer = {
       ...migrations(dialect),
-      '0002-from-the-future': { up: () => Promise.resolve() },
+      '9999-from-the-future': { up: () => Promise.resolve() },
     }
     await migrate(cp, { migrations: newer })
     await expect(migrate(cp)).rejects.toMatchObject({
       code: 'DATABASE_TOO_NEW',
-      details: { unknownMigrations: ['0002-from-the-future'] },
+      details: { unknownMigrations: ['9999-from-the-future'] },
       message: expect.stringContaining('migrated by a newer version') as string,
     })
   })

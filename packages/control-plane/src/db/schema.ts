@@ -157,6 +157,14 @@ export interface AuditChainHeadsTable {
   hash: string
 }
 
+/** A rate limit's counter for one key (`login-ip:203.0.113.7`, …) in its current fixed window. */
+export interface RateLimitsTable {
+  key: string
+  /** When the current window began; a hit in a later window starts it again at 1. */
+  windowStart: Timestamp
+  hits: number
+}
+
 export interface Database {
   users: UsersTable
   orgs: OrgsTable
@@ -169,6 +177,7 @@ export interface Database {
   apiKeyUsage: ApiKeyUsageTable
   auditEvents: AuditEventsTable
   auditChainHeads: AuditChainHeadsTable
+  rateLimits: RateLimitsTable
 }
 
 export type User = Selectable<UsersTable>

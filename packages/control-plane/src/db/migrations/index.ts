@@ -5,9 +5,11 @@
 import type { Migration } from 'kysely/migration'
 import type { DialectName } from '../database.js'
 import { initialSchema } from './0001-initial.js'
+import { rateLimitsSchema } from './0002-rate-limits.js'
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
     '0001-initial': initialSchema(dialect),
+    '0002-rate-limits': rateLimitsSchema(dialect),
   }
 }
