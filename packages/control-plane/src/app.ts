@@ -1,22 +1,80 @@
-// The control plane's HTTP application, built from its parts so tests call `app.request()`.
+// The control plane's HTTP application, built from its parts so tests call `app.request()`:
+// health probes at the root, the public API under /api/v1 with its OpenAPI document.
 
 import { silentLogger, type Logger } from '@dbsnap/engine/core'
 import { Hono } from 'hono'
+import type { AuthSettings, ApiContext } from './api/context.js'
+import { errorHandler, notFoundHandler } from './api/errors.js'
+import { newRouter } from './api/router.js'
 import type { ControlPlaneDb } from './db/database.js'
+import { DEFAULT_MAX_BODY_BYTES, jsonBodies } from './middleware/body.js'
+import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './middleware/rate-limit.js'
+import { sameOrigin } from './middleware/same-origin.js'
 import { traceMiddleware } from './middleware/trace.js'
+import { authRoutes } from './routes/auth.js'
 import { healthRoutes } from './routes/health.js'
+import { sessionRoutes } from './routes/sessions.js'
 
 export interface AppDeps {
   db: ControlPlaneDb
   logger?: Logger
   version: string
+  /** The access tokens' key (identity/signing-key.ts) and the other auth settings. */
+  auth: Pick<AuthSettings, 'signingKey'> & Partial<AuthSettings>
+  rateLimits?: Partial<RateLimits>
+  maxBodyBytes?: number
 }
 
-export function createApp({ db, logger = silentLogger, version }: AppDeps) {
+const DEFAULT_ACCESS_TTL_SECONDS = 15 * 60
+const DEFAULT_SESSION_TTL_SECONDS = 30 * 24 * 60 * 60
+
+export function createApp({
+  db,
+  logger = silentLogger,
+  version,
+  auth,
+  rateLimits = {},
+  maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
+}: AppDeps) {
+  const ctx: ApiContext = {
+    db: db.db,
+    logger,
+    auth: {
+      accessTtlSeconds: DEFAULT_ACCESS_TTL_SECONDS,
+      sessionTtlSeconds: DEFAULT_SESSION_TTL_SECONDS,
+      publicOrigin: undefined,
+      trustProxy: false,
+      ...auth,
+    },
+    limiter: new RateLimiter(db.db, { ...DEFAULT_RATE_LIMITS, ...rateLimits }),
+  }
+  const api = newRouter()
+  api.use(sameOrigin(ctx.auth.publicOrigin), jsonBodies(maxBodyBytes))
+  const routes = api
+    .get('/version', (c) => c.json({ name: 'dbsnap-control-plane', version }))
+    .route('/auth', authRoutes(ctx))
+    .route('/sessions', sessionRoutes(ctx))
+  api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+  })
+  api.openAPIRegistry.registerComponent('securitySchemes', 'cookie', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: '__Host-dbsnap-access',
+  })
+  api.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'DBSnap control plane', version },
+    servers: [{ url: '/api/v1' }],
+  })
   return new Hono()
     .use(traceMiddleware(logger))
     .route('/', healthRoutes(db))
-    .get('/api/v1/version', (c) => c.json({ name: 'dbsnap-control-plane', version }))
+    .route('/api/v1', routes)
+    .onError(errorHandler(logger))
+    .notFound(notFoundHandler)
 }
 
 export type ControlPlaneApp = ReturnType<typeof createApp>

@@ -49,4 +49,29 @@ describe('DATABASE_URL', () => {
   ])('reads %s', (value, expected) => {
     expect(loadControlPlaneConfig({ DATABASE_URL: value }).DATABASE_URL).toEqual(expected)
   })
+
+  it('reads the auth settings, keeping only the origin of the public URL', () => {
+    expect(
+      loadControlPlaneConfig({
+        DBSNAP_JWT_SECRET: 'k'.repeat(32),
+        DBSNAP_CP_PUBLIC_URL: 'https://dbsnap.example.com/app/',
+        DBSNAP_CP_TRUST_PROXY: 'true',
+      }),
+    ).toMatchObject({
+      DBSNAP_JWT_SECRET: 'k'.repeat(32),
+      DBSNAP_CP_PUBLIC_URL: 'https://dbsnap.example.com',
+      DBSNAP_CP_TRUST_PROXY: true,
+    })
+    expect(loadControlPlaneConfig({})).toMatchObject({ DBSNAP_CP_TRUST_PROXY: false })
+  })
+
+  it('refuses a short DBSNAP_JWT_SECRET without printing it', () => {
+    const secret = 'hunter2-too-short'
+    expect(() => loadControlPlaneConfig({ DBSNAP_JWT_SECRET: secret })).toThrowError(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        message: expect.not.stringContaining(secret) as string,
+      }),
+    )
+  })
 })

@@ -3,6 +3,7 @@
 import { LOG_LEVELS, parseEnv } from '@dbsnap/engine/core'
 import { z } from 'zod'
 import { parseDatabaseUrl } from './db/database.js'
+import { MIN_SECRET_LENGTH } from './identity/signing-key.js'
 
 const ControlPlaneEnv = z.object({
   DBSNAP_CP_HOST: z.string().min(1).default('127.0.0.1'),
@@ -19,6 +20,21 @@ const ControlPlaneEnv = z.object({
       },
     )
     .transform(parseDatabaseUrl),
+  /** HMAC key of access tokens; unset with SQLite, a key file beside the database is used. */
+  DBSNAP_JWT_SECRET: z
+    .string()
+    .min(MIN_SECRET_LENGTH, `expected at least ${MIN_SECRET_LENGTH} characters`)
+    .optional(),
+  /** The origin browsers use (`https://dbsnap.example.com`), for the CSRF check behind a proxy. */
+  DBSNAP_CP_PUBLIC_URL: z
+    .url()
+    .transform((value) => new URL(value).origin)
+    .optional(),
+  /** `true` behind a reverse proxy: client IPs come from the last X-Forwarded-For entry. */
+  DBSNAP_CP_TRUST_PROXY: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 })

@@ -32,6 +32,22 @@ export const ControlPlaneErrorCode = {
   AUDIT_CHAIN_BROKEN: 'AUDIT_CHAIN_BROKEN',
   /** A password breaks the password rules (length). */
   PASSWORD_INVALID: 'PASSWORD_INVALID',
+  /** A request body is not well-formed JSON. */
+  INVALID_JSON: 'INVALID_JSON',
+  /** A request body is larger than the API accepts. */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** A request body is not `application/json`. */
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  /** No credentials, or credentials that are expired, tampered with or revoked. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** Login failed: the message never says whether the email or the password was wrong. */
+  INVALID_CREDENTIALS: 'INVALID_CREDENTIALS',
+  /** A cookie-authenticated request that changes something came from another origin. */
+  CSRF_REJECTED: 'CSRF_REJECTED',
+  /** Too many requests; `Retry-After` says when to try again. */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** An unexpected failure; the trace id finds it in the logs. */
+  INTERNAL: 'INTERNAL',
 } as const
 
 export type ControlPlaneErrorCode =

@@ -1,7 +1,9 @@
 // Public API of the control plane package: the app factory, its database (open and migrate),
-// and its errors (and, later, its typed RPC client).
+// its errors, and the typed RPC client of its API.
 
 export { createApp } from './app.js'
+export { createClient } from './client.js'
+export type { ControlPlaneClient } from './client.js'
 export type { AppDeps, ControlPlaneApp } from './app.js'
 export { loadControlPlaneConfig } from './config.js'
 export type { ControlPlaneConfig } from './config.js'

@@ -8,6 +8,7 @@ import { createApp } from './app.js'
 import { loadControlPlaneConfig, type ControlPlaneConfig } from './config.js'
 import { openDatabase, type ControlPlaneDb } from './db/database.js'
 import { migrate } from './db/migrate.js'
+import { loadSigningKey } from './identity/signing-key.js'
 
 const { version } = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -50,7 +51,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       await db.close()
       return
     }
-    serveHttp(config, db, logger)
+    const signingKey = await loadSigningKey(config.DBSNAP_JWT_SECRET, config.DATABASE_URL)
+    serveHttp(config, db, logger, signingKey)
   } catch (err) {
     if (!isDbsnapError(err)) throw err
     process.stderr.write(`dbsnap-control-plane: error [${err.code}]: ${err.message}\n`)
@@ -58,8 +60,22 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   }
 }
 
-function serveHttp(config: ControlPlaneConfig, db: ControlPlaneDb, logger: Logger): void {
-  const app = createApp({ db, logger, version })
+function serveHttp(
+  config: ControlPlaneConfig,
+  db: ControlPlaneDb,
+  logger: Logger,
+  signingKey: Uint8Array,
+): void {
+  const app = createApp({
+    db,
+    logger,
+    version,
+    auth: {
+      signingKey,
+      publicOrigin: config.DBSNAP_CP_PUBLIC_URL,
+      trustProxy: config.DBSNAP_CP_TRUST_PROXY,
+    },
+  })
   const server = serve(
     { fetch: app.fetch, hostname: config.DBSNAP_CP_HOST, port: config.DBSNAP_CP_PORT },
     (info) =>

@@ -1,0 +1,27 @@
+// What route modules and middleware are built with: the database, the auth settings, the rate
+// limiter. `createApp` makes one from its deps.
+
+import type { Logger } from '@dbsnap/engine'
+import type { Kysely } from 'kysely'
+import type { Database } from '../db/schema.js'
+import type { RateLimiter } from '../middleware/rate-limit.js'
+
+export interface AuthSettings {
+  /** HMAC key of the access tokens, at least 32 bytes (identity/signing-key.ts). */
+  signingKey: Uint8Array
+  /** Access token lifetime; default 15 minutes. */
+  accessTtlSeconds: number
+  /** Absolute session lifetime, however often it is refreshed; default 30 days. */
+  sessionTtlSeconds: number
+  /** The web view's origin for the CSRF check; unset, the request's own host. */
+  publicOrigin: string | undefined
+  /** Take the client IP from X-Forwarded-For (behind a reverse proxy only). */
+  trustProxy: boolean
+}
+
+export interface ApiContext {
+  db: Kysely<Database>
+  auth: AuthSettings
+  limiter: RateLimiter
+  logger: Logger
+}

@@ -1,0 +1,61 @@
+// What every route module builds on: the router type with the app's context variables, and the
+// error responses routes list in their OpenAPI definitions.
+
+import { OpenAPIHono } from '@hono/zod-openapi'
+import type { Session, User } from '../db/schema.js'
+import { ApiErrorSchema, validationHook } from './errors.js'
+
+/** Who made an authenticated request, set by the auth middleware. */
+export interface Principal {
+  user: User
+  session: Session
+  /** How the credentials came: a cookie is an ambient credential, subject to the CSRF check. */
+  via: 'bearer' | 'cookie'
+}
+
+export interface AppEnv {
+  Variables: { principal: Principal }
+}
+
+/** A router whose invalid requests answer INVALID_ARGUMENT in the API's error shape. */
+export function newRouter(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+}
+
+const ERROR_DESCRIPTIONS = {
+  400: 'Invalid argument, or a body that is not JSON (INVALID_ARGUMENT, INVALID_JSON)',
+  401: 'No credentials, or expired, tampered or revoked ones (UNAUTHENTICATED)',
+  403: 'A cookie-authenticated change from another origin (CSRF_REJECTED)',
+  404: 'No such object, or one of another tenant (NOT_FOUND)',
+  409: 'A conflict with existing data (EMAIL_TAKEN, …)',
+  413: 'The body is larger than the limit (PAYLOAD_TOO_LARGE)',
+  415: 'The body is not application/json (UNSUPPORTED_MEDIA_TYPE)',
+  429: 'Too many requests; Retry-After says when to retry (RATE_LIMITED)',
+} as const
+
+type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS
+
+interface ErrorResponse {
+  description: string
+  content: { 'application/json': { schema: typeof ApiErrorSchema } }
+}
+
+/** OpenAPI `responses` entries for the error statuses a route can answer. */
+export function errorResponses<S extends ErrorStatus>(...statuses: S[]): Record<S, ErrorResponse> {
+  const responses = {} as Record<S, ErrorResponse>
+  for (const status of statuses) {
+    responses[status] = {
+      description: ERROR_DESCRIPTIONS[status],
+      content: { 'application/json': { schema: ApiErrorSchema } },
+    }
+  }
+  return responses
+}
+
+/** An OpenAPI request or response body of JSON with `schema`. */
+export function jsonContent<T>(schema: T): { content: { 'application/json': { schema: T } } } {
+  return { content: { 'application/json': { schema } } }
+}
+
+/** An authenticated route's OpenAPI `security`: a bearer token, or the session cookie. */
+export const USER_SECURITY: Record<string, string[]>[] = [{ bearer: [] }, { cookie: [] }]

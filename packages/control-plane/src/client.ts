@@ -1,0 +1,16 @@
+// The typed RPC client of the control plane's API (Hono `hc`), for the agent and the web view:
+// paths, bodies and responses are checked against the routes' own schemas at compile time.
+
+import { hc, type ClientRequestOptions } from 'hono/client'
+import type { ControlPlaneApp } from './app.js'
+
+/**
+ * @example
+ * const api = createClient('https://dbsnap.example.com', { headers: { authorization: `Bearer ${token}` } })
+ * const res = await api.api.v1.sessions.$get()
+ */
+export function createClient(baseUrl: string, options?: ClientRequestOptions) {
+  return hc<ControlPlaneApp>(baseUrl, options)
+}
+
+export type ControlPlaneClient = ReturnType<typeof createClient>
