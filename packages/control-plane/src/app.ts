@@ -13,6 +13,8 @@ import { sameOrigin } from './middleware/same-origin.js'
 import { traceMiddleware } from './middleware/trace.js'
 import { authRoutes } from './routes/auth.js'
 import { healthRoutes } from './routes/health.js'
+import { orgRoutes } from './routes/orgs.js'
+import { projectRoutes } from './routes/projects.js'
 import { sessionRoutes } from './routes/sessions.js'
 
 export interface AppDeps {
@@ -54,6 +56,8 @@ export function createApp({
     .get('/version', (c) => c.json({ name: 'dbsnap-control-plane', version }))
     .route('/auth', authRoutes(ctx))
     .route('/sessions', sessionRoutes(ctx))
+    .route('/orgs', orgRoutes(ctx))
+    .route('/orgs', projectRoutes(ctx))
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',

@@ -42,6 +42,8 @@ export const ControlPlaneErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   /** Login failed: the message never says whether the email or the password was wrong. */
   INVALID_CREDENTIALS: 'INVALID_CREDENTIALS',
+  /** The caller's role in the organisation does not allow the action. */
+  FORBIDDEN: 'FORBIDDEN',
   /** A cookie-authenticated request that changes something came from another origin. */
   CSRF_REJECTED: 'CSRF_REJECTED',
   /** Too many requests; `Retry-After` says when to try again. */

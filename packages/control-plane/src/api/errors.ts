@@ -31,6 +31,7 @@ const STATUS: Partial<Record<ControlPlaneErrorCode, ContentfulStatusCode>> = {
   UNAUTHENTICATED: 401,
   INVALID_CREDENTIALS: 401,
   CSRF_REJECTED: 403,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   EMAIL_TAKEN: 409,
   SLUG_TAKEN: 409,

@@ -2,7 +2,7 @@
 // error responses routes list in their OpenAPI definitions.
 
 import { OpenAPIHono } from '@hono/zod-openapi'
-import type { Session, User } from '../db/schema.js'
+import type { Role, Session, User } from '../db/schema.js'
 import { ApiErrorSchema, validationHook } from './errors.js'
 
 /** Who made an authenticated request, set by the auth middleware. */
@@ -14,7 +14,11 @@ export interface Principal {
 }
 
 export interface AppEnv {
-  Variables: { principal: Principal }
+  Variables: {
+    principal: Principal
+    /** The user's role in the path's organisation, set by the authorize middleware. */
+    role: Role
+  }
 }
 
 /** A router whose invalid requests answer INVALID_ARGUMENT in the API's error shape. */
@@ -25,7 +29,7 @@ export function newRouter(): OpenAPIHono<AppEnv> {
 const ERROR_DESCRIPTIONS = {
   400: 'Invalid argument, or a body that is not JSON (INVALID_ARGUMENT, INVALID_JSON)',
   401: 'No credentials, or expired, tampered or revoked ones (UNAUTHENTICATED)',
-  403: 'A cookie-authenticated change from another origin (CSRF_REJECTED)',
+  403: 'The role does not allow this (FORBIDDEN), or a cookie-authenticated change from another origin (CSRF_REJECTED)',
   404: 'No such object, or one of another tenant (NOT_FOUND)',
   409: 'A conflict with existing data (EMAIL_TAKEN, …)',
   413: 'The body is larger than the limit (PAYLOAD_TOO_LARGE)',

@@ -2,7 +2,7 @@
 // unknown field is an INVALID_ARGUMENT, not silently dropped.
 
 import { z } from '@hono/zod-openapi'
-import type { Session, User } from '../db/schema.js'
+import type { Org, Project, Role, Session, User } from '../db/schema.js'
 
 export const EmailSchema = z
   .email()
@@ -69,5 +69,63 @@ export function sessionView(session: Session, currentId: string): z.infer<typeof
     lastSeenAt: session.lastSeenAt,
     expiresAt: session.expiresAt,
     current: session.id === currentId,
+  }
+}
+
+/** A display name: any characters but control characters (stored and shown as given). */
+export const NameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters')
+  .openapi({ example: 'Acme Data Platform' })
+
+/** Lower-case letters, digits and dashes, 1 to 63, not starting or ending with a dash. */
+export const SlugSchema = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'lower-case letters, digits and dashes')
+  .openapi({ example: 'acme' })
+
+export const RoleSchema = z.enum(['admin', 'member', 'read-only']).openapi('Role')
+
+export const IdParam = z.string().min(1).max(64)
+
+export const OrgSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    slug: z.string(),
+    createdAt: z.string(),
+    /** The caller's role in it. */
+    role: RoleSchema,
+  })
+  .openapi('Org')
+
+export const ProjectSchema = z
+  .object({
+    id: z.string(),
+    orgId: z.string(),
+    name: z.string(),
+    slug: z.string(),
+    createdAt: z.string(),
+  })
+  .openapi('Project')
+
+export const MemberSchema = z
+  .object({ userId: z.string(), email: z.string(), role: RoleSchema, createdAt: z.string() })
+  .openapi('Member')
+
+export function orgView(org: Org, role: Role): z.infer<typeof OrgSchema> {
+  return { id: org.id, name: org.name, slug: org.slug, createdAt: org.createdAt, role }
+}
+
+export function projectView(project: Project): z.infer<typeof ProjectSchema> {
+  return {
+    id: project.id,
+    orgId: project.orgId,
+    name: project.name,
+    slug: project.slug,
+    createdAt: project.createdAt,
   }
 }

@@ -52,6 +52,18 @@ export async function findOrg(db: Kysely<Database>, id: string): Promise<Org | u
   return db.selectFrom('orgs').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
+/** Renames an organisation; `NOT_FOUND` when there is none of this id. */
+export async function renameOrg(db: Kysely<Database>, id: string, name: string): Promise<Org> {
+  const org = await db
+    .updateTable('orgs')
+    .set({ name })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst()
+  if (org === undefined) throw notFoundError('organisation', id)
+  return org
+}
+
 /** The organisations `userId` belongs to, with the role there, by name. */
 export async function listOrgsOfUser(
   db: Kysely<Database>,
@@ -112,6 +124,22 @@ export async function listMembers(db: Kysely<Database>, orgId: string): Promise<
     .selectAll()
     .where('orgId', '=', orgId)
     .orderBy('createdAt')
+    .execute()
+}
+
+/** The members of `orgId` with their accounts' email addresses, in the order they joined. */
+export async function listMemberAccounts(
+  db: Kysely<Database>,
+  orgId: string,
+): Promise<(Membership & { email: string })[]> {
+  return db
+    .selectFrom('memberships')
+    .innerJoin('users', 'users.id', 'memberships.userId')
+    .selectAll('memberships')
+    .select('users.email')
+    .where('memberships.orgId', '=', orgId)
+    .orderBy('memberships.createdAt')
+    .orderBy('memberships.userId')
     .execute()
 }
 

@@ -67,6 +67,24 @@ export async function listProjects(db: Kysely<Database>, orgId: string): Promise
     .execute()
 }
 
+/** Renames a project of `orgId`; `NOT_FOUND` when it is none of that organisation's. */
+export async function renameProject(
+  db: Kysely<Database>,
+  orgId: string,
+  projectId: string,
+  name: string,
+): Promise<Project> {
+  const project = await db
+    .updateTable('projects')
+    .set({ name })
+    .where('orgId', '=', orgId)
+    .where('id', '=', projectId)
+    .returningAll()
+    .executeTakeFirst()
+  if (project === undefined) throw notFoundError('project', projectId)
+  return project
+}
+
 /** Deletes a project with its connections and project keys (the database cascades). */
 export async function deleteProject(
   db: Kysely<Database>,
