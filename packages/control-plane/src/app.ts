@@ -2,10 +2,11 @@
 // health probes at the root, the public API under /api/v1 with its OpenAPI document.
 
 import { silentLogger, type Logger } from '@dbsnap/engine/core'
+import { createRoute, z } from '@hono/zod-openapi'
 import { Hono } from 'hono'
 import type { AuthSettings, ApiContext } from './api/context.js'
 import { errorHandler, notFoundHandler } from './api/errors.js'
-import { newRouter } from './api/router.js'
+import { jsonContent, newRouter } from './api/router.js'
 import type { ControlPlaneDb } from './db/database.js'
 import { DEFAULT_MAX_BODY_BYTES, jsonBodies } from './middleware/body.js'
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './middleware/rate-limit.js'
@@ -53,7 +54,23 @@ export function createApp({
   const api = newRouter()
   api.use(sameOrigin(ctx.auth.publicOrigin), jsonBodies(maxBodyBytes))
   const routes = api
-    .get('/version', (c) => c.json({ name: 'dbsnap-control-plane', version }))
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/version',
+        tags: ['service'],
+        summary: "The service's name and version",
+        responses: {
+          200: {
+            description: 'Name and version',
+            ...jsonContent(
+              z.object({ name: z.literal('dbsnap-control-plane'), version: z.string() }),
+            ),
+          },
+        },
+      }),
+      (c) => c.json({ name: 'dbsnap-control-plane' as const, version }, 200),
+    )
     .route('/auth', authRoutes(ctx))
     .route('/sessions', sessionRoutes(ctx))
     .route('/orgs', orgRoutes(ctx))

@@ -18,6 +18,7 @@ import { harness, uniqueEmail, type Harness } from './api-harness.js'
 type Access = 'public' | 'user' | Role
 
 const ROUTES: Record<string, Access> = {
+  'GET /version': 'public',
   'POST /auth/register': 'public',
   'POST /auth/login': 'public',
   'POST /auth/refresh': 'public',
@@ -143,7 +144,8 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
     expect(documented.sort()).toEqual(Object.keys(ROUTES).sort())
   })
 
-  // Public routes (sign-up, login, refresh) take no credentials; api-auth.test.ts covers them.
+  // Public routes (version, sign-up, login, refresh) take no credentials; api-auth.test.ts and
+  // app.test.ts cover them.
   const cases = Object.entries(ROUTES).flatMap(([route, access]) =>
     access === 'public' ? [] : CALLERS.map((caller) => [route, access, caller] as const),
   )
