@@ -1,7 +1,7 @@
 // What route modules and middleware are built with: the database, the auth settings, the rate
 // limiter. `createApp` makes one from its deps.
 
-import type { Logger } from '@dbsnap/engine'
+import type { Logger } from '@dbsnap/engine/core'
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
 import type { RateLimiter } from '../middleware/rate-limit.js'

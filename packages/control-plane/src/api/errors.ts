@@ -1,7 +1,7 @@
 // The API's one error shape, `{ error: { code, message, traceId } }`, and the handlers that turn
 // every failure (validation, a ControlPlaneError, an unexpected throw) into it.
 
-import { currentTraceId, type Logger } from '@dbsnap/engine'
+import { currentTraceId, type Logger } from '@dbsnap/engine/core'
 import { z } from '@hono/zod-openapi'
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
