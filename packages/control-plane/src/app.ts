@@ -14,6 +14,7 @@ import { sameOrigin } from './middleware/same-origin.js'
 import { traceMiddleware } from './middleware/trace.js'
 import { authRoutes } from './routes/auth.js'
 import { healthRoutes } from './routes/health.js'
+import { keyRoutes } from './routes/keys.js'
 import { orgRoutes } from './routes/orgs.js'
 import { projectRoutes } from './routes/projects.js'
 import { sessionRoutes } from './routes/sessions.js'
@@ -75,6 +76,7 @@ export function createApp({
     .route('/sessions', sessionRoutes(ctx))
     .route('/orgs', orgRoutes(ctx))
     .route('/orgs', projectRoutes(ctx))
+    .route('/orgs', keyRoutes(ctx))
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
@@ -84,6 +86,11 @@ export function createApp({
     type: 'apiKey',
     in: 'cookie',
     name: '__Host-dbsnap-access',
+  })
+  api.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'dbs_… API key',
   })
   api.doc31('/openapi.json', {
     openapi: '3.1.0',

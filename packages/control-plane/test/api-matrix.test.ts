@@ -1,23 +1,34 @@
 // The route x role matrix: every route of the OpenAPI document, called with no credentials, by a
 // user of another organisation, and by each role, answers as the permission table says — 401
 // without credentials, 404 for another tenant (never a hint it exists), 403 for a role without
-// the action, 2xx otherwise. A route missing from the table below fails the test.
+// the action, 2xx otherwise. API keys of several scopes, creators and reaches call every route
+// too: refused (401) where keys are not taken, 404 for another organisation's key, 403 without
+// the scope or when the creator's role or the key's project does not reach. A route missing from
+// the table below fails the test.
 
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SCOPES, type Scope } from '../src/authz/permissions.js'
+import { createApiKey } from '../src/data/api-keys.js'
 import { addMember, createOrg } from '../src/data/orgs.js'
 import { createProject, deleteProject } from '../src/data/projects.js'
 import { createSession } from '../src/data/sessions.js'
 import { createUser } from '../src/data/users.js'
 import type { Role } from '../src/db/schema.js'
+import { newApiKeySecret } from '../src/identity/api-key-secret.js'
 import { hashRefreshToken, newRefreshToken, signAccessToken } from '../src/identity/tokens.js'
 import { DIALECTS } from './dialects.js'
 import { harness, uniqueEmail, type Harness } from './api-harness.js'
 
 /** Who may call a route: anyone (not authenticated), any signed-in user, or a role and up. */
 type Access = 'public' | 'user' | Role
+/**
+ * Whether an API key may call it: with this scope; `null`, a route that takes keys but that no
+ * scope grants (403); absent, keys are refused (401: people only).
+ */
+type KeyAccess = Scope | null
 
-const ROUTES: Record<string, Access> = {
+const ROUTES: Record<string, Access | [Access, KeyAccess]> = {
   'GET /version': 'public',
   'POST /auth/register': 'public',
   'POST /auth/login': 'public',
@@ -29,23 +40,49 @@ const ROUTES: Record<string, Access> = {
   'DELETE /sessions/{id}': 'user',
   'POST /orgs': 'user',
   'GET /orgs': 'user',
-  'GET /orgs/{orgId}': 'read-only',
-  'PATCH /orgs/{orgId}': 'admin',
-  'DELETE /orgs/{orgId}': 'admin',
-  'GET /orgs/{orgId}/members': 'read-only',
-  'POST /orgs/{orgId}/members': 'admin',
-  'PATCH /orgs/{orgId}/members/{userId}': 'admin',
-  'DELETE /orgs/{orgId}/members/{userId}': 'admin',
-  'GET /orgs/{orgId}/projects': 'read-only',
-  'POST /orgs/{orgId}/projects': 'member',
-  'GET /orgs/{orgId}/projects/{projectId}': 'read-only',
-  'PATCH /orgs/{orgId}/projects/{projectId}': 'member',
-  'DELETE /orgs/{orgId}/projects/{projectId}': 'member',
+  'GET /orgs/{orgId}': ['read-only', 'org:read'],
+  'PATCH /orgs/{orgId}': ['admin', null],
+  'DELETE /orgs/{orgId}': ['admin', null],
+  'GET /orgs/{orgId}/members': ['read-only', null],
+  'POST /orgs/{orgId}/members': ['admin', null],
+  'PATCH /orgs/{orgId}/members/{userId}': ['admin', null],
+  'DELETE /orgs/{orgId}/members/{userId}': ['admin', null],
+  'GET /orgs/{orgId}/projects': ['read-only', 'projects:read'],
+  'POST /orgs/{orgId}/projects': ['member', 'projects:write'],
+  'GET /orgs/{orgId}/projects/{projectId}': ['read-only', 'projects:read'],
+  'PATCH /orgs/{orgId}/projects/{projectId}': ['member', 'projects:write'],
+  'DELETE /orgs/{orgId}/projects/{projectId}': ['member', 'projects:write'],
+  'GET /orgs/{orgId}/keys': 'member',
+  'POST /orgs/{orgId}/keys': 'member',
+  'GET /orgs/{orgId}/keys/{keyId}': 'member',
+  'POST /orgs/{orgId}/keys/{keyId}/rotate': 'member',
+  'DELETE /orgs/{orgId}/keys/{keyId}': 'member',
 }
 
+/** The API keys that call every route: who made them, with which scopes, reaching what. */
+const KEY_CALLERS = {
+  'key:admin-all': { creator: 'admin', scopes: SCOPES, project: false },
+  'key:admin-read': { creator: 'admin', scopes: ['org:read', 'projects:read'], project: false },
+  'key:member-all': { creator: 'member', scopes: SCOPES, project: false },
+  'key:project': { creator: 'admin', scopes: SCOPES, project: true },
+  'key:other-org': { creator: 'outsider', scopes: SCOPES, project: false },
+} as const satisfies Record<
+  string,
+  { creator: 'admin' | 'member' | 'outsider'; scopes: readonly Scope[]; project: boolean }
+>
+type KeyCaller = keyof typeof KEY_CALLERS
+
 const RANK: Record<Role, number> = { 'read-only': 0, member: 1, admin: 2 }
-type Caller = 'anonymous' | 'outsider' | Role
-const CALLERS: Caller[] = ['anonymous', 'outsider', 'read-only', 'member', 'admin']
+type Caller = 'anonymous' | 'outsider' | Role | KeyCaller
+const CALLERS: Caller[] = [
+  'anonymous',
+  'outsider',
+  'read-only',
+  'member',
+  'admin',
+  ...(Object.keys(KEY_CALLERS) as KeyCaller[]),
+]
+const isKeyCaller = (caller: Caller): caller is KeyCaller => caller.startsWith('key:')
 
 const tag = (): string => randomBytes(4).toString('hex')
 
@@ -63,6 +100,10 @@ function bodyFor(route: string, world: World): unknown {
       return { role: 'member' }
     case 'POST /orgs/{orgId}/projects':
       return { name: 'Project', slug: `p-${tag()}` }
+    case 'POST /orgs/{orgId}/keys':
+      return { name: 'ci', scopes: ['projects:read'] }
+    case 'POST /orgs/{orgId}/keys/{keyId}/rotate':
+      return {}
     default:
       return undefined
   }
@@ -75,6 +116,8 @@ interface World {
   targetUserId: string
   /** An account that is no member yet: the one POST members adds. */
   newcomerEmail: string
+  /** A key the member made: the target of key routes (a member manages its own keys). */
+  targetKeyId: string
   tokens: Record<Exclude<Caller, 'anonymous'>, { token: string; sessionId: string }>
 }
 
@@ -113,22 +156,56 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
     const [admin, member, readOnly, target, outsider, newcomer] = await Promise.all(
       Array.from({ length: 6 }, account),
     )
+    const other = await createOrg(h.cp.db, {
+      name: 'Other',
+      slug: `other-${tag()}`,
+      ownerId: outsider!.id,
+    })
     const org = await createOrg(h.cp.db, {
       name: 'Acme',
       slug: `acme-${tag()}`,
       ownerId: admin!.id,
     })
-    await createOrg(h.cp.db, { name: 'Other', slug: `other-${tag()}`, ownerId: outsider!.id })
     await addMember(h.cp.db, { orgId: org.id, userId: member!.id, role: 'member' })
     await addMember(h.cp.db, { orgId: org.id, userId: readOnly!.id, role: 'read-only' })
     await addMember(h.cp.db, { orgId: org.id, userId: target!.id, role: 'read-only' })
     const project = await createProject(h.cp.db, { orgId: org.id, name: 'Shop', slug: 'shop' })
+    const creators = { admin: admin!, member: member!, outsider: outsider! }
+    /** Makes a key through the data layer (the API would refuse the member's wider scopes). */
+    const key = async (
+      name: string,
+      k: { creator: keyof typeof creators; scopes: readonly Scope[]; project: boolean },
+    ) => {
+      const secret = newApiKeySecret()
+      const made = await createApiKey(h.cp.db, {
+        prefix: secret.prefix,
+        keyHash: secret.hash,
+        name,
+        scopes: k.scopes,
+        orgId: k.creator === 'outsider' ? other.id : org.id,
+        ...(k.project ? { projectId: project.id } : {}),
+        createdBy: creators[k.creator].id,
+      })
+      return { token: secret.key, sessionId: 'none', id: made.id }
+    }
+    const keys = Object.fromEntries(
+      await Promise.all(
+        Object.entries(KEY_CALLERS).map(async ([name, k]) => [name, await key(name, k)] as const),
+      ),
+    ) as unknown as Record<KeyCaller, { token: string; sessionId: string }>
+    const targetKey = await key('target', {
+      creator: 'member',
+      scopes: ['org:read'],
+      project: false,
+    })
     return {
       orgId: org.id,
       projectId: project.id,
       targetUserId: target!.id,
       newcomerEmail: newcomer!.email,
+      targetKeyId: targetKey.id,
       tokens: {
+        ...keys,
         admin: await signIn(admin!.id),
         member: await signIn(member!.id),
         'read-only': await signIn(readOnly!.id),
@@ -136,6 +213,28 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
       },
     }
   }
+
+  const accessOf = (route: string): [Access, KeyAccess | undefined] => {
+    const entry = ROUTES[route]!
+    return typeof entry === 'string' ? [entry, undefined] : entry
+  }
+
+  it('documents the API key scheme on exactly the routes that take keys', () => {
+    const takingKeys = Object.entries(paths).flatMap(([path, methods]) =>
+      Object.entries(methods)
+        .filter(([, op]) =>
+          ((op as { security?: Record<string, unknown>[] }).security ?? []).some(
+            (s) => 'apiKey' in s,
+          ),
+        )
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    )
+    expect(takingKeys.sort()).toEqual(
+      Object.keys(ROUTES)
+        .filter((route) => accessOf(route)[1] !== undefined)
+        .sort(),
+    )
+  })
 
   it('lists every route of the OpenAPI document, and no other', () => {
     const documented = Object.entries(paths).flatMap(([path, methods]) =>
@@ -146,9 +245,26 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
 
   // Public routes (version, sign-up, login, refresh) take no credentials; api-auth.test.ts and
   // app.test.ts cover them.
-  const cases = Object.entries(ROUTES).flatMap(([route, access]) =>
-    access === 'public' ? [] : CALLERS.map((caller) => [route, access, caller] as const),
+  const cases = Object.keys(ROUTES).flatMap((route) =>
+    accessOf(route)[0] === 'public'
+      ? []
+      : CALLERS.map((caller) => [route, accessOf(route)[0], caller] as const),
   )
+
+  /** The status an API key gets, in the order the checks are made. */
+  function keyExpectation(route: string, caller: KeyCaller, success: number): number {
+    const [access, keyAccess] = accessOf(route)
+    const k = KEY_CALLERS[caller]
+    if (keyAccess === undefined) return 401
+    // The org is emptied first (below): deleting the project took its keys with it.
+    if (route === 'DELETE /orgs/{orgId}' && k.project) return 401
+    if (k.creator === 'outsider') return 404
+    if (keyAccess === null || !(k.scopes as readonly Scope[]).includes(keyAccess)) return 403
+    if (k.project && !route.includes('{projectId}')) return 403
+    return access !== 'public' && access !== 'user' && RANK[k.creator] < RANK[access]
+      ? 403
+      : success
+  }
 
   it.each(cases)('%s (%s) called by %s', async (route, access, caller) => {
     const [method, path] = route.split(' ') as [string, string]
@@ -165,20 +281,22 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
         .replace('{orgId}', w.orgId)
         .replace('{projectId}', w.projectId)
         .replace('{userId}', w.targetUserId)
+        .replace('{keyId}', w.targetKeyId)
         .replace('{id}', credentials?.sessionId ?? 'none')
     const body = bodyFor(route, w)
     const res = await h.call(method, url, {
       ...(credentials === undefined ? {} : { token: credentials.token }),
       ...(body === undefined ? {} : { body }),
     })
-    const expected =
-      caller === 'anonymous'
+    const expected = isKeyCaller(caller)
+      ? keyExpectation(route, caller, success)
+      : caller === 'anonymous'
         ? 401
         : access === 'user'
           ? success
           : caller === 'outsider'
             ? 404
-            : RANK[caller] >= RANK[access]
+            : RANK[caller] >= RANK[access as Role]
               ? success
               : 403
     expect(res.status, await res.clone().text()).toBe(expected)

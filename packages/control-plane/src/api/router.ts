@@ -2,15 +2,39 @@
 // error responses routes list in their OpenAPI definitions.
 
 import { OpenAPIHono } from '@hono/zod-openapi'
-import type { Role, Session, User } from '../db/schema.js'
+import type { ApiKey, Role, Session, User } from '../db/schema.js'
+import { ControlPlaneError } from '../errors.js'
 import { ApiErrorSchema, validationHook } from './errors.js'
 
-/** Who made an authenticated request, set by the auth middleware. */
-export interface Principal {
+/** A person signed in: an access token of one of their sessions. */
+export interface SessionPrincipal {
+  kind: 'session'
   user: User
   session: Session
   /** How the credentials came: a cookie is an ambient credential, subject to the CSRF check. */
   via: 'bearer' | 'cookie'
+}
+
+/** A script with an API key; `user` is the key's creator, whose role bounds what it may do. */
+export interface ApiKeyPrincipal {
+  kind: 'api-key'
+  user: User
+  apiKey: ApiKey
+  via: 'bearer'
+}
+
+/** Who made an authenticated request, set by the auth middleware. */
+export type Principal = SessionPrincipal | ApiKeyPrincipal
+
+/** The session principal of a route that does not accept API keys (`authenticate` refused them). */
+export function sessionOf(principal: Principal): SessionPrincipal {
+  if (principal.kind !== 'session') {
+    throw new ControlPlaneError(
+      'UNAUTHENTICATED',
+      'this route needs a signed-in user, not an API key',
+    )
+  }
+  return principal
 }
 
 export interface AppEnv {
@@ -63,3 +87,6 @@ export function jsonContent<T>(schema: T): { content: { 'application/json': { sc
 
 /** An authenticated route's OpenAPI `security`: a bearer token, or the session cookie. */
 export const USER_SECURITY: Record<string, string[]>[] = [{ bearer: [] }, { cookie: [] }]
+
+/** A route that also takes an API key (`Authorization: Bearer dbs_…`) with the right scope. */
+export const KEY_SECURITY: Record<string, string[]>[] = [...USER_SECURITY, { apiKey: [] }]

@@ -2,7 +2,9 @@
 // unknown field is an INVALID_ARGUMENT, not silently dropped.
 
 import { z } from '@hono/zod-openapi'
-import type { Org, Project, Role, Session, User } from '../db/schema.js'
+import { SCOPES } from '../authz/permissions.js'
+import { scopesOf } from '../data/api-keys.js'
+import type { ApiKey, Org, Project, Role, Session, User } from '../db/schema.js'
 
 export const EmailSchema = z
   .email()
@@ -127,5 +129,43 @@ export function projectView(project: Project): z.infer<typeof ProjectSchema> {
     name: project.name,
     slug: project.slug,
     createdAt: project.createdAt,
+  }
+}
+
+export const ScopeSchema = z.enum(SCOPES).openapi('Scope')
+
+export const ApiKeySchema = z
+  .object({
+    id: z.string(),
+    /** The key's public start (`dbs_` and 12 characters), shown in lists to tell keys apart. */
+    prefix: z.string(),
+    name: z.string(),
+    scopes: z.array(ScopeSchema),
+    /** The project the key is limited to; null for the whole organisation. */
+    projectId: z.string().nullable(),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    expiresAt: z.string().nullable(),
+    lastUsedAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+    /** The key this one replaced (rotation). */
+    rotatedFromId: z.string().nullable(),
+  })
+  .openapi('ApiKey')
+
+export function apiKeyView(key: ApiKey): z.infer<typeof ApiKeySchema> {
+  return {
+    id: key.id,
+    prefix: key.prefix,
+    name: key.name,
+    // Stored scopes were validated against SCOPES when the key was made.
+    scopes: scopesOf(key) as z.infer<typeof ScopeSchema>[],
+    projectId: key.projectId,
+    createdBy: key.createdBy,
+    createdAt: key.createdAt,
+    expiresAt: key.expiresAt,
+    lastUsedAt: key.lastUsedAt,
+    revokedAt: key.revokedAt,
+    rotatedFromId: key.rotatedFromId,
   }
 }

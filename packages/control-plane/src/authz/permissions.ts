@@ -1,5 +1,6 @@
-// The permission table: what each role of an organisation may do there. The one place roles
-// are mapped to actions; routes name the action they need (middleware/authorize.ts).
+// The permission table: what each role of an organisation may do there, and which of those
+// actions an API key can be granted (its scopes). The one place roles and scopes are mapped to
+// actions; routes name the action they need (middleware/authorize.ts).
 
 import type { Role } from '../db/schema.js'
 
@@ -11,23 +12,70 @@ export const ACTIONS = [
   'members:write',
   'projects:read',
   'projects:write',
+  'keys:read',
+  'keys:write',
+  'audit:read',
+  // Named now so keys can be issued for them; the connections and jobs routes use them.
+  'connections:read',
+  'connections:write',
+  'snapshots:read',
+  'snapshots:write',
+  'diffs:read',
 ] as const
 
 export type Action = (typeof ACTIONS)[number]
 
-const READ: Action[] = ['org:read', 'members:read', 'projects:read']
+const READ: Action[] = [
+  'org:read',
+  'members:read',
+  'projects:read',
+  'connections:read',
+  'snapshots:read',
+  'diffs:read',
+]
 
 /**
- * Roles -> allowed actions. `read-only` sees everything of the organisation and changes
- * nothing; `member` also creates, renames and deletes projects (and, later, what is in them);
- * `admin` also manages the organisation and its members.
+ * Roles -> allowed actions. `read-only` sees the organisation's objects and changes nothing;
+ * `member` also creates, renames and deletes projects and what is in them, and manages the API
+ * keys it created; `admin` also manages the organisation, its members, every key, and reads the
+ * audit log.
  */
 export const PERMISSIONS: Readonly<Record<Role, readonly Action[]>> = {
   'read-only': READ,
-  member: [...READ, 'projects:write'],
+  member: [
+    ...READ,
+    'projects:write',
+    'connections:write',
+    'snapshots:write',
+    'keys:read',
+    'keys:write',
+  ],
   admin: ACTIONS,
 }
 
 export function allows(role: Role, action: Action): boolean {
   return PERMISSIONS[role].includes(action)
+}
+
+/**
+ * The actions an API key can be granted, as its scopes. Keys are for scripts and agents working
+ * on data: managing the organisation, its members, its keys and its audit log takes a person.
+ * A key's request needs the route's action among its scopes *and* allowed by its creator's
+ * current role, so a key never does more than the person who made it.
+ */
+export const SCOPES = [
+  'org:read',
+  'projects:read',
+  'projects:write',
+  'connections:read',
+  'connections:write',
+  'snapshots:read',
+  'snapshots:write',
+  'diffs:read',
+] as const satisfies readonly Action[]
+
+export type Scope = (typeof SCOPES)[number]
+
+export function isScope(action: string): action is Scope {
+  return (SCOPES as readonly string[]).includes(action)
 }

@@ -5,6 +5,7 @@ import { sql, type Kysely } from 'kysely'
 import { dayOf, timestamp } from '../db/clock.js'
 import { translateConstraints } from '../db/constraints.js'
 import { newId } from '../db/ids.js'
+import { inTransaction } from '../db/transaction.js'
 import type { ApiKey, Database, Timestamp } from '../db/schema.js'
 import { ControlPlaneError, notFoundError } from '../errors.js'
 
@@ -88,6 +89,20 @@ export async function findUsableApiKey(
     .executeTakeFirst()
 }
 
+/** A key of the organisation by id, revoked or not; undefined for another organisation's. */
+export async function findApiKey(
+  db: Kysely<Database>,
+  orgId: string,
+  id: string,
+): Promise<ApiKey | undefined> {
+  return db
+    .selectFrom('apiKeys')
+    .selectAll()
+    .where('orgId', '=', orgId)
+    .where('id', '=', id)
+    .executeTakeFirst()
+}
+
 /** The organisation's keys (or one project's), newest first, revoked ones included. */
 export async function listApiKeys(
   db: Kysely<Database>,
@@ -138,7 +153,7 @@ export async function rotateApiKey(
   },
 ): Promise<ApiKey> {
   const now = input.now ?? timestamp()
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const old = await trx
       .selectFrom('apiKeys')
       .selectAll()
@@ -175,7 +190,7 @@ export async function recordApiKeyUse(
   id: string,
   now: Timestamp = timestamp(),
 ): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     await trx
       .insertInto('apiKeyUsage')
       .values({ apiKeyId: id, day: dayOf(now), count: 1 })

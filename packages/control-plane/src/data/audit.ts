@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import { timestamp } from '../db/clock.js'
 import { newId } from '../db/ids.js'
+import { inTransaction } from '../db/transaction.js'
 import type { AuditEvent, AuditEventsTable, Database, Timestamp } from '../db/schema.js'
 import { ControlPlaneError } from '../errors.js'
 
@@ -57,9 +58,7 @@ export async function appendAuditEvent(
   db: Kysely<Database>,
   input: AuditInput,
 ): Promise<AuditEvent> {
-  return db.isTransaction
-    ? appendIn(db, input)
-    : db.transaction().execute((trx) => appendIn(trx, input))
+  return inTransaction(db, (trx) => appendIn(trx, input))
 }
 
 async function appendIn(trx: Kysely<Database>, input: AuditInput): Promise<AuditEvent> {

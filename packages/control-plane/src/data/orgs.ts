@@ -5,6 +5,7 @@ import { sql, type Kysely } from 'kysely'
 import { timestamp } from '../db/clock.js'
 import { translateConstraints } from '../db/constraints.js'
 import { newId } from '../db/ids.js'
+import { inTransaction } from '../db/transaction.js'
 import type { Database, Membership, Org, Role, Timestamp } from '../db/schema.js'
 import { ControlPlaneError, notFoundError } from '../errors.js'
 
@@ -32,7 +33,7 @@ export async function createOrg(db: Kysely<Database>, input: NewOrgInput): Promi
     slug: input.slug,
     createdAt: input.now ?? timestamp(),
   }
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     await translateConstraints(() => trx.insertInto('orgs').values(org).execute(), {
       unique: slugTaken(input.slug),
     })
@@ -208,7 +209,7 @@ async function changeMembership(
   userId: string,
   change: (trx: Kysely<Database>) => Promise<void>,
 ): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     const locked = await trx
       .updateTable('orgs')
       .set({ id: sql<string>`id` })

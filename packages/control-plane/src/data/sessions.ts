@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely'
 import { timestamp } from '../db/clock.js'
 import { translateConstraints } from '../db/constraints.js'
 import { newId } from '../db/ids.js'
+import { inTransaction } from '../db/transaction.js'
 import type { Database, Session, Timestamp } from '../db/schema.js'
 import { notFoundError } from '../errors.js'
 
@@ -38,7 +39,7 @@ export async function createSession(
     revokedAt: null,
     revokedReason: null,
   }
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     await translateConstraints(() => trx.insertInto('sessions').values(session).execute(), {
       'foreign-key': (cause) => notFoundError('user', input.userId, cause),
     })
@@ -154,7 +155,7 @@ export async function rotateRefreshToken(
   input: { presentedHash: string; nextHash: string; now?: Timestamp },
 ): Promise<RotateOutcome> {
   const now = input.now ?? timestamp()
-  return db.transaction().execute(async (trx): Promise<RotateOutcome> => {
+  return inTransaction(db, async (trx): Promise<RotateOutcome> => {
     const token = await trx
       .selectFrom('refreshTokens')
       .select(['sessionId', 'rotatedAt'])

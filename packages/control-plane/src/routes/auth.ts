@@ -4,7 +4,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { ApiContext } from '../api/context.js'
 import { clearSessionCookies, refreshCookie, setSessionCookies } from '../api/cookies.js'
-import { errorResponses, jsonContent, newRouter, USER_SECURITY } from '../api/router.js'
+import { errorResponses, jsonContent, newRouter, sessionOf, USER_SECURITY } from '../api/router.js'
 import {
   CredentialsSchema,
   SessionSchema,
@@ -139,7 +139,7 @@ export function authRoutes(ctx: ApiContext) {
         },
       }),
       async (c) => {
-        const { user, session } = c.var.principal
+        const { user, session } = sessionOf(c.var.principal)
         await revokeSession(ctx.db, { userId: user.id, sessionId: session.id, reason: 'logout' })
         clearSessionCookies(c)
         return c.body(null, 204)
@@ -162,7 +162,7 @@ export function authRoutes(ctx: ApiContext) {
         },
       }),
       (c) => {
-        const { user, session } = c.var.principal
+        const { user, session } = sessionOf(c.var.principal)
         return c.json({ user: userView(user), session: sessionView(session, session.id) }, 200)
       },
     )

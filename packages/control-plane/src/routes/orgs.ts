@@ -3,7 +3,13 @@
 
 import { createRoute, z } from '@hono/zod-openapi'
 import type { ApiContext } from '../api/context.js'
-import { errorResponses, jsonContent, newRouter, USER_SECURITY } from '../api/router.js'
+import {
+  errorResponses,
+  jsonContent,
+  KEY_SECURITY,
+  newRouter,
+  USER_SECURITY,
+} from '../api/router.js'
 import {
   EmailSchema,
   IdParam,
@@ -36,7 +42,8 @@ const MemberParams = z.strictObject({ orgId: IdParam, userId: IdParam })
 
 export function orgRoutes(ctx: ApiContext) {
   const user = authenticate(ctx)
-  const can = (action: Action) => [user, authorize(ctx, action)]
+  const keyOrUser = authenticate(ctx, { apiKeys: true })
+  const can = (action: Action) => [keyOrUser, authorize(ctx, action)]
   return newRouter()
     .openapi(
       createRoute({
@@ -93,7 +100,7 @@ export function orgRoutes(ctx: ApiContext) {
         tags: ['orgs'],
         summary: 'One organisation',
         middleware: can('org:read'),
-        security: USER_SECURITY,
+        security: KEY_SECURITY,
         request: { params: OrgParams },
         responses: {
           200: { description: 'The organisation', ...jsonContent(OrgSchema) },
@@ -114,7 +121,7 @@ export function orgRoutes(ctx: ApiContext) {
         tags: ['orgs'],
         summary: 'Rename an organisation',
         middleware: can('org:update'),
-        security: USER_SECURITY,
+        security: KEY_SECURITY,
         request: {
           params: OrgParams,
           body: { required: true, ...jsonContent(z.strictObject({ name: NameSchema })) },
@@ -137,7 +144,7 @@ export function orgRoutes(ctx: ApiContext) {
         tags: ['orgs'],
         summary: 'Delete an organisation (refused while it has projects: ORG_NOT_EMPTY)',
         middleware: can('org:delete'),
-        security: USER_SECURITY,
+        security: KEY_SECURITY,
         request: { params: OrgParams },
         responses: {
           204: { description: 'Deleted' },
@@ -156,7 +163,7 @@ export function orgRoutes(ctx: ApiContext) {
         tags: ['orgs'],
         summary: 'The members of an organisation and their roles',
         middleware: can('members:read'),
-        security: USER_SECURITY,
+        security: KEY_SECURITY,
         request: { params: OrgParams },
         responses: {
           200: {
@@ -188,7 +195,7 @@ export function orgRoutes(ctx: ApiContext) {
         tags: ['orgs'],
         summary: 'Add the account of an email address as a member',
         middleware: can('members:write'),
-        security: USER_SECURITY,
+        security: KEY_SECURITY,
         request: {
           params: OrgParams,
           body: {
@@ -220,7 +227,7 @@ export function orgRoutes(ctx: ApiContext) {
         tags: ['orgs'],
         summary: "Change a member's role (an organisation keeps an admin: LAST_ADMIN)",
         middleware: can('members:write'),
-        security: USER_SECURITY,
+        security: KEY_SECURITY,
         request: {
           params: MemberParams,
           body: { required: true, ...jsonContent(z.strictObject({ role: RoleSchema })) },
@@ -243,7 +250,7 @@ export function orgRoutes(ctx: ApiContext) {
         tags: ['orgs'],
         summary: 'Remove a member (not the last admin: LAST_ADMIN)',
         middleware: can('members:write'),
-        security: USER_SECURITY,
+        security: KEY_SECURITY,
         request: { params: MemberParams },
         responses: {
           204: { description: 'Removed' },

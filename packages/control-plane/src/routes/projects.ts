@@ -3,7 +3,7 @@
 
 import { createRoute, z } from '@hono/zod-openapi'
 import type { ApiContext } from '../api/context.js'
-import { errorResponses, jsonContent, newRouter, USER_SECURITY } from '../api/router.js'
+import { errorResponses, jsonContent, KEY_SECURITY, newRouter } from '../api/router.js'
 import { IdParam, NameSchema, ProjectSchema, SlugSchema, projectView } from '../api/schemas.js'
 import {
   createProject,
@@ -21,8 +21,8 @@ const OrgParams = z.strictObject({ orgId: IdParam })
 const ProjectParams = z.strictObject({ orgId: IdParam, projectId: IdParam })
 
 export function projectRoutes(ctx: ApiContext) {
-  const user = authenticate(ctx)
-  const can = (action: Action) => [user, authorize(ctx, action)]
+  const keyOrUser = authenticate(ctx, { apiKeys: true })
+  const can = (action: Action) => [keyOrUser, authorize(ctx, action)]
   return newRouter()
     .openapi(
       createRoute({
@@ -31,7 +31,7 @@ export function projectRoutes(ctx: ApiContext) {
         tags: ['projects'],
         summary: "The organisation's projects, by name",
         middleware: can('projects:read'),
-        security: USER_SECURITY,
+        security: KEY_SECURITY,
         request: { params: OrgParams },
         responses: {
           200: {
@@ -53,7 +53,7 @@ export function projectRoutes(ctx: ApiContext) {
         tags: ['projects'],
         summary: 'Create a project',
         middleware: can('projects:write'),
-        security: USER_SECURITY,
+        security: KEY_SECURITY,
         request: {
           params: OrgParams,
           body: {
@@ -79,7 +79,7 @@ export function projectRoutes(ctx: ApiContext) {
         tags: ['projects'],
         summary: 'One project',
         middleware: can('projects:read'),
-        security: USER_SECURITY,
+        security: KEY_SECURITY,
         request: { params: ProjectParams },
         responses: {
           200: { description: 'The project', ...jsonContent(ProjectSchema) },
@@ -100,7 +100,7 @@ export function projectRoutes(ctx: ApiContext) {
         tags: ['projects'],
         summary: 'Rename a project',
         middleware: can('projects:write'),
-        security: USER_SECURITY,
+        security: KEY_SECURITY,
         request: {
           params: ProjectParams,
           body: { required: true, ...jsonContent(z.strictObject({ name: NameSchema })) },
@@ -123,7 +123,7 @@ export function projectRoutes(ctx: ApiContext) {
         tags: ['projects'],
         summary: 'Delete a project with its connections',
         middleware: can('projects:write'),
-        security: USER_SECURITY,
+        security: KEY_SECURITY,
         request: { params: ProjectParams },
         responses: {
           204: { description: 'Deleted' },

@@ -3,7 +3,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { ApiContext } from '../api/context.js'
 import { clearSessionCookies } from '../api/cookies.js'
-import { errorResponses, jsonContent, newRouter, USER_SECURITY } from '../api/router.js'
+import { errorResponses, jsonContent, newRouter, sessionOf, USER_SECURITY } from '../api/router.js'
 import { SessionSchema, sessionView } from '../api/schemas.js'
 import { listActiveSessions, revokeAllSessions, revokeSession } from '../data/sessions.js'
 import { authenticate } from '../middleware/authenticate.js'
@@ -28,7 +28,7 @@ export function sessionRoutes(ctx: ApiContext) {
         },
       }),
       async (c) => {
-        const { user, session } = c.var.principal
+        const { user, session } = sessionOf(c.var.principal)
         const sessions = await listActiveSessions(ctx.db, user.id)
         return c.json({ sessions: sessions.map((s) => sessionView(s, session.id)) }, 200)
       },
@@ -48,7 +48,7 @@ export function sessionRoutes(ctx: ApiContext) {
         },
       }),
       async (c) => {
-        const { user, session } = c.var.principal
+        const { user, session } = sessionOf(c.var.principal)
         const { id } = c.req.valid('param')
         await revokeSession(ctx.db, { userId: user.id, sessionId: id, reason: 'revoked' })
         if (id === session.id) clearSessionCookies(c)
@@ -77,7 +77,7 @@ export function sessionRoutes(ctx: ApiContext) {
         },
       }),
       async (c) => {
-        const { user, session } = c.var.principal
+        const { user, session } = sessionOf(c.var.principal)
         const keepCurrent = c.req.valid('query').keepCurrent === 'true'
         const revoked = await revokeAllSessions(ctx.db, {
           userId: user.id,
