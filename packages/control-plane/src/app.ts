@@ -12,6 +12,7 @@ import { DEFAULT_MAX_BODY_BYTES, jsonBodies } from './middleware/body.js'
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './middleware/rate-limit.js'
 import { sameOrigin } from './middleware/same-origin.js'
 import { traceMiddleware } from './middleware/trace.js'
+import { auditRoutes } from './routes/audit.js'
 import { authRoutes } from './routes/auth.js'
 import { healthRoutes } from './routes/health.js'
 import { keyRoutes } from './routes/keys.js'
@@ -77,6 +78,7 @@ export function createApp({
     .route('/orgs', orgRoutes(ctx))
     .route('/orgs', projectRoutes(ctx))
     .route('/orgs', keyRoutes(ctx))
+    .route('/orgs', auditRoutes(ctx))
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',

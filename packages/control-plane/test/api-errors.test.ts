@@ -30,7 +30,11 @@ describe.each(DIALECTS)('API errors on %s', (dialect) => {
     expect(Object.keys(doc.paths['/sessions']!).sort()).toEqual(['delete', 'get'])
     expect(doc.components.schemas).toHaveProperty('Error')
     expect(doc.components.schemas).toHaveProperty('Credentials')
-    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['apiKey', 'bearer', 'cookie'])
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual([
+      'apiKey',
+      'bearer',
+      'cookie',
+    ])
   })
 
   it('answers an unknown route with NOT_FOUND in the error shape, with the trace id', async () => {

@@ -57,6 +57,7 @@ const ROUTES: Record<string, Access | [Access, KeyAccess]> = {
   'GET /orgs/{orgId}/keys/{keyId}': 'member',
   'POST /orgs/{orgId}/keys/{keyId}/rotate': 'member',
   'DELETE /orgs/{orgId}/keys/{keyId}': 'member',
+  'GET /orgs/{orgId}/audit': 'admin',
 }
 
 /** The API keys that call every route: who made them, with which scopes, reaching what. */

@@ -9,15 +9,16 @@ import { appendAuditEvent, type AuditInput } from '../data/audit.js'
 import type { Database } from '../db/schema.js'
 import { clientIp } from '../middleware/client-ip.js'
 import type { ApiContext } from './context.js'
-import type { AppEnv } from './router.js'
+import type { AppEnv, Principal } from './router.js'
 
 /** What a route says about its event; the actor, IP and trace id come from the request. */
 export type RequestAuditInput = Omit<AuditInput, 'ip' | 'traceId' | 'now' | 'actorType'> &
   Partial<Pick<AuditInput, 'actorType'>>
 
 /** The event's actor: the request's principal, unless the route names one (a login). */
-function withRequest(ctx: ApiContext, c: Context<AppEnv>, input: RequestAuditInput): AuditInput {
-  const principal = c.get('principal') as AppEnv['Variables']['principal'] | undefined
+function withRequest(ctx: ApiContext, c: Context, input: RequestAuditInput): AuditInput {
+  // Unset before authentication (sign-in routes): the event then names its actor itself.
+  const principal = (c as Context<AppEnv>).var.principal as Principal | undefined
   const actor =
     principal === undefined
       ? { actorType: 'anonymous' as const }
@@ -37,7 +38,7 @@ function withRequest(ctx: ApiContext, c: Context<AppEnv>, input: RequestAuditInp
 /** Appends one event (for what has no change of its own to commit with: a failed login). */
 export async function audit(
   ctx: ApiContext,
-  c: Context<AppEnv>,
+  c: Context,
   input: RequestAuditInput,
   db: Kysely<Database> = ctx.db,
 ): Promise<void> {
@@ -50,7 +51,7 @@ export async function audit(
  */
 export async function audited<T>(
   ctx: ApiContext,
-  c: Context<AppEnv>,
+  c: Context,
   change: (trx: Kysely<Database>) => Promise<T>,
   describe: (result: T) => RequestAuditInput,
 ): Promise<T> {

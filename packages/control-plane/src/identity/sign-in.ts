@@ -3,6 +3,7 @@
 
 import { createHash } from 'node:crypto'
 import type { Context } from 'hono'
+import { audit, audited } from '../api/audit.js'
 import type { ApiContext } from '../api/context.js'
 import { createSession, rotateRefreshToken } from '../data/sessions.js'
 import { createUser, findUserByEmail, normalizeEmail, setPasswordHash } from '../data/users.js'
@@ -31,7 +32,7 @@ export async function register(
   await ctx.limiter.hit('authPerIp', ipKey(ctx, c))
   const passwordHash = await hashPassword(input.password)
   const user = await createUser(ctx.db, { email: input.email, passwordHash })
-  return startSession(ctx, c, user)
+  return startSession(ctx, c, user, 'user.registered')
 }
 
 export async function login(
@@ -46,12 +47,17 @@ export async function login(
   const user = await findUserByEmail(ctx.db, input.email)
   const ok = await verifyPasswordOrDummy(user?.passwordHash ?? null, input.password)
   if (user === undefined || !ok) {
+    await audit(ctx, c, {
+      action: 'login.failed',
+      ...(user === undefined ? {} : { targetType: 'user', targetId: user.id }),
+      details: { reason: user === undefined ? 'unknown-email' : 'wrong-password' },
+    })
     throw new ControlPlaneError('INVALID_CREDENTIALS', 'invalid email or password')
   }
   if (user.passwordHash !== null && needsRehash(user.passwordHash)) {
     await setPasswordHash(ctx.db, user.id, await hashPassword(input.password))
   }
-  return startSession(ctx, c, user)
+  return startSession(ctx, c, user, 'login.succeeded')
 }
 
 export type RefreshOutcome = { accessToken: string; refreshToken: string; session: Session }
@@ -92,15 +98,27 @@ export async function refresh(
   return { accessToken, refreshToken, session }
 }
 
-async function startSession(ctx: ApiContext, c: Context, user: User): Promise<SignedIn> {
+/** Starts a session and records, with it, the sign-in that made it. */
+async function startSession(
+  ctx: ApiContext,
+  c: Context,
+  user: User,
+  action: 'login.succeeded' | 'user.registered',
+): Promise<SignedIn> {
   const refreshToken = newRefreshToken()
-  const session = await createSession(ctx.db, {
-    userId: user.id,
-    refreshTokenHash: hashRefreshToken(refreshToken),
-    ip: clientIp(c, ctx.auth.trustProxy),
-    userAgent: c.req.header('user-agent')?.slice(0, MAX_USER_AGENT) ?? null,
-    expiresAt: timestamp(new Date(Date.now() + ctx.auth.sessionTtlSeconds * 1000)),
-  })
+  const session = await audited(
+    ctx,
+    c,
+    (trx) =>
+      createSession(trx, {
+        userId: user.id,
+        refreshTokenHash: hashRefreshToken(refreshToken),
+        ip: clientIp(c, ctx.auth.trustProxy),
+        userAgent: c.req.header('user-agent')?.slice(0, MAX_USER_AGENT) ?? null,
+        expiresAt: timestamp(new Date(Date.now() + ctx.auth.sessionTtlSeconds * 1000)),
+      }),
+    (s) => ({ actorType: 'user', actorId: user.id, action, targetType: 'session', targetId: s.id }),
+  )
   const accessToken = await signAccessToken(
     { userId: user.id, sessionId: session.id },
     { key: ctx.auth.signingKey, ttlSeconds: ctx.auth.accessTtlSeconds },

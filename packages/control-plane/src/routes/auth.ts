@@ -2,6 +2,7 @@
 // cookies too; scripts use the tokens of the response body.
 
 import { createRoute, z } from '@hono/zod-openapi'
+import { audited } from '../api/audit.js'
 import type { ApiContext } from '../api/context.js'
 import { clearSessionCookies, refreshCookie, setSessionCookies } from '../api/cookies.js'
 import { errorResponses, jsonContent, newRouter, sessionOf, USER_SECURITY } from '../api/router.js'
@@ -140,7 +141,12 @@ export function authRoutes(ctx: ApiContext) {
       }),
       async (c) => {
         const { user, session } = sessionOf(c.var.principal)
-        await revokeSession(ctx.db, { userId: user.id, sessionId: session.id, reason: 'logout' })
+        await audited(
+          ctx,
+          c,
+          (trx) => revokeSession(trx, { userId: user.id, sessionId: session.id, reason: 'logout' }),
+          () => ({ action: 'logout', targetType: 'session', targetId: session.id }),
+        )
         clearSessionCookies(c)
         return c.body(null, 204)
       },

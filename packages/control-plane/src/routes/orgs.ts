@@ -2,6 +2,7 @@
 // route under /orgs/{orgId} is authorised by the permission table for its action.
 
 import { createRoute, z } from '@hono/zod-openapi'
+import { audited } from '../api/audit.js'
 import type { ApiContext } from '../api/context.js'
 import {
   errorResponses,
@@ -65,10 +66,12 @@ export function orgRoutes(ctx: ApiContext) {
         },
       }),
       async (c) => {
-        const org = await createOrg(ctx.db, {
-          ...c.req.valid('json'),
-          ownerId: c.var.principal.user.id,
-        })
+        const org = await audited(
+          ctx,
+          c,
+          (trx) => createOrg(trx, { ...c.req.valid('json'), ownerId: c.var.principal.user.id }),
+          (o) => ({ orgId: o.id, action: 'org.created', targetType: 'org', targetId: o.id }),
+        )
         return c.json(orgView(org, 'admin'), 201)
       },
     )
@@ -152,7 +155,14 @@ export function orgRoutes(ctx: ApiContext) {
         },
       }),
       async (c) => {
-        await deleteOrg(ctx.db, c.req.valid('param').orgId)
+        const { orgId } = c.req.valid('param')
+        // The event stays in the organisation's chain: the log outlives what it names.
+        await audited(
+          ctx,
+          c,
+          (trx) => deleteOrg(trx, orgId),
+          () => ({ orgId, action: 'org.deleted', targetType: 'org', targetId: orgId }),
+        )
         return c.body(null, 204)
       },
     )
@@ -213,7 +223,18 @@ export function orgRoutes(ctx: ApiContext) {
         const { email, role } = c.req.valid('json')
         const account = await findUserByEmail(ctx.db, email)
         if (account === undefined) throw notFoundError('account', email)
-        const m = await addMember(ctx.db, { orgId, userId: account.id, role })
+        const m = await audited(
+          ctx,
+          c,
+          (trx) => addMember(trx, { orgId, userId: account.id, role }),
+          () => ({
+            orgId,
+            action: 'member.added',
+            targetType: 'user',
+            targetId: account.id,
+            details: { role },
+          }),
+        )
         return c.json(
           { userId: m.userId, email: account.email, role: m.role, createdAt: m.createdAt },
           201,
@@ -239,7 +260,19 @@ export function orgRoutes(ctx: ApiContext) {
       }),
       async (c) => {
         const { orgId, userId } = c.req.valid('param')
-        await setRole(ctx.db, orgId, userId, c.req.valid('json').role)
+        const { role } = c.req.valid('json')
+        await audited(
+          ctx,
+          c,
+          (trx) => setRole(trx, orgId, userId, role),
+          () => ({
+            orgId,
+            action: 'member.role_changed',
+            targetType: 'user',
+            targetId: userId,
+            details: { role },
+          }),
+        )
         return c.body(null, 204)
       },
     )
@@ -259,7 +292,12 @@ export function orgRoutes(ctx: ApiContext) {
       }),
       async (c) => {
         const { orgId, userId } = c.req.valid('param')
-        await removeMember(ctx.db, orgId, userId)
+        await audited(
+          ctx,
+          c,
+          (trx) => removeMember(trx, orgId, userId),
+          () => ({ orgId, action: 'member.removed', targetType: 'user', targetId: userId }),
+        )
         return c.body(null, 204)
       },
     )

@@ -2,6 +2,7 @@
 // a project id of another organisation is not found.
 
 import { createRoute, z } from '@hono/zod-openapi'
+import { audited } from '../api/audit.js'
 import type { ApiContext } from '../api/context.js'
 import { errorResponses, jsonContent, KEY_SECURITY, newRouter } from '../api/router.js'
 import { IdParam, NameSchema, ProjectSchema, SlugSchema, projectView } from '../api/schemas.js'
@@ -68,7 +69,12 @@ export function projectRoutes(ctx: ApiContext) {
       }),
       async (c) => {
         const { orgId } = c.req.valid('param')
-        const project = await createProject(ctx.db, { orgId, ...c.req.valid('json') })
+        const project = await audited(
+          ctx,
+          c,
+          (trx) => createProject(trx, { orgId, ...c.req.valid('json') }),
+          (p) => ({ orgId, action: 'project.created', targetType: 'project', targetId: p.id }),
+        )
         return c.json(projectView(project), 201)
       },
     )
@@ -132,7 +138,12 @@ export function projectRoutes(ctx: ApiContext) {
       }),
       async (c) => {
         const { orgId, projectId } = c.req.valid('param')
-        await deleteProject(ctx.db, orgId, projectId)
+        await audited(
+          ctx,
+          c,
+          (trx) => deleteProject(trx, orgId, projectId),
+          () => ({ orgId, action: 'project.deleted', targetType: 'project', targetId: projectId }),
+        )
         return c.body(null, 204)
       },
     )

@@ -1,6 +1,7 @@
 // /api/v1/sessions: the signed-in user's sessions (devices) — list, end one, end all.
 
 import { createRoute, z } from '@hono/zod-openapi'
+import { audited } from '../api/audit.js'
 import type { ApiContext } from '../api/context.js'
 import { clearSessionCookies } from '../api/cookies.js'
 import { errorResponses, jsonContent, newRouter, sessionOf, USER_SECURITY } from '../api/router.js'
@@ -50,7 +51,12 @@ export function sessionRoutes(ctx: ApiContext) {
       async (c) => {
         const { user, session } = sessionOf(c.var.principal)
         const { id } = c.req.valid('param')
-        await revokeSession(ctx.db, { userId: user.id, sessionId: id, reason: 'revoked' })
+        await audited(
+          ctx,
+          c,
+          (trx) => revokeSession(trx, { userId: user.id, sessionId: id, reason: 'revoked' }),
+          () => ({ action: 'session.revoked', targetType: 'session', targetId: id }),
+        )
         if (id === session.id) clearSessionCookies(c)
         return c.body(null, 204)
       },
@@ -79,10 +85,21 @@ export function sessionRoutes(ctx: ApiContext) {
       async (c) => {
         const { user, session } = sessionOf(c.var.principal)
         const keepCurrent = c.req.valid('query').keepCurrent === 'true'
-        const revoked = await revokeAllSessions(ctx.db, {
-          userId: user.id,
-          ...(keepCurrent ? { exceptSessionId: session.id } : {}),
-        })
+        const revoked = await audited(
+          ctx,
+          c,
+          (trx) =>
+            revokeAllSessions(trx, {
+              userId: user.id,
+              ...(keepCurrent ? { exceptSessionId: session.id } : {}),
+            }),
+          (count) => ({
+            action: 'session.revoked_all',
+            targetType: 'user',
+            targetId: user.id,
+            details: { revoked: count, keptCurrent: keepCurrent },
+          }),
+        )
         if (!keepCurrent) clearSessionCookies(c)
         return c.json({ revoked }, 200)
       },
