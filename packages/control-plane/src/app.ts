@@ -49,6 +49,7 @@ export function createApp({
       sessionTtlSeconds: DEFAULT_SESSION_TTL_SECONDS,
       publicOrigin: undefined,
       trustProxy: false,
+      openRegistration: false,
       ...auth,
     },
     limiter: new RateLimiter(db.db, { ...DEFAULT_RATE_LIMITS, ...rateLimits }),

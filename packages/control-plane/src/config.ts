@@ -35,6 +35,11 @@ const ControlPlaneEnv = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((value) => value === 'true'),
+  /** `true`: anyone may sign up. Off by default: the first-run setup link makes the administrator. */
+  DBSNAP_CP_OPEN_REGISTRATION: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 })

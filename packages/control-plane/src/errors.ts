@@ -46,6 +46,8 @@ export const ControlPlaneErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   /** A cookie-authenticated request that changes something came from another origin. */
   CSRF_REJECTED: 'CSRF_REJECTED',
+  /** Sign-up is closed: accounts are made by an admin, or `DBSNAP_CP_OPEN_REGISTRATION=true`. */
+  REGISTRATION_CLOSED: 'REGISTRATION_CLOSED',
   /** Too many requests; `Retry-After` says when to try again. */
   RATE_LIMITED: 'RATE_LIMITED',
   /** An unexpected failure; the trace id finds it in the logs. */

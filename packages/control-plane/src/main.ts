@@ -1,12 +1,16 @@
 // Starts the control plane: read settings, open and migrate the database, serve HTTP, stop on
-// SIGTERM. `dbsnap-control-plane migrate` only migrates (for a deploy step before the rollout).
+// SIGTERM. `dbsnap-control-plane migrate` only migrates (for a deploy step before the rollout);
+// `admin create --email …` makes an instance administrator from the shell. A start with no
+// account logs a one-time setup link instead.
 
 import { readFileSync } from 'node:fs'
 import { serve } from '@hono/node-server'
 import { createLogger, isDbsnapError, type Logger } from '@dbsnap/engine/core'
+import { ADMIN_USAGE, createAdminFromShell, parseAdminArgs } from './admin-cli.js'
 import { createApp } from './app.js'
 import { loadControlPlaneConfig, type ControlPlaneConfig } from './config.js'
 import { openDatabase, type ControlPlaneDb } from './db/database.js'
+import { createSetupToken } from './data/setup.js'
 import { migrate } from './db/migrate.js'
 import { loadSigningKey } from './identity/signing-key.js'
 
@@ -16,7 +20,7 @@ const { version } = JSON.parse(
   version: string
 }
 
-const USAGE = 'usage: dbsnap-control-plane [serve | migrate]'
+const USAGE = `usage: dbsnap-control-plane [serve | migrate]\n       ${ADMIN_USAGE.replace('usage: ', '')}`
 
 /** Exit status for an error's code: 2 for settings (as the CLI), 3 for an unreachable database. */
 function exitCode(code: string): number {
@@ -27,11 +31,13 @@ function exitCode(code: string): number {
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   const command = argv[0] ?? 'serve'
-  if (argv.length > 1 || (command !== 'serve' && command !== 'migrate')) {
+  const known = command === 'admin' || (argv.length <= 1 && ['serve', 'migrate'].includes(command))
+  if (!known) {
     process.stderr.write(`${USAGE}\n`)
     process.exit(2)
   }
   try {
+    const admin = command === 'admin' ? parseAdminArgs(argv.slice(1)) : undefined
     const config = loadControlPlaneConfig()
     const logger = createLogger({
       name: 'dbsnap-control-plane',
@@ -51,13 +57,43 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       await db.close()
       return
     }
+    if (admin !== undefined) {
+      try {
+        const id = await createAdminFromShell(db, admin.email)
+        logger.info({ userId: id }, 'instance administrator created')
+      } finally {
+        await db.close()
+      }
+      return
+    }
     const signingKey = await loadSigningKey(config.DBSNAP_JWT_SECRET, config.DATABASE_URL)
     serveHttp(config, db, logger, signingKey)
+    await logSetupLink(config, db, logger)
   } catch (err) {
     if (!isDbsnapError(err)) throw err
     process.stderr.write(`dbsnap-control-plane: error [${err.code}]: ${err.message}\n`)
     process.exit(exitCode(err.code))
   }
+}
+
+/**
+ * With no account yet, logs a link holding a one-time token (an hour, single use) whose holder
+ * creates the instance's administrator: a fresh instance exposed by mistake cannot be claimed
+ * by whoever finds it first, only by whoever reads this log.
+ */
+async function logSetupLink(
+  config: ControlPlaneConfig,
+  db: ControlPlaneDb,
+  logger: Logger,
+): Promise<void> {
+  const token = await createSetupToken(db.db)
+  if (token === undefined) return
+  const origin =
+    config.DBSNAP_CP_PUBLIC_URL ?? `http://${config.DBSNAP_CP_HOST}:${config.DBSNAP_CP_PORT}`
+  logger.warn(
+    { setupUrl: `${origin}/setup#token=${token}`, api: 'POST /api/v1/auth/setup' },
+    'no account yet: open the setup link within an hour to create the administrator (or run `dbsnap-control-plane admin create --email …`)',
+  )
 }
 
 function serveHttp(
@@ -74,6 +110,7 @@ function serveHttp(
       signingKey,
       publicOrigin: config.DBSNAP_CP_PUBLIC_URL,
       trustProxy: config.DBSNAP_CP_TRUST_PROXY,
+      openRegistration: config.DBSNAP_CP_OPEN_REGISTRATION,
     },
   })
   const server = serve(

@@ -42,7 +42,8 @@ export async function harness(
     db: cp,
     version: 'test',
     ...deps,
-    auth: { signingKey, ...deps.auth },
+    // Most suites sign up freely; api-setup.test.ts covers the closed default.
+    auth: { signingKey, openRegistration: true, ...deps.auth },
   })
   const call: Harness['call'] = (method, path, init = {}) => {
     const headers: Record<string, string> = { ...init.headers }

@@ -32,6 +32,7 @@ const ROUTES: Record<string, Access | [Access, KeyAccess]> = {
   'GET /version': 'public',
   'POST /auth/register': 'public',
   'POST /auth/login': 'public',
+  'POST /auth/setup': 'public',
   'POST /auth/refresh': 'public',
   'POST /auth/logout': 'user',
   'GET /auth/me': 'user',

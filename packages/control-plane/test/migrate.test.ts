@@ -52,6 +52,7 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
       'rate_limits',
       'refresh_tokens',
       'sessions',
+      'setup_tokens',
       'users',
     ])
   })

@@ -17,6 +17,8 @@ export interface AuthSettings {
   publicOrigin: string | undefined
   /** Take the client IP from X-Forwarded-For (behind a reverse proxy only). */
   trustProxy: boolean
+  /** Anyone may sign up (`DBSNAP_CP_OPEN_REGISTRATION`); default false. */
+  openRegistration: boolean
 }
 
 export interface ApiContext {

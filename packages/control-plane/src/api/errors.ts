@@ -32,6 +32,7 @@ const STATUS: Partial<Record<ControlPlaneErrorCode, ContentfulStatusCode>> = {
   INVALID_CREDENTIALS: 401,
   CSRF_REJECTED: 403,
   FORBIDDEN: 403,
+  REGISTRATION_CLOSED: 403,
   NOT_FOUND: 404,
   EMAIL_TAKEN: 409,
   SLUG_TAKEN: 409,

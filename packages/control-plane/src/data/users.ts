@@ -20,6 +20,8 @@ export interface NewUserInput {
   email: string
   /** argon2id PHC string, or null for an account without a password. */
   passwordHash: string | null
+  /** Make the account the instance's administrator (first-run setup only). */
+  instanceAdmin?: boolean
   now?: Timestamp
 }
 
@@ -32,6 +34,7 @@ export async function createUser(db: Kysely<Database>, input: NewUserInput): Pro
     emailNormalized: normalizeEmail(input.email),
     passwordHash: input.passwordHash,
     emailVerifiedAt: null,
+    instanceAdminAt: input.instanceAdmin === true ? now : null,
     createdAt: now,
     updatedAt: now,
   }

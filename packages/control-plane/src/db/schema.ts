@@ -26,8 +26,19 @@ export interface UsersTable {
   /** argon2id PHC string; null for an account that signs in only through a linked identity. */
   passwordHash: string | null
   emailVerifiedAt: Timestamp | null
+  /** When the account became the instance's administrator (first-run setup); null for others. */
+  instanceAdminAt: Timestamp | null
   createdAt: Timestamp
   updatedAt: Timestamp
+}
+
+/** A one-time setup link's token, logged at a first start with no accounts (data/setup.ts). */
+export interface SetupTokensTable {
+  /** SHA-256 (hex) of the token. */
+  tokenHash: string
+  createdAt: Timestamp
+  expiresAt: Timestamp
+  usedAt: Timestamp | null
 }
 
 export interface OrgsTable {
@@ -178,6 +189,7 @@ export interface Database {
   auditEvents: AuditEventsTable
   auditChainHeads: AuditChainHeadsTable
   rateLimits: RateLimitsTable
+  setupTokens: SetupTokensTable
 }
 
 export type User = Selectable<UsersTable>

@@ -6,6 +6,7 @@ import type { Context } from 'hono'
 import { audit, audited } from '../api/audit.js'
 import type { ApiContext } from '../api/context.js'
 import { createSession, rotateRefreshToken } from '../data/sessions.js'
+import { claimSetup } from '../data/setup.js'
 import { createUser, findUserByEmail, normalizeEmail, setPasswordHash } from '../data/users.js'
 import { timestamp } from '../db/clock.js'
 import type { Session, User } from '../db/schema.js'
@@ -30,9 +31,27 @@ export async function register(
   input: { email: string; password: string },
 ): Promise<SignedIn> {
   await ctx.limiter.hit('authPerIp', ipKey(ctx, c))
+  if (!ctx.auth.openRegistration) {
+    throw new ControlPlaneError(
+      'REGISTRATION_CLOSED',
+      'sign-up is closed on this instance: ask an administrator for an account',
+    )
+  }
   const passwordHash = await hashPassword(input.password)
   const user = await createUser(ctx.db, { email: input.email, passwordHash })
   return startSession(ctx, c, user, 'user.registered')
+}
+
+/** First run: the holder of a setup link's token creates the instance's administrator. */
+export async function setUpInstance(
+  ctx: ApiContext,
+  c: Context,
+  input: { token: string; email: string; password: string },
+): Promise<SignedIn> {
+  await ctx.limiter.hit('authPerIp', ipKey(ctx, c))
+  const passwordHash = await hashPassword(input.password)
+  const user = await claimSetup(ctx.db, { token: input.token, email: input.email, passwordHash })
+  return startSession(ctx, c, user, 'instance.admin_created')
 }
 
 export async function login(
@@ -103,7 +122,7 @@ async function startSession(
   ctx: ApiContext,
   c: Context,
   user: User,
-  action: 'login.succeeded' | 'user.registered',
+  action: 'login.succeeded' | 'user.registered' | 'instance.admin_created',
 ): Promise<SignedIn> {
   const refreshToken = newRefreshToken()
   const session = await audited(

@@ -16,7 +16,7 @@ import {
 } from '../api/schemas.js'
 import { revokeSession } from '../data/sessions.js'
 import { ControlPlaneError } from '../errors.js'
-import { login, refresh, register, type SignedIn } from '../identity/sign-in.js'
+import { login, refresh, register, setUpInstance, type SignedIn } from '../identity/sign-in.js'
 import { authenticate } from '../middleware/authenticate.js'
 
 const SignedInSchema = z
@@ -61,6 +61,33 @@ export function authRoutes(ctx: ApiContext) {
       }),
       async (c) => {
         const result = await register(ctx, c, c.req.valid('json'))
+        setSessionCookies(c, cookiesOf(result))
+        return c.json(signedIn(result), 201)
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'post',
+        path: '/setup',
+        tags: ['auth'],
+        summary: "First run: create the instance's administrator with the setup link's token",
+        description:
+          'The token is in the link a first start with no accounts writes to the log; it works once, for an hour.',
+        request: {
+          body: {
+            required: true,
+            ...jsonContent(
+              CredentialsSchema.extend({ token: z.string().min(1).max(128) }).openapi('Setup'),
+            ),
+          },
+        },
+        responses: {
+          201: { description: 'The administrator, signed in', ...jsonContent(SignedInSchema) },
+          ...errorResponses(400, 401, 403, 409, 413, 415, 429),
+        },
+      }),
+      async (c) => {
+        const result = await setUpInstance(ctx, c, c.req.valid('json'))
         setSessionCookies(c, cookiesOf(result))
         return c.json(signedIn(result), 201)
       },

@@ -6,10 +6,12 @@ import type { Migration } from 'kysely/migration'
 import type { DialectName } from '../database.js'
 import { initialSchema } from './0001-initial.js'
 import { rateLimitsSchema } from './0002-rate-limits.js'
+import { instanceSetupSchema } from './0003-instance-setup.js'
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
     '0001-initial': initialSchema(dialect),
     '0002-rate-limits': rateLimitsSchema(dialect),
+    '0003-instance-setup': instanceSetupSchema(dialect),
   }
 }
