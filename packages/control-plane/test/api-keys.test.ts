@@ -101,9 +101,28 @@ describe.each(DIALECTS)('API keys on %s', (dialect) => {
     const create = () =>
       as(secret).call('POST', `/orgs/${orgId}/projects`, { name: 'x', slug: slug('p') })
     expect((await create()).status).toBe(201)
+    const [event] = await listAuditEvents(h.cp.db, { orgId, action: 'project.created', limit: 1 })
+    expect(event).toMatchObject({ actorType: 'api_key' })
     await setRole(h.cp.db, orgId, member.user.id, 'read-only')
     expect((await create()).status).toBe(403)
     await setRole(h.cp.db, orgId, member.user.id, 'member')
+  })
+
+  it("refuses a key for another organisation's project", async () => {
+    const org = await as(member.tokens.accessToken).call('POST', '/orgs', {
+      name: 'Mine',
+      slug: slug('mine'),
+    })
+    const mine = ((await org.json()) as { id: string }).id
+    const res = await as(member.tokens.accessToken).call('POST', `/orgs/${mine}/keys`, {
+      name: 'x',
+      scopes: ['projects:read'],
+      projectId,
+    })
+    expect(res.status).toBe(404)
+    expect(
+      (await listAuditEvents(h.cp.db, { orgId: mine, action: 'api_key.created' })).length,
+    ).toBe(0)
   })
 
   it('limits a project key to its project', async () => {

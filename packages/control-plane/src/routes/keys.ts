@@ -24,7 +24,6 @@ import {
   revokeApiKey,
   rotateApiKey,
 } from '../data/api-keys.js'
-import { findProject } from '../data/projects.js'
 import type { ApiKey } from '../db/schema.js'
 import { ControlPlaneError, notFoundError } from '../errors.js'
 import { newApiKeySecret } from '../identity/api-key-secret.js'
@@ -132,10 +131,8 @@ export function keyRoutes(ctx: ApiContext) {
             { details: { scopes: beyond } },
           )
         }
-        if (body.projectId !== undefined && !(await findProject(ctx.db, orgId, body.projectId))) {
-          throw notFoundError('project', body.projectId)
-        }
         const secret = newApiKeySecret()
+        // Another organisation's project fails the key's foreign key: NOT_FOUND.
         const key = await audited(
           ctx,
           c,
