@@ -20,13 +20,15 @@ export function authorize(ctx: ApiContext, action: Action) {
     const orgId = c.req.param('orgId')
     if (orgId === undefined) throw new Error(`route ${c.req.routePath} has no {orgId} to authorise`)
     const principal = c.var.principal
-    if (principal.kind === 'api-key')
+    if (principal.kind === 'api-key') {
       checkKey(principal.apiKey, action, orgId, c.req.param('projectId'))
+    }
     const role = await roleIn(ctx.db, orgId, principal.user.id)
     if (role === undefined) {
       // The key's creator left the organisation: the key went with them.
-      if (principal.kind === 'api-key')
+      if (principal.kind === 'api-key') {
         throw unauthenticated('the API key is invalid, revoked or expired')
+      }
       throw notFoundError('organisation', orgId)
     }
     if (!allows(role, action)) {
