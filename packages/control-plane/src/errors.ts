@@ -50,6 +50,11 @@ export const ControlPlaneErrorCode = {
   REGISTRATION_CLOSED: 'REGISTRATION_CLOSED',
   /** Too many requests; `Retry-After` says when to try again. */
   RATE_LIMITED: 'RATE_LIMITED',
+  /**
+   * A stored secret cannot be decrypted: the key that sealed it is not configured, or the
+   * ciphertext was altered or moved to another row.
+   */
+  SECRET_UNREADABLE: 'SECRET_UNREADABLE',
   /** An unexpected failure; the trace id finds it in the logs. */
   INTERNAL: 'INTERNAL',
 } as const

@@ -3,10 +3,10 @@
 // database — never in the database itself, whose backups would then be able to mint tokens.
 
 import { randomBytes } from 'node:crypto'
-import { readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { DatabaseLocation } from '../db/database.js'
 import { ControlPlaneError } from '../errors.js'
+import { readOrCreateKeyFile } from './key-file.js'
 
 /** HS256 wants a key at least as long as its output (RFC 7518 §3.2). */
 export const MIN_SECRET_LENGTH = 32
@@ -29,15 +29,7 @@ export async function loadSigningKey(
   }
   if (location.path === ':memory:') return randomBytes(32)
   const file = join(dirname(location.path), KEY_FILE_NAME)
-  const key = randomBytes(32).toString('base64url')
-  try {
-    // `wx`: of two processes starting at once, one writes and the other reads its key.
-    await writeFile(file, `${key}\n`, { flag: 'wx', mode: 0o600 })
-    return new TextEncoder().encode(key)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-  }
-  const stored = (await readFile(file, 'utf8')).trim()
+  const stored = await readOrCreateKeyFile(file, () => randomBytes(32).toString('base64url'))
   if (stored.length < MIN_SECRET_LENGTH) {
     throw new ControlPlaneError(
       'CONFIG_INVALID',
