@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createApp } from './app.js'
 import { openDatabase } from './db/database.js'
+import { SecretBox, secretKey } from './secrets/secret-box.js'
 
 describe('control plane app', async () => {
   const db = await openDatabase({ dialect: 'sqlite', path: ':memory:' })
   const auth = { signingKey: randomBytes(32) }
-  const app = createApp({ db, version: '1.2.3', auth })
+  const secrets = new SecretBox(secretKey(randomBytes(32)))
+  const app = createApp({ db, version: '1.2.3', auth, secrets })
   afterAll(() => db.close())
 
   it('is alive and ready while its database answers', async () => {
@@ -19,7 +21,7 @@ describe('control plane app', async () => {
   it('is not ready when its database is gone', async () => {
     const closed = await openDatabase({ dialect: 'sqlite', path: ':memory:' })
     await closed.close()
-    const res = await createApp({ db: closed, version: '0', auth }).request('/readyz')
+    const res = await createApp({ db: closed, version: '0', auth, secrets }).request('/readyz')
     expect(res.status).toBe(503)
   })
 

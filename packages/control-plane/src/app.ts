@@ -14,11 +14,13 @@ import { sameOrigin } from './middleware/same-origin.js'
 import { traceMiddleware } from './middleware/trace.js'
 import { auditRoutes } from './routes/audit.js'
 import { authRoutes } from './routes/auth.js'
+import { connectionRoutes } from './routes/connections.js'
 import { healthRoutes } from './routes/health.js'
 import { keyRoutes } from './routes/keys.js'
 import { orgRoutes } from './routes/orgs.js'
 import { projectRoutes } from './routes/projects.js'
 import { sessionRoutes } from './routes/sessions.js'
+import type { SecretBox } from './secrets/secret-box.js'
 
 export interface AppDeps {
   db: ControlPlaneDb
@@ -26,6 +28,8 @@ export interface AppDeps {
   version: string
   /** The access tokens' key (identity/signing-key.ts) and the other auth settings. */
   auth: Pick<AuthSettings, 'signingKey'> & Partial<AuthSettings>
+  /** The credentials' key (secrets/secret-keys.ts). */
+  secrets: SecretBox
   rateLimits?: Partial<RateLimits>
   maxBodyBytes?: number
 }
@@ -38,6 +42,7 @@ export function createApp({
   logger = silentLogger,
   version,
   auth,
+  secrets,
   rateLimits = {},
   maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
 }: AppDeps) {
@@ -53,6 +58,7 @@ export function createApp({
       ...auth,
     },
     limiter: new RateLimiter(db.db, { ...DEFAULT_RATE_LIMITS, ...rateLimits }),
+    secrets,
   }
   const api = newRouter()
   api.use(sameOrigin(ctx.auth.publicOrigin), jsonBodies(maxBodyBytes))
@@ -78,6 +84,7 @@ export function createApp({
     .route('/sessions', sessionRoutes(ctx))
     .route('/orgs', orgRoutes(ctx))
     .route('/orgs', projectRoutes(ctx))
+    .route('/orgs', connectionRoutes(ctx))
     .route('/orgs', keyRoutes(ctx))
     .route('/orgs', auditRoutes(ctx))
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

@@ -4,6 +4,7 @@ import { LOG_LEVELS, parseEnv } from '@dbsnap/engine/core'
 import { z } from 'zod'
 import { parseDatabaseUrl } from './db/database.js'
 import { MIN_SECRET_LENGTH } from './identity/signing-key.js'
+import type { SecretKeySettings } from './secrets/secret-keys.js'
 
 const ControlPlaneEnv = z.object({
   DBSNAP_CP_HOST: z.string().min(1).default('127.0.0.1'),
@@ -25,6 +26,11 @@ const ControlPlaneEnv = z.object({
     .string()
     .min(MIN_SECRET_LENGTH, `expected at least ${MIN_SECRET_LENGTH} characters`)
     .optional(),
+  /** Key of the connection credentials, base64 of 32 bytes; or DBSNAP_SECRET_KEY_FILE names a file holding it. Unset with SQLite, a key file beside the database is used. */
+  DBSNAP_SECRET_KEY: z.string().min(1).optional(),
+  DBSNAP_SECRET_KEY_FILE: z.string().min(1).optional(),
+  /** The key before a rotation: its ciphertexts stay readable until `rotate-secret-key` re-seals them. */
+  DBSNAP_SECRET_KEY_PREVIOUS: z.string().min(1).optional(),
   /** The origin browsers use (`https://dbsnap.example.com`), for the CSRF check behind a proxy. */
   DBSNAP_CP_PUBLIC_URL: z
     .url()
@@ -50,4 +56,13 @@ export function loadControlPlaneConfig(
   env: Record<string, string | undefined> = process.env,
 ): ControlPlaneConfig {
   return parseEnv(ControlPlaneEnv, env)
+}
+
+/** The secret key settings of `config`, for loadSecretBox. */
+export function secretKeySettings(config: ControlPlaneConfig): SecretKeySettings {
+  return {
+    key: config.DBSNAP_SECRET_KEY,
+    keyFile: config.DBSNAP_SECRET_KEY_FILE,
+    previous: config.DBSNAP_SECRET_KEY_PREVIOUS,
+  }
 }

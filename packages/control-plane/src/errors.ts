@@ -20,6 +20,8 @@ export const ControlPlaneErrorCode = {
   EMAIL_TAKEN: 'EMAIL_TAKEN',
   /** Another organisation, or another project of the organisation, already uses this slug. */
   SLUG_TAKEN: 'SLUG_TAKEN',
+  /** The project already has a connection of this name. */
+  NAME_TAKEN: 'NAME_TAKEN',
   /** The user is already a member of the organisation. */
   ALREADY_MEMBER: 'ALREADY_MEMBER',
   /** The organisation still has projects; delete them first. */

@@ -8,11 +8,13 @@ import { serve } from '@hono/node-server'
 import { createLogger, isDbsnapError, type Logger } from '@dbsnap/engine/core'
 import { ADMIN_USAGE, createAdminFromShell, parseAdminArgs } from './admin-cli.js'
 import { createApp } from './app.js'
-import { loadControlPlaneConfig, type ControlPlaneConfig } from './config.js'
+import { loadControlPlaneConfig, secretKeySettings, type ControlPlaneConfig } from './config.js'
 import { openDatabase, type ControlPlaneDb } from './db/database.js'
 import { createSetupToken } from './data/setup.js'
 import { migrate } from './db/migrate.js'
 import { loadSigningKey } from './identity/signing-key.js'
+import { loadSecretBox } from './secrets/secret-keys.js'
+import type { SecretBox } from './secrets/secret-box.js'
 
 const { version } = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -67,7 +69,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       return
     }
     const signingKey = await loadSigningKey(config.DBSNAP_JWT_SECRET, config.DATABASE_URL)
-    serveHttp(config, db, logger, signingKey)
+    const secrets = await loadSecretBox(secretKeySettings(config), config.DATABASE_URL)
+    serveHttp(config, db, logger, signingKey, secrets)
     await logSetupLink(config, db, logger)
   } catch (err) {
     if (!isDbsnapError(err)) throw err
@@ -101,11 +104,13 @@ function serveHttp(
   db: ControlPlaneDb,
   logger: Logger,
   signingKey: Uint8Array,
+  secrets: SecretBox,
 ): void {
   const app = createApp({
     db,
     logger,
     version,
+    secrets,
     auth: {
       signingKey,
       publicOrigin: config.DBSNAP_CP_PUBLIC_URL,

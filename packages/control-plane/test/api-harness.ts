@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { createApp, type AppDeps } from '../src/app.js'
 import { migratedDatabase, type TestControlPlaneDb } from './dialects.js'
 import type { DialectName } from '../src/db/database.js'
+import { SecretBox, secretKey } from '../src/secrets/secret-box.js'
 
 export const ORIGIN = 'http://localhost'
 
@@ -12,6 +13,7 @@ export interface Harness {
   cp: TestControlPlaneDb
   app: ReturnType<typeof createApp>
   signingKey: Uint8Array
+  secrets: SecretBox
   /** A JSON request; `body` is sent as JSON unless it is a string. */
   call(
     method: string,
@@ -38,9 +40,11 @@ export async function harness(
 ): Promise<Harness> {
   const cp = await migratedDatabase(dialect)
   const signingKey = randomBytes(32)
+  const secrets = new SecretBox(secretKey(randomBytes(32)))
   const app = createApp({
     db: cp,
     version: 'test',
+    secrets,
     ...deps,
     // Most suites sign up freely; api-setup.test.ts covers the closed default.
     auth: { signingKey, openRegistration: true, ...deps.auth },
@@ -61,6 +65,7 @@ export async function harness(
     cp,
     app,
     signingKey,
+    secrets,
     call,
     async register(email = uniqueEmail(), password = PASSWORD) {
       const res = await call('POST', '/api/v1/auth/register', { body: { email, password } })

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SCOPES, type Scope } from '../src/authz/permissions.js'
 import { createApiKey } from '../src/data/api-keys.js'
+import { createConnection } from '../src/data/connections.js'
 import { addMember, createOrg } from '../src/data/orgs.js'
 import { createProject, deleteProject } from '../src/data/projects.js'
 import { createSession } from '../src/data/sessions.js'
@@ -53,6 +54,20 @@ const ROUTES: Record<string, Access | [Access, KeyAccess]> = {
   'GET /orgs/{orgId}/projects/{projectId}': ['read-only', 'projects:read'],
   'PATCH /orgs/{orgId}/projects/{projectId}': ['member', 'projects:write'],
   'DELETE /orgs/{orgId}/projects/{projectId}': ['member', 'projects:write'],
+  'GET /orgs/{orgId}/projects/{projectId}/connections': ['read-only', 'connections:read'],
+  'POST /orgs/{orgId}/projects/{projectId}/connections': ['member', 'connections:write'],
+  'GET /orgs/{orgId}/projects/{projectId}/connections/{connectionId}': [
+    'read-only',
+    'connections:read',
+  ],
+  'PATCH /orgs/{orgId}/projects/{projectId}/connections/{connectionId}': [
+    'member',
+    'connections:write',
+  ],
+  'DELETE /orgs/{orgId}/projects/{projectId}/connections/{connectionId}': [
+    'member',
+    'connections:write',
+  ],
   'GET /orgs/{orgId}/keys': 'member',
   'POST /orgs/{orgId}/keys': 'member',
   'GET /orgs/{orgId}/keys/{keyId}': 'member',
@@ -102,6 +117,10 @@ function bodyFor(route: string, world: World): unknown {
       return { role: 'member' }
     case 'POST /orgs/{orgId}/projects':
       return { name: 'Project', slug: `p-${tag()}` }
+    case 'POST /orgs/{orgId}/projects/{projectId}/connections':
+      return { name: `db-${tag()}`, url: 'postgres://app:pw@db.internal:5432/shop' }
+    case 'PATCH /orgs/{orgId}/projects/{projectId}/connections/{connectionId}':
+      return { engine: 'mysql', ref: 'env:SHOP_URL' }
     case 'POST /orgs/{orgId}/keys':
       return { name: 'ci', scopes: ['projects:read'] }
     case 'POST /orgs/{orgId}/keys/{keyId}/rotate':
@@ -114,6 +133,8 @@ function bodyFor(route: string, world: World): unknown {
 interface World {
   orgId: string
   projectId: string
+  /** A connection of the project: the target of connection routes. */
+  connectionId: string
   /** A read-only member of the org: the target of member routes. */
   targetUserId: string
   /** An account that is no member yet: the one POST members adds. */
@@ -172,6 +193,12 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
     await addMember(h.cp.db, { orgId: org.id, userId: readOnly!.id, role: 'read-only' })
     await addMember(h.cp.db, { orgId: org.id, userId: target!.id, role: 'read-only' })
     const project = await createProject(h.cp.db, { orgId: org.id, name: 'Shop', slug: 'shop' })
+    const connection = await createConnection(
+      h.cp.db,
+      h.secrets,
+      { orgId: org.id, projectId: project.id },
+      { name: 'shop', credential: { url: 'postgres://app:pw@db.internal/shop' } },
+    )
     const creators = { admin: admin!, member: member!, outsider: outsider! }
     /** Makes a key through the data layer (the API would refuse the member's wider scopes). */
     const key = async (
@@ -203,6 +230,7 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
     return {
       orgId: org.id,
       projectId: project.id,
+      connectionId: connection.id,
       targetUserId: target!.id,
       newcomerEmail: newcomer!.email,
       targetKeyId: targetKey.id,
@@ -282,6 +310,7 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
       path
         .replace('{orgId}', w.orgId)
         .replace('{projectId}', w.projectId)
+        .replace('{connectionId}', w.connectionId)
         .replace('{userId}', w.targetUserId)
         .replace('{keyId}', w.targetKeyId)
         .replace('{id}', credentials?.sessionId ?? 'none')

@@ -5,6 +5,7 @@ import type { Logger } from '@dbsnap/engine/core'
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema.js'
 import type { RateLimiter } from '../middleware/rate-limit.js'
+import type { SecretBox } from '../secrets/secret-box.js'
 
 export interface AuthSettings {
   /** HMAC key of the access tokens, at least 32 bytes (identity/signing-key.ts). */
@@ -25,5 +26,7 @@ export interface ApiContext {
   db: Kysely<Database>
   auth: AuthSettings
   limiter: RateLimiter
+  /** Seals and opens connection credentials (secrets/secret-keys.ts). */
+  secrets: SecretBox
   logger: Logger
 }

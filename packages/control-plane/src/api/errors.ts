@@ -36,6 +36,7 @@ const STATUS: Partial<Record<ControlPlaneErrorCode, ContentfulStatusCode>> = {
   NOT_FOUND: 404,
   EMAIL_TAKEN: 409,
   SLUG_TAKEN: 409,
+  NAME_TAKEN: 409,
   ALREADY_MEMBER: 409,
   ORG_NOT_EMPTY: 409,
   LAST_ADMIN: 409,
