@@ -1,6 +1,7 @@
 // Starts the control plane: read settings, open and migrate the database, serve HTTP, stop on
 // SIGTERM. `dbsnap-control-plane migrate` only migrates (for a deploy step before the rollout);
-// `admin create --email …` makes an instance administrator from the shell. A start with no
+// `admin create --email …` makes an instance administrator from the shell; `rotate-secret-key`
+// re-encrypts the stored credentials under a new key. A start with no
 // account logs a one-time setup link instead.
 
 import { readFileSync } from 'node:fs'
@@ -10,9 +11,11 @@ import { ADMIN_USAGE, createAdminFromShell, parseAdminArgs } from './admin-cli.j
 import { createApp } from './app.js'
 import { loadControlPlaneConfig, secretKeySettings, type ControlPlaneConfig } from './config.js'
 import { openDatabase, type ControlPlaneDb } from './db/database.js'
+import { resealCredentials } from './data/connections.js'
 import { createSetupToken } from './data/setup.js'
 import { migrate } from './db/migrate.js'
 import { loadSigningKey } from './identity/signing-key.js'
+import { ROTATE_USAGE, rotationSettings } from './rotate-cli.js'
 import { loadSecretBox } from './secrets/secret-keys.js'
 import type { SecretBox } from './secrets/secret-box.js'
 
@@ -22,7 +25,11 @@ const { version } = JSON.parse(
   version: string
 }
 
-const USAGE = `usage: dbsnap-control-plane [serve | migrate]\n       ${ADMIN_USAGE.replace('usage: ', '')}`
+const USAGE = [
+  'usage: dbsnap-control-plane [serve | migrate]',
+  ADMIN_USAGE.replace('usage: ', '       '),
+  ROTATE_USAGE.replace('usage: ', '       '),
+].join('\n')
 
 /** Exit status for an error's code: 2 for settings (as the CLI), 3 for an unreachable database. */
 function exitCode(code: string): number {
@@ -33,7 +40,10 @@ function exitCode(code: string): number {
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   const command = argv[0] ?? 'serve'
-  const known = command === 'admin' || (argv.length <= 1 && ['serve', 'migrate'].includes(command))
+  const known =
+    command === 'admin' ||
+    command === 'rotate-secret-key' ||
+    (argv.length <= 1 && ['serve', 'migrate'].includes(command))
   if (!known) {
     process.stderr.write(`${USAGE}\n`)
     process.exit(2)
@@ -41,6 +51,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   try {
     const admin = command === 'admin' ? parseAdminArgs(argv.slice(1)) : undefined
     const config = loadControlPlaneConfig()
+    // Read before the database is opened: a wrong flag or key file changes nothing.
+    const rotation =
+      command === 'rotate-secret-key'
+        ? await rotationSettings(argv.slice(1), secretKeySettings(config))
+        : undefined
     const logger = createLogger({
       name: 'dbsnap-control-plane',
       level: config.LOG_LEVEL,
@@ -63,6 +78,19 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       try {
         const id = await createAdminFromShell(db, admin.email)
         logger.info({ userId: id }, 'instance administrator created')
+      } finally {
+        await db.close()
+      }
+      return
+    }
+    if (rotation !== undefined) {
+      try {
+        const box = await loadSecretBox(rotation, config.DATABASE_URL)
+        const counts = await resealCredentials(db.db, box)
+        logger.info(
+          { keyId: box.current.id, ...counts },
+          'credentials re-encrypted under the current key',
+        )
       } finally {
         await db.close()
       }

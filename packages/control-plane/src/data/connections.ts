@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely'
 import { timestamp } from '../db/clock.js'
 import { translateConstraints } from '../db/constraints.js'
 import { newId } from '../db/ids.js'
+import { inTransaction } from '../db/transaction.js'
 import type { ConnectionsTable, Database } from '../db/schema.js'
 import { ControlPlaneError, notFoundError } from '../errors.js'
 import type { SecretBox } from '../secrets/secret-box.js'
@@ -201,4 +202,35 @@ export function openCredential(box: SecretBox, row: Connection): string | undefi
     { ciphertext: row.credentialCiphertext, keyId: row.credentialKeyId },
     credentialContext(row.id),
   )
+}
+
+/**
+ * Re-seals every stored credential not under the box's current key (key rotation), in one
+ * transaction: on any credential that does not open (its key not configured, or altered) nothing
+ * is changed. Returns how many were re-sealed and how many are stored in all.
+ */
+export async function resealCredentials(
+  db: Kysely<Database>,
+  box: SecretBox,
+): Promise<{ resealed: number; stored: number }> {
+  return inTransaction(db, async (trx) => {
+    const rows = await trx
+      .selectFrom('connections')
+      .selectAll()
+      .where('credentialCiphertext', 'is not', null)
+      .orderBy('id')
+      .execute()
+    let resealed = 0
+    for (const row of rows) {
+      if (row.credentialKeyId === box.current.id) continue
+      const sealed = box.seal(openCredential(box, row)!, credentialContext(row.id))
+      await trx
+        .updateTable('connections')
+        .set({ credentialCiphertext: sealed.ciphertext, credentialKeyId: sealed.keyId })
+        .where('id', '=', row.id)
+        .execute()
+      resealed += 1
+    }
+    return { resealed, stored: rows.length }
+  })
 }
