@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { listAuditEvents } from '../src/data/audit.js'
-import { openCredential } from '../src/data/connections.js'
+import { openCredential, openTls } from '../src/data/connections.js'
 import { DIALECTS } from './dialects.js'
 import { errorOf, harness, type Harness } from './api-harness.js'
 
@@ -85,6 +85,34 @@ describe.each(DIALECTS)('connections on %s', (dialect) => {
       .where('id', '=', created.id)
       .executeTakeFirstOrThrow()
     expect(row).toMatchObject({ credentialCiphertext: null, credentialKeyId: null })
+  })
+
+  it('seals TLS material, shows only that it is attached, and removes it', async () => {
+    const tls = {
+      ca: '-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n',
+      cert: '-----BEGIN CERTIFICATE-----\nclient\n-----END CERTIFICATE-----\n',
+      key: '-----BEGIN PRIVATE KEY-----\nk3y-material\n-----END PRIVATE KEY-----\n',
+    }
+    const res = await create({ name: 'tls', url: 'postgres://u@db/shop', tls })
+    const text = await res.text()
+    expect(res.status, text).toBe(201)
+    expect(text).not.toContain('k3y-material')
+    const created = JSON.parse(text) as ConnectionBody & { tls: boolean }
+    expect(created.tls).toBe(true)
+    const row = () =>
+      h.cp.db
+        .selectFrom('connections')
+        .selectAll()
+        .where('id', '=', created.id)
+        .executeTakeFirstOrThrow()
+    expect((await row()).tlsCiphertext).not.toContain('k3y-material')
+    expect(openTls(h.secrets, await row())).toEqual(tls)
+    expect(
+      (await create({ name: 'half', url: 'postgres://db/x', tls: { cert: tls.cert } })).status,
+    ).toBe(400)
+    const patched = await h.call('PATCH', `${base}/${created.id}`, { token, body: { tls: null } })
+    expect(await patched.json()).toMatchObject({ tls: false })
+    expect(await row()).toMatchObject({ tlsCiphertext: null, tlsKeyId: null })
   })
 
   it('refuses another scheme, half a reference, and a name the project already has', async () => {

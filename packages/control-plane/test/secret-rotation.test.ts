@@ -1,9 +1,14 @@
-// Key rotation on both dialects: every stored credential is re-sealed under the new key, in one
-// transaction, so a credential that does not open leaves all of them as they were.
+// Key rotation on both dialects: every stored credential and TLS material is re-sealed under the
+// new key, in one transaction, so a credential that does not open leaves all of them as they were.
 
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createConnection, openCredential, resealCredentials } from '../src/data/connections.js'
+import {
+  createConnection,
+  openCredential,
+  openTls,
+  resealCredentials,
+} from '../src/data/connections.js'
 import { createOrg } from '../src/data/orgs.js'
 import { createProject } from '../src/data/projects.js'
 import { createUser } from '../src/data/users.js'
@@ -11,6 +16,7 @@ import { SecretBox, secretKey, type SecretKey } from '../src/secrets/secret-box.
 import { DIALECTS, migratedDatabase, type TestControlPlaneDb } from './dialects.js'
 
 const newKey = () => secretKey(randomBytes(32))
+const CA = '-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n'
 
 describe.each(DIALECTS)('rotate-secret-key on %s', (dialect) => {
   let cp: TestControlPlaneDb
@@ -42,12 +48,15 @@ describe.each(DIALECTS)('rotate-secret-key on %s', (dialect) => {
     await createConnection(cp.db, old, scope, {
       name: 'c',
       credential: { engine: 'mongodb', ref: 'env:C_URL' },
+      tls: { ca: CA },
     })
     const rotated = new SecretBox(newKey(), [old.current])
     keys.set(rotated.current.id, rotated.current)
-    expect(await resealCredentials(cp.db, rotated)).toEqual({ resealed: 2, stored: 2 })
+    expect(await resealCredentials(cp.db, rotated)).toEqual({ resealed: 3, stored: 3 })
     const newOnly = new SecretBox(rotated.current)
     const after = await rows()
+    expect(after.map((r) => r.tlsKeyId)).toEqual([null, null, rotated.current.id])
+    expect(openTls(newOnly, after[2]!)).toEqual({ ca: CA })
     expect(after.map((r) => r.credentialKeyId)).toEqual([
       rotated.current.id,
       rotated.current.id,
@@ -59,7 +68,7 @@ describe.each(DIALECTS)('rotate-secret-key on %s', (dialect) => {
       undefined,
     ])
     // Run again: nothing left to do.
-    expect(await resealCredentials(cp.db, rotated)).toEqual({ resealed: 0, stored: 2 })
+    expect(await resealCredentials(cp.db, rotated)).toEqual({ resealed: 0, stored: 3 })
   })
 
   it('changes nothing when a credential does not open', async () => {

@@ -19,6 +19,13 @@ export type Connection = ConnectionsTable
 /** What the credential is: a URL (sealed at rest) or a reference the agent resolves. */
 export type CredentialInput = { url: string } | { engine: Engine; ref: string }
 
+/** TLS material (PEM) attached to a connection; sealed as one JSON document. */
+export interface TlsMaterial {
+  ca?: string | undefined
+  cert?: string | undefined
+  key?: string | undefined
+}
+
 export interface ConnectionScope {
   orgId: string
   projectId: string
@@ -34,6 +41,8 @@ export interface ConnectionSummary {
   url: string | null
   /** `env:NAME` or `file:/path`; null for a stored URL. */
   ref: string | null
+  /** Whether TLS material is attached (never the material itself). */
+  tls: boolean
   createdAt: string
   updatedAt: string
 }
@@ -46,6 +55,7 @@ export function connectionSummary(row: Connection): ConnectionSummary {
     engine: row.engine,
     url: row.credentialRef === null ? row.redactedUrl : null,
     ref: row.credentialRef,
+    tls: row.tlsCiphertext !== null,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   }
@@ -53,6 +63,19 @@ export function connectionSummary(row: Connection): ConnectionSummary {
 
 /** The additional authenticated data of a connection's ciphertext: its row. */
 export const credentialContext = (connectionId: string): string => `connection:${connectionId}`
+/** The same for its TLS material: neither ciphertext can stand in for the other. */
+export const tlsContext = (connectionId: string): string => `connection:${connectionId}:tls`
+
+/** The TLS columns for `tls`, sealed for the row `id`; null clears them. */
+function tlsColumns(
+  box: SecretBox,
+  id: string,
+  tls: TlsMaterial | null,
+): Pick<Connection, 'tlsCiphertext' | 'tlsKeyId'> {
+  if (tls === null) return { tlsCiphertext: null, tlsKeyId: null }
+  const sealed = box.seal(JSON.stringify(tls), tlsContext(id))
+  return { tlsCiphertext: sealed.ciphertext, tlsKeyId: sealed.keyId }
+}
 
 /** The credential columns for `input`, sealed for the row `id`. */
 function credentialColumns(
@@ -98,7 +121,7 @@ export async function createConnection(
   db: Kysely<Database>,
   box: SecretBox,
   scope: ConnectionScope,
-  input: { name: string; credential: CredentialInput },
+  input: { name: string; credential: CredentialInput; tls?: TlsMaterial | undefined },
 ): Promise<Connection> {
   if ((await findProject(db, scope.orgId, scope.projectId)) === undefined) {
     throw notFoundError('project', scope.projectId)
@@ -110,6 +133,7 @@ export async function createConnection(
     projectId: scope.projectId,
     name: input.name,
     ...credentialColumns(box, id, input.credential),
+    ...tlsColumns(box, id, input.tls ?? null),
     createdAt: now,
     updatedAt: now,
   }
@@ -153,18 +177,26 @@ export async function listConnections(
     .execute()
 }
 
-/** Renames a connection and/or replaces its credential; NOT_FOUND, NAME_TAKEN. */
+/**
+ * Renames a connection, replaces its credential, and/or replaces its TLS material (`tls: null`
+ * removes it); NOT_FOUND, NAME_TAKEN.
+ */
 export async function updateConnection(
   db: Kysely<Database>,
   box: SecretBox,
   scope: ConnectionScope,
   id: string,
-  change: { name?: string | undefined; credential?: CredentialInput | undefined },
+  change: {
+    name?: string | undefined
+    credential?: CredentialInput | undefined
+    tls?: TlsMaterial | null | undefined
+  },
 ): Promise<Connection> {
   if ((await findConnection(db, scope, id)) === undefined) throw notFoundError('connection', id)
   const set = {
     ...(change.name === undefined ? {} : { name: change.name }),
     ...(change.credential === undefined ? {} : credentialColumns(box, id, change.credential)),
+    ...(change.tls === undefined ? {} : tlsColumns(box, id, change.tls)),
     updatedAt: timestamp(),
   }
   const row = await translateConstraints(
@@ -204,10 +236,18 @@ export function openCredential(box: SecretBox, row: Connection): string | undefi
   )
 }
 
+/** The TLS material of a connection; undefined when none is attached. */
+export function openTls(box: SecretBox, row: Connection): TlsMaterial | undefined {
+  if (row.tlsCiphertext === null || row.tlsKeyId === null) return undefined
+  return JSON.parse(
+    box.open({ ciphertext: row.tlsCiphertext, keyId: row.tlsKeyId }, tlsContext(row.id)),
+  ) as TlsMaterial
+}
+
 /**
- * Re-seals every stored credential not under the box's current key (key rotation), in one
- * transaction: on any credential that does not open (its key not configured, or altered) nothing
- * is changed. Returns how many were re-sealed and how many are stored in all.
+ * Re-seals every stored credential and TLS material not under the box's current key (key
+ * rotation), in one transaction: on any that does not open (its key not configured, or altered)
+ * nothing is changed. Returns how many connections were re-sealed, and how many hold a secret.
  */
 export async function resealCredentials(
   db: Kysely<Database>,
@@ -217,16 +257,23 @@ export async function resealCredentials(
     const rows = await trx
       .selectFrom('connections')
       .selectAll()
-      .where('credentialCiphertext', 'is not', null)
+      .where((eb) =>
+        eb.or([eb('credentialCiphertext', 'is not', null), eb('tlsCiphertext', 'is not', null)]),
+      )
       .orderBy('id')
       .execute()
     let resealed = 0
     for (const row of rows) {
-      if (row.credentialKeyId === box.current.id) continue
-      const sealed = box.seal(openCredential(box, row)!, credentialContext(row.id))
+      const stale = (keyId: string | null) => keyId !== null && keyId !== box.current.id
+      if (!stale(row.credentialKeyId) && !stale(row.tlsKeyId)) continue
+      const url = openCredential(box, row)
+      const tls = openTls(box, row)
       await trx
         .updateTable('connections')
-        .set({ credentialCiphertext: sealed.ciphertext, credentialKeyId: sealed.keyId })
+        .set({
+          ...(url === undefined ? {} : credentialColumns(box, row.id, { url })),
+          ...(tls === undefined ? {} : tlsColumns(box, row.id, tls)),
+        })
         .where('id', '=', row.id)
         .execute()
       resealed += 1

@@ -78,6 +78,9 @@ export interface ConnectionsTable {
   credentialKeyId: string | null
   /** `env:NAME` or `file:/path`, resolved by the agent so the secret never leaves its network. */
   credentialRef: string | null
+  /** Sealed JSON `{ ca?, cert?, key? }` (PEM) under the key `tlsKeyId`; both null without TLS. */
+  tlsCiphertext: string | null
+  tlsKeyId: string | null
   createdAt: Timestamp
   updatedAt: Timestamp
 }

@@ -1,6 +1,6 @@
 // /api/v1/orgs/{orgId}/projects/{projectId}/connections: a project's connections. A credential
-// goes in (a URL, sealed at rest, or a reference the agent resolves) and never comes out: reads
-// show the redacted URL. Authorised by the permission table (`connections:read`/`:write`).
+// goes in (a URL, sealed at rest, or a reference the agent resolves), as does TLS material
+// (sealed too), and never comes out: reads show the redacted URL and whether TLS is attached. Authorised by the permission table (`connections:read`/`:write`).
 
 import { createRoute, z } from '@hono/zod-openapi'
 import { audited } from '../api/audit.js'
@@ -45,6 +45,21 @@ const RefSchema = z
   .regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/[^\p{Cc}]*)$/u, 'expected env:NAME or file:/path')
   .openapi({ example: 'env:SHOP_DATABASE_URL' })
 
+const Pem = (what: string) =>
+  z
+    .string()
+    .max(65_536)
+    .regex(/-----BEGIN [A-Z0-9 ]+-----/, `expected a PEM ${what}`)
+    .optional()
+
+/** CA, client certificate and key (PEM), sealed like the credential; a key goes with its cert. */
+const TlsSchema = z
+  .strictObject({ ca: Pem('certificate'), cert: Pem('certificate'), key: Pem('private key') })
+  .refine((t) => (t.cert === undefined) === (t.key === undefined), {
+    message: 'a client certificate and its key go together',
+  })
+  .refine((t) => t.ca !== undefined || t.cert !== undefined, { message: 'expected ca or cert' })
+
 /** A credential: a `url`, or an `engine` with a `ref` (exactly one of the two forms). */
 const CredentialFields = {
   url: UrlSchema.optional(),
@@ -70,13 +85,17 @@ const oneCredentialForm = (body: { url?: unknown; engine?: unknown; ref?: unknow
     : body.ref === undefined && body.engine === undefined
 
 const CreateBody = z
-  .strictObject({ name: NameSchema, ...CredentialFields })
+  .strictObject({ name: NameSchema, ...CredentialFields, tls: TlsSchema.optional() })
   .refine((b) => oneCredentialForm(b) && (b.url !== undefined || b.ref !== undefined), {
     message: 'give either url, or engine and ref',
   })
 
 const UpdateBody = z
-  .strictObject({ name: NameSchema.optional(), ...CredentialFields })
+  .strictObject({
+    name: NameSchema.optional(),
+    ...CredentialFields,
+    tls: TlsSchema.nullable().optional().openapi({ description: 'null removes it' }),
+  })
   .refine(oneCredentialForm, { message: 'give either url, or engine and ref, or neither' })
 
 const ConnectionSchema = z
@@ -87,6 +106,7 @@ const ConnectionSchema = z
     engine: EngineSchema,
     url: z.string().nullable().openapi({ description: 'The URL, password redacted' }),
     ref: z.string().nullable(),
+    tls: z.boolean().openapi({ description: 'Whether TLS material is attached' }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -152,6 +172,7 @@ export function connectionRoutes(ctx: ApiContext) {
             createConnection(trx, ctx.secrets, scope, {
               name: body.name,
               credential: credentialOf(body)!,
+              tls: body.tls,
             }),
           (r) => event(scope.orgId, 'connection.created', r.id),
         )
@@ -206,6 +227,7 @@ export function connectionRoutes(ctx: ApiContext) {
             updateConnection(trx, ctx.secrets, scope, connectionId, {
               name: body.name,
               credential: credentialOf(body),
+              tls: body.tls,
             }),
           () => event(scope.orgId, 'connection.changed', connectionId),
         )

@@ -7,11 +7,13 @@ import type { DialectName } from '../database.js'
 import { initialSchema } from './0001-initial.js'
 import { rateLimitsSchema } from './0002-rate-limits.js'
 import { instanceSetupSchema } from './0003-instance-setup.js'
+import { connectionTlsSchema } from './0004-connection-tls.js'
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
     '0001-initial': initialSchema(dialect),
     '0002-rate-limits': rateLimitsSchema(dialect),
     '0003-instance-setup': instanceSetupSchema(dialect),
+    '0004-connection-tls': connectionTlsSchema(),
   }
 }
