@@ -21,14 +21,24 @@ const PASSWORD_IN_AUTHORITY = /^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*):[^/?#]*@/i
 const SECRET_QUERY_PARAMS =
   /([?&](?:password|pass|pwd|secret|token|sslpassword|authmechanismproperties)=)[^&#]*/gi
 
+export const CONNECTION_URL_EXPECTED =
+  'expected a postgres://, mysql://, mariadb:// or mongodb:// URL with a host'
+
+/** The engine of `url`, undefined for another scheme or no host. */
+function engineOrUndefined(url: string): Engine | undefined {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\/[^/?#]+/i.exec(url.trim())?.[1]?.toLowerCase()
+  return scheme === undefined ? undefined : SCHEMES[scheme]
+}
+
+export const isConnectionUrl = (url: string): boolean => engineOrUndefined(url) !== undefined
+
 /** The engine of `url`; INVALID_ARGUMENT (with the URL redacted) for another scheme. */
 export function engineOfUrl(url: string): Engine {
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\/[^/?#]+/i.exec(url.trim())?.[1]?.toLowerCase()
-  const engine = scheme === undefined ? undefined : SCHEMES[scheme]
+  const engine = engineOrUndefined(url)
   if (engine === undefined) {
     throw new ControlPlaneError(
       'INVALID_ARGUMENT',
-      `expected a postgres://, mysql://, mariadb:// or mongodb:// URL with a host, got ${redactConnectionUrl(url)}`,
+      `${CONNECTION_URL_EXPECTED}, got ${redactConnectionUrl(url)}`,
     )
   }
   return engine

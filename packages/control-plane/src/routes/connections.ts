@@ -17,6 +17,7 @@ import {
   updateConnection,
   type CredentialInput,
 } from '../data/connections.js'
+import { CONNECTION_URL_EXPECTED, isConnectionUrl } from '../data/connection-url.js'
 import { notFoundError } from '../errors.js'
 import { authenticate } from '../middleware/authenticate.js'
 import { authorize } from '../middleware/authorize.js'
@@ -31,10 +32,7 @@ const UrlSchema = z
   .trim()
   .min(1)
   .max(4096)
-  .regex(
-    /^(postgres(ql)?|mysql|mariadb|mongodb(\+srv)?):\/\/[^/?#]+/i,
-    'expected a postgres://, mysql://, mariadb:// or mongodb:// URL with a host',
-  )
+  .refine(isConnectionUrl, CONNECTION_URL_EXPECTED)
   .openapi({ example: 'postgres://app:secret@db.internal:5432/shop' })
 
 /** `env:NAME` or `file:/absolute/path`, resolved by the agent. */
