@@ -1,5 +1,5 @@
 // `@dbsnap/engine/core`: what a service needs of the engine without running a job — errors,
-// logging, trace ids, settings, the version — and none of the database drivers or the AWS SDK,
+// logging, trace ids, settings, connection URLs (parsed and redacted), the version — and none of the database drivers or the AWS SDK,
 // so a program importing only this (the control plane) neither installs nor loads them.
 
 export {
@@ -15,4 +15,6 @@ export { LOG_LEVELS, createLogger, defaultLogFormat, silentLogger } from './logg
 export type { LogFormat, Logger, LoggerOptions } from './logger.js'
 export { currentTraceId, newTraceId, withTraceId } from './trace.js'
 export { parseEnv } from './config/env.js'
+export { parseConnectionUrl, redactUrl } from './connection/url.js'
+export type { ConnectionTarget } from './connection/url.js'
 export { DBSNAP_VERSION } from './version.js'
