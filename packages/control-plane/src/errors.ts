@@ -1,5 +1,7 @@
-// Errors the control plane raises: one class with a stable string code, shaped like the engine's
-// DbsnapError (same `name`, `code`, `retryable`, `details`), so callers branch on `err.code`.
+// Errors the control plane raises: one class with a stable string code, built on the engine's
+// (same `name`, `code`, `retryable`, `details`), so callers branch on `err.code`.
+
+import { CodedError } from '@dbsnap/engine/core'
 
 /**
  * Every code the control plane's data layer can raise. Codes are a public contract (the API's
@@ -64,53 +66,14 @@ export const ControlPlaneErrorCode = {
 export type ControlPlaneErrorCode =
   (typeof ControlPlaneErrorCode)[keyof typeof ControlPlaneErrorCode]
 
-export interface ControlPlaneErrorOptions {
-  /** The underlying error, for logs; never shown to users verbatim (it may hold SQL). */
-  cause?: unknown
-  /** True when the same operation may succeed if tried again. */
-  retryable?: boolean
-  /** Structured, secret-free facts about the failure. */
-  details?: Record<string, unknown>
-}
-
 /**
- * The control plane's error. Its `name` is the engine's (`DbsnapError`) on purpose: code across
- * packages recognises either by shape (`isDbsnapError`), and the wire form is the same.
+ * The control plane's error: the engine's `CodedError` with the control plane's codes, so it has
+ * the engine's name, shape and JSON form.
  *
  * @example
  * throw new ControlPlaneError('EMAIL_TAKEN', 'an account with this email already exists')
  */
-export class ControlPlaneError extends Error {
-  override readonly name = 'DbsnapError'
-  readonly code: ControlPlaneErrorCode
-  readonly retryable: boolean
-  readonly details: Record<string, unknown>
-
-  constructor(
-    code: ControlPlaneErrorCode,
-    message: string,
-    options: ControlPlaneErrorOptions = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause })
-    this.code = code
-    this.retryable = options.retryable ?? false
-    this.details = options.details ?? {}
-  }
-
-  toJSON(): {
-    code: ControlPlaneErrorCode
-    message: string
-    retryable: boolean
-    details: Record<string, unknown>
-  } {
-    return {
-      code: this.code,
-      message: this.message,
-      retryable: this.retryable,
-      details: this.details,
-    }
-  }
-}
+export class ControlPlaneError extends CodedError<ControlPlaneErrorCode> {}
 
 /** `NOT_FOUND` for a `what` (user, organisation, project…) of id `id`, keeping the driver's error. */
 export function notFoundError(what: string, id: string, cause?: unknown): ControlPlaneError {

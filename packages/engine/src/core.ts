@@ -3,6 +3,7 @@
 // so a program importing only this (the control plane) neither installs nor loads them.
 
 export {
+  CodedError,
   DbsnapError,
   ErrorCode,
   abortError,

@@ -105,18 +105,17 @@ export interface DbsnapErrorOptions {
 }
 
 /**
- * The one error type of DBSnap.
- *
- * @example
- * throw new DbsnapError('CONNECTION_REFUSED', 'connection refused by 127.0.0.1:5432', { retryable: true })
+ * An error with a stable string `code` from the union `C`, named `DbsnapError` whatever package
+ * raises it, so that code across packages recognises one by shape (`isDbsnapError`) and every
+ * error has one JSON form. The engine's is `DbsnapError`; a service extends it with its own codes.
  */
-export class DbsnapError extends Error {
+export class CodedError<C extends string> extends Error {
   override readonly name = 'DbsnapError'
-  readonly code: ErrorCode
+  readonly code: C
   readonly retryable: boolean
   readonly details: Record<string, unknown>
 
-  constructor(code: ErrorCode, message: string, options: DbsnapErrorOptions = {}) {
+  constructor(code: C, message: string, options: DbsnapErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.retryable = options.retryable ?? false
@@ -124,12 +123,7 @@ export class DbsnapError extends Error {
   }
 
   /** A JSON-serializable form for `--json` output and job reports (no stack, no cause). */
-  toJSON(): {
-    code: ErrorCode
-    message: string
-    retryable: boolean
-    details: Record<string, unknown>
-  } {
+  toJSON(): { code: C; message: string; retryable: boolean; details: Record<string, unknown> } {
     return {
       code: this.code,
       message: this.message,
@@ -138,6 +132,14 @@ export class DbsnapError extends Error {
     }
   }
 }
+
+/**
+ * The one error type of the engine.
+ *
+ * @example
+ * throw new DbsnapError('CONNECTION_REFUSED', 'connection refused by 127.0.0.1:5432', { retryable: true })
+ */
+export class DbsnapError extends CodedError<ErrorCode> {}
 
 /** True when `err` is a DbsnapError, also across duplicate copies of the engine package. */
 export function isDbsnapError(err: unknown): err is DbsnapError {
