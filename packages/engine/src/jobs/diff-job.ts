@@ -14,7 +14,7 @@ import { diffLive, type LiveDiff } from '../diff/live-diff.js'
 import { saveDiff } from '../diff/saved-diff.js'
 import { resolveSnapshot } from '../snapshot/resolve-ref.js'
 import { withRepository, type JobContext } from './context.js'
-import type { JobProgress } from './events.js'
+import { TableSums, type JobProgress } from './events.js'
 import type { DiffJobSpec } from './spec.js'
 
 /** What a diff job returns: the diff without its row changes (rendered, saved or counted). */
@@ -51,16 +51,15 @@ export async function runDiffJob(spec: DiffJobSpec, context: JobContext): Promis
     } else {
       logger.info({ url: redactUrl(spec.live) }, 'live diff starting')
       progress.phase('reading', { unit: 'rows' })
-      const read = new Map<string, number>()
+      const read = new TableSums()
       live = await diffLive({ repository, snapshot: from }, spec.live, {
         ...options,
         maxRowsPerSecond: spec.maxRowsPerSecond,
         logger,
         onProgress: (event) => {
           if (event.type !== 'table') return
-          read.set(event.table, event.rows)
           progress.table(event.table)
-          progress.update(0, { rowsRead: [...read.values()].reduce((a, b) => a + b, 0) })
+          progress.update(0, read.set(event.table, { rowsRead: event.rows }))
         },
       })
       diff = live

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { JobProgress, type JobEvent } from './events.js'
+import { JobProgress, TableSums, type JobEvent } from './events.js'
 
 function progress(intervalMs = 100): {
   p: JobProgress
@@ -50,5 +50,19 @@ describe('JobProgress', () => {
 
   it('emits nothing without a listener', () => {
     expect(() => new JobProgress('prune', 'objects', undefined).finish()).not.toThrow()
+  })
+})
+
+describe('TableSums', () => {
+  it('sums the latest cumulative figures of each table', () => {
+    const sums = new TableSums()
+    sums.set('a', { rows: 10, bytes: 100 })
+    sums.set('b', { rows: 5, bytes: 50 })
+    expect(sums.set('a', { rows: 30, bytes: 300 })).toEqual({ rows: 35, bytes: 350 })
+    expect(sums.set('b', { rows: 5, bytes: 50, done: 1 })).toEqual({
+      rows: 35,
+      bytes: 350,
+      done: 1,
+    })
   })
 })

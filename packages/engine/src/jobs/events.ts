@@ -45,6 +45,26 @@ export interface JobEvent {
   elapsedMs: number
 }
 
+/**
+ * Job-wide sums of figures an operation reports per table, cumulatively (rows read so far of
+ * each table, …): each report moves the sums by its change, so a report costs the same however
+ * many tables there are.
+ */
+export class TableSums {
+  readonly #last = new Map<string, Record<string, number>>()
+  readonly #sums: Record<string, number> = {}
+
+  /** Takes `table`'s latest cumulative figures; returns the sums over every table. */
+  set(table: string, figures: Record<string, number>): Readonly<Record<string, number>> {
+    const last = this.#last.get(table)
+    for (const [name, value] of Object.entries(figures)) {
+      this.#sums[name] = (this.#sums[name] ?? 0) + value - (last?.[name] ?? 0)
+    }
+    this.#last.set(table, figures)
+    return this.#sums
+  }
+}
+
 /** At most one event per this many milliseconds, except phase changes and the last one. */
 export const EVENT_INTERVAL_MS = 250
 

@@ -8,7 +8,7 @@ import { restoreChangedRows } from '../restore/only-changed.js'
 import { restoreSnapshot, type RestoreProgress, type RestoreResult } from '../restore/restore.js'
 import { resolveSnapshot } from '../snapshot/resolve-ref.js'
 import { withRepository, type JobContext } from './context.js'
-import type { JobProgress } from './events.js'
+import { TableSums, type JobProgress } from './events.js'
 import type { RestoreJobSpec } from './spec.js'
 
 export async function runRestoreJob(
@@ -56,15 +56,14 @@ export async function runRestoreJob(
 
 /** The restore's events as the job's: rows read (only-changed), then rows written of the plan. */
 function restoreProgress(progress: JobProgress): (event: RestoreProgress) => void {
-  const read = new Map<string, number>()
+  const read = new TableSums()
   let written = 0
   const counters = { inserted: 0, updated: 0, skipped: 0, deleted: 0, tablesDone: 0 }
   return (event) => {
     switch (event.type) {
       case 'reading':
-        read.set(event.table, event.rows)
         progress.table(event.table)
-        progress.update(0, { rowsRead: [...read.values()].reduce((a, b) => a + b, 0) })
+        progress.update(0, read.set(event.table, { rowsRead: event.rows }))
         return
       case 'plan':
         progress.phase('writing', {

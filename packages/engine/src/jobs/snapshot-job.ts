@@ -4,6 +4,7 @@
 import { parseCodec } from '../repository/codec.js'
 import { createSnapshot, type SnapshotResult } from '../snapshot/snapshot.js'
 import { withRepository, type JobContext } from './context.js'
+import { TableSums } from './events.js'
 import type { SnapshotJobSpec } from './spec.js'
 
 export async function runSnapshotJob(
@@ -11,19 +12,7 @@ export async function runSnapshotJob(
   { signal, logger, progress }: JobContext,
 ): Promise<SnapshotResult> {
   return withRepository(spec.repository, { ...spec, signal }, async (repository) => {
-    // Per table, the latest cumulative figures: the job's are their sums.
-    const tables = new Map<string, { rows: number; counters: Record<string, number> }>()
-    const sum = (): { rows: number; counters: Record<string, number> } => {
-      const counters = { bytes: 0, storedBytes: 0, chunksNew: 0, chunksReused: 0, tablesDone: 0 }
-      let rows = 0
-      for (const table of tables.values()) {
-        rows += table.rows
-        for (const [name, value] of Object.entries(table.counters)) {
-          counters[name as keyof typeof counters] += value
-        }
-      }
-      return { rows, counters }
-    }
+    const sums = new TableSums()
     const result = await createSnapshot({
       source: spec.source,
       repository,
@@ -47,13 +36,16 @@ export async function runSnapshotJob(
           return
         }
         const { table, rows, bytes, storedBytes, chunksNew, chunksReused, done } = event
-        tables.set(table, {
+        const { rows: rowsDone, ...counters } = sums.set(table, {
           rows,
-          counters: { bytes, storedBytes, chunksNew, chunksReused, tablesDone: done ? 1 : 0 },
+          bytes,
+          storedBytes,
+          chunksNew,
+          chunksReused,
+          tablesDone: done ? 1 : 0,
         })
         if (!done) progress.table(table)
-        const total = sum()
-        progress.update(total.rows, total.counters)
+        progress.update(rowsDone ?? 0, counters)
       },
     })
     progress.phase('finishing')
