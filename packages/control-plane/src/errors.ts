@@ -59,6 +59,13 @@ export const ControlPlaneErrorCode = {
    * ciphertext was altered or moved to another row.
    */
   SECRET_UNREADABLE: 'SECRET_UNREADABLE',
+  /**
+   * A report about a job (heartbeat, result, failure) names a lease that is not the job's
+   * current one: it expired and the job went back to the queue. The report is not counted.
+   */
+  LEASE_LOST: 'LEASE_LOST',
+  /** The job has finished (succeeded, failed, dead or cancelled): it cannot be cancelled. */
+  JOB_FINISHED: 'JOB_FINISHED',
   /** An unexpected failure; the trace id finds it in the logs. */
   INTERNAL: 'INTERNAL',
 } as const

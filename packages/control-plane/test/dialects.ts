@@ -6,10 +6,17 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createTestDatabase } from '../../../test/postgres.js'
-import { openDatabase, type ControlPlaneDb, type DialectName } from '../src/db/database.js'
+import {
+  openDatabase,
+  type ControlPlaneDb,
+  type DatabaseLocation,
+  type DialectName,
+} from '../src/db/database.js'
 import { migrate } from '../src/db/migrate.js'
 
 export interface TestControlPlaneDb extends ControlPlaneDb {
+  /** Where it is, to open it again (as another replica would). */
+  location: DatabaseLocation
   /** Closes the database and deletes it. */
   drop(): Promise<void>
 }
@@ -18,9 +25,11 @@ export interface TestControlPlaneDb extends ControlPlaneDb {
 export async function emptyDatabase(dialect: DialectName): Promise<TestControlPlaneDb> {
   if (dialect === 'sqlite') {
     const dir = await mkdtemp(join(tmpdir(), 'dbsnap-cp-'))
-    const cp = await openDatabase({ dialect, path: join(dir, 'control-plane.sqlite') })
+    const location = { dialect, path: join(dir, 'control-plane.sqlite') }
+    const cp = await openDatabase(location)
     return {
       ...cp,
+      location,
       async drop() {
         await cp.close()
         await rm(dir, { recursive: true, force: true })
@@ -29,9 +38,11 @@ export async function emptyDatabase(dialect: DialectName): Promise<TestControlPl
   }
   const pg = await createTestDatabase('dbsnap_it_cp')
   await pg.client.end()
-  const cp = await openDatabase({ dialect, url: pg.url })
+  const location = { dialect, url: pg.url }
+  const cp = await openDatabase(location)
   return {
     ...cp,
+    location,
     async drop() {
       await cp.close()
       await pg.drop()

@@ -41,11 +41,14 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
     expect(await migrate(cp)).toEqual({ applied: ALL, current: LATEST })
     expect(await migrate(cp)).toEqual({ applied: [], current: LATEST })
     expect(await tableNames(cp)).toEqual([
+      'agents',
       'api_key_usage',
       'api_keys',
       'audit_chain_heads',
       'audit_events',
       'connections',
+      'job_events',
+      'jobs',
       'memberships',
       'orgs',
       'projects',

@@ -179,6 +179,81 @@ export interface RateLimitsTable {
   hits: number
 }
 
+/** A `dbsnap-agent` of a project: created with a one-time registration token, then its own credential. */
+export interface AgentsTable {
+  id: string
+  projectId: string
+  name: string
+  /** SHA-256 (hex) of the one-time registration token; null once used. */
+  registrationTokenHash: string | null
+  registrationExpiresAt: Timestamp | null
+  /** SHA-256 (hex) of the agent's credential; null until it registers. */
+  credentialHash: string | null
+  registeredAt: Timestamp | null
+  version: string | null
+  hostname: string | null
+  lastSeenAt: Timestamp | null
+  createdBy: string | null
+  createdAt: Timestamp
+  revokedAt: Timestamp | null
+}
+
+export type JobKind =
+  'snapshot' | 'diff' | 'verify' | 'retention' | 'export' | 'connection-test' | 'restore'
+
+/**
+ * `pending` (waiting, or waiting to be retried after `runAfter`) -> `running` (leased) ->
+ * `succeeded` | `failed` (an error retrying cannot mend) | `dead` (out of attempts: the
+ * dead-letter queue) | `cancelled`.
+ */
+export type JobState = 'pending' | 'running' | 'succeeded' | 'failed' | 'dead' | 'cancelled'
+
+export interface JobsTable {
+  id: string
+  projectId: string
+  connectionId: string | null
+  kind: JobKind
+  /** JSON of the engine's job spec, connections named by id: never a secret. */
+  spec: string
+  state: JobState
+  /** Leases taken so far (a lease that expires counts). */
+  attempts: number
+  maxAttempts: number
+  /** Not leased before this time (retry backoff). */
+  runAfter: Timestamp
+  /** Random id of the current lease: reports of any other lease are refused. */
+  leaseId: string | null
+  leasedBy: string | null
+  leaseExpiresAt: Timestamp | null
+  cancelRequestedAt: Timestamp | null
+  /** JSON of the last progress event the agent reported. */
+  progress: string | null
+  /** JSON of the job's result, once it succeeded. */
+  result: string | null
+  /** JSON `{ code, message, retryable, stack? }` of the last failure. */
+  error: string | null
+  /** Who asked for it: `user:<id>`, `api_key:<id>`, `schedule:<id>`. */
+  createdBy: string
+  createdAt: Timestamp
+  updatedAt: Timestamp
+  startedAt: Timestamp | null
+  finishedAt: Timestamp | null
+}
+
+/** What happened to a job, in order: created, leased, heartbeat-less transitions, finished. */
+export interface JobEventsTable {
+  /** UUIDv7: events sort by id in the order they were written. */
+  id: string
+  jobId: string
+  at: Timestamp
+  type: string
+  agentId: string | null
+  /** The attempt it belongs to (0 before the first lease). */
+  attempt: number
+  /** JSON object with the event's own facts. */
+  details: string
+}
+
 export interface Database {
   users: UsersTable
   orgs: OrgsTable
@@ -193,6 +268,9 @@ export interface Database {
   auditChainHeads: AuditChainHeadsTable
   rateLimits: RateLimitsTable
   setupTokens: SetupTokensTable
+  agents: AgentsTable
+  jobs: JobsTable
+  jobEvents: JobEventsTable
 }
 
 export type User = Selectable<UsersTable>
@@ -202,3 +280,6 @@ export type Project = Selectable<ProjectsTable>
 export type Session = Selectable<SessionsTable>
 export type ApiKey = Selectable<ApiKeysTable>
 export type AuditEvent = Selectable<AuditEventsTable>
+export type Agent = Selectable<AgentsTable>
+export type Job = Selectable<JobsTable>
+export type JobEvent = Selectable<JobEventsTable>

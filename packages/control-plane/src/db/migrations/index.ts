@@ -8,6 +8,7 @@ import { initialSchema } from './0001-initial.js'
 import { rateLimitsSchema } from './0002-rate-limits.js'
 import { instanceSetupSchema } from './0003-instance-setup.js'
 import { connectionTlsSchema } from './0004-connection-tls.js'
+import { jobQueueSchema } from './0005-job-queue.js'
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
@@ -15,5 +16,6 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0002-rate-limits': rateLimitsSchema(dialect),
     '0003-instance-setup': instanceSetupSchema(dialect),
     '0004-connection-tls': connectionTlsSchema(),
+    '0005-job-queue': jobQueueSchema(dialect),
   }
 }
