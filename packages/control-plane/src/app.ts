@@ -7,15 +7,19 @@ import { Hono } from 'hono'
 import type { AuthSettings, ApiContext } from './api/context.js'
 import { errorHandler, notFoundHandler } from './api/errors.js'
 import { jsonContent, newRouter } from './api/router.js'
+import { JobQueue, type JobQueueOptions } from './data/jobs.js'
 import type { ControlPlaneDb } from './db/database.js'
 import { DEFAULT_MAX_BODY_BYTES, jsonBodies } from './middleware/body.js'
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './middleware/rate-limit.js'
 import { sameOrigin } from './middleware/same-origin.js'
 import { traceMiddleware } from './middleware/trace.js'
+import { agentApiRoutes } from './routes/agent-api.js'
+import { agentRoutes } from './routes/agents.js'
 import { auditRoutes } from './routes/audit.js'
 import { authRoutes } from './routes/auth.js'
 import { connectionRoutes } from './routes/connections.js'
 import { healthRoutes } from './routes/health.js'
+import { jobRoutes } from './routes/jobs.js'
 import { keyRoutes } from './routes/keys.js'
 import { orgRoutes } from './routes/orgs.js'
 import { projectRoutes } from './routes/projects.js'
@@ -32,6 +36,8 @@ export interface AppDeps {
   secrets: SecretBox
   rateLimits?: Partial<RateLimits>
   maxBodyBytes?: number
+  /** Lease length, attempts and backoff of the job queue. */
+  queue?: JobQueueOptions
 }
 
 const DEFAULT_ACCESS_TTL_SECONDS = 15 * 60
@@ -45,6 +51,7 @@ export function createApp({
   secrets,
   rateLimits = {},
   maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
+  queue = {},
 }: AppDeps) {
   const ctx: ApiContext = {
     db: db.db,
@@ -59,6 +66,7 @@ export function createApp({
     },
     limiter: new RateLimiter(db.db, { ...DEFAULT_RATE_LIMITS, ...rateLimits }),
     secrets,
+    queue: new JobQueue(db, queue),
   }
   const api = newRouter()
   api.use(sameOrigin(ctx.auth.publicOrigin), jsonBodies(maxBodyBytes))
@@ -87,6 +95,9 @@ export function createApp({
     .route('/orgs', connectionRoutes(ctx))
     .route('/orgs', keyRoutes(ctx))
     .route('/orgs', auditRoutes(ctx))
+    .route('/orgs', agentRoutes(ctx))
+    .route('/orgs', jobRoutes(ctx))
+    .route('/agent', agentApiRoutes(ctx))
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
@@ -101,6 +112,11 @@ export function createApp({
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'dbs_… API key',
+  })
+  api.openAPIRegistry.registerComponent('securitySchemes', 'agent', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'dbsa_… agent credential',
   })
   api.doc31('/openapi.json', {
     openapi: '3.1.0',

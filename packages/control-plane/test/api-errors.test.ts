@@ -31,6 +31,7 @@ describe.each(DIALECTS)('API errors on %s', (dialect) => {
     expect(doc.components.schemas).toHaveProperty('Error')
     expect(doc.components.schemas).toHaveProperty('Credentials')
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual([
+      'agent',
       'apiKey',
       'bearer',
       'cookie',

@@ -9,7 +9,9 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SCOPES, type Scope } from '../src/authz/permissions.js'
+import { createAgent, registerAgent } from '../src/data/agents.js'
 import { createApiKey } from '../src/data/api-keys.js'
+import { JobQueue } from '../src/data/jobs.js'
 import { createConnection } from '../src/data/connections.js'
 import { addMember, createOrg } from '../src/data/orgs.js'
 import { createProject, deleteProject } from '../src/data/projects.js'
@@ -21,8 +23,11 @@ import { hashRefreshToken, newRefreshToken, signAccessToken } from '../src/ident
 import { DIALECTS } from './dialects.js'
 import { harness, uniqueEmail, type Harness } from './api-harness.js'
 
-/** Who may call a route: anyone (not authenticated), any signed-in user, or a role and up. */
-type Access = 'public' | 'user' | Role
+/**
+ * Who may call a route: anyone (not authenticated), any signed-in user, a role and up, or an
+ * agent with its credential (the agent API, which takes nothing else).
+ */
+type Access = 'public' | 'user' | 'agent' | Role
 /**
  * Whether an API key may call it: with this scope; `null`, a route that takes keys but that no
  * scope grants (403); absent, keys are refused (401: people only).
@@ -74,6 +79,22 @@ const ROUTES: Record<string, Access | [Access, KeyAccess]> = {
   'POST /orgs/{orgId}/keys/{keyId}/rotate': 'member',
   'DELETE /orgs/{orgId}/keys/{keyId}': 'member',
   'GET /orgs/{orgId}/audit': 'admin',
+  'GET /orgs/{orgId}/projects/{projectId}/agents': 'read-only',
+  'POST /orgs/{orgId}/projects/{projectId}/agents': 'admin',
+  'DELETE /orgs/{orgId}/projects/{projectId}/agents/{agentId}': 'admin',
+  'GET /orgs/{orgId}/projects/{projectId}/jobs': ['read-only', 'jobs:read'],
+  'GET /orgs/{orgId}/projects/{projectId}/jobs/{jobId}': ['read-only', 'jobs:read'],
+  'POST /orgs/{orgId}/projects/{projectId}/jobs/{jobId}/cancel': ['member', 'jobs:write'],
+  'POST /orgs/{orgId}/projects/{projectId}/jobs/redrive': ['admin', null],
+  'POST /orgs/{orgId}/projects/{projectId}/connections/{connectionId}/snapshots': [
+    'member',
+    'snapshots:write',
+  ],
+  'POST /agent/register': 'public',
+  'POST /agent/lease': 'agent',
+  'POST /agent/jobs/{jobId}/heartbeat': 'agent',
+  'POST /agent/jobs/{jobId}/result': 'agent',
+  'POST /agent/jobs/{jobId}/failure': 'agent',
 }
 
 /** The API keys that call every route: who made them, with which scopes, reaching what. */
@@ -90,10 +111,11 @@ const KEY_CALLERS = {
 type KeyCaller = keyof typeof KEY_CALLERS
 
 const RANK: Record<Role, number> = { 'read-only': 0, member: 1, admin: 2 }
-type Caller = 'anonymous' | 'outsider' | Role | KeyCaller
+type Caller = 'anonymous' | 'outsider' | 'agent' | Role | KeyCaller
 const CALLERS: Caller[] = [
   'anonymous',
   'outsider',
+  'agent',
   'read-only',
   'member',
   'admin',
@@ -125,6 +147,20 @@ function bodyFor(route: string, world: World): unknown {
       return { name: 'ci', scopes: ['projects:read'] }
     case 'POST /orgs/{orgId}/keys/{keyId}/rotate':
       return {}
+    case 'POST /orgs/{orgId}/projects/{projectId}/agents':
+      return { name: `agent-${tag()}` }
+    case 'POST /orgs/{orgId}/projects/{projectId}/jobs/redrive':
+      return { ids: [world.jobId] }
+    case 'POST /orgs/{orgId}/projects/{projectId}/connections/{connectionId}/snapshots':
+      return { tags: ['nightly'] }
+    case 'POST /agent/lease':
+      return { waitSeconds: 0 }
+    case 'POST /agent/jobs/{jobId}/heartbeat':
+      return { leaseId: world.leaseId, progress: { phase: 'reading' } }
+    case 'POST /agent/jobs/{jobId}/result':
+      return { leaseId: world.leaseId, result: { snapshotId: 'abc' } }
+    case 'POST /agent/jobs/{jobId}/failure':
+      return { leaseId: world.leaseId, error: { code: 'X', message: 'x', retryable: true } }
     default:
       return undefined
   }
@@ -141,6 +177,11 @@ interface World {
   newcomerEmail: string
   /** A key the member made: the target of key routes (a member manages its own keys). */
   targetKeyId: string
+  /** The project's registered agent (its credential is the `agent` caller's token). */
+  agentId: string
+  /** A job leased to that agent, and its lease: the target of job routes. */
+  jobId: string
+  leaseId: string
   tokens: Record<Exclude<Caller, 'anonymous'>, { token: string; sessionId: string }>
 }
 
@@ -227,15 +268,34 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
       scopes: ['org:read'],
       project: false,
     })
+    // The project's agent holds one job; another waits for the next lease.
+    const made = await createAgent(h.cp.db, {
+      projectId: project.id,
+      name: `agent-${tag()}`,
+      createdBy: admin!.id,
+    })
+    const { credential } = await registerAgent(h.cp.db, made.registrationToken, {
+      version: '0.1.0',
+      hostname: 'backup-1',
+    })
+    const queue = new JobQueue(h.cp)
+    const queued = { projectId: project.id, kind: 'verify' as const, spec: {}, createdBy: 'test' }
+    await queue.enqueue(queued)
+    const leased = await queue.lease(made.agent.id, project.id)
+    await queue.enqueue(queued)
     return {
       orgId: org.id,
       projectId: project.id,
       connectionId: connection.id,
+      agentId: made.agent.id,
+      jobId: leased!.id,
+      leaseId: leased!.leaseId!,
       targetUserId: target!.id,
       newcomerEmail: newcomer!.email,
       targetKeyId: targetKey.id,
       tokens: {
         ...keys,
+        agent: { token: credential, sessionId: 'none' },
         admin: await signIn(admin!.id),
         member: await signIn(member!.id),
         'read-only': await signIn(readOnly!.id),
@@ -291,7 +351,7 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
     if (k.creator === 'outsider') return 404
     if (keyAccess === null || !(k.scopes as readonly Scope[]).includes(keyAccess)) return 403
     if (k.project && !route.includes('{projectId}')) return 403
-    return access !== 'public' && access !== 'user' && RANK[k.creator] < RANK[access]
+    return access !== 'public' && access !== 'user' && RANK[k.creator] < RANK[access as Role]
       ? 403
       : success
   }
@@ -313,6 +373,8 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
         .replace('{connectionId}', w.connectionId)
         .replace('{userId}', w.targetUserId)
         .replace('{keyId}', w.targetKeyId)
+        .replace('{agentId}', w.agentId)
+        .replace('{jobId}', w.jobId)
         .replace('{id}', credentials?.sessionId ?? 'none')
     const body = bodyFor(route, w)
     const res = await h.call(method, url, {
@@ -321,15 +383,19 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
     })
     const expected = isKeyCaller(caller)
       ? keyExpectation(route, caller, success)
-      : caller === 'anonymous'
-        ? 401
-        : access === 'user'
+      : access === 'agent' || caller === 'agent'
+        ? access === 'agent' && caller === 'agent'
           ? success
-          : caller === 'outsider'
-            ? 404
-            : RANK[caller] >= RANK[access as Role]
-              ? success
-              : 403
+          : 401
+        : caller === 'anonymous'
+          ? 401
+          : access === 'user'
+            ? success
+            : caller === 'outsider'
+              ? 404
+              : RANK[caller] >= RANK[access as Role]
+                ? success
+                : 403
     expect(res.status, await res.clone().text()).toBe(expected)
   })
 })

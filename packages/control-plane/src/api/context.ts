@@ -3,6 +3,7 @@
 
 import type { Logger } from '@dbsnap/engine/core'
 import type { Kysely } from 'kysely'
+import type { JobQueue } from '../data/jobs.js'
 import type { Database } from '../db/schema.js'
 import type { RateLimiter } from '../middleware/rate-limit.js'
 import type { SecretBox } from '../secrets/secret-box.js'
@@ -28,5 +29,7 @@ export interface ApiContext {
   limiter: RateLimiter
   /** Seals and opens connection credentials (secrets/secret-keys.ts). */
   secrets: SecretBox
+  /** The job queue (data/jobs.ts) over the same database. */
+  queue: JobQueue
   logger: Logger
 }

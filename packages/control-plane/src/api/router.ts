@@ -2,7 +2,7 @@
 // error responses routes list in their OpenAPI definitions.
 
 import { OpenAPIHono } from '@hono/zod-openapi'
-import type { ApiKey, Role, Session, User } from '../db/schema.js'
+import type { Agent, ApiKey, Role, Session, User } from '../db/schema.js'
 import { ControlPlaneError } from '../errors.js'
 import { ApiErrorSchema, validationHook } from './errors.js'
 
@@ -42,6 +42,8 @@ export interface AppEnv {
     principal: Principal
     /** The user's role in the path's organisation, set by the authorize middleware. */
     role: Role
+    /** The agent calling the agent API, set by the authenticateAgent middleware. */
+    agent: Agent
   }
 }
 
@@ -87,6 +89,9 @@ export function jsonContent<T>(schema: T): { content: { 'application/json': { sc
 
 /** An authenticated route's OpenAPI `security`: a bearer token, or the session cookie. */
 export const USER_SECURITY: Record<string, string[]>[] = [{ bearer: [] }, { cookie: [] }]
+
+/** A route of the agent API: the agent's own credential (`Authorization: Bearer dbsa_…`). */
+export const AGENT_SECURITY: Record<string, string[]>[] = [{ agent: [] }]
 
 /** A route that also takes an API key (`Authorization: Bearer dbs_…`) with the right scope. */
 export const KEY_SECURITY: Record<string, string[]>[] = [...USER_SECURITY, { apiKey: [] }]

@@ -15,12 +15,16 @@ export const ACTIONS = [
   'keys:read',
   'keys:write',
   'audit:read',
-  // Named now so keys can be issued for them; the connections and jobs routes use them.
   'connections:read',
   'connections:write',
   'snapshots:read',
   'snapshots:write',
   'diffs:read',
+  'jobs:read',
+  'jobs:write',
+  'jobs:redrive',
+  'agents:read',
+  'agents:write',
 ] as const
 
 export type Action = (typeof ACTIONS)[number]
@@ -32,13 +36,15 @@ const READ: Action[] = [
   'connections:read',
   'snapshots:read',
   'diffs:read',
+  'jobs:read',
+  'agents:read',
 ]
 
 /**
  * Roles -> allowed actions. `read-only` sees the organisation's objects and changes nothing;
- * `member` also creates, renames and deletes projects and what is in them, and manages the API
- * keys it created; `admin` also manages the organisation, its members, every key, and reads the
- * audit log.
+ * `member` also creates, renames and deletes projects and what is in them, triggers and cancels
+ * jobs, and manages the API keys it created; `admin` also manages the organisation, its members,
+ * every key, the agents, the dead-letter queue, and reads the audit log.
  */
 export const PERMISSIONS: Readonly<Record<Role, readonly Action[]>> = {
   'read-only': READ,
@@ -47,6 +53,7 @@ export const PERMISSIONS: Readonly<Record<Role, readonly Action[]>> = {
     'projects:write',
     'connections:write',
     'snapshots:write',
+    'jobs:write',
     'keys:read',
     'keys:write',
   ],
@@ -72,6 +79,8 @@ export const SCOPES = [
   'snapshots:read',
   'snapshots:write',
   'diffs:read',
+  'jobs:read',
+  'jobs:write',
 ] as const satisfies readonly Action[]
 
 export type Scope = (typeof SCOPES)[number]

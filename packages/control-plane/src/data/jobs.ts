@@ -86,6 +86,20 @@ export class JobQueue {
     return this.#leaseMs
   }
 
+  /** This queue working in `db` (a route's transaction), so a job and its audit event commit together. */
+  in(db: Kysely<Database>): JobQueue {
+    return new JobQueue(
+      { db, dialect: this.#dialect },
+      {
+        leaseMs: this.#leaseMs,
+        maxAttempts: this.#maxAttempts,
+        backoffBaseMs: this.#backoffBaseMs,
+        backoffMaxMs: this.#backoffMaxMs,
+        random: this.#random,
+      },
+    )
+  }
+
   /** Adds a job, `pending` until `runAfter` (default now). */
   async enqueue(input: NewJob, now: Date = new Date()): Promise<Job> {
     const at = timestamp(now)

@@ -1,0 +1,127 @@
+// The shapes of agents and jobs in the API: what the web view, scripts and the agent read.
+// Stored JSON (spec, progress, result, error) is parsed for the caller; an error's stack only
+// reaches an organisation's admins.
+
+import { z } from '@hono/zod-openapi'
+import type { Agent, Job, JobEvent } from '../db/schema.js'
+
+export const JobKindSchema = z
+  .enum(['snapshot', 'diff', 'verify', 'retention', 'export', 'connection-test', 'restore'])
+  .openapi('JobKind')
+
+export const JobStateSchema = z
+  .enum(['pending', 'running', 'succeeded', 'failed', 'dead', 'cancelled'])
+  .openapi('JobState')
+
+export const AgentSchema = z
+  .object({
+    id: z.string(),
+    projectId: z.string(),
+    name: z.string(),
+    /** False until it trades its registration token for a credential. */
+    registered: z.boolean(),
+    version: z.string().nullable(),
+    hostname: z.string().nullable(),
+    lastSeenAt: z.string().nullable(),
+    createdAt: z.string(),
+    revokedAt: z.string().nullable(),
+  })
+  .openapi('Agent')
+
+export function agentView(agent: Agent): z.infer<typeof AgentSchema> {
+  return {
+    id: agent.id,
+    projectId: agent.projectId,
+    name: agent.name,
+    registered: agent.registeredAt !== null,
+    version: agent.version,
+    hostname: agent.hostname,
+    lastSeenAt: agent.lastSeenAt,
+    createdAt: agent.createdAt,
+    revokedAt: agent.revokedAt,
+  }
+}
+
+export const JobErrorSchema = z
+  .object({
+    code: z.string(),
+    message: z.string(),
+    retryable: z.boolean(),
+    /** Admins only. */
+    stack: z.string().optional(),
+  })
+  .openapi('JobError')
+
+export const JobSchema = z
+  .object({
+    id: z.string(),
+    projectId: z.string(),
+    connectionId: z.string().nullable(),
+    kind: JobKindSchema,
+    spec: z.record(z.string(), z.unknown()),
+    state: JobStateSchema,
+    attempts: z.number().int(),
+    maxAttempts: z.number().int(),
+    runAfter: z.string(),
+    /** The agent that ran it last. */
+    agentId: z.string().nullable(),
+    leaseExpiresAt: z.string().nullable(),
+    cancelRequested: z.boolean(),
+    /** The agent's last progress event (the engine's job progress). */
+    progress: z.unknown().nullable(),
+    result: z.unknown().nullable(),
+    error: JobErrorSchema.nullable(),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+  })
+  .openapi('Job')
+
+export const JobEventSchema = z
+  .object({
+    at: z.string(),
+    type: z.string(),
+    agentId: z.string().nullable(),
+    attempt: z.number().int(),
+    details: z.record(z.string(), z.unknown()),
+  })
+  .openapi('JobEvent')
+
+const parsed = (json: string | null): unknown => (json === null ? null : JSON.parse(json))
+
+export function jobView(job: Job, options: { stack: boolean }): z.infer<typeof JobSchema> {
+  const error = parsed(job.error) as z.infer<typeof JobErrorSchema> | null
+  if (error !== null && !options.stack) delete error.stack
+  return {
+    id: job.id,
+    projectId: job.projectId,
+    connectionId: job.connectionId,
+    kind: job.kind,
+    spec: parsed(job.spec) as Record<string, unknown>,
+    state: job.state,
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    runAfter: job.runAfter,
+    agentId: job.leasedBy,
+    leaseExpiresAt: job.leaseExpiresAt,
+    cancelRequested: job.cancelRequestedAt !== null,
+    progress: parsed(job.progress),
+    result: parsed(job.result),
+    error,
+    createdBy: job.createdBy,
+    createdAt: job.createdAt,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
+  }
+}
+
+export function jobEventView(event: JobEvent): z.infer<typeof JobEventSchema> {
+  return {
+    at: event.at,
+    type: event.type,
+    agentId: event.agentId,
+    attempt: event.attempt,
+    details: JSON.parse(event.details) as Record<string, unknown>,
+  }
+}
