@@ -60,7 +60,7 @@ describe.each(DIALECTS)('jobs and agents through the API on %s', (dialect) => {
   const trigger = (token = member) =>
     h.call('POST', `${projectBase}/connections/${connectionId}/snapshots`, {
       token,
-      body: { tags: ['nightly'] },
+      body: { tags: { reason: 'nightly' } },
     })
 
   it('creates an agent whose one-time token registers it once', async () => {
@@ -114,7 +114,7 @@ describe.each(DIALECTS)('jobs and agents through the API on %s', (dialect) => {
     const queued = (await res.json()) as { id: string; state: string; spec: unknown }
     expect(queued).toMatchObject({
       state: 'pending',
-      spec: { kind: 'snapshot', connectionId, tags: ['nightly'] },
+      spec: { kind: 'snapshot', connectionId, tags: { reason: 'nightly' } },
     })
 
     const leased = await lease()

@@ -152,7 +152,7 @@ function bodyFor(route: string, world: World): unknown {
     case 'POST /orgs/{orgId}/projects/{projectId}/jobs/redrive':
       return { ids: [world.jobId] }
     case 'POST /orgs/{orgId}/projects/{projectId}/connections/{connectionId}/snapshots':
-      return { tags: ['nightly'] }
+      return { tags: { reason: 'nightly' } }
     case 'POST /agent/lease':
       return { waitSeconds: 0 }
     case 'POST /agent/jobs/{jobId}/heartbeat':

@@ -36,11 +36,15 @@ const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 })
 
-const TagSchema = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[\p{L}\p{N}._:/-]+$/u, 'letters, digits and . _ : / -')
+/** Tags of the snapshot, as the engine keeps them: `{ "reason": "pre-deploy" }`. */
+const TagsSchema = z
+  .record(
+    z
+      .string()
+      .regex(/^[\p{L}\p{N}._:/-]{1,64}$/u, 'a tag name: 1 to 64 letters, digits or . _ : / -'),
+    z.string().max(256),
+  )
+  .refine((tags) => Object.keys(tags).length <= 20, { message: 'at most 20 tags' })
 
 export function jobRoutes(ctx: ApiContext) {
   const keyOrUser = authenticate(ctx, { apiKeys: true })
@@ -182,7 +186,7 @@ export function jobRoutes(ctx: ApiContext) {
           params: ConnectionParams,
           body: {
             required: false,
-            ...jsonContent(z.strictObject({ tags: z.array(TagSchema).max(20).optional() })),
+            ...jsonContent(z.strictObject({ tags: TagsSchema.optional() })),
           },
         },
         responses: {
@@ -194,7 +198,8 @@ export function jobRoutes(ctx: ApiContext) {
         const { orgId, projectId, connectionId } = c.req.valid('param')
         const connection = await findConnection(ctx.db, { orgId, projectId }, connectionId)
         if (connection === undefined) throw notFoundError('connection', connectionId)
-        const tags = (c.req.valid('json') as { tags?: string[] } | undefined)?.tags ?? []
+        const tags =
+          (c.req.valid('json') as { tags?: Record<string, string> } | undefined)?.tags ?? {}
         const job = await audited(
           ctx,
           c,
