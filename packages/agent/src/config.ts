@@ -1,14 +1,22 @@
 // Settings of dbsnap-agent, read once at start from the environment (.env.example lists them).
+// Where the agent keeps its credential and which repository its jobs write to are settings of the
+// machine it runs on: the control plane never learns the repository's credentials.
 
-import { LOG_LEVELS, parseEnv } from '@dbsnap/engine'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { LOG_LEVELS, parseEnv } from '@dbsnap/engine/core'
 import { z } from 'zod'
 
 const AgentEnv = z.object({
-  /** Base URL of the control plane the agent pulls jobs from. */
-  DBSNAP_CONTROL_PLANE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
-  /** Single-use registration token issued by the control plane (exchanged for a credential). */
-  DBSNAP_AGENT_TOKEN: z.string().min(16, 'must be at least 16 characters'),
-  /** Where the health endpoints (/livez, /readyz) listen. */
+  /** Where the agent keeps its credential (`agent.json`, mode 0600). */
+  DBSNAP_AGENT_STATE_DIR: z.string().min(1).optional(),
+  /** The repository jobs read and write: a directory or `s3://bucket/prefix`. */
+  DBSNAP_AGENT_REPOSITORY: z.string().min(1).optional(),
+  /** Jobs run at once. */
+  DBSNAP_AGENT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  /** On SIGTERM, how long running jobs may take to finish before they are stopped and handed back. */
+  DBSNAP_AGENT_DRAIN_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+  /** Where the health endpoints (/livez, /readyz) listen; port 0 picks a free one. */
   DBSNAP_AGENT_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   DBSNAP_AGENT_HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).default(8081),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
@@ -21,4 +29,14 @@ export function loadAgentConfig(
   env: Record<string, string | undefined> = process.env,
 ): AgentConfig {
   return parseEnv(AgentEnv, env)
+}
+
+/** The state directory: the setting, else `$XDG_STATE_HOME/dbsnap/agent` (`~/.local/state/…`). */
+export function stateDir(
+  config: Pick<AgentConfig, 'DBSNAP_AGENT_STATE_DIR'>,
+  env: Record<string, string | undefined> = process.env,
+): string {
+  if (config.DBSNAP_AGENT_STATE_DIR !== undefined) return config.DBSNAP_AGENT_STATE_DIR
+  const stateHome = env['XDG_STATE_HOME'] ?? join(homedir(), '.local', 'state')
+  return join(stateHome, 'dbsnap', 'agent')
 }

@@ -1,19 +1,30 @@
-// Starts dbsnap-agent: read settings, serve health probes, stop cleanly on SIGTERM.
-// Job pulling and schedules arrive with the agent issue; until then the agent reports itself
-// not ready, so no orchestrator routes work to it.
+// dbsnap-agent: `register --url <control plane> --token <one-time token>` trades the token for
+// the agent's own credential and keeps it (mode 0600); `run` pulls the project's jobs and runs
+// them with the engine, serves /livez and /readyz, and drains on SIGTERM.
 
-import { createLogger, isDbsnapError } from '@dbsnap/engine'
-import { loadAgentConfig } from './config.js'
+import { hostname } from 'node:os'
+import { parseArgs } from 'node:util'
+import { runJob } from '@dbsnap/engine'
+import { createLogger, DBSNAP_VERSION, isDbsnapError, type Logger } from '@dbsnap/engine/core'
+import { loadAgentConfig, stateDir, type AgentConfig } from './config.js'
+import { ControlPlaneCallError, ControlPlaneClient } from './control-plane-client.js'
 import { startHealthServer } from './health.js'
+import { Runner } from './runner.js'
+import { readAgentState, writeAgentState } from './state.js'
 
-export async function main(): Promise<void> {
-  let config
+const USAGE = `usage: dbsnap-agent register --url <control plane URL> --token <registration token>
+       dbsnap-agent run`
+
+/** Ready while the control plane answered within this long. */
+const READY_WITHIN_MS = 90_000
+
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  const [command, ...rest] = argv
+  let config: AgentConfig
   try {
     config = loadAgentConfig()
   } catch (err) {
-    if (!isDbsnapError(err)) throw err
-    process.stderr.write(`dbsnap-agent: ${err.message}\n`)
-    process.exit(2)
+    return fail(err)
   }
   const logger = createLogger({
     name: 'dbsnap-agent',
@@ -21,19 +32,99 @@ export async function main(): Promise<void> {
     fd: 1,
     ...(config.LOG_FORMAT === undefined ? {} : { format: config.LOG_FORMAT }),
   })
+  try {
+    if (command === 'register') return await register(config, rest, logger)
+    if (command === 'run' && rest.length === 0) return await run(config, logger)
+  } catch (err) {
+    return fail(err)
+  }
+  process.stderr.write(`${USAGE}\n`)
+  process.exit(2)
+}
+
+async function register(config: AgentConfig, args: string[], logger: Logger): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { url: { type: 'string' }, token: { type: 'string' } },
+    strict: true,
+  })
+  const token = values.token ?? process.env['DBSNAP_AGENT_TOKEN']
+  if (values.url === undefined || token === undefined) {
+    process.stderr.write(`${USAGE}\n`)
+    process.exit(2)
+  }
+  const client = new ControlPlaneClient(values.url)
+  const { agent, credential } = await client.register(token, {
+    version: DBSNAP_VERSION,
+    hostname: hostname(),
+  })
+  const path = await writeAgentState(stateDir(config), {
+    controlPlaneUrl: new URL(values.url).origin,
+    agentId: agent.id,
+    projectId: agent.projectId,
+    name: agent.name,
+    credential,
+    registeredAt: new Date().toISOString(),
+  })
+  logger.info({ agentId: agent.id, projectId: agent.projectId, state: path }, 'agent registered')
+}
+
+async function run(config: AgentConfig, logger: Logger): Promise<void> {
+  const state = await readAgentState(stateDir(config))
+  const runner = new Runner({
+    client: new ControlPlaneClient(state.controlPlaneUrl, state.credential),
+    runJob: runJob,
+    logger,
+    repository: config.DBSNAP_AGENT_REPOSITORY,
+    concurrency: config.DBSNAP_AGENT_CONCURRENCY,
+  })
   const health = await startHealthServer(
-    { notReadyReason: () => 'not registered with the control plane yet' },
+    {
+      notReadyReason: () => {
+        if (runner.stopping) return 'stopping'
+        const last = runner.lastContactAt
+        if (last === undefined) return 'has not reached the control plane yet'
+        return Date.now() - last > READY_WITHIN_MS
+          ? 'has not reached the control plane recently'
+          : null
+      },
+    },
     config.DBSNAP_AGENT_HEALTH_HOST,
     config.DBSNAP_AGENT_HEALTH_PORT,
   )
   logger.info(
-    { controlPlane: new URL(config.DBSNAP_CONTROL_PLANE_URL).origin, healthPort: health.port },
+    {
+      agentId: state.agentId,
+      controlPlane: state.controlPlaneUrl,
+      concurrency: config.DBSNAP_AGENT_CONCURRENCY,
+      healthPort: health.port,
+    },
     'agent started',
   )
+  let stopped: Promise<void> | undefined
   const shutdown = (signal: NodeJS.Signals): void => {
-    logger.info({ signal }, 'shutting down')
-    void health.close().then(() => process.exit(0))
+    logger.info({ signal, running: runner.running }, 'stopping: finishing running jobs')
+    stopped ??= runner.stop(config.DBSNAP_AGENT_DRAIN_SECONDS * 1000)
   }
   process.once('SIGTERM', shutdown)
   process.once('SIGINT', shutdown)
+  try {
+    await runner.run()
+    await stopped
+  } finally {
+    await health.close()
+  }
+  logger.info('agent stopped')
+}
+
+function fail(err: unknown): never {
+  if (isDbsnapError(err)) {
+    process.stderr.write(`dbsnap-agent: error [${err.code}]: ${err.message}\n`)
+    process.exit(err.code === 'CONFIG_INVALID' ? 2 : 1)
+  }
+  if (err instanceof ControlPlaneCallError) {
+    process.stderr.write(`dbsnap-agent: error [${err.code}]: ${err.message}\n`)
+    process.exit(err.status === undefined ? 3 : 1)
+  }
+  throw err
 }

@@ -1,0 +1,143 @@
+// The agent's side of the control plane's agent API (docs/jobs.md): register, lease (long-poll),
+// heartbeat, result, failure. Answers are checked with zod: they come over the network. (The
+// control plane's typed `hc` client is not used here: it would make the agent's build depend on
+// the control plane's, and the control plane embeds the agent.)
+
+import { z } from 'zod'
+
+export const LeasedJobSchema = z.object({
+  job: z.object({
+    id: z.string(),
+    projectId: z.string(),
+    kind: z.string(),
+    spec: z.record(z.string(), z.unknown()),
+    attempt: z.number(),
+    maxAttempts: z.number(),
+    leaseId: z.string(),
+    leaseExpiresAt: z.string(),
+    heartbeatSeconds: z.number(),
+  }),
+  connection: z
+    .object({
+      id: z.string(),
+      name: z.string(),
+      engine: z.string(),
+      url: z.string().optional(),
+      ref: z.string().optional(),
+    })
+    .nullable(),
+})
+
+export type LeasedJob = z.infer<typeof LeasedJobSchema>
+
+const RegisteredSchema = z.object({
+  agent: z.object({ id: z.string(), projectId: z.string(), name: z.string() }),
+  credential: z.string(),
+})
+const HeartbeatSchema = z.object({ cancelRequested: z.boolean(), leaseExpiresAt: z.string() })
+const OutcomeSchema = z.object({ state: z.string(), runAfter: z.string() })
+
+export interface JobFailure {
+  code: string
+  message: string
+  retryable: boolean
+  stack?: string
+}
+
+/**
+ * A call to the control plane failed: it answered with an error (`status`, and the API's `code`:
+ * `LEASE_LOST`, `UNAUTHENTICATED`, …), or could not be reached (`status` undefined).
+ */
+export class ControlPlaneCallError extends Error {
+  override readonly name = 'ControlPlaneCallError'
+  constructor(
+    readonly status: number | undefined,
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
+
+  /** Worth trying again later: unreachable, overloaded or failing for now. */
+  get retryable(): boolean {
+    return this.status === undefined || this.status === 429 || this.status >= 500
+  }
+}
+
+export class ControlPlaneClient {
+  readonly #base: string
+  readonly #credential: string | undefined
+
+  constructor(controlPlaneUrl: string, credential?: string) {
+    this.#base = new URL('/api/v1/', controlPlaneUrl).href
+    this.#credential = credential
+  }
+
+  async register(token: string, facts: { version: string; hostname: string }) {
+    return RegisteredSchema.parse(await this.#post('agent/register', { token, ...facts }))
+  }
+
+  /** The next job, waiting up to `waitSeconds`; undefined when none came. */
+  async lease(waitSeconds: number, signal?: AbortSignal): Promise<LeasedJob | undefined> {
+    const body = await this.#post('agent/lease', { waitSeconds }, signal)
+    return body === undefined ? undefined : LeasedJobSchema.parse(body)
+  }
+
+  async heartbeat(jobId: string, leaseId: string, progress: unknown) {
+    return HeartbeatSchema.parse(
+      await this.#post(`agent/jobs/${encodeURIComponent(jobId)}/heartbeat`, {
+        leaseId,
+        ...(progress === undefined ? {} : { progress }),
+      }),
+    )
+  }
+
+  async result(jobId: string, leaseId: string, result: unknown) {
+    return OutcomeSchema.parse(
+      await this.#post(`agent/jobs/${encodeURIComponent(jobId)}/result`, { leaseId, result }),
+    )
+  }
+
+  async failure(jobId: string, leaseId: string, error: JobFailure) {
+    return OutcomeSchema.parse(
+      await this.#post(`agent/jobs/${encodeURIComponent(jobId)}/failure`, { leaseId, error }),
+    )
+  }
+
+  /** POSTs JSON; the parsed answer, undefined for 204, a ControlPlaneCallError otherwise. */
+  async #post(path: string, body: unknown, signal?: AbortSignal): Promise<unknown> {
+    let res: Response
+    try {
+      res = await fetch(new URL(path, this.#base), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(this.#credential === undefined
+            ? {}
+            : { authorization: `Bearer ${this.#credential}` }),
+        },
+        body: JSON.stringify(body),
+        ...(signal === undefined ? {} : { signal }),
+      })
+    } catch (err) {
+      if (signal?.aborted === true) throw err
+      throw new ControlPlaneCallError(
+        undefined,
+        'UNREACHABLE',
+        `cannot reach the control plane at ${new URL(this.#base).origin}: ${(err as Error).message}`,
+        { cause: err },
+      )
+    }
+    if (res.status === 204) return undefined
+    const text = await res.text()
+    if (res.ok) return JSON.parse(text) as unknown
+    let error = { code: 'UNKNOWN', message: text.slice(0, 200) }
+    try {
+      error = (JSON.parse(text) as { error: typeof error }).error
+    } catch {
+      // Not the API's error shape (a proxy's page): keep the start of the text.
+    }
+    throw new ControlPlaneCallError(res.status, error.code, `control plane: ${error.message}`)
+  }
+}

@@ -1,0 +1,91 @@
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import type { LeasedJob } from './control-plane-client.js'
+import { engineSpec } from './engine-spec.js'
+
+const leased = (
+  kind: string,
+  spec: Record<string, unknown>,
+  connection: Partial<NonNullable<LeasedJob['connection']>> | null = {},
+): LeasedJob => ({
+  job: {
+    id: 'j1',
+    projectId: 'p1',
+    kind,
+    spec: { kind, ...spec },
+    attempt: 1,
+    maxAttempts: 5,
+    leaseId: 'l1',
+    leaseExpiresAt: '2026-12-03T12:00:00.000Z',
+    heartbeatSeconds: 10,
+  },
+  connection:
+    connection === null
+      ? null
+      : {
+          id: 'c1',
+          name: 'shop',
+          engine: 'postgres',
+          url: 'postgres://u:pw@db/shop',
+          ...connection,
+        },
+})
+
+describe('engineSpec', () => {
+  it('adds the connection URL, the repository and the catalogue name to a snapshot', async () => {
+    const spec = await engineSpec(
+      leased('snapshot', { connectionId: 'c1', tags: { reason: 'nightly' } }),
+      { repository: '/backups' },
+    )
+    expect(spec).toEqual({
+      kind: 'snapshot',
+      repository: '/backups',
+      create: true,
+      source: 'postgres://u:pw@db/shop',
+      name: 'shop',
+      tags: { reason: 'nightly' },
+    })
+  })
+
+  it('resolves env: and file: references on the agent', async () => {
+    const fromEnv = await engineSpec(
+      leased('connection-test', {}, { url: undefined, ref: 'env:SHOP_URL' }),
+      { repository: undefined, env: { SHOP_URL: 'mysql://a@b/c' } },
+    )
+    expect(fromEnv).toEqual({ kind: 'connection-test', source: 'mysql://a@b/c' })
+    const dir = await mkdtemp(join(tmpdir(), 'dbsnap-agent-'))
+    await writeFile(join(dir, 'url'), 'mongodb://x@y/z\n')
+    const fromFile = await engineSpec(
+      leased('connection-test', {}, { url: undefined, ref: `file:${join(dir, 'url')}` }),
+      { repository: undefined },
+    )
+    expect(fromFile).toMatchObject({ source: 'mongodb://x@y/z' })
+    await expect(
+      engineSpec(leased('connection-test', {}, { url: undefined, ref: 'env:UNSET' }), {
+        repository: undefined,
+        env: {},
+      }),
+    ).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('env:UNSET') as string,
+    })
+  })
+
+  it('needs a repository for jobs that use one, and keeps a name the engine would refuse out', async () => {
+    await expect(
+      engineSpec(leased('snapshot', {}), { repository: undefined }),
+    ).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+    })
+    const spec = await engineSpec(leased('snapshot', {}, { name: 'shop db (prod)' }), {
+      repository: '/r',
+    })
+    expect(spec).not.toHaveProperty('name')
+    expect(await engineSpec(leased('verify', {}, null), { repository: '/r' })).toEqual({
+      kind: 'verify',
+      repository: '/r',
+    })
+  })
+})

@@ -1,0 +1,230 @@
+// Runs a project's jobs: each of `concurrency` slots long-polls the control plane for a job,
+// runs it with the engine under an AbortSignal, heartbeats its progress while it runs (a
+// heartbeat that says "cancel" or "lease lost" aborts it), and reports the result or the failure.
+// `stop()` stops taking jobs, lets running ones finish within the drain time, then aborts them
+// and reports them as retryable failures, which hands them back to the queue at once.
+
+import { isDbsnapError, type Logger } from '@dbsnap/engine/core'
+import type { JobEvent, JobSpec } from '@dbsnap/engine'
+import {
+  ControlPlaneCallError,
+  type ControlPlaneClient,
+  type JobFailure,
+  type LeasedJob,
+} from './control-plane-client.js'
+import { engineSpec } from './engine-spec.js'
+
+export type RunJob = (
+  spec: JobSpec,
+  options: { signal: AbortSignal; onEvent: (event: JobEvent) => void },
+) => Promise<unknown>
+
+export interface RunnerOptions {
+  client: ControlPlaneClient
+  runJob: RunJob
+  logger: Logger
+  /** The repository of this agent's jobs. */
+  repository: string | undefined
+  concurrency: number
+  /** How long one lease request waits for a job (default 20 s). */
+  waitSeconds?: number
+}
+
+/** A result bigger than this goes as a summary: the control plane takes bodies of 64 KiB. */
+const MAX_RESULT_BYTES = 48 * 1024
+/** After the control plane could not be reached, wait this long before asking again. */
+const RETRY_MS = 5_000
+
+class ShuttingDown extends Error {
+  override readonly name = 'ShuttingDown'
+}
+
+export class Runner {
+  readonly #options: RunnerOptions
+  readonly #stopping = new AbortController()
+  readonly #running = new Map<string, AbortController>()
+  #lastContactAt: number | undefined
+  #fatal: Error | undefined
+
+  constructor(options: RunnerOptions) {
+    this.#options = options
+  }
+
+  /** When the control plane last answered (ms since the epoch), for the readiness probe. */
+  get lastContactAt(): number | undefined {
+    return this.#lastContactAt
+  }
+
+  get stopping(): boolean {
+    return this.#stopping.signal.aborted
+  }
+
+  /** Jobs running now. */
+  get running(): number {
+    return this.#running.size
+  }
+
+  /** Runs until `stop()`; rejects when the control plane refuses the agent (revoked). */
+  async run(): Promise<void> {
+    const slots = Array.from({ length: this.#options.concurrency }, () => this.#slot())
+    await Promise.all(slots)
+    if (this.#fatal !== undefined) throw this.#fatal
+  }
+
+  /** Stops taking jobs; running ones get `drainMs` to finish, then are aborted and handed back. */
+  async stop(drainMs: number): Promise<void> {
+    this.#stopping.abort()
+    const deadline = Date.now() + drainMs
+    while (this.#running.size > 0 && Date.now() < deadline) await sleep(100)
+    for (const abort of this.#running.values())
+      abort.abort(new ShuttingDown('the agent is stopping'))
+    while (this.#running.size > 0) await sleep(50)
+  }
+
+  async #slot(): Promise<void> {
+    const { client, logger } = this.#options
+    const signal = this.#stopping.signal
+    while (!signal.aborted) {
+      let leased: LeasedJob | undefined
+      try {
+        leased = await client.lease(this.#options.waitSeconds ?? 20, signal)
+        this.#lastContactAt = Date.now()
+      } catch (err) {
+        if (signal.aborted) break
+        if (err instanceof ControlPlaneCallError && !err.retryable) {
+          // Revoked or unknown: nothing this agent can do will change that.
+          this.#fatal = err
+          this.#stopping.abort()
+          break
+        }
+        logger.warn({ err: (err as Error).message }, 'cannot lease a job; trying again shortly')
+        await sleep(RETRY_MS, signal)
+        continue
+      }
+      if (leased !== undefined) await this.#runOne(leased)
+    }
+  }
+
+  async #runOne(leased: LeasedJob): Promise<void> {
+    const { client, logger } = this.#options
+    const { id, leaseId, kind } = leased.job
+    const log = logger.child({ jobId: id, kind, attempt: leased.job.attempt })
+    const abort = new AbortController()
+    this.#running.set(id, abort)
+    let lastEvent: JobEvent | undefined
+    let leaseLost = false
+    let beating = true
+    const heartbeat = async (): Promise<void> => {
+      while (beating) {
+        await sleep(leased.job.heartbeatSeconds * 1000, abort.signal)
+        if (!beating || abort.signal.aborted) return
+        try {
+          const answer = await client.heartbeat(id, leaseId, lastEvent)
+          this.#lastContactAt = Date.now()
+          if (answer.cancelRequested) {
+            log.info('the job was cancelled: stopping it')
+            abort.abort(new Error('cancelled'))
+          }
+        } catch (err) {
+          if (err instanceof ControlPlaneCallError && err.code === 'LEASE_LOST') {
+            log.warn('the lease of the job was lost: stopping it without reporting')
+            leaseLost = true
+            abort.abort(err)
+          } else {
+            log.warn({ err: (err as Error).message }, 'heartbeat failed')
+          }
+        }
+      }
+    }
+    const beats = heartbeat()
+    log.info('job started')
+    try {
+      const spec = await engineSpec(leased, { repository: this.#options.repository })
+      const result = await this.#options.runJob(spec, {
+        signal: abort.signal,
+        onEvent: (event) => {
+          lastEvent = event
+        },
+      })
+      beating = false
+      if (!leaseLost) await this.#report(() => client.result(id, leaseId, compact(result)), log)
+      log.info('job succeeded')
+    } catch (err) {
+      beating = false
+      const failure = failureOf(err, abort.signal.reason)
+      if (!leaseLost) await this.#report(() => client.failure(id, leaseId, failure), log)
+      log.warn({ code: failure.code, retryable: failure.retryable }, failure.message)
+    } finally {
+      beating = false
+      abort.abort()
+      await beats
+      this.#running.delete(id)
+    }
+  }
+
+  /** Sends a report, trying again while the control plane cannot be reached (a minute at most). */
+  async #report(send: () => Promise<unknown>, log: Logger): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await send()
+        this.#lastContactAt = Date.now()
+        return
+      } catch (err) {
+        const retry = err instanceof ControlPlaneCallError && err.retryable && attempt < 12
+        log.warn({ err: (err as Error).message, attempt }, 'cannot report the job')
+        if (!retry) return
+        await sleep(RETRY_MS)
+      }
+    }
+  }
+}
+
+/** What the control plane is told of a failure. */
+export function failureOf(err: unknown, abortReason: unknown): JobFailure {
+  if (abortReason instanceof ShuttingDown) {
+    return {
+      code: 'ABORTED',
+      message: 'the agent stopped before the job finished',
+      retryable: true,
+    }
+  }
+  if (isDbsnapError(err)) return { code: err.code, message: err.message, retryable: err.retryable }
+  const error = err instanceof Error ? err : new Error(String(err))
+  return {
+    code: 'INTERNAL',
+    message: error.message,
+    retryable: false,
+    ...(error.stack === undefined ? {} : { stack: error.stack }),
+  }
+}
+
+/** The result, or a summary of it when it is too big to send (the per-table list dropped). */
+export function compact(result: unknown): unknown {
+  const json = JSON.stringify(result ?? null)
+  if (
+    Buffer.byteLength(json) <= MAX_RESULT_BYTES ||
+    typeof result !== 'object' ||
+    result === null
+  ) {
+    return result ?? null
+  }
+  const summary: Record<string, unknown> = { truncated: true }
+  for (const [key, value] of Object.entries(result)) {
+    if (Array.isArray(value)) summary[`${key}Count`] = value.length
+    else if (JSON.stringify(value ?? null).length <= 4096) summary[key] = value
+  }
+  return summary
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted === true) return resolve()
+    const timer = setTimeout(done, ms)
+    function done(): void {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}
