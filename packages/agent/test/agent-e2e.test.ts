@@ -1,7 +1,8 @@
 // The agent end to end, as a platform team runs it: a real control plane process (SQLite), a real
 // `dbsnap-agent` process registered with a one-time token, a real PostgreSQL database. A script
 // with an API key asks for a snapshot; the agent leases it, snapshots the database into its own
-// repository and reports; the job ends `succeeded` with the snapshot's id; SIGTERM stops the agent.
+// repository and reports; the job ends `succeeded` with the snapshot's id, which the catalogue
+// lists; SIGTERM stops the agent.
 
 import { spawn, execFile, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
@@ -118,7 +119,7 @@ describe('dbsnap-agent with a control plane and PostgreSQL', () => {
     try {
       const { secret } = (await api('POST', `/orgs/${projectBase.split('/')[2]}/keys`, {
         name: 'cron',
-        scopes: ['snapshots:write', 'jobs:read'],
+        scopes: ['snapshots:write', 'snapshots:read', 'jobs:read'],
       })) as { secret: string }
       const job = await api(
         'POST',
@@ -141,6 +142,15 @@ describe('dbsnap-agent with a control plane and PostgreSQL', () => {
       expect(await readdir(join(dir, 'repo', 'snapshots'))).toContainEqual(
         expect.stringContaining(result.id),
       )
+      const catalogue = await api('GET', `${projectBase}/snapshots`, undefined, secret)
+      expect(catalogue['snapshots']).toEqual([
+        expect.objectContaining({
+          id: result.id,
+          connectionId,
+          rows: 500,
+          tags: { reason: 'e2e' },
+        }),
+      ])
       const health = await fetch(`http://127.0.0.1:${agent.line['healthPort'] as number}/readyz`)
       expect(health.status).toBe(200)
     } finally {

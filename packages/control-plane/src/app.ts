@@ -24,6 +24,7 @@ import { keyRoutes } from './routes/keys.js'
 import { orgRoutes } from './routes/orgs.js'
 import { projectRoutes } from './routes/projects.js'
 import { sessionRoutes } from './routes/sessions.js'
+import { snapshotRoutes } from './routes/snapshots.js'
 import type { SecretBox } from './secrets/secret-box.js'
 
 export interface AppDeps {
@@ -97,6 +98,7 @@ export function createApp({
     .route('/orgs', auditRoutes(ctx))
     .route('/orgs', agentRoutes(ctx))
     .route('/orgs', jobRoutes(ctx))
+    .route('/orgs', snapshotRoutes(ctx))
     .route('/agent', agentApiRoutes(ctx))
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

@@ -13,6 +13,27 @@ import { errorOf, harness, type Harness } from './api-harness.js'
 
 const URL_WITH_PASSWORD = 'postgres://app:s3cret-pw@db.internal:5432/shop'
 
+/** What the engine reports of a snapshot (its `SnapshotResult`), as an agent sends it. */
+const snapshotResult = (id = randomBytes(16).toString('hex')) => ({
+  id,
+  name: 'shop',
+  repository: '/backups/shop',
+  startedAt: '2026-12-03T12:00:00.000Z',
+  finishedAt: new Date().toISOString(),
+  durationMs: 1200,
+  tables: [{ table: 'public.orders', rows: 500 }],
+  totals: {
+    tables: 1,
+    rows: 500,
+    bytes: 20_000,
+    chunks: 2,
+    newObjects: 3,
+    newBytes: 9_000,
+    reusedChunks: 0,
+  },
+  warnings: [],
+})
+
 interface LeasedBody {
   job: { id: string; kind: string; spec: Record<string, unknown>; leaseId: string; attempt: number }
   connection: { id: string; url?: string; engine: string } | null
@@ -146,7 +167,7 @@ describe.each(DIALECTS)('jobs and agents through the API on %s', (dialect) => {
     const result = () =>
       h.call('POST', `/api/v1/agent/jobs/${job.id}/result`, {
         token: agentToken,
-        body: { leaseId: job.leaseId, result: { snapshotId: 'abc123' } },
+        body: { leaseId: job.leaseId, result: snapshotResult('abc123abc123abc123') },
       })
     expect(await (await result()).json()).toMatchObject({ state: 'succeeded' })
     const again = await result()
@@ -158,13 +179,74 @@ describe.each(DIALECTS)('jobs and agents through the API on %s', (dialect) => {
       result: unknown
       events: { type: string }[]
     }
-    expect(done.result).toEqual({ snapshotId: 'abc123' })
+    expect(done.result).toMatchObject({ id: 'abc123abc123abc123' })
     expect(done.events.map((e) => e.type)).toEqual([
       'created',
       'leased',
       'succeeded',
       'report-refused',
     ])
+  })
+
+  it('keeps a snapshot’s result in the catalogue, and refuses a result that is not one', async () => {
+    const listed = (await (
+      await h.call('GET', `${projectBase}/snapshots`, { token: member })
+    ).json()) as {
+      snapshots: {
+        id: string
+        connectionId: string
+        rows: number
+        newBytes: number
+        tags: unknown
+      }[]
+    }
+    expect(listed.snapshots).toEqual([
+      expect.objectContaining({
+        id: 'abc123abc123abc123',
+        connectionId,
+        rows: 500,
+        newBytes: 9_000,
+        tags: { reason: 'nightly' },
+      }),
+    ])
+    await trigger()
+    const { job } = (await (await lease()).json()) as LeasedBody
+    const bad = await h.call('POST', `/api/v1/agent/jobs/${job.id}/result`, {
+      token: agentToken,
+      body: { leaseId: job.leaseId, result: { id: 'not-hex' } },
+    })
+    expect(bad.status).toBe(400)
+    const still = (await (
+      await h.call('GET', `${projectBase}/jobs/${job.id}`, { token: member })
+    ).json()) as {
+      state: string
+    }
+    expect(still.state).toBe('running')
+    const good = await h.call('POST', `/api/v1/agent/jobs/${job.id}/result`, {
+      token: agentToken,
+      body: { leaseId: job.leaseId, result: snapshotResult() },
+    })
+    expect(good.status).toBe(200)
+  })
+
+  it('pages the catalogue by cursor', async () => {
+    const first = (await (
+      await h.call('GET', `${projectBase}/snapshots?limit=1`, { token: member })
+    ).json()) as {
+      snapshots: { id: string }[]
+      next: string
+    }
+    expect(first.snapshots).toHaveLength(1)
+    const second = (await (
+      await h.call('GET', `${projectBase}/snapshots?limit=1&cursor=${first.next}`, {
+        token: member,
+      })
+    ).json()) as { snapshots: { id: string }[]; next: string | null }
+    expect(second.snapshots).toHaveLength(1)
+    expect(second.snapshots[0]!.id).not.toBe(first.snapshots[0]!.id)
+    expect(
+      (await h.call('GET', `${projectBase}/snapshots?cursor=bogus`, { token: member })).status,
+    ).toBe(400)
   })
 
   it('waits for a job on a long poll, and answers 204 when none comes', async () => {
@@ -180,7 +262,7 @@ describe.each(DIALECTS)('jobs and agents through the API on %s', (dialect) => {
     const { job } = (await res.json()) as LeasedBody
     await h.call('POST', `/api/v1/agent/jobs/${job.id}/result`, {
       token: agentToken,
-      body: { leaseId: job.leaseId, result: {} },
+      body: { leaseId: job.leaseId, result: snapshotResult() },
     })
   })
 
@@ -256,7 +338,7 @@ describe.each(DIALECTS)('jobs and agents through the API on %s', (dialect) => {
     expect(job.id).toBe(id)
     await h.call('POST', `/api/v1/agent/jobs/${id}/result`, {
       token: agentToken,
-      body: { leaseId: job.leaseId, result: {} },
+      body: { leaseId: job.leaseId, result: snapshotResult() },
     })
   })
 

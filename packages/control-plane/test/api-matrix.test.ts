@@ -90,6 +90,7 @@ const ROUTES: Record<string, Access | [Access, KeyAccess]> = {
     'member',
     'snapshots:write',
   ],
+  'GET /orgs/{orgId}/projects/{projectId}/snapshots': ['read-only', 'snapshots:read'],
   'POST /agent/register': 'public',
   'POST /agent/lease': 'agent',
   'POST /agent/jobs/{jobId}/heartbeat': 'agent',

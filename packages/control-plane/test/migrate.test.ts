@@ -56,6 +56,7 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
       'refresh_tokens',
       'sessions',
       'setup_tokens',
+      'snapshots',
       'users',
     ])
   })

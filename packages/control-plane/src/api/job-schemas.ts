@@ -3,7 +3,7 @@
 // reaches an organisation's admins.
 
 import { z } from '@hono/zod-openapi'
-import type { Agent, Job, JobEvent } from '../db/schema.js'
+import type { Agent, CatalogueSnapshot, Job, JobEvent } from '../db/schema.js'
 
 export const JobKindSchema = z
   .enum(['snapshot', 'diff', 'verify', 'retention', 'export', 'connection-test', 'restore'])
@@ -123,5 +123,53 @@ export function jobEventView(event: JobEvent): z.infer<typeof JobEventSchema> {
     agentId: event.agentId,
     attempt: event.attempt,
     details: JSON.parse(event.details) as Record<string, unknown>,
+  }
+}
+
+export const CatalogueSnapshotSchema = z
+  .object({
+    id: z.string(),
+    projectId: z.string(),
+    connectionId: z.string().nullable(),
+    jobId: z.string().nullable(),
+    agentId: z.string().nullable(),
+    name: z.string(),
+    repository: z.string(),
+    startedAt: z.string(),
+    finishedAt: z.string(),
+    durationMs: z.number().int(),
+    tables: z.number().int(),
+    rows: z.number().int(),
+    bytes: z.number().int(),
+    newBytes: z.number().int(),
+    chunks: z.number().int(),
+    reusedChunks: z.number().int(),
+    tags: z.record(z.string(), z.string()),
+    warnings: z.array(z.string()),
+  })
+  .openapi('Snapshot')
+
+export function catalogueSnapshotView(
+  s: CatalogueSnapshot,
+): z.infer<typeof CatalogueSnapshotSchema> {
+  return {
+    id: s.id,
+    projectId: s.projectId,
+    connectionId: s.connectionId,
+    jobId: s.jobId,
+    agentId: s.agentId,
+    name: s.name,
+    repository: s.repository,
+    startedAt: s.startedAt,
+    finishedAt: s.finishedAt,
+    durationMs: s.durationMs,
+    tables: s.tables,
+    rows: s.rows,
+    bytes: s.bytes,
+    newBytes: s.newBytes,
+    chunks: s.chunks,
+    reusedChunks: s.reusedChunks,
+    tags: JSON.parse(s.tags) as Record<string, string>,
+    warnings: JSON.parse(s.warnings) as string[],
   }
 }

@@ -206,12 +206,16 @@ export class JobQueue {
     return { cancelRequested: row.cancelRequestedAt !== null, leaseExpiresAt }
   }
 
-  /** Records the job's result: `succeeded`. `LEASE_LOST` as for heartbeats. */
+  /**
+   * Records the job's result: `succeeded`. `LEASE_LOST` as for heartbeats. `alsoRecord` runs in
+   * the same transaction (the snapshot catalogue's row): if it throws, nothing is recorded.
+   */
   async succeed(
     jobId: string,
     leaseId: string,
     result: unknown,
     now: Date = new Date(),
+    alsoRecord?: (trx: Kysely<Database>, job: Job) => Promise<unknown>,
   ): Promise<Job> {
     const at = timestamp(now)
     // The refusal is recorded after the transaction: SQLite's one connection is held until then.
@@ -233,7 +237,10 @@ export class JobQueue {
         .where('leaseExpiresAt', '>=', at)
         .returningAll()
         .executeTakeFirst()
-      if (job !== undefined) await addEvent(trx, job, 'succeeded', at, job.leasedBy, {})
+      if (job !== undefined) {
+        await alsoRecord?.(trx, job)
+        await addEvent(trx, job, 'succeeded', at, job.leasedBy, {})
+      }
       return job
     })
     if (done === undefined) throw await this.#leaseLost(jobId, leaseId, 'result', now)

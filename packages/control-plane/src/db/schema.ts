@@ -254,6 +254,36 @@ export interface JobEventsTable {
   details: string
 }
 
+/** A snapshot an agent took, as it reported it: metadata only (the repository holds the data). */
+export interface SnapshotsTable {
+  projectId: string
+  /** The engine's snapshot id. */
+  id: string
+  connectionId: string | null
+  jobId: string | null
+  agentId: string | null
+  /** Catalogue name (`<name>@latest`). */
+  name: string
+  /** Where the agent stored it: a directory on the agent's machine or `s3://…`. */
+  repository: string
+  startedAt: Timestamp
+  finishedAt: Timestamp
+  durationMs: number
+  tables: number
+  rows: number
+  /** Uncompressed canonical bytes of all rows. */
+  bytes: number
+  /** Compressed bytes this snapshot added to the repository. */
+  newBytes: number
+  chunks: number
+  reusedChunks: number
+  /** JSON object of tags. */
+  tags: string
+  /** JSON array of the engine's caveats. */
+  warnings: string
+  createdAt: Timestamp
+}
+
 export interface Database {
   users: UsersTable
   orgs: OrgsTable
@@ -271,6 +301,7 @@ export interface Database {
   agents: AgentsTable
   jobs: JobsTable
   jobEvents: JobEventsTable
+  snapshots: SnapshotsTable
 }
 
 export type User = Selectable<UsersTable>
@@ -283,3 +314,4 @@ export type AuditEvent = Selectable<AuditEventsTable>
 export type Agent = Selectable<AgentsTable>
 export type Job = Selectable<JobsTable>
 export type JobEvent = Selectable<JobEventsTable>
+export type CatalogueSnapshot = Selectable<SnapshotsTable>

@@ -14,6 +14,7 @@ import { AGENT_SECURITY, errorResponses, jsonContent, newRouter } from '../api/r
 import { IdParam } from '../api/schemas.js'
 import { clientIp } from '../middleware/client-ip.js'
 import { registerAgent } from '../data/agents.js'
+import { recordSnapshot } from '../data/snapshots.js'
 import { openCredential, openTls, type Connection } from '../data/connections.js'
 import type { Agent, Job } from '../db/schema.js'
 import { authenticateAgent } from '../middleware/authenticate-agent.js'
@@ -191,7 +192,15 @@ export function agentApiRoutes(ctx: ApiContext) {
       }),
       async (c) => {
         const { leaseId, result } = c.req.valid('json')
-        const job = await ctx.queue.succeed(c.req.valid('param').jobId, leaseId, result)
+        // A snapshot's result goes into the catalogue with the job's success, or neither.
+        const job = await ctx.queue.succeed(
+          c.req.valid('param').jobId,
+          leaseId,
+          result,
+          new Date(),
+          (trx, done) =>
+            done.kind === 'snapshot' ? recordSnapshot(trx, done, result) : Promise.resolve(),
+        )
         return c.json({ state: job.state, runAfter: job.runAfter }, 200)
       },
     )

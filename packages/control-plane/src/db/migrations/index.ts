@@ -9,6 +9,7 @@ import { rateLimitsSchema } from './0002-rate-limits.js'
 import { instanceSetupSchema } from './0003-instance-setup.js'
 import { connectionTlsSchema } from './0004-connection-tls.js'
 import { jobQueueSchema } from './0005-job-queue.js'
+import { snapshotCatalogueSchema } from './0006-snapshot-catalogue.js'
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
@@ -17,5 +18,6 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0003-instance-setup': instanceSetupSchema(dialect),
     '0004-connection-tls': connectionTlsSchema(),
     '0005-job-queue': jobQueueSchema(dialect),
+    '0006-snapshot-catalogue': snapshotCatalogueSchema(dialect),
   }
 }
