@@ -77,6 +77,7 @@ async function run(config: AgentConfig, logger: Logger): Promise<void> {
     logger,
     repository: config.DBSNAP_AGENT_REPOSITORY,
     concurrency: config.DBSNAP_AGENT_CONCURRENCY,
+    watchdogMs: config.DBSNAP_AGENT_WATCHDOG_SECONDS * 1000,
   })
   const health = await startHealthServer(
     {

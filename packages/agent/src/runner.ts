@@ -28,6 +28,8 @@ export interface RunnerOptions {
   concurrency: number
   /** How long one lease request waits for a job (default 20 s). */
   waitSeconds?: number
+  /** A job that reports no progress for this long is stopped and reported retryable (default 10 min). */
+  watchdogMs?: number
 }
 
 /** A result bigger than this goes as a summary: the control plane takes bodies of 64 KiB. */
@@ -37,6 +39,10 @@ const RETRY_MS = 5_000
 
 class ShuttingDown extends Error {
   override readonly name = 'ShuttingDown'
+}
+
+class Stalled extends Error {
+  override readonly name = 'Stalled'
 }
 
 export class Runner {
@@ -112,12 +118,21 @@ export class Runner {
     const abort = new AbortController()
     this.#running.set(id, abort)
     let lastEvent: JobEvent | undefined
+    let lastProgressAt = Date.now()
     let leaseLost = false
     let beating = true
+    const watchdogMs = this.#options.watchdogMs ?? 10 * 60_000
     const heartbeat = async (): Promise<void> => {
       while (beating) {
         await sleep(leased.job.heartbeatSeconds * 1000, abort.signal)
         if (!beating || abort.signal.aborted) return
+        if (Date.now() - lastProgressAt > watchdogMs) {
+          log.warn({ watchdogMs }, 'the job made no progress: stopping it')
+          abort.abort(
+            new Stalled(`the job made no progress for ${Math.round(watchdogMs / 1000)} s`),
+          )
+          return
+        }
         try {
           const answer = await client.heartbeat(id, leaseId, lastEvent)
           this.#lastContactAt = Date.now()
@@ -144,6 +159,7 @@ export class Runner {
         signal: abort.signal,
         onEvent: (event) => {
           lastEvent = event
+          lastProgressAt = Date.now()
         },
       })
       beating = false
@@ -187,6 +203,9 @@ export function failureOf(err: unknown, abortReason: unknown): JobFailure {
       message: 'the agent stopped before the job finished',
       retryable: true,
     }
+  }
+  if (abortReason instanceof Stalled) {
+    return { code: 'JOB_STALLED', message: abortReason.message, retryable: true }
   }
   if (isDbsnapError(err)) return { code: err.code, message: err.message, retryable: err.retryable }
   const error = err instanceof Error ? err : new Error(String(err))
