@@ -26,6 +26,7 @@ import { projectRoutes } from './routes/projects.js'
 import { sessionRoutes } from './routes/sessions.js'
 import { snapshotRoutes } from './routes/snapshots.js'
 import type { SecretBox } from './secrets/secret-box.js'
+import { mountWebAssets } from './web-assets.js'
 
 export interface AppDeps {
   db: ControlPlaneDb
@@ -39,6 +40,8 @@ export interface AppDeps {
   maxBodyBytes?: number
   /** Lease length, attempts and backoff of the job queue. */
   queue?: JobQueueOptions
+  /** The built web view to serve at `/` (default: dist/web); `false` serves none. */
+  webRoot?: string | false
 }
 
 const DEFAULT_ACCESS_TTL_SECONDS = 15 * 60
@@ -53,6 +56,7 @@ export function createApp({
   rateLimits = {},
   maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
   queue = {},
+  webRoot,
 }: AppDeps) {
   const ctx: ApiContext = {
     db: db.db,
@@ -125,12 +129,13 @@ export function createApp({
     info: { title: 'DBSnap control plane', version },
     servers: [{ url: '/api/v1' }],
   })
-  return new Hono()
+  const app = new Hono()
     .use(traceMiddleware(logger))
     .route('/', healthRoutes(db))
     .route('/api/v1', routes)
-    .onError(errorHandler(logger))
-    .notFound(notFoundHandler)
+  // After the API, so the web view's fallback to index.html never shadows a route.
+  if (webRoot !== false) mountWebAssets(app, webRoot)
+  return app.onError(errorHandler(logger)).notFound(notFoundHandler)
 }
 
 export type ControlPlaneApp = ReturnType<typeof createApp>

@@ -4,6 +4,9 @@
 import { hc, type ClientRequestOptions } from 'hono/client'
 import type { ControlPlaneApp } from './app.js'
 
+// The scopes an API key may have, for forms that offer them (a plain list: safe in a browser).
+export { SCOPES, type Scope } from './authz/permissions.js'
+
 /**
  * @example
  * const api = createClient('https://dbsnap.example.com', { headers: { authorization: `Bearer ${token}` } })
