@@ -15,7 +15,7 @@ export default defineConfig(
     languageOptions: {
       globals: { ...globals.node },
       parserOptions: {
-        project: ['./tsconfig.json'],
+        project: ['./tsconfig.json', './packages/control-plane/web/tsconfig.json'],
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -35,11 +35,16 @@ export default defineConfig(
     },
   },
   {
+    // The web view runs in browsers (its e2e tests and configs in Node).
+    files: ['packages/control-plane/web/src/**'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['**/*.js'],
     extends: [tseslint.configs.disableTypeChecked],
   },
   {
-    files: ['**/*.test.ts', '**/*.test.tsx', 'test/**', 'bench/**', 'scripts/**'],
+    files: ['**/*.test.ts', '**/*.test.tsx', 'test/**', 'bench/**', 'scripts/**', '**/e2e/**'],
     rules: { 'no-console': 'off' },
   },
   prettier,

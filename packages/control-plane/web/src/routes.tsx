@@ -1,0 +1,35 @@
+// The web view's pages and their paths. Pages under the shell need a signed-in user; the
+// others (login, register, first-run setup) do not.
+
+import { createBrowserRouter, Navigate } from 'react-router'
+import { ApiKeysPage } from './pages/api-keys.tsx'
+import { HomePage } from './pages/home.tsx'
+import { LoginPage } from './pages/login.tsx'
+import { NotFoundPage } from './pages/not-found.tsx'
+import { ProjectPage } from './pages/project.tsx'
+import { ProjectsPage } from './pages/projects.tsx'
+import { RegisterPage } from './pages/register.tsx'
+import { SessionsPage } from './pages/sessions.tsx'
+import { SetupPage } from './pages/setup.tsx'
+import { Shell } from './shell/shell.tsx'
+
+export function createAppRouter() {
+  return createBrowserRouter([
+    { path: '/login', element: <LoginPage /> },
+    { path: '/register', element: <RegisterPage /> },
+    { path: '/setup', element: <SetupPage /> },
+    {
+      path: '/',
+      element: <Shell />,
+      children: [
+        { index: true, element: <HomePage /> },
+        { path: 'sessions', element: <SessionsPage /> },
+        { path: 'orgs/:orgId', element: <Navigate to="projects" replace /> },
+        { path: 'orgs/:orgId/projects', element: <ProjectsPage /> },
+        { path: 'orgs/:orgId/projects/:projectId', element: <ProjectPage /> },
+        { path: 'orgs/:orgId/keys', element: <ApiKeysPage /> },
+        { path: '*', element: <NotFoundPage /> },
+      ],
+    },
+  ])
+}
