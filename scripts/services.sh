@@ -12,7 +12,8 @@ Services: postgres (alias pg), mysql (alias mariadb), mongo (alias ferretdb), s3
 pg-tls and mysql-tls (throwaway servers that refuse connections without TLS).
 Without a service name the command applies to all six.
 
-  up      start what is not running, health-check every service, write .test-services.env
+  up      start what is not running, health-check every service, write .test-services.env;
+          install chromium for the web view's browser tests when it is missing (as root, apt-get)
   down    stop what this script started (never the machine's own PostgreSQL or MariaDB)
   status  print one line per service; exits 1 when one is down
 
@@ -1054,6 +1055,23 @@ lock() {
   flock -w 900 9 || die "another services.sh has held $svc_dir/.lock for 15 min"
 }
 
+# ---------------------------------------------------------------------------------------------------------
+# Chromium for the web view's browser tests (Playwright drives the system's browser; it downloads none)
+
+ensure_chromium() {
+  local browser="${DBSNAP_CHROMIUM:-chromium}"
+  command -v "$browser" >/dev/null 2>&1 && return 0
+  if is_root && command -v apt-get >/dev/null 2>&1; then
+    log "installing chromium (the browser tests use it)"
+    if DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-liberation >/dev/null 2>&1 ||
+      { apt-get update -qq >/dev/null 2>&1 &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-liberation >/dev/null 2>&1; }; then
+      return 0
+    fi
+  fi
+  log "warning: no chromium: the browser tests will fail (apt-get install chromium fonts-liberation, or set DBSNAP_CHROMIUM)"
+}
+
 main() {
   local action="${1:-}" svc start=$SECONDS
   local services=()
@@ -1087,6 +1105,7 @@ main() {
   case "$action" in
     up)
       for svc in "${services[@]}"; do "${svc//-/_}_up"; done
+      ensure_chromium
       write_env_file "${services[@]}"
       log "ready in $((SECONDS - start)) s; wrote $env_file"
       ;;
