@@ -1059,7 +1059,7 @@ lock() {
 # Chromium for the web view's browser tests (Playwright drives the system's browser; it downloads none)
 
 ensure_chromium() {
-  local browser="${DBSNAP_CHROMIUM:-chromium}"
+  local browser="${DBSNAP_CHROMIUM:-/usr/bin/chromium}"
   command -v "$browser" >/dev/null 2>&1 && return 0
   if is_root && command -v apt-get >/dev/null 2>&1; then
     log "installing chromium (the browser tests use it)"
