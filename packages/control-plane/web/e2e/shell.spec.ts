@@ -98,6 +98,19 @@ test('a wrong password gets a message; the right one signs in', async ({ page })
   errors.expectClean()
 })
 
+test('an expired access token is renewed with the refresh cookie, unseen', async ({ page }) => {
+  const errors = watchErrors(page)
+  await register(page, 'kai@example.com')
+  // As when the 15-minute access token expires: only the refresh cookie is left.
+  await page.context().clearCookies({ name: '__Host-dbsnap-access' })
+  await page.getByRole('link', { name: 'Sessions' }).click()
+  await expect(page.getByTestId('session-row')).toHaveCount(1)
+  await expect(page).toHaveURL(/\/sessions$/)
+  const cookies = await page.context().cookies()
+  expect(cookies.map((cookie) => cookie.name)).toContain('__Host-dbsnap-access')
+  errors.expectClean()
+})
+
 test('revoking a session signs the other browser out on its next action', async ({ browser }) => {
   const laptop = await browser.newContext()
   const phone = await browser.newContext()
