@@ -35,3 +35,13 @@ export async function signIn(page: Page, baseUrl: string, email: string, passwor
   await page.getByRole('button', { name: 'Sign in' }).click()
   await expect(page.getByRole('button', { name: `Account menu of ${email}` })).toBeVisible()
 }
+
+export const PASSWORD = 'correct horse battery staple'
+
+/** Signs up on an instance with open registration; ends on the welcome page. */
+export async function register(page: Page, baseUrl: string, email: string) {
+  await page.goto(`${baseUrl}/register`)
+  await fillCredentials(page, email, PASSWORD)
+  await page.getByRole('button', { name: 'Create account' }).click()
+  await expect(page.getByRole('heading', { name: 'Welcome to DBSnap' })).toBeVisible()
+}
