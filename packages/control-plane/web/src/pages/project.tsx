@@ -1,7 +1,7 @@
 // /orgs/:orgId/projects/:projectId: a project and its connections (read-only here; the API
 // and the CLI change them).
 
-import { Badge, Code, Table } from '@mantine/core'
+import { Badge, Code, Table, Title } from '@mantine/core'
 import { useParams } from 'react-router'
 import { Empty, PageHeader, QueryView } from '../components/page.tsx'
 import { formatTime } from '../format.ts'
@@ -17,6 +17,9 @@ export function ProjectPage() {
         title={project?.name ?? 'Project'}
         description={project === undefined ? undefined : `Slug ${project.slug}`}
       />
+      <Title order={2} size="h4" mb="sm">
+        Connections
+      </Title>
       <QueryView query={connections}>
         {({ connections: list }) =>
           list.length === 0 ? (
