@@ -106,7 +106,7 @@ export function ApiKeysPage() {
                   return (
                     <Table.Tr key={key.id} data-testid="api-key-row">
                       <Table.Td>{key.name}</Table.Td>
-                      <Table.Td>
+                      <Table.Td style={{ whiteSpace: 'nowrap' }}>
                         <Code>{key.prefix}…</Code>
                       </Table.Td>
                       <Table.Td>
@@ -123,8 +123,12 @@ export function ApiKeysPage() {
                       </Table.Td>
                       <Table.Td>{formatTime(key.lastUsedAt, 'never')}</Table.Td>
                       <Table.Td>{formatTime(key.expiresAt, 'never')}</Table.Td>
-                      <Table.Td>
-                        <Badge color={color} variant="dot" miw="fit-content">
+                      <Table.Td style={{ whiteSpace: 'nowrap' }}>
+                        <Badge
+                          color={color}
+                          variant="dot"
+                          styles={{ label: { overflow: 'visible' } }}
+                        >
                           {label}
                         </Badge>
                       </Table.Td>
