@@ -186,7 +186,13 @@ export function jobRoutes(ctx: ApiContext) {
           params: ConnectionParams,
           body: {
             required: false,
-            ...jsonContent(z.strictObject({ tags: TagsSchema.optional() })),
+            ...jsonContent(
+              z.strictObject({
+                tags: TagsSchema.optional(),
+                /** Read at most this many rows a second, to spare a busy server. */
+                maxRowsPerSecond: z.number().positive().max(1e9).optional(),
+              }),
+            ),
           },
         },
         responses: {
@@ -198,8 +204,10 @@ export function jobRoutes(ctx: ApiContext) {
         const { orgId, projectId, connectionId } = c.req.valid('param')
         const connection = await findConnection(ctx.db, { orgId, projectId }, connectionId)
         if (connection === undefined) throw notFoundError('connection', connectionId)
-        const tags =
-          (c.req.valid('json') as { tags?: Record<string, string> } | undefined)?.tags ?? {}
+        const body =
+          (c.req.valid('json') as
+            { tags?: Record<string, string>; maxRowsPerSecond?: number } | undefined) ?? {}
+        const tags = body.tags ?? {}
         const job = await audited(
           ctx,
           c,
@@ -208,7 +216,14 @@ export function jobRoutes(ctx: ApiContext) {
               projectId,
               connectionId,
               kind: 'snapshot',
-              spec: { kind: 'snapshot', connectionId, tags },
+              spec: {
+                kind: 'snapshot',
+                connectionId,
+                tags,
+                ...(body.maxRowsPerSecond === undefined
+                  ? {}
+                  : { maxRowsPerSecond: body.maxRowsPerSecond }),
+              },
               createdBy: actorOf(c.var.principal),
             }),
           (j) => ({
