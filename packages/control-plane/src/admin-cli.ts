@@ -37,7 +37,7 @@ export async function createAdminFromShell(
   const password = input.isTTY ? await promptHidden(input, 'password: ') : await firstLine(input)
   const user = await createInstanceAdmin(db.db, {
     email,
-    passwordHash: await hashPassword(password),
+    passwordHash: await hashPassword(password, { email }),
   })
   return user.id
 }

@@ -76,6 +76,25 @@ describe.each(DIALECTS)('auth API on %s', (dialect) => {
       expect((await errorOf(bad)).fields?.map((f) => f.path)).toEqual(['email'])
     })
 
+    it('refuses a common password and one made of the email, saying where', async () => {
+      const email = uniqueEmail()
+      const common = await h.call('POST', '/api/v1/auth/register', {
+        body: { email, password: 'Password123!' },
+      })
+      expect(common.status).toBe(400)
+      const error = await errorOf(common)
+      expect(error).toMatchObject({ code: 'PASSWORD_INVALID' })
+      expect(error.fields?.map((f) => f.path)).toEqual(['password'])
+      expect(error.message).toMatch(/common/)
+      const local = email.split('@')[0]!
+      const context = await h.call('POST', '/api/v1/auth/register', {
+        body: { email, password: `${local}!2026` },
+      })
+      expect(context.status).toBe(400)
+      expect(await errorOf(context)).toMatchObject({ code: 'PASSWORD_INVALID' })
+      expect((await login(email, 'Password123!')).status).toBe(401)
+    })
+
     it('keeps SQL metacharacters and unicode as they are', async () => {
       const email = `o'brien-${randomBytes(3).toString('hex')}@example.com`
       const password = `'; DROP TABLE users; -- ünïcødé 🔑`

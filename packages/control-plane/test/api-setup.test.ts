@@ -37,6 +37,18 @@ describe.each(DIALECTS)('first run on %s', (dialect) => {
     expect((await errorOf(res)).code).toBe('REGISTRATION_CLOSED')
   })
 
+  it('applies the password rules to the administrator, keeping the token', async () => {
+    const token = await createSetupToken(h.cp.db)
+    const email = uniqueEmail()
+    for (const password of ['short', 'iloveyou', 'dbsnap-dbsnap']) {
+      const res = await h.call('POST', '/api/v1/auth/setup', { body: { token, email, password } })
+      expect(res.status).toBe(400)
+      expect((await errorOf(res)).code).toBe('PASSWORD_INVALID')
+    }
+    expect(await findUserByEmail(h.cp.db, email)).toBeUndefined()
+    // The token stays pending: the next test's setup uses it up with the others.
+  })
+
   it('creates the administrator with a setup token, once', async () => {
     const expired = await createSetupToken(h.cp.db, new Date(Date.now() - SETUP_TOKEN_TTL_MS - 1))
     expect((await setup(expired!)).status).toBe(401)

@@ -4,11 +4,22 @@ import {
   checkPasswordRules,
   hashPassword,
   needsRehash,
+  rehashPassword,
   verifyPassword,
   verifyPasswordOrDummy,
 } from './passwords.js'
 
 describe('password rules', () => {
+  const ruleOf = (password: string, email?: string): string | undefined => {
+    try {
+      checkPasswordRules(password, email === undefined ? {} : { email })
+      return undefined
+    } catch (err) {
+      expect(err).toMatchObject({ code: 'PASSWORD_INVALID' })
+      return (err as { details: { rule: string } }).details.rule
+    }
+  }
+
   it.each([
     ['7 characters', 'a'.repeat(7), false],
     ['8 characters', 'a'.repeat(8), true],
@@ -28,11 +39,41 @@ describe('password rules', () => {
 
   it('says which limit a password breaks, without the password', () => {
     expect(() => checkPasswordRules('hunter2')).toThrowError(
-      expect.objectContaining({
-        message: 'a password has 8 to 128 characters, got 7',
-        details: { min: 8, max: 128, length: 7 },
-      }) as Error,
+      expect.objectContaining({ message: 'a password has 8 to 128 characters, got 7' }) as Error,
     )
+    expect(ruleOf('hunter2')).toBe('length')
+  })
+
+  it.each([
+    ['on the list', 'password', 'common'],
+    ['on the list, in any case', 'PassWord', 'common'],
+    ['on the list, further down', 'trustno1', 'common'],
+    ['on the list with digits and symbols around it', 'Password123!', 'common'],
+    ['digits only, on the list', '12345678', 'common'],
+    ['a keyboard walk on the list', 'qwertyuiop', 'common'],
+    ['a passphrase', 'correct horse battery staple', undefined],
+    ['a common word inside a longer password', 'password-manager-generated', undefined],
+  ])('refuses a breached or common password: %s (%s)', (_name, password, rule) => {
+    expect(ruleOf(password)).toBe(rule)
+  })
+
+  it.each([
+    ["the service's name and digits", 'dbsnap2026', undefined, 'context'],
+    ["the service's name, twice", 'DBSnapDBSnap', undefined, 'context'],
+    ["the service's name in a long password", 'dbsnap keeps my tables safe', undefined, undefined],
+    ["the email's local part and digits", 'adalovelace1815', 'adalovelace@example.com', 'context'],
+    ["words of the email's local part", 'Lovelace.Ada.99', 'ada.lovelace@example.com', 'context'],
+    ['the local part with another 8 characters', 'ada:analytical', 'ada@example.com', undefined],
+    ['a local part of 2 characters is no context word', 'alalalalal', 'al@example.com', undefined],
+  ])('refuses a password made of context words: %s', (_name, password, email, rule) => {
+    expect(ruleOf(password, email)).toBe(rule)
+  })
+
+  it('checks the list in constant time per password once it is loaded', () => {
+    checkPasswordRules('warm-up-the-list')
+    const started = performance.now()
+    for (let i = 0; i < 1000; i++) checkPasswordRules(`a fine password ${i}`)
+    expect(performance.now() - started).toBeLessThan(1000)
   })
 })
 
@@ -49,6 +90,14 @@ describe('password hashing', () => {
 
   it('refuses to hash a password that breaks the rules', async () => {
     await expect(hashPassword('short')).rejects.toMatchObject({ code: 'PASSWORD_INVALID' })
+    await expect(hashPassword('ada12345', { email: 'ada12345@example.com' })).rejects.toMatchObject(
+      { code: 'PASSWORD_INVALID', message: expect.stringMatching(/email/) as unknown },
+    )
+  })
+
+  it('rehashes a password in use without the rules, which may have grown since', async () => {
+    const rehashed = await rehashPassword('password')
+    expect(await verifyPassword(rehashed, 'password')).toBe(true)
   })
 
   it('treats canonically equivalent spellings as one password', async () => {

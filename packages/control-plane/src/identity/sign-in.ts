@@ -12,7 +12,7 @@ import { timestamp } from '../db/clock.js'
 import type { Session, User } from '../db/schema.js'
 import { ControlPlaneError } from '../errors.js'
 import { clientIp } from '../middleware/client-ip.js'
-import { hashPassword, needsRehash, verifyPasswordOrDummy } from './passwords.js'
+import { hashPassword, needsRehash, rehashPassword, verifyPasswordOrDummy } from './passwords.js'
 import { hashRefreshToken, newRefreshToken, signAccessToken } from './tokens.js'
 
 /** Longer user agents are cut: the column is for display. */
@@ -37,7 +37,7 @@ export async function register(
       'sign-up is closed on this instance: ask an administrator for an account',
     )
   }
-  const passwordHash = await hashPassword(input.password)
+  const passwordHash = await hashPassword(input.password, { email: input.email })
   const user = await createUser(ctx.db, { email: input.email, passwordHash })
   return startSession(ctx, c, user, 'user.registered')
 }
@@ -49,7 +49,7 @@ export async function setUpInstance(
   input: { token: string; email: string; password: string },
 ): Promise<SignedIn> {
   await ctx.limiter.hit('authPerIp', ipKey(ctx, c))
-  const passwordHash = await hashPassword(input.password)
+  const passwordHash = await hashPassword(input.password, { email: input.email })
   const user = await claimSetup(ctx.db, { token: input.token, email: input.email, passwordHash })
   return startSession(ctx, c, user, 'instance.admin_created')
 }
@@ -74,7 +74,7 @@ export async function login(
     throw new ControlPlaneError('INVALID_CREDENTIALS', 'invalid email or password')
   }
   if (user.passwordHash !== null && needsRehash(user.passwordHash)) {
-    await setPasswordHash(ctx.db, user.id, await hashPassword(input.password))
+    await setPasswordHash(ctx.db, user.id, await rehashPassword(input.password))
   }
   return startSession(ctx, c, user, 'login.succeeded')
 }
