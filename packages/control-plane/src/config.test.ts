@@ -1,15 +1,37 @@
-import { describe, expect, it } from 'vitest'
-import { loadControlPlaneConfig } from './config.js'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { defaultDataDirectory, loadControlPlaneConfig } from './config.js'
 
 describe('loadControlPlaneConfig', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs()
+  })
+
   it('uses defaults for an empty environment', () => {
     expect(loadControlPlaneConfig({})).toMatchObject({
       DBSNAP_CP_HOST: '127.0.0.1',
       DBSNAP_CP_PORT: 8080,
-      DATABASE_URL: { dialect: 'sqlite', path: './data/control-plane.sqlite' },
+      DATABASE_URL: {
+        dialect: 'sqlite',
+        path: join(defaultDataDirectory(), 'control-plane.sqlite'),
+      },
       LOG_LEVEL: 'info',
     })
   })
+
+  it.runIf(process.platform === 'linux')(
+    'keeps the default SQLite file in the XDG data directory, not the working directory',
+    () => {
+      vi.stubEnv('XDG_DATA_HOME', '/srv/home/data')
+      expect(loadControlPlaneConfig({}).DATABASE_URL).toEqual({
+        dialect: 'sqlite',
+        path: '/srv/home/data/dbsnap/control-plane/control-plane.sqlite',
+      })
+      vi.stubEnv('XDG_DATA_HOME', undefined)
+      expect(defaultDataDirectory()).toBe(join(homedir(), '.local/share/dbsnap/control-plane'))
+    },
+  )
 
   it('names every bad variable in one error', () => {
     expect(() =>

@@ -1,10 +1,23 @@
 // Settings of the control plane, read once at start from the environment (.env.example lists them).
 
+import { join } from 'node:path'
 import { LOG_LEVELS, parseEnv } from '@dbsnap/engine/core'
+import envPaths from 'env-paths'
 import { z } from 'zod'
 import { parseDatabaseUrl } from './db/database.js'
 import { MIN_SECRET_LENGTH } from './identity/signing-key.js'
 import type { SecretKeySettings } from './secrets/secret-keys.js'
+
+/**
+ * Where the control plane keeps its SQLite file and key files when `DATABASE_URL` is unset: the
+ * user's data directory, `$XDG_DATA_HOME/dbsnap/control-plane` (`~/.local/share/…`) on Linux,
+ * `~/Library/Application Support/dbsnap/control-plane` on macOS,
+ * `%LOCALAPPDATA%\dbsnap\Data\control-plane` on Windows. Not the working directory: a
+ * service started from another directory would otherwise start afresh, with no accounts.
+ */
+export function defaultDataDirectory(): string {
+  return join(envPaths('dbsnap', { suffix: '' }).data, 'control-plane')
+}
 
 const ControlPlaneEnv = z.object({
   DBSNAP_CP_HOST: z.string().min(1).default('127.0.0.1'),
@@ -13,7 +26,7 @@ const ControlPlaneEnv = z.object({
   DATABASE_URL: z
     .string()
     .min(1)
-    .default('sqlite:./data/control-plane.sqlite')
+    .default(() => `sqlite:${join(defaultDataDirectory(), 'control-plane.sqlite')}`)
     .refine(
       (value) => /^postgres(ql)?:\/\//i.test(value) || !/^[a-z][a-z0-9+.-]*:\/\//i.test(value),
       {

@@ -148,8 +148,10 @@ function serveHttp(
   })
   const server = serve(
     { fetch: app.fetch, hostname: config.DBSNAP_CP_HOST, port: config.DBSNAP_CP_PORT },
-    (info) =>
-      logger.info({ address: info.address, port: info.port, version }, 'control plane listening'),
+    (info) => {
+      const url = listenUrl(info.address, info.port)
+      logger.info({ url, address: info.address, port: info.port, version }, `listening on ${url}`)
+    },
   )
   const shutdown = (signal: NodeJS.Signals): void => {
     logger.info({ signal }, 'shutting down')
@@ -159,4 +161,9 @@ function serveHttp(
   }
   process.once('SIGTERM', shutdown)
   process.once('SIGINT', shutdown)
+}
+
+/** The URL of the address the server listens on, as a person would paste it (IPv6 in brackets). */
+export function listenUrl(address: string, port: number): string {
+  return `http://${address.includes(':') ? `[${address}]` : address}:${port}/`
 }

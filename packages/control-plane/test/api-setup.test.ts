@@ -4,7 +4,7 @@
 // an argument.
 
 import { execFile, spawn } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -107,6 +107,33 @@ describe('first run of the built service (SQLite)', () => {
         })
       expect((await post()).status).toBe(201)
       expect((await post()).status).toBe(401)
+    } finally {
+      child.kill('SIGTERM')
+    }
+  })
+
+  it('keeps its data in the per-user data directory (0700) and logs the URL', async () => {
+    const dataHome = join(dir, 'xdg-data')
+    const { DATABASE_URL: _unset, ...rest } = env('unused.sqlite')
+    const child = spawn(process.execPath, [bin], { env: { ...rest, XDG_DATA_HOME: dataHome } })
+    try {
+      let listening: { msg: string; url: string } | undefined
+      for await (const line of createInterface({ input: child.stdout })) {
+        const entry = JSON.parse(line) as { msg: string; url?: string }
+        if (entry.url !== undefined) {
+          listening = { msg: entry.msg, url: entry.url }
+          break
+        }
+      }
+      expect(listening?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
+      expect(listening?.msg).toBe(`listening on ${listening?.url}`)
+      expect((await fetch(new URL('/livez', listening!.url))).status).toBe(200)
+      const home = join(dataHome, 'dbsnap', 'control-plane')
+      expect((await stat(home)).mode & 0o777).toBe(0o700)
+      expect((await stat(join(dataHome, 'dbsnap'))).mode & 0o777).toBe(0o700)
+      expect(await readdir(home)).toEqual(
+        expect.arrayContaining(['control-plane.sqlite', 'jwt-secret', 'secret-key']),
+      )
     } finally {
       child.kill('SIGTERM')
     }

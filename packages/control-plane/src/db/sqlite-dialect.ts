@@ -58,9 +58,13 @@ class ControlPlaneSqliteDialect extends SqliteDialect {
   }
 }
 
-/** Opens (creating it and its directory if needed) the SQLite file at `path`; `:memory:` for tests. */
+/**
+ * Opens (creating it and its directory if needed) the SQLite file at `path`; `:memory:` for tests.
+ * Directories it creates are the owner's alone (0700): the file and the key files beside it hold
+ * sessions, hashes and the credentials' key.
+ */
 export function sqliteDialect(path: string): SqliteDialect {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
   const database = new Database(path)
   // WAL lets readers (the readiness probe, listings) run while a write transaction is open.
   database.pragma('journal_mode = WAL')
