@@ -1,7 +1,7 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { defaultDataDirectory, loadControlPlaneConfig } from './config.js'
+import { defaultDataDirectory, loadControlPlaneConfig, rateLimitSettings } from './config.js'
 
 describe('loadControlPlaneConfig', () => {
   afterEach(() => {
@@ -32,6 +32,21 @@ describe('loadControlPlaneConfig', () => {
       expect(defaultDataDirectory()).toBe(join(homedir(), '.local/share/dbsnap/control-plane'))
     },
   )
+
+  it('raises or lowers the rate limits it is given, keeping their windows', () => {
+    expect(rateLimitSettings(loadControlPlaneConfig({}))).toEqual({})
+    const config = loadControlPlaneConfig({
+      DBSNAP_CP_RATE_LIMIT_PER_USER: '100000',
+      DBSNAP_CP_RATE_LIMIT_LOGIN_PER_ACCOUNT: '3',
+    })
+    expect(rateLimitSettings(config)).toEqual({
+      perUser: { hits: 100_000, windowSeconds: 60 },
+      loginPerAccount: { hits: 3, windowSeconds: 300 },
+    })
+    expect(() => loadControlPlaneConfig({ DBSNAP_CP_RATE_LIMIT_AUTH_PER_IP: '0' })).toThrowError(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }) as Error,
+    )
+  })
 
   it('names every bad variable in one error', () => {
     expect(() =>

@@ -6,6 +6,7 @@ import envPaths from 'env-paths'
 import { z } from 'zod'
 import { parseDatabaseUrl } from './db/database.js'
 import { MIN_SECRET_LENGTH } from './identity/signing-key.js'
+import { DEFAULT_RATE_LIMITS, type RateLimits } from './middleware/rate-limit.js'
 import type { SecretKeySettings } from './secrets/secret-keys.js'
 
 /**
@@ -18,6 +19,9 @@ import type { SecretKeySettings } from './secrets/secret-keys.js'
 export function defaultDataDirectory(): string {
   return join(envPaths('dbsnap', { suffix: '' }).data, 'control-plane')
 }
+
+/** A rate limit's number of hits in its window (the windows are fixed: see RateLimits). */
+const hitsPerWindow = z.coerce.number().int().min(1).optional()
 
 const ControlPlaneEnv = z.object({
   DBSNAP_CP_HOST: z.string().min(1).default('127.0.0.1'),
@@ -59,6 +63,12 @@ const ControlPlaneEnv = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((value) => value === 'true'),
+  /** Requests per minute of each user or API key; unset: DEFAULT_RATE_LIMITS. */
+  DBSNAP_CP_RATE_LIMIT_PER_USER: hitsPerWindow,
+  /** Register, login and refresh requests per minute from one client IP. */
+  DBSNAP_CP_RATE_LIMIT_AUTH_PER_IP: hitsPerWindow,
+  /** Login attempts per 5 minutes on one account (email), from any IP. */
+  DBSNAP_CP_RATE_LIMIT_LOGIN_PER_ACCOUNT: hitsPerWindow,
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 })
@@ -77,5 +87,19 @@ export function secretKeySettings(config: ControlPlaneConfig): SecretKeySettings
     key: config.DBSNAP_SECRET_KEY,
     keyFile: config.DBSNAP_SECRET_KEY_FILE,
     previous: config.DBSNAP_SECRET_KEY_PREVIOUS,
+  }
+}
+
+/**
+ * The rate limits `config` raises or lowers, over DEFAULT_RATE_LIMITS: only the number of hits
+ * is a setting, the windows stay (a minute; 5 minutes per account).
+ */
+export function rateLimitSettings(config: ControlPlaneConfig): Partial<RateLimits> {
+  const hits = (name: keyof RateLimits, value: number | undefined) =>
+    value === undefined ? {} : { [name]: { ...DEFAULT_RATE_LIMITS[name], hits: value } }
+  return {
+    ...hits('perUser', config.DBSNAP_CP_RATE_LIMIT_PER_USER),
+    ...hits('authPerIp', config.DBSNAP_CP_RATE_LIMIT_AUTH_PER_IP),
+    ...hits('loginPerAccount', config.DBSNAP_CP_RATE_LIMIT_LOGIN_PER_ACCOUNT),
   }
 }

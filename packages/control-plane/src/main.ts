@@ -9,7 +9,12 @@ import { serve } from '@hono/node-server'
 import { createLogger, isDbsnapError, type Logger } from '@dbsnap/engine/core'
 import { ADMIN_USAGE, createAdminFromShell, parseAdminArgs } from './admin-cli.js'
 import { createApp } from './app.js'
-import { loadControlPlaneConfig, secretKeySettings, type ControlPlaneConfig } from './config.js'
+import {
+  loadControlPlaneConfig,
+  rateLimitSettings,
+  secretKeySettings,
+  type ControlPlaneConfig,
+} from './config.js'
 import { openDatabase, type ControlPlaneDb } from './db/database.js'
 import { resealCredentials } from './data/connections.js'
 import { createSetupToken } from './data/setup.js'
@@ -139,6 +144,7 @@ function serveHttp(
     logger,
     version,
     secrets,
+    rateLimits: rateLimitSettings(config),
     auth: {
       signingKey,
       publicOrigin: config.DBSNAP_CP_PUBLIC_URL,
