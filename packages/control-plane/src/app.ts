@@ -9,6 +9,7 @@ import { errorHandler, notFoundHandler } from './api/errors.js'
 import { jsonContent, newRouter } from './api/router.js'
 import { JobQueue, type JobQueueOptions } from './data/jobs.js'
 import type { ControlPlaneDb } from './db/database.js'
+import { ApiKeyUsageRecorder } from './middleware/api-key-usage.js'
 import { DEFAULT_MAX_BODY_BYTES, jsonBodies } from './middleware/body.js'
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './middleware/rate-limit.js'
 import { sameOrigin } from './middleware/same-origin.js'
@@ -42,6 +43,8 @@ export interface AppDeps {
   queue?: JobQueueOptions
   /** The built web view to serve at `/` (default: dist/web); `false` serves none. */
   webRoot?: string | false
+  /** API key usage counts; the caller closes it (flushes) before closing the database. */
+  apiKeyUsage?: ApiKeyUsageRecorder
 }
 
 const DEFAULT_ACCESS_TTL_SECONDS = 15 * 60
@@ -57,6 +60,7 @@ export function createApp({
   maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
   queue = {},
   webRoot,
+  apiKeyUsage = new ApiKeyUsageRecorder(db.db, logger),
 }: AppDeps) {
   const ctx: ApiContext = {
     db: db.db,
@@ -70,6 +74,7 @@ export function createApp({
       ...auth,
     },
     limiter: new RateLimiter(db.db, { ...DEFAULT_RATE_LIMITS, ...rateLimits }),
+    apiKeyUsage,
     secrets,
     queue: new JobQueue(db, queue),
   }

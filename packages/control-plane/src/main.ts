@@ -19,6 +19,7 @@ import { openDatabase, type ControlPlaneDb } from './db/database.js'
 import { resealCredentials } from './data/connections.js'
 import { createSetupToken } from './data/setup.js'
 import { migrate } from './db/migrate.js'
+import { ApiKeyUsageRecorder } from './middleware/api-key-usage.js'
 import { loadSigningKey } from './identity/signing-key.js'
 import { ROTATE_USAGE, rotationSettings } from './rotate-cli.js'
 import { loadSecretBox } from './secrets/secret-keys.js'
@@ -139,9 +140,11 @@ function serveHttp(
   signingKey: Uint8Array,
   secrets: SecretBox,
 ): void {
+  const apiKeyUsage = new ApiKeyUsageRecorder(db.db, logger)
   const app = createApp({
     db,
     logger,
+    apiKeyUsage,
     version,
     secrets,
     rateLimits: rateLimitSettings(config),
@@ -162,7 +165,10 @@ function serveHttp(
   const shutdown = (signal: NodeJS.Signals): void => {
     logger.info({ signal }, 'shutting down')
     server.close(() => {
-      void db.close().finally(() => process.exit(0))
+      void apiKeyUsage
+        .close()
+        .then(() => db.close())
+        .finally(() => process.exit(0))
     })
   }
   process.once('SIGTERM', shutdown)

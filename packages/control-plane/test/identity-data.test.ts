@@ -1,6 +1,7 @@
 // Sessions with rotating refresh tokens, and API keys with usage counts, on both dialects.
 
 import { randomBytes } from 'node:crypto'
+import { silentLogger, type Logger } from '@dbsnap/engine/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   apiKeyUsage,
@@ -26,6 +27,7 @@ import {
 import { createUser } from '../src/data/users.js'
 import { newId } from '../src/db/ids.js'
 import type { Org, User } from '../src/db/schema.js'
+import { ApiKeyUsageRecorder } from '../src/middleware/api-key-usage.js'
 import { DIALECTS, migratedDatabase, type TestControlPlaneDb } from './dialects.js'
 
 const hex = (): string => randomBytes(32).toString('hex')
@@ -250,6 +252,37 @@ describe.each(DIALECTS)('identity data on %s', (dialect) => {
         { day: '2026-06-02', count: 1 },
       ])
       expect((await findUsableApiKey(cp.db, k.prefix))?.lastUsedAt).toBe('2026-06-02T00:00:00.000Z')
+    })
+
+    it('count requests in memory and write them in one go, per day, on flush', async () => {
+      const k = await key()
+      const gone = await key()
+      const warnings: unknown[] = []
+      const logger = { ...silentLogger, warn: (obj: unknown) => void warnings.push(obj) }
+      const usage = new ApiKeyUsageRecorder(cp.db, logger as Logger, 60_000)
+      usage.record(k.id, '2026-07-01T10:00:00.000Z')
+      usage.record(k.id, '2026-07-01T12:00:00.000Z')
+      usage.record(k.id, '2026-07-01T11:00:00.000Z')
+      usage.record(k.id, '2026-07-02T00:00:01.000Z')
+      expect(await apiKeyUsage(cp.db, k.id)).toEqual([])
+      await usage.flush()
+      expect(await apiKeyUsage(cp.db, k.id)).toEqual([
+        { day: '2026-07-01', count: 3 },
+        { day: '2026-07-02', count: 1 },
+      ])
+      // Counts add up across flushes (and replicas).
+      usage.record(k.id, '2026-07-02T09:00:00.000Z')
+      // A key deleted meanwhile: its counts are dropped with a warning, not retried for ever.
+      usage.record(gone.id, '2026-07-02T09:00:00.000Z')
+      await cp.db.deleteFrom('apiKeys').where('id', '=', gone.id).execute()
+      await usage.close()
+      expect(await apiKeyUsage(cp.db, k.id, '2026-07-02')).toEqual([
+        { day: '2026-07-02', count: 2 },
+      ])
+      expect((await findUsableApiKey(cp.db, k.prefix))?.lastUsedAt).toBe('2026-07-02T09:00:00.000Z')
+      expect(warnings).toHaveLength(1)
+      await usage.flush()
+      expect(warnings).toHaveLength(1)
     })
   })
 })

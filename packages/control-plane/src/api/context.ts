@@ -5,6 +5,7 @@ import type { Logger } from '@dbsnap/engine/core'
 import type { Kysely } from 'kysely'
 import type { JobQueue } from '../data/jobs.js'
 import type { Database } from '../db/schema.js'
+import type { ApiKeyUsageRecorder } from '../middleware/api-key-usage.js'
 import type { RateLimiter } from '../middleware/rate-limit.js'
 import type { SecretBox } from '../secrets/secret-box.js'
 
@@ -27,6 +28,8 @@ export interface ApiContext {
   db: Kysely<Database>
   auth: AuthSettings
   limiter: RateLimiter
+  /** API key usage, counted in memory and written every few seconds. */
+  apiKeyUsage: ApiKeyUsageRecorder
   /** Seals and opens connection credentials (secrets/secret-keys.ts). */
   secrets: SecretBox
   /** The job queue (data/jobs.ts) over the same database. */

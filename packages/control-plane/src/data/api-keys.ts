@@ -184,20 +184,24 @@ export async function rotateApiKey(
   })
 }
 
-/** Counts one request made with the key today and marks it used now (one upsert, atomic). */
+/**
+ * Counts `count` requests made with the key on the day of `now` and marks it used at `now` (an
+ * upsert that adds, so replicas' counts add up).
+ */
 export async function recordApiKeyUse(
   db: Kysely<Database>,
   id: string,
   now: Timestamp = timestamp(),
+  count = 1,
 ): Promise<void> {
   await inTransaction(db, async (trx) => {
     await trx
       .insertInto('apiKeyUsage')
-      .values({ apiKeyId: id, day: dayOf(now), count: 1 })
+      .values({ apiKeyId: id, day: dayOf(now), count })
       .onConflict((oc) =>
         oc
           .columns(['apiKeyId', 'day'])
-          .doUpdateSet({ count: sql<number>`api_key_usage.count + 1` }),
+          .doUpdateSet({ count: sql<number>`api_key_usage.count + ${count}` }),
       )
       .execute()
     await trx.updateTable('apiKeys').set({ lastUsedAt: now }).where('id', '=', id).execute()

@@ -2,7 +2,8 @@
 // and checks on every request that the token's session is still active, so a revoked session's
 // token is refused at once rather than when it expires. Routes that take API keys
 // (`{ apiKeys: true }`) also accept `Authorization: Bearer dbs_…`: the key must be unrevoked,
-// unexpired and its creator's account must exist; each use is counted per day. Then counts the
+// unexpired and its creator's account must exist; each use is counted per day (in memory,
+// written every few seconds: middleware/api-key-usage.ts). Then counts the
 // request against the user's (or the key's) rate limit.
 
 import type { Context } from 'hono'
@@ -10,7 +11,7 @@ import { createMiddleware } from 'hono/factory'
 import type { ApiContext } from '../api/context.js'
 import { accessCookie } from '../api/cookies.js'
 import type { AppEnv, Principal } from '../api/router.js'
-import { findUsableApiKey, recordApiKeyUse } from '../data/api-keys.js'
+import { findUsableApiKey } from '../data/api-keys.js'
 import { findActiveSession, touchSession } from '../data/sessions.js'
 import { findUserById } from '../data/users.js'
 import { ControlPlaneError } from '../errors.js'
@@ -80,7 +81,7 @@ async function apiKeyPrincipal(ctx: ApiContext, presented: string): Promise<Prin
   }
   const user = await findUserById(ctx.db, apiKey.createdBy)
   if (user === undefined) throw unauthenticated('the API key is invalid, revoked or expired')
-  await recordApiKeyUse(ctx.db, apiKey.id)
+  ctx.apiKeyUsage.record(apiKey.id)
   return { kind: 'api-key', user, apiKey, via: 'bearer' }
 }
 

@@ -87,6 +87,7 @@ export function keyRoutes(ctx: ApiContext) {
       }),
       async (c) => {
         const { orgId } = c.req.valid('param')
+        await ctx.apiKeyUsage.flush()
         const keys = await listApiKeys(ctx.db, orgId, c.req.valid('query').projectId)
         return c.json({ keys: keys.map(apiKeyView) }, 200)
       },
@@ -184,6 +185,7 @@ export function keyRoutes(ctx: ApiContext) {
       }),
       async (c) => {
         const { orgId, keyId } = c.req.valid('param')
+        await ctx.apiKeyUsage.flush()
         const key = await findApiKey(ctx.db, orgId, keyId)
         if (key === undefined) throw notFoundError('API key', keyId)
         const since = new Date(Date.now() - (USAGE_DAYS - 1) * DAY_MS).toISOString().slice(0, 10)
