@@ -73,7 +73,7 @@ export function createApp({
       openRegistration: false,
       ...auth,
     },
-    limiter: new RateLimiter(db.db, { ...DEFAULT_RATE_LIMITS, ...rateLimits }),
+    limiter: new RateLimiter(db.db, { ...DEFAULT_RATE_LIMITS, ...rateLimits }, logger),
     apiKeyUsage,
     secrets,
     queue: new JobQueue(db, queue),

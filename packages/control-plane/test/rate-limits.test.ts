@@ -1,9 +1,11 @@
 // Rate-limit counters on both dialects: hits counted atomically under concurrency (as replicas
-// sharing the database make them), windows that restart, old counters swept.
+// sharing the database make them), windows that restart, old counters swept; the per-user
+// limit counted in memory and added up across replicas.
 
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hitRateLimit, sweepRateLimits } from '../src/data/rate-limits.js'
+import { DEFAULT_RATE_LIMITS, RateLimiter } from '../src/middleware/rate-limit.js'
 import { DIALECTS, migratedDatabase, type TestControlPlaneDb } from './dialects.js'
 
 const MINUTE = 60_000
@@ -48,4 +50,35 @@ describe.each(DIALECTS)('rate-limit counters on %s', (dialect) => {
     expect(left.map((r) => r.key)).toContain(fresh)
     expect(left.map((r) => r.key)).not.toContain(old)
   })
+
+  it('count per-user hits in memory and add them up across replicas at each flush', async () => {
+    const day = { hits: 5, windowSeconds: 24 * 60 * 60 }
+    const limits = { ...DEFAULT_RATE_LIMITS, perUser: day }
+    const [a, b] = [new RateLimiter(cp.db, limits), new RateLimiter(cp.db, limits)]
+    const user = randomBytes(4).toString('hex')
+    for (let i = 0; i < 3; i++) await a.hit('perUser', user)
+    // Nothing written yet: the database is not touched on the request path.
+    expect(await stored(`perUser:${user}`)).toBeUndefined()
+    await a.flush()
+    expect(await stored(`perUser:${user}`)).toBe(3)
+    // B has not heard of A's hits until it flushes: the limit lags by one interval per replica.
+    for (let i = 0; i < 2; i++) await b.hit('perUser', user)
+    await b.flush()
+    expect(await stored(`perUser:${user}`)).toBe(5)
+    await expect(b.hit('perUser', user)).rejects.toMatchObject({
+      code: 'RATE_LIMITED',
+      details: { retryAfterSeconds: expect.any(Number) as number },
+    })
+    await a.flush()
+    await expect(a.hit('perUser', 'someone-else')).resolves.toBeUndefined()
+  })
+
+  const stored = async (k: string): Promise<number | undefined> => {
+    const row = await cp.db
+      .selectFrom('rateLimits')
+      .select('hits')
+      .where('key', '=', k)
+      .executeTakeFirst()
+    return row === undefined ? undefined : Number(row.hits)
+  }
 })

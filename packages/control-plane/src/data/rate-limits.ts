@@ -13,27 +13,28 @@ export interface HitResult {
 }
 
 /**
- * Counts a hit on `key` in the window of `windowMs` that `nowMs` falls in (windows are aligned
- * to multiples of `windowMs`, so every replica agrees on them).
+ * Counts `count` hits on `key` in the window of `windowMs` that `nowMs` falls in (windows are
+ * aligned to multiples of `windowMs`, so every replica agrees on them).
  */
 export async function hitRateLimit(
   db: Kysely<Database>,
   key: string,
   windowMs: number,
   nowMs: number = Date.now(),
+  count = 1,
 ): Promise<HitResult> {
-  const start = nowMs - (nowMs % windowMs)
+  const start = windowStartOf(nowMs, windowMs)
   const windowStart = timestamp(new Date(start))
   const row = await db
     .insertInto('rateLimits')
-    .values({ key, windowStart, hits: 1 })
+    .values({ key, windowStart, hits: count })
     .onConflict((oc) =>
       oc.column('key').doUpdateSet((eb) => ({
         hits: eb
           .case()
           .when('rateLimits.windowStart', '=', eb.ref('excluded.windowStart'))
-          .then(eb('rateLimits.hits', '+', 1))
-          .else(1)
+          .then(eb('rateLimits.hits', '+', count))
+          .else(count)
           .end(),
         windowStart: eb.ref('excluded.windowStart'),
       })),
@@ -50,4 +51,9 @@ export async function sweepRateLimits(db: Kysely<Database>, before: Date): Promi
     .where('windowStart', '<', timestamp(before))
     .executeTakeFirst()
   return Number(numDeletedRows)
+}
+
+/** The start (ms since the epoch) of the window of `windowMs` that `nowMs` falls in. */
+export function windowStartOf(nowMs: number, windowMs: number): number {
+  return nowMs - (nowMs % windowMs)
 }
