@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { hashRefreshToken, newRefreshToken, signAccessToken, verifyAccessToken } from './tokens.js'
 
 describe('access tokens', () => {
@@ -22,6 +22,21 @@ describe('access tokens', () => {
     expect(await verifyAccessToken(token, randomBytes(32))).toBeUndefined()
     expect(await verifyAccessToken(`${token.slice(0, -2)}AA`, key)).toBeUndefined()
     expect(await verifyAccessToken('not.a.jwt', key)).toBeUndefined()
+  })
+
+  it('are remembered once verified, under their key only, until they expire', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      const token = await signAccessToken(claims, { key, ttlSeconds: 60 })
+      expect(await verifyAccessToken(token, key)).toEqual(claims)
+      expect(await verifyAccessToken(token, key)).toEqual(claims)
+      expect(await verifyAccessToken(token, randomBytes(32))).toBeUndefined()
+      vi.setSystemTime(Date.now() + 61_000)
+      expect(await verifyAccessToken(token, key)).toBeUndefined()
+      expect(await verifyAccessToken(token, key)).toBeUndefined()
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
 
