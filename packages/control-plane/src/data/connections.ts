@@ -165,16 +165,20 @@ export async function listConnections(
   db: Kysely<Database>,
   scope: ConnectionScope,
 ): Promise<Connection[]> {
-  if ((await findProject(db, scope.orgId, scope.projectId)) === undefined) {
-    throw notFoundError('project', scope.projectId)
-  }
-  return db
-    .selectFrom('connections')
-    .selectAll()
-    .where('projectId', '=', scope.projectId)
-    .orderBy('name')
-    .orderBy('id')
-    .execute()
+  // Both at once (two pooled connections on PostgreSQL); the rows of a project outside the
+  // organisation are read but never returned.
+  const [project, rows] = await Promise.all([
+    findProject(db, scope.orgId, scope.projectId),
+    db
+      .selectFrom('connections')
+      .selectAll()
+      .where('projectId', '=', scope.projectId)
+      .orderBy('name')
+      .orderBy('id')
+      .execute(),
+  ])
+  if (project === undefined) throw notFoundError('project', scope.projectId)
+  return rows
 }
 
 /**
