@@ -69,6 +69,13 @@ const ControlPlaneEnv = z.object({
   DBSNAP_CP_RATE_LIMIT_AUTH_PER_IP: hitsPerWindow,
   /** Login attempts per 5 minutes on one account (email), from any IP. */
   DBSNAP_CP_RATE_LIMIT_LOGIN_PER_ACCOUNT: hitsPerWindow,
+  /**
+   * How long a job's lease lasts without a heartbeat (agents heartbeat every third of it): an
+   * agent that dies frees its job this long after its last heartbeat.
+   */
+  DBSNAP_CP_JOB_LEASE_SECONDS: z.coerce.number().int().min(3).max(3_600).default(20),
+  /** Leases a job may take before it goes to the dead-letter queue. */
+  DBSNAP_CP_JOB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 })

@@ -152,6 +152,10 @@ function serveHttp(
     version,
     secrets,
     rateLimits: rateLimitSettings(config),
+    queue: {
+      leaseMs: config.DBSNAP_CP_JOB_LEASE_SECONDS * 1000,
+      maxAttempts: config.DBSNAP_CP_JOB_MAX_ATTEMPTS,
+    },
     auth: {
       signingKey,
       publicOrigin: config.DBSNAP_CP_PUBLIC_URL,

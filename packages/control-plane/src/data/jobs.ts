@@ -19,7 +19,7 @@ import { inTransaction } from '../db/transaction.js'
 import { ControlPlaneError, notFoundError } from '../errors.js'
 
 export interface JobQueueOptions {
-  /** How long a lease lasts without a heartbeat (default 30 s): an agent killed mid-job frees it then. */
+  /** How long a lease lasts without a heartbeat (default 20 s): an agent killed mid-job frees it then. */
   leaseMs?: number
   /** Leases a job may take before it goes to the dead-letter queue (default 5). */
   maxAttempts?: number
@@ -31,7 +31,7 @@ export interface JobQueueOptions {
   random?: () => number
 }
 
-export const DEFAULT_LEASE_MS = 30_000
+export const DEFAULT_LEASE_MS = 20_000
 export const DEFAULT_MAX_ATTEMPTS = 5
 
 export interface NewJob {
