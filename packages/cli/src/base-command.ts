@@ -1,7 +1,10 @@
 // The base of every `dbsnap` command: --json, logging, config, and one way of reporting errors
 // (one line with a stable code on stderr, or a JSON document with --json; exit code by category).
 
-import { Command, Flags, ux, type Interfaces } from '@oclif/core'
+import { Command } from '@oclif/core/command'
+import * as Flags from '@oclif/core/flags'
+import { ux } from '@oclif/core/ux'
+import type * as Interfaces from '@oclif/core/interfaces'
 import {
   DbsnapError,
   LOG_LEVELS,

@@ -2,7 +2,7 @@
 
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import { DbsnapError, Repository, openStorage, type CodecSpec } from '@dbsnap/engine'
 
 export const repoFlag = Flags.string({

@@ -1,6 +1,6 @@
 // `--tables` / `--exclude`, shared by every command that reads a subset of the tables.
 
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 // Not split here: oclif's delimiter strips the double quotes that keep a name's dots and commas;
 // the engine splits the list where it is outside quotes.

@@ -1,7 +1,8 @@
 // `dbsnap diff <from> <to>`: what changed between two snapshots — schema first, then rows with
 // their changed fields — as a readable report, JSON, NDJSON or Markdown; `--exit-code` for CI.
 
-import { Args, Flags } from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import {
   DbsnapError,
   type DiffSummary,

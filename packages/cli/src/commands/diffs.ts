@@ -1,7 +1,8 @@
 // `dbsnap diffs [id]`: the diffs saved with `dbsnap diff --save`, and pages of one of them,
 // filtered by table or kind of change, or searched by key or value, without recomputing it.
 
-import { Args, Flags } from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import {
   byCodeUnit,
   DbsnapError,

@@ -3,7 +3,8 @@
 // final name, flushed to disk and renamed once complete.
 
 import { Writable } from 'node:stream'
-import { Args, Flags } from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import { DbsnapError, EXPORT_FORMATS, type ExportJobResult } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
 import { formatBytes, plural, printable } from '../format.js'

@@ -1,7 +1,7 @@
 // `dbsnap forget`: removes snapshots a retention policy does not keep (their manifests); with
 // --prune it then frees the space nothing references any more.
 
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {
   catalogueName,
   parseDuration,

@@ -1,7 +1,7 @@
 // `dbsnap prune`: deletes stored data no snapshot references any more (after forget, or left by
 // an interrupted snapshot), holding the repository's exclusive lock.
 
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import { parseDuration, type PruneResult } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
 import { style } from '../format.js'

@@ -1,7 +1,8 @@
 // `dbsnap restore <snap> --to <url>`: a snapshot, whole or some of its tables, back into a
 // database. The plan is checked before anything is written; `--dry-run` prints it and stops.
 
-import { Args, Flags } from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import { DbsnapError, redactUrl, type RestoreResult, type RestoreStep } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
 import { formatCount, plural, printable, style } from '../format.js'

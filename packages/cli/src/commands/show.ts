@@ -1,7 +1,8 @@
 // `dbsnap show <snap>`: what a snapshot holds — its tables, or the rows of one table — read from
 // the repository alone, without touching any database.
 
-import { Args, Flags } from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import Table from 'cli-table3'
 import {
   DbsnapError,

@@ -1,7 +1,8 @@
 // `dbsnap snapshot <conn>`: reads a database in one consistent view and stores it in the
 // repository, deduplicated against every earlier snapshot.
 
-import { Args, Flags } from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import { DbsnapError, parseCodec, redactUrl, type SnapshotResult } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
 import { formatBytes, formatCount, keyValueLines, plural, printable, style } from '../format.js'

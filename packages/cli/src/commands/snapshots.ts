@@ -1,6 +1,6 @@
 // `dbsnap snapshots`: the snapshots in a repository, oldest first.
 
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import Table from 'cli-table3'
 import { catalogueName, type UnreadableSnapshot } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'

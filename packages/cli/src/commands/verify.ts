@@ -1,7 +1,8 @@
 // `dbsnap verify`: checks that snapshots can be read back, naming every bad or missing object
 // and the snapshots it breaks.
 
-import { Args, Flags } from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import { DbsnapError, parseDataSubset, type VerifyResult } from '@dbsnap/engine'
 import { BaseCommand } from '../base-command.js'
 import { ExitCode } from '../exit-codes.js'

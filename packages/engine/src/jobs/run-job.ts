@@ -39,8 +39,11 @@ export interface JobRequest {
   logFormat: LogFormat
   /** The caller's trace id, so the worker's log lines carry it too. */
   traceId: string | undefined
-  /** Whether the caller has V8's compile cache on: the worker then turns it on too. */
-  compileCache: boolean
+  /**
+   * The caller's V8 compile cache directory (`getCompileCacheDir()`, which ends in a directory
+   * per Node version), when it has the cache on: the worker then uses the same one.
+   */
+  compileCache: string | undefined
 }
 
 export type WorkerMessage =
@@ -78,7 +81,7 @@ export async function runJob<K extends JobKind>(
     logLevel: options.logLevel ?? 'warn',
     logFormat: options.logFormat ?? defaultLogFormat(2),
     traceId: currentTraceId(),
-    compileCache: getCompileCacheDir() !== undefined,
+    compileCache: getCompileCacheDir(),
   }
   // A renderer or a stream cannot cross into a worker: a job handed one runs here.
   const here =

@@ -1,6 +1,7 @@
 // `dbsnap connection test <url>`: can DBSnap reach this database, and what is there?
 
-import { Args, Flags } from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import { parseDuration, type ConnectionTestResult } from '@dbsnap/engine'
 import { BaseCommand } from '../../base-command.js'
 import { formatBytes, keyValueLines, plural, printable, style } from '../../format.js'
