@@ -2,8 +2,14 @@
 // per-table progress summed into the job's events.
 
 import { parseCodec } from '../repository/codec.js'
-import { createSnapshot, type SnapshotResult } from '../snapshot/snapshot.js'
-import { withRepository, type JobContext } from './context.js'
+import type { Repository } from '../repository/repository.js'
+import {
+  createSnapshot,
+  startConnecting,
+  type PendingConnection,
+  type SnapshotResult,
+} from '../snapshot/snapshot.js'
+import { withRepository, type JobContext, type JobSinks } from './context.js'
 import { TableSums } from './events.js'
 import type { SnapshotJobSpec } from './spec.js'
 
@@ -11,44 +17,63 @@ export async function runSnapshotJob(
   spec: SnapshotJobSpec,
   { signal, logger, progress }: JobContext,
 ): Promise<SnapshotResult> {
-  return withRepository(spec.repository, { ...spec, signal }, async (repository) => {
-    const sums = new TableSums()
-    const result = await createSnapshot({
-      source: spec.source,
-      repository,
-      name: spec.name,
-      tables: spec.tables,
-      exclude: spec.exclude,
-      compression: spec.compression === undefined ? undefined : parseCodec(spec.compression),
-      tags: spec.tags,
-      maxRowsPerSecond: spec.maxRowsPerSecond,
-      jobs: spec.jobs,
-      signal,
-      logger,
-      onProgress: (event) => {
-        if (event.type === 'start') {
-          const estimates = event.tables.map((t) => t.estimatedRows)
-          progress.phase('reading', {
-            unit: 'rows',
-            total: estimates.every((n) => n !== null) ? estimates.reduce((a, b) => a + b, 0) : null,
-          })
-          progress.update(0, { tables: event.tables.length })
-          return
-        }
-        const { table, rows, bytes, storedBytes, chunksNew, chunksReused, done } = event
-        const { rows: rowsDone, ...counters } = sums.set(table, {
-          rows,
-          bytes,
-          storedBytes,
-          chunksNew,
-          chunksReused,
-          tablesDone: done ? 1 : 0,
-        })
-        if (!done) progress.table(table)
-        progress.update(rowsDone ?? 0, counters)
-      },
+  // The database is connected to while the repository is opened (and then locked): on a small
+  // database the two are a good part of the time before the first row (decision 0027).
+  const connection = startConnecting(spec.source, { signal, logger })
+  let handedOver = false
+  try {
+    return await withRepository(spec.repository, { ...spec, signal }, (repository) => {
+      handedOver = true
+      return snapshotInto(repository, connection, spec, { signal, logger, progress })
     })
-    progress.phase('finishing')
-    return result
+  } finally {
+    if (!handedOver) connection.abandon()
+  }
+}
+
+async function snapshotInto(
+  repository: Repository,
+  connection: PendingConnection,
+  spec: SnapshotJobSpec,
+  { signal, logger, progress }: Omit<JobContext, keyof JobSinks>,
+): Promise<SnapshotResult> {
+  const sums = new TableSums()
+  const result = await createSnapshot({
+    source: spec.source,
+    connection,
+    repository,
+    name: spec.name,
+    tables: spec.tables,
+    exclude: spec.exclude,
+    compression: spec.compression === undefined ? undefined : parseCodec(spec.compression),
+    tags: spec.tags,
+    maxRowsPerSecond: spec.maxRowsPerSecond,
+    jobs: spec.jobs,
+    signal,
+    logger,
+    onProgress: (event) => {
+      if (event.type === 'start') {
+        const estimates = event.tables.map((t) => t.estimatedRows)
+        progress.phase('reading', {
+          unit: 'rows',
+          total: estimates.every((n) => n !== null) ? estimates.reduce((a, b) => a + b, 0) : null,
+        })
+        progress.update(0, { tables: event.tables.length })
+        return
+      }
+      const { table, rows, bytes, storedBytes, chunksNew, chunksReused, done } = event
+      const { rows: rowsDone, ...counters } = sums.set(table, {
+        rows,
+        bytes,
+        storedBytes,
+        chunksNew,
+        chunksReused,
+        tablesDone: done ? 1 : 0,
+      })
+      if (!done) progress.table(table)
+      progress.update(rowsDone ?? 0, counters)
+    },
   })
+  progress.phase('finishing')
+  return result
 }

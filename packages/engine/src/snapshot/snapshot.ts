@@ -42,6 +42,12 @@ export interface SnapshotOptions {
   onProgress?: (event: SnapshotProgress) => void
   logger?: Logger
   connectOptions?: Omit<ConnectOptions, 'signal' | 'logger'>
+  /**
+   * A connection to `source` the caller started opening already (while it opened the
+   * repository); the snapshot owns it from here and closes it however it ends. Default: the
+   * snapshot connects, while it takes the repository's lock.
+   */
+  connection?: PendingConnection
   /** Chunks processed at once per table (hash, delta, compress, upload). Default 4. */
   concurrency?: number
   /**
@@ -125,19 +131,31 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
   const codec = options.compression ?? repository.codec
   const jobs = options.jobs ?? defaultJobs()
   if (!Number.isSafeInteger(jobs) || jobs < 1) {
+    options.connection?.abandon()
     throw new DbsnapError(
       'INVALID_ARGUMENT',
       `expected jobs to be an integer from 1 up, got ${jobs}`,
     )
   }
-  throwIfAborted(signal)
-  const lock = await repository.lock('shared', 'snapshot', { signal })
+  // Connecting (loading the driver, the TCP and authentication round trips) needs no lock: it
+  // goes on while the lock is taken, off the critical path of a short snapshot.
+  const connection =
+    options.connection ??
+    startConnecting(target, { ...options.connectOptions, signal, logger: options.logger })
+  let lock: Awaited<ReturnType<Repository['lock']>>
+  try {
+    throwIfAborted(signal)
+    lock = await repository.lock('shared', 'snapshot', { signal })
+  } catch (err) {
+    connection.abandon()
+    throw err
+  }
   let source: SourceAdapter | undefined
   let view: ReadView | undefined
   // Each reader's last table may be finishing as well as the usual ones.
   const finishing = new TablesFinishing<WrittenTable>(TABLES_FINISHING + jobs - 1)
   try {
-    source = await connect(target, { ...options.connectOptions, signal, logger: options.logger })
+    source = await connection.source
     const server = await source.describe({ signal })
     view = await source.openReadView({ signal, readers: jobs })
     const warnings = [...(view.warnings ?? [])]
@@ -282,6 +300,41 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
     await view?.close()
     await source?.close()
     await lock.release()
+  }
+}
+
+/** A connection being opened while other work goes on (`startConnecting`). */
+export interface PendingConnection {
+  /** The open source; its failure is reported when awaited, never as unhandled before. */
+  readonly source: Promise<SourceAdapter>
+  /**
+   * For work that ends without using it: stops the attempt, or closes the connection once open,
+   * so that nothing keeps the process waiting on an unreachable server.
+   */
+  abandon(): void
+}
+
+/** Starts connecting to `target` now, to be awaited (or abandoned) later. */
+export function startConnecting(
+  target: string | ConnectionTarget,
+  options: ConnectOptions,
+): PendingConnection {
+  const abandoned = new AbortController()
+  const signal =
+    options.signal === undefined
+      ? abandoned.signal
+      : AbortSignal.any([options.signal, abandoned.signal])
+  const source = connect(target, { ...options, signal })
+  source.catch(() => {})
+  return {
+    source,
+    abandon: () => {
+      abandoned.abort()
+      source.then(
+        (opened) => opened.close().catch(() => {}),
+        () => {},
+      )
+    },
   }
 }
 
