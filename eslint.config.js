@@ -47,5 +47,23 @@ export default defineConfig(
     files: ['**/*.test.ts', '**/*.test.tsx', 'test/**', 'bench/**', 'scripts/**', '**/e2e/**'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // oclif's index loads its help system and checks Node's version with semver (47 modules) on
+    // every run: the CLI imports the parts it uses by subpath (decision 0027).
+    files: ['packages/cli/src/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@oclif/core',
+              message: "import by subpath: '@oclif/core/flags', '/args', '/command', '/ux'…",
+            },
+          ],
+        },
+      ],
+    },
+  },
   prettier,
 )
