@@ -115,20 +115,22 @@ describe('password hashing', () => {
 
   it('spends as long on an unknown account as on a wrong password, and says no', async () => {
     const real = await hashPassword('the-right-password')
-    const median = async (run: () => Promise<boolean>): Promise<number> => {
-      const times: number[] = []
-      for (let i = 0; i < 3; i++) {
-        const started = performance.now()
-        expect(await run()).toBe(false)
-        times.push(performance.now() - started)
-      }
-      return times.sort((a, b) => a - b)[1]!
-    }
     await verifyPasswordOrDummy(null, 'warm-up-the-dummy')
-    const unknown = await median(() => verifyPasswordOrDummy(null, 'a-guess-1234'))
-    const wrong = await median(() => verifyPasswordOrDummy(real, 'a-guess-1234'))
-    // Same argon2 cost both ways; the bound is loose for a busy machine.
-    expect(unknown / wrong).toBeGreaterThan(0.5)
-    expect(unknown / wrong).toBeLessThan(2)
+    const time = async (run: () => Promise<boolean>): Promise<number> => {
+      const started = performance.now()
+      expect(await run()).toBe(false)
+      return performance.now() - started
+    }
+    // Interleaved, so both see the same machine; the fastest run of each is the least disturbed
+    // by other work. Same argon2 cost both ways; the bound is loose for a busy machine.
+    const unknown: number[] = []
+    const wrong: number[] = []
+    for (let i = 0; i < 5; i++) {
+      unknown.push(await time(() => verifyPasswordOrDummy(null, 'a-guess-1234')))
+      wrong.push(await time(() => verifyPasswordOrDummy(real, 'a-guess-1234')))
+    }
+    const ratio = Math.min(...unknown) / Math.min(...wrong)
+    expect(ratio).toBeGreaterThan(0.4)
+    expect(ratio).toBeLessThan(2.5)
   })
 })
