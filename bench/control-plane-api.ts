@@ -72,6 +72,7 @@ async function startServer(env: NodeJS.ProcessEnv): Promise<Server> {
       DBSNAP_CP_HOST: '127.0.0.1',
       DBSNAP_CP_PORT: '0',
       DBSNAP_CP_OPEN_REGISTRATION: 'true',
+      DBSNAP_CP_EMBEDDED_AGENT: 'false',
       DBSNAP_CP_RATE_LIMIT_PER_USER: NO_LIMIT,
       DBSNAP_CP_RATE_LIMIT_AUTH_PER_IP: NO_LIMIT,
       DBSNAP_CP_RATE_LIMIT_LOGIN_PER_ACCOUNT: NO_LIMIT,

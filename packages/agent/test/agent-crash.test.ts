@@ -91,6 +91,8 @@ describe('an agent killed mid-snapshot', () => {
         DATABASE_URL: `sqlite:${join(dir, 'cp.sqlite')}`,
         DBSNAP_CP_PORT: '0',
         DBSNAP_CP_OPEN_REGISTRATION: 'true',
+        // Only the agents this test starts run jobs.
+        DBSNAP_CP_EMBEDDED_AGENT: 'false',
         DBSNAP_CP_JOB_LEASE_SECONDS: String(LEASE_SECONDS),
       },
       'port',

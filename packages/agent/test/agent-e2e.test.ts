@@ -73,6 +73,8 @@ describe('dbsnap-agent with a control plane and PostgreSQL', () => {
         DATABASE_URL: `sqlite:${join(dir, 'cp.sqlite')}`,
         DBSNAP_CP_PORT: '0',
         DBSNAP_CP_OPEN_REGISTRATION: 'true',
+        // Only the agents this test starts run jobs.
+        DBSNAP_CP_EMBEDDED_AGENT: 'false',
       },
       'port',
     )

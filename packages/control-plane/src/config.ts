@@ -20,6 +20,17 @@ export function defaultDataDirectory(): string {
   return join(envPaths('dbsnap', { suffix: '' }).data, 'control-plane')
 }
 
+/** The embedded agent's default repository: the `dbsnap` CLI's default, so both see the same snapshots. */
+export function defaultRepository(): string {
+  return join(envPaths('dbsnap', { suffix: '' }).data, 'repo')
+}
+
+/** Whether the control plane runs its embedded agent. */
+export function embeddedAgentEnabled(config: ControlPlaneConfig): boolean {
+  if (config.DBSNAP_CP_EMBEDDED_AGENT === 'auto') return config.DATABASE_URL.dialect === 'sqlite'
+  return config.DBSNAP_CP_EMBEDDED_AGENT === 'true'
+}
+
 /** A rate limit's number of hits in its window (the windows are fixed: see RateLimits). */
 const hitsPerWindow = z.coerce.number().int().min(1).optional()
 
@@ -74,6 +85,13 @@ const ControlPlaneEnv = z.object({
    * agent that dies frees its job this long after its last heartbeat.
    */
   DBSNAP_CP_JOB_LEASE_SECONDS: z.coerce.number().int().min(3).max(3_600).default(20),
+  /**
+   * Run an agent inside the control plane (the issue's EMBEDDED_AGENT), so one command gives a
+   * working service: `auto` (the default) runs it with SQLite, not with PostgreSQL (replicas).
+   */
+  DBSNAP_CP_EMBEDDED_AGENT: z.enum(['auto', 'true', 'false']).default('auto'),
+  /** The embedded agent's repository; default `dbsnap/repo` in the user's data directory (the CLI's default). */
+  DBSNAP_AGENT_REPOSITORY: z.string().min(1).optional(),
   /** Leases a job may take before it goes to the dead-letter queue. */
   DBSNAP_CP_JOB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),

@@ -10,8 +10,11 @@ import pino from 'pino'
 import { createLogger, isDbsnapError, type Logger } from '@dbsnap/engine/core'
 import { ADMIN_USAGE, createAdminFromShell, parseAdminArgs } from './admin-cli.js'
 import { createApp } from './app.js'
+import { startEmbeddedAgent, type EmbeddedAgent } from './embedded-agent.js'
 import {
   loadControlPlaneConfig,
+  defaultRepository,
+  embeddedAgentEnabled,
   rateLimitSettings,
   secretKeySettings,
   type ControlPlaneConfig,
@@ -163,24 +166,52 @@ function serveHttp(
       openRegistration: config.DBSNAP_CP_OPEN_REGISTRATION,
     },
   })
+  let agent: Promise<EmbeddedAgent | undefined> = Promise.resolve(undefined)
   const server = serve(
     { fetch: app.fetch, hostname: config.DBSNAP_CP_HOST, port: config.DBSNAP_CP_PORT },
     (info) => {
       const url = listenUrl(info.address, info.port)
       logger.info({ url, address: info.address, port: info.port, version }, `listening on ${url}`)
+      if (embeddedAgentEnabled(config)) {
+        agent = startEmbeddedAgent({
+          db,
+          logger,
+          url: listenUrl(loopbackOf(info.address), info.port),
+          repository: config.DBSNAP_AGENT_REPOSITORY ?? defaultRepository(),
+          version,
+        }).catch((err: unknown) => {
+          logger.error({ err: (err as Error).message }, 'the embedded agent could not start')
+          return undefined
+        })
+      }
     },
   )
   const shutdown = (signal: NodeJS.Signals): void => {
     logger.info({ signal }, 'shutting down')
-    server.close(() => {
-      void apiKeyUsage
-        .close()
-        .then(() => db.close())
-        .finally(() => process.exit(0))
-    })
+    // The agent reports through the server: it drains first, then the server closes.
+    void agent
+      .then((running) => running?.stop(EMBEDDED_DRAIN_MS))
+      .finally(() =>
+        server.close(() => {
+          void apiKeyUsage
+            .close()
+            .then(() => db.close())
+            .finally(() => process.exit(0))
+        }),
+      )
   }
   process.once('SIGTERM', shutdown)
   process.once('SIGINT', shutdown)
+}
+
+/** How long the embedded agent's running jobs get to finish on SIGTERM before they are handed back. */
+const EMBEDDED_DRAIN_MS = 10_000
+
+/** The address to reach a server listening on `address` from this machine. */
+function loopbackOf(address: string): string {
+  if (address === '0.0.0.0') return '127.0.0.1'
+  if (address === '::') return '::1'
+  return address
 }
 
 /** The URL of the address the server listens on, as a person would paste it (IPv6 in brackets). */

@@ -16,7 +16,8 @@ export const JobStateSchema = z
 export const AgentSchema = z
   .object({
     id: z.string(),
-    projectId: z.string(),
+    /** Null for the control plane's embedded agent, which runs every project's jobs. */
+    projectId: z.string().nullable(),
     name: z.string(),
     /** False until it trades its registration token for a credential. */
     registered: z.boolean(),

@@ -195,3 +195,56 @@ export async function revokeAgent(
     return agent
   })
 }
+
+/** The embedded agent's name; it has no project (it runs every project's jobs). */
+export const EMBEDDED_AGENT_NAME = 'embedded'
+
+/**
+ * The control plane's own agent (`DBSNAP_CP_EMBEDDED_AGENT`), with a new credential for this
+ * process: the previous process's credential stops working. One row, kept across restarts.
+ */
+export async function ensureEmbeddedAgent(
+  db: Kysely<Database>,
+  facts: AgentFacts,
+  now: Date = new Date(),
+): Promise<{ agent: Agent; credential: string }> {
+  const credential = newSecret(AGENT_CREDENTIAL_PREFIX)
+  const at = timestamp(now)
+  const agent = await inTransaction(db, async (trx) => {
+    const existing = await trx
+      .selectFrom('agents')
+      .select('id')
+      .where('projectId', 'is', null)
+      .where('name', '=', EMBEDDED_AGENT_NAME)
+      .executeTakeFirst()
+    const fields = {
+      credentialHash: hashSecret(credential),
+      registeredAt: at,
+      lastSeenAt: at,
+      version: facts.version,
+      hostname: facts.hostname,
+      revokedAt: null,
+    }
+    if (existing !== undefined) {
+      return trx
+        .updateTable('agents')
+        .set(fields)
+        .where('id', '=', existing.id)
+        .returningAll()
+        .executeTakeFirstOrThrow()
+    }
+    const row: Agent = {
+      id: newId(now.getTime()),
+      projectId: null,
+      name: EMBEDDED_AGENT_NAME,
+      registrationTokenHash: null,
+      registrationExpiresAt: null,
+      createdBy: null,
+      createdAt: at,
+      ...fields,
+    }
+    await trx.insertInto('agents').values(row).execute()
+    return row
+  })
+  return { agent, credential }
+}

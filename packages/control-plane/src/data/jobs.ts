@@ -136,10 +136,11 @@ export class JobQueue {
   /**
    * Leases the project's next due job to `agentId`: the oldest `pending` job whose `runAfter`
    * has come, after returning expired leases to the queue. Undefined when there is none.
+   * `projectId` null (the embedded agent): the next job of any project.
    */
   async lease(
     agentId: string,
-    projectId: string,
+    projectId: string | null,
     now: Date = new Date(),
   ): Promise<Job | undefined> {
     await this.expireLeases(now)
@@ -148,7 +149,7 @@ export class JobQueue {
       const next = trx
         .selectFrom('jobs')
         .select('id')
-        .where('projectId', '=', projectId)
+        .$if(projectId !== null, (q) => q.where('projectId', '=', projectId!))
         .where('state', '=', 'pending')
         .where('runAfter', '<=', at)
         .orderBy('runAfter')

@@ -182,7 +182,8 @@ export interface RateLimitsTable {
 /** A `dbsnap-agent` of a project: created with a one-time registration token, then its own credential. */
 export interface AgentsTable {
   id: string
-  projectId: string
+  /** Null for the control plane's embedded agent, which runs the jobs of every project. */
+  projectId: string | null
   name: string
   /** SHA-256 (hex) of the one-time registration token; null once used. */
   registrationTokenHash: string | null

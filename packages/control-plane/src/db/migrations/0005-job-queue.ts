@@ -12,12 +12,11 @@ export function jobQueueSchema(dialect: DialectName): Migration {
     async up(db: Kysely<unknown>) {
       // An agent is created by an admin with a one-time registration token, which it trades for
       // its own credential; both are stored hashed. Revoked agents stay, for the jobs' history.
+      // The control plane's embedded agent has no project: it runs every project's jobs.
       await db.schema
         .createTable('agents')
         .addColumn('id', 'text', (c) => c.primaryKey())
-        .addColumn('project_id', 'text', (c) =>
-          c.notNull().references('projects.id').onDelete('cascade'),
-        )
+        .addColumn('project_id', 'text', (c) => c.references('projects.id').onDelete('cascade'))
         .addColumn('name', 'text', (c) => c.notNull())
         .addColumn('registration_token_hash', 'text', (c) => c.unique())
         .addColumn('registration_expires_at', timestamp)
