@@ -367,12 +367,13 @@ describe.each(DIALECTS)('jobs and agents through the API on %s', (dialect) => {
     expect((await lease()).status).toBe(401)
   })
 
-  it('audits agents created and revoked, snapshots triggered, jobs cancelled and redriven', async () => {
+  it('audits agents created and revoked, snapshots triggered and created, jobs cancelled and redriven', async () => {
     const actions = (await listAuditEvents(h.cp.db, { orgId })).map((e) => e.action)
     for (const action of [
       'agent.created',
       'agent.revoked',
       'snapshot.triggered',
+      'snapshot.created',
       'job.cancelled',
       'job.redriven',
     ]) {

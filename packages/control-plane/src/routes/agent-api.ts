@@ -7,17 +7,20 @@
 // The lease answer carries what the job needs to reach its database: the connection's URL
 // (decrypted here, over the agent's HTTPS connection) or the reference the agent resolves itself.
 
+import { currentTraceId } from '@dbsnap/engine/core'
 import { createRoute, z } from '@hono/zod-openapi'
+import type { Kysely } from 'kysely'
 import type { ApiContext } from '../api/context.js'
 import { AgentSchema, agentView, JobKindSchema, JobStateSchema } from '../api/job-schemas.js'
 import { AGENT_SECURITY, errorResponses, jsonContent, newRouter } from '../api/router.js'
 import { IdParam } from '../api/schemas.js'
-import { clientIp } from '../middleware/client-ip.js'
 import { registerAgent } from '../data/agents.js'
-import { recordSnapshot } from '../data/snapshots.js'
+import { appendAuditEvent } from '../data/audit.js'
 import { openCredential, openTls, type Connection } from '../data/connections.js'
-import type { Agent, Job } from '../db/schema.js'
+import { recordSnapshot } from '../data/snapshots.js'
+import type { Agent, Database, Job } from '../db/schema.js'
 import { authenticateAgent } from '../middleware/authenticate-agent.js'
+import { clientIp } from '../middleware/client-ip.js'
 
 /** How long a lease request waits for a job at most, and how often it looks meanwhile. */
 const MAX_WAIT_SECONDS = 30
@@ -199,7 +202,7 @@ export function agentApiRoutes(ctx: ApiContext) {
           result,
           new Date(),
           (trx, done) =>
-            done.kind === 'snapshot' ? recordSnapshot(trx, done, result) : Promise.resolve(),
+            done.kind === 'snapshot' ? catalogue(trx, done, result) : Promise.resolve(),
         )
         return c.json({ state: job.state, runAfter: job.runAfter }, 200)
       },
@@ -246,6 +249,34 @@ export function agentApiRoutes(ctx: ApiContext) {
 }
 
 type LeasedJob = z.infer<typeof LeasedJobSchema>
+
+/** Records a snapshot job's result in the catalogue, with its `snapshot.created` audit event. */
+async function catalogue(trx: Kysely<Database>, job: Job, result: unknown): Promise<void> {
+  const snapshot = await recordSnapshot(trx, job, result)
+  const project = await trx
+    .selectFrom('projects')
+    .select('orgId')
+    .where('id', '=', job.projectId)
+    .executeTakeFirstOrThrow()
+  const traceId = currentTraceId()
+  await appendAuditEvent(trx, {
+    actorType: 'system',
+    ...(job.leasedBy === null ? {} : { actorId: job.leasedBy }),
+    orgId: project.orgId,
+    action: 'snapshot.created',
+    targetType: 'snapshot',
+    targetId: snapshot.id,
+    ...(traceId === undefined ? {} : { traceId }),
+    details: {
+      projectId: job.projectId,
+      connectionId: job.connectionId,
+      jobId: job.id,
+      agentId: job.leasedBy,
+      rows: snapshot.rows,
+      newBytes: snapshot.newBytes,
+    },
+  })
+}
 
 /**
  * Leases the agent's next job with what it needs to reach its database. A job whose credential
