@@ -3,16 +3,16 @@
 // to the job running again (the issue's target: under 30 s; here the lease is 4 s). The
 // half-written snapshot never reaches the catalogue, and the repository verifies clean.
 
-import { spawn, execFile, type ChildProcess } from 'node:child_process'
+import { execFile, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { json, runCli } from '../../../test/cli.js'
 import { createTestDatabase, type TestDatabase } from '../../../test/postgres.js'
+import { callApi, signUp, startLogging } from '../../../test/processes.js'
 
 const cpBin = fileURLToPath(
   new URL('../../control-plane/bin/dbsnap-control-plane.js', import.meta.url),
@@ -20,22 +20,6 @@ const cpBin = fileURLToPath(
 const agentBin = fileURLToPath(new URL('../bin/dbsnap-agent.js', import.meta.url))
 const exec = promisify(execFile)
 const LEASE_SECONDS = 4
-
-async function started(
-  bin: string,
-  args: string[],
-  env: Record<string, string>,
-  field: string,
-): Promise<{ child: ChildProcess; line: Record<string, unknown> }> {
-  const child = spawn(process.execPath, [bin, ...args], {
-    env: { ...process.env, LOG_FORMAT: 'json', ...env },
-  })
-  for await (const text of createInterface({ input: child.stdout })) {
-    const line = JSON.parse(text) as Record<string, unknown>
-    if (line[field] !== undefined) return { child, line }
-  }
-  throw new Error(`${bin} ended before logging ${field}`)
-}
 
 describe('an agent killed mid-snapshot', () => {
   let dir: string
@@ -47,19 +31,8 @@ describe('an agent killed mid-snapshot', () => {
   let connectionId: string
   const agents: ChildProcess[] = []
 
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${base}/api/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    })
-    const text = await res.text()
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`)
-    return JSON.parse(text) as Record<string, unknown>
-  }
+  const api = (method: string, path: string, body?: unknown) =>
+    callApi(base, token, method, path, body)
   /** Registers a new agent of the project and starts `dbsnap-agent run`. */
   const startAgent = async (name: string) => {
     const made = await api('POST', `${projectBase}/agents`, { name })
@@ -73,7 +46,7 @@ describe('an agent killed mid-snapshot', () => {
       [agentBin, 'register', '--url', base, '--token', made['registrationToken'] as string],
       { env: { ...process.env, ...env } },
     )
-    const agent = await started(agentBin, ['run'], env, 'healthPort')
+    const agent = await startLogging(agentBin, ['run'], env, 'healthPort')
     agents.push(agent.child)
     return agent.child
   }
@@ -84,7 +57,7 @@ describe('an agent killed mid-snapshot', () => {
     await source.client.query(
       "CREATE TABLE events (id int PRIMARY KEY, body text); INSERT INTO events SELECT g, repeat('x', 50) FROM generate_series(1, 30000) g",
     )
-    const server = await started(
+    const server = await startLogging(
       cpBin,
       [],
       {
@@ -99,12 +72,7 @@ describe('an agent killed mid-snapshot', () => {
     )
     cp = server.child
     base = `http://127.0.0.1:${server.line['port'] as number}`
-    const signedUp = await fetch(`${base}/api/v1/auth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'ops@example.com', password: 'correct horse battery staple' }),
-    })
-    token = ((await signedUp.json()) as { tokens: { accessToken: string } }).tokens.accessToken
+    token = await signUp(base)
     const org = await api('POST', '/orgs', { name: 'Acme', slug: 'acme' })
     const project = await api('POST', `/orgs/${org['id'] as string}/projects`, {
       name: 'Shop',

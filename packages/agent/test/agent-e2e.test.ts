@@ -4,38 +4,21 @@
 // repository and reports; the job ends `succeeded` with the snapshot's id, which the catalogue
 // lists; SIGTERM stops the agent.
 
-import { spawn, execFile, type ChildProcess } from 'node:child_process'
+import { execFile, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, type TestDatabase } from '../../../test/postgres.js'
+import { callApi, signUp, startLogging } from '../../../test/processes.js'
 
 const cpBin = fileURLToPath(
   new URL('../../control-plane/bin/dbsnap-control-plane.js', import.meta.url),
 )
 const agentBin = fileURLToPath(new URL('../bin/dbsnap-agent.js', import.meta.url))
 const run = promisify(execFile)
-
-/** Starts a bin and resolves with it once a JSON log line has `field`. */
-async function started(
-  bin: string,
-  args: string[],
-  env: Record<string, string>,
-  field: string,
-): Promise<{ child: ChildProcess; line: Record<string, unknown> }> {
-  const child = spawn(process.execPath, [bin, ...args], {
-    env: { ...process.env, LOG_FORMAT: 'json', ...env },
-  })
-  for await (const text of createInterface({ input: child.stdout })) {
-    const line = JSON.parse(text) as Record<string, unknown>
-    if (line[field] !== undefined) return { child, line }
-  }
-  throw new Error(`${bin} ended before logging ${field}`)
-}
 
 describe('dbsnap-agent with a control plane and PostgreSQL', () => {
   let dir: string
@@ -46,19 +29,8 @@ describe('dbsnap-agent with a control plane and PostgreSQL', () => {
   let projectBase: string
   let connectionId: string
 
-  const api = async (method: string, path: string, body?: unknown, bearer = token) => {
-    const res = await fetch(`${base}/api/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${bearer}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    })
-    const text = await res.text()
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`)
-    return JSON.parse(text) as Record<string, unknown>
-  }
+  const api = (method: string, path: string, body?: unknown, bearer = token) =>
+    callApi(base, bearer, method, path, body)
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dbsnap-agent-e2e-'))
@@ -66,7 +38,7 @@ describe('dbsnap-agent with a control plane and PostgreSQL', () => {
     await source.client.query(
       'CREATE TABLE orders (id int PRIMARY KEY, total numeric); INSERT INTO orders SELECT g, g * 1.5 FROM generate_series(1, 500) g',
     )
-    const server = await started(
+    const server = await startLogging(
       cpBin,
       [],
       {
@@ -80,12 +52,7 @@ describe('dbsnap-agent with a control plane and PostgreSQL', () => {
     )
     cp = server.child
     base = `http://127.0.0.1:${server.line['port'] as number}`
-    const signedUp = await fetch(`${base}/api/v1/auth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'ops@example.com', password: 'correct horse battery staple' }),
-    })
-    token = ((await signedUp.json()) as { tokens: { accessToken: string } }).tokens.accessToken
+    token = await signUp(base)
     const org = await api('POST', '/orgs', { name: 'Acme', slug: 'acme' })
     const project = await api('POST', `/orgs/${org['id'] as string}/projects`, {
       name: 'Shop',
@@ -117,7 +84,7 @@ describe('dbsnap-agent with a control plane and PostgreSQL', () => {
     )
     expect((await stat(join(dir, 'agent-state', 'agent.json'))).mode & 0o777).toBe(0o600)
 
-    const agent = await started(agentBin, ['run'], env, 'healthPort')
+    const agent = await startLogging(agentBin, ['run'], env, 'healthPort')
     try {
       const { secret } = (await api('POST', `/orgs/${projectBase.split('/')[2]}/keys`, {
         name: 'cron',

@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, type TestDatabase } from '../../../test/postgres.js'
+import { callApi, signUp } from '../../../test/processes.js'
 import { embeddedAgentEnabled, loadControlPlaneConfig } from '../src/config.js'
 
 const bin = fileURLToPath(new URL('../bin/dbsnap-control-plane.js', import.meta.url))
@@ -21,19 +22,8 @@ describe('the embedded agent', () => {
   let base: string
   let token: string
 
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${base}/api/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    })
-    const text = await res.text()
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`)
-    return JSON.parse(text) as Record<string, unknown>
-  }
+  const api = (method: string, path: string, body?: unknown) =>
+    callApi(base, token, method, path, body)
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dbsnap-cp-embedded-'))
@@ -58,12 +48,7 @@ describe('the embedded agent', () => {
       if (line.msg?.startsWith('embedded agent started') === true) agentStarted = true
       if (base !== undefined && agentStarted) break
     }
-    const signedUp = await fetch(`${base}/api/v1/auth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'ops@example.com', password: 'correct horse battery staple' }),
-    })
-    token = ((await signedUp.json()) as { tokens: { accessToken: string } }).tokens.accessToken
+    token = await signUp(base)
   }, 60_000)
 
   afterAll(async () => {

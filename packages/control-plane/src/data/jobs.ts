@@ -10,7 +10,7 @@
 // unexpired lease, so a late report of an expired lease is refused, never counted twice.
 
 import { randomUUID } from 'node:crypto'
-import type { Kysely } from 'kysely'
+import type { ExpressionBuilder, Kysely } from 'kysely'
 import { timestamp } from '../db/clock.js'
 import type { DialectName } from '../db/database.js'
 import { newId } from '../db/ids.js'
@@ -197,10 +197,7 @@ export class JobQueue {
         progress: progress === undefined ? null : JSON.stringify(progress),
         updatedAt: at,
       })
-      .where('id', '=', jobId)
-      .where('leaseId', '=', leaseId)
-      .where('state', '=', 'running')
-      .where('leaseExpiresAt', '>=', at)
+      .where((eb) => holdsLease(eb, jobId, leaseId, at))
       .returning(['cancelRequestedAt'])
       .executeTakeFirst()
     if (row === undefined) throw await this.#leaseLost(jobId, leaseId, 'heartbeat', now)
@@ -232,10 +229,7 @@ export class JobQueue {
           finishedAt: at,
           updatedAt: at,
         })
-        .where('id', '=', jobId)
-        .where('leaseId', '=', leaseId)
-        .where('state', '=', 'running')
-        .where('leaseExpiresAt', '>=', at)
+        .where((eb) => holdsLease(eb, jobId, leaseId, at))
         .returningAll()
         .executeTakeFirst()
       if (job !== undefined) {
@@ -264,21 +258,11 @@ export class JobQueue {
       const current = await trx
         .selectFrom('jobs')
         .selectAll()
-        .where('id', '=', jobId)
-        .where('leaseId', '=', leaseId)
-        .where('state', '=', 'running')
-        .where('leaseExpiresAt', '>=', at)
+        .where((eb) => holdsLease(eb, jobId, leaseId, at))
         .$if(this.#dialect === 'postgres', (q) => q.forUpdate())
         .executeTakeFirst()
       if (current === undefined) return undefined
-      const state: JobState =
-        current.cancelRequestedAt !== null
-          ? 'cancelled'
-          : !failure.retryable
-            ? 'failed'
-            : current.attempts >= current.maxAttempts
-              ? 'dead'
-              : 'pending'
+      const state = stateAfterFailure(current, failure.retryable)
       const runAfter =
         state === 'pending'
           ? timestamp(new Date(now.getTime() + this.retryDelayMs(current.attempts)))
@@ -344,12 +328,7 @@ export class JobQueue {
         .$if(this.#dialect === 'postgres', (q) => q.forUpdate().skipLocked())
         .execute()
       for (const current of expired) {
-        const state: JobState =
-          current.cancelRequestedAt !== null
-            ? 'cancelled'
-            : current.attempts >= current.maxAttempts
-              ? 'dead'
-              : 'pending'
+        const state = stateAfterFailure(current, true)
         const error = {
           code: 'LEASE_EXPIRED',
           message: 'the agent stopped reporting',
@@ -475,6 +454,35 @@ export class JobQueue {
       { details: { id: jobId, report } },
     )
   }
+}
+
+/** The job's current, unexpired lease is `leaseId`: the condition every report must meet. */
+function holdsLease(
+  eb: ExpressionBuilder<Database, 'jobs'>,
+  jobId: string,
+  leaseId: string,
+  at: Timestamp,
+) {
+  return eb.and([
+    eb('id', '=', jobId),
+    eb('leaseId', '=', leaseId),
+    eb('state', '=', 'running'),
+    eb('leaseExpiresAt', '>=', at),
+  ])
+}
+
+/**
+ * What a running job becomes when its attempt fails (a reported error, or its lease expiring): a
+ * job asked to stop ends `cancelled`, an error retrying cannot mend `failed`, the last attempt
+ * `dead`, any other back to `pending`.
+ */
+function stateAfterFailure(
+  job: Pick<Job, 'cancelRequestedAt' | 'attempts' | 'maxAttempts'>,
+  retryable: boolean,
+): JobState {
+  if (job.cancelRequestedAt !== null) return 'cancelled'
+  if (!retryable) return 'failed'
+  return job.attempts >= job.maxAttempts ? 'dead' : 'pending'
 }
 
 async function addEvent(
