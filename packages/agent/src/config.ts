@@ -18,6 +18,8 @@ const AgentEnv = z.object({
   DBSNAP_AGENT_DRAIN_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   /** A job that reports no progress for this long is stopped, and retried (by any agent). */
   DBSNAP_AGENT_WATCHDOG_SECONDS: z.coerce.number().int().min(10).max(86_400).default(600),
+  /** How long the presigned download URL of an export on S3 works (at most 7 days). */
+  DBSNAP_AGENT_EXPORT_LINK_SECONDS: z.coerce.number().int().min(60).max(604_800).default(86_400),
   /** Where the health endpoints (/livez, /readyz) listen; port 0 picks a free one. */
   DBSNAP_AGENT_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   DBSNAP_AGENT_HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).default(8081),

@@ -1,6 +1,6 @@
 // The agent's side of the control plane's agent API (docs/jobs.md): register, lease (long-poll),
-// heartbeat, result, failure. Answers are checked with zod: they come over the network. (The
-// control plane's typed `hc` client is not used here: it would make the agent's build depend on
+// heartbeat, result, failure, and an export's file or link. Answers are checked with zod: they
+// come over the network. (The control plane's typed `hc` client is not used here: it would make the agent's build depend on
 // the control plane's, and the control plane embeds the agent.)
 
 import { z } from 'zod'
@@ -26,6 +26,8 @@ export const LeasedJobSchema = z.object({
       ref: z.string().optional(),
     })
     .nullable(),
+  /** The project's repository setting; null or absent: the agent's own. */
+  repository: z.string().nullable().optional(),
 })
 
 export type LeasedJob = z.infer<typeof LeasedJobSchema>
@@ -105,19 +107,56 @@ export class ControlPlaneClient {
     )
   }
 
+  /** Hands over the presigned GET URL of an export written to S3. */
+  async exportLink(
+    jobId: string,
+    leaseId: string,
+    link: { url: string; expiresAt: string; bytes: number },
+  ): Promise<void> {
+    await this.#post(`agent/jobs/${encodeURIComponent(jobId)}/export-link`, { leaseId, ...link })
+  }
+
+  /** Streams an export file of a local repository to the control plane (which serves it once). */
+  async uploadExport(jobId: string, leaseId: string, file: Blob, signal?: AbortSignal) {
+    await this.#send(
+      `agent/jobs/${encodeURIComponent(jobId)}/export-file`,
+      {
+        method: 'PUT',
+        headers: { 'content-type': 'application/octet-stream', 'dbsnap-lease-id': leaseId },
+        body: file,
+      },
+      signal,
+    )
+  }
+
   /** POSTs JSON; the parsed answer, undefined for 204, a ControlPlaneCallError otherwise. */
   async #post(path: string, body: unknown, signal?: AbortSignal): Promise<unknown> {
+    return this.#send(
+      path,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      },
+      signal,
+    )
+  }
+
+  async #send(
+    path: string,
+    init: { method: string; headers: Record<string, string>; body: string | Blob },
+    signal?: AbortSignal,
+  ): Promise<unknown> {
     let res: Response
     try {
       res = await fetch(new URL(path, this.#base), {
-        method: 'POST',
+        ...init,
         headers: {
-          'content-type': 'application/json',
+          ...init.headers,
           ...(this.#credential === undefined
             ? {}
             : { authorization: `Bearer ${this.#credential}` }),
         },
-        body: JSON.stringify(body),
         ...(signal === undefined ? {} : { signal }),
       })
     } catch (err) {

@@ -1,11 +1,13 @@
 // Turns a leased job into the engine's job spec: the control plane's spec names the connection
 // by id and leaves out where the repository is; the agent adds the connection's URL (sent with
 // the lease, or resolved here from an `env:`/`file:` reference, so that secret never leaves this
-// network) and its own repository.
+// network) and the repository: the project's setting sent with the lease, else its own. Kinds
+// the engine names otherwise are mapped: a restore's connection is its target, and a retention
+// job is a forget of the connection's catalogue name followed by a prune.
 
 import { readFile } from 'node:fs/promises'
 import type { JobSpec } from '@dbsnap/engine'
-import { DbsnapError } from '@dbsnap/engine/core'
+import { DbsnapError, parseConnectionUrl } from '@dbsnap/engine/core'
 import type { LeasedJob } from './control-plane-client.js'
 
 /** A catalogue name the engine accepts (`<name>@latest~N` reads back). */
@@ -55,13 +57,14 @@ export async function engineSpec(leased: LeasedJob, context: SpecContext): Promi
   const source =
     connection === null ? undefined : await connectionUrl(connection, context.env ?? process.env)
   const repository = (): string => {
-    if (context.repository === undefined) {
+    const where = leased.repository ?? context.repository
+    if (where === undefined) {
       throw new DbsnapError(
         'CONFIG_INVALID',
-        `a ${job.kind} job needs a repository: set DBSNAP_AGENT_REPOSITORY on the agent`,
+        `a ${job.kind} job needs a repository: set the project's repository, or DBSNAP_AGENT_REPOSITORY on the agent`,
       )
     }
-    return context.repository
+    return where
   }
   switch (job.kind) {
     case 'snapshot':
@@ -79,6 +82,22 @@ export async function engineSpec(leased: LeasedJob, context: SpecContext): Promi
       }
     case 'connection-test':
       return { ...rest, kind: 'connection-test', source: required(source, job.kind) }
+    case 'restore':
+      return {
+        ...rest,
+        kind: 'restore',
+        repository: repository(),
+        target: required(source, job.kind),
+      } as JobSpec
+    case 'retention':
+      return {
+        kind: 'forget',
+        repository: repository(),
+        policy: rest['policy'] as Extract<JobSpec, { kind: 'forget' }>['policy'],
+        names: [catalogueName(connection, required(source, job.kind))],
+        prune: true,
+        ...(rest['dryRun'] === undefined ? {} : { dryRun: rest['dryRun'] as boolean }),
+      }
     default:
       return {
         ...rest,
@@ -87,6 +106,16 @@ export async function engineSpec(leased: LeasedJob, context: SpecContext): Promi
         ...(source === undefined ? {} : { source }),
       } as JobSpec
   }
+}
+
+/**
+ * The catalogue name the connection's snapshots get (as `snapshot` jobs name them): the
+ * connection's name when the engine takes it, else the engine's default, the database's name.
+ */
+function catalogueName(connection: LeasedJob['connection'], source: string): string {
+  if (connection !== null && CATALOGUE_NAME.test(connection.name)) return connection.name
+  const target = parseConnectionUrl(source)
+  return target.database ?? target.user ?? target.host
 }
 
 function required(source: string | undefined, kind: string): string {

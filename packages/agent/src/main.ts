@@ -78,6 +78,7 @@ async function run(config: AgentConfig, logger: Logger): Promise<void> {
     repository: config.DBSNAP_AGENT_REPOSITORY,
     concurrency: config.DBSNAP_AGENT_CONCURRENCY,
     watchdogMs: config.DBSNAP_AGENT_WATCHDOG_SECONDS * 1000,
+    exportLinkSeconds: config.DBSNAP_AGENT_EXPORT_LINK_SECONDS,
   })
   const health = await startHealthServer(
     {

@@ -13,6 +13,7 @@ import {
   type LeasedJob,
 } from './control-plane-client.js'
 import { engineSpec } from './engine-spec.js'
+import { prepareJob } from './export-upload.js'
 
 export type RunJob = (
   spec: JobSpec,
@@ -30,6 +31,8 @@ export interface RunnerOptions {
   waitSeconds?: number
   /** A job that reports no progress for this long is stopped and reported retryable (default 10 min). */
   watchdogMs?: number
+  /** How long the presigned URL of an export on S3 works (default 24 h). */
+  exportLinkSeconds?: number
 }
 
 /** A result bigger than this goes as a summary: the control plane takes bodies of 64 KiB. */
@@ -155,13 +158,26 @@ export class Runner {
     log.info('job started')
     try {
       const spec = await engineSpec(leased, { repository: this.#options.repository })
-      const result = await this.#options.runJob(spec, {
-        signal: abort.signal,
-        onEvent: (event) => {
-          lastEvent = event
-          lastProgressAt = Date.now()
-        },
+      const prepared = await prepareJob(leased, spec, {
+        client,
+        ...(this.#options.exportLinkSeconds === undefined
+          ? {}
+          : { linkSeconds: this.#options.exportLinkSeconds }),
       })
+      let result: unknown
+      try {
+        result = await prepared.finish(
+          await this.#options.runJob(prepared.spec, {
+            signal: abort.signal,
+            onEvent: (event) => {
+              lastEvent = event
+              lastProgressAt = Date.now()
+            },
+          }),
+        )
+      } finally {
+        await prepared.cleanup()
+      }
       beating = false
       if (!leaseLost) await this.#report(() => client.result(id, leaseId, compact(result)), log)
       log.info('job succeeded')

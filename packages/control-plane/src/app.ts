@@ -7,6 +7,9 @@ import { Hono } from 'hono'
 import type { AuthSettings, ApiContext } from './api/context.js'
 import { errorHandler, notFoundHandler } from './api/errors.js'
 import { jsonContent, newRouter } from './api/router.js'
+import { join } from 'node:path'
+import { defaultDataDirectory } from './config.js'
+import type { ExportSettings } from './data/exports.js'
 import { JobQueue, type JobQueueOptions } from './data/jobs.js'
 import type { ControlPlaneDb } from './db/database.js'
 import { ApiKeyUsageRecorder } from './middleware/api-key-usage.js'
@@ -15,6 +18,13 @@ import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './middleware/
 import { sameOrigin } from './middleware/same-origin.js'
 import { traceMiddleware } from './middleware/trace.js'
 import { agentApiRoutes } from './routes/agent-api.js'
+import {
+  agentExportFileRoutes,
+  agentExportRoutes,
+  describeExportFileUpload,
+} from './routes/agent-exports.js'
+import { downloadRoutes } from './routes/downloads.js'
+import { jobKindRoutes } from './routes/job-kinds.js'
 import { agentRoutes } from './routes/agents.js'
 import { auditRoutes } from './routes/audit.js'
 import { authRoutes } from './routes/auth.js'
@@ -45,6 +55,8 @@ export interface AppDeps {
   webRoot?: string | false
   /** API key usage counts; the caller closes it (flushes) before closing the database. */
   apiKeyUsage?: ApiKeyUsageRecorder
+  /** Where local exports wait for their download, how big and for how long (default: the data directory's `exports`, 1 GiB, 24 h). */
+  exports?: Partial<ExportSettings>
 }
 
 const DEFAULT_ACCESS_TTL_SECONDS = 15 * 60
@@ -61,6 +73,7 @@ export function createApp({
   queue = {},
   webRoot,
   apiKeyUsage = new ApiKeyUsageRecorder(db.db, logger),
+  exports = {},
 }: AppDeps) {
   const ctx: ApiContext = {
     db: db.db,
@@ -77,6 +90,12 @@ export function createApp({
     apiKeyUsage,
     secrets,
     queue: new JobQueue(db, queue),
+    exports: {
+      dir: join(defaultDataDirectory(), 'exports'),
+      maxBytes: 1024 ** 3,
+      ttlSeconds: 24 * 3600,
+      ...exports,
+    },
   }
   const api = newRouter()
   api.use(sameOrigin(ctx.auth.publicOrigin), jsonBodies(maxBodyBytes))
@@ -108,7 +127,11 @@ export function createApp({
     .route('/orgs', agentRoutes(ctx))
     .route('/orgs', jobRoutes(ctx))
     .route('/orgs', snapshotRoutes(ctx))
+    .route('/orgs', jobKindRoutes(ctx))
+    .route('/downloads', downloadRoutes(ctx))
     .route('/agent', agentApiRoutes(ctx))
+    .route('/agent', agentExportRoutes(ctx))
+  describeExportFileUpload(api)
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
@@ -137,6 +160,8 @@ export function createApp({
   const app = new Hono()
     .use(traceMiddleware(logger))
     .route('/', healthRoutes(db))
+    // Before the API: its body is a file, not the JSON the API's middleware takes.
+    .route('/', agentExportFileRoutes(ctx))
     .route('/api/v1', routes)
   // After the API, so the web view's fallback to index.html never shadows a route.
   if (webRoot !== false) mountWebAssets(app, webRoot)

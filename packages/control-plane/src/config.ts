@@ -1,6 +1,6 @@
 // Settings of the control plane, read once at start from the environment (.env.example lists them).
 
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { LOG_LEVELS, parseEnv } from '@dbsnap/engine/core'
 import envPaths from 'env-paths'
 import { z } from 'zod'
@@ -23,6 +23,15 @@ export function defaultDataDirectory(): string {
 /** The embedded agent's default repository: the `dbsnap` CLI's default, so both see the same snapshots. */
 export function defaultRepository(): string {
   return join(envPaths('dbsnap', { suffix: '' }).data, 'repo')
+}
+
+/** Where streamed exports wait (DBSNAP_CP_EXPORT_DIR, else `exports` beside the data). */
+export function exportDirectory(config: ControlPlaneConfig): string {
+  if (config.DBSNAP_CP_EXPORT_DIR !== undefined) return config.DBSNAP_CP_EXPORT_DIR
+  const db = config.DATABASE_URL
+  return db.dialect === 'sqlite' && db.path !== ':memory:'
+    ? join(dirname(db.path), 'exports')
+    : join(defaultDataDirectory(), 'exports')
 }
 
 /** Whether the control plane runs its embedded agent. */
@@ -92,6 +101,19 @@ const ControlPlaneEnv = z.object({
   DBSNAP_CP_EMBEDDED_AGENT: z.enum(['auto', 'true', 'false']).default('auto'),
   /** The embedded agent's repository; default `dbsnap/repo` in the user's data directory (the CLI's default). */
   DBSNAP_AGENT_REPOSITORY: z.string().min(1).optional(),
+  /**
+   * Where exports that agents stream from a local repository wait for their one download; default
+   * `exports` beside the SQLite file, or in the data directory with PostgreSQL.
+   */
+  DBSNAP_CP_EXPORT_DIR: z.string().min(1).optional(),
+  /** The largest export an agent may stream to the control plane (default 1 GiB). */
+  DBSNAP_CP_EXPORT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(1024 ** 3),
+  /** How long a streamed export waits for its download before it is deleted (default 24 h). */
+  DBSNAP_CP_EXPORT_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(86_400),
   /** Leases a job may take before it goes to the dead-letter queue. */
   DBSNAP_CP_JOB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),

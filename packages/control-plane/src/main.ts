@@ -15,6 +15,7 @@ import {
   loadControlPlaneConfig,
   defaultRepository,
   embeddedAgentEnabled,
+  exportDirectory,
   rateLimitSettings,
   secretKeySettings,
   type ControlPlaneConfig,
@@ -158,6 +159,11 @@ function serveHttp(
     queue: {
       leaseMs: config.DBSNAP_CP_JOB_LEASE_SECONDS * 1000,
       maxAttempts: config.DBSNAP_CP_JOB_MAX_ATTEMPTS,
+    },
+    exports: {
+      dir: exportDirectory(config),
+      maxBytes: config.DBSNAP_CP_EXPORT_MAX_BYTES,
+      ttlSeconds: config.DBSNAP_CP_EXPORT_TTL_SECONDS,
     },
     auth: {
       signingKey,

@@ -2,6 +2,8 @@
 // it through `app.request()` the way a script (bearer token) or a browser (cookies) would.
 
 import { randomBytes } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createApp, type AppDeps } from '../src/app.js'
 import { migratedDatabase, type TestControlPlaneDb } from './dialects.js'
 import type { DialectName } from '../src/db/database.js'
@@ -45,6 +47,8 @@ export async function harness(
     db: cp,
     version: 'test',
     secrets,
+    // Never the user's data directory: a directory of this run's own.
+    exports: { dir: join(tmpdir(), `dbsnap-exports-${randomBytes(6).toString('hex')}`) },
     ...deps,
     // Most suites sign up freely; api-setup.test.ts covers the closed default.
     auth: { signingKey, openRegistration: true, ...deps.auth },

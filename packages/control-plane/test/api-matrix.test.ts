@@ -11,11 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SCOPES, type Scope } from '../src/authz/permissions.js'
 import { createAgent, registerAgent } from '../src/data/agents.js'
 import { createApiKey } from '../src/data/api-keys.js'
+import { recordExportLink } from '../src/data/exports.js'
 import { JobQueue } from '../src/data/jobs.js'
 import { createConnection } from '../src/data/connections.js'
 import { addMember, createOrg } from '../src/data/orgs.js'
 import { createProject, deleteProject } from '../src/data/projects.js'
 import { createSession } from '../src/data/sessions.js'
+import { recordSnapshot } from '../src/data/snapshots.js'
 import { createUser } from '../src/data/users.js'
 import type { Role } from '../src/db/schema.js'
 import { newApiKeySecret } from '../src/identity/api-key-secret.js'
@@ -91,6 +93,20 @@ const ROUTES: Record<string, Access | [Access, KeyAccess]> = {
     'snapshots:write',
   ],
   'GET /orgs/{orgId}/projects/{projectId}/snapshots': ['read-only', 'snapshots:read'],
+  'POST /orgs/{orgId}/projects/{projectId}/snapshots/{snapshotId}/exports': [
+    'member',
+    'snapshots:export',
+  ],
+  'POST /orgs/{orgId}/projects/{projectId}/snapshots/{snapshotId}/restores': ['admin', null],
+  'POST /orgs/{orgId}/projects/{projectId}/verify': ['member', 'snapshots:write'],
+  'POST /orgs/{orgId}/projects/{projectId}/connections/{connectionId}/retention': [
+    'member',
+    'snapshots:forget',
+  ],
+  'GET /orgs/{orgId}/projects/{projectId}/jobs/{jobId}/download': ['member', 'snapshots:export'],
+  'GET /downloads/{token}': 'public',
+  'POST /agent/jobs/{jobId}/export-link': 'agent',
+  'PUT /agent/jobs/{jobId}/export-file': 'agent',
   'POST /agent/register': 'public',
   'POST /agent/lease': 'agent',
   'POST /agent/jobs/{jobId}/heartbeat': 'agent',
@@ -162,6 +178,23 @@ function bodyFor(route: string, world: World): unknown {
       return { leaseId: world.leaseId, result: { snapshotId: 'abc' } }
     case 'POST /agent/jobs/{jobId}/failure':
       return { leaseId: world.leaseId, error: { code: 'X', message: 'x', retryable: true } }
+    case 'POST /orgs/{orgId}/projects/{projectId}/snapshots/{snapshotId}/exports':
+      return { format: 'ndjson' }
+    case 'POST /orgs/{orgId}/projects/{projectId}/snapshots/{snapshotId}/restores':
+      return { connectionId: world.connectionId, tables: ['public.orders'] }
+    case 'POST /orgs/{orgId}/projects/{projectId}/verify':
+      return { snapshots: [world.snapshotId], readDataSubset: '5%' }
+    case 'POST /orgs/{orgId}/projects/{projectId}/connections/{connectionId}/retention':
+      return { policy: { keepLast: 3 } }
+    case 'POST /agent/jobs/{jobId}/export-link':
+      return {
+        leaseId: world.leaseId,
+        url: 'https://s3.example.com/backups/exports/x.ndjson?X-Amz-Signature=abc',
+        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+        bytes: 10,
+      }
+    case 'PUT /agent/jobs/{jobId}/export-file':
+      return '{"id":1}\n'
     default:
       return undefined
   }
@@ -180,9 +213,13 @@ interface World {
   targetKeyId: string
   /** The project's registered agent (its credential is the `agent` caller's token). */
   agentId: string
-  /** A job leased to that agent, and its lease: the target of job routes. */
+  /** An export job leased to that agent, and its lease: the target of job routes. */
   jobId: string
   leaseId: string
+  /** A succeeded export job: the target of its download route. */
+  exportJobId: string
+  /** A snapshot in the project's catalogue. */
+  snapshotId: string
   tokens: Record<Exclude<Caller, 'anonymous'>, { token: string; sessionId: string }>
 }
 
@@ -269,7 +306,8 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
       scopes: ['org:read'],
       project: false,
     })
-    // The project's agent holds one job; another waits for the next lease.
+    // The project's agent exported a snapshot and holds one export job; another waits for the
+    // next lease.
     const made = await createAgent(h.cp.db, {
       projectId: project.id,
       name: `agent-${tag()}`,
@@ -279,8 +317,35 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
       version: '0.1.0',
       hostname: 'backup-1',
     })
+    const snapshotId = randomBytes(32).toString('hex')
     const queue = new JobQueue(h.cp)
-    const queued = { projectId: project.id, kind: 'verify' as const, spec: {}, createdBy: 'test' }
+    const queued = {
+      projectId: project.id,
+      kind: 'export' as const,
+      spec: { kind: 'export', snapshot: snapshotId, format: 'ndjson' },
+      createdBy: 'test',
+    }
+    await queue.enqueue(queued)
+    const exported = (await queue.lease(made.agent.id, project.id))!
+    await recordSnapshot(
+      h.cp.db,
+      exported,
+      {
+        id: snapshotId,
+        name: 'shop',
+        repository: 's3://backups/shop',
+        startedAt: new Date().toISOString(),
+        finishedAt: new Date().toISOString(),
+        durationMs: 5,
+        totals: { tables: 1, rows: 1, bytes: 1, chunks: 1, newBytes: 1, reusedChunks: 0 },
+      },
+    )
+    await recordExportLink(h.cp.db, exported, {
+      url: 'https://s3.example.com/backups/exports/x.ndjson?X-Amz-Signature=abc',
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      bytes: 10,
+    })
+    await queue.succeed(exported.id, exported.leaseId!, { rows: 1 })
     await queue.enqueue(queued)
     const leased = await queue.lease(made.agent.id, project.id)
     await queue.enqueue(queued)
@@ -291,6 +356,8 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
       agentId: made.agent.id,
       jobId: leased!.id,
       leaseId: leased!.leaseId!,
+      exportJobId: exported.id,
+      snapshotId,
       targetUserId: target!.id,
       newcomerEmail: newcomer!.email,
       targetKeyId: targetKey.id,
@@ -375,12 +442,16 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
         .replace('{userId}', w.targetUserId)
         .replace('{keyId}', w.targetKeyId)
         .replace('{agentId}', w.agentId)
-        .replace('{jobId}', w.jobId)
+        .replace('{jobId}', route.endsWith('/download') ? w.exportJobId : w.jobId)
+        .replace('{snapshotId}', w.snapshotId)
         .replace('{id}', credentials?.sessionId ?? 'none')
     const body = bodyFor(route, w)
     const res = await h.call(method, url, {
       ...(credentials === undefined ? {} : { token: credentials.token }),
       ...(body === undefined ? {} : { body }),
+      ...(route === 'PUT /agent/jobs/{jobId}/export-file'
+        ? { headers: { 'dbsnap-lease-id': w.leaseId } }
+        : {}),
     })
     const expected = isKeyCaller(caller)
       ? keyExpectation(route, caller, success)

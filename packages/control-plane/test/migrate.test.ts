@@ -47,6 +47,7 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
       'audit_chain_heads',
       'audit_events',
       'connections',
+      'exports',
       'job_events',
       'jobs',
       'memberships',

@@ -3,6 +3,7 @@
 
 import type { Logger } from '@dbsnap/engine/core'
 import type { Kysely } from 'kysely'
+import type { ExportSettings } from '../data/exports.js'
 import type { JobQueue } from '../data/jobs.js'
 import type { Database } from '../db/schema.js'
 import type { ApiKeyUsageRecorder } from '../middleware/api-key-usage.js'
@@ -34,5 +35,7 @@ export interface ApiContext {
   secrets: SecretBox
   /** The job queue (data/jobs.ts) over the same database. */
   queue: JobQueue
+  /** Where exports streamed by agents wait for their one download (data/exports.ts). */
+  exports: ExportSettings
   logger: Logger
 }

@@ -147,6 +147,15 @@ export const CatalogueSnapshotSchema = z
     reusedChunks: z.number().int(),
     tags: z.record(z.string(), z.string()),
     warnings: z.array(z.string()),
+    /** `postgres`, `mysql` or `mongodb`; null for snapshots catalogued before the control plane knew it. */
+    engine: z.string().nullable(),
+    /** The version the server reported when the snapshot was taken. */
+    serverVersion: z.string().nullable(),
+    /** SHA-256 of the snapshot's schema: equal fingerprints, same tables, columns, keys and indexes. */
+    schemaFingerprint: z.string().nullable(),
+    /** When a verify job last checked it, and how many problems that job found in it. */
+    verifiedAt: z.string().nullable(),
+    verifyProblems: z.number().int().nullable(),
   })
   .openapi('Snapshot')
 
@@ -172,5 +181,10 @@ export function catalogueSnapshotView(
     reusedChunks: s.reusedChunks,
     tags: JSON.parse(s.tags) as Record<string, string>,
     warnings: JSON.parse(s.warnings) as string[],
+    engine: s.engine,
+    serverVersion: s.serverVersion,
+    schemaFingerprint: s.schemaFingerprint,
+    verifiedAt: s.verifiedAt,
+    verifyProblems: s.verifyProblems,
   }
 }

@@ -58,6 +58,7 @@ const ERROR_DESCRIPTIONS = {
   403: 'The role does not allow this (FORBIDDEN), or a cookie-authenticated change from another origin (CSRF_REJECTED)',
   404: 'No such object, or one of another tenant (NOT_FOUND)',
   409: 'A conflict with existing data (EMAIL_TAKEN, …)',
+  410: 'The link expired or was used (DOWNLOAD_GONE)',
   413: 'The body is larger than the limit (PAYLOAD_TOO_LARGE)',
   415: 'The body is not application/json (UNSUPPORTED_MEDIA_TYPE)',
   429: 'Too many requests; Retry-After says when to retry (RATE_LIMITED)',

@@ -111,6 +111,8 @@ export const ProjectSchema = z
     name: z.string(),
     slug: z.string(),
     createdAt: z.string(),
+    /** Where the project's agents keep snapshots: a directory on their machine or `s3://bucket/prefix`; null: each agent's DBSNAP_AGENT_REPOSITORY. */
+    repository: z.string().nullable(),
   })
   .openapi('Project')
 
@@ -129,6 +131,7 @@ export function projectView(project: Project): z.infer<typeof ProjectSchema> {
     name: project.name,
     slug: project.slug,
     createdAt: project.createdAt,
+    repository: project.repository,
   }
 }
 

@@ -19,6 +19,9 @@ export const ACTIONS = [
   'connections:write',
   'snapshots:read',
   'snapshots:write',
+  'snapshots:export',
+  'snapshots:forget',
+  'snapshots:restore',
   'diffs:read',
   'jobs:read',
   'jobs:write',
@@ -43,8 +46,9 @@ const READ: Action[] = [
 /**
  * Roles -> allowed actions. `read-only` sees the organisation's objects and changes nothing;
  * `member` also creates, renames and deletes projects and what is in them, triggers and cancels
- * jobs, and manages the API keys it created; `admin` also manages the organisation, its members,
- * every key, the agents, the dead-letter queue, and reads the audit log.
+ * jobs, exports snapshots and applies retention, and manages the API keys it created; `admin` also
+ * manages the organisation, its members, every key, the agents, the dead-letter queue, restores
+ * snapshots into databases, and reads the audit log.
  */
 export const PERMISSIONS: Readonly<Record<Role, readonly Action[]>> = {
   'read-only': READ,
@@ -53,6 +57,8 @@ export const PERMISSIONS: Readonly<Record<Role, readonly Action[]>> = {
     'projects:write',
     'connections:write',
     'snapshots:write',
+    'snapshots:export',
+    'snapshots:forget',
     'jobs:write',
     'keys:read',
     'keys:write',
@@ -68,7 +74,8 @@ export function allows(role: Role, action: Action): boolean {
  * The actions an API key can be granted, as its scopes. Keys are for scripts and agents working
  * on data: managing the organisation, its members, its keys and its audit log takes a person.
  * A key's request needs the route's action among its scopes *and* allowed by its creator's
- * current role, so a key never does more than the person who made it.
+ * current role, so a key never does more than the person who made it. Restoring into a database
+ * is no scope either: it overwrites data, so it takes an admin in person (decision 0032).
  */
 export const SCOPES = [
   'org:read',
@@ -78,6 +85,8 @@ export const SCOPES = [
   'connections:write',
   'snapshots:read',
   'snapshots:write',
+  'snapshots:export',
+  'snapshots:forget',
   'diffs:read',
   'jobs:read',
   'jobs:write',

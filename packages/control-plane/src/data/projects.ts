@@ -27,6 +27,7 @@ export async function createProject(
     name: input.name,
     slug: input.slug,
     createdAt: input.now ?? timestamp(),
+    repository: null,
   }
   await translateConstraints(() => db.insertInto('projects').values(project).execute(), {
     unique: (cause) =>
@@ -67,16 +68,22 @@ export async function listProjects(db: Kysely<Database>, orgId: string): Promise
     .execute()
 }
 
-/** Renames a project of `orgId`; `NOT_FOUND` when it is none of that organisation's. */
-export async function renameProject(
+/** What a PATCH of a project changes: its name, where its repository is (null: each agent's own). */
+export interface ProjectChanges {
+  name?: string
+  repository?: string | null
+}
+
+/** Renames a project of `orgId` or sets its repository; `NOT_FOUND` when it is none of that organisation's. */
+export async function updateProject(
   db: Kysely<Database>,
   orgId: string,
   projectId: string,
-  name: string,
+  changes: ProjectChanges,
 ): Promise<Project> {
   const project = await db
     .updateTable('projects')
-    .set({ name })
+    .set(changes)
     .where('orgId', '=', orgId)
     .where('id', '=', projectId)
     .returningAll()

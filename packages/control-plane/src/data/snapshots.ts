@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely'
 import { z } from 'zod'
 import { timestamp } from '../db/clock.js'
 import type { CatalogueSnapshot, Database, Job } from '../db/schema.js'
-import { ControlPlaneError } from '../errors.js'
+import { ControlPlaneError, notFoundError } from '../errors.js'
 
 /** The part of the engine's `SnapshotResult` the catalogue keeps. */
 const SnapshotResultSchema = z.object({
@@ -25,6 +25,13 @@ const SnapshotResultSchema = z.object({
     reusedChunks: z.number().int().min(0),
   }),
   warnings: z.array(z.string()).default([]),
+  // Absent from the results of agents older than the catalogue's 0009 migration.
+  engine: z.string().min(1).max(32).optional(),
+  serverVersion: z.string().max(256).optional(),
+  schemaFingerprint: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 })
 
 /**
@@ -66,6 +73,11 @@ export async function recordSnapshot(
     tags: JSON.stringify(spec.tags ?? {}),
     warnings: JSON.stringify(r.warnings),
     createdAt: timestamp(now),
+    engine: r.engine ?? null,
+    serverVersion: r.serverVersion ?? null,
+    schemaFingerprint: r.schemaFingerprint ?? null,
+    verifiedAt: null,
+    verifyProblems: null,
   }
   await db
     .insertInto('snapshots')
@@ -124,4 +136,20 @@ export async function listSnapshots(
     .execute()
   const page = rows.slice(0, limit)
   return { snapshots: page, next: rows.length > limit ? encodeCursor(page.at(-1)!) : null }
+}
+
+/** The project's snapshot `id`; `NOT_FOUND` when the catalogue has none. */
+export async function findSnapshot(
+  db: Kysely<Database>,
+  projectId: string,
+  id: string,
+): Promise<CatalogueSnapshot> {
+  const snapshot = await db
+    .selectFrom('snapshots')
+    .selectAll()
+    .where('projectId', '=', projectId)
+    .where('id', '=', id)
+    .executeTakeFirst()
+  if (snapshot === undefined) throw notFoundError('snapshot', id)
+  return snapshot
 }

@@ -63,6 +63,8 @@ export interface ProjectsTable {
   /** Unique within the organisation. */
   slug: string
   createdAt: Timestamp
+  /** Where its agents keep snapshots: a directory or `s3://bucket/prefix`; null: each agent's own. */
+  repository: string | null
 }
 
 /** A database the agent snapshots. Exactly one way to its credential: encrypted here, a reference the agent resolves, or none. */
@@ -283,6 +285,29 @@ export interface SnapshotsTable {
   /** JSON array of the engine's caveats. */
   warnings: string
   createdAt: Timestamp
+  /** `postgres` | `mysql` | `mongodb`, the server's version and the schema's SHA-256; null before 0009. */
+  engine: string | null
+  serverVersion: string | null
+  schemaFingerprint: string | null
+  /** The last verify job that checked it, and the problems it found there. */
+  verifiedAt: Timestamp | null
+  verifyProblems: number | null
+}
+
+/** An export job's file: a presigned S3 URL (the agent made it), or a file here, served once. */
+export interface ExportsTable {
+  jobId: string
+  projectId: string
+  storage: 's3' | 'local'
+  url: string | null
+  /** The file's name in the export directory (`local`). */
+  file: string | null
+  /** The name a download is saved under: `<snapshot>.<ext>`. */
+  fileName: string
+  bytes: number
+  createdAt: Timestamp
+  expiresAt: Timestamp
+  servedAt: Timestamp | null
 }
 
 export interface Database {
@@ -303,6 +328,7 @@ export interface Database {
   jobs: JobsTable
   jobEvents: JobEventsTable
   snapshots: SnapshotsTable
+  exports: ExportsTable
 }
 
 export type User = Selectable<UsersTable>
@@ -316,3 +342,4 @@ export type Agent = Selectable<AgentsTable>
 export type Job = Selectable<JobsTable>
 export type JobEvent = Selectable<JobEventsTable>
 export type CatalogueSnapshot = Selectable<SnapshotsTable>
+export type ExportRow = Selectable<ExportsTable>

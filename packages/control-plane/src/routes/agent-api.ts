@@ -17,6 +17,7 @@ import { IdParam } from '../api/schemas.js'
 import { registerAgent } from '../data/agents.js'
 import { appendAuditEvent } from '../data/audit.js'
 import { openCredential, openTls, type Connection } from '../data/connections.js'
+import { recordOutcome } from '../data/job-outcomes.js'
 import { recordSnapshot } from '../data/snapshots.js'
 import type { Agent, Database, Job } from '../db/schema.js'
 import { authenticateAgent } from '../middleware/authenticate-agent.js'
@@ -63,6 +64,8 @@ const LeasedJobSchema = z
       heartbeatSeconds: z.number().int(),
     }),
     connection: ConnectionForAgentSchema.nullable(),
+    /** The project's repository setting; null: the agent's own (DBSNAP_AGENT_REPOSITORY). */
+    repository: z.string().nullable(),
   })
   .openapi('LeasedJob')
 
@@ -202,7 +205,9 @@ export function agentApiRoutes(ctx: ApiContext) {
           result,
           new Date(),
           (trx, done) =>
-            done.kind === 'snapshot' ? catalogue(trx, done, result) : Promise.resolve(),
+            done.kind === 'snapshot'
+              ? catalogue(trx, done, result)
+              : recordOutcome(trx, done, result),
         )
         return c.json({ state: job.state, runAfter: job.runAfter }, 200)
       },
@@ -295,9 +300,15 @@ async function leaseOne(ctx: ApiContext, agent: Agent): Promise<LeasedJob | unde
               .selectAll()
               .where('id', '=', job.connectionId)
               .executeTakeFirst()
+      const project = await ctx.db
+        .selectFrom('projects')
+        .select('repository')
+        .where('id', '=', job.projectId)
+        .executeTakeFirst()
       return {
         job: leasedJobView(job, ctx.queue.leaseMs),
         connection: connection === undefined ? null : connectionForAgent(ctx, connection),
+        repository: project?.repository ?? null,
       }
     } catch (err) {
       const code = (err as { code?: unknown }).code

@@ -11,12 +11,13 @@ import {
   deleteProject,
   findProject,
   listProjects,
-  renameProject,
+  updateProject,
 } from '../data/projects.js'
 import { notFoundError } from '../errors.js'
 import { authenticate } from '../middleware/authenticate.js'
 import { authorize } from '../middleware/authorize.js'
 import type { Action } from '../authz/permissions.js'
+import { RepositorySettingSchema } from '../api/repository-setting.js'
 
 const OrgParams = z.strictObject({ orgId: IdParam })
 const ProjectParams = z.strictObject({ orgId: IdParam, projectId: IdParam })
@@ -104,21 +105,50 @@ export function projectRoutes(ctx: ApiContext) {
         method: 'patch',
         path: '/{orgId}/projects/{projectId}',
         tags: ['projects'],
-        summary: 'Rename a project',
+        summary: 'Rename a project, or set where its agents keep snapshots (`repository`)',
         middleware: can('projects:write'),
         security: KEY_SECURITY,
         request: {
           params: ProjectParams,
-          body: { required: true, ...jsonContent(z.strictObject({ name: NameSchema })) },
+          body: {
+            required: true,
+            ...jsonContent(
+              z
+                .strictObject({
+                  name: NameSchema.optional(),
+                  /** A directory on the agents' machines or `s3://bucket/prefix`; null: each agent's own. */
+                  repository: RepositorySettingSchema.nullable().optional(),
+                })
+                .refine((b) => b.name !== undefined || b.repository !== undefined, {
+                  message: 'expected name or repository',
+                }),
+            ),
+          },
         },
         responses: {
-          200: { description: 'Renamed', ...jsonContent(ProjectSchema) },
+          200: { description: 'Changed', ...jsonContent(ProjectSchema) },
           ...errorResponses(400, 401, 403, 404, 413, 415, 429),
         },
       }),
       async (c) => {
         const { orgId, projectId } = c.req.valid('param')
-        const project = await renameProject(ctx.db, orgId, projectId, c.req.valid('json').name)
+        const changes = c.req.valid('json')
+        // Where backups go is audited: moving it is how snapshots would be sent elsewhere.
+        const project =
+          changes.repository === undefined
+            ? await updateProject(ctx.db, orgId, projectId, changes)
+            : await audited(
+                ctx,
+                c,
+                (trx) => updateProject(trx, orgId, projectId, changes),
+                (p) => ({
+                  orgId,
+                  action: 'project.repository-changed',
+                  targetType: 'project',
+                  targetId: p.id,
+                  details: { repository: p.repository },
+                }),
+              )
         return c.json(projectView(project), 200)
       },
     )

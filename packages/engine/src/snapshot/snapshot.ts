@@ -1,6 +1,7 @@
 // `createSnapshot`: reads a database through one consistent read view and commits it to a
 // repository: chunks and chunk indexes first, the manifest last (the commit point).
 
+import { createHash } from 'node:crypto'
 import { availableParallelism, hostname } from 'node:os'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Logger } from 'pino'
@@ -109,6 +110,14 @@ export interface SnapshotResult {
   durationMs: number
   tables: SnapshotTableResult[]
   totals: SnapshotManifest['totals']
+  /** The source's engine and the version its server reported (the manifest's `source`). */
+  engine: SnapshotManifest['source']['engine']
+  serverVersion: string
+  /**
+   * SHA-256 (hex) of the manifest's schema as JSON: equal fingerprints, same tables, columns,
+   * keys and indexes, so a catalogue can tell a schema change without reading manifests.
+   */
+  schemaFingerprint: string
   /** Caveats of the read, e.g. no point-in-time consistency on this server; empty when none. */
   warnings: string[]
 }
@@ -288,6 +297,9 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
       durationMs: finished.getTime() - started.getTime(),
       tables: results,
       totals: manifest.totals,
+      engine: manifest.source.engine,
+      serverVersion: manifest.source.serverVersion,
+      schemaFingerprint: createHash('sha256').update(JSON.stringify(schema)).digest('hex'),
       warnings,
     }
   } catch (err) {
