@@ -45,8 +45,7 @@ function s3Problem(value: string): string | undefined {
     return 'the bucket name must be 3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit'
   }
   const bad = segments.some(
-    (segment) =>
-      !/^[A-Za-z0-9._-]{1,255}$/.test(segment) || segment === '.' || segment === '..',
+    (segment) => !/^[A-Za-z0-9._-]{1,255}$/.test(segment) || segment === '.' || segment === '..',
   )
   return bad
     ? 'the prefix must be "/"-separated segments of [A-Za-z0-9._-], none empty, "." or ".."'

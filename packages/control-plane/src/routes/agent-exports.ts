@@ -7,7 +7,13 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
 import { Hono } from 'hono'
 import type { ApiContext } from '../api/context.js'
-import { AGENT_SECURITY, errorResponses, jsonContent, newRouter, type AppEnv } from '../api/router.js'
+import {
+  AGENT_SECURITY,
+  errorResponses,
+  jsonContent,
+  newRouter,
+  type AppEnv,
+} from '../api/router.js'
 import { IdParam } from '../api/schemas.js'
 import {
   leasedExportJob,
@@ -113,7 +119,9 @@ export function describeExportFileUpload(api: OpenAPIHono<AppEnv>): void {
         headers: z.object({ [LEASE_HEADER]: LeaseIdSchema }),
         body: {
           required: true,
-          content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
+          content: {
+            'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) },
+          },
         },
       },
       responses: {

@@ -9,13 +9,7 @@ import type { Context } from 'hono'
 import { audited } from '../api/audit.js'
 import type { ApiContext } from '../api/context.js'
 import { JobSchema, jobView } from '../api/job-schemas.js'
-import {
-  errorResponses,
-  jsonContent,
-  KEY_SECURITY,
-  newRouter,
-  type AppEnv,
-} from '../api/router.js'
+import { errorResponses, jsonContent, KEY_SECURITY, newRouter, type AppEnv } from '../api/router.js'
 import { IdParam } from '../api/schemas.js'
 import type { Action } from '../authz/permissions.js'
 import { findConnection } from '../data/connections.js'
