@@ -88,4 +88,43 @@ describe('engineSpec', () => {
       repository: '/r',
     })
   })
+
+  it('maps restore, retention, export and verify, in the project’s repository over its own', async () => {
+    const project = (job: LeasedJob): LeasedJob => ({ ...job, repository: 's3://b/shop' })
+    expect(
+      await engineSpec(
+        project(leased('restore', { connectionId: 'c1', snapshot: 'ab12', dryRun: true })),
+        { repository: '/r' },
+      ),
+    ).toEqual({
+      kind: 'restore',
+      repository: 's3://b/shop',
+      snapshot: 'ab12',
+      target: 'postgres://u:pw@db/shop',
+      dryRun: true,
+    })
+    expect(
+      await engineSpec(leased('retention', { connectionId: 'c1', policy: { keepLast: 2 } }), {
+        repository: '/r',
+      }),
+    ).toEqual({
+      kind: 'forget',
+      repository: '/r',
+      policy: { keepLast: 2 },
+      names: ['shop'],
+      prune: true,
+    })
+    // A connection name the engine refuses: its snapshots are named after the database.
+    expect(
+      await engineSpec(
+        leased('retention', { policy: { keepDaily: 7 }, dryRun: true }, { name: 'shop db' }),
+        { repository: '/r' },
+      ),
+    ).toMatchObject({ kind: 'forget', names: ['shop'], dryRun: true })
+    expect(
+      await engineSpec(leased('export', { snapshot: 'ab12', format: 'ndjson' }, null), {
+        repository: '/r',
+      }),
+    ).toEqual({ kind: 'export', repository: '/r', snapshot: 'ab12', format: 'ndjson' })
+  })
 })
