@@ -306,7 +306,7 @@ describe.each(DIALECTS)('export, restore, verify and retention jobs on %s', (dia
     expect(after.find((s) => s['id'] === older)).toMatchObject({ verifyProblems: 1 })
     expect(after.find((s) => s['id'] === newer)).toMatchObject({
       verifyProblems: 0,
-      verifiedAt: expect.any(String),
+      verifiedAt: expect.any(String) as string,
     })
 
     const path = `${projectBase}/connections/${connectionId}/retention`

@@ -327,19 +327,15 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
     }
     await queue.enqueue(queued)
     const exported = (await queue.lease(made.agent.id, project.id))!
-    await recordSnapshot(
-      h.cp.db,
-      exported,
-      {
-        id: snapshotId,
-        name: 'shop',
-        repository: 's3://backups/shop',
-        startedAt: new Date().toISOString(),
-        finishedAt: new Date().toISOString(),
-        durationMs: 5,
-        totals: { tables: 1, rows: 1, bytes: 1, chunks: 1, newBytes: 1, reusedChunks: 0 },
-      },
-    )
+    await recordSnapshot(h.cp.db, exported, {
+      id: snapshotId,
+      name: 'shop',
+      repository: 's3://backups/shop',
+      startedAt: new Date().toISOString(),
+      finishedAt: new Date().toISOString(),
+      durationMs: 5,
+      totals: { tables: 1, rows: 1, bytes: 1, chunks: 1, newBytes: 1, reusedChunks: 0 },
+    })
     await recordExportLink(h.cp.db, exported, {
       url: 'https://s3.example.com/backups/exports/x.ndjson?X-Amz-Signature=abc',
       expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
