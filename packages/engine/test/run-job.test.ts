@@ -417,3 +417,30 @@ describe('runJob: locks', () => {
     }
   })
 })
+
+describe('runJob: the snapshot result', () => {
+  it('names the engine, the server version and a fingerprint that changes with the schema only', async () => {
+    const own = await createTestDatabase('dbsnap_run_job_fingerprint')
+    try {
+      await own.client.query('CREATE TABLE a (id int PRIMARY KEY, v text)')
+      const spec = {
+        kind: 'snapshot',
+        repository: join(dir, 'fingerprint'),
+        create: true,
+        source: own.url,
+      } as const
+      const first = await runJob(spec)
+      expect(first).toMatchObject({
+        engine: 'postgres',
+        serverVersion: expect.stringMatching(/^\d+/) as string,
+        schemaFingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) as string,
+      })
+      await own.client.query(`INSERT INTO a SELECT i, 'x' FROM generate_series(1, 100) i`)
+      expect((await runJob(spec)).schemaFingerprint).toBe(first.schemaFingerprint)
+      await own.client.query('ALTER TABLE a ADD COLUMN w int')
+      expect((await runJob(spec)).schemaFingerprint).not.toBe(first.schemaFingerprint)
+    } finally {
+      await own.drop()
+    }
+  })
+})

@@ -2,15 +2,10 @@
 // compared by definition. A rename is reported only on solid evidence: exactly one object of a
 // kind removed and one added, with the same definition but the name; otherwise remove + add.
 
+import { definitionJson } from '../schema/definition-json.js'
 import { tableName } from '../schema/table-name.js'
 import type { ColumnSchema, DatabaseSchema, QualifiedName, TableSchema } from '../schema/schema.js'
 import type { SchemaChange, SchemaObjectKind } from './diff-format.js'
-
-/**
- * Facts that change without anyone changing the schema: planner estimates, catalog ids that a
- * restore renumbers (MongoDB collection UUIDs too), a sequence's position (data, not structure). Left out of comparisons.
- */
-const VOLATILE = new Set(['estimatedRows', 'estimatedBytes', 'typeOid', 'oid', 'lastValue', 'uuid'])
 
 /** The changes that turn schema `a` into schema `b`, schema-level objects first. */
 export function diffSchemas(a: DatabaseSchema, b: DatabaseSchema): SchemaChange[] {
@@ -226,20 +221,5 @@ function withoutName(item: object): unknown {
 
 /** Deep equality of definitions, ignoring volatile facts and key order. */
 export function sameDefinition(a: unknown, b: unknown): boolean {
-  return stableJson(a) === stableJson(b)
-}
-
-function stableJson(value: unknown): string {
-  return JSON.stringify(value, (key, v: unknown) => {
-    if (VOLATILE.has(key)) return undefined
-    // A MySQL table's next AUTO_INCREMENT value is a counter, like a sequence's position; the
-    // column's AUTO_INCREMENT attribute (a boolean of the same name) is structure.
-    if (key === 'autoIncrement' && typeof v === 'string') return undefined
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-      const sorted: Record<string, unknown> = {}
-      for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k]
-      return sorted
-    }
-    return v
-  })
+  return definitionJson(a) === definitionJson(b)
 }

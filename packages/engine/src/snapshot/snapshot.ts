@@ -1,7 +1,6 @@
 // `createSnapshot`: reads a database through one consistent read view and commits it to a
 // repository: chunks and chunk indexes first, the manifest last (the commit point).
 
-import { createHash } from 'node:crypto'
 import { availableParallelism, hostname } from 'node:os'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Logger } from 'pino'
@@ -19,6 +18,7 @@ import { rowLine, type CanonicalRow } from '../canonical/value-encoding.js'
 import { chunkBitsFor, type ChunkingParams } from '../repository/chunking.js'
 import { formatCodec, type CodecSpec } from '../repository/codec.js'
 import type { ChunkEntry, SnapshotManifest, TableEntry } from '../repository/manifest.js'
+import { schemaFingerprint } from '../schema/definition-json.js'
 import { tableKey, tableName } from '../schema/table-name.js'
 import type { Repository } from '../repository/repository.js'
 import type { TableSchema } from '../schema/schema.js'
@@ -114,8 +114,8 @@ export interface SnapshotResult {
   engine: SnapshotManifest['source']['engine']
   serverVersion: string
   /**
-   * SHA-256 (hex) of the manifest's schema as JSON: equal fingerprints, same tables, columns,
-   * keys and indexes, so a catalogue can tell a schema change without reading manifests.
+   * SHA-256 (hex) of the manifest's schema without its volatile facts (row estimates, sequence
+   * positions: `schema/definition-json.ts`): equal when schema diff finds no change.
    */
   schemaFingerprint: string
   /** Caveats of the read, e.g. no point-in-time consistency on this server; empty when none. */
@@ -299,7 +299,7 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
       totals: manifest.totals,
       engine: manifest.source.engine,
       serverVersion: manifest.source.serverVersion,
-      schemaFingerprint: createHash('sha256').update(JSON.stringify(schema)).digest('hex'),
+      schemaFingerprint: schemaFingerprint(schema),
       warnings,
     }
   } catch (err) {
