@@ -10,7 +10,12 @@ import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openStorage, type ByteSource, type JobSpec } from '@dbsnap/engine'
-import type { ControlPlaneClient, LeasedJob } from './control-plane-client.js'
+import { DbsnapError } from '@dbsnap/engine/core'
+import {
+  ControlPlaneCallError,
+  type ControlPlaneClient,
+  type LeasedJob,
+} from './control-plane-client.js'
 
 /** A job ready to run, and what to do with its result before it is reported. */
 export interface PreparedJob {
@@ -69,7 +74,8 @@ async function handOver(
   const { id, leaseId } = leased.job
   const { size } = await stat(file)
   if (!repository.startsWith('s3://')) {
-    await deps.client.uploadExport(id, leaseId, await openAsBlob(file))
+    const blob = await openAsBlob(file)
+    await toControlPlane(() => deps.client.uploadExport(id, leaseId, blob))
     return 'control-plane'
   }
   const key = `exports/${id}.${ext}`
@@ -81,12 +87,43 @@ async function handOver(
   }
   const seconds = Math.min(deps.linkSeconds ?? 24 * 3600, 7 * 24 * 3600)
   const url = await presign(repository, key, seconds, deps.env ?? process.env)
-  await deps.client.exportLink(id, leaseId, {
-    url,
-    expiresAt: new Date(Date.now() + seconds * 1000).toISOString(),
-    bytes: size,
-  })
+  const expiresAt = new Date(Date.now() + seconds * 1000).toISOString()
+  await toControlPlane(() => deps.client.exportLink(id, leaseId, { url, expiresAt, bytes: size }))
   return `${repository.replace(/\/$/, '')}/${key}`
+}
+
+/** Attempts at handing an export over while the control plane cannot be reached, and the wait between. */
+const HAND_OVER_ATTEMPTS = 4
+const HAND_OVER_RETRY_MS = 2_000
+
+/**
+ * Hands the export over, trying again while the control plane cannot be reached. Its refusals
+ * become the job's failure as the storage of the export: `STORAGE_FULL` past its size limit,
+ * `STORAGE_UNAVAILABLE` (retryable) when it stayed away, `STORAGE_FAILED` otherwise.
+ */
+async function toControlPlane(send: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await send()
+      return
+    } catch (err) {
+      if (!(err instanceof ControlPlaneCallError)) throw err
+      if (err.retryable && attempt < HAND_OVER_ATTEMPTS) {
+        await new Promise((resolve) => setTimeout(resolve, HAND_OVER_RETRY_MS * attempt))
+        continue
+      }
+      const code =
+        err.status === 413
+          ? 'STORAGE_FULL'
+          : err.retryable
+            ? 'STORAGE_UNAVAILABLE'
+            : 'STORAGE_FAILED'
+      throw new DbsnapError(code, `cannot hand the export to the control plane: ${err.message}`, {
+        cause: err,
+        retryable: err.retryable,
+      })
+    }
+  }
 }
 
 function fileSource(path: string, size: number): ByteSource {
