@@ -222,7 +222,14 @@ export async function claimDownload(
     .executeTakeFirst()
   if (row === undefined) throw gone('the export was downloaded already, or expired')
   const path = join(settings.dir, row.file!)
-  const handle = await open(path)
+  let handle: Awaited<ReturnType<typeof open>>
+  try {
+    handle = await open(path)
+  } catch (err) {
+    // Deleted behind the control plane's back (the directory emptied): as good as served.
+    if ((err as { code?: unknown }).code === 'ENOENT') throw gone('the export file is gone')
+    throw err
+  }
   await rm(path, { force: true })
   const stream = Readable.toWeb(handle.createReadStream()) as ReadableStream<Uint8Array>
   return { row, stream }
