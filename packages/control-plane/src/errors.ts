@@ -66,9 +66,9 @@ export const ControlPlaneErrorCode = {
   LEASE_LOST: 'LEASE_LOST',
   /** The job has finished (succeeded, failed, dead or cancelled): it cannot be cancelled. */
   JOB_FINISHED: 'JOB_FINISHED',
-  /** The job is no export, or has not succeeded, or its file has not reached the control plane. */
+  /** The job is no export, or it has not succeeded (yet). */
   EXPORT_NOT_READY: 'EXPORT_NOT_READY',
-  /** The download link expired, or the export was served already (a local export is served once). */
+  /** The export or its link expired, or it was served already (a local export is served once). */
   DOWNLOAD_GONE: 'DOWNLOAD_GONE',
   /** An unexpected failure; the trace id finds it in the logs. */
   INTERNAL: 'INTERNAL',

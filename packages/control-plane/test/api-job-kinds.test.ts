@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { listAuditEvents } from '../src/data/audit.js'
+import { claimDownload, downloadKey, removeExpiredExports } from '../src/data/exports.js'
 import { addMember } from '../src/data/orgs.js'
 import { DIALECTS } from './dialects.js'
 import { errorOf, harness, type Harness } from './api-harness.js'
@@ -273,6 +274,32 @@ describe.each(DIALECTS)('export, restore, verify and retention jobs on %s', (dia
     expect((await errorOf(second)).code).toBe('DOWNLOAD_GONE')
     const again = await call('GET', `${projectBase}/jobs/${job['id'] as string}/download`)
     expect(again.status).toBe(410)
+  })
+
+  it('refuses an expired link, and deletes exports nobody downloaded in time', async () => {
+    const id = await snapshot()
+    const job = await ok('POST', `${projectBase}/snapshots/${id}/exports`, { format: 'json' })
+    const leased = await lease()
+    const res = await h.app.request(`/api/v1/agent/jobs/${leased.job.id}/export-file`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${agentToken}`, 'dbsnap-lease-id': leased.job.leaseId },
+      body: '{}',
+    })
+    expect(res.status).toBe(201)
+    await report(leased.job.id, leased.job.leaseId, { rows: 0, out: 'control-plane' })
+    const link = await ok('GET', `${projectBase}/jobs/${job['id'] as string}/download`)
+    const token = new URL(link['url'] as string).pathname.split('/').at(-1)!
+    const settings = { dir: exportDir, maxBytes: 1000, ttlSeconds: 3600 }
+    const later = new Date(Date.now() + 16 * 60_000)
+    await expect(
+      claimDownload(h.cp.db, settings, downloadKey(h.signingKey), token, later),
+    ).rejects.toMatchObject({ code: 'DOWNLOAD_GONE' })
+    expect(await readdir(exportDir)).toHaveLength(1)
+    expect(await removeExpiredExports(h.cp.db, settings, new Date(Date.now() + 7200_000))).toBe(1)
+    expect(await readdir(exportDir)).toEqual([])
+    const gone = await call('GET', `${projectBase}/jobs/${job['id'] as string}/download`)
+    expect(gone.status).toBe(410)
+    expect((await errorOf(gone)).code).toBe('DOWNLOAD_GONE')
   })
 
   it('marks verified snapshots and removes forgotten ones from the catalogue', async () => {

@@ -161,8 +161,8 @@ async function replaceExport(db: Kysely<Database>, row: ExportRow): Promise<void
 
 /**
  * Where to download the project's export job `jobId`: its S3 URL, or a signed link to the file
- * here. `EXPORT_NOT_READY` for a job that is no export, has not succeeded or has no file;
- * `DOWNLOAD_GONE` once it expired or (a local file) was downloaded.
+ * here. `EXPORT_NOT_READY` for a job that is no export or has not succeeded; `DOWNLOAD_GONE`
+ * once it expired or (a local file) was downloaded.
  */
 export async function downloadOf(
   db: Kysely<Database>,
@@ -178,11 +178,13 @@ export async function downloadOf(
     .selectAll()
     .where('jobId', '=', job.id)
     .executeTakeFirst()
-  if (job.state !== 'succeeded' || row === undefined) {
+  if (job.state !== 'succeeded') {
     throw new ControlPlaneError('EXPORT_NOT_READY', `the export is not ready (${job.state})`, {
       details: { state: job.state },
     })
   }
+  // The agent hands the file over before it reports success: no row left means it expired.
+  if (row === undefined) throw gone('the export expired and was deleted')
   if (row.servedAt !== null) throw gone('the export was downloaded already (once)')
   const expires = new Date(row.expiresAt)
   if (expires <= now) throw gone('the export expired')
