@@ -19,6 +19,8 @@ import { agentRoutes } from './routes/agents.js'
 import { auditRoutes } from './routes/audit.js'
 import { authRoutes } from './routes/auth.js'
 import { connectionRoutes } from './routes/connections.js'
+import { DIFF_PAGE_MAX_BYTES, DIFF_PAGE_PATH, diffUploadRoutes } from './routes/diff-uploads.js'
+import { diffRoutes } from './routes/diffs.js'
 import { healthRoutes } from './routes/health.js'
 import { jobRoutes } from './routes/jobs.js'
 import { keyRoutes } from './routes/keys.js'
@@ -79,7 +81,10 @@ export function createApp({
     queue: new JobQueue(db, queue),
   }
   const api = newRouter()
-  api.use(sameOrigin(ctx.auth.publicOrigin), jsonBodies(maxBodyBytes))
+  api.use(
+    sameOrigin(ctx.auth.publicOrigin),
+    jsonBodies(maxBodyBytes, [{ path: DIFF_PAGE_PATH, maxBytes: DIFF_PAGE_MAX_BYTES }]),
+  )
   const routes = api
     .openapi(
       createRoute({
@@ -108,7 +113,9 @@ export function createApp({
     .route('/orgs', agentRoutes(ctx))
     .route('/orgs', jobRoutes(ctx))
     .route('/orgs', snapshotRoutes(ctx))
+    .route('/orgs', diffRoutes(ctx))
     .route('/agent', agentApiRoutes(ctx))
+    .route('/agent', diffUploadRoutes(ctx))
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',

@@ -13,6 +13,8 @@ import { createAgent, registerAgent } from '../src/data/agents.js'
 import { createApiKey } from '../src/data/api-keys.js'
 import { JobQueue } from '../src/data/jobs.js'
 import { createConnection } from '../src/data/connections.js'
+import { requestDiff } from '../src/data/diffs.js'
+import { recordSnapshot } from '../src/data/snapshots.js'
 import { addMember, createOrg } from '../src/data/orgs.js'
 import { createProject, deleteProject } from '../src/data/projects.js'
 import { createSession } from '../src/data/sessions.js'
@@ -91,11 +93,16 @@ const ROUTES: Record<string, Access | [Access, KeyAccess]> = {
     'snapshots:write',
   ],
   'GET /orgs/{orgId}/projects/{projectId}/snapshots': ['read-only', 'snapshots:read'],
+  'POST /orgs/{orgId}/projects/{projectId}/diffs': ['member', 'diffs:write'],
+  'GET /orgs/{orgId}/projects/{projectId}/diffs': ['read-only', 'diffs:read'],
+  'GET /orgs/{orgId}/projects/{projectId}/diffs/{diffId}': ['read-only', 'diffs:read'],
+  'GET /orgs/{orgId}/projects/{projectId}/diffs/{diffId}/changes': ['read-only', 'diffs:read'],
   'POST /agent/register': 'public',
   'POST /agent/lease': 'agent',
   'POST /agent/jobs/{jobId}/heartbeat': 'agent',
   'POST /agent/jobs/{jobId}/result': 'agent',
   'POST /agent/jobs/{jobId}/failure': 'agent',
+  'POST /agent/jobs/{jobId}/diff-changes': 'agent',
 }
 
 /** The API keys that call every route: who made them, with which scopes, reaching what. */
@@ -154,6 +161,10 @@ function bodyFor(route: string, world: World): unknown {
       return { ids: [world.jobId] }
     case 'POST /orgs/{orgId}/projects/{projectId}/connections/{connectionId}/snapshots':
       return { tags: { reason: 'nightly' } }
+    case 'POST /orgs/{orgId}/projects/{projectId}/diffs':
+      return { from: world.snapshotId, to: world.snapshotId }
+    case 'POST /agent/jobs/{jobId}/diff-changes':
+      return { leaseId: world.diffLeaseId, page: 0, changes: [] }
     case 'POST /agent/lease':
       return { waitSeconds: 0 }
     case 'POST /agent/jobs/{jobId}/heartbeat':
@@ -183,6 +194,11 @@ interface World {
   /** A job leased to that agent, and its lease: the target of job routes. */
   jobId: string
   leaseId: string
+  /** A snapshot of the catalogue, a diff of it, and the diff's job, leased to the agent too. */
+  snapshotId: string
+  diffId: string
+  diffJobId: string
+  diffLeaseId: string
   tokens: Record<Exclude<Caller, 'anonymous'>, { token: string; sessionId: string }>
 }
 
@@ -283,6 +299,22 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
     const queued = { projectId: project.id, kind: 'verify' as const, spec: {}, createdBy: 'test' }
     await queue.enqueue(queued)
     const leased = await queue.lease(made.agent.id, project.id)
+    const snapshot = await recordSnapshot(h.cp.db, leased!, {
+      id: randomBytes(16).toString('hex'),
+      name: 'shop',
+      repository: '/backups/shop',
+      startedAt: new Date().toISOString(),
+      finishedAt: new Date().toISOString(),
+      durationMs: 1,
+      totals: { tables: 1, rows: 1, bytes: 1, chunks: 1, newBytes: 1, reusedChunks: 0 },
+    })
+    const { diff } = await requestDiff(h.cp.db, queue, {
+      projectId: project.id,
+      from: snapshot.id,
+      to: snapshot.id,
+      createdBy: 'test',
+    })
+    const diffJob = await queue.lease(made.agent.id, project.id)
     await queue.enqueue(queued)
     return {
       orgId: org.id,
@@ -291,6 +323,10 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
       agentId: made.agent.id,
       jobId: leased!.id,
       leaseId: leased!.leaseId!,
+      snapshotId: snapshot.id,
+      diffId: diff.id,
+      diffJobId: diffJob!.id,
+      diffLeaseId: diffJob!.leaseId!,
       targetUserId: target!.id,
       newcomerEmail: newcomer!.email,
       targetKeyId: targetKey.id,
@@ -375,7 +411,8 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
         .replace('{userId}', w.targetUserId)
         .replace('{keyId}', w.targetKeyId)
         .replace('{agentId}', w.agentId)
-        .replace('{jobId}', w.jobId)
+        .replace('{jobId}', route.endsWith('/diff-changes') ? w.diffJobId : w.jobId)
+        .replace('{diffId}', w.diffId)
         .replace('{id}', credentials?.sessionId ?? 'none')
     const body = bodyFor(route, w)
     const res = await h.call(method, url, {

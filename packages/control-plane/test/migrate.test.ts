@@ -47,6 +47,8 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
       'audit_chain_heads',
       'audit_events',
       'connections',
+      'diff_changes',
+      'diffs',
       'job_events',
       'jobs',
       'memberships',

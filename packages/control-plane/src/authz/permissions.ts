@@ -20,6 +20,7 @@ export const ACTIONS = [
   'snapshots:read',
   'snapshots:write',
   'diffs:read',
+  'diffs:write',
   'jobs:read',
   'jobs:write',
   'jobs:redrive',
@@ -53,6 +54,7 @@ export const PERMISSIONS: Readonly<Record<Role, readonly Action[]>> = {
     'projects:write',
     'connections:write',
     'snapshots:write',
+    'diffs:write',
     'jobs:write',
     'keys:read',
     'keys:write',
@@ -79,6 +81,7 @@ export const SCOPES = [
   'snapshots:read',
   'snapshots:write',
   'diffs:read',
+  'diffs:write',
   'jobs:read',
   'jobs:write',
 ] as const satisfies readonly Action[]

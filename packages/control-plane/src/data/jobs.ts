@@ -457,7 +457,7 @@ export class JobQueue {
 }
 
 /** The job's current, unexpired lease is `leaseId`: the condition every report must meet. */
-function holdsLease(
+export function holdsLease(
   eb: ExpressionBuilder<Database, 'jobs'>,
   jobId: string,
   leaseId: string,

@@ -285,6 +285,49 @@ export interface SnapshotsTable {
   createdAt: Timestamp
 }
 
+/** A diff a user asked for; its state is its job's (migration 0008-diffs). */
+export interface DiffsTable {
+  id: string
+  projectId: string
+  jobId: string
+  connectionId: string | null
+  fromSnapshotId: string
+  fromName: string
+  fromTakenAt: Timestamp
+  /** Null for a diff against the live database. */
+  toSnapshotId: string | null
+  toName: string | null
+  toTakenAt: Timestamp | null
+  /** JSON `{ tables?, exclude?, schemaOnly?, dataOnly? }`. */
+  options: string
+  /** The lease whose pages are stored; a page of another lease clears them first. */
+  leaseId: string | null
+  /** JSON of the engine's DiffSummary, once the job succeeded. */
+  summary: string | null
+  /** JSON array of the engine's SchemaChange, once the job succeeded. */
+  schemaChanges: string | null
+  /** JSON array `{ table, added, removed, modified }`, once the job succeeded. */
+  tableCounts: string | null
+  /** JSON array of the live read's caveats. */
+  warnings: string
+  createdBy: string
+  createdAt: Timestamp
+}
+
+/** One row change of a diff, as the agent uploaded it. */
+export interface DiffChangesTable {
+  diffId: string
+  /** page × page size + index in the page: the order the engine produced it in. */
+  seq: number
+  page: number
+  tableName: string
+  change: 'added' | 'removed' | 'modified'
+  /** Lower-cased text of the key and the values, what `q` matches. */
+  search: string
+  /** JSON of the engine's RowChange. */
+  body: string
+}
+
 export interface Database {
   users: UsersTable
   orgs: OrgsTable
@@ -303,6 +346,8 @@ export interface Database {
   jobs: JobsTable
   jobEvents: JobEventsTable
   snapshots: SnapshotsTable
+  diffs: DiffsTable
+  diffChanges: DiffChangesTable
 }
 
 export type User = Selectable<UsersTable>
@@ -316,3 +361,5 @@ export type Agent = Selectable<AgentsTable>
 export type Job = Selectable<JobsTable>
 export type JobEvent = Selectable<JobEventsTable>
 export type CatalogueSnapshot = Selectable<SnapshotsTable>
+export type DiffRow = Selectable<DiffsTable>
+export type DiffChangeRow = Selectable<DiffChangesTable>

@@ -17,6 +17,7 @@ import { IdParam } from '../api/schemas.js'
 import { registerAgent } from '../data/agents.js'
 import { appendAuditEvent } from '../data/audit.js'
 import { openCredential, openTls, type Connection } from '../data/connections.js'
+import { recordDiffResult } from '../data/diffs.js'
 import { recordSnapshot } from '../data/snapshots.js'
 import type { Agent, Database, Job } from '../db/schema.js'
 import { authenticateAgent } from '../middleware/authenticate-agent.js'
@@ -202,7 +203,11 @@ export function agentApiRoutes(ctx: ApiContext) {
           result,
           new Date(),
           (trx, done) =>
-            done.kind === 'snapshot' ? catalogue(trx, done, result) : Promise.resolve(),
+            done.kind === 'snapshot'
+              ? catalogue(trx, done, result)
+              : done.kind === 'diff'
+                ? recordDiffResult(trx, done, leaseId, result)
+                : Promise.resolve(),
         )
         return c.json({ state: job.state, runAfter: job.runAfter }, 200)
       },

@@ -10,6 +10,7 @@ import { instanceSetupSchema } from './0003-instance-setup.js'
 import { connectionTlsSchema } from './0004-connection-tls.js'
 import { jobQueueSchema } from './0005-job-queue.js'
 import { snapshotCatalogueSchema } from './0006-snapshot-catalogue.js'
+import { diffsSchema } from './0008-diffs.js'
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
@@ -19,5 +20,6 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0004-connection-tls': connectionTlsSchema(),
     '0005-job-queue': jobQueueSchema(dialect),
     '0006-snapshot-catalogue': snapshotCatalogueSchema(dialect),
+    '0008-diffs': diffsSchema(dialect),
   }
 }
