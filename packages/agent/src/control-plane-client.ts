@@ -36,6 +36,7 @@ const RegisteredSchema = z.object({
 })
 const HeartbeatSchema = z.object({ cancelRequested: z.boolean(), leaseExpiresAt: z.string() })
 const OutcomeSchema = z.object({ state: z.string(), runAfter: z.string() })
+const DiffPageSchema = z.object({ page: z.number(), stored: z.number() })
 
 export interface JobFailure {
   code: string
@@ -102,6 +103,17 @@ export class ControlPlaneClient {
   async failure(jobId: string, leaseId: string, error: JobFailure) {
     return OutcomeSchema.parse(
       await this.#post(`agent/jobs/${encodeURIComponent(jobId)}/failure`, { leaseId, error }),
+    )
+  }
+
+  /** Uploads page `page` of a diff job's row changes (the control plane stores each page once). */
+  async diffChanges(jobId: string, leaseId: string, page: number, changes: unknown[]) {
+    return DiffPageSchema.parse(
+      await this.#post(`agent/jobs/${encodeURIComponent(jobId)}/diff-changes`, {
+        leaseId,
+        page,
+        changes,
+      }),
     )
   }
 

@@ -77,6 +77,16 @@ export async function engineSpec(leased: LeasedJob, context: SpecContext): Promi
           ? { name: connection.name }
           : {}),
       }
+    case 'diff': {
+      // Snapshot ids of the catalogue are the repository's ids; `live: true` is the connection.
+      const { live, ...diff } = rest
+      return {
+        ...diff,
+        kind: 'diff',
+        repository: repository(),
+        ...(live === true ? { live: required(source, job.kind) } : {}),
+      } as JobSpec
+    }
     case 'connection-test':
       return { ...rest, kind: 'connection-test', source: required(source, job.kind) }
     default:

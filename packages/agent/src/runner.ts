@@ -5,18 +5,23 @@
 // and reports them as retryable failures, which hands them back to the queue at once.
 
 import { isDbsnapError, type Logger } from '@dbsnap/engine/core'
-import type { JobEvent, JobSpec } from '@dbsnap/engine'
+import type { DiffJobResult, JobEvent, JobSpec, RunJobOptions } from '@dbsnap/engine'
 import {
   ControlPlaneCallError,
   type ControlPlaneClient,
   type JobFailure,
   type LeasedJob,
 } from './control-plane-client.js'
+import { DiffUpload } from './diff-upload.js'
 import { engineSpec } from './engine-spec.js'
 
 export type RunJob = (
   spec: JobSpec,
-  options: { signal: AbortSignal; onEvent: (event: JobEvent) => void },
+  options: {
+    signal: AbortSignal
+    onEvent: (event: JobEvent) => void
+    renderDiff?: RunJobOptions['renderDiff']
+  },
 ) => Promise<unknown>
 
 export interface RunnerOptions {
@@ -155,13 +160,17 @@ export class Runner {
     log.info('job started')
     try {
       const spec = await engineSpec(leased, { repository: this.#options.repository })
-      const result = await this.#options.runJob(spec, {
+      // A diff's changes go up in pages as they are produced (diff-upload.ts).
+      const upload = kind === 'diff' ? new DiffUpload(client, id, leaseId) : undefined
+      const ran = await this.#options.runJob(spec, {
         signal: abort.signal,
         onEvent: (event) => {
           lastEvent = event
           lastProgressAt = Date.now()
         },
+        ...(upload === undefined ? {} : { renderDiff: upload.render }),
       })
+      const result = upload === undefined ? ran : upload.result(ran as DiffJobResult)
       beating = false
       if (!leaseLost) await this.#report(() => client.result(id, leaseId, compact(result)), log)
       log.info('job succeeded')
