@@ -296,7 +296,7 @@ describe('diffs with a control plane, an agent and PostgreSQL, MariaDB and Mongo
       await finished(live.job.id)
       expect(await api('GET', `${projectBase}/diffs/${live.diff.id}`)).toMatchObject({
         state: 'succeeded',
-        to: { live: true, connectionId },
+        to: { live: true, connectionId, takenAt: expect.any(String) as string },
         tables: [{ table: subject.table, added: 1, removed: 0, modified: 0 }],
       })
       expect((await allChanges(live.diff.id)).map((c) => [c.change, c.key])).toEqual([

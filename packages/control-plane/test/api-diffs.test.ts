@@ -424,7 +424,10 @@ describe.each(DIALECTS)('diffs through the API on %s', (dialect) => {
       diff: Record<string, unknown>
       job: { connectionId: string; spec: unknown }
     }
-    expect(diff).toMatchObject({ to: { live: true, connectionId }, options: { dataOnly: true } })
+    expect(diff).toMatchObject({
+      to: { live: true, connectionId, takenAt: null },
+      options: { dataOnly: true },
+    })
     expect(job).toMatchObject({
       connectionId,
       spec: { kind: 'diff', from: snapshots[1], live: true, connectionId, dataOnly: true },

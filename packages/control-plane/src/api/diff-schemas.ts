@@ -12,7 +12,12 @@ const SnapshotSideSchema = z.object({
   takenAt: z.string(),
 })
 
-const LiveSideSchema = z.object({ live: z.literal(true), connectionId: z.string().nullable() })
+const LiveSideSchema = z.object({
+  live: z.literal(true),
+  connectionId: z.string().nullable(),
+  /** When the live read started: null until the diff succeeded. */
+  takenAt: z.string().nullable(),
+})
 
 const CanonicalValueSchema = z.union([z.boolean(), z.number(), z.string(), z.null()])
 
@@ -99,7 +104,7 @@ export function diffView(diff: DiffWithJob): z.infer<typeof DiffSchema> {
     from: { snapshotId: diff.fromSnapshotId, name: diff.fromName, takenAt: diff.fromTakenAt },
     to:
       diff.toSnapshotId === null
-        ? { live: true, connectionId: diff.connectionId }
+        ? { live: true, connectionId: diff.connectionId, takenAt: diff.toTakenAt }
         : { snapshotId: diff.toSnapshotId, name: diff.toName!, takenAt: diff.toTakenAt! },
     options: JSON.parse(diff.options) as z.infer<typeof DiffSchema>['options'],
     summary: parsed(diff.summary),

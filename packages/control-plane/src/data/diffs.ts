@@ -65,6 +65,8 @@ const DiffResultSchema = z.object({
   }),
   schema: z.array(z.looseObject({ kind: z.string(), change: z.string(), object: z.string() })),
   warnings: z.array(z.string()).default([]),
+  /** The later side; for a live diff, `takenAt` is when the live read started. */
+  to: z.object({ takenAt: z.iso.datetime() }).optional(),
   /** What the agent uploaded: checked against what was stored. */
   upload: z.object({ pages: z.number().int().min(0), changes: z.number().int().min(0) }),
 })
@@ -332,7 +334,7 @@ export async function recordDiffResult(
   }
   const diff = await trx
     .selectFrom('diffs')
-    .select(['id', 'leaseId'])
+    .select(['id', 'leaseId', 'toSnapshotId', 'toTakenAt'])
     .where('jobId', '=', job.id)
     .executeTakeFirst()
   if (diff === undefined) return
@@ -366,6 +368,11 @@ export async function recordDiffResult(
       schemaChanges: JSON.stringify(r.schema),
       tableCounts: JSON.stringify([...tables].map(([table, n]) => ({ table, ...n }))),
       warnings: JSON.stringify(r.warnings),
+      // A live side's time is known once it was read.
+      toTakenAt:
+        diff.toSnapshotId === null && r.to !== undefined
+          ? timestamp(new Date(r.to.takenAt))
+          : diff.toTakenAt,
     })
     .where('id', '=', diff.id)
     .execute()
