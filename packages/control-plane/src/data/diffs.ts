@@ -424,12 +424,10 @@ export async function listChanges(
     .$if(q !== undefined && q !== '', (qb) =>
       qb.where(sql<boolean>`${sql.ref('search')} like ${`%${likeLiteral(q!)}%`} escape '\\'`),
     )
+    // A row-value comparison: one index range on both dialects (an OR of two would not be).
     .$if(after !== undefined, (qb) =>
       qb.where((eb) =>
-        eb.or([
-          eb('tableName', '>', after!.table),
-          eb.and([eb('tableName', '=', after!.table), eb('seq', '>', after!.seq)]),
-        ]),
+        eb(eb.refTuple('tableName', 'seq'), '>', eb.tuple(after!.table, after!.seq)),
       ),
     )
     .orderBy('tableName')
