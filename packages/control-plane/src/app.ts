@@ -15,6 +15,7 @@ import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './middleware/
 import { sameOrigin } from './middleware/same-origin.js'
 import { traceMiddleware } from './middleware/trace.js'
 import { agentApiRoutes } from './routes/agent-api.js'
+import { agentScheduleRoutes } from './routes/agent-schedules.js'
 import { agentRoutes } from './routes/agents.js'
 import { auditRoutes } from './routes/audit.js'
 import { authRoutes } from './routes/auth.js'
@@ -24,6 +25,7 @@ import { diffRoutes } from './routes/diffs.js'
 import { healthRoutes } from './routes/health.js'
 import { jobRoutes } from './routes/jobs.js'
 import { keyRoutes } from './routes/keys.js'
+import { scheduleRoutes } from './routes/schedules.js'
 import { orgRoutes } from './routes/orgs.js'
 import { projectRoutes } from './routes/projects.js'
 import { sessionRoutes } from './routes/sessions.js'
@@ -114,8 +116,10 @@ export function createApp({
     .route('/orgs', jobRoutes(ctx))
     .route('/orgs', snapshotRoutes(ctx))
     .route('/orgs', diffRoutes(ctx))
+    .route('/orgs', scheduleRoutes(ctx))
     .route('/agent', agentApiRoutes(ctx))
     .route('/agent', diffUploadRoutes(ctx))
+    .route('/agent', agentScheduleRoutes(ctx))
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',

@@ -6,7 +6,7 @@
 // the scope or when the creator's role or the key's project does not reach. A route missing from
 // the table below fails the test.
 
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SCOPES, type Scope } from '../src/authz/permissions.js'
 import { createAgent, registerAgent } from '../src/data/agents.js'
@@ -17,6 +17,7 @@ import { requestDiff } from '../src/data/diffs.js'
 import { recordSnapshot } from '../src/data/snapshots.js'
 import { addMember, createOrg } from '../src/data/orgs.js'
 import { createProject, deleteProject } from '../src/data/projects.js'
+import { createSchedule } from '../src/data/schedules.js'
 import { createSession } from '../src/data/sessions.js'
 import { createUser } from '../src/data/users.js'
 import type { Role } from '../src/db/schema.js'
@@ -97,12 +98,31 @@ const ROUTES: Record<string, Access | [Access, KeyAccess]> = {
   'GET /orgs/{orgId}/projects/{projectId}/diffs': ['read-only', 'diffs:read'],
   'GET /orgs/{orgId}/projects/{projectId}/diffs/{diffId}': ['read-only', 'diffs:read'],
   'GET /orgs/{orgId}/projects/{projectId}/diffs/{diffId}/changes': ['read-only', 'diffs:read'],
+  'GET /orgs/{orgId}/projects/{projectId}/connections/{connectionId}/schedules': [
+    'read-only',
+    'connections:read',
+  ],
+  'POST /orgs/{orgId}/projects/{projectId}/connections/{connectionId}/schedules': [
+    'member',
+    'connections:write',
+  ],
+  'PATCH /orgs/{orgId}/projects/{projectId}/connections/{connectionId}/schedules/{scheduleId}': [
+    'member',
+    'connections:write',
+  ],
+  'DELETE /orgs/{orgId}/projects/{projectId}/connections/{connectionId}/schedules/{scheduleId}': [
+    'member',
+    'connections:write',
+  ],
   'POST /agent/register': 'public',
   'POST /agent/lease': 'agent',
   'POST /agent/jobs/{jobId}/heartbeat': 'agent',
   'POST /agent/jobs/{jobId}/result': 'agent',
   'POST /agent/jobs/{jobId}/failure': 'agent',
   'POST /agent/jobs/{jobId}/diff-changes': 'agent',
+  'GET /agent/schedules': 'agent',
+  'POST /agent/schedules/{scheduleId}/runs': 'agent',
+  'POST /agent/jobs/local': 'agent',
 }
 
 /** The API keys that call every route: who made them, with which scopes, reaching what. */
@@ -165,6 +185,22 @@ function bodyFor(route: string, world: World): unknown {
       return { from: world.snapshotId, to: world.snapshotId }
     case 'POST /agent/jobs/{jobId}/diff-changes':
       return { leaseId: world.diffLeaseId, page: 0, changes: [] }
+    case 'POST /orgs/{orgId}/projects/{projectId}/connections/{connectionId}/schedules':
+      return { cron: '0 3 * * *', timezone: 'Europe/Paris', retention: { keepLast: 7 } }
+    case 'PATCH /orgs/{orgId}/projects/{projectId}/connections/{connectionId}/schedules/{scheduleId}':
+      return { enabled: false }
+    case 'POST /agent/schedules/{scheduleId}/runs':
+      return { scheduledAt: '2026-12-03T03:00:00.000Z' }
+    case 'POST /agent/jobs/local':
+      return {
+        clientJobId: randomUUID(),
+        kind: 'retention',
+        connectionId: world.connectionId,
+        spec: { kind: 'retention', connectionId: world.connectionId },
+        startedAt: '2026-12-03T03:00:00.000Z',
+        finishedAt: '2026-12-03T03:00:01.000Z',
+        result: { dryRun: false, snapshots: [], prune: null },
+      }
     case 'POST /agent/lease':
       return { waitSeconds: 0 }
     case 'POST /agent/jobs/{jobId}/heartbeat':
@@ -191,6 +227,8 @@ interface World {
   targetKeyId: string
   /** The project's registered agent (its credential is the `agent` caller's token). */
   agentId: string
+  /** A schedule of the connection: the target of schedule routes. */
+  scheduleId: string
   /** A job leased to that agent, and its lease: the target of job routes. */
   jobId: string
   leaseId: string
@@ -295,6 +333,13 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
       version: '0.1.0',
       hostname: 'backup-1',
     })
+    const schedule = await createSchedule(
+      h.cp.db,
+      { orgId: org.id, projectId: project.id },
+      connection.id,
+      { cron: '0 3 * * *' },
+      `user:${admin!.id}`,
+    )
     const queue = new JobQueue(h.cp)
     const queued = { projectId: project.id, kind: 'verify' as const, spec: {}, createdBy: 'test' }
     await queue.enqueue(queued)
@@ -320,6 +365,7 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
       orgId: org.id,
       projectId: project.id,
       connectionId: connection.id,
+      scheduleId: schedule.id,
       agentId: made.agent.id,
       jobId: leased!.id,
       leaseId: leased!.leaseId!,
@@ -413,6 +459,7 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
         .replace('{agentId}', w.agentId)
         .replace('{jobId}', route.endsWith('/diff-changes') ? w.diffJobId : w.jobId)
         .replace('{diffId}', w.diffId)
+        .replace('{scheduleId}', w.scheduleId)
         .replace('{id}', credentials?.sessionId ?? 'none')
     const body = bodyFor(route, w)
     const res = await h.call(method, url, {

@@ -328,6 +328,31 @@ export interface DiffChangesTable {
   body: string
 }
 
+/** A connection's cron schedule (croner syntax, 5 or 6 fields) in a time zone. */
+export interface SchedulesTable {
+  id: string
+  projectId: string
+  connectionId: string
+  cron: string
+  /** IANA time zone the cron expression is read in. */
+  timezone: string
+  /** Null while enabled. */
+  pausedAt: Timestamp | null
+  /** JSON of the retention policy run after each scheduled snapshot; null for none. */
+  retention: string | null
+  /** The scheduled time of the last run a job was created for. */
+  lastRunAt: Timestamp | null
+  createdBy: string
+  createdAt: Timestamp
+  updatedAt: Timestamp
+}
+
+/** A key that makes creating a job idempotent (a schedule's tick, an agent's local job). */
+export interface JobKeysTable {
+  key: string
+  jobId: string
+}
+
 export interface Database {
   users: UsersTable
   orgs: OrgsTable
@@ -348,6 +373,8 @@ export interface Database {
   snapshots: SnapshotsTable
   diffs: DiffsTable
   diffChanges: DiffChangesTable
+  schedules: SchedulesTable
+  jobKeys: JobKeysTable
 }
 
 export type User = Selectable<UsersTable>
@@ -363,3 +390,4 @@ export type JobEvent = Selectable<JobEventsTable>
 export type CatalogueSnapshot = Selectable<SnapshotsTable>
 export type DiffRow = Selectable<DiffsTable>
 export type DiffChangeRow = Selectable<DiffChangesTable>
+export type Schedule = Selectable<SchedulesTable>

@@ -18,6 +18,7 @@ import { registerAgent } from '../data/agents.js'
 import { appendAuditEvent } from '../data/audit.js'
 import { openCredential, openTls, type Connection } from '../data/connections.js'
 import { recordDiffResult } from '../data/diffs.js'
+import { afterJobSucceeded } from '../data/scheduled-jobs.js'
 import { recordSnapshot } from '../data/snapshots.js'
 import type { Agent, Database, Job } from '../db/schema.js'
 import { authenticateAgent } from '../middleware/authenticate-agent.js'
@@ -202,12 +203,11 @@ export function agentApiRoutes(ctx: ApiContext) {
           leaseId,
           result,
           new Date(),
-          (trx, done) =>
-            done.kind === 'snapshot'
-              ? catalogue(trx, done, result)
-              : done.kind === 'diff'
-                ? recordDiffResult(trx, done, leaseId, result)
-                : Promise.resolve(),
+          async (trx, done) => {
+            if (done.kind === 'snapshot') await catalogue(trx, done, result)
+            if (done.kind === 'diff') await recordDiffResult(trx, done, leaseId, result)
+            await afterJobSucceeded(trx, ctx.queue, done, result)
+          },
         )
         return c.json({ state: job.state, runAfter: job.runAfter }, 200)
       },
@@ -256,7 +256,7 @@ export function agentApiRoutes(ctx: ApiContext) {
 type LeasedJob = z.infer<typeof LeasedJobSchema>
 
 /** Records a snapshot job's result in the catalogue, with its `snapshot.created` audit event. */
-async function catalogue(trx: Kysely<Database>, job: Job, result: unknown): Promise<void> {
+export async function catalogue(trx: Kysely<Database>, job: Job, result: unknown): Promise<void> {
   const snapshot = await recordSnapshot(trx, job, result)
   const project = await trx
     .selectFrom('projects')
@@ -330,7 +330,7 @@ function leasedJobView(job: Job, leaseMs: number): LeasedJob['job'] {
   }
 }
 
-function connectionForAgent(
+export function connectionForAgent(
   ctx: ApiContext,
   row: Connection,
 ): z.infer<typeof ConnectionForAgentSchema> {
