@@ -18,6 +18,13 @@ const AgentEnv = z.object({
   DBSNAP_AGENT_DRAIN_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   /** A job that reports no progress for this long is stopped, and retried (by any agent). */
   DBSNAP_AGENT_WATCHDOG_SECONDS: z.coerce.number().int().min(10).max(86_400).default(600),
+  /** Run the project's schedules from this agent (also while the control plane is down). */
+  DBSNAP_AGENT_SCHEDULES: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  /** How often the agent fetches its project's schedules. */
+  DBSNAP_AGENT_SCHEDULE_POLL_SECONDS: z.coerce.number().int().min(1).max(3_600).default(30),
   /** Where the health endpoints (/livez, /readyz) listen; port 0 picks a free one. */
   DBSNAP_AGENT_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   DBSNAP_AGENT_HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).default(8081),

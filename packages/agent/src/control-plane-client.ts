@@ -30,6 +30,55 @@ export const LeasedJobSchema = z.object({
 
 export type LeasedJob = z.infer<typeof LeasedJobSchema>
 
+const RetentionPolicySchema = z.object({
+  keepLast: z.number().optional(),
+  keepDaily: z.number().optional(),
+  keepWeekly: z.number().optional(),
+  keepMonthly: z.number().optional(),
+  keepYearly: z.number().optional(),
+  keepWithin: z.string().optional(),
+})
+
+/** A schedule as the agent keeps it: with the connection a local run needs. */
+export const AgentScheduleSchema = z.object({
+  id: z.string(),
+  projectId: z.string(),
+  connectionId: z.string(),
+  cron: z.string(),
+  timezone: z.string(),
+  retention: RetentionPolicySchema.nullable(),
+  connection: LeasedJobSchema.shape.connection.unwrap(),
+})
+
+export const AgentSchedulesSchema = z.object({
+  version: z.string(),
+  schedules: z.array(AgentScheduleSchema),
+})
+
+export type AgentSchedule = z.infer<typeof AgentScheduleSchema>
+export type AgentSchedules = z.infer<typeof AgentSchedulesSchema>
+
+const JobOutcomeSchema = z.object({
+  job: z.object({ id: z.string(), state: z.string() }),
+  created: z.boolean(),
+})
+
+/** A job the agent ran on its own (the control plane was away), as `POST /agent/jobs/local` takes it. */
+export interface LocalJobReport {
+  clientJobId: string
+  kind: 'snapshot' | 'retention'
+  connectionId: string
+  scheduleId?: string
+  scheduledAt?: string
+  leasedJobId?: string
+  /** The control plane's form of the spec: the connection by id, no repository, no secret. */
+  spec: Record<string, unknown>
+  startedAt: string
+  finishedAt: string
+  result?: unknown
+  error?: { code: string; message: string; retryable: boolean }
+}
+
 const RegisteredSchema = z.object({
   agent: z.object({ id: z.string(), projectId: z.string(), name: z.string() }),
   credential: z.string(),
@@ -117,19 +166,53 @@ export class ControlPlaneClient {
     )
   }
 
+  /** The project's schedules; undefined when they are still those of `version` (304). */
+  async schedules(version?: string): Promise<AgentSchedules | undefined> {
+    const body = await this.#call('GET', 'agent/schedules', undefined, undefined, {
+      ...(version === undefined ? {} : { 'if-none-match': `"${version}"` }),
+    })
+    return body === undefined ? undefined : AgentSchedulesSchema.parse(body)
+  }
+
+  /** Asks for the job of a schedule's tick (made once whichever agent asks first). */
+  async scheduleRun(scheduleId: string, scheduledAt: Date) {
+    return JobOutcomeSchema.parse(
+      await this.#post(`agent/schedules/${encodeURIComponent(scheduleId)}/runs`, {
+        scheduledAt: scheduledAt.toISOString(),
+      }),
+    )
+  }
+
+  /** Records a job this agent ran on its own while the control plane was away. */
+  async localJob(report: LocalJobReport) {
+    return JobOutcomeSchema.parse(await this.#post('agent/jobs/local', report))
+  }
+
   /** POSTs JSON; the parsed answer, undefined for 204, a ControlPlaneCallError otherwise. */
   async #post(path: string, body: unknown, signal?: AbortSignal): Promise<unknown> {
+    return this.#call('POST', path, body, signal)
+  }
+
+  /** Calls the API; the parsed answer, undefined for 204 and 304, a ControlPlaneCallError otherwise. */
+  async #call(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+    headers: Record<string, string> = {},
+  ): Promise<unknown> {
     let res: Response
     try {
       res = await fetch(new URL(path, this.#base), {
-        method: 'POST',
+        method,
         headers: {
-          'content-type': 'application/json',
+          ...headers,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           ...(this.#credential === undefined
             ? {}
             : { authorization: `Bearer ${this.#credential}` }),
         },
-        body: JSON.stringify(body),
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         ...(signal === undefined ? {} : { signal }),
       })
     } catch (err) {
@@ -141,7 +224,7 @@ export class ControlPlaneClient {
         { cause: err },
       )
     }
-    if (res.status === 204) return undefined
+    if (res.status === 204 || res.status === 304) return undefined
     const text = await res.text()
     if (res.ok) return JSON.parse(text) as unknown
     let error = { code: 'UNKNOWN', message: text.slice(0, 200) }

@@ -87,6 +87,9 @@ export async function engineSpec(leased: LeasedJob, context: SpecContext): Promi
         ...(live === true ? { live: required(source, job.kind) } : {}),
       } as JobSpec
     }
+    case 'retention':
+      // The control plane's retention job is the engine's forget, with its prune.
+      return { ...rest, kind: 'forget', repository: repository() } as JobSpec
     case 'connection-test':
       return { ...rest, kind: 'connection-test', source: required(source, job.kind) }
     default:

@@ -3,10 +3,21 @@
 export { loadAgentConfig, stateDir } from './config.js'
 export type { AgentConfig } from './config.js'
 export { ControlPlaneCallError, ControlPlaneClient } from './control-plane-client.js'
-export type { JobFailure, LeasedJob } from './control-plane-client.js'
+export type {
+  AgentSchedule,
+  JobFailure,
+  LeasedJob,
+  LocalJobReport,
+} from './control-plane-client.js'
 export { startHealthServer } from './health.js'
 export type { HealthServer, HealthState } from './health.js'
+export { runScheduleLocally } from './local-runs.js'
+export { Outbox } from './outbox.js'
+export type { OutboxEntry } from './outbox.js'
 export { Runner } from './runner.js'
+export { dueTick } from './schedule-clock.js'
+export { Scheduler } from './scheduler.js'
+export type { SchedulerOptions } from './scheduler.js'
 export type { RunJob, RunnerOptions } from './runner.js'
 export { DiffUpload } from './diff-upload.js'
 export type { DiffUploadOptions, UploadedDiffResult } from './diff-upload.js'

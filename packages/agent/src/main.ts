@@ -9,7 +9,10 @@ import { createLogger, DBSNAP_VERSION, isDbsnapError, type Logger } from '@dbsna
 import { loadAgentConfig, stateDir, type AgentConfig } from './config.js'
 import { ControlPlaneCallError, ControlPlaneClient } from './control-plane-client.js'
 import { startHealthServer } from './health.js'
+import { runScheduleLocally } from './local-runs.js'
+import { Outbox } from './outbox.js'
 import { Runner } from './runner.js'
+import { Scheduler } from './scheduler.js'
 import { readAgentState, writeAgentState } from './state.js'
 
 const USAGE = `usage: dbsnap-agent register --url <control plane URL> --token <registration token>
@@ -70,15 +73,38 @@ async function register(config: AgentConfig, args: string[], logger: Logger): Pr
 }
 
 async function run(config: AgentConfig, logger: Logger): Promise<void> {
-  const state = await readAgentState(stateDir(config))
+  const dir = stateDir(config)
+  const state = await readAgentState(dir)
+  const client = new ControlPlaneClient(state.controlPlaneUrl, state.credential)
+  const outbox = new Outbox(dir, client, logger)
   const runner = new Runner({
-    client: new ControlPlaneClient(state.controlPlaneUrl, state.credential),
+    client,
     runJob: runJob,
     logger,
     repository: config.DBSNAP_AGENT_REPOSITORY,
     concurrency: config.DBSNAP_AGENT_CONCURRENCY,
     watchdogMs: config.DBSNAP_AGENT_WATCHDOG_SECONDS * 1000,
+    outbox,
   })
+  // Reports kept from before a restart go first.
+  await outbox.flush().catch(() => false)
+  outbox.start()
+  const scheduler = config.DBSNAP_AGENT_SCHEDULES
+    ? new Scheduler({
+        client,
+        logger,
+        stateDir: dir,
+        pollMs: config.DBSNAP_AGENT_SCHEDULE_POLL_SECONDS * 1000,
+        runLocal: (schedule, at) =>
+          runScheduleLocally(schedule, at, {
+            runJob,
+            outbox,
+            repository: config.DBSNAP_AGENT_REPOSITORY,
+            logger,
+          }),
+      })
+    : undefined
+  await scheduler?.start()
   const health = await startHealthServer(
     {
       notReadyReason: () => {
@@ -105,7 +131,10 @@ async function run(config: AgentConfig, logger: Logger): Promise<void> {
   let stopped: Promise<void> | undefined
   const shutdown = (signal: NodeJS.Signals): void => {
     logger.info({ signal, running: runner.running }, 'stopping: finishing running jobs')
-    stopped ??= runner.stop(config.DBSNAP_AGENT_DRAIN_SECONDS * 1000)
+    stopped ??= Promise.all([
+      runner.stop(config.DBSNAP_AGENT_DRAIN_SECONDS * 1000),
+      scheduler?.stop(),
+    ]).then(() => outbox.stop())
   }
   process.once('SIGTERM', shutdown)
   process.once('SIGINT', shutdown)

@@ -14,6 +14,7 @@ import {
 } from './control-plane-client.js'
 import { DiffUpload } from './diff-upload.js'
 import { engineSpec } from './engine-spec.js'
+import type { Outbox, OutboxEntry } from './outbox.js'
 
 export type RunJob = (
   spec: JobSpec,
@@ -35,6 +36,8 @@ export interface RunnerOptions {
   waitSeconds?: number
   /** A job that reports no progress for this long is stopped and reported retryable (default 10 min). */
   watchdogMs?: number
+  /** Where reports wait while the control plane cannot take them (on disk); none: retried a minute. */
+  outbox?: Outbox
 }
 
 /** A result bigger than this goes as a summary: the control plane takes bodies of 64 KiB. */
@@ -157,6 +160,7 @@ export class Runner {
       }
     }
     const beats = heartbeat()
+    const startedAt = new Date().toISOString()
     log.info('job started')
     try {
       const spec = await engineSpec(leased, { repository: this.#options.repository })
@@ -172,12 +176,32 @@ export class Runner {
       })
       const result = upload === undefined ? ran : upload.result(ran as DiffJobResult)
       beating = false
-      if (!leaseLost) await this.#report(() => client.result(id, leaseId, compact(result)), log)
+      const summary = compact(result)
+      if (!leaseLost) {
+        await this.#report(() => client.result(id, leaseId, summary), log, {
+          type: 'result',
+          jobId: id,
+          leaseId,
+          kind,
+          connectionId: leased.connection?.id ?? null,
+          spec: leased.job.spec,
+          startedAt,
+          finishedAt: new Date().toISOString(),
+          result: summary,
+        })
+      }
       log.info('job succeeded')
     } catch (err) {
       beating = false
       const failure = failureOf(err, abort.signal.reason)
-      if (!leaseLost) await this.#report(() => client.failure(id, leaseId, failure), log)
+      if (!leaseLost) {
+        await this.#report(() => client.failure(id, leaseId, failure), log, {
+          type: 'failure',
+          jobId: id,
+          leaseId,
+          error: failure,
+        })
+      }
       log.warn({ code: failure.code, retryable: failure.retryable }, failure.message)
     } finally {
       beating = false
@@ -187,8 +211,16 @@ export class Runner {
     }
   }
 
-  /** Sends a report, trying again while the control plane cannot be reached (a minute at most). */
-  async #report(send: () => Promise<unknown>, log: Logger): Promise<void> {
+  /**
+   * Sends a report: through the outbox when there is one (kept on disk until delivered), else
+   * trying again while the control plane cannot be reached (a minute at most).
+   */
+  async #report(send: () => Promise<unknown>, log: Logger, entry: OutboxEntry): Promise<void> {
+    const outbox = this.#options.outbox
+    if (outbox !== undefined) {
+      await outbox.submit(entry)
+      return
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         await send()
