@@ -27,7 +27,7 @@ export async function runScheduleLocally(
   const snapshotSpec = {
     kind: 'snapshot',
     connectionId: schedule.connectionId,
-    tags: { schedule: schedule.id },
+    tags: { schedule: schedule.id, scheduledAt: at.toISOString() },
   }
   const snapshot = await runOne(schedule, at, 'snapshot', snapshotSpec, context)
   const name = (snapshot as { name?: unknown } | undefined)?.name

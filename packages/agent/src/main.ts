@@ -11,6 +11,7 @@ import { ControlPlaneCallError, ControlPlaneClient } from './control-plane-clien
 import { startHealthServer } from './health.js'
 import { runScheduleLocally } from './local-runs.js'
 import { Outbox } from './outbox.js'
+import { withDeferrablePrune } from './retention-run.js'
 import { Runner } from './runner.js'
 import { Scheduler } from './scheduler.js'
 import { readAgentState, writeAgentState } from './state.js'
@@ -77,9 +78,10 @@ async function run(config: AgentConfig, logger: Logger): Promise<void> {
   const state = await readAgentState(dir)
   const client = new ControlPlaneClient(state.controlPlaneUrl, state.credential)
   const outbox = new Outbox(dir, client, logger)
+  const runJobs = withDeferrablePrune(runJob)
   const runner = new Runner({
     client,
-    runJob: runJob,
+    runJob: runJobs,
     logger,
     repository: config.DBSNAP_AGENT_REPOSITORY,
     concurrency: config.DBSNAP_AGENT_CONCURRENCY,
@@ -97,7 +99,7 @@ async function run(config: AgentConfig, logger: Logger): Promise<void> {
         pollMs: config.DBSNAP_AGENT_SCHEDULE_POLL_SECONDS * 1000,
         runLocal: (schedule, at) =>
           runScheduleLocally(schedule, at, {
-            runJob,
+            runJob: runJobs,
             outbox,
             repository: config.DBSNAP_AGENT_REPOSITORY,
             logger,

@@ -222,7 +222,7 @@ export async function runScheduleTick(
       spec: {
         kind: 'snapshot',
         connectionId: schedule.connectionId,
-        tags: { schedule: schedule.id },
+        tags: { schedule: schedule.id, scheduledAt: scheduledAt.toISOString() },
       },
       createdBy: `schedule:${schedule.id}`,
     })
