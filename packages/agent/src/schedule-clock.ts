@@ -4,16 +4,13 @@
 
 import { Cron } from 'croner'
 
-const DAY_MS = 86_400_000
-/** How far back the latest missed tick is looked for among many (a per-second cron, days down). */
-const LOOKBACK_MS = 8 * DAY_MS
-/** Most ticks walked to find the latest. */
-const MAX_STEPS = 100_000
+/** Ticks counted one by one at most; past that the latest is found by a backward search. */
+const MAX_WALK = 1_000
 
 export interface DueTick {
   /** The scheduled time to run for. */
   at: Date
-  /** Ticks that came since `last` and are folded into this one run. */
+  /** Ticks that came since `last` and are folded into this one run (counted up to 1,000). */
   skipped: number
 }
 
@@ -35,20 +32,31 @@ export function dueTick(
   const first = job.nextRun(last)
   if (first === null || first > now) return undefined
   let at = first
-  let skipped = 0
-  // Long gaps: start the walk within the look-back window, counting what is before it roughly.
-  if (now.getTime() - first.getTime() > LOOKBACK_MS) {
-    const recent = job.nextRun(new Date(now.getTime() - LOOKBACK_MS))
-    if (recent !== null && recent <= now) {
-      at = recent
-      skipped = 1
+  for (let skipped = 0; skipped < MAX_WALK; skipped++) {
+    const next = job.nextRun(at)
+    if (next === null || next > now) return { at, skipped }
+    at = next
+  }
+  return { at: latestTick(job, at, now), skipped: MAX_WALK }
+}
+
+/**
+ * The latest tick in (`after`, `now`], found by looking back from `now` over windows that double
+ * until one holds a tick, then walking forward the few ticks left in it.
+ */
+function latestTick(job: Cron, after: Date, now: Date): Date {
+  let latest = after
+  for (let windowMs = 1_000; now.getTime() - windowMs > after.getTime(); windowMs *= 2) {
+    const candidate = job.nextRun(new Date(now.getTime() - windowMs))
+    if (candidate !== null && candidate <= now) {
+      latest = candidate
+      break
     }
   }
-  for (let step = 0; step < MAX_STEPS; step++) {
-    const next = job.nextRun(at)
+  for (let step = 0; step < MAX_WALK; step++) {
+    const next = job.nextRun(latest)
     if (next === null || next > now) break
-    at = next
-    skipped++
+    latest = next
   }
-  return { at, skipped }
+  return latest
 }
