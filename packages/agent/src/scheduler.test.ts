@@ -20,6 +20,8 @@ const schedule: AgentSchedule = {
   connection: { id: 'c1', name: 'shop', engine: 'postgres', url: 'postgres://db/shop' },
 }
 
+const unreachable = () => new ControlPlaneCallError(undefined, 'UNREACHABLE', 'down')
+
 function world(dir: string, start: string) {
   let now = new Date(start)
   let reachable = true
@@ -32,17 +34,20 @@ function world(dir: string, start: string) {
       now: () => now,
       pollMs: 3_600_000,
       client: {
-        schedules: async () => {
-          if (!reachable) throw new ControlPlaneCallError(undefined, 'UNREACHABLE', 'down')
-          return { version: 'v1', schedules: [schedule] }
-        },
-        scheduleRun: async (id, at) => {
-          if (!reachable) throw new ControlPlaneCallError(undefined, 'UNREACHABLE', 'down')
+        schedules: () =>
+          reachable
+            ? Promise.resolve({ version: 'v1', schedules: [schedule] })
+            : Promise.reject(unreachable()),
+        scheduleRun: (id, at) => {
+          if (!reachable) return Promise.reject(unreachable())
           asked.push(`${id}@${at.toISOString()}`)
-          return { job: { id: 'j', state: 'pending' }, created: true }
+          return Promise.resolve({ job: { id: 'j', state: 'pending' }, created: true })
         },
       },
-      runLocal: async (s, at) => void local.push(`${s.id}@${at.toISOString()}`),
+      runLocal: (s, at) => {
+        local.push(`${s.id}@${at.toISOString()}`)
+        return Promise.resolve()
+      },
     })
   return {
     make,

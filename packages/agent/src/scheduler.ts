@@ -46,11 +46,14 @@ export class Scheduler {
   readonly #local = new Set<Promise<void>>()
   #timer: NodeJS.Timeout | undefined
   #lastPollAt = 0
+  /** Ticks before this were missed while the agent was down. */
+  readonly #startedAt: Date
   #checking = false
 
   constructor(options: SchedulerOptions) {
     this.#options = options
     this.#now = options.now ?? (() => new Date())
+    this.#startedAt = this.#now()
   }
 
   get schedules(): readonly AgentSchedule[] {
@@ -130,10 +133,10 @@ export class Scheduler {
         if (due === undefined) continue
         this.#ticks[schedule.id] = due.at.toISOString()
         changed = true
-        if (due.skipped > 0) {
+        if (due.skipped > 0 || due.at < this.#startedAt) {
           this.#options.logger.info(
-            { scheduleId: schedule.id, at: due.at.toISOString(), skipped: due.skipped },
-            'missed runs of a schedule: one catch-up run',
+            { scheduleId: schedule.id, at: due.at.toISOString(), missed: due.skipped + 1 },
+            'runs of a schedule were missed: one catch-up run',
           )
         }
         // Written before the run: a crash now loses this tick rather than repeat it.

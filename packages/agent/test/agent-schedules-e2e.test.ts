@@ -229,15 +229,15 @@ describe('schedules with two agents, a crash and a control plane outage', () => 
     await sleep(6_000)
     Object.assign(agents.get(survivor)!, await run(env))
     const restarted = agents.get(survivor)!
-    await until('the catch-up run', async () =>
-      restarted.log.join('').includes('one catch-up run') ? true : undefined,
+    await until('the catch-up run', () =>
+      Promise.resolve(restarted.log.join('').includes('one catch-up run') ? true : undefined),
     )
     const catchUps = restarted.log
       .join('')
       .split('\n')
       .filter((line) => line.includes('one catch-up run'))
     expect(catchUps).toHaveLength(1)
-    expect(JSON.parse(catchUps[0]!)).toMatchObject({ skipped: expect.any(Number) })
+    expect((JSON.parse(catchUps[0]!) as { missed: number }).missed).toBeGreaterThanOrEqual(1)
     const beforeRestart = (await outbox(survivor)).length
     await until('the catch-up snapshot in the outbox', async () =>
       (await outbox(survivor)).length > beforeRestart ? true : undefined,

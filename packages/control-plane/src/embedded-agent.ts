@@ -43,8 +43,9 @@ export async function startEmbeddedAgent(options: {
   const scheduler = new Scheduler({
     client,
     logger,
-    runLocal: async (schedule) => {
+    runLocal: (schedule) => {
       logger.warn({ scheduleId: schedule.id }, 'cannot queue a scheduled run')
+      return Promise.resolve()
     },
   })
   await scheduler.start()

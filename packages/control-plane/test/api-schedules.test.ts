@@ -150,7 +150,9 @@ describe.each(DIALECTS)('schedules through the API on %s', (dialect) => {
         id: schedule['id'],
         cron: '0 * * * *',
         retention: { keepLast: 1 },
-        connection: expect.objectContaining({ url: 'postgres://app:pw@db.internal/shop' }),
+        connection: expect.objectContaining({
+          url: 'postgres://app:pw@db.internal/shop',
+        }) as unknown,
       }),
     ])
     expect(first.headers.get('etag')).toBe(`"${fetched.version}"`)

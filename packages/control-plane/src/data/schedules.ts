@@ -247,7 +247,11 @@ export async function enqueueRetentionAfter(
     projectId: job.projectId,
     connectionId: job.connectionId,
     kind: 'retention',
-    spec: retentionSpec(job.connectionId, catalogueName, JSON.parse(schedule.retention)),
+    spec: retentionSpec(
+      job.connectionId,
+      catalogueName,
+      JSON.parse(schedule.retention) as RetentionPolicy,
+    ),
     createdBy: `schedule:${schedule.id}`,
   })
 }
