@@ -168,7 +168,7 @@ export class ControlPlaneClient {
 
   /** The project's schedules; undefined when they are still those of `version` (304). */
   async schedules(version?: string): Promise<AgentSchedules | undefined> {
-    const body = await this.#call('GET', 'agent/schedules', undefined, undefined, {
+    const body = await this.#call('GET', 'agent/schedules', undefined, timeout(), {
       ...(version === undefined ? {} : { 'if-none-match': `"${version}"` }),
     })
     return body === undefined ? undefined : AgentSchedulesSchema.parse(body)
@@ -177,15 +177,17 @@ export class ControlPlaneClient {
   /** Asks for the job of a schedule's tick (made once whichever agent asks first). */
   async scheduleRun(scheduleId: string, scheduledAt: Date) {
     return JobOutcomeSchema.parse(
-      await this.#post(`agent/schedules/${encodeURIComponent(scheduleId)}/runs`, {
-        scheduledAt: scheduledAt.toISOString(),
-      }),
+      await this.#post(
+        `agent/schedules/${encodeURIComponent(scheduleId)}/runs`,
+        { scheduledAt: scheduledAt.toISOString() },
+        timeout(),
+      ),
     )
   }
 
   /** Records a job this agent ran on its own while the control plane was away. */
   async localJob(report: LocalJobReport) {
-    return JobOutcomeSchema.parse(await this.#post('agent/jobs/local', report))
+    return JobOutcomeSchema.parse(await this.#post('agent/jobs/local', report, timeout()))
   }
 
   /** POSTs JSON; the parsed answer, undefined for 204, a ControlPlaneCallError otherwise. */
@@ -216,7 +218,8 @@ export class ControlPlaneClient {
         ...(signal === undefined ? {} : { signal }),
       })
     } catch (err) {
-      if (signal?.aborted === true) throw err
+      // Stopped by the caller; a call that timed out is one that could not reach the control plane.
+      if (signal?.aborted === true && !isTimeout(signal.reason)) throw err
       throw new ControlPlaneCallError(
         undefined,
         'UNREACHABLE',
@@ -235,4 +238,13 @@ export class ControlPlaneClient {
     }
     throw new ControlPlaneCallError(res.status, error.code, `control plane: ${error.message}`)
   }
+}
+
+/** How long a schedule or outbox call may take before it counts as unreachable. */
+const CALL_TIMEOUT_MS = 30_000
+
+const timeout = (): AbortSignal => AbortSignal.timeout(CALL_TIMEOUT_MS)
+
+function isTimeout(reason: unknown): boolean {
+  return reason instanceof Error && reason.name === 'TimeoutError'
 }

@@ -218,7 +218,11 @@ export class Runner {
   async #report(send: () => Promise<unknown>, log: Logger, entry: OutboxEntry): Promise<void> {
     const outbox = this.#options.outbox
     if (outbox !== undefined) {
-      await outbox.submit(entry)
+      // On disk before the slot moves on; delivered in the background, in order.
+      await outbox.append(entry)
+      void outbox.flush().catch((err: unknown) => {
+        log.warn({ err: (err as Error).message }, 'cannot deliver the outbox')
+      })
       return
     }
     for (let attempt = 1; ; attempt++) {
