@@ -44,6 +44,11 @@ export interface RunnerOptions {
 const MAX_RESULT_BYTES = 48 * 1024
 /** After the control plane could not be reached, wait this long before asking again. */
 const RETRY_MS = 5_000
+/**
+ * A repository locked by another job (a prune holds it exclusively for a few seconds) is waited
+ * for within the lease, this long at most, rather than handed back to the queue's backoff.
+ */
+const LOCK_WAIT_MS = 60_000
 
 class ShuttingDown extends Error {
   override readonly name = 'ShuttingDown'
@@ -164,17 +169,29 @@ export class Runner {
     log.info('job started')
     try {
       const spec = await engineSpec(leased, { repository: this.#options.repository })
-      // A diff's changes go up in pages as they are produced (diff-upload.ts).
-      const upload = kind === 'diff' ? new DiffUpload(client, id, leaseId) : undefined
-      const ran = await this.#options.runJob(spec, {
-        signal: abort.signal,
-        onEvent: (event) => {
-          lastEvent = event
-          lastProgressAt = Date.now()
-        },
-        ...(upload === undefined ? {} : { renderDiff: upload.render }),
-      })
-      const result = upload === undefined ? ran : upload.result(ran as DiffJobResult)
+      const lockDeadline = Date.now() + LOCK_WAIT_MS
+      const attempt = async (): Promise<unknown> => {
+        // A diff's changes go up in pages as they are produced (diff-upload.ts).
+        const upload = kind === 'diff' ? new DiffUpload(client, id, leaseId) : undefined
+        try {
+          const ran = await this.#options.runJob(spec, {
+            signal: abort.signal,
+            onEvent: (event) => {
+              lastEvent = event
+              lastProgressAt = Date.now()
+            },
+            ...(upload === undefined ? {} : { renderDiff: upload.render }),
+          })
+          return upload === undefined ? ran : upload.result(ran as DiffJobResult)
+        } catch (err) {
+          if (!isDbsnapError(err) || err.code !== 'REPOSITORY_LOCKED') throw err
+          if (abort.signal.aborted || Date.now() > lockDeadline) throw err
+          log.info({ reason: err.message }, 'the repository is locked: waiting for it')
+          await sleep(1_000 + Math.random() * 2_000, abort.signal)
+          return attempt()
+        }
+      }
+      const result = await attempt()
       beating = false
       const summary = compact(result)
       if (!leaseLost) {
