@@ -5,6 +5,7 @@
 // account logs a one-time setup link instead.
 
 import { readFileSync } from 'node:fs'
+import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
 import pino from 'pino'
 import { createLogger, isDbsnapError, type Logger } from '@dbsnap/engine/core'
@@ -24,6 +25,7 @@ import { resealCredentials } from './data/connections.js'
 import { createSetupToken } from './data/setup.js'
 import { migrate } from './db/migrate.js'
 import { ApiKeyUsageRecorder } from './middleware/api-key-usage.js'
+import { MAX_WAIT_SECONDS } from './routes/agent-api.js'
 import { loadSigningKey } from './identity/signing-key.js'
 import { ROTATE_USAGE, rotationSettings } from './rotate-cli.js'
 import { loadSecretBox } from './secrets/secret-keys.js'
@@ -191,17 +193,30 @@ function serveHttp(
     // The agent reports through the server: it drains first, then the server closes.
     void agent
       .then((running) => running?.stop(EMBEDDED_DRAIN_MS))
-      .finally(() =>
+      .finally(() => {
         server.close(() => {
           void apiKeyUsage
             .close()
             .then(() => db.close())
             .finally(() => process.exit(0))
-        }),
-      )
+        })
+        closeConnections(server as Server)
+      })
   }
   process.once('SIGTERM', shutdown)
   process.once('SIGINT', shutdown)
+}
+
+/**
+ * Ends the connections of a closing server. `close()` only stops new connections: agents poll
+ * every second on keep-alive connections, which would keep it open for as long as they do. Idle
+ * connections are closed as soon as they are (a request under way, a lease's long poll included,
+ * is answered first), and whatever is left after the longest long poll is cut.
+ */
+function closeConnections(server: Server): void {
+  server.closeIdleConnections()
+  setInterval(() => server.closeIdleConnections(), 100).unref()
+  setTimeout(() => server.closeAllConnections(), (MAX_WAIT_SECONDS + 5) * 1000).unref()
 }
 
 /** How long the embedded agent's running jobs get to finish on SIGTERM before they are handed back. */

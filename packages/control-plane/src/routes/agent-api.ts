@@ -25,7 +25,7 @@ import { authenticateAgent } from '../middleware/authenticate-agent.js'
 import { clientIp } from '../middleware/client-ip.js'
 
 /** How long a lease request waits for a job at most, and how often it looks meanwhile. */
-const MAX_WAIT_SECONDS = 30
+export const MAX_WAIT_SECONDS = 30
 const POLL_INTERVAL_MS = 1_000
 
 const JobParams = z.strictObject({ jobId: IdParam })
