@@ -49,6 +49,7 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
       'connections',
       'diff_changes',
       'diffs',
+      'forgotten_snapshots',
       'job_events',
       'job_keys',
       'jobs',

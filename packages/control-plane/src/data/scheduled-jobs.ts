@@ -45,6 +45,11 @@ async function uncatalogueForgotten(
   const gone = parsed.data.snapshots.filter((s) => !s.keep).map((s) => s.id)
   if (gone.length === 0) return
   await trx
+    .insertInto('forgottenSnapshots')
+    .values(gone.map((id) => ({ projectId, id, forgottenAt: timestamp(new Date()) })))
+    .onConflict((oc) => oc.columns(['projectId', 'id']).doNothing())
+    .execute()
+  await trx
     .deleteFrom('snapshots')
     .where('projectId', '=', projectId)
     .where('id', 'in', gone)

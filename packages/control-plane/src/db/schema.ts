@@ -347,6 +347,13 @@ export interface SchedulesTable {
   updatedAt: Timestamp
 }
 
+/** A snapshot a retention forgot: never catalogued again (migration 0007-schedules). */
+export interface ForgottenSnapshotsTable {
+  projectId: string
+  id: string
+  forgottenAt: Timestamp
+}
+
 /** A key that makes creating a job idempotent (a schedule's tick, an agent's local job). */
 export interface JobKeysTable {
   key: string
@@ -375,6 +382,7 @@ export interface Database {
   diffChanges: DiffChangesTable
   schedules: SchedulesTable
   jobKeys: JobKeysTable
+  forgottenSnapshots: ForgottenSnapshotsTable
 }
 
 export type User = Selectable<UsersTable>

@@ -49,6 +49,18 @@ export function schedulesSchema(dialect: DialectName): Migration {
         .addColumn('key', 'text', (c) => c.primaryKey())
         .addColumn('job_id', 'text', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
         .execute()
+
+      // The snapshots a retention forgot: a report of one that arrives later (an agent's outbox,
+      // a result after its lease) does not bring it back into the catalogue.
+      await db.schema
+        .createTable('forgotten_snapshots')
+        .addColumn('project_id', 'text', (c) =>
+          c.notNull().references('projects.id').onDelete('cascade'),
+        )
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('forgotten_at', timestamp, (c) => c.notNull())
+        .addPrimaryKeyConstraint('forgotten_snapshots_pk', ['project_id', 'id'])
+        .execute()
     },
   }
 }
