@@ -19,6 +19,7 @@ import { agentScheduleRoutes } from './routes/agent-schedules.js'
 import { agentRoutes } from './routes/agents.js'
 import { auditRoutes } from './routes/audit.js'
 import { authRoutes } from './routes/auth.js'
+import { connectionTestRoutes } from './routes/connection-tests.js'
 import { connectionRoutes } from './routes/connections.js'
 import { DIFF_PAGE_MAX_BYTES, DIFF_PAGE_PATH, diffUploadRoutes } from './routes/diff-uploads.js'
 import { diffRoutes } from './routes/diffs.js'
@@ -117,6 +118,7 @@ export function createApp({
     .route('/orgs', snapshotRoutes(ctx))
     .route('/orgs', diffRoutes(ctx))
     .route('/orgs', scheduleRoutes(ctx))
+    .route('/orgs', connectionTestRoutes(ctx))
     .route('/agent', agentApiRoutes(ctx))
     .route('/agent', diffUploadRoutes(ctx))
     .route('/agent', agentScheduleRoutes(ctx))

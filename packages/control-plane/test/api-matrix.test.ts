@@ -114,6 +114,10 @@ const ROUTES: Record<string, Access | [Access, KeyAccess]> = {
     'member',
     'connections:write',
   ],
+  'POST /orgs/{orgId}/projects/{projectId}/connections/{connectionId}/tests': [
+    'member',
+    'connections:write',
+  ],
   'POST /agent/register': 'public',
   'POST /agent/lease': 'agent',
   'POST /agent/jobs/{jobId}/heartbeat': 'agent',

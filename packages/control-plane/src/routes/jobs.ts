@@ -240,7 +240,11 @@ export function jobRoutes(ctx: ApiContext) {
 }
 
 /** Who asked, as jobs record it: `user:<id>` or `api_key:<id>`. */
-function actorOf(principal: { kind: string; user: { id: string }; apiKey?: { id: string } }) {
+export function actorOf(principal: {
+  kind: string
+  user: { id: string }
+  apiKey?: { id: string }
+}) {
   return principal.kind === 'api-key'
     ? `api_key:${principal.apiKey!.id}`
     : `user:${principal.user.id}`
