@@ -121,15 +121,39 @@ test('the jobs page shows the snapshot job succeeded, with its history', async (
   errors.expectClean()
 })
 
-test('create an agent, see its one-time token and commands, and revoke it', async ({ page }) => {
+test('a failing connection test shows its code; a connection is deleted after a confirmation, an agent created and revoked', async ({
+  page,
+}) => {
   const errors = watchErrors(page)
   await newProject(page, 'linus@example.com', 'Kernel Works')
+
+  // A database the server does not have: the agent's test fails with the engine's code.
+  const missing = new URL(source.url)
+  missing.pathname = `/${source.name}_missing`
+  await page.getByRole('button', { name: 'Add connection' }).click()
+  const dialog = page.getByRole('dialog', { name: 'New connection' })
+  await dialog.getByRole('textbox', { name: 'Name' }).fill('missing')
+  await dialog.getByLabel('Connection URL').fill(missing.href)
+  await dialog.getByRole('button', { name: 'Add and test' }).click()
+  const result = dialog.getByTestId('connection-test')
+  await expect(result).toContainText('Connection test failed', { timeout: 30_000 })
+  await expect(result).toContainText(/CONNECTION_[A-Z_]+/)
+  await screenshot(page, 'connection-test-failed')
+  await dialog.getByRole('button', { name: 'Done' }).click()
+  const row = page.getByTestId('connection-row')
+  await row.getByRole('button', { name: 'Delete' }).click()
+  await page
+    .getByRole('dialog', { name: 'Delete “missing”?' })
+    .getByRole('button', { name: 'Delete' })
+    .click()
+  await expect(row).toHaveCount(0)
+  await expect(page.getByText('No connection yet')).toBeVisible()
   await page.getByRole('link', { name: 'Agents' }).first().click()
   await expect(page.getByRole('heading', { name: 'Agents' })).toBeVisible()
   await page.getByRole('button', { name: 'New agent' }).click()
-  const dialog = page.getByRole('dialog', { name: 'New agent' })
-  await dialog.getByRole('textbox', { name: 'Name' }).fill('backup-1')
-  await dialog.getByRole('button', { name: 'Create agent' }).click()
+  const agentDialog = page.getByRole('dialog', { name: 'New agent' })
+  await agentDialog.getByRole('textbox', { name: 'Name' }).fill('backup-1')
+  await agentDialog.getByRole('button', { name: 'Create agent' }).click()
 
   const commands = page.getByTestId('agent-commands')
   await expect(commands).toContainText(`dbsnap-agent register --url ${cp.url} --token dbsr_`)
@@ -138,19 +162,19 @@ test('create an agent, see its one-time token and commands, and revoke it', asyn
   await screenshot(page, 'agent-token')
   await page.getByRole('button', { name: 'Done' }).click()
 
-  const row = page.getByTestId('agent-row')
-  await expect(row).toHaveCount(1)
-  await expect(row).toContainText('not registered')
-  await expect(row).toContainText('never')
+  const agent = page.getByTestId('agent-row')
+  await expect(agent).toHaveCount(1)
+  await expect(agent).toContainText('not registered')
+  await expect(agent).toContainText('never')
   await screenshot(page, 'agents')
 
-  await row.getByRole('button', { name: 'Revoke' }).click()
+  await agent.getByRole('button', { name: 'Revoke' }).click()
   await page
     .getByRole('dialog', { name: 'Revoke “backup-1”?' })
     .getByRole('button', { name: 'Revoke' })
     .click()
-  await expect(row).toContainText('revoked')
-  await expect(row.getByRole('button', { name: 'Revoke' })).toHaveCount(0)
+  await expect(agent).toContainText('revoked')
+  await expect(agent.getByRole('button', { name: 'Revoke' })).toHaveCount(0)
   await screenshot(page, 'agents-revoked')
   errors.expectClean()
 })

@@ -245,7 +245,12 @@ function AgentCommands({
         the machine that reaches the databases, with <Code>DBSNAP_AGENT_REPOSITORY</Code> set to
         where its snapshots go:
       </Alert>
-      <Code block data-testid="agent-commands" aria-label="The commands to run">
+      <Code
+        block
+        data-testid="agent-commands"
+        aria-label="The commands to run"
+        style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-all' }}
+      >
         {commands}
       </Code>
       <Group justify="space-between">
