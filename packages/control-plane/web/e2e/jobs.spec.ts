@@ -121,7 +121,7 @@ test('the jobs page shows the snapshot job succeeded, with its history', async (
   errors.expectClean()
 })
 
-test('a failing connection test shows its code; a connection is deleted after a confirmation, an agent created and revoked', async ({
+test('a failing connection test shows its code; a connection is changed, then deleted after a confirmation; an agent is created and revoked', async ({
   page,
 }) => {
   const errors = watchErrors(page)
@@ -140,7 +140,18 @@ test('a failing connection test shows its code; a connection is deleted after a 
   await expect(result).toContainText(/CONNECTION_[A-Z_]+/)
   await screenshot(page, 'connection-test-failed')
   await dialog.getByRole('button', { name: 'Done' }).click()
+
+  // Pointed at the right database, the test passes.
   const row = page.getByTestId('connection-row')
+  await row.getByRole('button', { name: 'Edit' }).click()
+  const edit = page.getByRole('dialog', { name: 'Change “missing”' })
+  await edit.getByText('URL', { exact: true }).click()
+  await edit.getByLabel('Connection URL').fill(source.url)
+  await edit.getByRole('button', { name: 'Save and test' }).click()
+  await expect(edit.getByTestId('connection-test')).toContainText('Connected', { timeout: 30_000 })
+  await edit.getByRole('button', { name: 'Done' }).click()
+  await expect(row).toContainText(source.name)
+
   await row.getByRole('button', { name: 'Delete' }).click()
   await page
     .getByRole('dialog', { name: 'Delete “missing”?' })

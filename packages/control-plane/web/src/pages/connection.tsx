@@ -79,9 +79,11 @@ export function ConnectionPage() {
           )
         }
         actions={
-          <Button loading={snapshotNow.isPending} onClick={() => snapshotNow.mutate()}>
-            Snapshot now
-          </Button>
+          org?.role === 'read-only' ? undefined : (
+            <Button loading={snapshotNow.isPending} onClick={() => snapshotNow.mutate()}>
+              Snapshot now
+            </Button>
+          )
         }
       />
       <ErrorAlert error={connection.error ?? snapshotNow.error} title="Not done" />
@@ -131,6 +133,7 @@ export function ConnectionPage() {
         orgId={orgId}
         projectId={projectId}
         jobId={openJob}
+        canCancel={org?.role !== 'read-only'}
         canRedrive={org?.role === 'admin'}
         onClose={() => setOpenJob(undefined)}
       />

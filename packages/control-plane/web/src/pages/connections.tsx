@@ -26,10 +26,13 @@ import { Empty, QueryView } from '../components/page.tsx'
 import { formatTime } from '../format.ts'
 import { jobKeys } from '../job-queries.ts'
 import { keys, useConnections } from '../queries.ts'
+import { useCurrent } from '../shell/current.ts'
 import { ConnectionModal, type ConnectionRow } from './connection-modal.tsx'
 
 export function ConnectionsSection({ orgId, projectId }: { orgId: string; projectId: string }) {
   const connections = useConnections(orgId, projectId)
+  // Read-only members see the connections; changing or testing them takes `connections:write`.
+  const canWrite = useCurrent().org?.role !== 'read-only'
   const queryClient = useQueryClient()
   const [addOpened, addModal] = useDisclosure()
   const [editing, setEditing] = useState<ConnectionRow>()
@@ -80,9 +83,11 @@ export function ConnectionsSection({ orgId, projectId }: { orgId: string; projec
         <Title order={2} size="h4">
           Connections
         </Title>
-        <Button size="sm" onClick={addModal.open}>
-          Add connection
-        </Button>
+        {canWrite && (
+          <Button size="sm" onClick={addModal.open}>
+            Add connection
+          </Button>
+        )}
       </Group>
       <ErrorAlert error={test.error ?? remove.error} title="Not done" />
       <QueryView query={connections}>
@@ -123,27 +128,29 @@ export function ConnectionsSection({ orgId, projectId }: { orgId: string; projec
                     <Table.Td>{connection.tls ? 'yes' : 'no'}</Table.Td>
                     <Table.Td>{formatTime(connection.updatedAt)}</Table.Td>
                     <Table.Td>
-                      <Group gap="xs" wrap="nowrap" justify="flex-end">
-                        <Button
-                          size="xs"
-                          variant="light"
-                          loading={test.isPending && test.variables.id === connection.id}
-                          onClick={() => test.mutate(connection)}
-                        >
-                          Test
-                        </Button>
-                        <Button size="xs" variant="light" onClick={() => setEditing(connection)}>
-                          Edit
-                        </Button>
-                        <Button
-                          size="xs"
-                          variant="light"
-                          color="red"
-                          onClick={() => confirmDelete(connection)}
-                        >
-                          Delete
-                        </Button>
-                      </Group>
+                      {canWrite && (
+                        <Group gap="xs" wrap="nowrap" justify="flex-end">
+                          <Button
+                            size="xs"
+                            variant="light"
+                            loading={test.isPending && test.variables.id === connection.id}
+                            onClick={() => test.mutate(connection)}
+                          >
+                            Test
+                          </Button>
+                          <Button size="xs" variant="light" onClick={() => setEditing(connection)}>
+                            Edit
+                          </Button>
+                          <Button
+                            size="xs"
+                            variant="light"
+                            color="red"
+                            onClick={() => confirmDelete(connection)}
+                          >
+                            Delete
+                          </Button>
+                        </Group>
+                      )}
                     </Table.Td>
                   </Table.Tr>
                 ))}

@@ -18,12 +18,15 @@ export function JobDrawer({
   orgId,
   projectId,
   jobId,
+  canCancel,
   canRedrive,
   onClose,
 }: {
   orgId: string
   projectId: string
   jobId: string | undefined
+  /** Members and admins cancel jobs. */
+  canCancel: boolean
   /** Admins redrive dead jobs. */
   canRedrive: boolean
   onClose: () => void
@@ -92,7 +95,7 @@ export function JobDrawer({
                 </Text>
               </Group>
               <Group gap="xs">
-                {isLive(j) && !j.cancelRequested && (
+                {canCancel && isLive(j) && !j.cancelRequested && (
                   <Button
                     size="xs"
                     color="red"

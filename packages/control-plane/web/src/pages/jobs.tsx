@@ -58,6 +58,7 @@ export function JobsPage() {
         orgId={orgId}
         projectId={projectId}
         jobId={openJob}
+        canCancel={org?.role !== 'read-only'}
         canRedrive={org?.role === 'admin'}
         onClose={() => setOpenJob(undefined)}
       />
