@@ -1,6 +1,7 @@
 // The API reads of a project's work: its agents, jobs and snapshot catalogue, and one connection.
 // Lists of jobs refetch every two seconds while any job in them is pending or running, so a
-// page shows a job's progress without a reload and stops asking once everything has settled.
+// page shows a job's progress without a reload, and every 15 s once all have settled, to show
+// jobs that schedules or other people queue.
 
 import { useQuery } from '@tanstack/react-query'
 import type { InferResponseType } from 'hono/client'
@@ -15,12 +16,13 @@ export type Snapshot = InferResponseType<typeof project.snapshots.$get, 200>['sn
 
 export const LIVE_STATES: readonly JobState[] = ['pending', 'running']
 const LIVE_REFRESH_MS = 2_000
+const SETTLED_REFRESH_MS = 15_000
 
 export const isLive = (job: { state: JobState }): boolean => LIVE_STATES.includes(job.state)
 
-/** Refetch while any job is live. */
+/** Refetch often while any job is live, now and then otherwise. */
 const whileLive = (jobs: readonly { state: JobState }[] | undefined) =>
-  jobs?.some(isLive) === true ? LIVE_REFRESH_MS : false
+  jobs?.some(isLive) === true ? LIVE_REFRESH_MS : SETTLED_REFRESH_MS
 
 export const jobKeys = {
   project: (orgId: string, projectId: string) => ['orgs', orgId, 'projects', projectId] as const,
