@@ -2,10 +2,13 @@
 // description (the engine's sanitized metadata: product, version, database, size, objects, the
 // user and any privileges beyond what a snapshot needs) or the error with its code.
 
-import { Alert, Badge, Code, Group, Loader, Table, Text } from '@mantine/core'
+import { Alert, Badge, Code, Group, Loader, Stack, Table, Text } from '@mantine/core'
 import { formatBytes, formatDuration } from '../format.ts'
 import { useJob } from '../job-queries.ts'
 import { ErrorAlert } from './error-alert.tsx'
+
+/** After this long pending, the page wonders aloud whether any agent is running. */
+const AGENT_HINT_AFTER_MS = 10_000
 
 /** The engine's ConnectionTestResult, as far as the page shows it. */
 interface ServerDescription {
@@ -35,13 +38,26 @@ export function ConnectionTestResult({
   if (job.isError) return <ErrorAlert error={job.error} title="The test cannot be read" />
   if (job.isPending || job.data.state === 'pending' || job.data.state === 'running') {
     const waiting = job.data?.state !== 'running'
+    // The job is read every second while pending, so this check runs again as time passes.
+    const longWait =
+      waiting &&
+      job.data !== undefined &&
+      Date.now() - Date.parse(job.data.createdAt) > AGENT_HINT_AFTER_MS
     return (
-      <Group gap="sm" data-testid="connection-test-pending">
-        <Loader size="sm" />
-        <Text size="sm">
-          {waiting ? 'Waiting for an agent to run the test…' : 'Testing the connection…'}
-        </Text>
-      </Group>
+      <Stack gap="xs" data-testid="connection-test-pending">
+        <Group gap="sm">
+          <Loader size="sm" />
+          <Text size="sm">
+            {waiting ? 'Waiting for an agent to run the test…' : 'Testing the connection…'}
+          </Text>
+        </Group>
+        {longWait && (
+          <Text size="xs" c="dimmed">
+            No agent has taken it yet. Is one running for this project? The Agents page shows when
+            each was last seen.
+          </Text>
+        )}
+      </Stack>
     )
   }
   const { state, error, result } = job.data
