@@ -120,13 +120,19 @@ export function ConnectionsSection({ orgId, projectId }: { orgId: string; projec
                       </Anchor>
                     </Table.Td>
                     <Table.Td>
-                      <Badge variant="light">{connection.engine}</Badge>
+                      <Badge variant="light" styles={{ label: { overflow: 'visible' } }}>
+                        {connection.engine}
+                      </Badge>
                     </Table.Td>
                     <Table.Td>
-                      <Code>{connection.url ?? connection.ref}</Code>
+                      <Code style={{ wordBreak: 'break-all' }}>
+                        {connection.url ?? connection.ref}
+                      </Code>
                     </Table.Td>
                     <Table.Td>{connection.tls ? 'yes' : 'no'}</Table.Td>
-                    <Table.Td>{formatTime(connection.updatedAt)}</Table.Td>
+                    <Table.Td style={{ whiteSpace: 'nowrap' }}>
+                      {formatTime(connection.updatedAt)}
+                    </Table.Td>
                     <Table.Td>
                       {canWrite && (
                         <Group gap="xs" wrap="nowrap" justify="flex-end">
