@@ -88,6 +88,21 @@ test('add a connection, see its test, snapshot it and watch the job succeed', as
   await expect(snapshot).toContainText(ROWS.toLocaleString('en-US'))
   await expect(snapshot).toContainText('complete')
   await screenshot(page, 'connection')
+
+  // A nightly schedule with retention: listed with its time zone, policy and next run.
+  const schedules = page.getByTestId('connection-schedules')
+  await expect(schedules.getByText('No schedule yet')).toBeVisible()
+  await schedules.getByLabel('Cron').fill('30 2 * * *')
+  await schedules.getByLabel('Time zone').fill('Europe/Paris')
+  await schedules.getByRole('button', { name: 'Add schedule' }).click()
+  const schedule = schedules.getByTestId('schedule-row')
+  await expect(schedule).toHaveCount(1)
+  await expect(schedule).toContainText('30 2 * * *')
+  await expect(schedule).toContainText('Europe/Paris')
+  await expect(schedule).toContainText('7')
+  await schedule.getByLabel('Pause the schedule').click({ force: true })
+  await expect(schedule.getByLabel('Resume the schedule')).toBeVisible()
+  await screenshot(page, 'connection-schedules')
   errors.expectClean()
 })
 

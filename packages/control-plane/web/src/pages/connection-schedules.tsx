@@ -150,7 +150,9 @@ export function ConnectionSchedules({
 
   return (
     <Stack data-testid="connection-schedules">
-      <Title order={3}>Schedules</Title>
+      <Title order={2} size="h4">
+        Schedules
+      </Title>
       <ErrorAlert error={toggle.error ?? remove.error} title="Not done" />
       <QueryView query={schedules}>
         {({ items }) =>

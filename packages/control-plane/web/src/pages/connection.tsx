@@ -25,6 +25,7 @@ import { Empty, PageHeader, QueryView } from '../components/page.tsx'
 import { formatBytes, formatCount, formatDuration, formatTime } from '../format.ts'
 import { jobKeys, useConnection, useJobs, useSnapshots, type Snapshot } from '../job-queries.ts'
 import { useCurrent } from '../shell/current.ts'
+import { ConnectionSchedules } from './connection-schedules.tsx'
 import { JobDrawer } from './job-drawer.tsx'
 
 export function ConnectionPage() {
@@ -121,13 +122,9 @@ export function ConnectionPage() {
             }
           </QueryView>
         </section>
-        {/*
-          SCHEDULES: the lead mounts the schedules and retention section here, once
-          web/src/pages/connection-schedules.tsx (another helper's) is merged:
-            <section>
-              <ConnectionSchedules orgId={orgId} projectId={projectId} connectionId={connectionId} />
-            </section>
-        */}
+        <section>
+          <ConnectionSchedules orgId={orgId} projectId={projectId} connectionId={connectionId} />
+        </section>
       </Stack>
       <JobDrawer
         orgId={orgId}
