@@ -8,14 +8,18 @@ import type { AuthSettings, ApiContext } from './api/context.js'
 import { errorHandler, notFoundHandler } from './api/errors.js'
 import { jsonContent, newRouter } from './api/router.js'
 import { JobQueue, type JobQueueOptions } from './data/jobs.js'
+import type { DesiredAgentsRule } from './data/queue-stats.js'
 import type { ControlPlaneDb } from './db/database.js'
 import { ApiKeyUsageRecorder } from './middleware/api-key-usage.js'
+import { ControlPlaneMetrics } from './metrics.js'
 import { DEFAULT_MAX_BODY_BYTES, jsonBodies } from './middleware/body.js'
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './middleware/rate-limit.js'
 import { sameOrigin } from './middleware/same-origin.js'
 import { traceMiddleware } from './middleware/trace.js'
+import { adminRoutes } from './routes/admin.js'
 import { agentApiRoutes } from './routes/agent-api.js'
 import { agentScheduleRoutes } from './routes/agent-schedules.js'
+import { agentQueueRoutes } from './routes/agent-queue.js'
 import { agentRoutes } from './routes/agents.js'
 import { auditRoutes } from './routes/audit.js'
 import { authRoutes } from './routes/auth.js'
@@ -27,6 +31,7 @@ import { healthRoutes } from './routes/health.js'
 import { jobRoutes } from './routes/jobs.js'
 import { keyRoutes } from './routes/keys.js'
 import { scheduleRoutes } from './routes/schedules.js'
+import { metricsRoutes } from './routes/metrics.js'
 import { orgRoutes } from './routes/orgs.js'
 import { projectRoutes } from './routes/projects.js'
 import { sessionRoutes } from './routes/sessions.js'
@@ -50,6 +55,8 @@ export interface AppDeps {
   webRoot?: string | false
   /** API key usage counts; the caller closes it (flushes) before closing the database. */
   apiKeyUsage?: ApiKeyUsageRecorder
+  /** /metrics' bearer token (unset: open) and the desired-agent rule (data/queue-stats.ts). */
+  metrics?: { token?: string; desiredAgents?: DesiredAgentsRule }
 }
 
 const DEFAULT_ACCESS_TTL_SECONDS = 15 * 60
@@ -66,7 +73,9 @@ export function createApp({
   queue = {},
   webRoot,
   apiKeyUsage = new ApiKeyUsageRecorder(db.db, logger),
+  metrics: metricsSettings = {},
 }: AppDeps) {
+  const metrics = new ControlPlaneMetrics(metricsSettings.desiredAgents)
   const ctx: ApiContext = {
     db: db.db,
     logger,
@@ -81,7 +90,7 @@ export function createApp({
     limiter: new RateLimiter(db.db, { ...DEFAULT_RATE_LIMITS, ...rateLimits }, logger),
     apiKeyUsage,
     secrets,
-    queue: new JobQueue(db, queue),
+    queue: new JobQueue(db, { events: metrics, ...queue }),
   }
   const api = newRouter()
   api.use(
@@ -122,6 +131,8 @@ export function createApp({
     .route('/agent', agentApiRoutes(ctx))
     .route('/agent', diffUploadRoutes(ctx))
     .route('/agent', agentScheduleRoutes(ctx))
+    .route('/agent', agentQueueRoutes(ctx))
+    .route('/admin', adminRoutes(ctx, metricsSettings.desiredAgents))
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
@@ -148,8 +159,9 @@ export function createApp({
     servers: [{ url: '/api/v1' }],
   })
   const app = new Hono()
-    .use(traceMiddleware(logger))
+    .use(traceMiddleware(logger), metrics.http())
     .route('/', healthRoutes(db))
+    .route('/', metricsRoutes(db.db, metrics, metricsSettings.token))
     .route('/api/v1', routes)
   // After the API, so the web view's fallback to index.html never shadows a route.
   if (webRoot !== false) mountWebAssets(app, webRoot)

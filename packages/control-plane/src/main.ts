@@ -16,6 +16,7 @@ import {
   loadControlPlaneConfig,
   defaultRepository,
   embeddedAgentEnabled,
+  metricsSettings,
   rateLimitSettings,
   secretKeySettings,
   type ControlPlaneConfig,
@@ -161,6 +162,7 @@ function serveHttp(
       leaseMs: config.DBSNAP_CP_JOB_LEASE_SECONDS * 1000,
       maxAttempts: config.DBSNAP_CP_JOB_MAX_ATTEMPTS,
     },
+    metrics: metricsSettings(config),
     auth: {
       signingKey,
       publicOrigin: config.DBSNAP_CP_PUBLIC_URL,
@@ -174,6 +176,12 @@ function serveHttp(
     (info) => {
       const url = listenUrl(info.address, info.port)
       logger.info({ url, address: info.address, port: info.port, version }, `listening on ${url}`)
+      if (config.DBSNAP_CP_METRICS_TOKEN === undefined && !isLoopback(info.address)) {
+        logger.warn(
+          { address: info.address },
+          '/metrics is open to whoever reaches this address: set DBSNAP_CP_METRICS_TOKEN',
+        )
+      }
       if (embeddedAgentEnabled(config)) {
         agent = startEmbeddedAgent({
           db,
@@ -227,6 +235,10 @@ function loopbackOf(address: string): string {
   if (address === '0.0.0.0') return '127.0.0.1'
   if (address === '::') return '::1'
   return address
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.')
 }
 
 /** The URL of the address the server listens on, as a person would paste it (IPv6 in brackets). */

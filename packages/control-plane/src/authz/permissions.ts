@@ -26,6 +26,7 @@ export const ACTIONS = [
   'jobs:redrive',
   'agents:read',
   'agents:write',
+  'queue:read',
 ] as const
 
 export type Action = (typeof ACTIONS)[number]
@@ -45,7 +46,8 @@ const READ: Action[] = [
  * Roles -> allowed actions. `read-only` sees the organisation's objects and changes nothing;
  * `member` also creates, renames and deletes projects and what is in them, triggers and cancels
  * jobs, and manages the API keys it created; `admin` also manages the organisation, its members,
- * every key, the agents, the dead-letter queue, and reads the audit log.
+ * every key, the agents, the dead-letter queue, reads the audit log and the queue's depth
+ * (GET /admin/queue, for a scaler).
  */
 export const PERMISSIONS: Readonly<Record<Role, readonly Action[]>> = {
   'read-only': READ,
@@ -84,6 +86,7 @@ export const SCOPES = [
   'diffs:write',
   'jobs:read',
   'jobs:write',
+  'queue:read',
 ] as const satisfies readonly Action[]
 
 export type Scope = (typeof SCOPES)[number]
