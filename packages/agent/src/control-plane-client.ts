@@ -87,6 +87,16 @@ const HeartbeatSchema = z.object({ cancelRequested: z.boolean(), leaseExpiresAt:
 const OutcomeSchema = z.object({ state: z.string(), runAfter: z.string() })
 const DiffPageSchema = z.object({ page: z.number(), stored: z.number() })
 
+const AgentQueueSchema = z.object({
+  projectId: z.string().nullable(),
+  pending: z.number(),
+  delayed: z.number(),
+  running: z.number(),
+  oldestPendingAgeSeconds: z.number(),
+})
+
+export type AgentQueue = z.infer<typeof AgentQueueSchema>
+
 export interface JobFailure {
   code: string
   message: string
@@ -188,6 +198,11 @@ export class ControlPlaneClient {
   /** Records a job this agent ran on its own while the control plane was away. */
   async localJob(report: LocalJobReport) {
     return JobOutcomeSchema.parse(await this.#post('agent/jobs/local', report, timeout()))
+  }
+
+  /** The depth of the agent's project's queue (for autoscaling). */
+  async queue(): Promise<AgentQueue> {
+    return AgentQueueSchema.parse(await this.#call('GET', 'agent/queue', undefined, timeout()))
   }
 
   /** POSTs JSON; the parsed answer, undefined for 204, a ControlPlaneCallError otherwise. */

@@ -1,6 +1,7 @@
 // dbsnap-agent: `register --url <control plane> --token <one-time token>` trades the token for
 // the agent's own credential and keeps it (mode 0600); `run` pulls the project's jobs and runs
-// them with the engine, serves /livez and /readyz, and drains on SIGTERM.
+// them with the engine, serves /livez, /readyz and /metrics, and drains on SIGTERM; with
+// `--autoscale min..max` its slots follow the project's queue (autoscaler.ts).
 
 import { hostname } from 'node:os'
 import { parseArgs } from 'node:util'
@@ -8,16 +9,18 @@ import { runJob } from '@dbsnap/engine'
 import { createLogger, DBSNAP_VERSION, isDbsnapError, type Logger } from '@dbsnap/engine/core'
 import { loadAgentConfig, stateDir, type AgentConfig } from './config.js'
 import { ControlPlaneCallError, ControlPlaneClient } from './control-plane-client.js'
+import { Autoscaler, parseAutoscale, type AutoscaleRange } from './autoscaler.js'
 import { startHealthServer } from './health.js'
 import { runScheduleLocally } from './local-runs.js'
 import { Outbox } from './outbox.js'
 import { withDeferrablePrune } from './retention-run.js'
+import { AgentMetrics } from './metrics.js'
 import { Runner } from './runner.js'
 import { Scheduler } from './scheduler.js'
 import { readAgentState, writeAgentState } from './state.js'
 
 const USAGE = `usage: dbsnap-agent register --url <control plane URL> --token <registration token>
-       dbsnap-agent run`
+       dbsnap-agent run [--autoscale min..max]`
 
 /** Ready while the control plane answered within this long. */
 const READY_WITHIN_MS = 90_000
@@ -38,7 +41,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   })
   try {
     if (command === 'register') return await register(config, rest, logger)
-    if (command === 'run' && rest.length === 0) return await run(config, logger)
+    if (command === 'run') return await run(config, runArgs(config, rest), logger)
   } catch (err) {
     return fail(err)
   }
@@ -73,20 +76,38 @@ async function register(config: AgentConfig, args: string[], logger: Logger): Pr
   logger.info({ agentId: agent.id, projectId: agent.projectId, state: path }, 'agent registered')
 }
 
-async function run(config: AgentConfig, logger: Logger): Promise<void> {
+/** `run`'s options: `--autoscale min..max`, else DBSNAP_AGENT_AUTOSCALE. */
+function runArgs(config: AgentConfig, args: string[]): { autoscale: AutoscaleRange | undefined } {
+  const { values } = parseArgs({ args, options: { autoscale: { type: 'string' } }, strict: true })
+  const text = values.autoscale ?? config.DBSNAP_AGENT_AUTOSCALE
+  return { autoscale: text === undefined ? undefined : parseAutoscale(text) }
+}
+
+async function run(
+  config: AgentConfig,
+  { autoscale }: { autoscale: AutoscaleRange | undefined },
+  logger: Logger,
+): Promise<void> {
   const dir = stateDir(config)
   const state = await readAgentState(dir)
   const client = new ControlPlaneClient(state.controlPlaneUrl, state.credential)
   const outbox = new Outbox(dir, client, logger)
+  const metrics = new AgentMetrics()
   const runJobs = withDeferrablePrune(runJob)
   const runner = new Runner({
     client,
     runJob: runJobs,
     logger,
     repository: config.DBSNAP_AGENT_REPOSITORY,
-    concurrency: config.DBSNAP_AGENT_CONCURRENCY,
+    concurrency: autoscale?.min ?? config.DBSNAP_AGENT_CONCURRENCY,
     watchdogMs: config.DBSNAP_AGENT_WATCHDOG_SECONDS * 1000,
     outbox,
+    observer: metrics,
+  })
+  metrics.watch({
+    running: () => runner.running,
+    slots: () => runner.slots,
+    outbox: () => outbox.size,
   })
   // Reports kept from before a restart go first.
   await outbox.flush().catch(() => false)
@@ -107,6 +128,16 @@ async function run(config: AgentConfig, logger: Logger): Promise<void> {
       })
     : undefined
   await scheduler?.start()
+  const scaler =
+    autoscale === undefined
+      ? undefined
+      : new Autoscaler({
+          runner,
+          queue: () => client.queue(),
+          range: autoscale,
+          logger,
+          idleMs: config.DBSNAP_AGENT_AUTOSCALE_IDLE_SECONDS * 1000,
+        })
   const health = await startHealthServer(
     {
       notReadyReason: () => {
@@ -120,12 +151,14 @@ async function run(config: AgentConfig, logger: Logger): Promise<void> {
     },
     config.DBSNAP_AGENT_HEALTH_HOST,
     config.DBSNAP_AGENT_HEALTH_PORT,
+    metrics,
   )
   logger.info(
     {
       agentId: state.agentId,
       controlPlane: state.controlPlaneUrl,
-      concurrency: config.DBSNAP_AGENT_CONCURRENCY,
+      concurrency: runner.slots,
+      ...(autoscale === undefined ? {} : { autoscale }),
       healthPort: health.port,
     },
     'agent started',
@@ -134,6 +167,7 @@ async function run(config: AgentConfig, logger: Logger): Promise<void> {
   const shutdown = (signal: NodeJS.Signals): void => {
     logger.info({ signal, running: runner.running }, 'stopping: finishing running jobs')
     stopped ??= Promise.all([
+      scaler?.stop(),
       runner.stop(config.DBSNAP_AGENT_DRAIN_SECONDS * 1000),
       scheduler?.stop(),
     ]).then(() => outbox.stop())
@@ -141,7 +175,10 @@ async function run(config: AgentConfig, logger: Logger): Promise<void> {
   process.once('SIGTERM', shutdown)
   process.once('SIGINT', shutdown)
   try {
-    await runner.run()
+    const running = runner.run()
+    scaler?.start()
+    await running
+    await scaler?.stop()
     await stopped
   } finally {
     await health.close()

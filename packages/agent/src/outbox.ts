@@ -43,6 +43,7 @@ export class Outbox {
   readonly #client: ControlPlaneClient
   readonly #logger: Logger
   #seq = 0
+  #size = 0
   /** Deliveries run one at a time, so reports go out in order. */
   #delivering: Promise<boolean> = Promise.resolve(true)
   #timer: NodeJS.Timeout | undefined
@@ -59,6 +60,11 @@ export class Outbox {
     return Promise.all(
       names.map(async (n) => JSON.parse(await readFile(join(this.#dir, n), 'utf8')) as OutboxEntry),
     )
+  }
+
+  /** Reports kept and not yet delivered, as of the last append or delivery (the metrics' gauge). */
+  get size(): number {
+    return this.#size
   }
 
   /** Keeps `entry` on disk, then delivers what waits (this one last). */
@@ -82,6 +88,7 @@ export class Outbox {
     }
     await rename(temporary, join(this.#dir, name))
     await syncDir(this.#dir)
+    this.#size++
   }
 
   /**
@@ -109,7 +116,9 @@ export class Outbox {
   }
 
   async #deliverAll(): Promise<boolean> {
-    for (const name of await this.#names()) {
+    const names = await this.#names()
+    this.#size = names.length
+    for (const name of names) {
       const path = join(this.#dir, name)
       const entry = JSON.parse(await readFile(path, 'utf8')) as OutboxEntry
       try {
@@ -124,6 +133,7 @@ export class Outbox {
         )
       }
       await unlink(path)
+      this.#size--
     }
     return true
   }

@@ -3,6 +3,8 @@
 // heartbeat that says "cancel" or "lease lost" aborts it), and reports the result or the failure.
 // `stop()` stops taking jobs, lets running ones finish within the drain time, then aborts them
 // and reports them as retryable failures, which hands them back to the queue at once.
+// Slots can be added and retired while it runs (autoscaler.ts): a retired slot finishes its job
+// and its current long-poll first. An observer (metrics.ts) is told when jobs start and end.
 
 import { isDbsnapError, type Logger } from '@dbsnap/engine/core'
 import type { DiffJobResult, JobEvent, JobSpec, RunJobOptions } from '@dbsnap/engine'
@@ -15,6 +17,7 @@ import {
 import { DiffUpload } from './diff-upload.js'
 import { engineSpec } from './engine-spec.js'
 import type { Outbox, OutboxEntry } from './outbox.js'
+import type { RunnerObserver } from './metrics.js'
 
 export type RunJob = (
   spec: JobSpec,
@@ -38,6 +41,8 @@ export interface RunnerOptions {
   watchdogMs?: number
   /** Where reports wait while the control plane cannot take them (on disk); none: retried a minute. */
   outbox?: Outbox
+  /** Told when each job starts and ends (the agent's metrics). */
+  observer?: RunnerObserver
 }
 
 /** A result bigger than this goes as a summary: the control plane takes bodies of 64 KiB. */
@@ -62,6 +67,9 @@ export class Runner {
   readonly #options: RunnerOptions
   readonly #stopping = new AbortController()
   readonly #running = new Map<string, AbortController>()
+  readonly #slots = new Set<Promise<void>>()
+  /** Slots asked to stop after their current job: the first this many to look stop. */
+  #retiring = 0
   #lastContactAt: number | undefined
   #fatal: Error | undefined
 
@@ -83,11 +91,32 @@ export class Runner {
     return this.#running.size
   }
 
+  /** Slots taking jobs, not counting those retiring. */
+  get slots(): number {
+    return this.#slots.size - this.#retiring
+  }
+
   /** Runs until `stop()`; rejects when the control plane refuses the agent (revoked). */
   async run(): Promise<void> {
-    const slots = Array.from({ length: this.#options.concurrency }, () => this.#slot())
-    await Promise.all(slots)
+    for (let i = 0; i < this.#options.concurrency; i++) this.addSlot()
+    while (this.#slots.size > 0) await Promise.all([...this.#slots])
     if (this.#fatal !== undefined) throw this.#fatal
+  }
+
+  /** One more slot taking jobs (while running; none once stopping). */
+  addSlot(): void {
+    if (this.stopping) return
+    if (this.#retiring > 0) {
+      this.#retiring--
+      return
+    }
+    const slot: Promise<void> = this.#slot().finally(() => this.#slots.delete(slot))
+    this.#slots.add(slot)
+  }
+
+  /** One slot fewer, never the last: the first slot to look stops once its job is done. */
+  retireSlot(): void {
+    if (this.slots > 1) this.#retiring++
   }
 
   /** Stops taking jobs; running ones get `drainMs` to finish, then are aborted and handed back. */
@@ -104,6 +133,10 @@ export class Runner {
     const { client, logger } = this.#options
     const signal = this.#stopping.signal
     while (!signal.aborted) {
+      if (this.#retiring > 0) {
+        this.#retiring--
+        return
+      }
       let leased: LeasedJob | undefined
       try {
         leased = await client.lease(this.#options.waitSeconds ?? 20, signal)
@@ -130,6 +163,8 @@ export class Runner {
     const log = logger.child({ jobId: id, kind, attempt: leased.job.attempt })
     const abort = new AbortController()
     this.#running.set(id, abort)
+    const startedMs = Date.now()
+    this.#options.observer?.onJobStarted(leased)
     let lastEvent: JobEvent | undefined
     let lastProgressAt = Date.now()
     let leaseLost = false
@@ -207,6 +242,11 @@ export class Runner {
           result: summary,
         })
       }
+      this.#options.observer?.onJobFinished(leased, {
+        outcome: leaseLost ? 'lease-lost' : 'succeeded',
+        durationMs: Date.now() - startedMs,
+        result,
+      })
       log.info('job succeeded')
     } catch (err) {
       beating = false
@@ -219,6 +259,11 @@ export class Runner {
           error: failure,
         })
       }
+      this.#options.observer?.onJobFinished(leased, {
+        outcome: leaseLost ? 'lease-lost' : failure.retryable ? 'retryable' : 'failed',
+        durationMs: Date.now() - startedMs,
+        code: failure.code,
+      })
       log.warn({ code: failure.code, retryable: failure.retryable }, failure.message)
     } finally {
       beating = false
