@@ -165,8 +165,8 @@ describe.each(DIALECTS)('queue depth, admin queue and /metrics on %s', (dialect)
     desiredAgents: { total: number; byProject: Record<string, number> }
     rule: { jobsPerAgent: number }
   }
-  const adminQueue = async (token: string) => {
-    const res = await h.call('GET', '/api/v1/admin/queue', { token })
+  const adminQueue = async (token: string, query = '') => {
+    const res = await h.call('GET', `/api/v1/admin/queue${query}`, { token })
     expect(res.status, await res.clone().text()).toBe(200)
     return (await res.json()) as AdminQueue
   }
@@ -182,12 +182,18 @@ describe.each(DIALECTS)('queue depth, admin queue and /metrics on %s', (dialect)
       byProject: { [projectId]: 2, [otherProjectId]: 1 },
     })
     expect(body.rule.jobsPerAgent).toBe(2)
+    // One project, for a scaler of its agents: `total` is that project's count.
+    const one = await adminQueue(instanceAdmin, `?projectId=${otherProjectId}`)
+    expect(one.desiredAgents).toEqual({ total: 1, byProject: { [otherProjectId]: 1 } })
   })
 
   it('shows an organisation admin its organisations only, and refuses other members', async () => {
     const body = await adminQueue(admin)
     expect(body.queues.map((q) => q.projectId)).toEqual([projectId, projectId])
     expect(body.desiredAgents.byProject).toEqual({ [projectId]: 2 })
+    // Another organisation's project, named: an empty answer, as for a project with no jobs.
+    const hidden = await adminQueue(admin, `?projectId=${otherProjectId}`)
+    expect(hidden).toMatchObject({ queues: [], desiredAgents: { total: 0, byProject: {} } })
     // The member administers "Other" (it made it) and sees that one only.
     expect((await adminQueue(member)).queues.map((q) => q.projectId)).toEqual([otherProjectId])
     const loner = await h.register()

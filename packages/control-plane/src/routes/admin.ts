@@ -8,6 +8,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { ApiContext } from '../api/context.js'
 import { JobKindSchema } from '../api/job-schemas.js'
+import { IdParam } from '../api/schemas.js'
 import {
   errorResponses,
   jsonContent,
@@ -68,13 +69,23 @@ export function adminRoutes(
         'Pending counts jobs due now, delayed those waiting for a retry’s backoff. Desired agents per project: ceil((pending + running) / jobsPerAgent), clamped to [min, max].',
       middleware: [authenticate(ctx, { apiKeys: true })],
       security: KEY_SECURITY,
+      request: {
+        query: z.strictObject({
+          /** One project only (a scaler of that project's agents): its total is its count. */
+          projectId: IdParam.optional(),
+        }),
+      },
       responses: {
         200: { description: 'The queue', ...jsonContent(AdminQueueSchema) },
-        ...errorResponses(401, 403, 429),
+        ...errorResponses(400, 401, 403, 429),
       },
     }),
     async (c) => {
-      const projectIds = await visibleProjects(ctx, c.var.principal)
+      const visible = await visibleProjects(ctx, c.var.principal)
+      const only = c.req.valid('query').projectId
+      // A project the caller cannot see answers like one with an empty queue: nothing leaks.
+      const projectIds =
+        only === undefined ? visible : visible === 'all' || visible.includes(only) ? [only] : []
       const now = new Date()
       const queues = await queueDepths(ctx.db, projectIds === 'all' ? {} : { projectIds }, now)
       return c.json(
