@@ -2,16 +2,21 @@
 
 export { loadAgentConfig, stateDir } from './config.js'
 export type { AgentConfig } from './config.js'
+export { Autoscaler, parseAutoscale } from './autoscaler.js'
+export type { AutoscaleRange, AutoscalerOptions } from './autoscaler.js'
 export { ControlPlaneCallError, ControlPlaneClient } from './control-plane-client.js'
 export type {
+  AgentQueue,
   AgentSchedule,
   JobFailure,
   LeasedJob,
   LocalJobReport,
 } from './control-plane-client.js'
 export { startHealthServer } from './health.js'
-export type { HealthServer, HealthState } from './health.js'
+export type { HealthServer, HealthState, MetricsSource } from './health.js'
 export { runScheduleLocally } from './local-runs.js'
+export { AgentMetrics } from './metrics.js'
+export type { JobOutcome, RunnerObserver } from './metrics.js'
 export { Outbox } from './outbox.js'
 export type { OutboxEntry } from './outbox.js'
 export { withDeferrablePrune } from './retention-run.js'
