@@ -177,8 +177,12 @@ async function run(
   try {
     const running = runner.run()
     scaler?.start()
-    await running
-    await scaler?.stop()
+    try {
+      await running
+    } finally {
+      // Also when the runner gave up (revoked): the scaler's timer would keep the process alive.
+      await scaler?.stop()
+    }
     await stopped
   } finally {
     await health.close()

@@ -223,7 +223,10 @@ describe.each(DIALECTS)('queue depth, admin queue and /metrics on %s', (dialect)
   })
 
   it('serves /metrics with the bearer token only', async () => {
-    expect((await h.call('GET', '/metrics')).status).toBe(401)
+    const refused = await h.call('GET', '/metrics')
+    expect(refused.status).toBe(401)
+    expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="metrics"')
+    expect((await errorOf(refused)).code).toBe('UNAUTHENTICATED')
     expect((await h.call('GET', '/metrics', { token: 'wrong' })).status).toBe(401)
     const res = await h.call('GET', '/metrics', { token: METRICS_TOKEN })
     expect(res.status).toBe(200)
