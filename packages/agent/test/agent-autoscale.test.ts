@@ -45,6 +45,8 @@ describe('dbsnap-agent run --autoscale', () => {
         DBSNAP_CP_PORT: '0',
         DBSNAP_CP_OPEN_REGISTRATION: 'true',
         DBSNAP_CP_EMBEDDED_AGENT: 'false',
+        // The test polls the jobs often; the per-user limit is not what it tests.
+        DBSNAP_CP_RATE_LIMIT_PER_USER: '100000',
       },
       'port',
     )
@@ -104,13 +106,13 @@ describe('dbsnap-agent run --autoscale', () => {
     let states: string[] = []
     for (let i = 0; i < 1200; i++) {
       highest = Math.max(highest, await slots())
-      states = await Promise.all(
-        jobIds.map(
-          async (id) => (await api('GET', `${projectBase}/jobs/${id}`))['state'] as string,
-        ),
-      )
+      const listed = (await api('GET', `${projectBase}/jobs?limit=50`))['jobs'] as {
+        id: string
+        state: string
+      }[]
+      states = jobIds.map((id) => listed.find((j) => j.id === id)?.state ?? 'missing')
       if (states.every((s) => s === 'succeeded' || s === 'failed' || s === 'dead')) break
-      await new Promise((resolve) => setTimeout(resolve, 100))
+      await new Promise((resolve) => setTimeout(resolve, 200))
     }
     expect(states).toEqual(jobIds.map(() => 'succeeded'))
     expect(highest).toBe(3)
