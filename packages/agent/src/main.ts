@@ -6,7 +6,13 @@
 import { hostname } from 'node:os'
 import { parseArgs } from 'node:util'
 import { runJob } from '@dbsnap/engine'
-import { createLogger, DBSNAP_VERSION, isDbsnapError, type Logger } from '@dbsnap/engine/core'
+import {
+  createLogger,
+  DBSNAP_VERSION,
+  DbsnapError,
+  isDbsnapError,
+  type Logger,
+} from '@dbsnap/engine/core'
 import { loadAgentConfig, stateDir, type AgentConfig } from './config.js'
 import { ControlPlaneCallError, ControlPlaneClient } from './control-plane-client.js'
 import { Autoscaler, parseAutoscale, type AutoscaleRange } from './autoscaler.js'
@@ -20,7 +26,7 @@ import { Scheduler } from './scheduler.js'
 import { readAgentState, writeAgentState } from './state.js'
 
 const USAGE = `usage: dbsnap-agent register --url <control plane URL> --token <registration token>
-       dbsnap-agent run [--autoscale min..max]`
+       dbsnap-agent run [--concurrency N | --autoscale min..max]`
 
 /** Ready while the control plane answered within this long. */
 const READY_WITHIN_MS = 90_000
@@ -76,16 +82,31 @@ async function register(config: AgentConfig, args: string[], logger: Logger): Pr
   logger.info({ agentId: agent.id, projectId: agent.projectId, state: path }, 'agent registered')
 }
 
-/** `run`'s options: `--autoscale min..max`, else DBSNAP_AGENT_AUTOSCALE. */
-function runArgs(config: AgentConfig, args: string[]): { autoscale: AutoscaleRange | undefined } {
-  const { values } = parseArgs({ args, options: { autoscale: { type: 'string' } }, strict: true })
+/**
+ * `run`'s options: `--concurrency N` (else DBSNAP_AGENT_CONCURRENCY) and `--autoscale min..max`
+ * (else DBSNAP_AGENT_AUTOSCALE), which starts at `min` slots instead.
+ */
+function runArgs(
+  config: AgentConfig,
+  args: string[],
+): { autoscale: AutoscaleRange | undefined; concurrency: number } {
+  const { values } = parseArgs({
+    args,
+    options: { autoscale: { type: 'string' }, concurrency: { type: 'string' } },
+    strict: true,
+  })
   const text = values.autoscale ?? config.DBSNAP_AGENT_AUTOSCALE
-  return { autoscale: text === undefined ? undefined : parseAutoscale(text) }
+  const concurrency =
+    values.concurrency === undefined ? config.DBSNAP_AGENT_CONCURRENCY : Number(values.concurrency)
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+    throw new DbsnapError('INVALID_ARGUMENT', '--concurrency takes a whole number from 1 to 64')
+  }
+  return { autoscale: text === undefined ? undefined : parseAutoscale(text), concurrency }
 }
 
 async function run(
   config: AgentConfig,
-  { autoscale }: { autoscale: AutoscaleRange | undefined },
+  { autoscale, concurrency }: { autoscale: AutoscaleRange | undefined; concurrency: number },
   logger: Logger,
 ): Promise<void> {
   const dir = stateDir(config)
@@ -99,7 +120,7 @@ async function run(
     runJob: runJobs,
     logger,
     repository: config.DBSNAP_AGENT_REPOSITORY,
-    concurrency: autoscale?.min ?? config.DBSNAP_AGENT_CONCURRENCY,
+    concurrency: autoscale?.min ?? concurrency,
     watchdogMs: config.DBSNAP_AGENT_WATCHDOG_SECONDS * 1000,
     outbox,
     observer: metrics,
