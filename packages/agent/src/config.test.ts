@@ -7,8 +7,10 @@ describe('loadAgentConfig', () => {
       DBSNAP_AGENT_CONCURRENCY: 1,
       DBSNAP_AGENT_DRAIN_SECONDS: 60,
       DBSNAP_AGENT_HEALTH_PORT: 8081,
+      DBSNAP_AGENT_AUTOSCALE_IDLE_SECONDS: 60,
       LOG_LEVEL: 'info',
     })
+    expect(loadAgentConfig({}).DBSNAP_AGENT_AUTOSCALE).toBeUndefined()
   })
 
   it('names every invalid variable', () => {

@@ -14,13 +14,24 @@ const AgentEnv = z.object({
   DBSNAP_AGENT_REPOSITORY: z.string().min(1).optional(),
   /** Jobs run at once. */
   DBSNAP_AGENT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  /** `min..max`: slots follow the project's queue (autoscaler.ts) instead of the fixed concurrency. */
+  DBSNAP_AGENT_AUTOSCALE: z.string().min(1).optional(),
+  /** With autoscale, how long fewer slots must be wanted before they are removed. */
+  DBSNAP_AGENT_AUTOSCALE_IDLE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(60),
   /** On SIGTERM, how long running jobs may take to finish before they are stopped and handed back. */
   DBSNAP_AGENT_DRAIN_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   /** A job that reports no progress for this long is stopped, and retried (by any agent). */
   DBSNAP_AGENT_WATCHDOG_SECONDS: z.coerce.number().int().min(10).max(86_400).default(600),
   /** How long the presigned download URL of an export on S3 works (at most 7 days). */
   DBSNAP_AGENT_EXPORT_LINK_SECONDS: z.coerce.number().int().min(60).max(604_800).default(86_400),
-  /** Where the health endpoints (/livez, /readyz) listen; port 0 picks a free one. */
+  /** Run the project's schedules from this agent (also while the control plane is down). */
+  DBSNAP_AGENT_SCHEDULES: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  /** How often the agent fetches its project's schedules. */
+  DBSNAP_AGENT_SCHEDULE_POLL_SECONDS: z.coerce.number().int().min(1).max(3_600).default(30),
+  /** Where the health endpoints (/livez, /readyz, /metrics) listen; port 0 picks a free one. */
   DBSNAP_AGENT_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   DBSNAP_AGENT_HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).default(8081),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),

@@ -127,4 +127,32 @@ describe('engineSpec', () => {
       }),
     ).toEqual({ kind: 'export', repository: '/r', snapshot: 'ab12', format: 'ndjson' })
   })
+
+  it('maps a diff of catalogue snapshots to their ids, and `live` to the connection URL', async () => {
+    const between = await engineSpec(
+      leased('diff', { from: 'aa11', to: 'bb22', tables: ['public.users'] }, null),
+      { repository: '/r' },
+    )
+    expect(between).toEqual({
+      kind: 'diff',
+      repository: '/r',
+      from: 'aa11',
+      to: 'bb22',
+      tables: ['public.users'],
+    })
+    const live = await engineSpec(
+      leased('diff', { from: 'aa11', live: true, connectionId: 'c1', dataOnly: true }),
+      { repository: '/r' },
+    )
+    expect(live).toEqual({
+      kind: 'diff',
+      repository: '/r',
+      from: 'aa11',
+      live: 'postgres://u:pw@db/shop',
+      dataOnly: true,
+    })
+    await expect(
+      engineSpec(leased('diff', { from: 'aa11', live: true }, null), { repository: '/r' }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+  })
 })

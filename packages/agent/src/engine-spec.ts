@@ -80,6 +80,16 @@ export async function engineSpec(leased: LeasedJob, context: SpecContext): Promi
           ? { name: connection.name }
           : {}),
       }
+    case 'diff': {
+      // Snapshot ids of the catalogue are the repository's ids; `live: true` is the connection.
+      const { live, ...diff } = rest
+      return {
+        ...diff,
+        kind: 'diff',
+        repository: repository(),
+        ...(live === true ? { live: required(source, job.kind) } : {}),
+      } as JobSpec
+    }
     case 'connection-test':
       return { ...rest, kind: 'connection-test', source: required(source, job.kind) }
     case 'restore':
@@ -89,15 +99,21 @@ export async function engineSpec(leased: LeasedJob, context: SpecContext): Promi
         repository: repository(),
         target: required(source, job.kind),
       } as JobSpec
-    case 'retention':
+    case 'retention': {
+      // The control plane's retention job is the engine's forget with its prune, on one catalogue
+      // name: the one a schedule's job names, else the connection's.
+      const names = Array.isArray(rest['names'])
+        ? (rest['names'] as string[])
+        : [catalogueName(connection, required(source, job.kind))]
       return {
         kind: 'forget',
         repository: repository(),
         policy: rest['policy'] as Extract<JobSpec, { kind: 'forget' }>['policy'],
-        names: [catalogueName(connection, required(source, job.kind))],
+        names,
         prune: true,
         ...(rest['dryRun'] === undefined ? {} : { dryRun: rest['dryRun'] as boolean }),
       }
+    }
     default:
       return {
         ...rest,

@@ -1,5 +1,6 @@
 // The agent's health endpoints for process supervisors and Kubernetes probes:
-// /livez answers while the process runs, /readyz while the agent can take jobs.
+// /livez answers while the process runs, /readyz while the agent can take jobs, /metrics with
+// the agent's Prometheus metrics (metrics.ts) when it is given them.
 
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -7,6 +8,12 @@ import type { AddressInfo } from 'node:net'
 export interface HealthState {
   /** Why the agent cannot take jobs, or null when it can. */
   notReadyReason(): string | null
+}
+
+/** The Prometheus exposition to serve at /metrics. */
+export interface MetricsSource {
+  scrape(): Promise<string>
+  readonly contentType: string
 }
 
 export interface HealthServer {
@@ -18,6 +25,7 @@ export async function startHealthServer(
   state: HealthState,
   host: string,
   port: number,
+  metrics?: MetricsSource,
 ): Promise<HealthServer> {
   const server: Server = createServer((req, res) => {
     const send = (status: number, body: unknown): void => {
@@ -30,6 +38,13 @@ export async function startHealthServer(
       return reason === null
         ? send(200, { status: 'ok' })
         : send(503, { status: 'unavailable', reason })
+    }
+    if (req.url === '/metrics' && metrics !== undefined) {
+      metrics.scrape().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+        () => send(500, { status: 'metrics failed' }),
+      )
+      return
     }
     return send(404, { status: 'not found' })
   })

@@ -1,19 +1,32 @@
 // dbsnap-agent: `register --url <control plane> --token <one-time token>` trades the token for
 // the agent's own credential and keeps it (mode 0600); `run` pulls the project's jobs and runs
-// them with the engine, serves /livez and /readyz, and drains on SIGTERM.
+// them with the engine, serves /livez, /readyz and /metrics, and drains on SIGTERM; with
+// `--autoscale min..max` its slots follow the project's queue (autoscaler.ts).
 
 import { hostname } from 'node:os'
 import { parseArgs } from 'node:util'
 import { runJob } from '@dbsnap/engine'
-import { createLogger, DBSNAP_VERSION, isDbsnapError, type Logger } from '@dbsnap/engine/core'
+import {
+  createLogger,
+  DBSNAP_VERSION,
+  DbsnapError,
+  isDbsnapError,
+  type Logger,
+} from '@dbsnap/engine/core'
 import { loadAgentConfig, stateDir, type AgentConfig } from './config.js'
 import { ControlPlaneCallError, ControlPlaneClient } from './control-plane-client.js'
+import { Autoscaler, parseAutoscale, type AutoscaleRange } from './autoscaler.js'
 import { startHealthServer } from './health.js'
+import { runScheduleLocally } from './local-runs.js'
+import { Outbox } from './outbox.js'
+import { withDeferrablePrune } from './retention-run.js'
+import { AgentMetrics } from './metrics.js'
 import { Runner } from './runner.js'
+import { Scheduler } from './scheduler.js'
 import { readAgentState, writeAgentState } from './state.js'
 
 const USAGE = `usage: dbsnap-agent register --url <control plane URL> --token <registration token>
-       dbsnap-agent run`
+       dbsnap-agent run [--concurrency N | --autoscale min..max]`
 
 /** Ready while the control plane answered within this long. */
 const READY_WITHIN_MS = 90_000
@@ -34,7 +47,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   })
   try {
     if (command === 'register') return await register(config, rest, logger)
-    if (command === 'run' && rest.length === 0) return await run(config, logger)
+    if (command === 'run') return await run(config, runArgs(config, rest), logger)
   } catch (err) {
     return fail(err)
   }
@@ -69,17 +82,84 @@ async function register(config: AgentConfig, args: string[], logger: Logger): Pr
   logger.info({ agentId: agent.id, projectId: agent.projectId, state: path }, 'agent registered')
 }
 
-async function run(config: AgentConfig, logger: Logger): Promise<void> {
-  const state = await readAgentState(stateDir(config))
+/**
+ * `run`'s options: `--concurrency N` (else DBSNAP_AGENT_CONCURRENCY) and `--autoscale min..max`
+ * (else DBSNAP_AGENT_AUTOSCALE), which starts at `min` slots instead.
+ */
+function runArgs(
+  config: AgentConfig,
+  args: string[],
+): { autoscale: AutoscaleRange | undefined; concurrency: number } {
+  const { values } = parseArgs({
+    args,
+    options: { autoscale: { type: 'string' }, concurrency: { type: 'string' } },
+    strict: true,
+  })
+  const text = values.autoscale ?? config.DBSNAP_AGENT_AUTOSCALE
+  const concurrency =
+    values.concurrency === undefined ? config.DBSNAP_AGENT_CONCURRENCY : Number(values.concurrency)
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+    throw new DbsnapError('INVALID_ARGUMENT', '--concurrency takes a whole number from 1 to 64')
+  }
+  return { autoscale: text === undefined ? undefined : parseAutoscale(text), concurrency }
+}
+
+async function run(
+  config: AgentConfig,
+  { autoscale, concurrency }: { autoscale: AutoscaleRange | undefined; concurrency: number },
+  logger: Logger,
+): Promise<void> {
+  const dir = stateDir(config)
+  const state = await readAgentState(dir)
+  const client = new ControlPlaneClient(state.controlPlaneUrl, state.credential)
+  const outbox = new Outbox(dir, client, logger)
+  const metrics = new AgentMetrics()
+  const runJobs = withDeferrablePrune(runJob)
   const runner = new Runner({
-    client: new ControlPlaneClient(state.controlPlaneUrl, state.credential),
-    runJob: runJob,
+    client,
+    runJob: runJobs,
     logger,
     repository: config.DBSNAP_AGENT_REPOSITORY,
-    concurrency: config.DBSNAP_AGENT_CONCURRENCY,
+    concurrency: autoscale?.min ?? concurrency,
     watchdogMs: config.DBSNAP_AGENT_WATCHDOG_SECONDS * 1000,
     exportLinkSeconds: config.DBSNAP_AGENT_EXPORT_LINK_SECONDS,
+    outbox,
+    observer: metrics,
   })
+  metrics.watch({
+    running: () => runner.running,
+    slots: () => runner.slots,
+    outbox: () => outbox.size,
+  })
+  // Reports kept from before a restart go first.
+  await outbox.flush().catch(() => false)
+  outbox.start()
+  const scheduler = config.DBSNAP_AGENT_SCHEDULES
+    ? new Scheduler({
+        client,
+        logger,
+        stateDir: dir,
+        pollMs: config.DBSNAP_AGENT_SCHEDULE_POLL_SECONDS * 1000,
+        runLocal: (schedule, at) =>
+          runScheduleLocally(schedule, at, {
+            runJob: runJobs,
+            outbox,
+            repository: config.DBSNAP_AGENT_REPOSITORY,
+            logger,
+          }),
+      })
+    : undefined
+  await scheduler?.start()
+  const scaler =
+    autoscale === undefined
+      ? undefined
+      : new Autoscaler({
+          runner,
+          queue: () => client.queue(),
+          range: autoscale,
+          logger,
+          idleMs: config.DBSNAP_AGENT_AUTOSCALE_IDLE_SECONDS * 1000,
+        })
   const health = await startHealthServer(
     {
       notReadyReason: () => {
@@ -93,12 +173,14 @@ async function run(config: AgentConfig, logger: Logger): Promise<void> {
     },
     config.DBSNAP_AGENT_HEALTH_HOST,
     config.DBSNAP_AGENT_HEALTH_PORT,
+    metrics,
   )
   logger.info(
     {
       agentId: state.agentId,
       controlPlane: state.controlPlaneUrl,
-      concurrency: config.DBSNAP_AGENT_CONCURRENCY,
+      concurrency: runner.slots,
+      ...(autoscale === undefined ? {} : { autoscale }),
       healthPort: health.port,
     },
     'agent started',
@@ -106,12 +188,23 @@ async function run(config: AgentConfig, logger: Logger): Promise<void> {
   let stopped: Promise<void> | undefined
   const shutdown = (signal: NodeJS.Signals): void => {
     logger.info({ signal, running: runner.running }, 'stopping: finishing running jobs')
-    stopped ??= runner.stop(config.DBSNAP_AGENT_DRAIN_SECONDS * 1000)
+    stopped ??= Promise.all([
+      scaler?.stop(),
+      runner.stop(config.DBSNAP_AGENT_DRAIN_SECONDS * 1000),
+      scheduler?.stop(),
+    ]).then(() => outbox.stop())
   }
   process.once('SIGTERM', shutdown)
   process.once('SIGINT', shutdown)
   try {
-    await runner.run()
+    const running = runner.run()
+    scaler?.start()
+    try {
+      await running
+    } finally {
+      // Also when the runner gave up (revoked): the scaler's timer would keep the process alive.
+      await scaler?.stop()
+    }
     await stopped
   } finally {
     await health.close()

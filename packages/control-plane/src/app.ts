@@ -11,12 +11,15 @@ import { join } from 'node:path'
 import { defaultDataDirectory } from './config.js'
 import type { ExportSettings } from './data/exports.js'
 import { JobQueue, type JobQueueOptions } from './data/jobs.js'
+import type { DesiredAgentsRule } from './data/queue-stats.js'
 import type { ControlPlaneDb } from './db/database.js'
 import { ApiKeyUsageRecorder } from './middleware/api-key-usage.js'
+import { ControlPlaneMetrics } from './metrics.js'
 import { DEFAULT_MAX_BODY_BYTES, jsonBodies } from './middleware/body.js'
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './middleware/rate-limit.js'
 import { sameOrigin } from './middleware/same-origin.js'
 import { traceMiddleware } from './middleware/trace.js'
+import { adminRoutes } from './routes/admin.js'
 import { agentApiRoutes } from './routes/agent-api.js'
 import {
   agentExportFileRoutes,
@@ -25,13 +28,20 @@ import {
 } from './routes/agent-exports.js'
 import { downloadRoutes } from './routes/downloads.js'
 import { jobKindRoutes } from './routes/job-kinds.js'
+import { agentScheduleRoutes } from './routes/agent-schedules.js'
+import { agentQueueRoutes } from './routes/agent-queue.js'
 import { agentRoutes } from './routes/agents.js'
 import { auditRoutes } from './routes/audit.js'
 import { authRoutes } from './routes/auth.js'
+import { connectionTestRoutes } from './routes/connection-tests.js'
 import { connectionRoutes } from './routes/connections.js'
+import { DIFF_PAGE_MAX_BYTES, DIFF_PAGE_PATH, diffUploadRoutes } from './routes/diff-uploads.js'
+import { diffRoutes } from './routes/diffs.js'
 import { healthRoutes } from './routes/health.js'
 import { jobRoutes } from './routes/jobs.js'
 import { keyRoutes } from './routes/keys.js'
+import { scheduleRoutes } from './routes/schedules.js'
+import { metricsRoutes } from './routes/metrics.js'
 import { orgRoutes } from './routes/orgs.js'
 import { projectRoutes } from './routes/projects.js'
 import { sessionRoutes } from './routes/sessions.js'
@@ -57,6 +67,8 @@ export interface AppDeps {
   apiKeyUsage?: ApiKeyUsageRecorder
   /** Where local exports wait for their download, how big and for how long (default: the data directory's `exports`, 1 GiB, 24 h). */
   exports?: Partial<ExportSettings>
+  /** /metrics' bearer token (unset: open) and the desired-agent rule (data/queue-stats.ts). */
+  metrics?: { token?: string; desiredAgents?: DesiredAgentsRule }
 }
 
 const DEFAULT_ACCESS_TTL_SECONDS = 15 * 60
@@ -74,7 +86,9 @@ export function createApp({
   webRoot,
   apiKeyUsage = new ApiKeyUsageRecorder(db.db, logger),
   exports = {},
+  metrics: metricsSettings = {},
 }: AppDeps) {
+  const metrics = new ControlPlaneMetrics(metricsSettings.desiredAgents)
   const ctx: ApiContext = {
     db: db.db,
     logger,
@@ -89,7 +103,7 @@ export function createApp({
     limiter: new RateLimiter(db.db, { ...DEFAULT_RATE_LIMITS, ...rateLimits }, logger),
     apiKeyUsage,
     secrets,
-    queue: new JobQueue(db, queue),
+    queue: new JobQueue(db, { events: metrics, ...queue }),
     exports: {
       dir: join(defaultDataDirectory(), 'exports'),
       maxBytes: 1024 ** 3,
@@ -98,7 +112,10 @@ export function createApp({
     },
   }
   const api = newRouter()
-  api.use(sameOrigin(ctx.auth.publicOrigin), jsonBodies(maxBodyBytes))
+  api.use(
+    sameOrigin(ctx.auth.publicOrigin),
+    jsonBodies(maxBodyBytes, [{ path: DIFF_PAGE_PATH, maxBytes: DIFF_PAGE_MAX_BYTES }]),
+  )
   const routes = api
     .openapi(
       createRoute({
@@ -127,9 +144,16 @@ export function createApp({
     .route('/orgs', agentRoutes(ctx))
     .route('/orgs', jobRoutes(ctx))
     .route('/orgs', snapshotRoutes(ctx))
+    .route('/orgs', diffRoutes(ctx))
+    .route('/orgs', scheduleRoutes(ctx))
+    .route('/orgs', connectionTestRoutes(ctx))
+    .route('/agent', agentApiRoutes(ctx))
+    .route('/agent', diffUploadRoutes(ctx))
+    .route('/agent', agentScheduleRoutes(ctx))
+    .route('/agent', agentQueueRoutes(ctx))
+    .route('/admin', adminRoutes(ctx, metricsSettings.desiredAgents))
     .route('/orgs', jobKindRoutes(ctx))
     .route('/downloads', downloadRoutes(ctx))
-    .route('/agent', agentApiRoutes(ctx))
     .route('/agent', agentExportRoutes(ctx))
   describeExportFileUpload(api)
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
@@ -158,10 +182,11 @@ export function createApp({
     servers: [{ url: '/api/v1' }],
   })
   const app = new Hono()
-    .use(traceMiddleware(logger))
+    .use(traceMiddleware(logger), metrics.http())
     .route('/', healthRoutes(db))
     // Before the API: its body is a file, not the JSON the API's middleware takes.
     .route('/', agentExportFileRoutes(ctx))
+    .route('/', metricsRoutes(db.db, metrics, metricsSettings.token))
     .route('/api/v1', routes)
   // After the API, so the web view's fallback to index.html never shadows a route.
   if (webRoot !== false) mountWebAssets(app, webRoot)

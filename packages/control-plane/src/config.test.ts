@@ -1,7 +1,12 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { defaultDataDirectory, loadControlPlaneConfig, rateLimitSettings } from './config.js'
+import {
+  defaultDataDirectory,
+  loadControlPlaneConfig,
+  metricsSettings,
+  rateLimitSettings,
+} from './config.js'
 
 describe('loadControlPlaneConfig', () => {
   afterEach(() => {
@@ -108,6 +113,33 @@ describe('DATABASE_URL', () => {
       expect.objectContaining({
         code: 'CONFIG_INVALID',
         message: expect.not.stringContaining(secret) as string,
+      }),
+    )
+  })
+})
+
+describe('the metrics settings', () => {
+  it('default to an open /metrics and one job per agent, 0 to 10 agents', () => {
+    expect(metricsSettings(loadControlPlaneConfig({}))).toEqual({
+      desiredAgents: { jobsPerAgent: 1, min: 0, max: 10 },
+    })
+  })
+
+  it('take a token and the rule, never a max under the min, and refuse a short token unprinted', () => {
+    const config = loadControlPlaneConfig({
+      DBSNAP_CP_METRICS_TOKEN: 'm'.repeat(24),
+      DBSNAP_CP_DESIRED_AGENTS_JOBS_PER_AGENT: '4',
+      DBSNAP_CP_DESIRED_AGENTS_MIN: '3',
+      DBSNAP_CP_DESIRED_AGENTS_MAX: '2',
+    })
+    expect(metricsSettings(config)).toEqual({
+      token: 'm'.repeat(24),
+      desiredAgents: { jobsPerAgent: 4, min: 3, max: 3 },
+    })
+    expect(() => loadControlPlaneConfig({ DBSNAP_CP_METRICS_TOKEN: 'short-token' })).toThrowError(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        message: expect.not.stringContaining('short-token') as string,
       }),
     )
   })

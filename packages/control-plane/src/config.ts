@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path'
 import { LOG_LEVELS, parseEnv } from '@dbsnap/engine/core'
 import envPaths from 'env-paths'
 import { z } from 'zod'
+import type { DesiredAgentsRule } from './data/queue-stats.js'
 import { parseDatabaseUrl } from './db/database.js'
 import { MIN_SECRET_LENGTH } from './identity/signing-key.js'
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './middleware/rate-limit.js'
@@ -116,6 +117,13 @@ const ControlPlaneEnv = z.object({
   DBSNAP_CP_EXPORT_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(86_400),
   /** Leases a job may take before it goes to the dead-letter queue. */
   DBSNAP_CP_JOB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /** Bearer token /metrics asks for; unset, /metrics is open to whoever reaches the port. */
+  DBSNAP_CP_METRICS_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
+  /** The desired-agent rule (docs/jobs.md): jobs one agent runs at once (its DBSNAP_AGENT_CONCURRENCY). */
+  DBSNAP_CP_DESIRED_AGENTS_JOBS_PER_AGENT: z.coerce.number().int().min(1).max(64).default(1),
+  /** Fewest and most agents the rule asks for per project with live jobs. */
+  DBSNAP_CP_DESIRED_AGENTS_MIN: z.coerce.number().int().min(0).max(1_000).default(0),
+  DBSNAP_CP_DESIRED_AGENTS_MAX: z.coerce.number().int().min(1).max(1_000).default(10),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 })
@@ -148,5 +156,22 @@ export function rateLimitSettings(config: ControlPlaneConfig): Partial<RateLimit
     ...hits('perUser', config.DBSNAP_CP_RATE_LIMIT_PER_USER),
     ...hits('authPerIp', config.DBSNAP_CP_RATE_LIMIT_AUTH_PER_IP),
     ...hits('loginPerAccount', config.DBSNAP_CP_RATE_LIMIT_LOGIN_PER_ACCOUNT),
+  }
+}
+
+/** /metrics' token and the desired-agent rule of `config`, for createApp. */
+export function metricsSettings(config: ControlPlaneConfig): {
+  token?: string
+  desiredAgents: DesiredAgentsRule
+} {
+  return {
+    ...(config.DBSNAP_CP_METRICS_TOKEN === undefined
+      ? {}
+      : { token: config.DBSNAP_CP_METRICS_TOKEN }),
+    desiredAgents: {
+      jobsPerAgent: config.DBSNAP_CP_DESIRED_AGENTS_JOBS_PER_AGENT,
+      min: config.DBSNAP_CP_DESIRED_AGENTS_MIN,
+      max: Math.max(config.DBSNAP_CP_DESIRED_AGENTS_MIN, config.DBSNAP_CP_DESIRED_AGENTS_MAX),
+    },
   }
 }

@@ -23,22 +23,32 @@ export async function startEmbeddedAgent(options: {
   version: string
   concurrency?: number
 }): Promise<EmbeddedAgent> {
-  const [{ ControlPlaneClient, Runner }, { runJob }] = await Promise.all([
-    import('@dbsnap/agent'),
-    import('@dbsnap/engine'),
-  ])
+  const [{ ControlPlaneClient, Runner, Scheduler, withDeferrablePrune }, { runJob }] =
+    await Promise.all([import('@dbsnap/agent'), import('@dbsnap/engine')])
   const { agent, credential } = await ensureEmbeddedAgent(options.db.db, {
     version: options.version,
     hostname: hostname(),
   })
   const logger = options.logger.child({ agent: 'embedded' })
+  const client = new ControlPlaneClient(options.url, credential)
   const runner = new Runner({
-    client: new ControlPlaneClient(options.url, credential),
-    runJob,
+    client,
+    runJob: withDeferrablePrune(runJob),
     logger,
     repository: options.repository,
     concurrency: options.concurrency ?? 1,
   })
+  // Every project's schedules: their ticks become jobs here (this process is the control plane,
+  // so there is no "control plane away" to run them locally for).
+  const scheduler = new Scheduler({
+    client,
+    logger,
+    runLocal: (schedule) => {
+      logger.warn({ scheduleId: schedule.id }, 'cannot queue a scheduled run')
+      return Promise.resolve()
+    },
+  })
+  await scheduler.start()
   const running = runner.run().catch((err: unknown) => {
     logger.error({ err: (err as Error).message }, 'the embedded agent stopped')
   })
@@ -48,7 +58,7 @@ export async function startEmbeddedAgent(options: {
   )
   return {
     async stop(drainMs) {
-      await runner.stop(drainMs)
+      await Promise.all([runner.stop(drainMs), scheduler.stop()])
       await running
     },
   }

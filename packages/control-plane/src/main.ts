@@ -5,6 +5,7 @@
 // account logs a one-time setup link instead.
 
 import { readFileSync } from 'node:fs'
+import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
 import pino from 'pino'
 import { createLogger, isDbsnapError, type Logger } from '@dbsnap/engine/core'
@@ -16,6 +17,7 @@ import {
   defaultRepository,
   embeddedAgentEnabled,
   exportDirectory,
+  metricsSettings,
   rateLimitSettings,
   secretKeySettings,
   type ControlPlaneConfig,
@@ -25,6 +27,7 @@ import { resealCredentials } from './data/connections.js'
 import { createSetupToken } from './data/setup.js'
 import { migrate } from './db/migrate.js'
 import { ApiKeyUsageRecorder } from './middleware/api-key-usage.js'
+import { MAX_WAIT_SECONDS } from './routes/agent-api.js'
 import { loadSigningKey } from './identity/signing-key.js'
 import { ROTATE_USAGE, rotationSettings } from './rotate-cli.js'
 import { loadSecretBox } from './secrets/secret-keys.js'
@@ -165,6 +168,7 @@ function serveHttp(
       maxBytes: config.DBSNAP_CP_EXPORT_MAX_BYTES,
       ttlSeconds: config.DBSNAP_CP_EXPORT_TTL_SECONDS,
     },
+    metrics: metricsSettings(config),
     auth: {
       signingKey,
       publicOrigin: config.DBSNAP_CP_PUBLIC_URL,
@@ -178,6 +182,12 @@ function serveHttp(
     (info) => {
       const url = listenUrl(info.address, info.port)
       logger.info({ url, address: info.address, port: info.port, version }, `listening on ${url}`)
+      if (config.DBSNAP_CP_METRICS_TOKEN === undefined && !isLoopback(info.address)) {
+        logger.warn(
+          { address: info.address },
+          '/metrics is open to whoever reaches this address: set DBSNAP_CP_METRICS_TOKEN',
+        )
+      }
       if (embeddedAgentEnabled(config)) {
         agent = startEmbeddedAgent({
           db,
@@ -197,17 +207,30 @@ function serveHttp(
     // The agent reports through the server: it drains first, then the server closes.
     void agent
       .then((running) => running?.stop(EMBEDDED_DRAIN_MS))
-      .finally(() =>
+      .finally(() => {
         server.close(() => {
           void apiKeyUsage
             .close()
             .then(() => db.close())
             .finally(() => process.exit(0))
-        }),
-      )
+        })
+        closeConnections(server as Server)
+      })
   }
   process.once('SIGTERM', shutdown)
   process.once('SIGINT', shutdown)
+}
+
+/**
+ * Ends the connections of a closing server. `close()` only stops new connections: agents poll
+ * every second on keep-alive connections, which would keep it open for as long as they do. Idle
+ * connections are closed as soon as they are (a request under way, a lease's long poll included,
+ * is answered first), and whatever is left after the longest long poll is cut.
+ */
+function closeConnections(server: Server): void {
+  server.closeIdleConnections()
+  setInterval(() => server.closeIdleConnections(), 100).unref()
+  setTimeout(() => server.closeAllConnections(), (MAX_WAIT_SECONDS + 5) * 1000).unref()
 }
 
 /** How long the embedded agent's running jobs get to finish on SIGTERM before they are handed back. */
@@ -218,6 +241,10 @@ function loopbackOf(address: string): string {
   if (address === '0.0.0.0') return '127.0.0.1'
   if (address === '::') return '::1'
   return address
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.')
 }
 
 /** The URL of the address the server listens on, as a person would paste it (IPv6 in brackets). */

@@ -6,7 +6,7 @@
 // the scope or when the creator's role or the key's project does not reach. A route missing from
 // the table below fails the test.
 
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SCOPES, type Scope } from '../src/authz/permissions.js'
 import { createAgent, registerAgent } from '../src/data/agents.js'
@@ -14,10 +14,12 @@ import { createApiKey } from '../src/data/api-keys.js'
 import { recordExportLink } from '../src/data/exports.js'
 import { JobQueue } from '../src/data/jobs.js'
 import { createConnection } from '../src/data/connections.js'
+import { requestDiff } from '../src/data/diffs.js'
+import { recordSnapshot } from '../src/data/snapshots.js'
 import { addMember, createOrg } from '../src/data/orgs.js'
 import { createProject, deleteProject } from '../src/data/projects.js'
+import { createSchedule } from '../src/data/schedules.js'
 import { createSession } from '../src/data/sessions.js'
-import { recordSnapshot } from '../src/data/snapshots.js'
 import { createUser } from '../src/data/users.js'
 import type { Role } from '../src/db/schema.js'
 import { newApiKeySecret } from '../src/identity/api-key-secret.js'
@@ -107,11 +109,49 @@ const ROUTES: Record<string, Access | [Access, KeyAccess]> = {
   'GET /downloads/{token}': 'public',
   'POST /agent/jobs/{jobId}/export-link': 'agent',
   'PUT /agent/jobs/{jobId}/export-file': 'agent',
+  'POST /orgs/{orgId}/projects/{projectId}/diffs': ['member', 'diffs:write'],
+  'GET /orgs/{orgId}/projects/{projectId}/diffs': ['read-only', 'diffs:read'],
+  'GET /orgs/{orgId}/projects/{projectId}/diffs/{diffId}': ['read-only', 'diffs:read'],
+  'GET /orgs/{orgId}/projects/{projectId}/diffs/{diffId}/changes': ['read-only', 'diffs:read'],
+  'GET /orgs/{orgId}/projects/{projectId}/connections/{connectionId}/schedules': [
+    'read-only',
+    'connections:read',
+  ],
+  'POST /orgs/{orgId}/projects/{projectId}/connections/{connectionId}/schedules': [
+    'member',
+    'connections:write',
+  ],
+  'PATCH /orgs/{orgId}/projects/{projectId}/connections/{connectionId}/schedules/{scheduleId}': [
+    'member',
+    'connections:write',
+  ],
+  'DELETE /orgs/{orgId}/projects/{projectId}/connections/{connectionId}/schedules/{scheduleId}': [
+    'member',
+    'connections:write',
+  ],
+  'POST /orgs/{orgId}/projects/{projectId}/connections/{connectionId}/tests': [
+    'member',
+    'connections:write',
+  ],
   'POST /agent/register': 'public',
   'POST /agent/lease': 'agent',
   'POST /agent/jobs/{jobId}/heartbeat': 'agent',
   'POST /agent/jobs/{jobId}/result': 'agent',
   'POST /agent/jobs/{jobId}/failure': 'agent',
+  'POST /agent/jobs/{jobId}/diff-changes': 'agent',
+  'GET /agent/schedules': 'agent',
+  'POST /agent/schedules/{scheduleId}/runs': 'agent',
+  'POST /agent/jobs/local': 'agent',
+  'GET /agent/queue': 'agent',
+  'GET /admin/queue': ['admin', 'queue:read'],
+}
+
+/**
+ * Routes outside any organisation that answer each caller about what it administers: the
+ * outsider administers its own organisation, so it (and its key) is answered, not refused.
+ */
+const EXCEPTIONS: Record<string, Partial<Record<Caller, number>>> = {
+  'GET /admin/queue': { outsider: 200, 'key:other-org': 200 },
 }
 
 /** The API keys that call every route: who made them, with which scopes, reaching what. */
@@ -170,6 +210,26 @@ function bodyFor(route: string, world: World): unknown {
       return { ids: [world.jobId] }
     case 'POST /orgs/{orgId}/projects/{projectId}/connections/{connectionId}/snapshots':
       return { tags: { reason: 'nightly' } }
+    case 'POST /orgs/{orgId}/projects/{projectId}/diffs':
+      return { from: world.snapshotId, to: world.snapshotId }
+    case 'POST /agent/jobs/{jobId}/diff-changes':
+      return { leaseId: world.diffLeaseId, page: 0, changes: [] }
+    case 'POST /orgs/{orgId}/projects/{projectId}/connections/{connectionId}/schedules':
+      return { cron: '0 3 * * *', timezone: 'Europe/Paris', retention: { keepLast: 7 } }
+    case 'PATCH /orgs/{orgId}/projects/{projectId}/connections/{connectionId}/schedules/{scheduleId}':
+      return { enabled: false }
+    case 'POST /agent/schedules/{scheduleId}/runs':
+      return { scheduledAt: '2026-12-03T03:00:00.000Z' }
+    case 'POST /agent/jobs/local':
+      return {
+        clientJobId: randomUUID(),
+        kind: 'retention',
+        connectionId: world.connectionId,
+        spec: { kind: 'retention', connectionId: world.connectionId },
+        startedAt: '2026-12-03T03:00:00.000Z',
+        finishedAt: '2026-12-03T03:00:01.000Z',
+        result: { dryRun: false, snapshots: [], prune: null },
+      }
     case 'POST /agent/lease':
       return { waitSeconds: 0 }
     case 'POST /agent/jobs/{jobId}/heartbeat':
@@ -213,13 +273,18 @@ interface World {
   targetKeyId: string
   /** The project's registered agent (its credential is the `agent` caller's token). */
   agentId: string
+  /** A schedule of the connection: the target of schedule routes. */
+  scheduleId: string
   /** An export job leased to that agent, and its lease: the target of job routes. */
   jobId: string
   leaseId: string
   /** A succeeded export job: the target of its download route. */
   exportJobId: string
-  /** A snapshot in the project's catalogue. */
+  /** A snapshot of the catalogue, a diff of it, and the diff's job, leased to the agent too. */
   snapshotId: string
+  diffId: string
+  diffJobId: string
+  diffLeaseId: string
   tokens: Record<Exclude<Caller, 'anonymous'>, { token: string; sessionId: string }>
 }
 
@@ -318,6 +383,13 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
       hostname: 'backup-1',
     })
     const snapshotId = randomBytes(32).toString('hex')
+    const schedule = await createSchedule(
+      h.cp.db,
+      { orgId: org.id, projectId: project.id },
+      connection.id,
+      { cron: '0 3 * * *' },
+      `user:${admin!.id}`,
+    )
     const queue = new JobQueue(h.cp)
     const queued = {
       projectId: project.id,
@@ -344,16 +416,36 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
     await queue.succeed(exported.id, exported.leaseId!, { rows: 1 })
     await queue.enqueue(queued)
     const leased = await queue.lease(made.agent.id, project.id)
+    const snapshot = await recordSnapshot(h.cp.db, leased!, {
+      id: randomBytes(16).toString('hex'),
+      name: 'shop',
+      repository: '/backups/shop',
+      startedAt: new Date().toISOString(),
+      finishedAt: new Date().toISOString(),
+      durationMs: 1,
+      totals: { tables: 1, rows: 1, bytes: 1, chunks: 1, newBytes: 1, reusedChunks: 0 },
+    })
+    const { diff } = await requestDiff(h.cp.db, queue, {
+      projectId: project.id,
+      from: snapshot.id,
+      to: snapshot.id,
+      createdBy: 'test',
+    })
+    const diffJob = await queue.lease(made.agent.id, project.id)
     await queue.enqueue(queued)
     return {
       orgId: org.id,
       projectId: project.id,
       connectionId: connection.id,
+      scheduleId: schedule.id,
       agentId: made.agent.id,
       jobId: leased!.id,
       leaseId: leased!.leaseId!,
       exportJobId: exported.id,
       snapshotId,
+      diffId: diff.id,
+      diffJobId: diffJob!.id,
+      diffLeaseId: diffJob!.leaseId!,
       targetUserId: target!.id,
       newcomerEmail: newcomer!.email,
       targetKeyId: targetKey.id,
@@ -438,8 +530,17 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
         .replace('{userId}', w.targetUserId)
         .replace('{keyId}', w.targetKeyId)
         .replace('{agentId}', w.agentId)
-        .replace('{jobId}', route.endsWith('/download') ? w.exportJobId : w.jobId)
+        .replace(
+          '{jobId}',
+          route.endsWith('/download')
+            ? w.exportJobId
+            : route.endsWith('/diff-changes')
+              ? w.diffJobId
+              : w.jobId,
+        )
         .replace('{snapshotId}', w.snapshotId)
+        .replace('{diffId}', w.diffId)
+        .replace('{scheduleId}', w.scheduleId)
         .replace('{id}', credentials?.sessionId ?? 'none')
     const body = bodyFor(route, w)
     const res = await h.call(method, url, {
@@ -449,21 +550,23 @@ describe.each(DIALECTS)('route x role matrix on %s', (dialect) => {
         ? { headers: { 'dbsnap-lease-id': w.leaseId } }
         : {}),
     })
-    const expected = isKeyCaller(caller)
-      ? keyExpectation(route, caller, success)
-      : access === 'agent' || caller === 'agent'
-        ? access === 'agent' && caller === 'agent'
-          ? success
-          : 401
-        : caller === 'anonymous'
-          ? 401
-          : access === 'user'
+    const expected =
+      EXCEPTIONS[route]?.[caller] ??
+      (isKeyCaller(caller)
+        ? keyExpectation(route, caller, success)
+        : access === 'agent' || caller === 'agent'
+          ? access === 'agent' && caller === 'agent'
             ? success
-            : caller === 'outsider'
-              ? 404
-              : RANK[caller] >= RANK[access as Role]
-                ? success
-                : 403
+            : 401
+          : caller === 'anonymous'
+            ? 401
+            : access === 'user'
+              ? success
+              : caller === 'outsider'
+                ? 404
+                : RANK[caller] >= RANK[access as Role]
+                  ? success
+                  : 403)
     expect(res.status, await res.clone().text()).toBe(expected)
   })
 })

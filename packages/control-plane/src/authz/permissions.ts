@@ -23,11 +23,13 @@ export const ACTIONS = [
   'snapshots:forget',
   'snapshots:restore',
   'diffs:read',
+  'diffs:write',
   'jobs:read',
   'jobs:write',
   'jobs:redrive',
   'agents:read',
   'agents:write',
+  'queue:read',
 ] as const
 
 export type Action = (typeof ACTIONS)[number]
@@ -48,7 +50,8 @@ const READ: Action[] = [
  * `member` also creates, renames and deletes projects and what is in them, triggers and cancels
  * jobs, exports snapshots and applies retention, and manages the API keys it created; `admin` also
  * manages the organisation, its members, every key, the agents, the dead-letter queue, restores
- * snapshots into databases, and reads the audit log.
+ * snapshots into databases, reads the audit log and the queue's depth (GET /admin/queue, for a
+ * scaler).
  */
 export const PERMISSIONS: Readonly<Record<Role, readonly Action[]>> = {
   'read-only': READ,
@@ -59,6 +62,7 @@ export const PERMISSIONS: Readonly<Record<Role, readonly Action[]>> = {
     'snapshots:write',
     'snapshots:export',
     'snapshots:forget',
+    'diffs:write',
     'jobs:write',
     'keys:read',
     'keys:write',
@@ -88,8 +92,10 @@ export const SCOPES = [
   'snapshots:export',
   'snapshots:forget',
   'diffs:read',
+  'diffs:write',
   'jobs:read',
   'jobs:write',
+  'queue:read',
 ] as const satisfies readonly Action[]
 
 export type Scope = (typeof SCOPES)[number]

@@ -29,6 +29,16 @@ export interface JobQueueOptions {
   backoffMaxMs?: number
   /** Source of jitter in [0, 1) (tests pass a fixed one). */
   random?: () => number
+  /** Told of leases and reports once they committed (the metrics' counters). */
+  events?: QueueEvents
+}
+
+/** What the queue tells its observer (metrics.ts), after each change committed. */
+export interface QueueEvents {
+  onLeased(job: Job): void
+  /** A result or failure was recorded; `state` is where the job went (`pending`: a retry). */
+  onReported(job: Job, state: JobState): void
+  onLeaseExpired(job: Job): void
 }
 
 export const DEFAULT_LEASE_MS = 20_000
@@ -71,6 +81,7 @@ export class JobQueue {
   readonly #backoffBaseMs: number
   readonly #backoffMaxMs: number
   readonly #random: () => number
+  readonly #events: QueueEvents | undefined
 
   constructor({ db, dialect }: Queue, options: JobQueueOptions = {}) {
     this.#db = db
@@ -80,6 +91,7 @@ export class JobQueue {
     this.#backoffBaseMs = options.backoffBaseMs ?? 5_000
     this.#backoffMaxMs = options.backoffMaxMs ?? 10 * 60_000
     this.#random = options.random ?? Math.random
+    this.#events = options.events
   }
 
   get leaseMs(): number {
@@ -96,6 +108,7 @@ export class JobQueue {
         backoffBaseMs: this.#backoffBaseMs,
         backoffMaxMs: this.#backoffMaxMs,
         random: this.#random,
+        ...(this.#events === undefined ? {} : { events: this.#events }),
       },
     )
   }
@@ -145,7 +158,7 @@ export class JobQueue {
   ): Promise<Job | undefined> {
     await this.expireLeases(now)
     const at = timestamp(now)
-    return inTransaction(this.#db, async (trx) => {
+    const leased = await inTransaction(this.#db, async (trx) => {
       const next = trx
         .selectFrom('jobs')
         .select('id')
@@ -175,6 +188,8 @@ export class JobQueue {
       if (job !== undefined) await addEvent(trx, job, 'leased', at, agentId, {})
       return job
     })
+    if (leased !== undefined) this.#events?.onLeased(leased)
+    return leased
   }
 
   /**
@@ -239,6 +254,7 @@ export class JobQueue {
       return job
     })
     if (done === undefined) throw await this.#leaseLost(jobId, leaseId, 'result', now)
+    this.#events?.onReported(done, done.state)
     return done
   }
 
@@ -297,6 +313,7 @@ export class JobQueue {
       return job
     })
     if (done === undefined) throw await this.#leaseLost(jobId, leaseId, 'failure', now)
+    this.#events?.onReported(done, done.state)
     return done
   }
 
@@ -319,7 +336,7 @@ export class JobQueue {
    */
   async expireLeases(now: Date = new Date()): Promise<number> {
     const at = timestamp(now)
-    return inTransaction(this.#db, async (trx) => {
+    const expired = await inTransaction(this.#db, async (trx) => {
       const expired = await trx
         .selectFrom('jobs')
         .selectAll()
@@ -350,8 +367,10 @@ export class JobQueue {
           .executeTakeFirstOrThrow()
         await addEvent(trx, job, 'lease-expired', at, current.leasedBy, { state })
       }
-      return expired.length
+      return expired
     })
+    for (const job of expired) this.#events?.onLeaseExpired(job)
+    return expired.length
   }
 
   /**
@@ -457,7 +476,7 @@ export class JobQueue {
 }
 
 /** The job's current, unexpired lease is `leaseId`: the condition every report must meet. */
-function holdsLease(
+export function holdsLease(
   eb: ExpressionBuilder<Database, 'jobs'>,
   jobId: string,
   leaseId: string,

@@ -79,6 +79,14 @@ export async function recordSnapshot(
     verifiedAt: null,
     verifyProblems: null,
   }
+  // A retention may have forgotten it before its report came (outbox, a result after its lease).
+  const forgotten = await db
+    .selectFrom('forgottenSnapshots')
+    .select('id')
+    .where('projectId', '=', row.projectId)
+    .where('id', '=', row.id)
+    .executeTakeFirst()
+  if (forgotten !== undefined) return row
   await db
     .insertInto('snapshots')
     .values(row)

@@ -310,6 +310,81 @@ export interface ExportsTable {
   servedAt: Timestamp | null
 }
 
+/** A diff a user asked for; its state is its job's (migration 0008-diffs). */
+export interface DiffsTable {
+  id: string
+  projectId: string
+  jobId: string
+  connectionId: string | null
+  fromSnapshotId: string
+  fromName: string
+  fromTakenAt: Timestamp
+  /** Null for a diff against the live database. */
+  toSnapshotId: string | null
+  toName: string | null
+  toTakenAt: Timestamp | null
+  /** JSON `{ tables?, exclude?, schemaOnly?, dataOnly? }`. */
+  options: string
+  /** The lease whose pages are stored; a page of another lease clears them first. */
+  leaseId: string | null
+  /** JSON of the engine's DiffSummary, once the job succeeded. */
+  summary: string | null
+  /** JSON array of the engine's SchemaChange, once the job succeeded. */
+  schemaChanges: string | null
+  /** JSON array `{ table, added, removed, modified }`, once the job succeeded. */
+  tableCounts: string | null
+  /** JSON array of the live read's caveats. */
+  warnings: string
+  createdBy: string
+  createdAt: Timestamp
+}
+
+/** One row change of a diff, as the agent uploaded it. */
+export interface DiffChangesTable {
+  diffId: string
+  /** page × page size + index in the page: the order the engine produced it in. */
+  seq: number
+  page: number
+  tableName: string
+  change: 'added' | 'removed' | 'modified'
+  /** Lower-cased text of the key and the values, what `q` matches. */
+  search: string
+  /** JSON of the engine's RowChange. */
+  body: string
+}
+
+/** A connection's cron schedule (croner syntax, 5 or 6 fields) in a time zone. */
+export interface SchedulesTable {
+  id: string
+  projectId: string
+  connectionId: string
+  cron: string
+  /** IANA time zone the cron expression is read in. */
+  timezone: string
+  /** Null while enabled. */
+  pausedAt: Timestamp | null
+  /** JSON of the retention policy run after each scheduled snapshot; null for none. */
+  retention: string | null
+  /** The scheduled time of the last run a job was created for. */
+  lastRunAt: Timestamp | null
+  createdBy: string
+  createdAt: Timestamp
+  updatedAt: Timestamp
+}
+
+/** A snapshot a retention forgot: never catalogued again (migration 0007-schedules). */
+export interface ForgottenSnapshotsTable {
+  projectId: string
+  id: string
+  forgottenAt: Timestamp
+}
+
+/** A key that makes creating a job idempotent (a schedule's tick, an agent's local job). */
+export interface JobKeysTable {
+  key: string
+  jobId: string
+}
+
 export interface Database {
   users: UsersTable
   orgs: OrgsTable
@@ -329,6 +404,11 @@ export interface Database {
   jobEvents: JobEventsTable
   snapshots: SnapshotsTable
   exports: ExportsTable
+  diffs: DiffsTable
+  diffChanges: DiffChangesTable
+  schedules: SchedulesTable
+  jobKeys: JobKeysTable
+  forgottenSnapshots: ForgottenSnapshotsTable
 }
 
 export type User = Selectable<UsersTable>
@@ -343,3 +423,6 @@ export type Job = Selectable<JobsTable>
 export type JobEvent = Selectable<JobEventsTable>
 export type CatalogueSnapshot = Selectable<SnapshotsTable>
 export type ExportRow = Selectable<ExportsTable>
+export type DiffRow = Selectable<DiffsTable>
+export type DiffChangeRow = Selectable<DiffChangesTable>
+export type Schedule = Selectable<SchedulesTable>

@@ -11,8 +11,14 @@ const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i
 /** 64 KiB: the largest body the API takes today is a login form. */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024
 
-export function jsonBodies(maxBytes: number = DEFAULT_MAX_BODY_BYTES) {
-  const limit = bodyLimit({
+/** A route that takes bodies above the API's limit (the agent's diff pages). */
+export interface LargerBodies {
+  path: RegExp
+  maxBytes: number
+}
+
+function limitOf(maxBytes: number) {
+  return bodyLimit({
     maxSize: maxBytes,
     onError: () => {
       throw new ControlPlaneError(
@@ -22,6 +28,14 @@ export function jsonBodies(maxBytes: number = DEFAULT_MAX_BODY_BYTES) {
       )
     },
   })
+}
+
+export function jsonBodies(
+  maxBytes: number = DEFAULT_MAX_BODY_BYTES,
+  larger: readonly LargerBodies[] = [],
+) {
+  const limit = limitOf(maxBytes)
+  const limits = larger.map((l) => ({ path: l.path, limit: limitOf(l.maxBytes) }))
   return createMiddleware(async (c, next) => {
     // Judged by the declared type, not by whether a body follows: a request can declare no
     // length (chunked, or built in-process) and still carry one.
@@ -35,6 +49,7 @@ export function jsonBodies(maxBytes: number = DEFAULT_MAX_BODY_BYTES) {
         )
       }
     }
-    return limit(c, next)
+    const special = limits.find((l) => l.path.test(c.req.path))
+    return (special?.limit ?? limit)(c, next)
   })
 }

@@ -18,13 +18,15 @@ import { registerAgent } from '../data/agents.js'
 import { appendAuditEvent } from '../data/audit.js'
 import { openCredential, openTls, type Connection } from '../data/connections.js'
 import { recordOutcome } from '../data/job-outcomes.js'
+import { recordDiffResult } from '../data/diffs.js'
+import { afterJobSucceeded } from '../data/scheduled-jobs.js'
 import { recordSnapshot } from '../data/snapshots.js'
 import type { Agent, Database, Job } from '../db/schema.js'
 import { authenticateAgent } from '../middleware/authenticate-agent.js'
 import { clientIp } from '../middleware/client-ip.js'
 
 /** How long a lease request waits for a job at most, and how often it looks meanwhile. */
-const MAX_WAIT_SECONDS = 30
+export const MAX_WAIT_SECONDS = 30
 const POLL_INTERVAL_MS = 1_000
 
 const JobParams = z.strictObject({ jobId: IdParam })
@@ -204,10 +206,12 @@ export function agentApiRoutes(ctx: ApiContext) {
           leaseId,
           result,
           new Date(),
-          (trx, done) =>
-            done.kind === 'snapshot'
-              ? catalogue(trx, done, result)
-              : recordOutcome(trx, done, result),
+          async (trx, done) => {
+            if (done.kind === 'snapshot') await catalogue(trx, done, result)
+            else if (done.kind === 'diff') await recordDiffResult(trx, done, leaseId, result)
+            else await recordOutcome(trx, done, result)
+            await afterJobSucceeded(trx, ctx.queue, done, result)
+          },
         )
         return c.json({ state: job.state, runAfter: job.runAfter }, 200)
       },
@@ -256,7 +260,7 @@ export function agentApiRoutes(ctx: ApiContext) {
 type LeasedJob = z.infer<typeof LeasedJobSchema>
 
 /** Records a snapshot job's result in the catalogue, with its `snapshot.created` audit event. */
-async function catalogue(trx: Kysely<Database>, job: Job, result: unknown): Promise<void> {
+export async function catalogue(trx: Kysely<Database>, job: Job, result: unknown): Promise<void> {
   const snapshot = await recordSnapshot(trx, job, result)
   const project = await trx
     .selectFrom('projects')
@@ -336,7 +340,7 @@ function leasedJobView(job: Job, leaseMs: number): LeasedJob['job'] {
   }
 }
 
-function connectionForAgent(
+export function connectionForAgent(
   ctx: ApiContext,
   row: Connection,
 ): z.infer<typeof ConnectionForAgentSchema> {

@@ -1,5 +1,6 @@
 // Starts the built control plane as a real process (bin/dbsnap-control-plane.js) on a free port
-// with a throwaway SQLite database, for the browser tests to drive.
+// with a throwaway SQLite database, for the browser tests to drive. Its embedded agent runs the
+// jobs the tests ask for, into a repository in the same throwaway directory.
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -54,6 +55,7 @@ export async function startControlPlane(
     env: {
       ...process.env,
       DATABASE_URL: `sqlite:${join(dir, 'control-plane.sqlite')}`,
+      DBSNAP_AGENT_REPOSITORY: join(dir, 'repository'),
       DBSNAP_CP_HOST: '127.0.0.1',
       DBSNAP_CP_PORT: String(port),
       DBSNAP_CP_OPEN_REGISTRATION: options.openRegistration === true ? 'true' : 'false',

@@ -42,3 +42,37 @@ export function slugify(name: string): string {
     .slice(0, 63)
     .replace(/-+$/, '')
 }
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+
+/** Bytes in binary units: `1.5 MiB`. */
+export function formatBytes(bytes: number | null): string {
+  if (bytes === null) return '—'
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${BYTE_UNITS[unit]}`
+}
+
+/** A duration: `850 ms`, `4.2 s`, `3 min 5 s`. */
+export function formatDuration(ms: number | null): string {
+  if (ms === null) return '—'
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`
+  const seconds = Math.round(ms / 1000)
+  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`
+}
+
+/** The time between two API times, or `—` while the second is not there yet. */
+export function durationBetween(from: string | null, to: string | null): string {
+  return from === null || to === null ? '—' : formatDuration(Date.parse(to) - Date.parse(from))
+}
+
+const integer = new Intl.NumberFormat()
+
+export function formatCount(n: number | null): string {
+  return n === null ? '—' : integer.format(n)
+}

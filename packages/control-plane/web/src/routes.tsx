@@ -2,8 +2,11 @@
 // others (login, register, first-run setup) do not.
 
 import { createBrowserRouter, Navigate } from 'react-router'
+import { AgentsPage } from './pages/agents.tsx'
 import { ApiKeysPage } from './pages/api-keys.tsx'
+import { ConnectionPage } from './pages/connection.tsx'
 import { HomePage } from './pages/home.tsx'
+import { JobsPage } from './pages/jobs.tsx'
 import { LoginPage } from './pages/login.tsx'
 import { NotFoundPage } from './pages/not-found.tsx'
 import { ProjectPage } from './pages/project.tsx'
@@ -27,6 +30,12 @@ export function createAppRouter() {
         { path: 'orgs/:orgId', element: <Navigate to="projects" replace /> },
         { path: 'orgs/:orgId/projects', element: <ProjectsPage /> },
         { path: 'orgs/:orgId/projects/:projectId', element: <ProjectPage /> },
+        {
+          path: 'orgs/:orgId/projects/:projectId/connections/:connectionId',
+          element: <ConnectionPage />,
+        },
+        { path: 'orgs/:orgId/projects/:projectId/jobs', element: <JobsPage /> },
+        { path: 'orgs/:orgId/projects/:projectId/agents', element: <AgentsPage /> },
         { path: 'orgs/:orgId/keys', element: <ApiKeysPage /> },
         { path: '*', element: <NotFoundPage /> },
       ],

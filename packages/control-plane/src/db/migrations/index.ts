@@ -10,6 +10,8 @@ import { instanceSetupSchema } from './0003-instance-setup.js'
 import { connectionTlsSchema } from './0004-connection-tls.js'
 import { jobQueueSchema } from './0005-job-queue.js'
 import { snapshotCatalogueSchema } from './0006-snapshot-catalogue.js'
+import { schedulesSchema } from './0007-schedules.js'
+import { diffsSchema } from './0008-diffs.js'
 import { projectRepositorySchema } from './0009-project-repository.js'
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
@@ -20,6 +22,8 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0004-connection-tls': connectionTlsSchema(),
     '0005-job-queue': jobQueueSchema(dialect),
     '0006-snapshot-catalogue': snapshotCatalogueSchema(dialect),
+    '0007-schedules': schedulesSchema(dialect),
+    '0008-diffs': diffsSchema(dialect),
     '0009-project-repository': projectRepositorySchema(dialect),
   }
 }

@@ -14,7 +14,7 @@ export function Shell() {
   const me = useMe()
   const location = useLocation()
   const [navOpened, nav] = useDisclosure()
-  const { org } = useCurrent()
+  const { org, projectId } = useCurrent()
 
   if (me.isPending) {
     return (
@@ -27,14 +27,50 @@ export function Shell() {
     return <Navigate to="/login" replace state={{ from: location.pathname }} />
   }
 
-  const links = [
+  const path = location.pathname
+  const project =
+    org === undefined || projectId === undefined
+      ? undefined
+      : `/orgs/${org.id}/projects/${projectId}`
+  const links: { to: string; label: string; active: boolean; indent?: boolean }[] = [
     ...(org === undefined
       ? []
       : [
-          { to: `/orgs/${org.id}/projects`, label: 'Projects' },
-          { to: `/orgs/${org.id}/keys`, label: 'API keys' },
+          {
+            to: `/orgs/${org.id}/projects`,
+            label: 'Projects',
+            active: path === `/orgs/${org.id}/projects`,
+          },
+          // The current project's pages, under it.
+          ...(project === undefined
+            ? []
+            : [
+                {
+                  to: project,
+                  label: 'Connections',
+                  active: path === project || path.startsWith(`${project}/connections`),
+                  indent: true,
+                },
+                {
+                  to: `${project}/jobs`,
+                  label: 'Jobs',
+                  active: path.startsWith(`${project}/jobs`),
+                  indent: true,
+                },
+                {
+                  to: `${project}/agents`,
+                  label: 'Agents',
+                  active: path.startsWith(`${project}/agents`),
+                  indent: true,
+                },
+              ]),
+          {
+            to: `/orgs/${org.id}/keys`,
+            label: 'API keys',
+            active: path.startsWith(`/orgs/${org.id}/keys`),
+          },
         ]),
-    { to: '/sessions', label: 'Sessions' },
+    { to: '/sessions', label: 'Sessions', active: path.startsWith('/sessions') },
   ]
   return (
     <AppShell
@@ -67,7 +103,8 @@ export function Shell() {
             component={Link}
             to={link.to}
             label={link.label}
-            active={location.pathname.startsWith(link.to)}
+            active={link.active}
+            pl={link.indent === true ? 'xl' : undefined}
             onClick={nav.close}
           />
         ))}

@@ -1,0 +1,464 @@
+// Diffs through the API on both dialects: a member asks for a diff of two catalogue snapshots (or
+// of one and the live database); the agent leases the diff job, uploads its changes in pages
+// (fenced by the lease, idempotent per page, up to 1 MiB a page) and reports the summary; people
+// page through the changes in (table, seq) order with stable cursors, filter them by table and
+// change type, search them by key or value, and get 304 for a page of a finished diff they hold.
+// A retried job starts its pages over.
+
+import { randomBytes } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { addMember } from '../src/data/orgs.js'
+import { DIALECTS } from './dialects.js'
+import { errorOf, harness, type Harness } from './api-harness.js'
+
+interface LeasedBody {
+  job: { id: string; kind: string; spec: Record<string, unknown>; leaseId: string; attempt: number }
+  connection: { id: string; url?: string } | null
+}
+
+interface Change {
+  seq: number
+  table: string
+  change: 'added' | 'removed' | 'modified'
+  key: unknown[] | null
+  old?: unknown[]
+  new?: unknown[]
+  fields?: { column: string; old: unknown; new: unknown; patch?: unknown[] }[]
+}
+
+const snapshotResult = (id: string, finishedAt: string) => ({
+  id,
+  name: 'shop',
+  repository: '/backups/shop',
+  startedAt: finishedAt,
+  finishedAt,
+  durationMs: 10,
+  totals: { tables: 2, rows: 10, bytes: 100, chunks: 1, newBytes: 50, reusedChunks: 0 },
+  warnings: [],
+})
+
+const added = (table: string, id: number, name: string): Change => ({
+  seq: 0,
+  table,
+  change: 'added',
+  key: [id],
+  new: [id, name],
+})
+const removed = (table: string, id: number, name: string): Change => ({
+  seq: 0,
+  table,
+  change: 'removed',
+  key: [id],
+  old: [id, name],
+})
+const modified = (table: string, id: number, from: string, to: string): Change => ({
+  seq: 0,
+  table,
+  change: 'modified',
+  key: [id],
+  old: [id, from],
+  new: [id, to],
+  fields: [
+    { column: 'doc', old: from, new: to, patch: [{ op: 'replace', path: '/a/b', value: 2 }] },
+  ],
+})
+const upload = (changes: Change[]) => changes.map(({ seq: _seq, ...c }) => c)
+
+const diffResult = (changes: number, pages: number) => ({
+  format: 'dbsnap-diff',
+  version: 1,
+  summary: {
+    equal: false,
+    schemaChanges: 1,
+    tables: { added: 0, removed: 0, changed: 2, unchanged: 0 },
+    rows: { added: 3, removed: 1, modified: 2 },
+  },
+  schema: [
+    { kind: 'column', change: 'added', object: 'public.users.country', new: { type: 'text' } },
+  ],
+  warnings: [],
+  upload: { pages, changes },
+})
+
+describe.each(DIALECTS)('diffs through the API on %s', (dialect) => {
+  let h: Harness
+  let member: string
+  let readOnly: string
+  let projectBase: string
+  let connectionId: string
+  let agentToken: string
+  const snapshots: string[] = []
+
+  beforeAll(async () => {
+    h = await harness(dialect, { queue: { leaseMs: 60_000, maxAttempts: 3, backoffBaseMs: 0 } })
+    const adminIn = await h.register()
+    const admin = adminIn.tokens.accessToken
+    const memberIn = await h.register()
+    member = memberIn.tokens.accessToken
+    const readOnlyIn = await h.register()
+    readOnly = readOnlyIn.tokens.accessToken
+    const post = async (path: string, body: unknown, token = admin) => {
+      const res = await h.call('POST', path, { token, body })
+      expect(res.status, await res.clone().text()).toBeLessThan(300)
+      return (await res.json()) as Record<string, unknown>
+    }
+    const orgId = (
+      await post('/api/v1/orgs', { name: 'Acme', slug: `acme-${randomBytes(4).toString('hex')}` })
+    ).id as string
+    await addMember(h.cp.db, { orgId, userId: memberIn.user.id, role: 'member' })
+    await addMember(h.cp.db, { orgId, userId: readOnlyIn.user.id, role: 'read-only' })
+    const projectId = (await post(`/api/v1/orgs/${orgId}/projects`, { name: 'Shop', slug: 'shop' }))
+      .id as string
+    projectBase = `/api/v1/orgs/${orgId}/projects/${projectId}`
+    connectionId = (
+      await post(`${projectBase}/connections`, {
+        name: 'shop',
+        url: 'postgres://app:s3cret-pw@db.internal:5432/shop',
+      })
+    ).id as string
+    const made = (await post(`${projectBase}/agents`, { name: 'backup-1' })) as {
+      registrationToken: string
+    }
+    agentToken = (
+      await post('/api/v1/agent/register', {
+        token: made.registrationToken,
+        version: '0.1.0',
+        hostname: 'backup-1',
+      })
+    ).credential as string
+    // Two snapshots in the catalogue, as the agent reports them.
+    for (const at of ['2026-12-01T00:00:00.000Z', '2026-12-02T00:00:00.000Z']) {
+      await post(`${projectBase}/connections/${connectionId}/snapshots`, {}, member)
+      const { job } = await leaseJob()
+      const id = randomBytes(16).toString('hex')
+      await post(
+        `/api/v1/agent/jobs/${job.id}/result`,
+        { leaseId: job.leaseId, result: snapshotResult(id, at) },
+        agentToken,
+      )
+      snapshots.push(id)
+    }
+  })
+  afterAll(async () => {
+    await h.cp.drop()
+  })
+
+  async function leaseJob(): Promise<LeasedBody> {
+    const res = await h.call('POST', '/api/v1/agent/lease', {
+      token: agentToken,
+      body: { waitSeconds: 0 },
+    })
+    expect(res.status).toBe(200)
+    return (await res.json()) as LeasedBody
+  }
+  const sendPage = (jobId: string, leaseId: string, page: number, changes: unknown[]) =>
+    h.call('POST', `/api/v1/agent/jobs/${jobId}/diff-changes`, {
+      token: agentToken,
+      body: { leaseId, page, changes },
+    })
+  const requestDiff = (body: unknown, token = member) =>
+    h.call('POST', `${projectBase}/diffs`, { token, body })
+  const changesOf = async (diffId: string, query = '', headers: Record<string, string> = {}) =>
+    h.call('GET', `${projectBase}/diffs/${diffId}/changes${query}`, { token: readOnly, headers })
+  /** Every change of the diff matching `query`, walking pages of `limit`. */
+  async function walk(diffId: string, query: string, limit: number): Promise<Change[]> {
+    const all: Change[] = []
+    let cursor: string | null = null
+    do {
+      const q = `?limit=${limit}${query}${cursor === null ? '' : `&cursor=${cursor}`}`
+      const res = await changesOf(diffId, q)
+      expect(res.status, await res.clone().text()).toBe(200)
+      const page = (await res.json()) as { items: Change[]; nextCursor: string | null }
+      expect(page.items.length).toBeLessThanOrEqual(limit)
+      all.push(...page.items)
+      cursor = page.nextCursor
+    } while (cursor !== null)
+    return all
+  }
+
+  // Produced in this order by the engine: users first, then orders, then users again (a page
+  // boundary does not care about tables); listed by (table, seq).
+  const page0 = [
+    added('public.users', 1, 'Ada'),
+    added('public.users', 2, 'Grace 100%'),
+    modified('public.users', 3, '{"a":{"b":1}}', '{"a":{"b":2}}'),
+  ]
+  const page1 = [
+    removed('public.orders', 10, 'SKU-0018'),
+    modified('public.orders', 11, 'pending', 'shipped'),
+    added('public.users', 4, 'Linus'),
+  ]
+  let diffId: string
+
+  it('queues a diff of two snapshots, and refuses what is not one', async () => {
+    expect((await requestDiff({ from: snapshots[0], to: snapshots[1] }, readOnly)).status).toBe(403)
+    const both = await requestDiff({ from: snapshots[0], to: snapshots[1], live: true })
+    expect(both.status).toBe(400)
+    expect((await requestDiff({ from: snapshots[0] })).status).toBe(400)
+    const unknown = await requestDiff({ from: snapshots[0], to: 'ffffffffffffffff' })
+    expect(unknown.status).toBe(404)
+    expect((await errorOf(unknown)).code).toBe('NOT_FOUND')
+
+    const res = await requestDiff({
+      from: snapshots[0],
+      to: snapshots[1],
+      tables: ['public.users', 'public.orders'],
+    })
+    expect(res.status, await res.clone().text()).toBe(202)
+    const { diff, job } = (await res.json()) as {
+      diff: Record<string, unknown> & { id: string }
+      job: { id: string; kind: string; spec: unknown; connectionId: string | null }
+    }
+    diffId = diff.id
+    expect(diff).toMatchObject({
+      jobId: job.id,
+      state: 'pending',
+      connectionId,
+      from: { snapshotId: snapshots[0], name: 'shop', takenAt: '2026-12-01T00:00:00.000Z' },
+      to: { snapshotId: snapshots[1], name: 'shop', takenAt: '2026-12-02T00:00:00.000Z' },
+      options: { tables: ['public.users', 'public.orders'] },
+      summary: null,
+      tables: null,
+    })
+    // Two snapshots need no database: the job carries no connection (nor its credential).
+    expect(job).toMatchObject({
+      kind: 'diff',
+      connectionId: null,
+      spec: { kind: 'diff', from: snapshots[0], to: snapshots[1] },
+    })
+  })
+
+  it('stores pages fenced by the lease, once each, up to 1 MiB', async () => {
+    const { job, connection } = await leaseJob()
+    expect(job.kind).toBe('diff')
+    expect(connection).toBeNull()
+    expect((await sendPage(job.id, job.leaseId, 0, upload(page0))).status).toBe(200)
+    expect((await sendPage(job.id, job.leaseId, 1, upload(page1))).status).toBe(200)
+    // A page sent again (the answer was lost) replaces itself.
+    expect(await (await sendPage(job.id, job.leaseId, 1, upload(page1))).json()).toEqual({
+      page: 1,
+      stored: 3,
+    })
+    const stranger = await sendPage(job.id, '00000000-0000-4000-8000-000000000000', 2, [])
+    expect(stranger.status).toBe(409)
+    expect((await errorOf(stranger)).code).toBe('LEASE_LOST')
+    const bad = await sendPage(job.id, job.leaseId, 2, [{ table: 't', change: 'renamed', key: [] }])
+    expect(bad.status).toBe(400)
+    // Above the API's 64 KiB: taken here; above 1 MiB: refused.
+    const big = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        table: 'public.blobs',
+        change: 'added',
+        key: [i],
+        new: [i, 'x'.repeat(1000)],
+      }))
+    expect((await sendPage(job.id, job.leaseId, 2, big(200))).status).toBe(200)
+    const tooBig = await sendPage(job.id, job.leaseId, 2, big(1100))
+    expect(tooBig.status).toBe(413)
+    expect((await sendPage(job.id, job.leaseId, 2, [])).status).toBe(200)
+
+    // While it runs, what is there can be read, but not cached.
+    const running = await changesOf(diffId)
+    expect(running.headers.get('cache-control')).toBe('private, no-cache')
+    expect(running.headers.get('etag')).toBeNull()
+    expect(((await running.json()) as { items: unknown[] }).items).toHaveLength(6)
+
+    // A result that does not account for what was stored is refused, and nothing recorded.
+    const short = await h.call('POST', `/api/v1/agent/jobs/${job.id}/result`, {
+      token: agentToken,
+      body: { leaseId: job.leaseId, result: diffResult(5, 3) },
+    })
+    expect(short.status).toBe(400)
+    const done = await h.call('POST', `/api/v1/agent/jobs/${job.id}/result`, {
+      token: agentToken,
+      body: { leaseId: job.leaseId, result: diffResult(6, 3) },
+    })
+    expect(done.status, await done.clone().text()).toBe(200)
+    // After the job ended, a late page is refused.
+    expect((await sendPage(job.id, job.leaseId, 3, upload(page0))).status).toBe(409)
+  })
+
+  it('returns the summary, schema changes and per-table counts of a finished diff', async () => {
+    const res = await h.call('GET', `${projectBase}/diffs/${diffId}`, { token: readOnly })
+    expect(res.status).toBe(200)
+    const diff = (await res.json()) as Record<string, unknown>
+    expect(diff).toMatchObject({
+      state: 'succeeded',
+      summary: { rows: { added: 3, removed: 1, modified: 2 } },
+      schema: [{ kind: 'column', change: 'added', object: 'public.users.country' }],
+      tables: [
+        { table: 'public.orders', added: 0, removed: 1, modified: 1 },
+        { table: 'public.users', added: 3, removed: 0, modified: 1 },
+      ],
+      warnings: [],
+    })
+    expect(diff['finishedAt']).toEqual(expect.any(String))
+  })
+
+  it('pages changes in (table, seq) order with stable cursors', async () => {
+    const expected = [
+      { table: 'public.orders', key: [10] },
+      { table: 'public.orders', key: [11] },
+      { table: 'public.users', key: [1] },
+      { table: 'public.users', key: [2] },
+      { table: 'public.users', key: [3] },
+      { table: 'public.users', key: [4] },
+    ]
+    for (const limit of [1, 2, 4, 100]) {
+      const all = await walk(diffId, '', limit)
+      expect(all.map((c) => ({ table: c.table, key: c.key }))).toEqual(expected)
+    }
+    const all = await walk(diffId, '', 100)
+    expect(all.map((c) => c.seq)).toEqual([1000, 1001, 0, 1, 2, 1002])
+    // Field-level changes and their RFC 6902 paths come back as uploaded.
+    expect(all[4]).toMatchObject({
+      change: 'modified',
+      fields: [{ column: 'doc', patch: [{ op: 'replace', path: '/a/b', value: 2 }] }],
+    })
+    const bad = await changesOf(diffId, '?cursor=bm90LWEtY3Vyc29y')
+    expect(bad.status).toBe(400)
+  })
+
+  it('filters by table and change type, and searches keys and values', async () => {
+    const keys = async (query: string) =>
+      (await walk(diffId, query, 2)).map((c) => `${c.table}:${String(c.key)}`)
+    expect(await keys('&table=public.orders')).toEqual(['public.orders:10', 'public.orders:11'])
+    expect(await keys('&type=modified')).toEqual(['public.orders:11', 'public.users:3'])
+    expect(await keys('&table=public.users&type=added')).toEqual([
+      'public.users:1',
+      'public.users:2',
+      'public.users:4',
+    ])
+    // Values, before or after, case-insensitively.
+    expect(await keys('&q=SHIPPED')).toEqual(['public.orders:11'])
+    expect(await keys('&q=sku-0018')).toEqual(['public.orders:10'])
+    expect(await keys('&q=%22b%22%3A2')).toEqual(['public.users:3'])
+    // The key's text form.
+    expect(await keys('&q=11')).toEqual(['public.orders:11'])
+    // `%` and `_` are themselves, not patterns.
+    expect(await keys('&q=100%25')).toEqual(['public.users:2'])
+    expect(await keys('&q=%25')).toEqual(['public.users:2'])
+    expect(await keys('&q=_')).toEqual([])
+    expect(await keys('&q=nothing-like-it')).toEqual([])
+  })
+
+  it('serves pages of a finished diff as immutable, with an ETag and 304', async () => {
+    const first = await changesOf(diffId, '?limit=2')
+    expect(first.status).toBe(200)
+    expect(first.headers.get('cache-control')).toBe('private, max-age=31536000, immutable')
+    const etag = first.headers.get('etag')!
+    expect(etag).toMatch(/^"[\w-]+"$/)
+    const again = await changesOf(diffId, '?limit=2', { 'if-none-match': etag })
+    expect(again.status).toBe(304)
+    expect(await again.text()).toBe('')
+    const weak = await changesOf(diffId, '?limit=2', { 'if-none-match': `W/${etag}` })
+    expect(weak.status).toBe(304)
+    const other = await changesOf(diffId, '?limit=3', { 'if-none-match': etag })
+    expect(other.status).toBe(200)
+    expect(other.headers.get('etag')).not.toBe(etag)
+  })
+
+  it('starts the pages over when the job is retried', async () => {
+    const res = await requestDiff({ from: snapshots[1], to: snapshots[0] })
+    const { diff } = (await res.json()) as { diff: { id: string } }
+    const first = await leaseJob()
+    await sendPage(first.job.id, first.job.leaseId, 0, upload(page0))
+    await sendPage(first.job.id, first.job.leaseId, 1, upload(page1))
+    const failed = await h.call('POST', `/api/v1/agent/jobs/${first.job.id}/failure`, {
+      token: agentToken,
+      body: {
+        leaseId: first.job.leaseId,
+        error: { code: 'CONNECTION_LOST', message: 'lost', retryable: true },
+      },
+    })
+    expect(await failed.json()).toMatchObject({ state: 'pending' })
+    const second = await leaseJob()
+    expect(second.job).toMatchObject({ id: first.job.id, attempt: 2 })
+    // The old lease can no longer add pages.
+    expect((await sendPage(first.job.id, first.job.leaseId, 2, upload(page0))).status).toBe(409)
+    expect((await sendPage(second.job.id, second.job.leaseId, 0, upload(page1))).status).toBe(200)
+    expect((await walk(diff.id, '', 100)).map((c) => c.seq)).toEqual([0, 1, 2])
+    const done = await h.call('POST', `/api/v1/agent/jobs/${second.job.id}/result`, {
+      token: agentToken,
+      body: { leaseId: second.job.leaseId, result: diffResult(3, 1) },
+    })
+    expect(done.status, await done.clone().text()).toBe(200)
+    const read = (await (
+      await h.call('GET', `${projectBase}/diffs/${diff.id}`, { token: readOnly })
+    ).json()) as { tables: unknown }
+    expect(read.tables).toEqual([
+      { table: 'public.orders', added: 0, removed: 1, modified: 1 },
+      { table: 'public.users', added: 1, removed: 0, modified: 0 },
+    ])
+  })
+
+  it('clears an earlier attempt’s pages even when the retry uploads none', async () => {
+    const res = await requestDiff({ from: snapshots[0], to: snapshots[1], schemaOnly: true })
+    const { diff } = (await res.json()) as { diff: { id: string } }
+    const first = await leaseJob()
+    await sendPage(first.job.id, first.job.leaseId, 0, upload(page0))
+    await h.call('POST', `/api/v1/agent/jobs/${first.job.id}/failure`, {
+      token: agentToken,
+      body: {
+        leaseId: first.job.leaseId,
+        error: { code: 'CONNECTION_LOST', message: 'lost', retryable: true },
+      },
+    })
+    const second = await leaseJob()
+    const done = await h.call('POST', `/api/v1/agent/jobs/${second.job.id}/result`, {
+      token: agentToken,
+      body: { leaseId: second.job.leaseId, result: diffResult(0, 0) },
+    })
+    expect(done.status, await done.clone().text()).toBe(200)
+    expect(await walk(diff.id, '', 10)).toEqual([])
+    const read = (await (
+      await h.call('GET', `${projectBase}/diffs/${diff.id}`, { token: readOnly })
+    ).json()) as { tables: unknown }
+    expect(read.tables).toEqual([])
+  })
+
+  it('queues a diff against the live database of the snapshot’s connection', async () => {
+    const res = await requestDiff({ from: snapshots[1], live: true, dataOnly: true })
+    expect(res.status).toBe(202)
+    const { diff, job } = (await res.json()) as {
+      diff: Record<string, unknown>
+      job: { connectionId: string; spec: unknown }
+    }
+    expect(diff).toMatchObject({
+      to: { live: true, connectionId, takenAt: null },
+      options: { dataOnly: true },
+    })
+    expect(job).toMatchObject({
+      connectionId,
+      spec: { kind: 'diff', from: snapshots[1], live: true, connectionId, dataOnly: true },
+    })
+    const leased = await leaseJob()
+    expect(leased.connection).toMatchObject({ id: connectionId })
+    expect(leased.job.spec).toMatchObject({ live: true })
+  })
+
+  it('lists diffs newest first, by state and connection, paged', async () => {
+    const list = async (query: string) => {
+      const res = await h.call('GET', `${projectBase}/diffs${query}`, { token: readOnly })
+      expect(res.status).toBe(200)
+      return (await res.json()) as { diffs: { id: string; state: string }[]; next: string | null }
+    }
+    const all = await list('')
+    expect(all.diffs).toHaveLength(4)
+    expect(all.diffs.map((d) => d.state)).toEqual([
+      'running',
+      'succeeded',
+      'succeeded',
+      'succeeded',
+    ])
+    expect(all.diffs.at(-1)!.id).toBe(diffId)
+    expect((await list('?state=running')).diffs).toHaveLength(1)
+    expect((await list(`?connectionId=${connectionId}`)).diffs).toHaveLength(4)
+    expect((await list('?connectionId=nope')).diffs).toHaveLength(0)
+    const first = await list('?limit=3')
+    expect(first.diffs).toHaveLength(3)
+    const rest = await list(`?limit=3&cursor=${first.next!}`)
+    expect(rest.diffs.map((d) => d.id)).toEqual([diffId])
+    expect(rest.next).toBeNull()
+  })
+})
