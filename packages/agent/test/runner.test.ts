@@ -29,11 +29,20 @@ class HeldJob {
   started = Promise.withResolvers<void>()
   #finish = Promise.withResolvers<unknown>()
   #onEvent: ((e: JobEvent) => void) | undefined
+  /** Runs stopped through their signal. */
+  aborted = 0
   readonly run: RunJob = (_spec, { signal, onEvent }) => {
     this.#onEvent = onEvent
     this.started.resolve()
     return new Promise((resolve, reject) => {
-      signal.addEventListener('abort', () => reject(abortError(signal)), { once: true })
+      signal.addEventListener(
+        'abort',
+        () => {
+          this.aborted++
+          reject(abortError(signal))
+        },
+        { once: true },
+      )
       void this.#finish.promise.then(resolve)
     })
   }
@@ -153,8 +162,8 @@ describe('the agent runner against a control plane', () => {
       .where('id', '=', job.id)
       .execute()
     await until(async () => (await types(job.id)).includes('report-refused'))
-    await new Promise((resolve) => setTimeout(resolve, 500))
-    expect(runner.running).toBe(0)
+    // The run was stopped (the slot may already have leased the job again: its lease expired).
+    await until(() => Promise.resolve(held.aborted === 1))
     // Only the heartbeat was refused: no result or failure was sent for the lost lease.
     expect((await types(job.id)).filter((t) => t === 'report-refused')).toHaveLength(1)
     expect((await queue.get(projectId, job.id)).state).toBe('running')
