@@ -344,6 +344,32 @@ describe.each(DIALECTS)('export, restore, verify and retention jobs on %s', (dia
       kind: 'retention',
       spec: { kind: 'retention', connectionId, policy: { keepLast: 1 } },
     })
+    const forgetResult = (dryRun: boolean) => ({
+      dryRun,
+      snapshots: [
+        {
+          id: newer,
+          name: 'shop',
+          startedAt: '2026-12-03T12:00:00.000Z',
+          keep: true,
+          reasons: ['last'],
+        },
+        {
+          id: older,
+          name: 'shop',
+          startedAt: '2026-12-03T11:00:00.000Z',
+          keep: false,
+          reasons: [],
+        },
+      ],
+      prune: null,
+    })
+    // A dry run forgets nothing: the catalogue stays as it is.
+    const dry = await ok('POST', path, { policy: { keepLast: 1 }, dryRun: true })
+    const dryLeased = await lease()
+    expect(dryLeased.job.id).toBe(dry.id)
+    await report(dryLeased.job.id, dryLeased.job.leaseId, forgetResult(true))
+    expect((await listed()).map((s) => s['id'])).toContain(older)
     await report(leased.job.id, leased.job.leaseId, {
       dryRun: false,
       snapshots: [
@@ -370,5 +396,12 @@ describe.each(DIALECTS)('export, restore, verify and retention jobs on %s', (dia
     const events = await listAuditEvents(h.cp.db, { orgId })
     const forgotten = events.find((e) => e.action === 'snapshot.forgotten')!
     expect(JSON.parse(forgotten.details)).toMatchObject({ snapshots: [older] })
+
+    // A report of the forgotten snapshot that comes after the retention (from an agent's outbox)
+    // does not bring it back.
+    await ok('POST', `${projectBase}/connections/${connectionId}/snapshots`, {})
+    const late = await lease()
+    await report(late.job.id, late.job.leaseId, snapshotResult(older))
+    expect((await listed()).map((s) => s['id'])).not.toContain(older)
   })
 })

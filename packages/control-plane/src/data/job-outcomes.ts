@@ -37,6 +37,13 @@ async function forgetInCatalogue(trx: Kysely<Database>, job: Job, result: unknow
   if (!parsed.success || parsed.data.dryRun) return
   const forgotten = parsed.data.snapshots.filter((s) => !s.keep).map((s) => s.id)
   if (forgotten.length === 0) return
+  // Remembered, so that a report of one of them that comes later (an agent's outbox, a result
+  // after its lease) does not bring it back (data/snapshots.ts).
+  await trx
+    .insertInto('forgottenSnapshots')
+    .values(forgotten.map((id) => ({ projectId: job.projectId, id, forgottenAt: timestamp() })))
+    .onConflict((oc) => oc.columns(['projectId', 'id']).doNothing())
+    .execute()
   await trx
     .deleteFrom('snapshots')
     .where('projectId', '=', job.projectId)

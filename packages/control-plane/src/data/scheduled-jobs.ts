@@ -1,24 +1,20 @@
 // What follows a job's success beyond the job itself, and the jobs an agent ran on its own.
 //
 // - After a scheduled snapshot succeeds, its schedule's retention policy becomes a retention job
-//   (the engine's forget + prune, on the connection's catalogue name); after a retention job
-//   succeeds, the snapshots it forgot leave the catalogue. Both in the job's own transaction.
+//   (the engine's forget + prune, on the connection's catalogue name), in the job's own
+//   transaction; what the retention forgot leaves the catalogue then (data/job-outcomes.ts).
 // - An agent that could not reach the control plane runs its schedules itself and keeps the
 //   reports in its outbox; delivered, each becomes a job created and finished by that agent
 //   (`recordLocalJob`), once, however often it is delivered (keyed by the agent's job id).
 
 import type { Kysely } from 'kysely'
-import { z } from 'zod'
 import { timestamp } from '../db/clock.js'
 import { newId } from '../db/ids.js'
 import type { Agent, Database, Job } from '../db/schema.js'
 import { ControlPlaneError, notFoundError } from '../errors.js'
 import type { JobQueue } from './jobs.js'
+import { recordOutcome } from './job-outcomes.js'
 import { createKeyedJob, enqueueRetentionAfter } from './schedules.js'
-
-const ForgetResultSchema = z.object({
-  snapshots: z.array(z.object({ id: z.string(), keep: z.boolean() })),
-})
 
 /** Runs in the transaction that records `job`'s success (the result route's, or a local job's). */
 export async function afterJobSucceeded(
@@ -31,29 +27,6 @@ export async function afterJobSucceeded(
     const name = (result as { name?: unknown } | null)?.name
     if (typeof name === 'string') await enqueueRetentionAfter(trx, queue, job, name)
   }
-  if (job.kind === 'retention') await uncatalogueForgotten(trx, job.projectId, result)
-}
-
-/** Removes from the catalogue the snapshots a retention job's result says it forgot. */
-async function uncatalogueForgotten(
-  trx: Kysely<Database>,
-  projectId: string,
-  result: unknown,
-): Promise<void> {
-  const parsed = ForgetResultSchema.safeParse(result)
-  if (!parsed.success) return
-  const gone = parsed.data.snapshots.filter((s) => !s.keep).map((s) => s.id)
-  if (gone.length === 0) return
-  await trx
-    .insertInto('forgottenSnapshots')
-    .values(gone.map((id) => ({ projectId, id, forgottenAt: timestamp(new Date()) })))
-    .onConflict((oc) => oc.columns(['projectId', 'id']).doNothing())
-    .execute()
-  await trx
-    .deleteFrom('snapshots')
-    .where('projectId', '=', projectId)
-    .where('id', 'in', gone)
-    .execute()
 }
 
 /** A job an agent ran on its own while the control plane was away, as its outbox delivers it. */
@@ -150,7 +123,7 @@ export async function recordLocalJob(
     })
     if (succeeded) {
       if (job.kind === 'snapshot') await catalogue(trx, job, report.result)
-      if (job.kind === 'retention') await uncatalogueForgotten(trx, job.projectId, report.result)
+      else await recordOutcome(trx, job, report.result)
       await event('succeeded', {})
     } else {
       await event('failed', { code: report.error!.code, message: report.error!.message })
