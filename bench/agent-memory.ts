@@ -5,10 +5,9 @@
 // the CLI (GNU time %M) is measured beside it, as the reference.
 // Run: node bench/agent-memory.ts [--size-mib 2048] [--idle-seconds 20]
 
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
-import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs, promisify } from 'node:util'
 import { removeRepository } from './lib/dbsnap.ts'
@@ -18,6 +17,7 @@ import { dbsnapPeakRss } from './lib/peak-rss.ts'
 import { createDatabase, dropDatabase } from './lib/postgres.ts'
 import { MiB, TMP, describeMachine, progress, round, saveResults } from './lib/results.ts'
 import { ROOT } from './lib/services.ts'
+import { callApi, signUp, startLogging } from '../test/processes.ts'
 
 const BENCH = 'agent-memory'
 const DATABASE = 'dbsnap_bench_agent_memory'
@@ -40,49 +40,6 @@ function memoryOf(pid: number): { rssMiB: number; hwmMiB: number } {
   const kib = (field: string): number =>
     Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)![1])
   return { rssMiB: kib('VmRSS') / 1024, hwmMiB: kib('VmHWM') / 1024 }
-}
-
-/** Starts a bin with JSON logs and resolves with the first log line that has `field`. */
-async function start(
-  bin: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  field: string,
-): Promise<{ child: ChildProcess; line: Record<string, unknown> }> {
-  const child = spawn(process.execPath, [bin, ...args], {
-    env: { ...process.env, LOG_FORMAT: 'json', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  const lines = createInterface({ input: child.stdout })
-  for await (const text of lines) {
-    const line = JSON.parse(text) as Record<string, unknown>
-    if (line[field] !== undefined) {
-      // Keep reading so a full pipe never blocks the process.
-      lines.on('line', () => {})
-      return { child, line }
-    }
-  }
-  throw new Error(`${bin} ended before logging ${field}`)
-}
-
-async function call(
-  base: string,
-  bearer: string | null,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<Record<string, unknown>> {
-  const res = await fetch(`${base}/api/v1${path}`, {
-    method,
-    headers: {
-      ...(bearer === null ? {} : { authorization: `Bearer ${bearer}` }),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const text = await res.text()
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`)
-  return JSON.parse(text) as Record<string, unknown>
 }
 
 interface Samples {
@@ -131,7 +88,7 @@ try {
     `table: ${table.rows.toLocaleString('en-US')} rows, ${(table.heapBytes / MiB).toFixed(0)} MiB`,
   )
 
-  const cp = await start(
+  const cp = await startLogging(
     CP_BIN,
     [],
     {
@@ -143,23 +100,23 @@ try {
     'port',
   )
   processes.push(cp.child)
+  // Keep reading its log, so a full pipe never blocks it.
+  cp.child.stdout!.resume()
   const base = `http://127.0.0.1:${cp.line['port'] as number}`
-  const registered = await call(base, null, 'POST', '/auth/register', {
-    email: 'bench@example.com',
-    password: 'correct horse battery staple',
-  })
-  const token = (registered['tokens'] as { accessToken: string }).accessToken
-  const org = await call(base, token, 'POST', '/orgs', { name: 'Bench', slug: 'bench' })
-  const project = await call(base, token, 'POST', `/orgs/${org['id'] as string}/projects`, {
+  const token = await signUp(base)
+  const call = (method: string, path: string, body?: unknown) =>
+    callApi(base, token, method, path, body)
+  const org = await call('POST', '/orgs', { name: 'Bench', slug: 'bench' })
+  const project = await call('POST', `/orgs/${org['id'] as string}/projects`, {
     name: 'Memory',
     slug: 'memory',
   })
   const projectPath = `/orgs/${org['id'] as string}/projects/${project['id'] as string}`
-  const connection = await call(base, token, 'POST', `${projectPath}/connections`, {
+  const connection = await call('POST', `${projectPath}/connections`, {
     name: 'bench',
     url,
   })
-  const agent = await call(base, token, 'POST', `${projectPath}/agents`, { name: 'bench' })
+  const agent = await call('POST', `${projectPath}/agents`, { name: 'bench' })
   const agentEnv = {
     DBSNAP_AGENT_STATE_DIR: `${dir}/agent`,
     DBSNAP_AGENT_REPOSITORY: repo,
@@ -170,8 +127,9 @@ try {
     [AGENT_BIN, 'register', '--url', base, '--token', agent['registrationToken'] as string],
     { env: { ...process.env, ...agentEnv } },
   )
-  const running = await start(AGENT_BIN, ['run'], agentEnv, 'healthPort')
+  const running = await startLogging(AGENT_BIN, ['run'], agentEnv, 'healthPort')
   processes.push(running.child)
+  running.child.stdout!.resume()
   const pid = running.child.pid!
 
   progress(`agent idle for ${idleSeconds} s`)
@@ -181,8 +139,6 @@ try {
 
   progress('agent snapshot')
   const job = await call(
-    base,
-    token,
     'POST',
     `${projectPath}/connections/${connection['id'] as string}/snapshots`,
   )
@@ -190,7 +146,7 @@ try {
   const finished = async (): Promise<Record<string, unknown>> => {
     for (;;) {
       await sleep(500)
-      const seen = await call(base, token, 'GET', `${projectPath}/jobs/${job['id'] as string}`)
+      const seen = await call('GET', `${projectPath}/jobs/${job['id'] as string}`)
       if (['succeeded', 'failed', 'dead', 'cancelled'].includes(seen['state'] as string))
         return seen
     }
