@@ -67,21 +67,32 @@ export function codecById(id: number): CodecName {
 }
 
 /**
- * Output is produced in pieces of this size and joined; one piece holds most compressed chunks
- * whole (the default, 16 KiB, would take a dozen pieces and a join for each).
+ * The largest output piece of a compression. Output is produced in pieces and joined; a piece is
+ * allocated whole for every call, so it is sized to what the input can compress to (the codecs'
+ * bound) up to this: a 13 KiB chunk compressed into a 256 KiB piece cost ten times the
+ * compression itself (allocation and the garbage it leaves), and most snapshots' chunks are small.
  */
-const CHUNK_SIZE = 256 * 1024
+const MAX_COMPRESS_PIECE = 1024 * 1024
 
 /** The smallest output piece node:zlib accepts. */
 const CHUNK_SIZE_MIN = 64
 
 export function compress(spec: CodecSpec, raw: Uint8Array): Uint8Array {
+  // Above every codec's worst case (zstd: n + n/256 + a header; deflate less), so the output is
+  // one piece unless the cap applies.
+  const chunkSize = Math.min(
+    Math.max(CHUNK_SIZE_MIN, raw.length + (raw.length >>> 8) + 1024),
+    MAX_COMPRESS_PIECE,
+  )
   switch (spec.name) {
     case 'none':
       return raw
     case 'zstd':
       return zlib.zstdCompressSync(raw, {
-        chunkSize: CHUNK_SIZE,
+        chunkSize,
+        // The size is known: zstd sizes its window and tables to it, instead of allocating and
+        // clearing level 3's (several MiB) for a few kilobytes.
+        pledgedSrcSize: raw.length,
         params: {
           [zlib.constants.ZSTD_c_compressionLevel]: spec.level,
           [zlib.constants.ZSTD_c_contentSizeFlag]: 1,
@@ -92,9 +103,9 @@ export function compress(spec: CodecSpec, raw: Uint8Array): Uint8Array {
         },
       })
     case 'gzip':
-      return zlib.gzipSync(raw, { level: spec.level, chunkSize: CHUNK_SIZE })
+      return zlib.gzipSync(raw, { level: spec.level, chunkSize })
     case 'deflate':
-      return zlib.deflateRawSync(raw, { level: spec.level, chunkSize: CHUNK_SIZE })
+      return zlib.deflateRawSync(raw, { level: spec.level, chunkSize })
   }
 }
 
