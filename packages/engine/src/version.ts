@@ -2,6 +2,8 @@
 
 import { createRequire } from 'node:module'
 
-const pkg = createRequire(import.meta.url)('../package.json') as { version: string }
+// By the package's own name, not `../package.json`: the `dbsnap` binary runs this module from its
+// bundle, in another directory (decision 0034).
+const pkg = createRequire(import.meta.url)('@dbsnap/engine/package.json') as { version: string }
 
 export const DBSNAP_VERSION: string = pkg.version

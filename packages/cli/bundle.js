@@ -1,0 +1,50 @@
+// Builds the `dbsnap` binary's bundle (decision 0034; `npm run bundle`, part of `npm run build`):
+// tsc's output of the CLI and the engine, with their dependencies, joined into a few modules in
+// `bundle/`. Loading ~480 modules one by one took a third of a small snapshot's start-up;
+// `bin/run.js` imports `bundle/main.js` instead. Commands that need a driver or the S3 client
+// load their chunk when they run, as before.
+
+import { fileURLToPath } from 'node:url'
+import { build } from 'rolldown'
+
+const here = (path) => fileURLToPath(new URL(path, import.meta.url))
+
+await build({
+  input: {
+    main: here('dist/main.js'),
+    // Started by the engine's `runJob` as a worker thread, by URL next to the chunk that starts it
+    // (`new URL('./job-thread.js', import.meta.url)`): the bundle's chunks share one directory.
+    'job-thread': here('../engine/dist/jobs/job-thread.js'),
+  },
+  platform: 'node',
+  external: [
+    // Found at run time only when present, or native: left to Node's resolution.
+    /\.node$/,
+    '@napi-rs/keyring',
+    'pg-native',
+    // oclif loads a TypeScript compiler only for CLIs run from source, never here.
+    'typescript',
+    'ts-node',
+    'tsx',
+    // ink's React devtools, loaded only under DEV=true.
+    'react-devtools-core',
+    // The MongoDB driver's optional dependencies (compression, Kerberos, encryption, SOCKS…),
+    // required in `try` blocks.
+    'kerberos',
+    'snappy',
+    '@mongodb-js/zstd',
+    'mongodb-client-encryption',
+    'gcp-metadata',
+    'socks',
+    'aws4',
+    '@aws-sdk/credential-providers',
+  ],
+  output: {
+    dir: here('bundle'),
+    format: 'esm',
+    entryFileNames: '[name].js',
+    chunkFileNames: '[name]-[hash].js',
+    cleanDir: true,
+  },
+  logLevel: 'warn',
+})
