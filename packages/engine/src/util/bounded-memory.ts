@@ -95,8 +95,13 @@ function keepGarbageInBudget(): void {
   heapThreshold = after.heapUsed + HEAP_BUDGET
 }
 
-/** V8's `gc()` for this isolate (the flag, set at run time, applies to new contexts), or null. */
+/**
+ * V8's `gc()` for this isolate, or null: the global one when the process runs with `--expose-gc`
+ * (the `dbsnap` binary does), else the flag set at run time, which applies to new contexts only.
+ */
 function exposeGc(): (() => void) | null {
+  const global = (globalThis as { gc?: unknown }).gc
+  if (typeof global === 'function') return () => void (global as () => unknown)()
   try {
     v8.setFlagsFromString('--expose-gc')
     const gc = vm.runInNewContext('gc') as unknown
