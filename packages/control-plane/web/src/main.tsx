@@ -11,13 +11,9 @@ import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { RouterProvider } from 'react-router'
 import { ApiError, onSignedOut } from './api.ts'
+import { styleNonce } from './csp-nonce.ts'
 import { createAppRouter } from './routes.tsx'
 import { theme } from './theme.ts'
-
-/** The CSP nonce the server put in index.html; Mantine's `<style>` elements carry it. */
-function styleNonce(): string {
-  return document.querySelector<HTMLMetaElement>('meta[property="csp-nonce"]')?.nonce ?? ''
-}
 
 const queryClient = new QueryClient({
   defaultOptions: {

@@ -5,6 +5,7 @@ import { createBrowserRouter, Navigate } from 'react-router'
 import { AgentsPage } from './pages/agents.tsx'
 import { ApiKeysPage } from './pages/api-keys.tsx'
 import { ConnectionPage } from './pages/connection.tsx'
+import { DiffPage } from './pages/diff.tsx'
 import { HomePage } from './pages/home.tsx'
 import { JobsPage } from './pages/jobs.tsx'
 import { LoginPage } from './pages/login.tsx'
@@ -34,6 +35,7 @@ export function createAppRouter() {
           path: 'orgs/:orgId/projects/:projectId/connections/:connectionId',
           element: <ConnectionPage />,
         },
+        { path: 'orgs/:orgId/projects/:projectId/diffs/:diffId', element: <DiffPage /> },
         { path: 'orgs/:orgId/projects/:projectId/jobs', element: <JobsPage /> },
         { path: 'orgs/:orgId/projects/:projectId/agents', element: <AgentsPage /> },
         { path: 'orgs/:orgId/keys', element: <ApiKeysPage /> },
