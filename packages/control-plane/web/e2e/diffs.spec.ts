@@ -125,12 +125,27 @@ test('the snapshot list diffs a snapshot with the previous one; the page follows
 test('a 10,000-change diff: first screen and scrolling to the end, measured', async ({ page }) => {
   const errors = watchErrors(page)
   await signIn(page, cp.url, EMAIL, PASSWORD)
+  // A page of the app that was there before, loaded the same way: what the machine gives.
+  await openConnection(page, 'postgres')
+  const baseline = await page.evaluate(() => performance.now())
   const started = Date.now()
   await page.goto(`${cp.url}${pgDiffPath}`)
   const events = page.locator('[data-testid="table-section"][data-table="public.events"]')
   await expect(events.getByTestId('change-row').first()).toBeVisible()
-  // Since the navigation started, in the page's own clock.
-  const firstScreen = await page.evaluate(() => performance.now())
+  // Since the navigation started, in the page's own clock: the whole, the app's start (its
+  // scripts and styles loaded), and the first page of changes.
+  const firstScreen = await page.evaluate(() => {
+    const [navigation] = performance.getEntriesByType('navigation') as PerformanceNavigationTiming[]
+    const changes = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).find(
+      (entry) => entry.name.includes('/changes?') && entry.name.includes('events'),
+    )
+    return {
+      total: performance.now(),
+      appLoaded: navigation?.domContentLoadedEventEnd ?? 0,
+      firstPageAt: changes?.responseEnd ?? 0,
+      firstPageMs: changes?.duration ?? 0,
+    }
+  })
   const wall = Date.now() - started
 
   const list = events.getByTestId('change-list')
@@ -178,8 +193,12 @@ test('a 10,000-change diff: first screen and scrolling to the end, measured', as
   )
 
   const report = {
-    firstScreenMs: Math.round(firstScreen),
+    firstScreenMs: Math.round(firstScreen.total),
+    appLoadedMs: Math.round(firstScreen.appLoaded),
+    firstPageAtMs: Math.round(firstScreen.firstPageAt),
+    firstPageMs: Math.round(firstScreen.firstPageMs),
     firstScreenWallMs: wall,
+    connectionPageMs: Math.round(baseline),
     scrollToEndMs: Math.round(scroll.ms),
     frames: scroll.frames,
     frameP50Ms: +scroll.p50.toFixed(1),
@@ -211,13 +230,13 @@ test('filters and search find the expected rows and are in the URL; j / k move b
   await page.getByText('~ modified', { exact: true }).click()
   await expect(page).toHaveURL(/[?&]type=modified/)
   await expect(rows.first()).toContainText('modified')
-  await expect(rows.first()).toContainText(`id=${PG_EVENTS.removed + 1}`)
+  await expect(rows.first()).toContainText(String(PG_EVENTS.removed + 1))
   await expect(rows.first()).toContainText('"event 2001" → "changed 2001"')
 
   await page.getByRole('textbox', { name: 'Search' }).fill('Changed 4321')
   await expect(page).toHaveURL(/[?&]q=Changed\+4321/)
   await expect(rows).toHaveCount(1)
-  await expect(rows.first()).toContainText('id=4321')
+  await expect(rows.first()).toContainText('4321')
 
   // The link is shareable: the same rows on a fresh load.
   await page.reload()
@@ -226,14 +245,14 @@ test('filters and search find the expected rows and are in the URL; j / k move b
   await page.getByRole('textbox', { name: 'Search' }).fill('')
   await expect(page).not.toHaveURL(/[?&]q=/)
 
-  await page.getByRole('textbox', { name: 'Table' }).click()
+  await page.getByRole('combobox', { name: 'Table' }).click()
   await page.getByRole('option', { name: 'public.customers' }).click()
   await expect(page).toHaveURL(/[?&]table=public.customers/)
   await expect(page.getByTestId('table-section')).toHaveCount(1)
   await page.getByText('− removed', { exact: true }).click()
   const customers = page.getByTestId('change-row')
   await expect(customers).toHaveCount(1)
-  await expect(customers.first()).toContainText('id=7')
+  await expect(customers.first()).toContainText('customer7@example.com')
 
   // Keyboard: j / k move the focus between changes, Enter opens the whole row.
   await page.goto(`${cp.url}${pgDiffPath}?type=modified`)
@@ -246,8 +265,11 @@ test('filters and search find the expected rows and are in the URL; j / k move b
   const focused = page.locator('[role="listitem"]:focus')
   await expect(focused).toHaveAttribute('aria-posinset', '2')
   await page.keyboard.press('Enter')
-  await expect(focused.getByTestId('change-details')).toContainText('label')
-  await expect(focused.getByTestId('change-details')).toContainText('"changed 2002"')
+  const details = focused.getByTestId('change-details')
+  await expect(details).toContainText('"changed 2002"')
+  // The whole row, its one changed column marked.
+  await expect(details.locator('tr[data-changed="true"]')).toHaveCount(1)
+  await expect(details.locator('tbody tr')).toHaveCount(4)
   await screenshot(page, 'diff-keyboard')
   errors.expectClean()
 })

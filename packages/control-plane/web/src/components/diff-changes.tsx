@@ -5,7 +5,7 @@
 
 import { Badge, Box, Group, Loader, Paper, Table, Text, UnstyledButton } from '@mantine/core'
 import { useVirtualizer } from '@tanstack/react-virtual'
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react'
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
 import {
   columnsOf,
   useDiffChanges,
@@ -25,6 +25,7 @@ import classes from './diff-changes.module.css'
 const ROW_HEIGHT = 37
 /** Rows kept rendered above and below the visible ones. */
 const OVERSCAN = 12
+const rowHeight = () => ROW_HEIGHT
 
 export interface ChangeSectionProps {
   orgId: string
@@ -105,7 +106,8 @@ function ChangeList({
   onCount,
 }: ChangeSectionProps & { expected: number | null }) {
   const changes = useDiffChanges(orgId, projectId, diffId, { table: table.table, type, q }, true)
-  const items = changes.data?.pages.flatMap((page) => page.items) ?? []
+  const pages = changes.data?.pages
+  const items = useMemo(() => pages?.flatMap((page) => page.items) ?? [], [pages])
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = changes
   // The counts say how long the list is before its pages arrive, so the scroll bar is right
   // from the start; while searching, a row more than loaded stands for the pages to come.
@@ -121,14 +123,17 @@ function ChangeList({
   const virtualizer = useVirtualizer({
     count,
     getScrollElement: () => scroller.current,
-    estimateSize: () => ROW_HEIGHT,
+    estimateSize: rowHeight,
     overscan: OVERSCAN,
-    getItemKey: (index) => items[index]?.seq ?? `pending-${index}`,
+    // Stable between renders: a new function makes the virtualizer recompute every row's offset.
+    getItemKey: useCallback((index: number) => items[index]?.seq ?? `pending-${index}`, [items]),
   })
   const visible = virtualizer.getVirtualItems()
   const last = visible.at(-1)?.index ?? 0
 
-  useEffect(() => onCount(count), [count, onCount])
+  useEffect(() => {
+    onCount(count)
+  }, [count, onCount])
 
   // Read the next page once the rows shown reach the end of what is loaded.
   useEffect(() => {
@@ -150,10 +155,13 @@ function ChangeList({
     requestAnimationFrame(focus)
   }, [activeIndex, virtualizer])
 
-  const toggle = (seq: number) =>
+  // Closed rows have one height and are never measured (measuring each row as it scrolls in
+  // forces a layout and recomputes every row's offset); an open row is measured while open.
+  const toggle = (seq: number, index: number) =>
     setExpanded((open) => {
       const next = new Set(open)
-      if (!next.delete(seq)) next.add(seq)
+      if (next.delete(seq)) virtualizer.resizeItem(index, ROW_HEIGHT)
+      else next.add(seq)
       return next
     })
 
@@ -177,10 +185,11 @@ function ChangeList({
       <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
         {visible.map((row) => {
           const change = items[row.index]
+          const open = change !== undefined && expanded.has(change.seq)
           return (
             <div
               key={row.key}
-              ref={virtualizer.measureElement}
+              ref={open ? virtualizer.measureElement : undefined}
               data-index={row.index}
               className={classes.row}
               style={{ transform: `translateY(${row.start}px)` }}
@@ -193,7 +202,7 @@ function ChangeList({
               }}
               onKeyDown={(event: KeyboardEvent) => {
                 if (event.key === 'Enter' && event.target === event.currentTarget && change) {
-                  toggle(change.seq)
+                  toggle(change.seq, row.index)
                 }
               }}
             >
@@ -208,8 +217,8 @@ function ChangeList({
                 <ChangeRow
                   change={change}
                   columns={columns}
-                  expanded={expanded.has(change.seq)}
-                  onToggle={() => toggle(change.seq)}
+                  expanded={open}
+                  onToggle={() => toggle(change.seq, row.index)}
                 />
               )}
             </div>

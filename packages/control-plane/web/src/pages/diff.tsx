@@ -217,7 +217,10 @@ function Succeeded({
       ),
     [setParams],
   )
-  useEffect(() => setParam('q', debounced.trim()), [debounced, setParam])
+  // Only a new search changes the URL (setting it to what it holds would navigate again).
+  useEffect(() => {
+    if (debounced.trim() !== q) setParam('q', debounced.trim())
+  }, [debounced, q, setParam])
 
   const tables = (diff.tables ?? []) as DiffTable[]
   const shown = tableFilter === undefined ? tables : tables.filter((t) => t.table === tableFilter)
@@ -453,15 +456,22 @@ function useChangeNavigation(openTables: readonly string[]) {
       event.preventDefault()
       setActive((current) => {
         const count = (table: string) => counts.current.get(table) ?? 0
+        // The next table that has rows, from `at` in the direction of the step.
+        const nextTable = (at: number) => {
+          for (; at >= 0 && at < tables.length; at += step) {
+            if (count(tables[at]!) > 0) return tables[at]
+          }
+          return undefined
+        }
         if (current === undefined || !tables.includes(current.table)) {
-          return { table: tables[0]!, index: 0 }
+          const first = nextTable(step > 0 ? 0 : tables.length - 1)
+          return first === undefined ? current : { table: first, index: 0 }
         }
         const index = current.index + step
         if (index >= 0 && index < count(current.table)) return { ...current, index }
-        const at = tables.indexOf(current.table) + step
-        const table = tables[at]
+        const table = nextTable(tables.indexOf(current.table) + step)
         if (table === undefined) return current
-        return { table, index: step > 0 ? 0 : Math.max(0, count(table) - 1) }
+        return { table, index: step > 0 ? 0 : count(table) - 1 }
       })
     }
     window.addEventListener('keydown', onKey)
