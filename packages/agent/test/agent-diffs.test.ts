@@ -2,8 +2,9 @@
 // `dbsnap-agent` process, and real PostgreSQL, MariaDB and MongoDB (FerretDB) databases. Each is
 // snapshotted, changed (rows added, removed, a column and a nested document field changed),
 // snapshotted again; the diff asked for through the API runs on the agent, which uploads the
-// changes in pages; the control plane serves them with per-table counts, field-level changes and
-// the RFC 6902 paths of the nested change. Then a snapshot is diffed against the live database.
+// changes in pages; the control plane serves them with per-table counts and column names,
+// field-level changes and the RFC 6902 paths of the nested change. Then a snapshot is diffed
+// against the live database.
 
 import { execFile, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -257,12 +258,16 @@ describe('diffs with a control plane, an agent and PostgreSQL, MariaDB and Mongo
       // More than one page went up.
       expect(job['result']).toMatchObject({ upload: { pages: 3, changes: ADDED + 3 } })
       const diff = await api('GET', `${projectBase}/diffs/${asked.diff.id}`)
+      // The names of the rows' values came with the pages: a collection's are `_id` and the
+      // document.
+      const names = engine === 'mongodb' ? ['_id', 'document'] : ['id', 'name', 'doc']
+      const columns = { key: [names[0]], old: names, new: names }
       expect(diff).toMatchObject({
         state: 'succeeded',
         from: { snapshotId: before },
         to: { snapshotId: after },
         summary: { rows: { added: ADDED, removed: 1, modified: 2 } },
-        tables: [{ table: subject.table, added: ADDED, removed: 1, modified: 2 }],
+        tables: [{ table: subject.table, added: ADDED, removed: 1, modified: 2, columns }],
       })
 
       const changes = await allChanges(asked.diff.id)
@@ -297,7 +302,7 @@ describe('diffs with a control plane, an agent and PostgreSQL, MariaDB and Mongo
       expect(await api('GET', `${projectBase}/diffs/${live.diff.id}`)).toMatchObject({
         state: 'succeeded',
         to: { live: true, connectionId, takenAt: expect.any(String) as string },
-        tables: [{ table: subject.table, added: 1, removed: 0, modified: 0 }],
+        tables: [{ table: subject.table, added: 1, removed: 0, modified: 0, columns }],
       })
       expect((await allChanges(live.diff.id)).map((c) => [c.change, c.key])).toEqual([
         ['added', key(5000)],

@@ -151,10 +151,16 @@ describe.each(DIALECTS)('diffs through the API on %s', (dialect) => {
     expect(res.status).toBe(200)
     return (await res.json()) as LeasedBody
   }
-  const sendPage = (jobId: string, leaseId: string, page: number, changes: unknown[]) =>
+  const sendPage = (
+    jobId: string,
+    leaseId: string,
+    page: number,
+    changes: unknown[],
+    tables?: unknown[],
+  ) =>
     h.call('POST', `/api/v1/agent/jobs/${jobId}/diff-changes`, {
       token: agentToken,
-      body: { leaseId, page, changes },
+      body: { leaseId, page, changes, ...(tables === undefined ? {} : { tables }) },
     })
   const requestDiff = (body: unknown, token = member) =>
     h.call('POST', `${projectBase}/diffs`, { token, body })
@@ -187,6 +193,14 @@ describe.each(DIALECTS)('diffs through the API on %s', (dialect) => {
     removed('public.orders', 10, 'SKU-0018'),
     modified('public.orders', 11, 'pending', 'shipped'),
     added('public.users', 4, 'Linus'),
+  ]
+  /** The columns each page names: users gained a column, orders kept theirs. */
+  const USERS = { key: ['id'], old: ['id', 'name'], new: ['id', 'name', 'country'] }
+  const ORDERS = { key: ['id'], old: ['id', 'sku'], new: ['id', 'sku'] }
+  const tables0 = [{ table: 'public.users', columns: USERS }]
+  const tables1 = [
+    { table: 'public.orders', columns: ORDERS },
+    { table: 'public.users', columns: USERS },
   ]
   let diffId: string
 
@@ -232,13 +246,17 @@ describe.each(DIALECTS)('diffs through the API on %s', (dialect) => {
     const { job, connection } = await leaseJob()
     expect(job.kind).toBe('diff')
     expect(connection).toBeNull()
-    expect((await sendPage(job.id, job.leaseId, 0, upload(page0))).status).toBe(200)
-    expect((await sendPage(job.id, job.leaseId, 1, upload(page1))).status).toBe(200)
+    expect((await sendPage(job.id, job.leaseId, 0, upload(page0), tables0)).status).toBe(200)
+    expect((await sendPage(job.id, job.leaseId, 1, upload(page1), tables1)).status).toBe(200)
     // A page sent again (the answer was lost) replaces itself.
-    expect(await (await sendPage(job.id, job.leaseId, 1, upload(page1))).json()).toEqual({
+    expect(await (await sendPage(job.id, job.leaseId, 1, upload(page1), tables1)).json()).toEqual({
       page: 1,
       stored: 3,
     })
+    const badColumns = await sendPage(job.id, job.leaseId, 1, upload(page1), [
+      { table: 'public.orders', columns: { key: ['id'], old: 'id' } },
+    ])
+    expect(badColumns.status).toBe(400)
     const stranger = await sendPage(job.id, '00000000-0000-4000-8000-000000000000', 2, [])
     expect(stranger.status).toBe(409)
     expect((await errorOf(stranger)).code).toBe('LEASE_LOST')
@@ -287,8 +305,8 @@ describe.each(DIALECTS)('diffs through the API on %s', (dialect) => {
       summary: { rows: { added: 3, removed: 1, modified: 2 } },
       schema: [{ kind: 'column', change: 'added', object: 'public.users.country' }],
       tables: [
-        { table: 'public.orders', added: 0, removed: 1, modified: 1 },
-        { table: 'public.users', added: 3, removed: 0, modified: 1 },
+        { table: 'public.orders', added: 0, removed: 1, modified: 1, columns: ORDERS },
+        { table: 'public.users', added: 3, removed: 0, modified: 1, columns: USERS },
       ],
       warnings: [],
     })
@@ -362,8 +380,8 @@ describe.each(DIALECTS)('diffs through the API on %s', (dialect) => {
     const res = await requestDiff({ from: snapshots[1], to: snapshots[0] })
     const { diff } = (await res.json()) as { diff: { id: string } }
     const first = await leaseJob()
-    await sendPage(first.job.id, first.job.leaseId, 0, upload(page0))
-    await sendPage(first.job.id, first.job.leaseId, 1, upload(page1))
+    await sendPage(first.job.id, first.job.leaseId, 0, upload(page0), tables0)
+    await sendPage(first.job.id, first.job.leaseId, 1, upload(page1), tables1)
     const failed = await h.call('POST', `/api/v1/agent/jobs/${first.job.id}/failure`, {
       token: agentToken,
       body: {
@@ -376,7 +394,11 @@ describe.each(DIALECTS)('diffs through the API on %s', (dialect) => {
     expect(second.job).toMatchObject({ id: first.job.id, attempt: 2 })
     // The old lease can no longer add pages.
     expect((await sendPage(first.job.id, first.job.leaseId, 2, upload(page0))).status).toBe(409)
-    expect((await sendPage(second.job.id, second.job.leaseId, 0, upload(page1))).status).toBe(200)
+    // The retry names only orders' columns (users': none, as an older agent would send).
+    const ordersOnly = [{ table: 'public.orders', columns: ORDERS }]
+    expect(
+      (await sendPage(second.job.id, second.job.leaseId, 0, upload(page1), ordersOnly)).status,
+    ).toBe(200)
     expect((await walk(diff.id, '', 100)).map((c) => c.seq)).toEqual([0, 1, 2])
     const done = await h.call('POST', `/api/v1/agent/jobs/${second.job.id}/result`, {
       token: agentToken,
@@ -386,9 +408,10 @@ describe.each(DIALECTS)('diffs through the API on %s', (dialect) => {
     const read = (await (
       await h.call('GET', `${projectBase}/diffs/${diff.id}`, { token: readOnly })
     ).json()) as { tables: unknown }
+    // The first attempt's columns went with its pages.
     expect(read.tables).toEqual([
-      { table: 'public.orders', added: 0, removed: 1, modified: 1 },
-      { table: 'public.users', added: 1, removed: 0, modified: 0 },
+      { table: 'public.orders', added: 0, removed: 1, modified: 1, columns: ORDERS },
+      { table: 'public.users', added: 1, removed: 0, modified: 0, columns: null },
     ])
   })
 

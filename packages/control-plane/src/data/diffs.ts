@@ -5,8 +5,9 @@
 // it: the first page of another lease (a new attempt) clears what an earlier attempt uploaded,
 // and re-sending a page replaces it, so a retried upload never duplicates changes.
 //
-// Changes are read back in (table, seq) order, filtered by table, change type and a search
-// string, paged by an opaque keyset cursor (decision 0030).
+// Each page also names the columns of its changes' tables; they join the per-table counts when the
+// job succeeds. Changes are read back in (table, seq) order, filtered by table, change type and a
+// search string, paged by an opaque keyset cursor (decision 0030).
 
 import { sql, type Kysely } from 'kysely'
 import { z } from 'zod'
@@ -50,6 +51,28 @@ export const DiffChangeSchema = z.looseObject({
   truncated: z.boolean().optional(),
 })
 export type DiffChange = z.infer<typeof DiffChangeSchema>
+
+/** The engine's TableColumns: the names of a table's row changes' values (docs/diff-format.md). */
+export const TableColumnsSchema = z.strictObject({
+  key: z.array(z.string().max(1024)).max(10_000),
+  old: z.array(z.string().max(1024)).max(10_000).nullable(),
+  new: z.array(z.string().max(1024)).max(10_000).nullable(),
+})
+export type TableColumns = z.infer<typeof TableColumnsSchema>
+
+/** A table a page's changes are in, and its columns: each page names its own tables. */
+export const DiffPageTableSchema = z.strictObject({
+  table: z.string().min(1).max(1024),
+  columns: TableColumnsSchema,
+})
+export type DiffPageTable = z.infer<typeof DiffPageTableSchema>
+
+/** One table's row changes in a succeeded diff: counts, and column names (null: not known). */
+export interface DiffTableCounts extends Record<ChangeType, number> {
+  table: string
+  /** Null for a table the agent named no columns for (an agent older than the control plane). */
+  columns: TableColumns | null
+}
 
 /** The part of the engine's DiffJobResult the diff keeps. */
 const DiffResultSchema = z.object({
@@ -233,18 +256,26 @@ export function searchText(change: DiffChange): string {
   return parts.join('\n').toLowerCase().slice(0, MAX_SEARCH_CHARS)
 }
 
+/** A page of a diff's changes as the agent sends it. */
+export interface DiffPage {
+  /** 0, 1, 2, …: a change's place in the diff is page × MAX_PAGE_CHANGES + its index. */
+  page: number
+  changes: readonly DiffChange[]
+  /** The columns of the tables the changes are in (older agents send none). */
+  tables?: readonly DiffPageTable[]
+}
+
 /**
- * Stores page `page` of the diff job `jobId`'s changes under lease `leaseId`. The first page of
- * a new lease clears an earlier attempt's pages; a page sent again replaces itself.
- * `LEASE_LOST` when the lease is not the job's current one; `INVALID_ARGUMENT` for a job that is
- * not a diff, or a page of more than MAX_PAGE_CHANGES changes.
+ * Stores a page of the diff job `jobId`'s changes, and its tables' columns, under lease
+ * `leaseId`. The first page of a new lease clears an earlier attempt's pages; a page sent again
+ * replaces itself. `LEASE_LOST` when the lease is not the job's current one; `INVALID_ARGUMENT`
+ * for a job that is not a diff, or a page of more than MAX_PAGE_CHANGES changes.
  */
 export async function storeDiffPage(
   db: Kysely<Database>,
   jobId: string,
   leaseId: string,
-  page: number,
-  changes: readonly DiffChange[],
+  { page, changes, tables = [] }: DiffPage,
   now: Date = new Date(),
 ): Promise<{ stored: number }> {
   if (changes.length > MAX_PAGE_CHANGES) {
@@ -300,6 +331,20 @@ export async function storeDiffPage(
         )
         .execute()
     }
+    // A table's columns are the same on every page of an attempt: the first one to name it wins.
+    if (tables.length > 0) {
+      await trx
+        .insertInto('diffTableColumns')
+        .values(
+          tables.map((t) => ({
+            diffId: diff.id,
+            tableName: t.table,
+            columns: JSON.stringify(t.columns),
+          })),
+        )
+        .onConflict((oc) => oc.columns(['diffId', 'tableName']).doNothing())
+        .execute()
+    }
     return { stored: changes.length }
   })
 }
@@ -312,6 +357,7 @@ async function claimPages(
 ): Promise<void> {
   if (diff.leaseId === leaseId) return
   await trx.deleteFrom('diffChanges').where('diffId', '=', diff.id).execute()
+  await trx.deleteFrom('diffTableColumns').where('diffId', '=', diff.id).execute()
   await trx.updateTable('diffs').set({ leaseId }).where('id', '=', diff.id).execute()
 }
 
@@ -355,18 +401,32 @@ export async function recordDiffResult(
       { details: { uploaded: r.upload.changes, stored } },
     )
   }
-  const tables = new Map<string, Record<ChangeType, number>>()
+  const columns = await trx
+    .selectFrom('diffTableColumns')
+    .select(['tableName', 'columns'])
+    .where('diffId', '=', diff.id)
+    .execute()
+  const named = new Map(columns.map((c) => [c.tableName, JSON.parse(c.columns) as TableColumns]))
+  const tables = new Map<string, DiffTableCounts>()
   for (const c of counts) {
-    const entry = tables.get(c.tableName) ?? { added: 0, removed: 0, modified: 0 }
+    const entry = tables.get(c.tableName) ?? {
+      table: c.tableName,
+      added: 0,
+      removed: 0,
+      modified: 0,
+      columns: named.get(c.tableName) ?? null,
+    }
     entry[c.change] = Number(c.n)
     tables.set(c.tableName, entry)
   }
+  // Kept with the counts from now on: reading a diff stays one row.
+  await trx.deleteFrom('diffTableColumns').where('diffId', '=', diff.id).execute()
   await trx
     .updateTable('diffs')
     .set({
       summary: JSON.stringify(r.summary),
       schemaChanges: JSON.stringify(r.schema),
-      tableCounts: JSON.stringify([...tables].map(([table, n]) => ({ table, ...n }))),
+      tableCounts: JSON.stringify([...tables.values()]),
       warnings: JSON.stringify(r.warnings),
       // A live side's time is known once it was read.
       toTakenAt:
