@@ -385,20 +385,13 @@ export async function recordDiffResult(
     .executeTakeFirst()
   if (diff === undefined) return
   await claimPages(trx, diff, leaseId)
-  const counts = await trx
-    .selectFrom('diffChanges')
-    .select(['tableName', 'change', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('diffId', '=', diff.id)
-    .groupBy(['tableName', 'change'])
-    .orderBy('tableName')
-    .execute()
-  const stored = counts.reduce((sum, c) => sum + Number(c.n), 0)
+  const counts = await countChanges(trx, diff.id)
   const r = parsed.data
-  if (stored !== r.upload.changes) {
+  if (counts.total !== r.upload.changes) {
     throw new ControlPlaneError(
       'INVALID_ARGUMENT',
-      `the agent uploaded ${r.upload.changes} changes but ${stored} are stored`,
-      { details: { uploaded: r.upload.changes, stored } },
+      `the agent uploaded ${r.upload.changes} changes but ${counts.total} are stored`,
+      { details: { uploaded: r.upload.changes, stored: counts.total } },
     )
   }
   const columns = await trx
@@ -407,18 +400,10 @@ export async function recordDiffResult(
     .where('diffId', '=', diff.id)
     .execute()
   const named = new Map(columns.map((c) => [c.tableName, JSON.parse(c.columns) as TableColumns]))
-  const tables = new Map<string, DiffTableCounts>()
-  for (const c of counts) {
-    const entry = tables.get(c.tableName) ?? {
-      table: c.tableName,
-      added: 0,
-      removed: 0,
-      modified: 0,
-      columns: named.get(c.tableName) ?? null,
-    }
-    entry[c.change] = Number(c.n)
-    tables.set(c.tableName, entry)
-  }
+  const tables: DiffTableCounts[] = counts.tables.map((t) => ({
+    ...t,
+    columns: named.get(t.table) ?? null,
+  }))
   // Kept with the counts from now on: reading a diff stays one row.
   await trx.deleteFrom('diffTableColumns').where('diffId', '=', diff.id).execute()
   await trx
@@ -426,7 +411,7 @@ export async function recordDiffResult(
     .set({
       summary: JSON.stringify(r.summary),
       schemaChanges: JSON.stringify(r.schema),
-      tableCounts: JSON.stringify([...tables.values()]),
+      tableCounts: JSON.stringify(tables),
       warnings: JSON.stringify(r.warnings),
       // A live side's time is known once it was read.
       toTakenAt:
@@ -463,6 +448,19 @@ function decodeCursor(cursor: string): { table: string; seq: number } {
 /** `LIKE` pattern text: `%`, `_` and the escape character itself taken literally. */
 const likeLiteral = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`)
 
+/** The diff's changes that pass `filter`'s table, type and search (not its cursor). */
+function filteredChanges(db: Kysely<Database>, diffId: string, filter: ChangeFilter) {
+  const q = filter.q?.toLowerCase()
+  return db
+    .selectFrom('diffChanges')
+    .where('diffId', '=', diffId)
+    .$if(filter.table !== undefined, (qb) => qb.where('tableName', '=', filter.table!))
+    .$if(filter.type !== undefined, (qb) => qb.where('change', '=', filter.type!))
+    .$if(q !== undefined && q !== '', (qb) =>
+      qb.where(sql<boolean>`${sql.ref('search')} like ${`%${likeLiteral(q!)}%`} escape '\\'`),
+    )
+}
+
 /**
  * A page of the diff's changes in (table, seq) order, and the cursor of the next (null at the
  * end). The cursor is the last change's (table, seq): stable while pages are added.
@@ -474,16 +472,8 @@ export async function listChanges(
 ): Promise<{ items: (DiffChange & { seq: number })[]; nextCursor: string | null }> {
   const limit = filter.limit ?? 100
   const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor)
-  const q = filter.q?.toLowerCase()
-  const rows = await db
-    .selectFrom('diffChanges')
+  const rows = await filteredChanges(db, diffId, filter)
     .select(['tableName', 'seq', 'body'])
-    .where('diffId', '=', diffId)
-    .$if(filter.table !== undefined, (qb) => qb.where('tableName', '=', filter.table!))
-    .$if(filter.type !== undefined, (qb) => qb.where('change', '=', filter.type!))
-    .$if(q !== undefined && q !== '', (qb) =>
-      qb.where(sql<boolean>`${sql.ref('search')} like ${`%${likeLiteral(q!)}%`} escape '\\'`),
-    )
     // A row-value comparison: one index range on both dialects (an OR of two would not be).
     .$if(after !== undefined, (qb) =>
       qb.where((eb) =>
@@ -499,4 +489,51 @@ export async function listChanges(
     items: page.map((r) => ({ ...(JSON.parse(r.body) as DiffChange), seq: Number(r.seq) })),
     nextCursor: rows.length > limit ? encodeCursor(page.at(-1)!) : null,
   }
+}
+
+/**
+ * Every change of the diff that passes `filter`, in (table, seq) order, read page by page
+ * (`pageSize` a query): memory holds one page, however big the diff. Stops reading when the
+ * caller stops.
+ */
+export async function* eachChange(
+  db: Kysely<Database>,
+  diffId: string,
+  filter: Omit<ChangeFilter, 'cursor' | 'limit'> = {},
+  pageSize = MAX_PAGE_CHANGES / 2,
+): AsyncGenerator<DiffChange & { seq: number }> {
+  let cursor: string | undefined
+  do {
+    const page = await listChanges(db, diffId, { ...filter, cursor, limit: pageSize })
+    yield* page.items
+    cursor = page.nextCursor ?? undefined
+  } while (cursor !== undefined)
+}
+
+/**
+ * How many of the diff's changes pass `filter`, per table and change type (tables with none
+ * left out, in table order), and in all. One grouped count over the diff's own rows.
+ */
+export async function countChanges(
+  db: Kysely<Database>,
+  diffId: string,
+  filter: Omit<ChangeFilter, 'cursor' | 'limit'> = {},
+): Promise<{ total: number; tables: (Record<ChangeType, number> & { table: string })[] }> {
+  const rows = await filteredChanges(db, diffId, filter)
+    .select(['tableName', 'change', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy(['tableName', 'change'])
+    .orderBy('tableName')
+    .execute()
+  const tables = new Map<string, Record<ChangeType, number> & { table: string }>()
+  for (const row of rows) {
+    const entry = tables.get(row.tableName) ?? {
+      table: row.tableName,
+      added: 0,
+      removed: 0,
+      modified: 0,
+    }
+    entry[row.change] = Number(row.n)
+    tables.set(row.tableName, entry)
+  }
+  return { total: rows.reduce((n, r) => n + Number(r.n), 0), tables: [...tables.values()] }
 }
