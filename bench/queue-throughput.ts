@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { ControlPlaneClient } from '@dbsnap/agent'
 import { createDatabase, dropDatabase } from './lib/postgres.ts'
-import { TMP, describeMachine, progress, round, saveResults } from './lib/results.ts'
+import { TMP, describeMachine, percentile, progress, round, saveResults } from './lib/results.ts'
 import { ROOT } from './lib/services.ts'
 
 const BENCH = 'queue'
@@ -162,11 +162,6 @@ function snapshotResult(): unknown {
     },
     warnings: [],
   }
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0
-  return round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!)
 }
 
 interface Measured {
