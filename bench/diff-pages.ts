@@ -16,18 +16,15 @@ import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { ControlPlaneClient, DiffUpload } from '@dbsnap/agent'
 import { diffOfChanges, type DiffJobResult, type RowChange, type TableDiff } from '@dbsnap/engine'
-import { createDatabase, dropDatabase } from './lib/postgres.ts'
+import { CP_BIN, UNLIMITED_RATES, databaseSettings } from './lib/control-plane.ts'
+import { dropDatabase } from './lib/postgres.ts'
 import { TMP, describeMachine, percentile, progress, round, saveResults } from './lib/results.ts'
-import { ROOT } from './lib/services.ts'
 import { callApi, signUp, startLogging } from '../test/processes.ts'
 
 const BENCH = 'diff-pages'
 const DATABASE = 'dbsnap_bench_diff_pages'
-const CP_BIN = `${ROOT}packages/control-plane/bin/dbsnap-control-plane.js`
 /** p99 target of a page request (issue 16). */
 const TARGET_P99_MS = 50
-/** Far above what the bench sends, so the limits count every request but never refuse one. */
-const NO_LIMIT = '100000000'
 
 const { values } = parseArgs({
   options: {
@@ -136,20 +133,12 @@ async function benchDialect(dialect: 'sqlite' | 'postgres'): Promise<Measured> {
   const dir = `${TMP}/${BENCH}-${dialect}`
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
-  const env: Record<string, string> = {
-    ...(dialect === 'sqlite'
-      ? { DATABASE_URL: `sqlite:${dir}/control-plane.sqlite` }
-      : {
-          DATABASE_URL: await createDatabase(DATABASE),
-          DBSNAP_JWT_SECRET: randomBytes(48).toString('base64'),
-          DBSNAP_SECRET_KEY: randomBytes(32).toString('base64'),
-        }),
+  const env = {
+    ...(await databaseSettings(dialect, dir, DATABASE)),
+    ...UNLIMITED_RATES,
     DBSNAP_CP_PORT: '0',
     DBSNAP_CP_OPEN_REGISTRATION: 'true',
     DBSNAP_CP_EMBEDDED_AGENT: 'false',
-    DBSNAP_CP_RATE_LIMIT_PER_USER: NO_LIMIT,
-    DBSNAP_CP_RATE_LIMIT_AUTH_PER_IP: NO_LIMIT,
-    DBSNAP_CP_RATE_LIMIT_LOGIN_PER_ACCOUNT: NO_LIMIT,
   }
   let child: ChildProcess | undefined
   try {
