@@ -3,8 +3,8 @@
 // snapshotted, changed (rows added, removed, a column and a nested document field changed),
 // snapshotted again; the diff asked for through the API runs on the agent, which uploads the
 // changes in pages; the control plane serves them with per-table counts and column names,
-// field-level changes and the RFC 6902 paths of the nested change. Then a snapshot is diffed
-// against the live database.
+// field-level changes and the RFC 6902 paths of the nested change, and exports them as NDJSON
+// and Markdown. Then a snapshot is diffed against the live database.
 
 import { execFile, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -291,6 +291,24 @@ describe('diffs with a control plane, an agent and PostgreSQL, MariaDB and Mongo
       expect((await allChanges(asked.diff.id, '&q=new%201200')).map((c) => c.key)).toEqual([
         key(1200),
       ])
+
+      // Exported: every change as NDJSON, and the engine's Markdown report with the nested change.
+      const exported = async (format: string) => {
+        const res = await fetch(
+          `${base}/api/v1${projectBase}/diffs/${asked.diff.id}/export?format=${format}`,
+          { headers: { authorization: `Bearer ${token}` } },
+        )
+        expect(res.status).toBe(200)
+        return res.text()
+      }
+      expect((await exported('ndjson')).trim().split('\n')).toHaveLength(ADDED + 3)
+      const markdown = await exported('markdown')
+      expect(markdown).toContain(`### ${subject.table}\n`)
+      // A document's key and values read as Extended JSON, as `dbsnap diff` prints them.
+      expect(markdown).toMatch(
+        /^~ (1|\{"\$numberInt":"1"\}) (doc|document): replace \/(doc\/)?nested\/version (2|\{"\$numberInt":"2"\})$/m,
+      )
+      expect(markdown).toContain(`… ${ADDED + 3 - 1000} more`)
 
       // Against the live database: one row more than the later snapshot.
       await subject.addOne(5000)

@@ -313,6 +313,29 @@ describe.each(DIALECTS)('diffs through the API on %s', (dialect) => {
     expect(diff['finishedAt']).toEqual(expect.any(String))
   })
 
+  it('reads the counts of a diff stored before column names were kept with columns null', async () => {
+    const stored = await h.cp.db
+      .selectFrom('diffs')
+      .select('tableCounts')
+      .where('id', '=', diffId)
+      .executeTakeFirstOrThrow()
+    const before = (JSON.parse(stored.tableCounts!) as { columns?: unknown }[]).map(
+      ({ columns: _columns, ...counts }) => counts,
+    )
+    const set = (tableCounts: string) =>
+      h.cp.db.updateTable('diffs').set({ tableCounts }).where('id', '=', diffId).execute()
+    await set(JSON.stringify(before))
+    try {
+      const res = await h.call('GET', `${projectBase}/diffs/${diffId}`, { token: readOnly })
+      expect(((await res.json()) as { tables: unknown }).tables).toEqual([
+        { table: 'public.orders', added: 0, removed: 1, modified: 1, columns: null },
+        { table: 'public.users', added: 3, removed: 0, modified: 1, columns: null },
+      ])
+    } finally {
+      await set(stored.tableCounts!)
+    }
+  })
+
   it('pages changes in (table, seq) order with stable cursors', async () => {
     const expected = [
       { table: 'public.orders', key: [10] },

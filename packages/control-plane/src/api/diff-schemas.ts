@@ -31,6 +31,14 @@ const TableColumnsSchema = z
   })
   .openapi('DiffTableColumns')
 
+/** How many rows of a table a diff added, removed and modified. */
+export const TableCountsSchema = z.object({
+  table: z.string(),
+  added: z.number().int(),
+  removed: z.number().int(),
+  modified: z.number().int(),
+})
+
 const CanonicalValueSchema = z.union([z.boolean(), z.number(), z.string(), z.null()])
 
 export const DiffSchema = z
@@ -55,11 +63,7 @@ export const DiffSchema = z
     /** Row changes per table (tables with at least one), once the job succeeded. */
     tables: z
       .array(
-        z.object({
-          table: z.string(),
-          added: z.number().int(),
-          removed: z.number().int(),
-          modified: z.number().int(),
+        TableCountsSchema.extend({
           /**
            * The names of the values of the table's changes: `key` in the order of a change's
            * `key`, `old` of its `old` row (the table in `from`), `new` of its `new` row (in `to`
@@ -111,6 +115,10 @@ export const DiffChangeSchema = z
   })
   .openapi('DiffChange')
 
+/** Per-table counts as stored: without `columns` in diffs that succeeded before they were kept. */
+type StoredTableCounts = Omit<DiffTableCounts, 'columns'> &
+  Partial<Pick<DiffTableCounts, 'columns'>>
+
 export function diffView(diff: DiffWithJob): z.infer<typeof DiffSchema> {
   const parsed = <T>(json: string | null): T | null =>
     json === null ? null : (JSON.parse(json) as T)
@@ -129,7 +137,7 @@ export function diffView(diff: DiffWithJob): z.infer<typeof DiffSchema> {
     schema: parsed(diff.schemaChanges),
     // Diffs that succeeded before columns were kept have none.
     tables:
-      parsed<DiffTableCounts[]>(diff.tableCounts)?.map((t) => ({
+      parsed<StoredTableCounts[]>(diff.tableCounts)?.map((t) => ({
         ...t,
         columns: t.columns ?? null,
       })) ?? null,

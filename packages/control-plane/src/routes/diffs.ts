@@ -10,7 +10,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { audited } from '../api/audit.js'
 import type { ApiContext } from '../api/context.js'
-import { DiffChangeSchema, DiffSchema, diffView } from '../api/diff-schemas.js'
+import { DiffChangeSchema, DiffSchema, TableCountsSchema, diffView } from '../api/diff-schemas.js'
 import { JobSchema, JobStateSchema, jobView } from '../api/job-schemas.js'
 import { errorResponses, jsonContent, KEY_SECURITY, newRouter } from '../api/router.js'
 import { IdParam } from '../api/schemas.js'
@@ -217,17 +217,7 @@ export function diffRoutes(ctx: ApiContext) {
             description:
               'Counts of the changes that pass `table`, `type` and `q`, per table (tables with none left out). A succeeded diff’s counts carry an ETag and are immutable',
             ...jsonContent(
-              z.object({
-                total: z.number().int(),
-                tables: z.array(
-                  z.object({
-                    table: z.string(),
-                    added: z.number().int(),
-                    removed: z.number().int(),
-                    modified: z.number().int(),
-                  }),
-                ),
-              }),
+              z.object({ total: z.number().int(), tables: z.array(TableCountsSchema) }),
             ),
           },
           304: { description: 'Not modified: the counts of If-None-Match' },
