@@ -6,6 +6,7 @@
 // scrolls (first screen and frame times measured and printed), filters and search in the URL,
 // keyboard navigation, a nested document field highlighted in Monaco, and axe over the pages.
 
+import { readFile } from 'node:fs/promises'
 import AxeBuilder from '@axe-core/playwright'
 import { expect, test, type Page } from '@playwright/test'
 import { callApi, signUp } from '../../../../test/processes.ts'
@@ -103,7 +104,7 @@ test('the snapshot list diffs a snapshot with the previous one; the page follows
   await expect(page.getByText('No diff yet')).toBeVisible()
   await screenshot(page, 'snapshots')
   const newest = page.getByTestId('snapshot-row').first()
-  await newest.getByRole('button', { name: /with the previous snapshot/ }).click()
+  await newest.getByRole('button', { name: /with previous$/ }).click()
   await diffDone(page)
   pgDiffPath = new URL(page.url()).pathname
 
@@ -227,16 +228,17 @@ test('filters and search find the expected rows and are in the URL; j / k move b
   const rows = events.getByTestId('change-row')
   await expect(rows.first()).toBeVisible({ timeout: 15_000 })
 
-  await page.getByText('~ modified', { exact: true }).click()
+  await changeFilter(page, '~ modified')
   await expect(page).toHaveURL(/[?&]type=modified/)
   await expect(rows.first()).toContainText('modified')
-  await expect(rows.first()).toContainText(String(PG_EVENTS.removed + 1))
+  await expect(rows.first()).toContainText(`id=${PG_EVENTS.removed + 1}`)
   await expect(rows.first()).toContainText('"event 2001" → "changed 2001"')
 
   await page.getByRole('textbox', { name: 'Search' }).fill('Changed 4321')
   await expect(page).toHaveURL(/[?&]q=Changed\+4321/)
   await expect(rows).toHaveCount(1)
-  await expect(rows.first()).toContainText('4321')
+  await expect(rows.first()).toContainText('id=4321')
+  await expect(events.getByTestId('count-matching')).toHaveText('1 matching')
 
   // The link is shareable: the same rows on a fresh load.
   await page.reload()
@@ -249,10 +251,11 @@ test('filters and search find the expected rows and are in the URL; j / k move b
   await page.getByRole('option', { name: 'public.customers' }).click()
   await expect(page).toHaveURL(/[?&]table=public.customers/)
   await expect(page.getByTestId('table-section')).toHaveCount(1)
-  await page.getByText('− removed', { exact: true }).click()
+  await changeFilter(page, '− removed')
   const customers = page.getByTestId('change-row')
   await expect(customers).toHaveCount(1)
-  await expect(customers.first()).toContainText('customer7@example.com')
+  await expect(customers.first()).toContainText('id=7')
+  await expect(customers.first()).toContainText('email="customer7@example.com"')
 
   // Keyboard: j / k move the focus between changes, Enter opens the whole row.
   await page.goto(`${cp.url}${pgDiffPath}?type=modified`)
@@ -267,6 +270,7 @@ test('filters and search find the expected rows and are in the URL; j / k move b
   await page.keyboard.press('Enter')
   const details = focused.getByTestId('change-details')
   await expect(details).toContainText('"changed 2002"')
+  await expect(details.locator('tr[data-changed="true"]')).toContainText('label')
   // The whole row, its one changed column marked.
   await expect(details.locator('tr[data-changed="true"]')).toHaveCount(1)
   await expect(details.locator('tbody tr')).toHaveCount(4)
@@ -307,22 +311,23 @@ test('a MongoDB document with a nested field changed: the path highlighted in Mo
  * `"version"` in the new document (and, side by side, in the old one too).
  */
 async function expectHighlighted(page: Page, mode: 'side-by-side' | 'inline') {
-  const editors = page.locator('[data-testid="document-diff"] .monaco-editor')
-  await expect(editors.first().locator('.view-line').first()).toBeVisible()
-  await expect
-    .poll(async () =>
-      editors.evaluateAll((all) =>
-        all.map((editor) => {
+  const diff = page.locator('[data-testid="document-diff"] .monaco-diff-editor')
+  const sides = mode === 'side-by-side' ? ['original', 'modified'] : ['modified']
+  for (const side of sides) {
+    const editor = diff.locator(`.editor.${side}`)
+    await expect(editor.locator('.view-line').first()).toBeVisible()
+    await expect
+      .poll(() =>
+        editor.evaluate((root) => {
           const top = (el: Element) => (el.closest('[style*="top"]') as HTMLElement).style.top
-          const marked = [...editor.querySelectorAll('.dbsnap-changed-path')].map(top)
-          const version = [...editor.querySelectorAll('.view-line')]
+          const marked = [...root.querySelectorAll('.dbsnap-changed-path')].map(top)
+          return [...root.querySelectorAll('.view-line')]
             .filter((line) => line.textContent?.includes('"version"'))
-            .map((line) => (line as HTMLElement).style.top)
-          return marked.some((t) => version.includes(t))
+            .some((line) => marked.includes((line as HTMLElement).style.top))
         }),
-      ),
-    )
-    .toEqual(mode === 'side-by-side' ? [true, true] : [true])
+      )
+      .toBe(true)
+  }
 }
 
 test('a MariaDB snapshot diffed with its live database; axe finds nothing serious on the pages', async ({
@@ -334,7 +339,7 @@ test('a MariaDB snapshot diffed with its live database; axe finds nothing seriou
   await page
     .getByTestId('snapshot-row')
     .first()
-    .getByRole('button', { name: /with the live database/ })
+    .getByRole('button', { name: /with live$/ })
     .click()
   await diffDone(page)
   await expect(page.getByTestId('diff-sides')).toContainText('live')
@@ -345,6 +350,18 @@ test('a MariaDB snapshot diffed with its live database; axe finds nothing seriou
   await expect(rows.filter({ hasText: 'renamed' })).toContainText('"item 3" → "renamed"')
   await expect(rows.filter({ hasText: '/nested/version' })).toHaveCount(1)
   await expect(page.getByTestId('diff-command')).toContainText('--live')
+
+  // Exports: the Markdown report, and the changes the filters keep as NDJSON.
+  const markdown = await download(page, 'Export Markdown summary')
+  expect(markdown.name).toMatch(/^diff-.+\.md$/)
+  expect(markdown.text).toContain('"item 3" → "renamed"')
+  await changeFilter(page, '~ modified')
+  const ndjson = await download(page, 'Export changes (NDJSON)')
+  const lines = ndjson.text
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { change: string })
+  expect(lines.map((line) => line.change)).toEqual(['modified', 'modified'])
   await screenshot(page, 'diff-mariadb')
   await expectAccessible(page)
 
@@ -357,6 +374,21 @@ test('a MariaDB snapshot diffed with its live database; axe finds nothing seriou
   await expectAccessible(page)
   errors.expectClean()
 })
+
+/** Picks a change type in the page's filter. */
+function changeFilter(page: Page, label: string) {
+  return page.getByRole('radiogroup', { name: 'Change' }).getByText(label, { exact: true }).click()
+}
+
+/** Clicks an export button; returns the downloaded file's name and text. */
+async function download(page: Page, button: string): Promise<{ name: string; text: string }> {
+  const [file] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: button }).click(),
+  ])
+  const path = await file.path()
+  return { name: file.suggestedFilename(), text: await readFile(path, 'utf8') }
+}
 
 async function expectAccessible(page: Page) {
   const { violations } = await new AxeBuilder({ page }).analyze()

@@ -9,12 +9,12 @@ export const CHANGE_STYLE: Record<ChangeType, { sign: string; color: string; lab
   modified: { sign: '~', color: 'orange', label: 'modified' },
 }
 
-/** A schema change's sign: `>` for a rename, as in the CLI's output. */
+/** A schema change's sign (`>` for a rename, as in the CLI's output) and its badge's colour. */
 export const SCHEMA_STYLE: Record<string, { sign: string; color: string }> = {
-  added: { sign: '+', color: 'green' },
-  removed: { sign: '−', color: 'red' },
-  changed: { sign: '~', color: 'orange' },
-  renamed: { sign: '>', color: 'indigo' },
+  added: { sign: '+', color: 'green.9' },
+  removed: { sign: '−', color: 'red.9' },
+  changed: { sign: '~', color: 'yellow.4' },
+  renamed: { sign: '>', color: 'indigo.9' },
 }
 
 /**

@@ -18,22 +18,12 @@ export type DiffChange = InferResponseType<
 export type ChangeType = DiffChange['change']
 export type DiffRequest = InferRequestType<typeof diffs.$post>['json']
 
+export type DiffTable = NonNullable<Diff['tables']>[number]
 /**
  * The names of a table's columns: of its key, and of the `old` and `new` rows (the two sides may
  * differ when a column was added or dropped). Null for diffs stored before the API sent them.
  */
-export interface TableColumns {
-  key: string[]
-  old: string[] | null
-  new: string[] | null
-}
-
-export type DiffTable = NonNullable<Diff['tables']>[number] & { columns?: TableColumns | null }
-
-/** A table's column names, when the API sent them. */
-export function columnsOf(table: DiffTable | undefined): TableColumns | null {
-  return table?.columns ?? null
-}
+export type TableColumns = NonNullable<DiffTable['columns']>
 
 /** What the changes list shows: a table's changes, of one type, matching a search. */
 export interface ChangeFilter {
@@ -107,6 +97,31 @@ export function useDiffChanges(
       ),
     initialPageParam: null as string | null,
     getNextPageParam: (page) => page.nextCursor,
+    enabled,
+    staleTime: Infinity,
+  })
+}
+
+/** How many changes of each table pass a filter (a search): the lists' lengths before they load. */
+export function useDiffCounts(
+  orgId: string,
+  projectId: string,
+  diffId: string,
+  filter: Omit<ChangeFilter, 'table'>,
+  enabled: boolean,
+) {
+  return useQuery({
+    queryKey: [...diffKeys.diff(orgId, projectId, diffId), 'counts', filter] as const,
+    queryFn: () =>
+      ok(
+        diffs[':diffId'].counts.$get({
+          param: { orgId, projectId, diffId },
+          query: {
+            ...(filter.type === undefined ? {} : { type: filter.type }),
+            ...(filter.q === undefined || filter.q === '' ? {} : { q: filter.q }),
+          },
+        }),
+      ),
     enabled,
     staleTime: Infinity,
   })

@@ -13,7 +13,7 @@ import { RouterProvider } from 'react-router'
 import { ApiError, onSignedOut } from './api.ts'
 import { styleNonce } from './csp-nonce.ts'
 import { createAppRouter } from './routes.tsx'
-import { theme } from './theme.ts'
+import { cssVariablesResolver, theme } from './theme.ts'
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -42,7 +42,11 @@ const root = document.getElementById('root')
 if (root === null) throw new Error('index.html has no #root element')
 createRoot(root).render(
   <StrictMode>
-    <MantineProvider theme={theme} getStyleNonce={() => nonce}>
+    <MantineProvider
+      theme={theme}
+      cssVariablesResolver={cssVariablesResolver}
+      getStyleNonce={() => nonce}
+    >
       <Notifications position="top-right" />
       <QueryClientProvider client={queryClient}>
         <ModalsProvider>

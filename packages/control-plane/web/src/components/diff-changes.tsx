@@ -7,7 +7,6 @@ import { Badge, Box, Group, Loader, Paper, Table, Text, UnstyledButton } from '@
 import { useVirtualizer } from '@tanstack/react-virtual'
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
 import {
-  columnsOf,
   useDiffChanges,
   type ChangeType,
   type DiffChange,
@@ -26,6 +25,8 @@ const ROW_HEIGHT = 37
 /** Rows kept rendered above and below the visible ones. */
 const OVERSCAN = 12
 const rowHeight = () => ROW_HEIGHT
+/** The list scrolls inside its section past this height. */
+const MAX_LIST_HEIGHT = 600
 
 export interface ChangeSectionProps {
   orgId: string
@@ -34,24 +35,33 @@ export interface ChangeSectionProps {
   table: DiffTable
   type: ChangeType | undefined
   q: string
+  /** How many changes pass the search, once counted (the search's own per-table counts). */
+  matching: number | undefined
   opened: boolean
   onToggle: () => void
-  /** The row keyboard navigation is on in this table, if it is in this table. */
+  /** The row keyboard navigation is on, if it is in this table. */
   activeIndex: number | undefined
+  /** Whether the active row was reached by the keyboard: then it is scrolled to and focused. */
+  reveal: boolean
   onActivate: (index: number) => void
   /** Tells the page how many rows the list has, for keyboard navigation across tables. */
   onCount: (count: number) => void
 }
 
-/** How many changes the counts promise for the filter (unknown while searching). */
-function expectedCount(table: DiffTable, type: ChangeType | undefined, q: string): number | null {
-  if (q !== '') return null
+/** How many changes the counts promise for the filter (unknown while a search is counted). */
+function expectedCount(
+  table: DiffTable,
+  type: ChangeType | undefined,
+  q: string,
+  matching: number | undefined,
+): number | null {
+  if (q !== '') return matching ?? null
   return type === undefined ? table.added + table.removed + table.modified : table[type]
 }
 
 export function ChangeSection(props: ChangeSectionProps) {
-  const { table, type, q, opened, onToggle } = props
-  const expected = expectedCount(table, type, q)
+  const { table, type, q, matching, opened, onToggle } = props
+  const expected = expectedCount(table, type, q, matching)
   const panelId = `changes-${table.table}`
   return (
     <Paper withBorder radius="sm" data-testid="table-section" data-table={table.table}>
@@ -71,15 +81,22 @@ export function ChangeSection(props: ChangeSectionProps) {
             </Text>
           </Group>
           <Group gap={6} wrap="nowrap">
+            {q !== '' && matching !== undefined && (
+              <Badge color="indigo" variant="outline" tt="none" data-testid="count-matching">
+                {formatCount(matching)} matching
+              </Badge>
+            )}
             {(['added', 'removed', 'modified'] as const).map((change) => (
-              <Badge
+              <span
                 key={change}
-                color={CHANGE_STYLE[change].color}
-                variant={type === undefined || type === change ? 'light' : 'outline'}
+                className={classes.count}
+                data-change={change}
+                data-dimmed={type !== undefined && type !== change}
                 data-testid={`count-${change}`}
               >
-                {CHANGE_STYLE[change].sign} {formatCount(table[change])} {change}
-              </Badge>
+                <span aria-hidden>{CHANGE_STYLE[change].sign}</span> {formatCount(table[change])}{' '}
+                {change}
+              </span>
             ))}
           </Group>
         </Group>
@@ -102,6 +119,7 @@ function ChangeList({
   q,
   expected,
   activeIndex,
+  reveal,
   onActivate,
   onCount,
 }: ChangeSectionProps & { expected: number | null }) {
@@ -118,7 +136,7 @@ function ChangeList({
       : items.length
   const scroller = useRef<HTMLDivElement>(null)
   const [expanded, setExpanded] = useState<ReadonlySet<number>>(new Set())
-  const columns = columnsOf(table)
+  const columns = table.columns
 
   const virtualizer = useVirtualizer({
     count,
@@ -142,9 +160,10 @@ function ChangeList({
     }
   }, [last, items.length, hasNextPage, isFetchingNextPage, fetchNextPage])
 
-  // Keyboard navigation: bring the active row into view and focus it.
+  // Keyboard navigation: bring the active row into view and focus it (a row focused by a click
+  // stays where it is: scrolling it would move what is under the pointer).
   useEffect(() => {
-    if (activeIndex === undefined) return
+    if (activeIndex === undefined || !reveal) return
     virtualizer.scrollToIndex(activeIndex, { align: 'auto' })
     let frames = 0
     const focus = () => {
@@ -153,7 +172,7 @@ function ChangeList({
       else if (frames++ < 10) requestAnimationFrame(focus)
     }
     requestAnimationFrame(focus)
-  }, [activeIndex, virtualizer])
+  }, [activeIndex, reveal, virtualizer])
 
   // Closed rows have one height and are never measured (measuring each row as it scrolls in
   // forces a layout and recomputes every row's offset); an open row is measured while open.
@@ -177,7 +196,8 @@ function ChangeList({
     <div
       ref={scroller}
       className={classes.scroller}
-      style={{ height: Math.min(count * ROW_HEIGHT + 4, 560) }}
+      // As tall as its rows (an open one included), up to most of the window.
+      style={{ height: Math.min(virtualizer.getTotalSize() + 2, MAX_LIST_HEIGHT) }}
       data-testid="change-list"
       role="list"
       aria-label={`Changes of ${table.table}`}

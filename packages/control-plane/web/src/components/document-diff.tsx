@@ -2,7 +2,7 @@
 // nested paths of the change's RFC 6902 patch listed and their lines highlighted on each side.
 // Monaco is imported when the first document diff is shown (src/monaco.ts).
 
-import { Badge, Button, Code, Group, SegmentedControl, Stack, Text } from '@mantine/core'
+import { Button, Code, Group, SegmentedControl, Stack, Text } from '@mantine/core'
 import { useEffect, useMemo, useRef, useState } from 'react'
 import { CHANGE_STYLE } from '../diff-format.ts'
 import { linesOf, parseJsonValue, prettyJson, type LineRange } from '../json-lines.ts'
@@ -152,8 +152,7 @@ export function DocumentDiff({
               <Button
                 key={`${mark.op} ${mark.path}`}
                 size="compact-xs"
-                variant="light"
-                color={style.color}
+                variant="default"
                 leftSection={<span aria-hidden>{style.sign}</span>}
                 onClick={() => reveal(mark)}
                 title={`Show ${mark.path} (${mark.op})`}
@@ -161,9 +160,9 @@ export function DocumentDiff({
                 <Code bg="transparent" c="inherit">
                   {mark.path === '' ? '/' : mark.path}
                 </Code>
-                <Badge ml={6} size="xs" variant="outline" color={style.color}>
+                <Text span size="xs" ml={6} c="dimmed">
                   {mark.op}
-                </Badge>
+                </Text>
               </Button>
             )
           })}

@@ -26,7 +26,7 @@ export function SchemaChanges({ changes }: { changes: readonly SchemaChange[] })
           <Accordion.Item key={index} value={String(index)} data-testid="schema-change">
             <Accordion.Control>
               <Group gap="xs" wrap="nowrap">
-                <Badge color={style.color} variant="light" w={96} leftSection={style.sign}>
+                <Badge color={style.color} w={104} tt="none" leftSection={style.sign}>
                   {kind}
                 </Badge>
                 <Text size="sm" c="dimmed">

@@ -66,7 +66,7 @@ export function ConnectionDiffs({
                       <Anchor
                         component={Link}
                         to={`/orgs/${orgId}/projects/${projectId}/diffs/${diff.id}`}
-                        aria-label={`Open diff ${diff.id}`}
+                        aria-label={`Diff ${diff.id.slice(-8)}`}
                       >
                         <Code>{diff.id.slice(-8)}</Code>
                       </Anchor>
@@ -78,7 +78,7 @@ export function ConnectionDiffs({
                       {'snapshotId' in diff.to ? (
                         <Code>{diff.to.snapshotId.slice(0, 12)}</Code>
                       ) : (
-                        <Badge color="teal" variant="light">
+                        <Badge color="teal.9" tt="none">
                           live
                         </Badge>
                       )}

@@ -77,7 +77,7 @@ export function ConnectionPage() {
               </Badge>
               <Code>{connection.data.url ?? connection.data.ref}</Code>
               {connection.data.tls ? ' · TLS' : ''} ·{' '}
-              <Anchor component={Link} to={projectPath} size="sm">
+              <Anchor component={Link} to={projectPath} size="sm" underline="always">
                 all connections
               </Anchor>
             </>
@@ -244,7 +244,7 @@ function SnapshotsTable({
                       onClick={() =>
                         request.diff({ from: snapshots[index + 1]!.id, to: snapshot.id })
                       }
-                      aria-label={`Diff ${snapshot.id.slice(0, 12)} with the previous snapshot`}
+                      aria-label={`Diff ${snapshot.id.slice(0, 12)} with previous`}
                     >
                       with previous
                     </Button>
@@ -253,7 +253,7 @@ function SnapshotsTable({
                       variant="subtle"
                       disabled={request.isPending}
                       onClick={() => request.diff({ from: snapshot.id, live: true })}
-                      aria-label={`Diff ${snapshot.id.slice(0, 12)} with the live database`}
+                      aria-label={`Diff ${snapshot.id.slice(0, 12)} with live`}
                     >
                       with live
                     </Button>

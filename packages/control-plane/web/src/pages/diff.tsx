@@ -32,7 +32,7 @@ import { describeProgress, JobStateBadge } from '../components/job-state.tsx'
 import { Empty, PageHeader, QueryView } from '../components/page.tsx'
 import { SchemaChanges } from '../components/schema-changes.tsx'
 import { CHANGE_STYLE, diffCommand } from '../diff-format.ts'
-import { exportUrl, useDiff, type ChangeType, type Diff, type DiffTable } from '../diff-queries.ts'
+import { exportUrl, useDiff, useDiffCounts, type ChangeType, type Diff } from '../diff-queries.ts'
 import { formatCount, formatTime } from '../format.ts'
 import { isLive, useConnection, useJob } from '../job-queries.ts'
 
@@ -53,6 +53,7 @@ export function DiffPage() {
               component={Link}
               to={`/orgs/${orgId}/projects/${projectId}/connections/${diff.data.connectionId}`}
               size="sm"
+              underline="always"
             >
               back to the connection
             </Anchor>
@@ -113,7 +114,7 @@ function Sides({ diff, connectionName }: { diff: Diff; connectionName: string | 
         ) : (
           <Stack gap={2}>
             <Group gap="xs">
-              <Badge color="teal" variant="light">
+              <Badge color="teal.9" tt="none">
                 live
               </Badge>
               <Text fw={600}>{connectionName ?? 'the live database'}</Text>
@@ -222,7 +223,13 @@ function Succeeded({
     if (debounced.trim() !== q) setParam('q', debounced.trim())
   }, [debounced, q, setParam])
 
-  const tables = (diff.tables ?? []) as DiffTable[]
+  const tables = diff.tables ?? []
+  const matching = useDiffCounts(orgId, projectId, diff.id, { type, q }, q !== '')
+  const matchingOf = (table: string) => {
+    if (matching.data === undefined) return undefined
+    const counts = matching.data.tables.find((t) => t.table === table)
+    return counts === undefined ? 0 : counts.added + counts.removed + counts.modified
+  }
   const shown = tableFilter === undefined ? tables : tables.filter((t) => t.table === tableFilter)
   const summary = (diff.summary ?? {}) as Summary
   const schema = diff.schema ?? []
@@ -320,11 +327,13 @@ function Succeeded({
                 table={table}
                 type={type}
                 q={q}
+                matching={matchingOf(table.table)}
                 opened={isOpen(table.table)}
                 onToggle={() => toggle(table.table)}
                 activeIndex={
                   navigation.active?.table === table.table ? navigation.active.index : undefined
                 }
+                reveal={navigation.active?.reveal === true}
                 onActivate={(index) => navigation.activate(table.table, index)}
                 onCount={navigation.counter(table.table)}
               />
@@ -389,9 +398,7 @@ function ExportBar({
           param: { orgId, projectId, diffId: diff.id },
         }),
       )
-      window.location.assign(
-        exportUrl(orgId, projectId, diff.id, format, format === 'ndjson' ? filter : {}),
-      )
+      window.location.assign(exportUrl(orgId, projectId, diff.id, format, filter))
     } catch (error) {
       notifications.show({ color: 'red', title: 'Export failed', message: messageOf(error) })
     }
@@ -429,7 +436,7 @@ function ExportBar({
  * typing in a field or an editor is left alone.
  */
 function useChangeNavigation(openTables: readonly string[]) {
-  const [active, setActive] = useState<{ table: string; index: number }>()
+  const [active, setActive] = useState<{ table: string; index: number; reveal: boolean }>()
   const counts = useRef(new Map<string, number>())
   const counters = useRef(new Map<string, (count: number) => void>())
   const order = openTables.join('\n')
@@ -465,13 +472,13 @@ function useChangeNavigation(openTables: readonly string[]) {
         }
         if (current === undefined || !tables.includes(current.table)) {
           const first = nextTable(step > 0 ? 0 : tables.length - 1)
-          return first === undefined ? current : { table: first, index: 0 }
+          return first === undefined ? current : { table: first, index: 0, reveal: true }
         }
         const index = current.index + step
-        if (index >= 0 && index < count(current.table)) return { ...current, index }
+        if (index >= 0 && index < count(current.table)) return { ...current, index, reveal: true }
         const table = nextTable(tables.indexOf(current.table) + step)
         if (table === undefined) return current
-        return { table, index: step > 0 ? 0 : count(table) - 1 }
+        return { table, index: step > 0 ? 0 : count(table) - 1, reveal: true }
       })
     }
     window.addEventListener('keydown', onKey)
@@ -483,7 +490,9 @@ function useChangeNavigation(openTables: readonly string[]) {
     counter,
     activate: (table: string, index: number) =>
       setActive((current) =>
-        current?.table === table && current.index === index ? current : { table, index },
+        current?.table === table && current.index === index
+          ? current
+          : { table, index, reveal: false },
       ),
   }
 }
