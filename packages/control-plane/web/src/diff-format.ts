@@ -9,9 +9,12 @@ export const CHANGE_STYLE: Record<ChangeType, { sign: string; color: string; lab
   modified: { sign: '~', color: 'orange', label: 'modified' },
 }
 
-/** A schema change's sign (`>` for a rename, as in the CLI's output) and its badge's colour. */
+/**
+ * A schema change's sign (`>` for a rename, as in the CLI's output) and its badge's colour, dark
+ * enough for its text (green 9 is not: the green of the change rows' signs).
+ */
 export const SCHEMA_STYLE: Record<string, { sign: string; color: string }> = {
-  added: { sign: '+', color: 'green.9' },
+  added: { sign: '+', color: '#1b5e20' },
   removed: { sign: '−', color: 'red.9' },
   changed: { sign: '~', color: 'yellow.4' },
   renamed: { sign: '>', color: 'indigo.9' },
