@@ -104,7 +104,8 @@ test('the snapshot list diffs a snapshot with the previous one; the page follows
   await expect(page.getByText('No diff yet')).toBeVisible()
   await screenshot(page, 'snapshots')
   const newest = page.getByTestId('snapshot-row').first()
-  await newest.getByRole('button', { name: /with previous$/ }).click()
+  await newest.getByRole('button', { name: /^Diff / }).click()
+  await page.getByRole('menuitem', { name: 'with the previous snapshot' }).click()
   await diffDone(page)
   pgDiffPath = new URL(page.url()).pathname
 
@@ -297,11 +298,14 @@ test('a MongoDB document with a nested field changed: the path highlighted in Mo
   const document = page.getByTestId('document-diff')
   await expect(document.getByTestId('changed-paths')).toContainText('/doc/nested/version')
   await expectHighlighted(page, 'side-by-side')
+  // From the top: a full-page screenshot draws the fixed header where the window is scrolled.
+  await page.evaluate(() => window.scrollTo(0, 0))
   await screenshot(page, 'diff-document')
 
   await document.getByText('Inline', { exact: true }).click()
   await expect(document).toHaveAttribute('data-mode', 'inline')
   await expectHighlighted(page, 'inline')
+  await page.evaluate(() => window.scrollTo(0, 0))
   await screenshot(page, 'diff-inline')
   errors.expectClean()
 })
@@ -339,8 +343,9 @@ test('a MariaDB snapshot diffed with its live database; axe finds nothing seriou
   await page
     .getByTestId('snapshot-row')
     .first()
-    .getByRole('button', { name: /with live$/ })
+    .getByRole('button', { name: /^Diff / })
     .click()
+  await page.getByRole('menuitem', { name: 'with the live database' }).click()
   await diffDone(page)
   await expect(page.getByTestId('diff-sides')).toContainText('live')
   await expect(page.getByTestId('summary-added')).toContainText('1')

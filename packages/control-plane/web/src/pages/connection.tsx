@@ -11,6 +11,7 @@ import {
   Checkbox,
   Code,
   Group,
+  Menu,
   Stack,
   Table,
   Text,
@@ -236,28 +237,31 @@ function SnapshotsTable({
               </Table.Td>
               {canDiff && (
                 <Table.Td>
-                  <Group gap={4} wrap="nowrap">
-                    <Button
-                      size="compact-xs"
-                      variant="subtle"
-                      disabled={snapshots[index + 1] === undefined || request.isPending}
-                      onClick={() =>
-                        request.diff({ from: snapshots[index + 1]!.id, to: snapshot.id })
-                      }
-                      aria-label={`Diff ${snapshot.id.slice(0, 12)} with previous`}
-                    >
-                      with previous
-                    </Button>
-                    <Button
-                      size="compact-xs"
-                      variant="subtle"
-                      disabled={request.isPending}
-                      onClick={() => request.diff({ from: snapshot.id, live: true })}
-                      aria-label={`Diff ${snapshot.id.slice(0, 12)} with live`}
-                    >
-                      with live
-                    </Button>
-                  </Group>
+                  <Menu position="bottom-end">
+                    <Menu.Target>
+                      <Button
+                        size="compact-xs"
+                        variant="default"
+                        loading={request.isPending}
+                        aria-label={`Diff ${snapshot.id.slice(0, 12)}`}
+                      >
+                        Diff
+                      </Button>
+                    </Menu.Target>
+                    <Menu.Dropdown>
+                      <Menu.Item
+                        disabled={snapshots[index + 1] === undefined}
+                        onClick={() =>
+                          request.diff({ from: snapshots[index + 1]!.id, to: snapshot.id })
+                        }
+                      >
+                        with the previous snapshot
+                      </Menu.Item>
+                      <Menu.Item onClick={() => request.diff({ from: snapshot.id, live: true })}>
+                        with the live database
+                      </Menu.Item>
+                    </Menu.Dropdown>
+                  </Menu>
                 </Table.Td>
               )}
             </Table.Tr>
