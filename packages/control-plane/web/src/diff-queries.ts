@@ -2,7 +2,15 @@
 // a diff's row changes as an infinite list of keyset pages (filtered by table and change type,
 // searched), and asking for a new diff.
 
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import {
+  infiniteQueryOptions,
+  queryOptions,
+  useInfiniteQuery,
+  useMutation,
+  useQuery,
+  useQueryClient,
+  type QueryClient,
+} from '@tanstack/react-query'
 import type { InferRequestType, InferResponseType } from 'hono/client'
 import { api, ok } from './api.ts'
 import { isLive, jobKeys } from './job-queries.ts'
@@ -16,6 +24,7 @@ export type DiffChange = InferResponseType<
   200
 >['items'][number]
 export type ChangeType = DiffChange['change']
+export const CHANGE_TYPES: readonly ChangeType[] = ['added', 'removed', 'modified']
 export type DiffRequest = InferRequestType<typeof diffs.$post>['json']
 
 export type DiffTable = NonNullable<Diff['tables']>[number]
@@ -49,14 +58,17 @@ export const diffKeys = {
     [...diffKeys.diff(orgId, projectId, diffId), 'changes', filter] as const,
 }
 
-/** One diff; refetched every second while its job is pending or running. */
-export function useDiff(orgId: string, projectId: string, diffId: string) {
-  return useQuery({
+const diffQuery = (orgId: string, projectId: string, diffId: string) =>
+  queryOptions({
     queryKey: diffKeys.diff(orgId, projectId, diffId),
     queryFn: () => ok(diffs[':diffId'].$get({ param: { orgId, projectId, diffId } })),
     staleTime: 0,
     refetchInterval: (q) => (q.state.data !== undefined && isLive(q.state.data) ? 1_000 : false),
   })
+
+/** One diff; refetched every second while its job is pending or running. */
+export function useDiff(orgId: string, projectId: string, diffId: string) {
+  return useQuery(diffQuery(orgId, projectId, diffId))
 }
 
 /** The project's latest diffs (of one connection); refetched while one runs. */
@@ -69,18 +81,8 @@ export function useDiffs(orgId: string, projectId: string, connectionId?: string
   })
 }
 
-/**
- * A table's changes, page by page (`fetchNextPage` follows the cursor). Enabled once the diff
- * succeeded: the pages of a finished diff never change, so they are kept as long as the page is.
- */
-export function useDiffChanges(
-  orgId: string,
-  projectId: string,
-  diffId: string,
-  filter: ChangeFilter,
-  enabled: boolean,
-) {
-  return useInfiniteQuery({
+const changesQuery = (orgId: string, projectId: string, diffId: string, filter: ChangeFilter) =>
+  infiniteQueryOptions({
     queryKey: diffKeys.changes(orgId, projectId, diffId, filter),
     queryFn: ({ pageParam }) =>
       ok(
@@ -97,9 +99,70 @@ export function useDiffChanges(
       ),
     initialPageParam: null as string | null,
     getNextPageParam: (page) => page.nextCursor,
-    enabled,
+    // The pages of a succeeded diff never change.
     staleTime: Infinity,
   })
+
+/** A table's changes, page by page (`fetchNextPage` follows the cursor). */
+export function useDiffChanges(
+  orgId: string,
+  projectId: string,
+  diffId: string,
+  filter: ChangeFilter,
+) {
+  return useInfiniteQuery(changesQuery(orgId, projectId, diffId, filter))
+}
+
+/** The filters of a diff page's URL (`?table=&type=&q=`): shareable, so read from there. */
+export function changeFilterOf(params: URLSearchParams): {
+  table: string | undefined
+  type: ChangeType | undefined
+  q: string
+} {
+  const type = params.get('type')
+  return {
+    table: params.get('table') ?? undefined,
+    type: CHANGE_TYPES.find((t) => t === type),
+    q: params.get('q') ?? '',
+  }
+}
+
+/** Sections open at first: all of a small diff, the first of a large one. */
+const OPEN_AT_FIRST = 5
+
+/** The tables whose sections are open when the page loads. */
+export function openAtFirst(tables: readonly DiffTable[]): DiffTable[] {
+  return tables.slice(0, tables.length > OPEN_AT_FIRST ? 1 : OPEN_AT_FIRST)
+}
+
+/**
+ * Starts reading a diff and the first page of each section it opens with, for the diff page's
+ * route: in parallel with the session check the app makes first, instead of after it.
+ */
+export function prefetchDiff(
+  queryClient: QueryClient,
+  params: { orgId?: string; projectId?: string; diffId?: string },
+  url: URL,
+): void {
+  const { orgId = '', projectId = '', diffId = '' } = params
+  const filter = changeFilterOf(url.searchParams)
+  void queryClient
+    .fetchQuery(diffQuery(orgId, projectId, diffId))
+    .then((diff) => {
+      if (diff.state !== 'succeeded') return
+      const tables = diff.tables ?? []
+      const open =
+        filter.table === undefined
+          ? openAtFirst(tables)
+          : tables.filter((t) => t.table === filter.table)
+      for (const { table } of open) {
+        void queryClient.prefetchInfiniteQuery(
+          changesQuery(orgId, projectId, diffId, { table, type: filter.type, q: filter.q }),
+        )
+      }
+    })
+    // The page shows the error when its own query fails.
+    .catch(() => undefined)
 }
 
 /** How many changes of each table pass a filter (a search): the lists' lengths before they load. */

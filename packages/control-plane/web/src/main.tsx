@@ -25,7 +25,7 @@ const queryClient = new QueryClient({
   },
 })
 
-const router = createAppRouter()
+const router = createAppRouter(queryClient)
 
 onSignedOut(() => {
   queryClient.clear()

@@ -123,7 +123,7 @@ function ChangeList({
   onActivate,
   onCount,
 }: ChangeSectionProps & { expected: number | null }) {
-  const changes = useDiffChanges(orgId, projectId, diffId, { table: table.table, type, q }, true)
+  const changes = useDiffChanges(orgId, projectId, diffId, { table: table.table, type, q })
   const pages = changes.data?.pages
   const items = useMemo(() => pages?.flatMap((page) => page.items) ?? [], [pages])
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = changes

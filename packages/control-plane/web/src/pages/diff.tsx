@@ -32,13 +32,18 @@ import { describeProgress, JobStateBadge } from '../components/job-state.tsx'
 import { Empty, PageHeader, QueryView } from '../components/page.tsx'
 import { SchemaChanges } from '../components/schema-changes.tsx'
 import { CHANGE_STYLE, diffCommand } from '../diff-format.ts'
-import { exportUrl, useDiff, useDiffCounts, type ChangeType, type Diff } from '../diff-queries.ts'
+import {
+  CHANGE_TYPES,
+  changeFilterOf,
+  exportUrl,
+  openAtFirst,
+  useDiff,
+  useDiffCounts,
+  type ChangeType,
+  type Diff,
+} from '../diff-queries.ts'
 import { formatCount, formatTime } from '../format.ts'
 import { isLive, useConnection, useJob } from '../job-queries.ts'
-
-const TYPES: ChangeType[] = ['added', 'removed', 'modified']
-/** Sections open at first: all of a small diff, the first of a large one. */
-const OPEN_AT_FIRST = 5
 
 export function DiffPage() {
   const { orgId = '', projectId = '', diffId = '' } = useParams()
@@ -198,10 +203,7 @@ function Succeeded({
   liveUrl: string | null
 }) {
   const [params, setParams] = useSearchParams()
-  const tableFilter = params.get('table') ?? undefined
-  const typeParam = params.get('type')
-  const type = TYPES.find((t) => t === typeParam)
-  const q = params.get('q') ?? ''
+  const { table: tableFilter, type, q } = changeFilterOf(params)
   const [search, setSearch] = useState(q)
   const [debounced] = useDebouncedValue(search, 300)
 
@@ -234,10 +236,10 @@ function Succeeded({
   const summary = (diff.summary ?? {}) as Summary
   const schema = diff.schema ?? []
 
-  const [closed, setClosed] = useState<ReadonlySet<string>>(
-    () =>
-      new Set(tables.slice(tables.length > OPEN_AT_FIRST ? 1 : OPEN_AT_FIRST).map((t) => t.table)),
-  )
+  const [closed, setClosed] = useState<ReadonlySet<string>>(() => {
+    const open = new Set(openAtFirst(tables).map((t) => t.table))
+    return new Set(tables.map((t) => t.table).filter((t) => !open.has(t)))
+  })
   const isOpen = (table: string) => tableFilter === table || !closed.has(table)
   const toggle = (table: string) =>
     setClosed((set) => {
@@ -295,7 +297,7 @@ function Succeeded({
               aria-labelledby="change-type-label"
               data={[
                 { value: 'all', label: 'All' },
-                ...TYPES.map((t) => ({ value: t, label: `${CHANGE_STYLE[t].sign} ${t}` })),
+                ...CHANGE_TYPES.map((t) => ({ value: t, label: `${CHANGE_STYLE[t].sign} ${t}` })),
               ]}
               value={type ?? 'all'}
               onChange={(value) => setParam('type', value === 'all' ? undefined : value)}
@@ -361,7 +363,7 @@ function SummaryCards({ summary, tables }: { summary: Summary; tables: number })
     <SimpleGrid cols={{ base: 2, md: 5 }} data-testid="diff-summary">
       {card('Schema changes', formatCount(summary.schemaChanges ?? 0), 'summary-schema')}
       {card('Tables changed', formatCount(summary.tables?.changed ?? tables), 'summary-tables')}
-      {TYPES.map((t) =>
+      {CHANGE_TYPES.map((t) =>
         card(
           `Rows ${t}`,
           <Text span inherit c={`${CHANGE_STYLE[t].color}.8`}>
