@@ -5,7 +5,7 @@
 
 import { Badge, Box, Group, Loader, Paper, Table, Text, UnstyledButton } from '@mantine/core'
 import { useVirtualizer } from '@tanstack/react-virtual'
-import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
+import { useCallback, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react'
 import {
   useDiffChanges,
   type ChangeType,
@@ -62,14 +62,14 @@ function expectedCount(
 export function ChangeSection(props: ChangeSectionProps) {
   const { table, type, q, matching, opened, onToggle } = props
   const expected = expectedCount(table, type, q, matching)
-  const panelId = `changes-${table.table}`
+  const panelId = useId()
   return (
     <Paper withBorder radius="sm" data-testid="table-section" data-table={table.table}>
       <UnstyledButton
         className={classes.sectionHeader}
         onClick={onToggle}
         aria-expanded={opened}
-        aria-controls={panelId}
+        aria-controls={opened ? panelId : undefined}
       >
         <Group justify="space-between" wrap="nowrap">
           <Group gap="xs" wrap="nowrap">
