@@ -24,6 +24,10 @@ export default defineConfig({
       })),
       {
         extends: true as const,
+        test: { name: 'web-unit', include: ['packages/control-plane/web/src/**/*.test.{ts,tsx}'] },
+      },
+      {
+        extends: true as const,
         test: {
           name: 'integration',
           include: ['packages/*/test/**/*.test.{ts,tsx}'],

@@ -14,18 +14,15 @@ import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
-import { createDatabase, dropDatabase } from './lib/postgres.ts'
+import { CP_BIN, UNLIMITED_RATES, databaseSettings } from './lib/control-plane.ts'
+import { dropDatabase } from './lib/postgres.ts'
 import { TMP, describeMachine, progress, round, saveResults } from './lib/results.ts'
-import { ROOT } from './lib/services.ts'
 
 const BENCH = 'control-plane'
 const DATABASE = 'dbsnap_bench_control_plane'
-const BIN = `${ROOT}packages/control-plane/bin/dbsnap-control-plane.js`
 const PASSWORD = 'bench: correct horse battery staple'
 /** p99 target at the fixed rate (issue 14). */
 const TARGET_P99_MS = 20
-/** Far above what the bench sends, so the limits count every request but never refuse one. */
-const NO_LIMIT = '100000000'
 
 const { values } = parseArgs({
   options: {
@@ -65,7 +62,7 @@ interface Server {
 async function startServer(env: NodeJS.ProcessEnv): Promise<Server> {
   const profile =
     values['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']]
-  const child = spawn(process.execPath, [...profile, BIN], {
+  const child = spawn(process.execPath, [...profile, CP_BIN], {
     env: {
       ...process.env,
       ...env,
@@ -73,9 +70,7 @@ async function startServer(env: NodeJS.ProcessEnv): Promise<Server> {
       DBSNAP_CP_PORT: '0',
       DBSNAP_CP_OPEN_REGISTRATION: 'true',
       DBSNAP_CP_EMBEDDED_AGENT: 'false',
-      DBSNAP_CP_RATE_LIMIT_PER_USER: NO_LIMIT,
-      DBSNAP_CP_RATE_LIMIT_AUTH_PER_IP: NO_LIMIT,
-      DBSNAP_CP_RATE_LIMIT_LOGIN_PER_ACCOUNT: NO_LIMIT,
+      ...UNLIMITED_RATES,
       LOG_FORMAT: 'json',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -313,14 +308,7 @@ async function benchDialect(dialect: 'sqlite' | 'postgres'): Promise<Record<stri
   const dir = `${TMP}/${BENCH}-${dialect}`
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
-  const env: NodeJS.ProcessEnv =
-    dialect === 'sqlite'
-      ? { DATABASE_URL: `sqlite:${dir}/control-plane.sqlite` }
-      : {
-          DATABASE_URL: await createDatabase(DATABASE),
-          DBSNAP_JWT_SECRET: randomBytes(48).toString('base64'),
-          DBSNAP_SECRET_KEY: randomBytes(32).toString('base64'),
-        }
+  const env = await databaseSettings(dialect, dir, DATABASE)
   const server = await startServer(env)
   try {
     const fixture = await createFixture(server)

@@ -13,15 +13,12 @@ import { loadavg } from 'node:os'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { ControlPlaneClient } from '@dbsnap/agent'
-import { createDatabase, dropDatabase } from './lib/postgres.ts'
-import { TMP, describeMachine, progress, round, saveResults } from './lib/results.ts'
-import { ROOT } from './lib/services.ts'
+import { CP_BIN, UNLIMITED_RATES, databaseSettings } from './lib/control-plane.ts'
+import { dropDatabase } from './lib/postgres.ts'
+import { TMP, describeMachine, percentile, progress, round, saveResults } from './lib/results.ts'
 
 const BENCH = 'queue'
 const DATABASE = 'dbsnap_bench_queue'
-const BIN = `${ROOT}packages/control-plane/bin/dbsnap-control-plane.js`
-/** Far above what the bench sends, so the limits count every request but never refuse one. */
-const NO_LIMIT = '100000000'
 
 const { values } = parseArgs({
   options: {
@@ -43,7 +40,7 @@ interface Server {
 }
 
 async function startServer(env: NodeJS.ProcessEnv): Promise<Server> {
-  const child = spawn(process.execPath, [BIN], {
+  const child = spawn(process.execPath, [CP_BIN], {
     env: {
       ...process.env,
       ...env,
@@ -51,9 +48,7 @@ async function startServer(env: NodeJS.ProcessEnv): Promise<Server> {
       DBSNAP_CP_PORT: '0',
       DBSNAP_CP_OPEN_REGISTRATION: 'true',
       DBSNAP_CP_EMBEDDED_AGENT: 'false',
-      DBSNAP_CP_RATE_LIMIT_PER_USER: NO_LIMIT,
-      DBSNAP_CP_RATE_LIMIT_AUTH_PER_IP: NO_LIMIT,
-      DBSNAP_CP_RATE_LIMIT_LOGIN_PER_ACCOUNT: NO_LIMIT,
+      ...UNLIMITED_RATES,
       // Long enough that no lease runs out while the machine is busy.
       DBSNAP_CP_JOB_LEASE_SECONDS: '300',
       LOG_FORMAT: 'json',
@@ -164,11 +159,6 @@ function snapshotResult(): unknown {
   }
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0
-  return round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!)
-}
-
 interface Measured {
   jobs: number
   seconds: number
@@ -183,14 +173,7 @@ async function benchDialect(dialect: 'sqlite' | 'postgres'): Promise<Measured> {
   const dir = `${TMP}/${BENCH}-${dialect}`
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
-  const env: NodeJS.ProcessEnv =
-    dialect === 'sqlite'
-      ? { DATABASE_URL: `sqlite:${dir}/control-plane.sqlite` }
-      : {
-          DATABASE_URL: await createDatabase(DATABASE),
-          DBSNAP_JWT_SECRET: randomBytes(48).toString('base64'),
-          DBSNAP_SECRET_KEY: randomBytes(32).toString('base64'),
-        }
+  const env = await databaseSettings(dialect, dir, DATABASE)
   const server = await startServer(env)
   try {
     const { token, triggerPath, agents } = await fixture(server)

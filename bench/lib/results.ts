@@ -81,6 +81,12 @@ export function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
+/** The `p`th percentile of ascending `sorted` (nearest rank), rounded; 0 when empty. */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0
+  return round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!)
+}
+
 /** A number rounded to `digits` decimals, for JSON and messages. */
 export function round(value: number, digits = 2): number {
   const scale = 10 ** digits

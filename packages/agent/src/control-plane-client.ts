@@ -167,13 +167,23 @@ export class ControlPlaneClient {
     )
   }
 
-  /** Uploads page `page` of a diff job's row changes (the control plane stores each page once). */
-  async diffChanges(jobId: string, leaseId: string, page: number, changes: unknown[]) {
+  /**
+   * Uploads page `page` of a diff job's row changes, with the column names of the tables they
+   * are in (the control plane stores each page once).
+   */
+  async diffChanges(
+    jobId: string,
+    leaseId: string,
+    page: number,
+    changes: unknown[],
+    tables: unknown[],
+  ) {
     return DiffPageSchema.parse(
       await this.#post(`agent/jobs/${encodeURIComponent(jobId)}/diff-changes`, {
         leaseId,
         page,
         changes,
+        tables,
       }),
     )
   }

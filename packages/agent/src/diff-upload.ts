@@ -2,11 +2,14 @@
 // (the engine's `renderDiff` sink), so the agent's memory stays bounded at any diff size: at most
 // one page is held. A page is sent again while the control plane cannot be reached; the control
 // plane stores each page once (a page sent twice replaces itself) and fences pages by the lease.
-// The job's result then carries the summary, schema changes and warnings, and how many changes
-// were uploaded, which the control plane checks against what it stored.
+// Each page also names the columns of the tables its changes are in (the engine's
+// `TableDiff.columns`), so the column names travel with the rows however many tables there are,
+// and the result stays small (decision 0030). The job's result then carries the summary, schema
+// changes and warnings, and how many changes were uploaded, which the control plane checks
+// against what it stored.
 
 import { CodedError } from '@dbsnap/engine/core'
-import type { DiffJobResult, RowChange, SnapshotDiff } from '@dbsnap/engine'
+import type { DiffJobResult, RowChange, SnapshotDiff, TableColumns } from '@dbsnap/engine'
 import { ControlPlaneCallError, type ControlPlaneClient } from './control-plane-client.js'
 
 export interface DiffUploadOptions {
@@ -24,6 +27,12 @@ export interface DiffUploadOptions {
 }
 
 type Uploaded = RowChange & { truncated?: true }
+
+/** The column names of a table whose changes a page holds. */
+interface PageTable {
+  table: string
+  columns: TableColumns
+}
 
 /** The diff job's result as the control plane records it. */
 export interface UploadedDiffResult {
@@ -68,19 +77,33 @@ export class DiffUpload {
   /** The engine's `renderDiff`: reads the diff's row changes once, sending them page by page. */
   readonly render = async (diff: SnapshotDiff): Promise<void> => {
     const { maxPageChanges, maxPageBytes } = this.#options
+    const columns = new Map(diff.tables.map((t) => [t.table, t.columns]))
     let page: Uploaded[] = []
+    let tables = new Map<string, PageTable>()
     let bytes = 0
+    // A table's columns go with each page holding one of its changes, counted in its bytes.
+    const tableOf = (change: RowChange): { table?: PageTable; size: number } => {
+      const known = columns.get(change.table)
+      if (known === undefined || tables.has(change.table)) return { size: 0 }
+      const table = { table: change.table, columns: known }
+      return { table, size: Buffer.byteLength(JSON.stringify(table)) }
+    }
     for await (const change of diff.rowChanges()) {
       const { item, size } = this.#fit(change)
-      if (page.length > 0 && (page.length >= maxPageChanges || bytes + size > maxPageBytes)) {
-        await this.#send(page)
+      let table = tableOf(change)
+      const full = page.length >= maxPageChanges || bytes + size + table.size > maxPageBytes
+      if (page.length > 0 && full) {
+        await this.#send(page, [...tables.values()])
         page = []
+        tables = new Map()
         bytes = 0
+        table = tableOf(change)
       }
+      if (table.table !== undefined) tables.set(change.table, table.table)
       page.push(item)
-      bytes += size
+      bytes += size + table.size
     }
-    if (page.length > 0) await this.#send(page)
+    if (page.length > 0) await this.#send(page, [...tables.values()])
   }
 
   /** What to report as the job's result, from the engine's. */
@@ -120,11 +143,11 @@ export class DiffUpload {
     return { item, size: Buffer.byteLength(JSON.stringify(item)) }
   }
 
-  async #send(changes: Uploaded[]): Promise<void> {
+  async #send(changes: Uploaded[], tables: PageTable[]): Promise<void> {
     const page = this.#pages
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.#client.diffChanges(this.#jobId, this.#leaseId, page, changes)
+        await this.#client.diffChanges(this.#jobId, this.#leaseId, page, changes, tables)
         break
       } catch (err) {
         const retry =

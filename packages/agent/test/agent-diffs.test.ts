@@ -2,8 +2,9 @@
 // `dbsnap-agent` process, and real PostgreSQL, MariaDB and MongoDB (FerretDB) databases. Each is
 // snapshotted, changed (rows added, removed, a column and a nested document field changed),
 // snapshotted again; the diff asked for through the API runs on the agent, which uploads the
-// changes in pages; the control plane serves them with per-table counts, field-level changes and
-// the RFC 6902 paths of the nested change. Then a snapshot is diffed against the live database.
+// changes in pages; the control plane serves them with per-table counts and column names,
+// field-level changes and the RFC 6902 paths of the nested change, and exports them as NDJSON
+// and Markdown. Then a snapshot is diffed against the live database.
 
 import { execFile, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -257,12 +258,16 @@ describe('diffs with a control plane, an agent and PostgreSQL, MariaDB and Mongo
       // More than one page went up.
       expect(job['result']).toMatchObject({ upload: { pages: 3, changes: ADDED + 3 } })
       const diff = await api('GET', `${projectBase}/diffs/${asked.diff.id}`)
+      // The names of the rows' values came with the pages: a collection's are `_id` and the
+      // document.
+      const names = engine === 'mongodb' ? ['_id', 'document'] : ['id', 'name', 'doc']
+      const columns = { key: [names[0]], old: names, new: names }
       expect(diff).toMatchObject({
         state: 'succeeded',
         from: { snapshotId: before },
         to: { snapshotId: after },
         summary: { rows: { added: ADDED, removed: 1, modified: 2 } },
-        tables: [{ table: subject.table, added: ADDED, removed: 1, modified: 2 }],
+        tables: [{ table: subject.table, added: ADDED, removed: 1, modified: 2, columns }],
       })
 
       const changes = await allChanges(asked.diff.id)
@@ -287,6 +292,24 @@ describe('diffs with a control plane, an agent and PostgreSQL, MariaDB and Mongo
         key(1200),
       ])
 
+      // Exported: every change as NDJSON, and the engine's Markdown report with the nested change.
+      const exported = async (format: string) => {
+        const res = await fetch(
+          `${base}/api/v1${projectBase}/diffs/${asked.diff.id}/export?format=${format}`,
+          { headers: { authorization: `Bearer ${token}` } },
+        )
+        expect(res.status).toBe(200)
+        return res.text()
+      }
+      expect((await exported('ndjson')).trim().split('\n')).toHaveLength(ADDED + 3)
+      const markdown = await exported('markdown')
+      expect(markdown).toContain(`### ${subject.table}\n`)
+      // A document's key and values read as Extended JSON, as `dbsnap diff` prints them.
+      expect(markdown).toMatch(
+        /^~ (1|\{"\$numberInt":"1"\}) (doc|document): replace \/(doc\/)?nested\/version (2|\{"\$numberInt":"2"\})$/m,
+      )
+      expect(markdown).toContain(`… ${ADDED + 3 - 1000} more`)
+
       // Against the live database: one row more than the later snapshot.
       await subject.addOne(5000)
       const live = (await api('POST', `${projectBase}/diffs`, { from: after, live: true })) as {
@@ -297,7 +320,7 @@ describe('diffs with a control plane, an agent and PostgreSQL, MariaDB and Mongo
       expect(await api('GET', `${projectBase}/diffs/${live.diff.id}`)).toMatchObject({
         state: 'succeeded',
         to: { live: true, connectionId, takenAt: expect.any(String) as string },
-        tables: [{ table: subject.table, added: 1, removed: 0, modified: 0 }],
+        tables: [{ table: subject.table, added: 1, removed: 0, modified: 0, columns }],
       })
       expect((await allChanges(live.diff.id)).map((c) => [c.change, c.key])).toEqual([
         ['added', key(5000)],

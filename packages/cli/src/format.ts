@@ -15,26 +15,8 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${UNITS[unit]}`
 }
 
-/**
- * `1234567` -> `1,234,567`: what `toLocaleString('en-US')` prints for a count, without loading
- * ICU's number formatting (~13 ms on the first call of every command).
- */
-export function formatCount(count: number): string {
-  if (!Number.isSafeInteger(count)) return String(count)
-  const digits = String(Math.abs(count))
-  const head = digits.length % 3 || 3
-  const groups = [digits.slice(0, head)]
-  for (let i = head; i < digits.length; i += 3) groups.push(digits.slice(i, i + 3))
-  return `${count < 0 ? '-' : ''}${groups.join(',')}`
-}
-
-/** `(3, 'table')` -> `3 tables`. */
-export function plural(count: number, noun: string): string {
-  return `${formatCount(count)} ${noun}${count === 1 ? '' : 's'}`
-}
-
-/** Shared with the engine's readable log, which prints the same kind of text. */
-export { printable } from '@dbsnap/engine'
+/** Shared with the engine's readable log and the diff's Markdown, which print the same text. */
+export { formatCount, plural, printable } from '@dbsnap/engine'
 
 type Style = Parameters<typeof styleText>[0]
 

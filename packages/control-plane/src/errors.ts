@@ -68,6 +68,8 @@ export const ControlPlaneErrorCode = {
   JOB_FINISHED: 'JOB_FINISHED',
   /** The job is no export, or it has not succeeded (yet). */
   EXPORT_NOT_READY: 'EXPORT_NOT_READY',
+  /** The diff has not succeeded (yet): it has nothing final to export. */
+  DIFF_NOT_READY: 'DIFF_NOT_READY',
   /** The export or its link expired, or it was served already (a local export is served once). */
   DOWNLOAD_GONE: 'DOWNLOAD_GONE',
   /** An unexpected failure; the trace id finds it in the logs. */

@@ -15,14 +15,18 @@ export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../dist/web', import.meta
 export const NONCE_PLACEHOLDER = '__DBSNAP_CSP_NONCE__'
 
 /**
- * The web view's CSP: everything from this origin, no inline script at all; inline styles only
- * with the request's nonce (Mantine writes its CSS variables in a `<style>` element).
+ * The web view's CSP: everything from this origin, no inline script at all; `<style>` elements
+ * only with the request's nonce (Mantine writes its CSS variables in one, Monaco its theme).
+ * Inline `style` attributes are allowed: Monaco, the diff page's editor, renders its lines as HTML
+ * strings that position each line with one. An attribute cannot run script nor, unlike a style
+ * element, match other elements (no CSS selector exfiltration); its workers come from 'self'.
  */
 export function contentSecurityPolicy(nonce: string): string {
   return [
     "default-src 'self'",
     "script-src 'self'",
     `style-src 'self' 'nonce-${nonce}'`,
+    "style-src-attr 'unsafe-inline'",
     "img-src 'self' data:",
     "font-src 'self'",
     "connect-src 'self'",

@@ -151,10 +151,16 @@ describe.each(DIALECTS)('diffs through the API on %s', (dialect) => {
     expect(res.status).toBe(200)
     return (await res.json()) as LeasedBody
   }
-  const sendPage = (jobId: string, leaseId: string, page: number, changes: unknown[]) =>
+  const sendPage = (
+    jobId: string,
+    leaseId: string,
+    page: number,
+    changes: unknown[],
+    tables?: unknown[],
+  ) =>
     h.call('POST', `/api/v1/agent/jobs/${jobId}/diff-changes`, {
       token: agentToken,
-      body: { leaseId, page, changes },
+      body: { leaseId, page, changes, ...(tables === undefined ? {} : { tables }) },
     })
   const requestDiff = (body: unknown, token = member) =>
     h.call('POST', `${projectBase}/diffs`, { token, body })
@@ -187,6 +193,14 @@ describe.each(DIALECTS)('diffs through the API on %s', (dialect) => {
     removed('public.orders', 10, 'SKU-0018'),
     modified('public.orders', 11, 'pending', 'shipped'),
     added('public.users', 4, 'Linus'),
+  ]
+  /** The columns each page names: users gained a column, orders kept theirs. */
+  const USERS = { key: ['id'], old: ['id', 'name'], new: ['id', 'name', 'country'] }
+  const ORDERS = { key: ['id'], old: ['id', 'sku'], new: ['id', 'sku'] }
+  const tables0 = [{ table: 'public.users', columns: USERS }]
+  const tables1 = [
+    { table: 'public.orders', columns: ORDERS },
+    { table: 'public.users', columns: USERS },
   ]
   let diffId: string
 
@@ -232,13 +246,17 @@ describe.each(DIALECTS)('diffs through the API on %s', (dialect) => {
     const { job, connection } = await leaseJob()
     expect(job.kind).toBe('diff')
     expect(connection).toBeNull()
-    expect((await sendPage(job.id, job.leaseId, 0, upload(page0))).status).toBe(200)
-    expect((await sendPage(job.id, job.leaseId, 1, upload(page1))).status).toBe(200)
+    expect((await sendPage(job.id, job.leaseId, 0, upload(page0), tables0)).status).toBe(200)
+    expect((await sendPage(job.id, job.leaseId, 1, upload(page1), tables1)).status).toBe(200)
     // A page sent again (the answer was lost) replaces itself.
-    expect(await (await sendPage(job.id, job.leaseId, 1, upload(page1))).json()).toEqual({
+    expect(await (await sendPage(job.id, job.leaseId, 1, upload(page1), tables1)).json()).toEqual({
       page: 1,
       stored: 3,
     })
+    const badColumns = await sendPage(job.id, job.leaseId, 1, upload(page1), [
+      { table: 'public.orders', columns: { key: ['id'], old: 'id' } },
+    ])
+    expect(badColumns.status).toBe(400)
     const stranger = await sendPage(job.id, '00000000-0000-4000-8000-000000000000', 2, [])
     expect(stranger.status).toBe(409)
     expect((await errorOf(stranger)).code).toBe('LEASE_LOST')
@@ -287,12 +305,35 @@ describe.each(DIALECTS)('diffs through the API on %s', (dialect) => {
       summary: { rows: { added: 3, removed: 1, modified: 2 } },
       schema: [{ kind: 'column', change: 'added', object: 'public.users.country' }],
       tables: [
-        { table: 'public.orders', added: 0, removed: 1, modified: 1 },
-        { table: 'public.users', added: 3, removed: 0, modified: 1 },
+        { table: 'public.orders', added: 0, removed: 1, modified: 1, columns: ORDERS },
+        { table: 'public.users', added: 3, removed: 0, modified: 1, columns: USERS },
       ],
       warnings: [],
     })
     expect(diff['finishedAt']).toEqual(expect.any(String))
+  })
+
+  it('reads the counts of a diff stored before column names were kept with columns null', async () => {
+    const stored = await h.cp.db
+      .selectFrom('diffs')
+      .select('tableCounts')
+      .where('id', '=', diffId)
+      .executeTakeFirstOrThrow()
+    const before = (JSON.parse(stored.tableCounts!) as { columns?: unknown }[]).map(
+      ({ columns: _columns, ...counts }) => counts,
+    )
+    const set = (tableCounts: string) =>
+      h.cp.db.updateTable('diffs').set({ tableCounts }).where('id', '=', diffId).execute()
+    await set(JSON.stringify(before))
+    try {
+      const res = await h.call('GET', `${projectBase}/diffs/${diffId}`, { token: readOnly })
+      expect(((await res.json()) as { tables: unknown }).tables).toEqual([
+        { table: 'public.orders', added: 0, removed: 1, modified: 1, columns: null },
+        { table: 'public.users', added: 3, removed: 0, modified: 1, columns: null },
+      ])
+    } finally {
+      await set(stored.tableCounts!)
+    }
   })
 
   it('pages changes in (table, seq) order with stable cursors', async () => {
@@ -358,12 +399,136 @@ describe.each(DIALECTS)('diffs through the API on %s', (dialect) => {
     expect(other.headers.get('etag')).not.toBe(etag)
   })
 
+  it('counts the changes that pass the filters, per table, cached like the pages', async () => {
+    const counts = async (query: string, headers: Record<string, string> = {}) =>
+      h.call('GET', `${projectBase}/diffs/${diffId}/counts${query}`, { token: readOnly, headers })
+    const all = await counts('')
+    expect(all.status).toBe(200)
+    expect(await all.json()).toEqual({
+      total: 6,
+      tables: [
+        { table: 'public.orders', added: 0, removed: 1, modified: 1 },
+        { table: 'public.users', added: 3, removed: 0, modified: 1 },
+      ],
+    })
+    expect(await (await counts('?type=modified&q=%22b%22%3A2')).json()).toEqual({
+      total: 1,
+      tables: [{ table: 'public.users', added: 0, removed: 0, modified: 1 }],
+    })
+    expect(await (await counts('?table=public.none')).json()).toEqual({ total: 0, tables: [] })
+    const etag = all.headers.get('etag')!
+    expect(all.headers.get('cache-control')).toBe('private, max-age=31536000, immutable')
+    expect((await counts('', { 'if-none-match': etag })).status).toBe(304)
+    expect((await counts('?type=renamed')).status).toBe(400)
+  })
+
+  it('exports a succeeded diff as NDJSON, every change a line, filtered like the pages', async () => {
+    const exported = async (query: string) =>
+      h.call('GET', `${projectBase}/diffs/${diffId}/export${query}`, { token: readOnly })
+    const res = await exported('?format=ndjson')
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8')
+    expect(res.headers.get('content-disposition')).toBe(
+      `attachment; filename="diff-${diffId}.ndjson"`,
+    )
+    const lines = (await res.text()).split('\n')
+    expect(lines.pop()).toBe('')
+    expect(lines.map((line) => JSON.parse(line) as Change)).toEqual(await walk(diffId, '', 100))
+    const orders = await (await exported('?format=ndjson&table=public.orders&q=sku')).text()
+    expect(
+      orders
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as Change).key),
+    ).toEqual([[10]])
+    expect((await exported('?format=pdf')).status).toBe(400)
+    expect((await exported('')).status).toBe(400)
+  })
+
+  it('exports a succeeded diff as the engine’s Markdown report', async () => {
+    const exported = async (query: string) =>
+      h.call('GET', `${projectBase}/diffs/${diffId}/export${query}`, { token: readOnly })
+    const res = await exported('?format=markdown')
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('text/markdown; charset=utf-8')
+    expect(res.headers.get('content-disposition')).toBe(`attachment; filename="diff-${diffId}.md"`)
+    const text = await res.text()
+    expect(text).toMatch(
+      /^# Diff of shop\n\nSnapshots: shop [0-9a-f]{12} \(2026-12-01T00:00:00.000Z\) → /,
+    )
+    expect(text).toContain('## Schema (1)\n\n```diff\n+ column public.users.country\n```')
+    expect(text).toContain(
+      '### public.orders\n\n```diff\n- 10 [10,"SKU-0018"]\n~ 11 doc: replace /a/b 2\n```',
+    )
+    // Per-table counts without the cost (the control plane does not keep it), then the summary.
+    expect(text).toContain('| table | status | added | removed | modified |\n')
+    expect(text).toContain('| public.users | changed | 3 | 0 | 1 |')
+    expect(
+      text.trimEnd().endsWith('**1 schema change, 2 tables with changed data, rows +3 -1 \\~2**'),
+    ).toBe(true)
+    const filtered = await (await exported('?format=markdown&type=added&q=grace')).text()
+    expect(filtered).toContain('Filtered by type added, search “grace”: 1 of 6 changes.')
+    expect(filtered).toContain('### public.users\n\n```diff\n+ 2 [2,"Grace 100%"]\n```')
+    expect(filtered).not.toContain('### public.orders')
+  })
+
+  it('exports only a succeeded diff: 409 DIFF_NOT_READY before', async () => {
+    const res = await requestDiff({ from: snapshots[0], to: snapshots[1] })
+    const { diff } = (await res.json()) as { diff: { id: string } }
+    for (const format of ['ndjson', 'markdown']) {
+      const early = await h.call('GET', `${projectBase}/diffs/${diff.id}/export?format=${format}`, {
+        token: readOnly,
+      })
+      expect(early.status).toBe(409)
+      expect((await errorOf(early)).code).toBe('DIFF_NOT_READY')
+    }
+    // Leased and finished, so the tests after this one find the queue as they expect.
+    const { job } = await leaseJob()
+    const done = await h.call('POST', `/api/v1/agent/jobs/${job.id}/result`, {
+      token: agentToken,
+      body: { leaseId: job.leaseId, result: diffResult(0, 0) },
+    })
+    expect(done.status).toBe(200)
+  })
+
+  it('streams an export of more changes than a page, and caps the Markdown at 1,000', async () => {
+    const res = await requestDiff({ from: snapshots[0], to: snapshots[1] })
+    const { diff } = (await res.json()) as { diff: { id: string } }
+    const { job } = await leaseJob()
+    const many = Array.from({ length: 1_100 }, (_, i) => added('public.big', i, `row ${i}`))
+    for (let page = 0; page < 3; page++) {
+      const changes = upload(many.slice(page * 500, (page + 1) * 500))
+      expect((await sendPage(job.id, job.leaseId, page, changes)).status).toBe(200)
+    }
+    const done = await h.call('POST', `/api/v1/agent/jobs/${job.id}/result`, {
+      token: agentToken,
+      body: { leaseId: job.leaseId, result: diffResult(1_100, 3) },
+    })
+    expect(done.status, await done.clone().text()).toBe(200)
+    const exported = (format: string) =>
+      h.call('GET', `${projectBase}/diffs/${diff.id}/export?format=${format}`, { token: readOnly })
+    const whole = await (await exported('ndjson')).text()
+    // It comes in pieces, read as the client reads: one piece, then a client that goes away.
+    const reader = (await exported('ndjson')).body!.getReader()
+    const first = (await reader.read()).value as Uint8Array
+    expect(first.byteLength).toBeGreaterThan(0)
+    expect(first.byteLength).toBeLessThan(Buffer.byteLength(whole))
+    await reader.cancel()
+    const ndjson = whole.trim().split('\n')
+    expect(ndjson.map((l) => (JSON.parse(l) as Change).key![0])).toEqual(
+      Array.from({ length: 1_100 }, (_, i) => i),
+    )
+    const markdown = await (await exported('markdown')).text()
+    expect(markdown.match(/^\+ \d+ /gm)).toHaveLength(1_000)
+    expect(markdown).toContain('+ 999 [999,"row 999"]\n… 100 more\n```')
+  })
+
   it('starts the pages over when the job is retried', async () => {
     const res = await requestDiff({ from: snapshots[1], to: snapshots[0] })
     const { diff } = (await res.json()) as { diff: { id: string } }
     const first = await leaseJob()
-    await sendPage(first.job.id, first.job.leaseId, 0, upload(page0))
-    await sendPage(first.job.id, first.job.leaseId, 1, upload(page1))
+    await sendPage(first.job.id, first.job.leaseId, 0, upload(page0), tables0)
+    await sendPage(first.job.id, first.job.leaseId, 1, upload(page1), tables1)
     const failed = await h.call('POST', `/api/v1/agent/jobs/${first.job.id}/failure`, {
       token: agentToken,
       body: {
@@ -376,7 +541,11 @@ describe.each(DIALECTS)('diffs through the API on %s', (dialect) => {
     expect(second.job).toMatchObject({ id: first.job.id, attempt: 2 })
     // The old lease can no longer add pages.
     expect((await sendPage(first.job.id, first.job.leaseId, 2, upload(page0))).status).toBe(409)
-    expect((await sendPage(second.job.id, second.job.leaseId, 0, upload(page1))).status).toBe(200)
+    // The retry names only orders' columns (users': none, as an older agent would send).
+    const ordersOnly = [{ table: 'public.orders', columns: ORDERS }]
+    expect(
+      (await sendPage(second.job.id, second.job.leaseId, 0, upload(page1), ordersOnly)).status,
+    ).toBe(200)
     expect((await walk(diff.id, '', 100)).map((c) => c.seq)).toEqual([0, 1, 2])
     const done = await h.call('POST', `/api/v1/agent/jobs/${second.job.id}/result`, {
       token: agentToken,
@@ -386,9 +555,10 @@ describe.each(DIALECTS)('diffs through the API on %s', (dialect) => {
     const read = (await (
       await h.call('GET', `${projectBase}/diffs/${diff.id}`, { token: readOnly })
     ).json()) as { tables: unknown }
+    // The first attempt's columns went with its pages.
     expect(read.tables).toEqual([
-      { table: 'public.orders', added: 0, removed: 1, modified: 1 },
-      { table: 'public.users', added: 1, removed: 0, modified: 0 },
+      { table: 'public.orders', added: 0, removed: 1, modified: 1, columns: ORDERS },
+      { table: 'public.users', added: 1, removed: 0, modified: 0, columns: null },
     ])
   })
 
@@ -444,20 +614,18 @@ describe.each(DIALECTS)('diffs through the API on %s', (dialect) => {
       return (await res.json()) as { diffs: { id: string; state: string }[]; next: string | null }
     }
     const all = await list('')
-    expect(all.diffs).toHaveLength(4)
+    expect(all.diffs).toHaveLength(6)
     expect(all.diffs.map((d) => d.state)).toEqual([
       'running',
-      'succeeded',
-      'succeeded',
-      'succeeded',
+      ...Array<string>(5).fill('succeeded'),
     ])
     expect(all.diffs.at(-1)!.id).toBe(diffId)
     expect((await list('?state=running')).diffs).toHaveLength(1)
-    expect((await list(`?connectionId=${connectionId}`)).diffs).toHaveLength(4)
+    expect((await list(`?connectionId=${connectionId}`)).diffs).toHaveLength(6)
     expect((await list('?connectionId=nope')).diffs).toHaveLength(0)
-    const first = await list('?limit=3')
-    expect(first.diffs).toHaveLength(3)
-    const rest = await list(`?limit=3&cursor=${first.next!}`)
+    const first = await list('?limit=5')
+    expect(first.diffs).toHaveLength(5)
+    const rest = await list(`?limit=5&cursor=${first.next!}`)
     expect(rest.diffs.map((d) => d.id)).toEqual([diffId])
     expect(rest.next).toBeNull()
   })

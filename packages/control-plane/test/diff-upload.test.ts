@@ -1,13 +1,14 @@
 // The agent's diff upload (packages/agent/src/diff-upload.ts) against this control plane over
 // HTTP: pages cut by count and by bytes, a change too big to send whole sent without its rows,
-// a result that fits the result route, a lost lease and an unreachable control plane reported as
-// the job's failure with the right code.
+// each page naming its tables' columns (counted in its bytes), a result that fits the result
+// route, a lost lease and an unreachable control plane reported as the job's failure with the
+// right code.
 
 import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { serve, type ServerType } from '@hono/node-server'
 import { ControlPlaneClient, DiffUpload } from '@dbsnap/agent'
-import type { DiffJobResult, RowChange, SnapshotDiff } from '@dbsnap/engine'
+import type { DiffJobResult, RowChange, SnapshotDiff, TableDiff } from '@dbsnap/engine'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAgent, registerAgent } from '../src/data/agents.js'
 import { getDiff, listChanges, requestDiff } from '../src/data/diffs.js'
@@ -18,12 +19,28 @@ import { recordSnapshot } from '../src/data/snapshots.js'
 import { createUser } from '../src/data/users.js'
 import { harness, type Harness } from './api-harness.js'
 
-const rowChanges = (changes: RowChange[]): SnapshotDiff =>
+const rowChanges = (changes: RowChange[], tables: Partial<TableDiff>[] = []): SnapshotDiff =>
   ({
+    tables,
     async *rowChanges() {
       for (const change of changes) yield await Promise.resolve(change)
     },
   }) as unknown as SnapshotDiff
+
+/** A client that records the tables each page named. */
+class RecordingClient extends ControlPlaneClient {
+  readonly pages: { changes: unknown[]; tables: unknown[] }[] = []
+  override diffChanges(
+    jobId: string,
+    leaseId: string,
+    page: number,
+    changes: unknown[],
+    tables: unknown[],
+  ) {
+    this.pages.push({ changes, tables })
+    return super.diffChanges(jobId, leaseId, page, changes, tables)
+  }
+}
 
 const change = (id: number, text = 'x'): RowChange => ({
   table: id % 2 === 0 ? 'public.even' : 'public.odd',
@@ -38,7 +55,7 @@ describe('the agent’s diff upload against the control plane', () => {
   let h: Harness
   let server: ServerType
   let url: string
-  let client: ControlPlaneClient
+  let client: RecordingClient
   let projectId: string
   let snapshotId: string
   let queue: JobQueue
@@ -56,7 +73,7 @@ describe('the agent’s diff upload against the control plane', () => {
       version: '0.1.0',
       hostname: 'h',
     })
-    client = new ControlPlaneClient(url, credential)
+    client = new RecordingClient(url, credential)
     queue = new JobQueue(h.cp)
     const job = await queue.enqueue({ projectId, kind: 'snapshot', spec: {}, createdBy: 'test' })
     const now = new Date().toISOString()
@@ -141,6 +158,49 @@ describe('the agent’s diff upload against the control plane', () => {
     expect(big).not.toHaveProperty('old')
     expect(big.fields![0]!.new).toBe('z'.repeat(250))
     expect(await getDiff(h.cp.db, projectId, diff.id)).toMatchObject({ state: 'succeeded' })
+  })
+
+  it('sends with each page the columns of its tables, counted in its bytes', async () => {
+    const { diff, job } = await leasedDiff()
+    const columns = (extra: string) => ({ key: ['id'], old: ['id', 'name'], new: ['id', extra] })
+    const tables = [
+      { table: 'public.odd', columns: columns('o'.repeat(400)) },
+      { table: 'public.even', columns: columns('e') },
+    ]
+    const maxPageBytes = 1_000
+    const upload = new DiffUpload(client, job.id, job.leaseId, { maxPageChanges: 4, maxPageBytes })
+    client.pages.length = 0
+    await upload.render(
+      rowChanges(
+        Array.from({ length: 8 }, (_, i) => change(i + 1)),
+        tables,
+      ),
+    )
+    const bytes = (values: unknown[]) =>
+      values.reduce<number>((n, v) => n + Buffer.byteLength(JSON.stringify(v)), 0)
+    for (const page of client.pages) {
+      // Each page names exactly the tables of its changes, once each.
+      const named = (page.tables as { table: string }[]).map((t) => t.table)
+      const used = [...new Set((page.changes as RowChange[]).map((c) => c.table))]
+      expect(named).toEqual(used)
+      expect(bytes(page.changes) + bytes(page.tables)).toBeLessThanOrEqual(maxPageBytes)
+    }
+    // Without the columns' bytes, 4 changes of ~150 bytes would fill each of 2 pages.
+    expect(client.pages.length).toBeGreaterThan(2)
+    await client.result(job.id, job.leaseId, {
+      ...upload.result({ summary: {}, schema: [], warnings: [] } as unknown as DiffJobResult),
+      summary: {
+        equal: false,
+        schemaChanges: 0,
+        tables: { added: 0, removed: 0, changed: 2, unchanged: 0 },
+        rows: { added: 0, removed: 0, modified: 8 },
+      },
+    })
+    const read = await getDiff(h.cp.db, projectId, diff.id)
+    expect(JSON.parse(read.tableCounts!)).toEqual([
+      { table: 'public.even', added: 0, removed: 0, modified: 4, columns: tables[1]!.columns },
+      { table: 'public.odd', added: 0, removed: 0, modified: 4, columns: tables[0]!.columns },
+    ])
   })
 
   it('fits the result: schema changes lose their definitions, then their tail', () => {

@@ -48,6 +48,7 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
       'audit_events',
       'connections',
       'diff_changes',
+      'diff_table_columns',
       'diffs',
       'exports',
       'forgotten_snapshots',

@@ -1,5 +1,6 @@
 // `@dbsnap/engine/core`: what a service needs of the engine without running a job — errors,
-// logging, trace ids, settings, connection URLs (parsed and redacted), the version — and none of the database drivers or the AWS SDK,
+// logging, trace ids, settings, connection URLs (parsed and redacted), the version, a diff's
+// Markdown — and none of the database drivers or the AWS SDK,
 // so a program importing only this (the control plane) neither installs nor loads them.
 
 export {
@@ -19,3 +20,7 @@ export { parseEnv } from './config/env.js'
 export { parseConnectionUrl, redactUrl } from './connection/url.js'
 export type { ConnectionTarget } from './connection/url.js'
 export { DBSNAP_VERSION } from './version.js'
+export { diffMarkdown, markdownText } from './diff/diff-markdown.js'
+export type { MarkdownDiff, MarkdownOptions, MarkdownTable } from './diff/diff-markdown.js'
+export type * from './diff/diff-format.js'
+export type { Engine } from './schema/schema.js'

@@ -10,6 +10,7 @@ export type { ConnectionTestResult } from './adapters/test-connection.js'
 export type { ConnectOptions, ServerDescription, SourceAdapter } from './adapters/source-adapter.js'
 export { parseDuration } from './util/duration.js'
 export { printable } from './util/printable.js'
+export { formatCount, plural } from './util/count-text.js'
 export type { ReadTableOptions, ReadView } from './adapters/source-adapter.js'
 export type { CanonicalRow, CanonicalValue, ValueEncoding } from './canonical/value-encoding.js'
 export { compareBsonKeys } from './canonical/bson-order.js'
@@ -45,6 +46,16 @@ export { catalogueName, findTable, resolveSnapshot } from './snapshot/resolve-re
 export { readSnapshotRows } from './repository/snapshot-rows.js'
 export { diffOfChanges, diffSnapshots, summarize } from './diff/diff.js'
 export { diffLive } from './diff/live-diff.js'
+export {
+  diffMarkdown,
+  markdownCodeBlock,
+  markdownText,
+  rowLine,
+  schemaLine,
+  sideLine,
+  summaryLine,
+} from './diff/diff-markdown.js'
+export type { MarkdownDiff, MarkdownOptions, MarkdownTable } from './diff/diff-markdown.js'
 export type { LiveDiff, LiveDiffOptions } from './diff/live-diff.js'
 export type { DiffOptions, SnapshotDiff, SnapshotSide } from './diff/diff.js'
 export { DIFF_FORMAT, DIFF_FORMAT_VERSION } from './diff/diff-format.js'

@@ -5,6 +5,7 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 import {
   DbsnapError,
+  diffMarkdown,
   type DiffSummary,
   type RowChange,
   type SchemaChange,
@@ -15,10 +16,9 @@ import { BaseCommand } from '../base-command.js'
 import {
   colorize,
   header,
-  markdownCodeBlock,
-  markdownText,
   rowLine,
   schemaLine,
+  sideLine,
   summaryLine,
   tableLine,
   writeNdjson,
@@ -179,7 +179,7 @@ export default class Diff extends BaseCommand<typeof Diff> {
   /** The readable report, colored on a terminal, rows streamed as found. */
   async #report(diff: SnapshotDiff): Promise<DiffSummary> {
     const limit = this.flags.limit
-    this.log(`${style('bold', 'diff')} ${side(diff.from)} → ${side(diff.to)}`)
+    this.log(`${style('bold', 'diff')} ${sideLine(diff.from)} → ${sideLine(diff.to)}`)
     if (diff.schema.length > 0) {
       this.log(style('bold', `\nschema: ${plural(diff.schema.length, 'change')}`))
       for (const change of diff.schema) this.log(`  ${colorize(change.change, schemaLine(change))}`)
@@ -220,72 +220,12 @@ export default class Diff extends BaseCommand<typeof Diff> {
     return summary
   }
 
-  /**
-   * The report as Markdown for pull requests, web views and alerts: each table's changes in a
-   * fenced `diff` block (shown rows are held until the table ends, to choose a fence no value can
-   * close), and every name and value escaped wherever it is Markdown text.
-   */
+  /** The report as Markdown for pull requests, web views and alerts: the engine's renderer. */
   async #markdown(diff: SnapshotDiff): Promise<DiffSummary> {
-    const limit = this.flags.limit
-    this.log(`# Diff of ${markdownText(diff.to.name)}\n`)
-    this.log(`Snapshots: ${markdownText(side(diff.from))} → ${markdownText(side(diff.to))}\n`)
-    if (diff.schema.length > 0) {
-      this.log(`## Schema (${diff.schema.length})\n`)
-      this.log(`${markdownCodeBlock(diff.schema.map(schemaLine), 'diff')}\n`)
-    }
-    const summary = (): DiffSummary => {
-      const result = diff.summary()
-      this.log(`**${markdownText(summaryLine(result))}**`)
-      return result
-    }
-    if (this.flags['schema-only']) return summary()
-    this.log('## Data\n')
-    let current: string | null = null
-    let lines: string[] = []
-    const finishTable = (name: string | null): void => {
-      if (name === null) return
-      const more = unshown(diff, name, lines.length)
-      if (more > 0) lines.push(`… ${more} more`)
-      this.log(`### ${markdownText(name)}\n\n${markdownCodeBlock(lines, 'diff')}\n`)
-    }
-    for await (const change of diff.rowChanges()) {
-      if (change.table !== current) {
-        finishTable(current)
-        current = change.table
-        lines = []
-      }
-      if (lines.length < limit) lines.push(rowLine(change, diff.to.engine ?? diff.from.engine))
-    }
-    finishTable(current)
-    if (current === null) this.log('No row changed.\n')
-    const cells = (t: TableDiff): string[] => [
-      markdownText(t.table),
-      t.status,
-      String(t.added),
-      String(t.removed),
-      String(t.modified),
-      `${t.chunksRead}/${t.chunksRead + t.chunksSkipped}`,
-    ]
-    this.log(
-      [
-        '## Tables\n',
-        '| table | status | added | removed | modified | chunks read |',
-        '| --- | --- | ---: | ---: | ---: | ---: |',
-        ...diff.tables.map((t) => `| ${cells(t).join(' | ')} |`),
-        '',
-      ].join('\n'),
-    )
-    return summary()
+    const options = { limit: this.flags.limit, schemaOnly: this.flags['schema-only'] }
+    for await (const block of diffMarkdown(diff, options)) this.log(block)
+    return diff.summary()
   }
-}
-
-/** One side of a diff, printable: a snapshot (name, id, time) or the live database. */
-function side(s: SnapshotDiff['from']): string {
-  return printable(
-    s.live !== undefined
-      ? `live ${s.live} (${s.takenAt})`
-      : `${s.name} ${s.snapshot?.slice(0, 12) ?? ''} (${s.takenAt})`,
-  )
 }
 
 /** How many row changes of a table were left out of a report that showed `shown` of them. */

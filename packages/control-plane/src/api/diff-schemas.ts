@@ -1,9 +1,10 @@
 // The shapes of diffs in the API: a diff (its two sides, its job's state, and once it succeeded
-// its summary, schema changes and per-table counts) and a page of its row changes. Stored JSON is
+// its summary, schema changes and per-table counts and column names) and a page of its row
+// changes. Stored JSON is
 // parsed for the caller.
 
 import { z } from '@hono/zod-openapi'
-import type { DiffWithJob } from '../data/diffs.js'
+import type { DiffTableCounts, DiffWithJob } from '../data/diffs.js'
 import { JobStateSchema } from './job-schemas.js'
 
 const SnapshotSideSchema = z.object({
@@ -17,6 +18,25 @@ const LiveSideSchema = z.object({
   connectionId: z.string().nullable(),
   /** When the live read started: null until the diff succeeded. */
   takenAt: z.string().nullable(),
+})
+
+const TableColumnsSchema = z
+  .object({
+    /** The key's columns (MongoDB: `["_id"]`); `[]` for a table without a primary key. */
+    key: z.array(z.string()),
+    /** The columns of `old` rows; null when the `from` side has no such table. */
+    old: z.array(z.string()).nullable(),
+    /** The columns of `new` rows; null when the `to` side has no such table. */
+    new: z.array(z.string()).nullable(),
+  })
+  .openapi('DiffTableColumns')
+
+/** How many rows of a table a diff added, removed and modified. */
+export const TableCountsSchema = z.object({
+  table: z.string(),
+  added: z.number().int(),
+  removed: z.number().int(),
+  modified: z.number().int(),
 })
 
 const CanonicalValueSchema = z.union([z.boolean(), z.number(), z.string(), z.null()])
@@ -43,11 +63,13 @@ export const DiffSchema = z
     /** Row changes per table (tables with at least one), once the job succeeded. */
     tables: z
       .array(
-        z.object({
-          table: z.string(),
-          added: z.number().int(),
-          removed: z.number().int(),
-          modified: z.number().int(),
+        TableCountsSchema.extend({
+          /**
+           * The names of the values of the table's changes: `key` in the order of a change's
+           * `key`, `old` of its `old` row (the table in `from`), `new` of its `new` row (in `to`
+           * or the live database); null for a diff stored before they were kept.
+           */
+          columns: TableColumnsSchema.nullable(),
         }),
       )
       .nullable(),
@@ -93,6 +115,10 @@ export const DiffChangeSchema = z
   })
   .openapi('DiffChange')
 
+/** Per-table counts as stored: without `columns` in diffs that succeeded before they were kept. */
+type StoredTableCounts = Omit<DiffTableCounts, 'columns'> &
+  Partial<Pick<DiffTableCounts, 'columns'>>
+
 export function diffView(diff: DiffWithJob): z.infer<typeof DiffSchema> {
   const parsed = <T>(json: string | null): T | null =>
     json === null ? null : (JSON.parse(json) as T)
@@ -109,7 +135,12 @@ export function diffView(diff: DiffWithJob): z.infer<typeof DiffSchema> {
     options: JSON.parse(diff.options) as z.infer<typeof DiffSchema>['options'],
     summary: parsed(diff.summary),
     schema: parsed(diff.schemaChanges),
-    tables: parsed(diff.tableCounts),
+    // Diffs that succeeded before columns were kept have none.
+    tables:
+      parsed<StoredTableCounts[]>(diff.tableCounts)?.map((t) => ({
+        ...t,
+        columns: t.columns ?? null,
+      })) ?? null,
     warnings: JSON.parse(diff.warnings) as string[],
     createdBy: diff.createdBy,
     createdAt: diff.createdAt,

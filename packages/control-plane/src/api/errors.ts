@@ -43,6 +43,7 @@ const STATUS: Partial<Record<ControlPlaneErrorCode, ContentfulStatusCode>> = {
   LEASE_LOST: 409,
   JOB_FINISHED: 409,
   EXPORT_NOT_READY: 409,
+  DIFF_NOT_READY: 409,
   DOWNLOAD_GONE: 410,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,

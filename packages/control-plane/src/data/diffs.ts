@@ -5,8 +5,9 @@
 // it: the first page of another lease (a new attempt) clears what an earlier attempt uploaded,
 // and re-sending a page replaces it, so a retried upload never duplicates changes.
 //
-// Changes are read back in (table, seq) order, filtered by table, change type and a search
-// string, paged by an opaque keyset cursor (decision 0030).
+// Each page also names the columns of its changes' tables; they join the per-table counts when the
+// job succeeds. Changes are read back in (table, seq) order, filtered by table, change type and a
+// search string, paged by an opaque keyset cursor (decision 0030).
 
 import { sql, type Kysely } from 'kysely'
 import { z } from 'zod'
@@ -50,6 +51,28 @@ export const DiffChangeSchema = z.looseObject({
   truncated: z.boolean().optional(),
 })
 export type DiffChange = z.infer<typeof DiffChangeSchema>
+
+/** The engine's TableColumns: the names of a table's row changes' values (docs/diff-format.md). */
+export const TableColumnsSchema = z.strictObject({
+  key: z.array(z.string().max(1024)).max(10_000),
+  old: z.array(z.string().max(1024)).max(10_000).nullable(),
+  new: z.array(z.string().max(1024)).max(10_000).nullable(),
+})
+export type TableColumns = z.infer<typeof TableColumnsSchema>
+
+/** A table a page's changes are in, and its columns: each page names its own tables. */
+export const DiffPageTableSchema = z.strictObject({
+  table: z.string().min(1).max(1024),
+  columns: TableColumnsSchema,
+})
+export type DiffPageTable = z.infer<typeof DiffPageTableSchema>
+
+/** One table's row changes in a succeeded diff: counts, and column names (null: not known). */
+export interface DiffTableCounts extends Record<ChangeType, number> {
+  table: string
+  /** Null for a table the agent named no columns for (an agent older than the control plane). */
+  columns: TableColumns | null
+}
 
 /** The part of the engine's DiffJobResult the diff keeps. */
 const DiffResultSchema = z.object({
@@ -233,18 +256,26 @@ export function searchText(change: DiffChange): string {
   return parts.join('\n').toLowerCase().slice(0, MAX_SEARCH_CHARS)
 }
 
+/** A page of a diff's changes as the agent sends it. */
+export interface DiffPage {
+  /** 0, 1, 2, …: a change's place in the diff is page × MAX_PAGE_CHANGES + its index. */
+  page: number
+  changes: readonly DiffChange[]
+  /** The columns of the tables the changes are in (older agents send none). */
+  tables?: readonly DiffPageTable[]
+}
+
 /**
- * Stores page `page` of the diff job `jobId`'s changes under lease `leaseId`. The first page of
- * a new lease clears an earlier attempt's pages; a page sent again replaces itself.
- * `LEASE_LOST` when the lease is not the job's current one; `INVALID_ARGUMENT` for a job that is
- * not a diff, or a page of more than MAX_PAGE_CHANGES changes.
+ * Stores a page of the diff job `jobId`'s changes, and its tables' columns, under lease
+ * `leaseId`. The first page of a new lease clears an earlier attempt's pages; a page sent again
+ * replaces itself. `LEASE_LOST` when the lease is not the job's current one; `INVALID_ARGUMENT`
+ * for a job that is not a diff, or a page of more than MAX_PAGE_CHANGES changes.
  */
 export async function storeDiffPage(
   db: Kysely<Database>,
   jobId: string,
   leaseId: string,
-  page: number,
-  changes: readonly DiffChange[],
+  { page, changes, tables = [] }: DiffPage,
   now: Date = new Date(),
 ): Promise<{ stored: number }> {
   if (changes.length > MAX_PAGE_CHANGES) {
@@ -300,6 +331,20 @@ export async function storeDiffPage(
         )
         .execute()
     }
+    // A table's columns are the same on every page of an attempt: the first one to name it wins.
+    if (tables.length > 0) {
+      await trx
+        .insertInto('diffTableColumns')
+        .values(
+          tables.map((t) => ({
+            diffId: diff.id,
+            tableName: t.table,
+            columns: JSON.stringify(t.columns),
+          })),
+        )
+        .onConflict((oc) => oc.columns(['diffId', 'tableName']).doNothing())
+        .execute()
+    }
     return { stored: changes.length }
   })
 }
@@ -312,6 +357,7 @@ async function claimPages(
 ): Promise<void> {
   if (diff.leaseId === leaseId) return
   await trx.deleteFrom('diffChanges').where('diffId', '=', diff.id).execute()
+  await trx.deleteFrom('diffTableColumns').where('diffId', '=', diff.id).execute()
   await trx.updateTable('diffs').set({ leaseId }).where('id', '=', diff.id).execute()
 }
 
@@ -339,34 +385,33 @@ export async function recordDiffResult(
     .executeTakeFirst()
   if (diff === undefined) return
   await claimPages(trx, diff, leaseId)
-  const counts = await trx
-    .selectFrom('diffChanges')
-    .select(['tableName', 'change', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('diffId', '=', diff.id)
-    .groupBy(['tableName', 'change'])
-    .orderBy('tableName')
-    .execute()
-  const stored = counts.reduce((sum, c) => sum + Number(c.n), 0)
+  const counts = await countChanges(trx, diff.id)
   const r = parsed.data
-  if (stored !== r.upload.changes) {
+  if (counts.total !== r.upload.changes) {
     throw new ControlPlaneError(
       'INVALID_ARGUMENT',
-      `the agent uploaded ${r.upload.changes} changes but ${stored} are stored`,
-      { details: { uploaded: r.upload.changes, stored } },
+      `the agent uploaded ${r.upload.changes} changes but ${counts.total} are stored`,
+      { details: { uploaded: r.upload.changes, stored: counts.total } },
     )
   }
-  const tables = new Map<string, Record<ChangeType, number>>()
-  for (const c of counts) {
-    const entry = tables.get(c.tableName) ?? { added: 0, removed: 0, modified: 0 }
-    entry[c.change] = Number(c.n)
-    tables.set(c.tableName, entry)
-  }
+  const columns = await trx
+    .selectFrom('diffTableColumns')
+    .select(['tableName', 'columns'])
+    .where('diffId', '=', diff.id)
+    .execute()
+  const named = new Map(columns.map((c) => [c.tableName, JSON.parse(c.columns) as TableColumns]))
+  const tables: DiffTableCounts[] = counts.tables.map((t) => ({
+    ...t,
+    columns: named.get(t.table) ?? null,
+  }))
+  // Kept with the counts from now on: reading a diff stays one row.
+  await trx.deleteFrom('diffTableColumns').where('diffId', '=', diff.id).execute()
   await trx
     .updateTable('diffs')
     .set({
       summary: JSON.stringify(r.summary),
       schemaChanges: JSON.stringify(r.schema),
-      tableCounts: JSON.stringify([...tables].map(([table, n]) => ({ table, ...n }))),
+      tableCounts: JSON.stringify(tables),
       warnings: JSON.stringify(r.warnings),
       // A live side's time is known once it was read.
       toTakenAt:
@@ -403,6 +448,19 @@ function decodeCursor(cursor: string): { table: string; seq: number } {
 /** `LIKE` pattern text: `%`, `_` and the escape character itself taken literally. */
 const likeLiteral = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`)
 
+/** The diff's changes that pass `filter`'s table, type and search (not its cursor). */
+function filteredChanges(db: Kysely<Database>, diffId: string, filter: ChangeFilter) {
+  const q = filter.q?.toLowerCase()
+  return db
+    .selectFrom('diffChanges')
+    .where('diffId', '=', diffId)
+    .$if(filter.table !== undefined, (qb) => qb.where('tableName', '=', filter.table!))
+    .$if(filter.type !== undefined, (qb) => qb.where('change', '=', filter.type!))
+    .$if(q !== undefined && q !== '', (qb) =>
+      qb.where(sql<boolean>`${sql.ref('search')} like ${`%${likeLiteral(q!)}%`} escape '\\'`),
+    )
+}
+
 /**
  * A page of the diff's changes in (table, seq) order, and the cursor of the next (null at the
  * end). The cursor is the last change's (table, seq): stable while pages are added.
@@ -414,16 +472,8 @@ export async function listChanges(
 ): Promise<{ items: (DiffChange & { seq: number })[]; nextCursor: string | null }> {
   const limit = filter.limit ?? 100
   const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor)
-  const q = filter.q?.toLowerCase()
-  const rows = await db
-    .selectFrom('diffChanges')
+  const rows = await filteredChanges(db, diffId, filter)
     .select(['tableName', 'seq', 'body'])
-    .where('diffId', '=', diffId)
-    .$if(filter.table !== undefined, (qb) => qb.where('tableName', '=', filter.table!))
-    .$if(filter.type !== undefined, (qb) => qb.where('change', '=', filter.type!))
-    .$if(q !== undefined && q !== '', (qb) =>
-      qb.where(sql<boolean>`${sql.ref('search')} like ${`%${likeLiteral(q!)}%`} escape '\\'`),
-    )
     // A row-value comparison: one index range on both dialects (an OR of two would not be).
     .$if(after !== undefined, (qb) =>
       qb.where((eb) =>
@@ -439,4 +489,51 @@ export async function listChanges(
     items: page.map((r) => ({ ...(JSON.parse(r.body) as DiffChange), seq: Number(r.seq) })),
     nextCursor: rows.length > limit ? encodeCursor(page.at(-1)!) : null,
   }
+}
+
+/**
+ * Every change of the diff that passes `filter`, in (table, seq) order, read page by page
+ * (`pageSize` a query): memory holds one page, however big the diff. Stops reading when the
+ * caller stops.
+ */
+export async function* eachChange(
+  db: Kysely<Database>,
+  diffId: string,
+  filter: Omit<ChangeFilter, 'cursor' | 'limit'> = {},
+  pageSize = MAX_PAGE_CHANGES / 2,
+): AsyncGenerator<DiffChange & { seq: number }> {
+  let cursor: string | undefined
+  do {
+    const page = await listChanges(db, diffId, { ...filter, cursor, limit: pageSize })
+    yield* page.items
+    cursor = page.nextCursor ?? undefined
+  } while (cursor !== undefined)
+}
+
+/**
+ * How many of the diff's changes pass `filter`, per table and change type (tables with none
+ * left out, in table order), and in all. One grouped count over the diff's own rows.
+ */
+export async function countChanges(
+  db: Kysely<Database>,
+  diffId: string,
+  filter: Omit<ChangeFilter, 'cursor' | 'limit'> = {},
+): Promise<{ total: number; tables: (Record<ChangeType, number> & { table: string })[] }> {
+  const rows = await filteredChanges(db, diffId, filter)
+    .select(['tableName', 'change', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy(['tableName', 'change'])
+    .orderBy('tableName')
+    .execute()
+  const tables = new Map<string, Record<ChangeType, number> & { table: string }>()
+  for (const row of rows) {
+    const entry = tables.get(row.tableName) ?? {
+      table: row.tableName,
+      added: 0,
+      removed: 0,
+      modified: 0,
+    }
+    entry[row.change] = Number(row.n)
+    tables.set(row.tableName, entry)
+  }
+  return { total: rows.reduce((n, r) => n + Number(r.n), 0), tables: [...tables.values()] }
 }

@@ -331,7 +331,10 @@ export interface DiffsTable {
   summary: string | null
   /** JSON array of the engine's SchemaChange, once the job succeeded. */
   schemaChanges: string | null
-  /** JSON array `{ table, added, removed, modified }`, once the job succeeded. */
+  /**
+   * JSON array `{ table, added, removed, modified, columns }`, once the job succeeded; `columns`
+   * (the engine's TableColumns, or null) is absent in diffs that succeeded before migration 0010.
+   */
   tableCounts: string | null
   /** JSON array of the live read's caveats. */
   warnings: string
@@ -351,6 +354,17 @@ export interface DiffChangesTable {
   search: string
   /** JSON of the engine's RowChange. */
   body: string
+}
+
+/**
+ * The column names of a table of a diff, as the agent's pages name them, until the job succeeds
+ * and they join `diffs.tableCounts` (migration 0010-diff-table-columns).
+ */
+export interface DiffTableColumnsTable {
+  diffId: string
+  tableName: string
+  /** JSON of the engine's TableColumns: `{ key, old, new }`. */
+  columns: string
 }
 
 /** A connection's cron schedule (croner syntax, 5 or 6 fields) in a time zone. */
@@ -406,6 +420,7 @@ export interface Database {
   exports: ExportsTable
   diffs: DiffsTable
   diffChanges: DiffChangesTable
+  diffTableColumns: DiffTableColumnsTable
   schedules: SchedulesTable
   jobKeys: JobKeysTable
   forgottenSnapshots: ForgottenSnapshotsTable

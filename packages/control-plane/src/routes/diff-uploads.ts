@@ -1,5 +1,6 @@
 // /api/v1/agent/jobs/{jobId}/diff-changes: the agent uploads a diff job's row changes in numbered
-// pages while the engine produces them (its memory stays bounded at any diff size). Fenced by the
+// pages while the engine produces them (its memory stays bounded at any diff size), each with the
+// column names of the tables its changes are in. Fenced by the
 // lease like a heartbeat; a page sent again replaces itself; the first page of a new lease (a
 // retried job) clears the earlier attempt's pages. Its body may be up to DIFF_PAGE_MAX_BYTES, the
 // one route above the API's 64 KiB.
@@ -8,7 +9,12 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { ApiContext } from '../api/context.js'
 import { AGENT_SECURITY, errorResponses, jsonContent, newRouter } from '../api/router.js'
 import { IdParam } from '../api/schemas.js'
-import { DiffChangeSchema, MAX_PAGE_CHANGES, storeDiffPage } from '../data/diffs.js'
+import {
+  DiffChangeSchema,
+  DiffPageTableSchema,
+  MAX_PAGE_CHANGES,
+  storeDiffPage,
+} from '../data/diffs.js'
 import { authenticateAgent } from '../middleware/authenticate-agent.js'
 
 /** The largest page body the agent may send: 1 MiB (the agent aims under 768 KiB). */
@@ -37,6 +43,8 @@ export function diffUploadRoutes(ctx: ApiContext) {
               /** 0, 1, 2, …: a change's place in the diff is page × 1000 + its index. */
               page: z.number().int().min(0).max(1_000_000_000),
               changes: z.array(DiffChangeSchema).max(MAX_PAGE_CHANGES),
+              /** The column names of the tables the changes are in. */
+              tables: z.array(DiffPageTableSchema).max(MAX_PAGE_CHANGES).optional(),
             }),
           ),
         },
@@ -50,15 +58,9 @@ export function diffUploadRoutes(ctx: ApiContext) {
       },
     }),
     async (c) => {
-      const { leaseId, page, changes } = c.req.valid('json')
-      const { stored } = await storeDiffPage(
-        ctx.db,
-        c.req.valid('param').jobId,
-        leaseId,
-        page,
-        changes,
-      )
-      return c.json({ page, stored }, 200)
+      const { leaseId, ...page } = c.req.valid('json')
+      const { stored } = await storeDiffPage(ctx.db, c.req.valid('param').jobId, leaseId, page)
+      return c.json({ page: page.page, stored }, 200)
     },
   )
 }

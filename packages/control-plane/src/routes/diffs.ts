@@ -1,19 +1,29 @@
 // /api/v1/orgs/{orgId}/projects/{projectId}/diffs: ask for a diff (two catalogue snapshots, or a
 // snapshot and the live database of its connection), list and read diffs, and page through a
-// diff's row changes, filtered by table and change type and searched by key or value. A page of
-// a succeeded diff never changes: it carries an ETag and `Cache-Control: immutable`, and a
-// request naming that ETag in If-None-Match gets 304 (decision 0030).
+// diff's row changes, filtered by table and change type and searched by key or value, count them,
+// and export a succeeded diff as NDJSON or Markdown. A page (or count) of a succeeded diff never
+// changes: it carries an ETag and `Cache-Control: immutable`, and a request naming that ETag in
+// If-None-Match gets 304 (decision 0030).
 
 import { createHash } from 'node:crypto'
 import { createRoute, z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
 import { audited } from '../api/audit.js'
 import type { ApiContext } from '../api/context.js'
-import { DiffChangeSchema, DiffSchema, diffView } from '../api/diff-schemas.js'
+import { DiffChangeSchema, DiffSchema, TableCountsSchema, diffView } from '../api/diff-schemas.js'
 import { JobSchema, JobStateSchema, jobView } from '../api/job-schemas.js'
 import { errorResponses, jsonContent, KEY_SECURITY, newRouter } from '../api/router.js'
 import { IdParam } from '../api/schemas.js'
 import type { Action } from '../authz/permissions.js'
-import { getDiff, listChanges, listDiffs, requestDiff } from '../data/diffs.js'
+import { markdownExport, MARKDOWN_MAX_CHANGES, ndjsonExport } from '../data/diff-export.js'
+import {
+  countChanges,
+  getDiff,
+  listChanges,
+  listDiffs,
+  requestDiff,
+  type DiffWithJob,
+} from '../data/diffs.js'
 import { ControlPlaneError } from '../errors.js'
 import { authenticate } from '../middleware/authenticate.js'
 import { authorize } from '../middleware/authorize.js'
@@ -23,6 +33,14 @@ const ProjectParams = z.strictObject({ orgId: IdParam, projectId: IdParam })
 const DiffParams = ProjectParams.extend({ diffId: IdParam })
 const SnapshotId = z.string().min(1).max(128)
 const TableList = z.array(z.string().min(1).max(512)).min(1).max(1000)
+
+/** The filters of a diff's changes: `/changes`, `/counts` and `/export` take the same. */
+const ChangeFilterQuery = z.strictObject({
+  table: z.string().min(1).max(1024).optional(),
+  type: z.enum(['added', 'removed', 'modified']).optional(),
+  /** Case-insensitive substring of the key's or of a value's text form. */
+  q: z.string().min(1).max(256).optional(),
+})
 
 /** How long a browser may keep a page of a succeeded diff (it never changes). */
 const IMMUTABLE = 'private, max-age=31536000, immutable'
@@ -158,11 +176,7 @@ export function diffRoutes(ctx: ApiContext) {
         security: KEY_SECURITY,
         request: {
           params: DiffParams,
-          query: z.strictObject({
-            table: z.string().min(1).max(1024).optional(),
-            type: z.enum(['added', 'removed', 'modified']).optional(),
-            /** Case-insensitive substring of the key's or of a value's text form. */
-            q: z.string().min(1).max(256).optional(),
+          query: ChangeFilterQuery.extend({
             /** The previous page's `nextCursor`. */
             cursor: z.string().min(1).max(2048).optional(),
             limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -185,20 +199,115 @@ export function diffRoutes(ctx: ApiContext) {
         await checkProject(ctx, orgId, projectId)
         const diff = await getDiff(ctx.db, projectId, diffId)
         const page = await listChanges(ctx.db, diff.id, c.req.valid('query'))
-        if (diff.state !== 'succeeded') {
-          c.header('Cache-Control', 'private, no-cache')
-          return c.json(page, 200)
-        }
-        const body = JSON.stringify(page)
-        const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`
-        c.header('ETag', etag)
-        c.header('Cache-Control', IMMUTABLE)
-        if (matches(c.req.header('if-none-match'), etag)) return c.body(null, 304)
+        if (cached(c, diff, page)) return c.body(null, 304)
         return c.json(page, 200)
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/{orgId}/projects/{projectId}/diffs/{diffId}/counts',
+        tags: ['diffs'],
+        summary: 'How many of the diff’s row changes pass the filters, per table and in all',
+        middleware: can('diffs:read'),
+        security: KEY_SECURITY,
+        request: { params: DiffParams, query: ChangeFilterQuery },
+        responses: {
+          200: {
+            description:
+              'Counts of the changes that pass `table`, `type` and `q`, per table (tables with none left out). A succeeded diff’s counts carry an ETag and are immutable',
+            ...jsonContent(
+              z.object({ total: z.number().int(), tables: z.array(TableCountsSchema) }),
+            ),
+          },
+          304: { description: 'Not modified: the counts of If-None-Match' },
+          ...errorResponses(400, 401, 403, 404, 429),
+        },
+      }),
+      async (c) => {
+        const { orgId, projectId, diffId } = c.req.valid('param')
+        await checkProject(ctx, orgId, projectId)
+        const diff = await getDiff(ctx.db, projectId, diffId)
+        const counts = await countChanges(ctx.db, diff.id, c.req.valid('query'))
+        if (cached(c, diff, counts)) return c.body(null, 304)
+        return c.json(counts, 200)
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: '/{orgId}/projects/{projectId}/diffs/{diffId}/export',
+        tags: ['diffs'],
+        summary: 'A succeeded diff as a file: NDJSON of its changes, or a Markdown report',
+        description: `\`format=ndjson\`: every change that passes \`table\`, \`type\` and \`q\`, one a line, as \`/changes\` lists them, streamed. \`format=markdown\`: the report \`dbsnap diff --format markdown\` prints (sides, schema changes, the first ${MARKDOWN_MAX_CHANGES} changes that pass the filters and how many more, per-table counts, summary). 409 DIFF_NOT_READY until the diff succeeded.`,
+        middleware: can('diffs:read'),
+        security: KEY_SECURITY,
+        request: {
+          params: DiffParams,
+          query: ChangeFilterQuery.extend({ format: z.enum(['ndjson', 'markdown']) }),
+        },
+        responses: {
+          200: {
+            description: 'The file, as an attachment `diff-<id>.ndjson` or `diff-<id>.md`',
+            content: {
+              'application/x-ndjson': { schema: z.string() },
+              'text/markdown': { schema: z.string() },
+            },
+          },
+          ...errorResponses(400, 401, 403, 404, 409, 429),
+        },
+      }),
+      async (c) => {
+        const { orgId, projectId, diffId } = c.req.valid('param')
+        await checkProject(ctx, orgId, projectId)
+        const { format, ...filter } = c.req.valid('query')
+        const diff = await getDiff(ctx.db, projectId, diffId)
+        const [text, type, extension] =
+          format === 'ndjson'
+            ? [ndjsonExport(ctx.db, diff, filter), 'application/x-ndjson', 'ndjson']
+            : [await markdownExport(ctx.db, diff, filter), 'text/markdown', 'md']
+        return c.body(encoded(text), 200, {
+          'content-type': `${type}; charset=utf-8`,
+          'content-disposition': `attachment; filename="diff-${diff.id}.${extension}"`,
+          'cache-control': 'private, no-cache',
+        })
       },
     )
 }
 
+/**
+ * Sets the caching headers of `body`, an answer about `diff`: a succeeded diff never changes, so
+ * it gets a strong ETag (a hash of the body) and `immutable`; a running one `no-cache`. True when
+ * If-None-Match names that ETag (answer 304).
+ */
+function cached(c: Context, diff: DiffWithJob, body: unknown): boolean {
+  if (diff.state !== 'succeeded') {
+    c.header('Cache-Control', 'private, no-cache')
+    return false
+  }
+  const hash = createHash('sha256').update(JSON.stringify(body)).digest('base64url')
+  const etag = `"${hash.slice(0, 27)}"`
+  c.header('ETag', etag)
+  c.header('Cache-Control', IMMUTABLE)
+  return matches(c.req.header('if-none-match'), etag)
+}
+
+/** Text pieces as a byte stream that reads the next piece only when the client takes more. */
+function encoded(text: AsyncIterable<string>): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder()
+  const pieces = text[Symbol.asyncIterator]()
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await pieces.next()
+      if (next.done === true) controller.close()
+      else controller.enqueue(encoder.encode(next.value))
+    },
+    // The client went away: the generators stop reading (their `finally` runs).
+    async cancel() {
+      await pieces.return?.()
+    },
+  })
+}
 /** Exactly one of `to` and `live`; at most one of `schemaOnly` and `dataOnly`. */
 function checkRequest(body: z.infer<typeof DiffRequestSchema>): void {
   if ((body.to === undefined) === (body.live === undefined)) {

@@ -1,6 +1,6 @@
 // A throwaway PostgreSQL database for the browser tests to snapshot: created on the test server
 // (DBSNAP_TEST_PG_URL, or the .test-services.env that scripts/services.sh writes) with a small
-// table, dropped after.
+// table, dropped after; and the test services' URLs for the other engines' databases.
 
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
@@ -9,16 +9,17 @@ import pg from 'pg'
 
 const ENV_FILE = join(import.meta.dirname, '../../../../.test-services.env')
 
-function serverUrl(): string {
-  const fromEnv = process.env['DBSNAP_TEST_PG_URL']
+/** A test service's URL (DBSNAP_TEST_PG_URL…), from the environment or .test-services.env. */
+export function testServiceUrl(key: string): string {
+  const fromEnv = process.env[key]
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv
   if (existsSync(ENV_FILE)) {
     const line = readFileSync(ENV_FILE, 'utf8')
       .split('\n')
-      .find((l) => l.startsWith('DBSNAP_TEST_PG_URL='))
-    if (line !== undefined) return line.slice('DBSNAP_TEST_PG_URL='.length).trim()
+      .find((l) => l.startsWith(`${key}=`))
+    if (line !== undefined) return line.slice(key.length + 1).trim()
   }
-  throw new Error('the browser tests need DBSNAP_TEST_PG_URL: run scripts/services.sh up')
+  throw new Error(`the browser tests need ${key}: run scripts/services.sh up`)
 }
 
 export interface SourceDatabase {
@@ -27,7 +28,7 @@ export interface SourceDatabase {
   drop(): Promise<void>
 }
 
-async function onServer<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function onServer<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
@@ -39,7 +40,7 @@ async function onServer<T>(url: string, run: (client: pg.Client) => Promise<T>):
 
 /** A database with `orders` (`rows` rows) on the test server. */
 export async function createSourceDatabase(rows = 250): Promise<SourceDatabase> {
-  const server = serverUrl()
+  const server = testServiceUrl('DBSNAP_TEST_PG_URL')
   const name = `dbsnap_web_e2e_${process.pid}_${randomBytes(3).toString('hex')}`
   await onServer(server, (client) => client.query(`CREATE DATABASE ${name}`))
   const parsed = new URL(server)

@@ -38,6 +38,7 @@ export const jobKeys = {
     ['orgs', orgId, 'projects', projectId, 'snapshots'] as const,
 }
 
+/** One connection; not read when `connectionId` is empty (a diff whose connection is gone). */
 export function useConnection(orgId: string, projectId: string, connectionId: string) {
   return useQuery({
     queryKey: jobKeys.connection(orgId, projectId, connectionId),
@@ -47,6 +48,7 @@ export function useConnection(orgId: string, projectId: string, connectionId: st
           param: { orgId, projectId, connectionId },
         }),
       ),
+    enabled: connectionId !== '',
   })
 }
 

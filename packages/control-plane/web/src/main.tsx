@@ -11,13 +11,9 @@ import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { RouterProvider } from 'react-router'
 import { ApiError, onSignedOut } from './api.ts'
+import { styleNonce } from './csp-nonce.ts'
 import { createAppRouter } from './routes.tsx'
-import { theme } from './theme.ts'
-
-/** The CSP nonce the server put in index.html; Mantine's `<style>` elements carry it. */
-function styleNonce(): string {
-  return document.querySelector<HTMLMetaElement>('meta[property="csp-nonce"]')?.nonce ?? ''
-}
+import { cssVariablesResolver, theme } from './theme.ts'
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -29,7 +25,7 @@ const queryClient = new QueryClient({
   },
 })
 
-const router = createAppRouter()
+const router = createAppRouter(queryClient)
 
 onSignedOut(() => {
   queryClient.clear()
@@ -46,7 +42,11 @@ const root = document.getElementById('root')
 if (root === null) throw new Error('index.html has no #root element')
 createRoot(root).render(
   <StrictMode>
-    <MantineProvider theme={theme} getStyleNonce={() => nonce}>
+    <MantineProvider
+      theme={theme}
+      cssVariablesResolver={cssVariablesResolver}
+      getStyleNonce={() => nonce}
+    >
       <Notifications position="top-right" />
       <QueryClientProvider client={queryClient}>
         <ModalsProvider>

@@ -103,6 +103,16 @@ export interface SchemaChange {
 
 export type TableStatus = 'added' | 'removed' | 'changed' | 'unchanged'
 
+/** The column names a table's row changes are in: what the values of `key`, `old` and `new` are. */
+export interface TableColumns {
+  /** The key's columns, the order of `key`'s values (MongoDB: `["_id"]`); `[]` without a key. */
+  key: string[]
+  /** The columns of `old` rows: the table in `from`; null when `from` does not have it. */
+  old: string[] | null
+  /** The columns of `new` rows: the table in `to`; null when `to` does not have it. */
+  new: string[] | null
+}
+
 /** One table's data difference. */
 export interface TableDiff {
   /** `schema.table` as `TableRef` says. */
@@ -119,6 +129,8 @@ export interface TableDiff {
   /** Chunks whose rows had to be read; the rest were skipped as identical. */
   chunksRead: number
   chunksSkipped: number
+  /** The names of the columns of its row changes; absent in older saved diffs. */
+  columns?: TableColumns
 }
 
 export interface DiffSummary {

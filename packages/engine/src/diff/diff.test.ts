@@ -377,6 +377,11 @@ describe('diffSnapshots: data', () => {
       ['public.items', 'added'],
       ['public.old', 'removed'],
     ])
+    // The names of `old` and `new` rows' columns: null on the side without the table.
+    expect(diff.tables.map((t) => t.columns)).toEqual([
+      { key: ['id'], old: null, new: ITEMS.map((c) => c.name) },
+      { key: ['id'], old: ['id'], new: null },
+    ])
   })
 
   it('compares the columns both sides have when a column was added', async () => {
@@ -397,6 +402,11 @@ describe('diffSnapshots: data', () => {
     expect(diff.schema.map((s) => `${s.kind} ${s.change} ${s.object}`)).toEqual([
       'column added public.items.extra',
     ])
+    expect(diff.tables[0]!.columns).toEqual({
+      key: ['id'],
+      old: ITEMS.map((c) => c.name),
+      new: [...ITEMS.map((c) => c.name), 'extra'],
+    })
   })
 })
 

@@ -106,6 +106,11 @@ export function diffSnapshots(
     modified: 0,
     chunksRead: 0,
     chunksSkipped: before !== undefined && before.index === after?.index ? before.chunks : 0,
+    columns: {
+      key: (after ?? before)?.key ?? [],
+      old: before?.columns ?? null,
+      new: after?.columns ?? null,
+    },
   }))
 
   async function* rowChanges(): AsyncGenerator<RowChange> {

@@ -13,6 +13,7 @@ import { snapshotCatalogueSchema } from './0006-snapshot-catalogue.js'
 import { schedulesSchema } from './0007-schedules.js'
 import { diffsSchema } from './0008-diffs.js'
 import { projectRepositorySchema } from './0009-project-repository.js'
+import { diffTableColumnsSchema } from './0010-diff-table-columns.js'
 
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
@@ -25,5 +26,6 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0007-schedules': schedulesSchema(dialect),
     '0008-diffs': diffsSchema(dialect),
     '0009-project-repository': projectRepositorySchema(dialect),
+    '0010-diff-table-columns': diffTableColumnsSchema(),
   }
 }

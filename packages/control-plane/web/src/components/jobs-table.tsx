@@ -39,7 +39,7 @@ export function JobsTable({
                 component="button"
                 type="button"
                 onClick={() => onOpen(job.id)}
-                aria-label={`Job ${job.id}`}
+                aria-label={`Job ${job.id.slice(-8)}`}
               >
                 <Code>{job.id.slice(-8)}</Code>
               </Anchor>

@@ -1,13 +1,17 @@
 // /orgs/:orgId/projects/:projectId/connections/:connectionId: one connection — its snapshots
-// (from the catalogue the agents fill), "Snapshot now", and its recent jobs, which refresh while
-// one is pending or running; when a snapshot job succeeds the snapshots table is read again.
+// (from the catalogue the agents fill), "Snapshot now", diffs of its snapshots (with the previous
+// one, with the live database, or between two picked), its diffs, and its recent jobs, which
+// refresh while one is pending or running; when a snapshot job succeeds the snapshots table is
+// read again.
 
 import {
   Anchor,
   Badge,
   Button,
+  Checkbox,
   Code,
   Group,
+  Menu,
   Stack,
   Table,
   Text,
@@ -25,6 +29,7 @@ import { Empty, PageHeader, QueryView } from '../components/page.tsx'
 import { formatBytes, formatCount, formatDuration, formatTime } from '../format.ts'
 import { jobKeys, useConnection, useJobs, useSnapshots, type Snapshot } from '../job-queries.ts'
 import { useCurrent } from '../shell/current.ts'
+import { ConnectionDiffs, useDiffAndOpen } from './connection-diffs.tsx'
 import { ConnectionSchedules } from './connection-schedules.tsx'
 import { JobDrawer } from './job-drawer.tsx'
 
@@ -73,7 +78,7 @@ export function ConnectionPage() {
               </Badge>
               <Code>{connection.data.url ?? connection.data.ref}</Code>
               {connection.data.tls ? ' · TLS' : ''} ·{' '}
-              <Anchor component={Link} to={projectPath} size="sm">
+              <Anchor component={Link} to={projectPath} size="sm" underline="always">
                 all connections
               </Anchor>
             </>
@@ -98,11 +103,17 @@ export function ConnectionPage() {
               list.length === 0 ? (
                 <Empty>No snapshot yet: “Snapshot now” asks an agent for one.</Empty>
               ) : (
-                <SnapshotsTable snapshots={list} />
+                <SnapshotsTable
+                  orgId={orgId}
+                  projectId={projectId}
+                  snapshots={list}
+                  canDiff={org?.role !== 'read-only'}
+                />
               )
             }
           </QueryView>
         </section>
+        <ConnectionDiffs orgId={orgId} projectId={projectId} connectionId={connectionId} />
         <section>
           <Group justify="space-between" mb="sm">
             <Title order={2} size="h4">
@@ -138,42 +149,126 @@ export function ConnectionPage() {
   )
 }
 
-function SnapshotsTable({ snapshots }: { snapshots: readonly Snapshot[] }) {
+function SnapshotsTable({
+  orgId,
+  projectId,
+  snapshots,
+  canDiff,
+}: {
+  orgId: string
+  projectId: string
+  /** Newest first, as the catalogue lists them. */
+  snapshots: readonly Snapshot[]
+  /** Members and admins ask for diffs. */
+  canDiff: boolean
+}) {
+  const [picked, setPicked] = useState<readonly string[]>([])
+  const request = useDiffAndOpen(orgId, projectId)
+  const pick = (id: string, on: boolean) =>
+    setPicked((ids) =>
+      on ? [...ids.filter((p) => p !== id), id].slice(-2) : ids.filter((p) => p !== id),
+    )
+  // The earlier of the two picked is `from`.
+  const diffPicked = () => {
+    const [to, from] = snapshots.filter((s) => picked.includes(s.id))
+    if (from !== undefined && to !== undefined) request.diff({ from: from.id, to: to.id })
+  }
   return (
-    <Table striped verticalSpacing="xs">
-      <Table.Thead>
-        <Table.Tr>
-          <Table.Th>Snapshot</Table.Th>
-          <Table.Th>Taken</Table.Th>
-          <Table.Th>Tables</Table.Th>
-          <Table.Th>Rows</Table.Th>
-          <Table.Th>Size</Table.Th>
-          <Table.Th>New bytes</Table.Th>
-          <Table.Th>Duration</Table.Th>
-          <Table.Th>Status</Table.Th>
-        </Table.Tr>
-      </Table.Thead>
-      <Table.Tbody>
-        {snapshots.map((snapshot) => (
-          <Table.Tr key={snapshot.id} data-testid="snapshot-row">
-            <Table.Td>
-              <Tooltip label={`${snapshot.id} in ${snapshot.repository}`}>
-                <Code>{snapshot.id.slice(0, 12)}</Code>
-              </Tooltip>
-            </Table.Td>
-            <Table.Td>{formatTime(snapshot.finishedAt)}</Table.Td>
-            <Table.Td>{formatCount(snapshot.tables)}</Table.Td>
-            <Table.Td>{formatCount(snapshot.rows)}</Table.Td>
-            <Table.Td>{formatBytes(snapshot.bytes)}</Table.Td>
-            <Table.Td>{formatBytes(snapshot.newBytes)}</Table.Td>
-            <Table.Td>{formatDuration(snapshot.durationMs)}</Table.Td>
-            <Table.Td>
-              <SnapshotStatus snapshot={snapshot} />
-            </Table.Td>
+    <Stack gap="xs">
+      {canDiff && (
+        <Group gap="sm">
+          <Button
+            size="xs"
+            variant="light"
+            disabled={picked.length !== 2}
+            loading={request.isPending}
+            onClick={diffPicked}
+          >
+            Diff the two picked snapshots
+          </Button>
+          <Text size="xs" c="dimmed">
+            {picked.length === 2
+              ? 'the earlier is the “from” side'
+              : `pick two (${picked.length} picked)`}
+          </Text>
+        </Group>
+      )}
+      <ErrorAlert error={request.error} title="Diff not asked" />
+      <Table striped verticalSpacing="xs">
+        <Table.Thead>
+          <Table.Tr>
+            {canDiff && <Table.Th w={40}>Pick</Table.Th>}
+            <Table.Th>Snapshot</Table.Th>
+            <Table.Th>Taken</Table.Th>
+            <Table.Th>Tables</Table.Th>
+            <Table.Th>Rows</Table.Th>
+            <Table.Th>Size</Table.Th>
+            <Table.Th>New bytes</Table.Th>
+            <Table.Th>Duration</Table.Th>
+            <Table.Th>Status</Table.Th>
+            {canDiff && <Table.Th>Diff</Table.Th>}
           </Table.Tr>
-        ))}
-      </Table.Tbody>
-    </Table>
+        </Table.Thead>
+        <Table.Tbody>
+          {snapshots.map((snapshot, index) => (
+            <Table.Tr key={snapshot.id} data-testid="snapshot-row">
+              {canDiff && (
+                <Table.Td>
+                  <Checkbox
+                    aria-label={`Pick snapshot ${snapshot.id.slice(0, 12)} to diff`}
+                    checked={picked.includes(snapshot.id)}
+                    onChange={(event) => pick(snapshot.id, event.currentTarget.checked)}
+                  />
+                </Table.Td>
+              )}
+              <Table.Td>
+                <Tooltip label={`${snapshot.id} in ${snapshot.repository}`}>
+                  <Code>{snapshot.id.slice(0, 12)}</Code>
+                </Tooltip>
+              </Table.Td>
+              <Table.Td>{formatTime(snapshot.finishedAt)}</Table.Td>
+              <Table.Td>{formatCount(snapshot.tables)}</Table.Td>
+              <Table.Td>{formatCount(snapshot.rows)}</Table.Td>
+              <Table.Td>{formatBytes(snapshot.bytes)}</Table.Td>
+              <Table.Td>{formatBytes(snapshot.newBytes)}</Table.Td>
+              <Table.Td>{formatDuration(snapshot.durationMs)}</Table.Td>
+              <Table.Td>
+                <SnapshotStatus snapshot={snapshot} />
+              </Table.Td>
+              {canDiff && (
+                <Table.Td>
+                  <Menu position="bottom-end">
+                    <Menu.Target>
+                      <Button
+                        size="compact-xs"
+                        variant="default"
+                        loading={request.isPending}
+                        aria-label={`Diff ${snapshot.id.slice(0, 12)}`}
+                      >
+                        Diff
+                      </Button>
+                    </Menu.Target>
+                    <Menu.Dropdown>
+                      <Menu.Item
+                        disabled={snapshots[index + 1] === undefined}
+                        onClick={() =>
+                          request.diff({ from: snapshots[index + 1]!.id, to: snapshot.id })
+                        }
+                      >
+                        with the previous snapshot
+                      </Menu.Item>
+                      <Menu.Item onClick={() => request.diff({ from: snapshot.id, live: true })}>
+                        with the live database
+                      </Menu.Item>
+                    </Menu.Dropdown>
+                  </Menu>
+                </Table.Td>
+              )}
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Stack>
   )
 }
 
