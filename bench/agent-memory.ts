@@ -17,12 +17,12 @@ import { dbsnapPeakRss } from './lib/peak-rss.ts'
 import { createDatabase, dropDatabase } from './lib/postgres.ts'
 import { MiB, TMP, describeMachine, progress, round, saveResults } from './lib/results.ts'
 import { ROOT } from './lib/services.ts'
-import { callApi, signUp, startLogging } from '../test/processes.ts'
+import { startLogging } from '../test/processes.ts'
+import { CP_BIN, benchProject } from './lib/control-plane.ts'
 
 const BENCH = 'agent-memory'
 const DATABASE = 'dbsnap_bench_agent_memory'
 const TABLE = 'bench_rows'
-const CP_BIN = `${ROOT}packages/control-plane/bin/dbsnap-control-plane.js`
 const AGENT_BIN = `${ROOT}packages/agent/bin/dbsnap-agent.js`
 
 const { values } = parseArgs({
@@ -103,19 +103,11 @@ try {
   // Keep reading its log, so a full pipe never blocks it.
   cp.child.stdout!.resume()
   const base = `http://127.0.0.1:${cp.line['port'] as number}`
-  const token = await signUp(base)
-  const call = (method: string, path: string, body?: unknown) =>
-    callApi(base, token, method, path, body)
-  const org = await call('POST', '/orgs', { name: 'Bench', slug: 'bench' })
-  const project = await call('POST', `/orgs/${org['id'] as string}/projects`, {
-    name: 'Memory',
-    slug: 'memory',
-  })
-  const projectPath = `/orgs/${org['id'] as string}/projects/${project['id'] as string}`
-  const connection = await call('POST', `${projectPath}/connections`, {
-    name: 'bench',
-    url,
-  })
+  const { call, projectPath, connectionId } = await benchProject(
+    base,
+    { name: 'Memory', slug: 'memory' },
+    { name: 'bench', url },
+  )
   const agent = await call('POST', `${projectPath}/agents`, { name: 'bench' })
   const agentEnv = {
     DBSNAP_AGENT_STATE_DIR: `${dir}/agent`,
@@ -138,10 +130,7 @@ try {
   progress(`  idle RSS mean ${idle.rss.meanMiB} MiB, max ${idle.rss.maxMiB} MiB`)
 
   progress('agent snapshot')
-  const job = await call(
-    'POST',
-    `${projectPath}/connections/${connection['id'] as string}/snapshots`,
-  )
+  const job = await call('POST', `${projectPath}/connections/${connectionId}/snapshots`)
   const began = Date.now()
   const finished = async (): Promise<Record<string, unknown>> => {
     for (;;) {

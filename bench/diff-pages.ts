@@ -16,10 +16,10 @@ import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { ControlPlaneClient, DiffUpload } from '@dbsnap/agent'
 import { diffOfChanges, type DiffJobResult, type RowChange, type TableDiff } from '@dbsnap/engine'
-import { CP_BIN, UNLIMITED_RATES, databaseSettings } from './lib/control-plane.ts'
+import { CP_BIN, UNLIMITED_RATES, benchProject, databaseSettings } from './lib/control-plane.ts'
 import { dropDatabase } from './lib/postgres.ts'
 import { TMP, describeMachine, percentile, progress, round, saveResults } from './lib/results.ts'
-import { callApi, signUp, startLogging } from '../test/processes.ts'
+import { startLogging } from '../test/processes.ts'
 
 const BENCH = 'diff-pages'
 const DATABASE = 'dbsnap_bench_diff_pages'
@@ -147,19 +147,11 @@ async function benchDialect(dialect: 'sqlite' | 'postgres'): Promise<Measured> {
     // Keep reading its log (a line a request), so a full pipe never blocks it.
     child.stdout!.resume()
     const base = `http://127.0.0.1:${cp.line['port'] as number}`
-    const token = await signUp(base)
-    const call = (method: string, path: string, body?: unknown) =>
-      callApi(base, token, method, path, body)
-    const org = await call('POST', '/orgs', { name: 'Bench', slug: 'bench' })
-    const project = await call('POST', `/orgs/${org['id'] as string}/projects`, {
-      name: 'Diffs',
-      slug: 'diffs',
-    })
-    const projectPath = `/orgs/${org['id'] as string}/projects/${project['id'] as string}`
-    const connection = await call('POST', `${projectPath}/connections`, {
-      name: 'shop',
-      url: 'postgres://app:pw@db.internal:5432/shop',
-    })
+    const { token, call, projectPath, connectionId } = await benchProject(
+      base,
+      { name: 'Diffs', slug: 'diffs' },
+      { name: 'shop', url: 'postgres://app:pw@db.internal:5432/shop' },
+    )
     const made = await call('POST', `${projectPath}/agents`, { name: 'bench' })
     const { credential } = await new ControlPlaneClient(base).register(
       made['registrationToken'] as string,
@@ -170,7 +162,7 @@ async function benchDialect(dialect: 'sqlite' | 'postgres'): Promise<Measured> {
     progress(`${dialect}: two snapshots, a diff of ${params.changes} changes uploaded`)
     const snapshots: string[] = []
     for (const takenAt of ['2026-12-01T00:00:00.000Z', '2026-12-02T00:00:00.000Z']) {
-      await call('POST', `${projectPath}/connections/${connection['id'] as string}/snapshots`, {})
+      await call('POST', `${projectPath}/connections/${connectionId}/snapshots`, {})
       const leased = (await agent.lease(0))!
       const result = snapshotResult(takenAt) as { id: string }
       await agent.result(leased.job.id, leased.job.leaseId, result)

@@ -2,6 +2,7 @@
 // PostgreSQL database, with its rate limits out of the way.
 
 import { randomBytes } from 'node:crypto'
+import { callApi, signUp } from '../../test/processes.ts'
 import { createDatabase } from './postgres.ts'
 import { ROOT } from './services.ts'
 
@@ -33,4 +34,32 @@ export async function databaseSettings(
     DBSNAP_JWT_SECRET: randomBytes(48).toString('base64'),
     DBSNAP_SECRET_KEY: randomBytes(32).toString('base64'),
   }
+}
+
+/** A signed-in user's API calls, a project of one organisation, and a connection in it. */
+export interface BenchProject {
+  /** The user's access token, for requests made without `call`. */
+  token: string
+  call: (method: string, path: string, body?: unknown) => Promise<Record<string, unknown>>
+  projectPath: string
+  connectionId: string
+}
+
+/**
+ * Signs the first user up on a fresh control plane at `base`, then creates the organisation
+ * "Bench", a project and a connection: where every bench that drives the API starts.
+ */
+export async function benchProject(
+  base: string,
+  project: { name: string; slug: string },
+  connection: { name: string; url: string },
+): Promise<BenchProject> {
+  const token = await signUp(base)
+  const call = (method: string, path: string, body?: unknown) =>
+    callApi(base, token, method, path, body)
+  const org = await call('POST', '/orgs', { name: 'Bench', slug: 'bench' })
+  const made = await call('POST', `/orgs/${org['id'] as string}/projects`, project)
+  const projectPath = `/orgs/${org['id'] as string}/projects/${made['id'] as string}`
+  const { id } = await call('POST', `${projectPath}/connections`, connection)
+  return { token, call, projectPath, connectionId: id as string }
 }
