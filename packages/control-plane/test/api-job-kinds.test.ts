@@ -404,4 +404,88 @@ describe.each(DIALECTS)('export, restore, verify and retention jobs on %s', (dia
     await report(late.job.id, late.job.leaseId, snapshotResult(older))
     expect((await listed()).map((s) => s['id'])).not.toContain(older)
   })
+
+  it('drops from the catalogue what a leased retention’s listing shows gone, and only that', async () => {
+    // Another agent of the project, with a repository of its own at the same path.
+    const made = await ok('POST', `${projectBase}/agents`, { name: 'backup-2' })
+    const otherToken = (
+      await ok('POST', '/api/v1/agent/register', {
+        token: made['registrationToken'],
+        version: '0.1.0',
+        hostname: 'backup-2',
+      })
+    ).credential as string
+    await ok('POST', `${projectBase}/connections/${connectionId}/snapshots`, {})
+    const byOther = (await (
+      await h.call('POST', '/api/v1/agent/lease', { token: otherToken, body: { waitSeconds: 0 } })
+    ).json()) as { job: { id: string; leaseId: string } }
+    const elsewhere = snapshotResult()
+    await ok(
+      'POST',
+      `/api/v1/agent/jobs/${byOther.job.id}/result`,
+      { leaseId: byOther.job.leaseId, result: elsewhere },
+      otherToken,
+    )
+    const listed = async () =>
+      (
+        (await ok('GET', `${projectBase}/snapshots?limit=100`)) as {
+          snapshots: { id: string }[]
+        }
+      ).snapshots.map((s) => s.id)
+    // `lost` was forgotten by a retention whose report never came; `kept` is still there.
+    const [lost, kept] = [await snapshot(), await snapshot()]
+    const otherName = snapshotResult()
+    await ok('POST', `${projectBase}/connections/${connectionId}/snapshots`, {})
+    const named = await lease()
+    await report(named.job.id, named.job.leaseId, { ...otherName, name: 'other' })
+    await new Promise((resolve) => setTimeout(resolve, 5))
+
+    const path = `${projectBase}/connections/${connectionId}/retention`
+    await ok('POST', path, { policy: { keepLast: 5 } })
+    const retention = await lease()
+    // Catalogued while the retention runs: it may have been written after the listing.
+    const during = await snapshot()
+    const decision = (id: string) => ({
+      id,
+      name: 'shop',
+      startedAt: '2026-12-03T12:00:00.000Z',
+      keep: true,
+      reasons: ['last'],
+    })
+    await report(retention.job.id, retention.job.leaseId, {
+      repository: '/backups/shop',
+      dryRun: false,
+      snapshots: [decision(kept)],
+      prune: null,
+    })
+    const ids = await listed()
+    expect(ids).not.toContain(lost)
+    for (const id of [kept, during, elsewhere.id, otherName.id]) expect(ids).toContain(id)
+    const events = await listAuditEvents(h.cp.db, { orgId })
+    const audited = events.find(
+      (e) => e.action === 'snapshot.forgotten' && e.details.includes(retention.job.id),
+    )!
+    expect(JSON.parse(audited.details)).toMatchObject({
+      snapshots: [],
+      // With those the earlier tests left, all unlisted.
+      missing: expect.arrayContaining([lost]) as string[],
+    })
+    // And it stays gone if its report comes after all.
+    await ok('POST', `${projectBase}/connections/${connectionId}/snapshots`, {})
+    const late = await lease()
+    await report(late.job.id, late.job.leaseId, snapshotResult(lost))
+    expect(await listed()).not.toContain(lost)
+
+    // A result without the repository (an older agent) forgets what it lists, nothing more.
+    const [stale, last] = [await snapshot(), await snapshot()]
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    await ok('POST', path, { policy: { keepLast: 5 } })
+    const old = await lease()
+    await report(old.job.id, old.job.leaseId, {
+      dryRun: false,
+      snapshots: [decision(last)],
+      prune: null,
+    })
+    expect(await listed()).toContain(stale)
+  })
 })

@@ -209,7 +209,7 @@ export function agentApiRoutes(ctx: ApiContext) {
           async (trx, done) => {
             if (done.kind === 'snapshot') await catalogue(trx, done, result)
             else if (done.kind === 'diff') await recordDiffResult(trx, done, leaseId, result)
-            else await recordOutcome(trx, done, result)
+            else await recordOutcome(trx, done, result, { leased: true })
             await afterJobSucceeded(trx, ctx.queue, done, result)
           },
         )

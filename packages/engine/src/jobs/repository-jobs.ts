@@ -46,8 +46,14 @@ export async function runVerifyJob(
   })
 }
 
-/** What a forget job returns: each snapshot's fate, and what the prune after it freed. */
+/**
+ * What a forget job returns: the repository it worked on (as snapshot results name it), each
+ * snapshot's fate, and what the prune after it freed. `snapshots` is every snapshot of the chosen
+ * names the repository held when the forget listed it, so a catalogue can also drop the ones it
+ * holds that are gone (forgotten by a run whose report was lost, or by hand).
+ */
 export interface ForgetJobResult {
+  repository: string
   dryRun: boolean
   snapshots: ForgetDecision[]
   prune: PruneResult | null
@@ -78,7 +84,7 @@ export async function runForgetJob(
       spec.prune === true && !dryRun
         ? await pruneIn(repository, spec.grace, false, signal, progress)
         : null
-    return { dryRun, snapshots, prune }
+    return { repository: repository.location, dryRun, snapshots, prune }
   })
 }
 
