@@ -23,6 +23,14 @@ describe('columnar layout', () => {
         ['\u0000', '\u2028', 'z'],
       ],
     ],
+    [
+      // Past the bytes scanned in a loop, the search is native: escapes on both sides of it.
+      'long strings with escapes',
+      [
+        ['0123456789abcdef\\"quoted\\" and \\\\', `${'x'.repeat(15)}\\`, '"'.repeat(40)],
+        [`${'\\'.repeat(17)}"`, `${'y'.repeat(16)}"`, `${'z'.repeat(300)}\\"end`],
+      ],
+    ],
     ['one column', [[1], [2], [3]]],
     ['no columns', [[], []]],
   ])('round-trips %s', (_name, rows) => {
