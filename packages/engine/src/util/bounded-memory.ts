@@ -1,6 +1,7 @@
-// Keeping a thread's memory flat whatever the size of the data (decisions 0009 and 0017): a small
-// young generation for the rows, which are short-lived garbage, and a governor that runs a full
-// GC when dead buffers (socket reads, chunks, compressed objects) or big strings pile up.
+// Keeping a thread's memory flat whatever the size of the data (decisions 0009, 0017 and 0035): a
+// small young generation for the rows, which are short-lived garbage, no allocation-site
+// pretenuring (which could tenure them), and a governor that runs a full GC when dead buffers
+// (socket reads, chunks, compressed objects) or big strings pile up.
 
 import v8 from 'node:v8'
 import vm from 'node:vm'
