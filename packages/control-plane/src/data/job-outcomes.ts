@@ -52,8 +52,13 @@ async function forgetInCatalogue(
 ) {
   const parsed = ForgetResultSchema.safeParse(result)
   if (!parsed.success || parsed.data.dryRun) return
+  const project = await trx
+    .selectFrom('projects')
+    .select(['orgId', 'repository'])
+    .where('id', '=', job.projectId)
+    .executeTakeFirstOrThrow()
   const forgotten = parsed.data.snapshots.filter((s) => !s.keep).map((s) => s.id)
-  const missing = leased ? await goneFromRepository(trx, job, parsed.data) : []
+  const missing = leased ? await goneFromRepository(trx, job, project.repository, parsed.data) : []
   const gone = [...forgotten, ...missing]
   if (gone.length === 0) return
   // Remembered, so that a report of one of them that comes later (an agent's outbox, a result
@@ -68,11 +73,6 @@ async function forgetInCatalogue(
     .where('projectId', '=', job.projectId)
     .where('id', 'in', gone)
     .execute()
-  const project = await trx
-    .selectFrom('projects')
-    .select('orgId')
-    .where('id', '=', job.projectId)
-    .executeTakeFirstOrThrow()
   const traceId = currentTraceId()
   await appendAuditEvent(trx, {
     actorType: 'system',
@@ -102,15 +102,11 @@ async function forgetInCatalogue(
 async function goneFromRepository(
   trx: Kysely<Database>,
   job: Job,
+  projectRepository: string | null,
   listing: z.infer<typeof ForgetResultSchema>,
 ): Promise<string[]> {
   const names = [...new Set(listing.snapshots.map((s) => s.name))]
   if (listing.repository === undefined || job.startedAt === null || names.length === 0) return []
-  const project = await trx
-    .selectFrom('projects')
-    .select('repository')
-    .where('id', '=', job.projectId)
-    .executeTakeFirstOrThrow()
   let candidates = trx
     .selectFrom('snapshots')
     .select('id')
@@ -118,7 +114,7 @@ async function goneFromRepository(
     .where('repository', '=', listing.repository)
     .where('name', 'in', names)
     .where('createdAt', '<', job.startedAt)
-  if (project.repository === null) {
+  if (projectRepository === null) {
     // Each agent's own repository: the same path on two machines is two repositories.
     if (job.leasedBy === null) return []
     candidates = candidates.where('agentId', '=', job.leasedBy)
