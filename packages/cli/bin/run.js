@@ -1,9 +1,11 @@
-#!/usr/bin/env -S node --max-semi-space-size=8 --expose-gc
+#!/usr/bin/env -S node --max-semi-space-size=8 --initial-old-space-size=64 --expose-gc
 // Entry point of the `dbsnap` command. Each invocation is one traced operation: every log line
 // carries the same trace id (DBSNAP_TRACE_ID when a caller such as CI passes one).
 // The small young generation keeps memory flat whatever the size of the data, in this thread,
 // without the cost of a worker thread (decision 0017), and `gc` is there for the garbage governor
-// (exposing it at run time costs a new context, ~15 ms); tests and benches read the flags here.
+// (exposing it at run time costs a new context, ~15 ms). The old generation starts at 64 MiB, as
+// chunk buffers count against it: V8 otherwise runs a full GC every ~15 MiB of them (decision
+// 0036). Tests and benches read the flags here.
 // This file imports only Node's built-in modules statically: what a command needs is imported
 // after the compile cache is on, and `--version` needs nothing (decision 0027). The rest is the
 // bundle `npm run build` makes (decision 0034): a few modules instead of ~480.
