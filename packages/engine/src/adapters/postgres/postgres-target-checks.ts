@@ -5,6 +5,7 @@ import type pg from 'pg'
 import type { ConnectionTarget } from '../../connection/url.js'
 import { DbsnapError } from '../../errors.js'
 import type { QualifiedName, TableSchema } from '../../schema/schema.js'
+import { tableKey } from '../../schema/table-name.js'
 import type { RestoreMode, RestoreObjects } from '../target-adapter.js'
 import { neededObjects, qualifiedName } from './postgres-ddl.js'
 import { postgresQueryError } from './postgres-errors.js'
@@ -90,21 +91,40 @@ export async function checkReplaceable(
   }
 }
 
+/** The target's table of this name, or null: `targetTables` of one. */
 export async function targetTable(
   client: pg.Client,
   target: ConnectionTarget,
   table: QualifiedName,
 ): Promise<TargetTable | null> {
-  const [row] = await queryRows<TargetTable>(
+  return (await targetTables(client, target, [table])).get(tableKey(table)) ?? null
+}
+
+/**
+ * The target's tables of these names, in one query whatever their number (a restore looks its
+ * tables up several times before writing), keyed by `tableKey`; one the target lacks is absent.
+ */
+export async function targetTables(
+  client: pg.Client,
+  target: ConnectionTarget,
+  tables: readonly QualifiedName[],
+): Promise<Map<string, TargetTable>> {
+  const found = new Map<string, TargetTable>()
+  if (tables.length === 0) return found
+  const rows = await queryRows<TargetTable & QualifiedName>(
     client,
-    `SELECT c.oid::text AS oid, c.relkind::text AS kind FROM pg_class c
-       JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`,
-    [table.schema, table.name],
+    `SELECT t.schema, t.name, c.oid::text AS oid, c.relkind::text AS kind
+       FROM unnest($1::text[], $2::text[]) AS t(schema, name)
+       JOIN pg_namespace n ON n.nspname = t.schema
+       JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.name
+      WHERE c.relkind IN ('r', 'p')`,
+    [tables.map((t) => t.schema), tables.map((t) => t.name)],
   ).catch((err: unknown) => {
     throw postgresQueryError(err, target)
   })
-  return row ?? null
+  for (const { schema, name, oid, kind } of rows)
+    found.set(tableKey({ schema, name }), { oid, kind })
+  return found
 }
 
 /** Foreign keys, views and inheritance children that a DROP TABLE would have to remove. */
@@ -257,9 +277,10 @@ export async function checkPrivileges(
     if (!row.exists && !row.database)
       missing.push(`CREATE on database (to create schema ${row.schema})`)
   }
+  const existing = await targetTables(client, target, objects.tables)
   for (const table of objects.tables) {
-    const found = await targetTable(client, target, table)
-    if (found === null) continue
+    const found = existing.get(tableKey(table))
+    if (found === undefined) continue
     const [row] = await queryRows<{
       owner: boolean
       insert: boolean

@@ -4,7 +4,7 @@
 import type pg from 'pg'
 import type { ConnectionTarget } from '../../connection/url.js'
 import { DbsnapError, abortError, isDbsnapError, throwIfAborted } from '../../errors.js'
-import { tableName } from '../../schema/table-name.js'
+import { tableKey, tableName } from '../../schema/table-name.js'
 import type { QualifiedName, TableSchema } from '../../schema/schema.js'
 import { DEFAULT_TIMEOUT_MS, type ServerDescription } from '../source-adapter.js'
 import type {
@@ -44,6 +44,7 @@ import {
   keepsTable,
   tableDependents,
   targetTable,
+  targetTables,
   type Dependents,
 } from './postgres-target-checks.js'
 import { checkStatement } from './postgres-statement.js'
@@ -124,10 +125,11 @@ class PostgresTarget implements TargetAdapter {
     signal: AbortSignal | undefined,
   ): Promise<TargetTableState[]> {
     const states: TargetTableState[] = []
+    const existing = await targetTables(this.#client, this.#target, tables)
     for (const table of tables) {
       throwIfAborted(signal)
-      const found = await targetTable(this.#client, this.#target, table)
-      if (found === null) {
+      const found = existing.get(tableKey(table))
+      if (found === undefined) {
         states.push({ table, exists: false, rows: 0, columns: null })
         continue
       }
@@ -161,15 +163,16 @@ class PostgresTarget implements TargetAdapter {
     signal: AbortSignal | undefined,
   ): Promise<RestoreStep[]> {
     const steps: RestoreStep[] = preDataStatements(objects).map(step)
+    const existing = await targetTables(this.#client, this.#target, objects.tables)
     for (const table of objects.tables) {
       throwIfAborted(signal)
-      const found = await targetTable(this.#client, this.#target, table)
+      const found = existing.get(tableKey(table))
       const name = tableName(table)
-      if (found !== null && mode === 'append') {
+      if (found !== undefined && mode === 'append') {
         steps.push({ action: 'append rows', object: name })
         continue
       }
-      if (found !== null) {
+      if (found !== undefined) {
         const dependents = await tableDependents(this.#client, found, objects)
         if (keepsTable(dependents)) {
           steps.push({ action: 'replace rows', object: name, destructive: true })
@@ -209,9 +212,10 @@ class PostgresTarget implements TargetAdapter {
     // earlier table's transaction has changed anything (dropped a key into it) by then.
     if (mode === 'overwrite') {
       await this.#guard('checking the target', options.signal, async () => {
+        const existing = await targetTables(this.#client, this.#target, objects.tables)
         for (const table of objects.tables) {
-          const found = await targetTable(this.#client, this.#target, table)
-          if (found === null) continue
+          const found = existing.get(tableKey(table))
+          if (found === undefined) continue
           const dependents = await tableDependents(this.#client, found, objects)
           if (keepsTable(dependents)) await checkReplaceable(this.#client, table, dependents)
         }
@@ -226,8 +230,10 @@ class PostgresTarget implements TargetAdapter {
           : statement.sql.replace(/^CREATE OR REPLACE /, 'CREATE ')
         await this.#runKeepingExisting({ ...statement, sql }, options.signal)
       }
-      for (const parent of neededObjects(objects).parents) {
-        if ((await targetTable(this.#client, this.#target, parent)) !== null) continue
+      const { parents } = neededObjects(objects)
+      const existing = await targetTables(this.#client, this.#target, parents)
+      for (const parent of parents) {
+        if (existing.has(tableKey(parent))) continue
         for (const statement of parentStatements(parent, objects)) {
           await this.#run(statement, options.signal)
         }
