@@ -2,7 +2,7 @@
 // schedule calls (the process tests run it against the real one): ticks asked of the control
 // plane, run locally when it cannot be reached, and one catch-up run after a restart.
 
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { silentLogger } from '@dbsnap/engine/core'
@@ -22,7 +22,7 @@ const schedule: AgentSchedule = {
 
 const unreachable = () => new ControlPlaneCallError(undefined, 'UNREACHABLE', 'down')
 
-function world(dir: string, start: string) {
+function world(dir: string, start: string, options: { keepSchedules?: boolean } = {}) {
   let now = new Date(start)
   let reachable = true
   const asked: string[] = []
@@ -30,6 +30,7 @@ function world(dir: string, start: string) {
   const make = () =>
     new Scheduler({
       stateDir: dir,
+      keepSchedules: options.keepSchedules,
       logger: silentLogger,
       now: () => now,
       pollMs: 3_600_000,
@@ -118,5 +119,24 @@ describe('Scheduler', () => {
     w.set('2026-12-03T16:00:00.300Z')
     await after.check()
     expect(w.asked).toEqual(['s1@2026-12-03T15:00:00.000Z', 's1@2026-12-03T16:00:00.000Z'])
+  })
+
+  it('keeps the ticks alone when told not to keep the schedules, and still catches up', async () => {
+    const w = world(dir, '2026-12-03T10:30:00Z', { keepSchedules: false })
+    const before = w.make()
+    await before.load()
+    await before.refresh()
+    await before.check()
+    expect(await readdir(dir)).toEqual(['schedule-ticks.json'])
+    w.set('2026-12-03T15:20:00Z')
+    const after = w.make()
+    await after.load()
+    // Nothing to run from the disk: the schedules come from the control plane only.
+    expect(after.schedules).toEqual([])
+    await after.refresh()
+    await after.check()
+    expect(w.asked).toEqual(['s1@2026-12-03T15:00:00.000Z'])
+    expect(await readdir(dir)).toEqual(['schedule-ticks.json'])
+    expect(await readFile(join(dir, 'schedule-ticks.json'), 'utf8')).not.toContain('postgres://')
   })
 })

@@ -23,6 +23,12 @@ export interface SchedulerOptions {
   logger: Logger
   /** Where the schedules and the ticks handled are kept; in memory only without one. */
   stateDir?: string | undefined
+  /**
+   * Whether the schedules themselves are kept in `stateDir` (default true), so that they run while
+   * the control plane cannot be reached. They hold the connections' URLs: an agent that only ever
+   * runs beside the control plane (the embedded one) keeps the ticks alone.
+   */
+  keepSchedules?: boolean
   /** Runs a tick on this agent (the control plane is unreachable). */
   runLocal: (schedule: AgentSchedule, at: Date) => Promise<void>
   /** How often the schedules are fetched (default 30 s). */
@@ -56,6 +62,10 @@ export class Scheduler {
     this.#startedAt = this.#now()
   }
 
+  get #keepSchedules(): boolean {
+    return this.#options.keepSchedules ?? true
+  }
+
   get schedules(): readonly AgentSchedule[] {
     return this.#schedules.schedules
   }
@@ -76,8 +86,10 @@ export class Scheduler {
   async load(): Promise<void> {
     const dir = this.#options.stateDir
     if (dir === undefined) return
-    const schedules = AgentSchedulesSchema.safeParse(await readJson(join(dir, SCHEDULES_FILE)))
-    if (schedules.success) this.#schedules = schedules.data
+    if (this.#keepSchedules) {
+      const kept = AgentSchedulesSchema.safeParse(await readJson(join(dir, SCHEDULES_FILE)))
+      if (kept.success) this.#schedules = kept.data
+    }
     const ticks = await readJson(join(dir, TICKS_FILE))
     if (typeof ticks === 'object' && ticks !== null) this.#ticks = ticks as Record<string, string>
   }
@@ -89,7 +101,7 @@ export class Scheduler {
       const fetched = await this.#options.client.schedules(this.#schedules.version || undefined)
       if (fetched === undefined) return
       this.#schedules = fetched
-      await this.#write(SCHEDULES_FILE, fetched)
+      if (this.#keepSchedules) await this.#write(SCHEDULES_FILE, fetched)
       this.#options.logger.info(
         { schedules: fetched.schedules.length, version: fetched.version },
         'schedules updated',

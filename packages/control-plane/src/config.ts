@@ -35,6 +35,17 @@ export function exportDirectory(config: ControlPlaneConfig): string {
     : join(defaultDataDirectory(), 'exports')
 }
 
+/**
+ * Where the embedded agent keeps the last tick of each schedule, so that a restart of the control
+ * plane catches up on the ticks it missed: `embedded-agent` beside the SQLite file, or in the data
+ * directory with PostgreSQL; none with an in-memory database.
+ */
+export function embeddedAgentStateDirectory(config: ControlPlaneConfig): string | undefined {
+  const db = config.DATABASE_URL
+  if (db.dialect !== 'sqlite') return join(defaultDataDirectory(), 'embedded-agent')
+  return db.path === ':memory:' ? undefined : join(dirname(db.path), 'embedded-agent')
+}
+
 /** Whether the control plane runs its embedded agent. */
 export function embeddedAgentEnabled(config: ControlPlaneConfig): boolean {
   if (config.DBSNAP_CP_EMBEDDED_AGENT === 'auto') return config.DATABASE_URL.dialect === 'sqlite'

@@ -22,6 +22,8 @@ export async function startEmbeddedAgent(options: {
   repository: string
   version: string
   concurrency?: number
+  /** Where the schedules' last ticks are kept across restarts; in memory only without one. */
+  stateDir?: string | undefined
 }): Promise<EmbeddedAgent> {
   const [{ ControlPlaneClient, Runner, Scheduler, withDeferrablePrune }, { runJob }] =
     await Promise.all([import('@dbsnap/agent'), import('@dbsnap/engine')])
@@ -39,10 +41,14 @@ export async function startEmbeddedAgent(options: {
     concurrency: options.concurrency ?? 1,
   })
   // Every project's schedules: their ticks become jobs here (this process is the control plane,
-  // so there is no "control plane away" to run them locally for).
+  // so there is no "control plane away" to run them locally for). The last tick of each is kept
+  // on disk, so that ticks missed while the control plane was down give one catch-up run; the
+  // schedules are not (they hold the connections' URLs, and the database has them).
   const scheduler = new Scheduler({
     client,
     logger,
+    stateDir: options.stateDir,
+    keepSchedules: false,
     runLocal: (schedule) => {
       logger.warn({ scheduleId: schedule.id }, 'cannot queue a scheduled run')
       return Promise.resolve()

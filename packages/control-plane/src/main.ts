@@ -16,6 +16,7 @@ import {
   loadControlPlaneConfig,
   defaultRepository,
   embeddedAgentEnabled,
+  embeddedAgentStateDirectory,
   exportDirectory,
   metricsSettings,
   rateLimitSettings,
@@ -195,6 +196,7 @@ function serveHttp(
           url: listenUrl(loopbackOf(info.address), info.port),
           repository: config.DBSNAP_AGENT_REPOSITORY ?? defaultRepository(),
           version,
+          stateDir: embeddedAgentStateDirectory(config),
         }).catch((err: unknown) => {
           logger.error({ err: (err as Error).message }, 'the embedded agent could not start')
           return undefined
