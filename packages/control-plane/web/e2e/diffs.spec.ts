@@ -323,6 +323,18 @@ test('a MongoDB document with a nested field changed: the path highlighted in Mo
   await expectHighlighted(page, 'inline')
   await page.evaluate(() => window.scrollTo(0, 0))
   await screenshot(page, 'diff-inline')
+
+  // The layout is remembered: after a reload the document opens inline.
+  await page.reload()
+  await diffDone(page)
+  await page
+    .getByTestId('change-row')
+    .filter({ hasText: 'modified' })
+    .first()
+    .getByRole('button', { name: /Show the whole row/ })
+    .click()
+  await expect(page.getByTestId('document-diff')).toHaveAttribute('data-mode', 'inline')
+  await expectHighlighted(page, 'inline')
   errors.expectClean()
 })
 

@@ -1,8 +1,10 @@
 // A document or JSON value's change in Monaco's diff editor (side by side or inline), with the
 // nested paths of the change's RFC 6902 patch listed and their lines highlighted on each side.
-// Monaco is imported when the first document diff is shown (src/monaco.ts).
+// The layout chosen is kept in the browser for the next document. Monaco is imported when the
+// first document diff is shown (src/monaco.ts).
 
 import { Button, Code, Group, SegmentedControl, Stack, Text } from '@mantine/core'
+import { useLocalStorage } from '@mantine/hooks'
 import { useEffect, useMemo, useRef, useState } from 'react'
 import { CHANGE_STYLE } from '../diff-format.ts'
 import { linesOf, parseJsonValue, prettyJson, type LineRange } from '../json-lines.ts'
@@ -38,7 +40,14 @@ export function DocumentDiff({
   newValue: unknown
   patch: readonly PatchOp[]
 }) {
-  const [mode, setMode] = useState<Mode>('side-by-side')
+  const [mode, setMode] = useLocalStorage<Mode>({
+    key: 'dbsnap.document-diff.layout',
+    defaultValue: 'side-by-side',
+    // Read before the first render, so that a remembered inline layout does not flash side by side.
+    getInitialValueInEffect: false,
+    serialize: (value) => value,
+    deserialize: (value) => (value === 'inline' ? 'inline' : 'side-by-side'),
+  })
   const [error, setError] = useState<unknown>()
   const host = useRef<HTMLDivElement>(null)
   const editor = useRef<DiffEditor>(undefined)
