@@ -20,6 +20,8 @@ import {
 } from '../src/config.js'
 
 const bin = fileURLToPath(new URL('../bin/dbsnap-control-plane.js', import.meta.url))
+/** What the agent does on its own (a tick, a queued run) is looked for every 100 ms for 10 s. */
+const POLL = { interval: 100, timeout: 10_000 }
 
 describe('the embedded agent', () => {
   let dir: string
@@ -125,10 +127,7 @@ describe('the embedded agent', () => {
     const ticksFile = join(state, 'schedule-ticks.json')
     const ticks = async () =>
       JSON.parse(await readFile(ticksFile, 'utf8').catch(() => '{}')) as Record<string, string>
-    for (let i = 0; i < 100 && (await ticks())[scheduleId] === undefined; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-    expect((await ticks())[scheduleId]).toBeDefined()
+    await expect.poll(async () => (await ticks())[scheduleId], POLL).toBeDefined()
     // Only the ticks: the schedules hold the connections' URLs, and the database has them.
     expect(await readdir(state)).toEqual(['schedule-ticks.json'])
     // Down since the middle of last year (the file says so): this New Year's tick was missed.
@@ -144,10 +143,7 @@ describe('the embedded agent', () => {
       (
         (await api('GET', schedulesPath))['items'] as { id: string; lastRunAt: string | null }[]
       ).find((s) => s.id === scheduleId)?.lastRunAt
-    for (let i = 0; i < 100 && (await lastRun()) !== caughtUp; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-    expect(await lastRun()).toBe(caughtUp)
+    await expect.poll(lastRun, POLL).toBe(caughtUp)
     expect((await ticks())[scheduleId]).toBe(caughtUp)
   })
 
