@@ -58,6 +58,8 @@ export interface AppDeps {
   /** The credentials' key (secrets/secret-keys.ts). */
   secrets: SecretBox
   rateLimits?: Partial<RateLimits>
+  /** The clock the rate limits' fixed windows are counted in (tests pin it: no window ends mid-test). */
+  rateLimitClock?: () => number
   maxBodyBytes?: number
   /** Lease length, attempts and backoff of the job queue. */
   queue?: JobQueueOptions
@@ -81,6 +83,7 @@ export function createApp({
   auth,
   secrets,
   rateLimits = {},
+  rateLimitClock,
   maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
   queue = {},
   webRoot,
@@ -100,7 +103,11 @@ export function createApp({
       openRegistration: false,
       ...auth,
     },
-    limiter: new RateLimiter(db.db, { ...DEFAULT_RATE_LIMITS, ...rateLimits }, logger),
+    limiter: new RateLimiter(
+      db.db,
+      { ...DEFAULT_RATE_LIMITS, ...rateLimits },
+      { logger, now: rateLimitClock },
+    ),
     apiKeyUsage,
     secrets,
     queue: new JobQueue(db, { events: metrics, ...queue }),

@@ -327,6 +327,9 @@ describe.each(DIALECTS)('rate limits on %s', (dialect) => {
         loginPerAccount: { hits: 3, windowSeconds: 60 },
         perUser: { hits: 4, windowSeconds: 60 },
       },
+      // Mid-window, and still: the windows are fixed, so a real clock crossing a minute
+      // between two hits would start a fresh count and the limit would never be reached.
+      rateLimitClock: () => Date.UTC(2026, 11, 3, 12, 0, 30),
     })
   })
   afterAll(async () => {

@@ -54,7 +54,12 @@ describe.each(DIALECTS)('rate-limit counters on %s', (dialect) => {
   it('count per-user hits in memory and add them up across replicas at each flush', async () => {
     const day = { hits: 5, windowSeconds: 24 * 60 * 60 }
     const limits = { ...DEFAULT_RATE_LIMITS, perUser: day }
-    const [a, b] = [new RateLimiter(cp.db, limits), new RateLimiter(cp.db, limits)]
+    // One clock, away from midnight: both replicas count in the same day's window.
+    const now = (): number => Date.UTC(2026, 11, 3, 12)
+    const [a, b] = [
+      new RateLimiter(cp.db, limits, { now }),
+      new RateLimiter(cp.db, limits, { now }),
+    ]
     const user = randomBytes(4).toString('hex')
     for (let i = 0; i < 3; i++) await a.hit('perUser', user)
     // Nothing written yet: the database is not touched on the request path.

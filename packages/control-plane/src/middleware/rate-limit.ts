@@ -56,14 +56,21 @@ export class RateLimiter {
   readonly #db: Kysely<Database>
   readonly #limits: RateLimits
   readonly #logger: Logger | undefined
+  readonly #now: () => number
   readonly #counters = new Map<string, Counter>()
   #flushTimer: NodeJS.Timeout | undefined
   #flushing: Promise<void> = Promise.resolve()
 
-  constructor(db: Kysely<Database>, limits: RateLimits, logger?: Logger) {
+  /** `now` is the clock the windows are counted in (ms since the epoch; tests pin it). */
+  constructor(
+    db: Kysely<Database>,
+    limits: RateLimits,
+    { logger, now = Date.now }: { logger?: Logger; now?: () => number } = {},
+  ) {
     this.#db = db
     this.#limits = limits
     this.#logger = logger
+    this.#now = now
   }
 
   /**
@@ -72,7 +79,7 @@ export class RateLimiter {
    */
   async hit(name: keyof RateLimits, key: string): Promise<void> {
     const limit = this.#limits[name]
-    const now = Date.now()
+    const now = this.#now()
     const windowMs = limit.windowSeconds * 1000
     if (BATCHED.has(name)) {
       const hits = this.#countInMemory(name, key, windowStartOf(now, windowMs))
@@ -120,7 +127,7 @@ export class RateLimiter {
   }
 
   async #write(): Promise<void> {
-    const now = Date.now()
+    const now = this.#now()
     for (const [id, counter] of this.#counters) {
       const windowMs = this.#limits[counter.name].windowSeconds * 1000
       if (counter.windowStart + windowMs <= now) {
