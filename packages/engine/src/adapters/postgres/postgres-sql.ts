@@ -121,23 +121,7 @@ function copyTextOf(
   batch: ColumnBatch,
 ): Buffer {
   const { rows, payload: buf } = batch
-  const width = buf.byteLength >= 8 ? buf.readUInt32LE(4) : -1
-  if (width !== table.columns.length || 8 + 4 * width > buf.byteLength) {
-    throw corruptRow(table, `${width} values`)
-  }
-  // Where each column's next value starts, and where its section ends. Each section ends with a
-  // newline, checked here, so no scan below runs past its own section.
-  const cursor = new Array<number>(width)
-  const ends = new Array<number>(width)
-  let offset = 8 + 4 * width
-  for (let j = 0; j < width; j++) {
-    cursor[j] = offset
-    offset += buf.readUInt32LE(8 + 4 * j)
-    ends[j] = offset
-    if (offset > buf.byteLength || (offset > cursor[j]! && buf[offset - 1] !== LF)) {
-      throw corruptRow(table, `a cut column ${table.columns[j]!.name}`)
-    }
-  }
+  const { cursor, ends } = columnSections(table, buf)
   const out = Buffer.allocUnsafe(buf.byteLength + rows)
   let o = 0
   for (let r = 0; r < rows; r++) {
@@ -209,8 +193,35 @@ function copyTextOf(
   return out.subarray(0, o)
 }
 
+/**
+ * Where each column's section of a columnar payload starts (`cursor`, advanced by the caller
+ * value by value) and ends. Each section ends with a newline, checked here, so no scan of a
+ * value runs past its own section.
+ */
+export function columnSections(
+  table: TableSchema,
+  buf: Buffer,
+): { cursor: number[]; ends: number[] } {
+  const width = buf.byteLength >= 8 ? buf.readUInt32LE(4) : -1
+  if (width !== table.columns.length || 8 + 4 * width > buf.byteLength) {
+    throw corruptRow(table, `${width} values`)
+  }
+  const cursor = new Array<number>(width)
+  const ends = new Array<number>(width)
+  let offset = 8 + 4 * width
+  for (let j = 0; j < width; j++) {
+    cursor[j] = offset
+    offset += buf.readUInt32LE(8 + 4 * j)
+    ends[j] = offset
+    if (offset > buf.byteLength || (offset > cursor[j]! && buf[offset - 1] !== LF)) {
+      throw corruptRow(table, `a cut column ${table.columns[j]!.name}`)
+    }
+  }
+  return { cursor, ends }
+}
+
 /** Bytes a JSON string holds as they are: not a quote, a backslash or a control character. */
-const PLAIN = new Uint8Array(256).fill(1, 0x20)
+export const PLAIN = new Uint8Array(256).fill(1, 0x20)
 PLAIN[QUOTE] = 0
 PLAIN[BACKSLASH] = 0
 
@@ -230,6 +241,11 @@ function valueAt(buf: Buffer, start: number): string {
 
 /** The COPY field of a JSON string that holds a `\u` escape, parsed. */
 function parsedField(column: ColumnSchema, raw: string): string {
+  return copyTextField(parsedString(column, raw))
+}
+
+/** The string a column's JSON text `raw` holds; `DATA_CORRUPT` when it holds no string. */
+export function parsedString(column: ColumnSchema, raw: string): string {
   let value: unknown
   try {
     value = JSON.parse(raw)
@@ -237,17 +253,17 @@ function parsedField(column: ColumnSchema, raw: string): string {
     throw corruptValue(column, raw)
   }
   if (typeof value !== 'string') throw corruptValue(column, raw)
-  return copyTextField(value)
+  return value
 }
 
-function corruptValue(column: ColumnSchema, raw: string): DbsnapError {
+export function corruptValue(column: ColumnSchema, raw: string): DbsnapError {
   return new DbsnapError(
     'DATA_CORRUPT',
     `a ${column.encoding} column (${column.name}) holds ${raw.slice(0, 40)}`,
   )
 }
 
-function corruptRow(table: TableSchema, what: string): DbsnapError {
+export function corruptRow(table: TableSchema, what: string): DbsnapError {
   return new DbsnapError(
     'DATA_CORRUPT',
     `a row of ${table.schema}.${table.name} holds ${what}, the table has ${table.columns.length} columns`,

@@ -13,6 +13,7 @@ import type { TableSchema } from '../../schema/schema.js'
 import type { RestoreTableOptions, RestoreTableResult, TableRows } from '../target-adapter.js'
 import { copyColumns, copyFromStatement, qualifiedName, quoteIdent } from './postgres-ddl.js'
 import { postgresQueryError } from './postgres-errors.js'
+import { binaryCopyKinds, copyBinary } from './postgres-copy-binary.js'
 import { copyText } from './postgres-sql.js'
 
 /** Appends rows: COPY straight in (`fail`), or through a temporary table (`skip`, `update`). */
@@ -36,7 +37,7 @@ export async function appendRows(
   // `--only-changed`: the rows to delete go first, in this same transaction.
   await deleteKeys(client, target, table, options.deleteKeys ?? [], signal)
   if (options.onConflict === 'fail') {
-    await copyRows(client, table, copyFromStatement(table), rows, signal, count)
+    await copyRows(client, table, name, rows, signal, count)
     return { inserted: total, updated: 0, skipped: 0 }
   }
   const key = table.primaryKey?.columns ?? null
@@ -50,7 +51,7 @@ export async function appendRows(
   await client.query(
     `CREATE TEMPORARY TABLE ${temp} ON COMMIT DROP AS SELECT ${list} FROM ${name} WITH NO DATA`,
   )
-  await copyRows(client, table, copyFromStatement(table, `pg_temp.${temp}`), rows, signal, count)
+  await copyRows(client, table, `pg_temp.${temp}`, rows, signal, count)
   const overriding = columns.some((c) => c.identity === 'always') ? ' OVERRIDING SYSTEM VALUE' : ''
   const conflictTarget = key === null ? '' : ` (${key.map(quoteIdent).join(', ')})`
   const updates = columns.filter((c) => !(key ?? []).includes(c.name) && c.identity !== 'always')
@@ -106,20 +107,30 @@ export async function deleteKeys(
   }
 }
 
-/** Streams the rows into `COPY … FROM STDIN`; a failure part-way aborts the COPY (CopyFail). */
+/**
+ * Streams the rows into `COPY relation … FROM STDIN` (`relation` as SQL: the table, or the
+ * temporary table an append goes through): in binary when the target's column types allow it
+ * (postgres-copy-binary.ts), else as text. A failure part-way aborts the COPY (CopyFail).
+ */
 export async function copyRows(
   client: pg.Client,
   table: TableSchema,
-  sql: string,
+  relation: string,
   rows: TableRows,
   signal: AbortSignal | undefined,
   counted: (rows: number) => void,
 ): Promise<void> {
   throwIfAborted(signal)
-  const stream = client.query(copyFrom(sql))
+  const columns = copyColumns(table)
+  const kinds = await binaryCopyKinds(client, relation, table, columns)
+  const statement = copyFromStatement(table, relation)
   const batches = readAhead(rows.columns())
-  const text = Readable.from(copyText(table, batches, counted), { objectMode: false })
-  await pipeline(text, stream, { signal })
+  const [sql, data] =
+    kinds === null
+      ? [statement, copyText(table, batches, counted)]
+      : [`${statement} (FORMAT binary)`, copyBinary(table, columns, kinds, batches, counted)]
+  const stream = client.query(copyFrom(sql))
+  await pipeline(Readable.from(data, { objectMode: false }), stream, { signal })
 }
 
 /**

@@ -22,7 +22,6 @@ import { scrub } from '../connect-errors.js'
 import { describePostgres, openPostgresClient } from './postgres-source.js'
 import {
   PG_RESTORE_SETTINGS,
-  copyFromStatement,
   neededObjects,
   quoteIdent,
   qualifiedName,
@@ -301,7 +300,7 @@ class PostgresTarget implements TargetAdapter {
       }
       // Keys and indexes are built after the rows, as pg_restore does: one sort costs the
       // server less than an index entry per row (decision 0018).
-      await copyRows(this.#client, table, copyFromStatement(table), rows, signal, counted)
+      await copyRows(this.#client, table, qualifiedName(table), rows, signal, counted)
       for (const statement of afterDataStatements(table)) {
         await this.#run(statement, signal)
       }
@@ -367,7 +366,7 @@ class PostgresTarget implements TargetAdapter {
     await this.#withoutUserTriggers(table, async () => {
       await this.#query('SET CONSTRAINTS ALL DEFERRED')
       await this.#query(`DELETE FROM ONLY ${name}`)
-      await copyRows(this.#client, table, copyFromStatement(table), rows, signal, counted)
+      await copyRows(this.#client, table, qualifiedName(table), rows, signal, counted)
     })
   }
 
