@@ -211,16 +211,17 @@ function writeString(
   if (jsonb) out[field] = 1
   let at = start + 1
   let b: number
-  // A local: an imported binding is looked up again on every byte.
+  // Locals: an imported binding is looked up again on every byte.
   const plain = PLAIN
+  const escapes = JSON_ESCAPES
   for (;;) {
     while (plain[(b = buf[at++]!)] === 1) out[p++] = b
     if (b === QUOTE) break
     scanned.end = at - 1
     if (b !== BACKSLASH) return -1
     const e = buf[at++]!
-    const unescaped = JSON_ESCAPES[e] ?? -1
-    if (unescaped !== -1) {
+    const unescaped = escapes[e]!
+    if (unescaped !== 0) {
       out[p++] = unescaped
       continue
     }
@@ -237,7 +238,14 @@ function writeString(
   return p
 }
 
-/** `value` as a big-endian int32 at `o` of `out`; the index after it. */
+/** `value` (an int16 or uint16) big-endian at `o` of `out`; the index after it. */
+function int16(out: Buffer, o: number, value: number): number {
+  out[o] = (value >>> 8) & 0xff
+  out[o + 1] = value & 0xff
+  return o + 2
+}
+
+/** `value` (an int32 or uint32) big-endian at `o` of `out`; the index after it. */
 function int32(out: Buffer, o: number, value: number): number {
   out[o] = value >>> 24
   out[o + 1] = (value >>> 16) & 0xff
@@ -246,16 +254,19 @@ function int32(out: Buffer, o: number, value: number): number {
   return o + 4
 }
 
-/** What each JSON escape letter stands for (`\u` aside): -1 for none. */
-const JSON_ESCAPES: Record<number, number> = {
-  0x22: 0x22,
-  0x5c: 0x5c,
-  0x2f: 0x2f,
-  0x62: 0x08,
-  0x66: 0x0c,
-  0x6e: 0x0a,
-  0x72: 0x0d,
-  0x74: 0x09,
+/** What each JSON escape letter stands for (`\u` aside), by its byte: 0 for none. */
+const JSON_ESCAPES = new Uint8Array(256)
+for (const [letter, byte] of [
+  ['"', 0x22],
+  ['\\', 0x5c],
+  ['/', 0x2f],
+  ['b', 0x08],
+  ['f', 0x0c],
+  ['n', 0x0a],
+  ['r', 0x0d],
+  ['t', 0x09],
+] as const) {
+  JSON_ESCAPES[letter.charCodeAt(0)] = byte
 }
 
 /** The value of JSON text `buf[start, end)` as a binary field at `o` of `out`; -1 when not one. */
@@ -271,7 +282,7 @@ function writeScalar(
     case BOOL: {
       const value = end - start === 4
       if (!(value ? isTrue(buf, start) : end - start === 5 && isFalse(buf, start))) return -1
-      out.writeInt32BE(1, o)
+      int32(out, o, 1)
       out[o + 4] = value ? 1 : 0
       return o + 5
     }
@@ -281,19 +292,20 @@ function writeScalar(
       const bound = kind === INT2 ? 0x8000 : 0x80000000
       if (value === null || value < -bound || value >= bound) return -1
       if (kind === INT2) {
-        out.writeInt32BE(2, o)
-        out.writeInt16BE(value, o + 4)
+        int32(out, o, 2)
+        int16(out, o + 4, value)
         return o + 6
       }
-      out.writeInt32BE(4, o)
-      out.writeInt32BE(value, o + 4)
+      int32(out, o, 4)
+      int32(out, o + 4, value)
       return o + 8
     }
     case INT8: {
       const quoted = buf[start] === QUOTE
       if (quoted && buf[end - 1] !== QUOTE) return -1
-      const [from, to] = quoted ? [start + 1, end - 1] : [start, end]
-      out.writeInt32BE(8, o)
+      const from = quoted ? start + 1 : start
+      const to = quoted ? end - 1 : end
+      int32(out, o, 8)
       const value = parseInteger(buf, from, to)
       if (value !== null) {
         writeInt64(out, o + 4, value)
@@ -311,11 +323,11 @@ function writeScalar(
       const value = parseFloatValue(buf.toString('latin1', start, end))
       if (value === null) return -1
       if (kind === FLOAT4) {
-        out.writeInt32BE(4, o)
+        int32(out, o, 4)
         out.writeFloatBE(value, o + 4)
         return o + 8
       }
-      out.writeInt32BE(8, o)
+      int32(out, o, 8)
       out.writeDoubleBE(value, o + 4)
       return o + 12
     }
@@ -375,8 +387,8 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER
 /** An exact integer of at most 2^53 as a big-endian int64. */
 function writeInt64(out: Buffer, o: number, value: number): void {
   const high = Math.floor(value / 0x1_0000_0000)
-  out.writeInt32BE(high, o)
-  out.writeUInt32BE(value - high * 0x1_0000_0000, o + 4)
+  int32(out, o, high)
+  int32(out, o + 4, value - high * 0x1_0000_0000)
 }
 
 /** Sign words of a binary numeric. */
@@ -398,11 +410,11 @@ function writeNumeric(buf: Buffer, from: number, to: number, out: Buffer, o: num
     first === 0x4e || first === 0x49 ? NUMERIC_SPECIALS.get(buf.toString('latin1', from, to)) : -1
   if (special === undefined) return -1
   if (special !== -1) {
-    out.writeInt32BE(8, o)
-    out.writeUInt16BE(0, o + 4)
-    out.writeInt16BE(0, o + 6)
-    out.writeUInt16BE(special, o + 8)
-    out.writeUInt16BE(0, o + 10)
+    int32(out, o, 8)
+    int16(out, o + 4, 0)
+    int16(out, o + 6, 0)
+    int16(out, o + 8, special)
+    int16(out, o + 10, 0)
     return o + 12
   }
   let i = from
@@ -425,11 +437,11 @@ function writeNumeric(buf: Buffer, from: number, to: number, out: Buffer, o: num
   const intGroups = Math.ceil(intDigits / 4)
   const groups = intGroups + Math.ceil(scale / 4)
   if (groups > 0xffff || scale > 0x3fff) return -1
-  out.writeInt32BE(8 + 2 * groups, o)
-  out.writeUInt16BE(groups, o + 4)
-  out.writeInt16BE(intGroups - 1, o + 6)
-  out.writeUInt16BE(negative ? NUMERIC_NEG : NUMERIC_POS, o + 8)
-  out.writeUInt16BE(scale, o + 10)
+  int32(out, o, 8 + 2 * groups)
+  int16(out, o + 4, groups)
+  int16(out, o + 6, intGroups - 1)
+  int16(out, o + 8, negative ? NUMERIC_NEG : NUMERIC_POS)
+  int16(out, o + 10, scale)
   let p = o + 12
   // The integer part's first group holds what is left over from groups of four.
   let k = intStart
@@ -437,7 +449,7 @@ function writeNumeric(buf: Buffer, from: number, to: number, out: Buffer, o: num
   for (let g = 0; g < intGroups; g++) {
     let digit = 0
     for (let n = 0; n < take; n++) digit = digit * 10 + (buf[k++]! - 0x30)
-    out.writeUInt16BE(digit, p)
+    int16(out, p, digit)
     p += 2
     take = 4
   }
@@ -445,7 +457,7 @@ function writeNumeric(buf: Buffer, from: number, to: number, out: Buffer, o: num
   for (k = fracStart; k < fracEnd; k += 4) {
     let digit = 0
     for (let n = 0; n < 4; n++) digit = digit * 10 + (k + n < fracEnd ? buf[k + n]! - 0x30 : 0)
-    out.writeUInt16BE(digit, p)
+    int16(out, p, digit)
     p += 2
   }
   return p
@@ -466,15 +478,15 @@ const US_PER_DAY = 86_400_000_000
  * since 2000-01-01 (int32; the infinities are its extremes).
  */
 function writeDate(buf: Buffer, from: number, to: number, out: Buffer, o: number): number {
-  out.writeInt32BE(4, o)
+  int32(out, o, 4)
   const text = to - from <= 9 ? buf.toString('latin1', from, to) : ''
   if (text === 'infinity' || text === '-infinity') {
-    out.writeInt32BE(text === 'infinity' ? 0x7fffffff : -0x80000000, o + 4)
+    int32(out, o + 4, text === 'infinity' ? 0x7fffffff : -0x80000000)
     return o + 8
   }
   const date = parseDate(buf, from, to)
   if (date === null || !endsAt(date.at, to, date.bc)) return -1
-  out.writeInt32BE(date.days - PG_EPOCH_DAYS, o + 4)
+  int32(out, o + 4, date.days - PG_EPOCH_DAYS)
   return o + 8
 }
 
@@ -491,7 +503,7 @@ function writeTimestamp(
   o: number,
   zoned: boolean,
 ): number {
-  out.writeInt32BE(8, o)
+  int32(out, o, 8)
   const text = to - from <= 9 ? buf.toString('latin1', from, to) : ''
   if (text === 'infinity' || text === '-infinity') {
     out.writeBigInt64BE(text === 'infinity' ? 2n ** 63n - 1n : -(2n ** 63n), o + 4)
@@ -617,7 +629,7 @@ function isDigit(b: number): boolean {
 /** A uuid's output text (`a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11`) as its 16 bytes. */
 function writeUuid(buf: Buffer, from: number, to: number, out: Buffer, o: number): number {
   if (to - from !== 36) return -1
-  out.writeInt32BE(16, o)
+  int32(out, o, 16)
   let p = o + 4
   for (let i = from; i < to;) {
     if (i - from === 8 || i - from === 13 || i - from === 18 || i - from === 23) {
