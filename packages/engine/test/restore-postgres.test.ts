@@ -12,7 +12,11 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, type TestDatabase } from '../../../test/postgres.js'
 import type { TargetAdapter } from '../src/adapters/target-adapter.js'
-import { binaryCopyKinds, copyBinary } from '../src/adapters/postgres/postgres-copy-binary.js'
+import {
+  BINARY_MIN_BYTES,
+  binaryCopyKinds,
+  copyBinary,
+} from '../src/adapters/postgres/postgres-copy-binary.js'
 import { postgresSql } from '../src/adapters/postgres/postgres-sql.js'
 import type { CanonicalRow } from '../src/canonical/value-encoding.js'
 import { connectTarget } from '../src/adapters/connect.js'
@@ -212,8 +216,13 @@ describe('PostgreSQL restore', () => {
       const columns = table.columns.map((_, i) => i)
       return binaryCopyKinds(target.client, `public.${name}`, table, columns)
     }
-    // The round trips above prove the values exact; this, that they went in binary.
+    // The round trips above prove the values exact; this, that they went in binary: the target
+    // takes its types, and its first chunk is not one of a small table.
     expect(await kinds('binary_types')).toHaveLength(18)
+    const entry = source.manifest.tables.find((t) => t.name === 'binary_types')!
+    const [chunk] = await repository.readIndex(entry.index)
+    const batch = await repository.readColumns(chunk!.id, entry.columns.length)
+    expect(batch.payload.byteLength).toBeGreaterThanOrEqual(BINARY_MIN_BYTES)
     expect(await kinds('all_types')).toBeNull()
     // A column whose target type is not the one the snapshot read it from goes as text.
     await target.client.query('ALTER TABLE public.binary_types ALTER c_text TYPE varchar')

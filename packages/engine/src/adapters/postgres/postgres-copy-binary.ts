@@ -45,6 +45,13 @@ const TYPES: ReadonlyMap<string, { kind: number; encoding: ValueEncoding }> = ne
   ['uuid', { kind: UUID, encoding: 'text' }],
 ])
 
+/**
+ * Tables whose first chunk's columnar payload is smaller go as text: such a table is that one
+ * chunk (no chunk is cut before 256 KiB of rows), and the server parses its text in less time
+ * than the round trip for its types and the binary writer's first, not yet compiled, calls take.
+ */
+export const BINARY_MIN_BYTES = 64 * 1024
+
 /** The target relation's columns of built-in types: other columns are not listed. */
 const SQL_TARGET_TYPES = `SELECT a.attname::text AS name, t.typname::text AS type
   FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid

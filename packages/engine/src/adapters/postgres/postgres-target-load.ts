@@ -13,7 +13,7 @@ import type { TableSchema } from '../../schema/schema.js'
 import type { RestoreTableOptions, RestoreTableResult, TableRows } from '../target-adapter.js'
 import { copyColumns, copyFromStatement, qualifiedName, quoteIdent } from './postgres-ddl.js'
 import { postgresQueryError } from './postgres-errors.js'
-import { binaryCopyKinds, copyBinary } from './postgres-copy-binary.js'
+import { BINARY_MIN_BYTES, binaryCopyKinds, copyBinary } from './postgres-copy-binary.js'
 import { copyText } from './postgres-sql.js'
 
 /** Appends rows: COPY straight in (`fail`), or through a temporary table (`skip`, `update`). */
@@ -110,7 +110,8 @@ export async function deleteKeys(
 /**
  * Streams the rows into `COPY relation … FROM STDIN` (`relation` as SQL: the table, or the
  * temporary table an append goes through): in binary when the target's column types allow it
- * (postgres-copy-binary.ts), else as text. A failure part-way aborts the COPY (CopyFail).
+ * (postgres-copy-binary.ts) and the table is not a small one, else as text. A failure part-way
+ * aborts the COPY (CopyFail).
  */
 export async function copyRows(
   client: pg.Client,
@@ -122,15 +123,39 @@ export async function copyRows(
 ): Promise<void> {
   throwIfAborted(signal)
   const columns = copyColumns(table)
-  const kinds = await binaryCopyKinds(client, relation, table, columns)
+  const ahead = readAhead(rows.columns())
+  const first = await ahead.next()
+  let kinds: number[] | null = null
+  try {
+    if (first.done !== true && first.value.payload.byteLength >= BINARY_MIN_BYTES) {
+      kinds = await binaryCopyKinds(client, relation, table, columns)
+    }
+  } catch (err) {
+    await ahead.return()
+    throw err
+  }
   const statement = copyFromStatement(table, relation)
-  const batches = readAhead(rows.columns())
+  const batches = prepend(first, ahead)
   const [sql, data] =
     kinds === null
       ? [statement, copyText(table, batches, counted)]
       : [`${statement} (FORMAT binary)`, copyBinary(table, columns, kinds, batches, counted)]
   const stream = client.query(copyFrom(sql))
   await pipeline(Readable.from(data, { objectMode: false }), stream, { signal })
+}
+
+/** `first`, read already, then the rest of its generator, closed however this one ends. */
+async function* prepend<T>(
+  first: IteratorResult<T, void>,
+  rest: AsyncGenerator<T, void, undefined>,
+): AsyncGenerator<T, void, undefined> {
+  try {
+    if (first.done === true) return
+    yield first.value
+    yield* rest
+  } finally {
+    await rest.return()
+  }
 }
 
 /**
