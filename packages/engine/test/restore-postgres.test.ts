@@ -218,7 +218,7 @@ describe('PostgreSQL restore', () => {
     }
     // The round trips above prove the values exact; this, that they went in binary: the target
     // takes its types, and its first chunk is not one of a small table.
-    expect(await kinds('binary_types')).toHaveLength(18)
+    expect(await kinds('binary_types')).toHaveLength(19)
     const entry = source.manifest.tables.find((t) => t.name === 'binary_types')!
     const [chunk] = await repository.readIndex(entry.index)
     const batch = await repository.readColumns(chunk!.id, entry.columns.length)
@@ -231,21 +231,25 @@ describe('PostgreSQL restore', () => {
 
   it("refuses a value that is not its type's output text as DATA_CORRUPT", async () => {
     const db = await database()
-    await db.client.query('CREATE TABLE public.t (id int PRIMARY KEY, at timestamptz)')
-    await db.client.query("INSERT INTO public.t VALUES (1, '2024-01-01 00:00:00+00')")
+    await db.client.query('CREATE TABLE public.t (id int PRIMARY KEY, at timestamptz, b bytea)')
+    await db.client.query("INSERT INTO public.t VALUES (1, '2024-01-01 00:00:00+00', '\\x00')")
     const source = await snap(db.url)
     const table = source.manifest.schema.tables.find((t) => t.name === 't')!
-    const kinds = (await binaryCopyKinds(db.client, 'public.t', table, [0, 1]))!
-    expect(kinds).toHaveLength(2)
+    const columns = [0, 1, 2]
+    const kinds = (await binaryCopyKinds(db.client, 'public.t', table, columns))!
+    expect(kinds).toHaveLength(3)
     const encode = async (line: string): Promise<void> => {
-      const payload = rowsToColumnar(Buffer.from(`${line}\n`), 1, 2)
-      for await (const _ of copyBinary(table, [0, 1], kinds, batches({ rows: 1, payload }))) void _
+      const payload = rowsToColumnar(Buffer.from(`${line}\n`), 1, 3)
+      for await (const _ of copyBinary(table, columns, kinds, batches({ rows: 1, payload }))) void _
     }
-    await expect(encode('[1,"2024-01-01 00:00:00.5+00"]')).resolves.toBeUndefined()
+    await expect(encode('[1,"2024-01-01 00:00:00.5+00","\\\\x00ff"]')).resolves.toBeUndefined()
     for (const bad of ['"2024-01-01T00:00:00Z"', '"2024-02-30 00:00:00+00"', '"2024-01-01"', '1']) {
-      await expect(encode(`[1,${bad}]`)).rejects.toMatchObject({ code: 'DATA_CORRUPT' })
+      await expect(encode(`[1,${bad},null]`)).rejects.toMatchObject({ code: 'DATA_CORRUPT' })
     }
-    await expect(encode('[2147483648,null]')).rejects.toMatchObject({ code: 'DATA_CORRUPT' })
+    for (const bad of ['"\\\\x0"', '"\\\\xzz"', '"00ff"', '"\\\\00ff"']) {
+      await expect(encode(`[1,null,${bad}]`)).rejects.toMatchObject({ code: 'DATA_CORRUPT' })
+    }
+    await expect(encode('[2147483648,null,null]')).rejects.toMatchObject({ code: 'DATA_CORRUPT' })
   })
 
   it('a whole restore by the database owner who is no superuser leaves out only what needs one', async () => {

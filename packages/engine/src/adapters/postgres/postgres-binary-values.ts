@@ -16,6 +16,7 @@ export const TIMESTAMPTZ = 9
 export const TIMESTAMP = 10
 export const DATE = 11
 export const UUID = 12
+export const BYTEA = 13
 
 const QUOTE = 0x22
 
@@ -110,6 +111,8 @@ export function writeScalar(
           return writeDate(buf, from, to, out, o)
         case UUID:
           return writeUuid(buf, from, to, out, o)
+        case BYTEA:
+          return writeBytea(buf, from, to, out, o)
       }
       return -1
     }
@@ -408,6 +411,24 @@ function writeUuid(buf: Buffer, from: number, to: number, out: Buffer, o: number
     if (high < 0 || low < 0) return -1
     out[p++] = (high << 4) | low
     i += 2
+  }
+  return p
+}
+
+/**
+ * bytea's output text under `bytea_output = hex` (`\x00ff`; in the JSON text its backslash is
+ * escaped, `\\x00ff`) as its bytes.
+ */
+function writeBytea(buf: Buffer, from: number, to: number, out: Buffer, o: number): number {
+  const digits = to - from - 3
+  if (buf[from] !== 0x5c || buf[from + 1] !== 0x5c || buf[from + 2] !== 0x78) return -1
+  if (digits < 0 || digits % 2 !== 0) return -1
+  let p = int32(out, o, digits / 2)
+  for (let i = from + 3; i < to; i += 2) {
+    const high = hexDigit(buf[i]!)
+    const low = hexDigit(buf[i + 1]!)
+    if (high < 0 || low < 0) return -1
+    out[p++] = (high << 4) | low
   }
   return p
 }

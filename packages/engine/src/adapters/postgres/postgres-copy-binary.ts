@@ -12,6 +12,7 @@ import type { ColumnSchema, TableSchema } from '../../schema/schema.js'
 import type { ColumnBatch } from '../target-adapter.js'
 import {
   BOOL,
+  BYTEA,
   DATE,
   FLOAT4,
   FLOAT8,
@@ -47,6 +48,7 @@ const TYPES: ReadonlyMap<string, { kind: number; encoding: ValueEncoding }> = ne
   ['timestamp', { kind: TIMESTAMP, encoding: 'text' }],
   ['date', { kind: DATE, encoding: 'text' }],
   ['uuid', { kind: UUID, encoding: 'text' }],
+  ['bytea', { kind: BYTEA, encoding: 'text' }],
 ])
 
 /**
