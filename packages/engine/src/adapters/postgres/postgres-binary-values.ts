@@ -100,7 +100,8 @@ export function writeScalar(
     }
     default: {
       if (buf[start] !== QUOTE || buf[end - 1] !== QUOTE || end - start < 2) return -1
-      const [from, to] = [start + 1, end - 1]
+      const from = start + 1
+      const to = end - 1
       switch (kind) {
         case NUMERIC:
           return writeNumeric(buf, from, to, out, o)

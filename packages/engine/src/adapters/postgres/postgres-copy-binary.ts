@@ -211,7 +211,7 @@ const scanned = { end: 0 }
 /**
  * A JSON string's characters (at `start`, its opening quote) as a text field (jsonb's prefixed
  * with its format version, 1) at `o` of `out`: the index after the field, or -1 when the text is
- * not a JSON string. Sets `scanned.end`. A string with a `\u` escape (JSON.stringify writes them
+ * not a JSON string. Sets `scanned.end` when it is one. A string with a `\u` escape (JSON.stringify writes them
  * for control characters only) is parsed whole.
  */
 function writeString(
@@ -233,7 +233,6 @@ function writeString(
   for (;;) {
     while (plain[(b = buf[at++]!)] === 1) out[p++] = b
     if (b === QUOTE) break
-    scanned.end = at - 1
     if (b !== BACKSLASH) return -1
     const e = buf[at++]!
     const unescaped = escapes[e]!
@@ -250,11 +249,7 @@ function writeString(
     break
   }
   scanned.end = at
-  const length = p - field
-  out[o] = length >>> 24
-  out[o + 1] = (length >>> 16) & 0xff
-  out[o + 2] = (length >>> 8) & 0xff
-  out[o + 3] = length & 0xff
+  int32(out, o, p - field)
   return p
 }
 
