@@ -321,6 +321,21 @@ test('a MongoDB document with a nested field changed: the path highlighted in Mo
   await document.getByText('Inline', { exact: true }).click()
   await expect(document).toHaveAttribute('data-mode', 'inline')
   await expectHighlighted(page, 'inline')
+  // The gutter's + and − are glyphs of Monaco's codicon font, served by the control plane: a
+  // missing font draws them as boxes.
+  await expect
+    .poll(() =>
+      page.evaluate(() => {
+        let loaded = false
+        window.document.fonts.forEach((font) => {
+          if (font.family.replaceAll('"', '') === 'codicon' && font.status === 'loaded') {
+            loaded = true
+          }
+        })
+        return loaded
+      }),
+    )
+    .toBe(true)
   await page.evaluate(() => window.scrollTo(0, 0))
   await screenshot(page, 'diff-inline')
 

@@ -11,6 +11,9 @@
 
 import EditorWorker from 'monaco-editor/editor/editor.worker?worker'
 import * as monaco from 'monaco-editor/editor/editor.api'
+// The codicon font (the diff gutter's + and − signs, the editor's widgets): `editor.api` alone
+// brings no `@font-face`, and each sign would show as a missing-glyph box.
+import 'monaco-editor/features/codicon/register'
 import { styleNonce } from './csp-nonce.ts'
 
 declare global {
