@@ -31,6 +31,15 @@ describe('columnar layout', () => {
         [`${'\\'.repeat(17)}"`, `${'y'.repeat(16)}"`, `${'z'.repeat(300)}\\"end`],
       ],
     ],
+    [
+      // A quote past the loop's bytes that is escaped: the rest of the string is stepped through.
+      'JSON text in a string',
+      [
+        [JSON.stringify({ user: { id: 1, name: 'x'.repeat(20) }, tags: ['a', 'b\\"c'] }), 1],
+        [`${'w'.repeat(16)}"${'\\'.repeat(3)}"\\`, 2],
+        [`${'v'.repeat(17)}\\"`, 3],
+      ],
+    ],
     ['one column', [[1], [2], [3]]],
     ['no columns', [[], []]],
   ])('round-trips %s', (_name, rows) => {
@@ -55,6 +64,8 @@ describe('columnar layout', () => {
   it('round-trips any rows of canonical values', () => {
     const value = fc.oneof(
       fc.string({ unit: 'binary' }),
+      // Long strings dense with quotes and backslashes, as JSON documents in text columns are.
+      fc.string({ unit: fc.constantFrom('"', '\\', 'a', ',', ']'), minLength: 10, maxLength: 60 }),
       fc.integer(),
       fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => !Object.is(d, -0)),
       fc.boolean(),

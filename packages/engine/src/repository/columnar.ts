@@ -130,8 +130,10 @@ export function rowsToColumnar(
       if (content[at] === QUOTE) {
         // To the closing quote. Most strings are short: a loop over their first bytes, stepping
         // over each escape (`\` and the byte after it), costs less than a call of `indexOf`.
-        // Past those, the native search is faster: from quote to quote, where a quote after an
-        // odd run of backslashes is escaped and does not end the string.
+        // Past those, one native search finds the next quote, which ends a long text. A quote
+        // after an odd run of backslashes is escaped: the string holds quotes (JSON in a text
+        // or jsonb column has dozens), and a search per quote would cost a call each, so the
+        // loop takes the rest of it.
         at++
         const loopEnd = Math.min(at + SHORT_STRING, content.length)
         let c = content[at]
@@ -140,14 +142,20 @@ export function rowsToColumnar(
           c = content[at]
         }
         if (c !== QUOTE) {
-          for (;;) {
-            const quote = content.indexOf(QUOTE, at)
-            if (quote < 0) malformed()
-            let slashes = 0
-            while (content[quote - 1 - slashes] === BACKSLASH) slashes++
-            at = quote
-            if (slashes % 2 === 0) break
+          const quote = content.indexOf(QUOTE, at)
+          if (quote < 0) malformed()
+          let slashes = 0
+          while (content[quote - 1 - slashes] === BACKSLASH) slashes++
+          at = quote
+          if (slashes % 2 === 1) {
+            // The escape ends at the quote: the loop starts after it, on a character.
             at++
+            c = content[at]
+            while (c !== QUOTE) {
+              if (at >= content.length) malformed()
+              at += c === BACKSLASH ? 2 : 1
+              c = content[at]
+            }
           }
         }
         at++
