@@ -445,6 +445,31 @@ describe.each(DIALECTS)('diffs through the API on %s', (dialect) => {
     expect((await exported('')).status).toBe(400)
   })
 
+  it('gives an export an ETag: the same file again is a 304, another filter or format is not', async () => {
+    const exported = async (query: string, headers: Record<string, string> = {}) =>
+      h.call('GET', `${projectBase}/diffs/${diffId}/export${query}`, { token: readOnly, headers })
+    const first = await exported('?format=ndjson')
+    const etag = first.headers.get('etag')!
+    expect(etag).toMatch(/^"[\w-]{27}"$/)
+    expect(first.headers.get('cache-control')).toBe('private, no-cache')
+    expect((await first.text()).length).toBeGreaterThan(0)
+    const again = await exported('?format=ndjson', { 'if-none-match': etag })
+    expect(again.status).toBe(304)
+    expect(again.headers.get('etag')).toBe(etag)
+    expect(await again.text()).toBe('')
+    expect((await exported('?format=ndjson', { 'if-none-match': `W/${etag}` })).status).toBe(304)
+    // Another file: another tag, and a full answer to the first one's.
+    for (const query of ['?format=markdown', '?format=ndjson&table=public.orders']) {
+      const other = await exported(query, { 'if-none-match': etag })
+      expect(other.status).toBe(200)
+      expect(other.headers.get('etag')).not.toBe(etag)
+      await other.text()
+    }
+    const stale = await exported('?format=ndjson', { 'if-none-match': '"stale"' })
+    expect(stale.status).toBe(200)
+    await stale.text()
+  })
+
   it('exports a succeeded diff as the engine’s Markdown report', async () => {
     const exported = async (query: string) =>
       h.call('GET', `${projectBase}/diffs/${diffId}/export${query}`, { token: readOnly })

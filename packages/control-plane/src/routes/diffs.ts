@@ -7,6 +7,7 @@
 
 import { createHash } from 'node:crypto'
 import { createRoute, z } from '@hono/zod-openapi'
+import { DBSNAP_VERSION } from '@dbsnap/engine/core'
 import type { Context } from 'hono'
 import { audited } from '../api/audit.js'
 import type { ApiContext } from '../api/context.js'
@@ -15,7 +16,12 @@ import { JobSchema, JobStateSchema, jobView } from '../api/job-schemas.js'
 import { errorResponses, jsonContent, KEY_SECURITY, newRouter } from '../api/router.js'
 import { IdParam } from '../api/schemas.js'
 import type { Action } from '../authz/permissions.js'
-import { markdownExport, MARKDOWN_MAX_CHANGES, ndjsonExport } from '../data/diff-export.js'
+import {
+  checkExportable,
+  markdownExport,
+  MARKDOWN_MAX_CHANGES,
+  ndjsonExport,
+} from '../data/diff-export.js'
 import {
   countChanges,
   getDiff,
@@ -248,12 +254,14 @@ export function diffRoutes(ctx: ApiContext) {
         },
         responses: {
           200: {
-            description: 'The file, as an attachment `diff-<id>.ndjson` or `diff-<id>.md`',
+            description:
+              'The file, as an attachment `diff-<id>.ndjson` or `diff-<id>.md`, with an ETag: a request naming it in If-None-Match gets a 304',
             content: {
               'application/x-ndjson': { schema: z.string() },
               'text/markdown': { schema: z.string() },
             },
           },
+          304: { description: 'Not modified: the file of If-None-Match' },
           ...errorResponses(400, 401, 403, 404, 409, 429),
         },
       }),
@@ -262,6 +270,13 @@ export function diffRoutes(ctx: ApiContext) {
         await checkProject(ctx, orgId, projectId)
         const { format, ...filter } = c.req.valid('query')
         const diff = await getDiff(ctx.db, projectId, diffId)
+        checkExportable(diff)
+        // A succeeded diff never changes: the file is known by what it is made of, and a client
+        // that has it already gets a 304 before any change is read.
+        const etag = exportTag(diff.id, format, filter)
+        if (matches(c.req.header('if-none-match'), etag)) {
+          return c.body(null, 304, { etag, 'cache-control': 'private, no-cache' })
+        }
         const [text, type, extension] =
           format === 'ndjson'
             ? [ndjsonExport(ctx.db, diff, filter), 'application/x-ndjson', 'ndjson']
@@ -270,6 +285,7 @@ export function diffRoutes(ctx: ApiContext) {
           'content-type': `${type}; charset=utf-8`,
           'content-disposition': `attachment; filename="diff-${diff.id}.${extension}"`,
           'cache-control': 'private, no-cache',
+          etag,
         })
       },
     )
@@ -290,6 +306,17 @@ function cached(c: Context, diff: DiffWithJob, body: unknown): boolean {
   c.header('ETag', etag)
   c.header('Cache-Control', IMMUTABLE)
   return matches(c.req.header('if-none-match'), etag)
+}
+
+/**
+ * The ETag of an export of a succeeded diff: a hash of the diff, the format, the filters and the
+ * version of DBSnap that writes the file (a newer one may write it differently).
+ */
+function exportTag(diffId: string, format: string, filter: object): string {
+  const hash = createHash('sha256')
+    .update(JSON.stringify([DBSNAP_VERSION, diffId, format, filter]))
+    .digest('base64url')
+  return `"${hash.slice(0, 27)}"`
 }
 
 /** Text pieces as a byte stream that reads the next piece only when the client takes more. */
