@@ -271,9 +271,10 @@ export function diffRoutes(ctx: ApiContext) {
         const { format, ...filter } = c.req.valid('query')
         const diff = await getDiff(ctx.db, projectId, diffId)
         checkExportable(diff)
-        // A succeeded diff never changes: the file is known by what it is made of, and a client
-        // that has it already gets a 304 before any change is read.
-        const etag = exportTag(diff.id, format, filter)
+        // A succeeded diff never changes: the file is named by what it is made of (the version
+        // of DBSnap included, as a newer one may write it differently), and a client that has
+        // it already gets a 304 before any change is read.
+        const etag = strongTag([DBSNAP_VERSION, diff.id, format, filter])
         if (matches(c.req.header('if-none-match'), etag)) {
           return c.body(null, 304, { etag, 'cache-control': 'private, no-cache' })
         }
@@ -301,21 +302,15 @@ function cached(c: Context, diff: DiffWithJob, body: unknown): boolean {
     c.header('Cache-Control', 'private, no-cache')
     return false
   }
-  const hash = createHash('sha256').update(JSON.stringify(body)).digest('base64url')
-  const etag = `"${hash.slice(0, 27)}"`
+  const etag = strongTag(body)
   c.header('ETag', etag)
   c.header('Cache-Control', IMMUTABLE)
   return matches(c.req.header('if-none-match'), etag)
 }
 
-/**
- * The ETag of an export of a succeeded diff: a hash of the diff, the format, the filters and the
- * version of DBSnap that writes the file (a newer one may write it differently).
- */
-function exportTag(diffId: string, format: string, filter: object): string {
-  const hash = createHash('sha256')
-    .update(JSON.stringify([DBSNAP_VERSION, diffId, format, filter]))
-    .digest('base64url')
+/** A strong ETag naming `value`: a hash of its JSON. */
+function strongTag(value: unknown): string {
+  const hash = createHash('sha256').update(JSON.stringify(value)).digest('base64url')
   return `"${hash.slice(0, 27)}"`
 }
 

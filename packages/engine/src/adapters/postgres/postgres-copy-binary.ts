@@ -211,8 +211,8 @@ const scanned = { end: 0 }
 /**
  * A JSON string's characters (at `start`, its opening quote) as a text field (jsonb's prefixed
  * with its format version, 1) at `o` of `out`: the index after the field, or -1 when the text is
- * not a JSON string. Sets `scanned.end` when it is one. A string with a `\u` escape (JSON.stringify writes them
- * for control characters only) is parsed whole.
+ * not a JSON string. Sets `scanned.end` when it is one. A string with a `\u` escape
+ * (JSON.stringify writes them for control characters only) is parsed whole.
  */
 function writeString(
   buf: Buffer,
