@@ -14,8 +14,6 @@ import type {
 import { connect } from '../adapters/connect.js'
 import { parseConnectionUrl, type ConnectionTarget } from '../connection/url.js'
 import { DbsnapError, abortError, isDbsnapError, throwIfAborted } from '../errors.js'
-import { rowLine, type CanonicalRow } from '../canonical/value-encoding.js'
-import { chunkBitsFor, type ChunkingParams } from '../repository/chunking.js'
 import { formatCodec, type CodecSpec } from '../repository/codec.js'
 import type { ChunkEntry, SnapshotManifest, TableEntry } from '../repository/manifest.js'
 import { schemaFingerprint } from '../schema/definition-json.js'
@@ -364,7 +362,7 @@ async function snapshotTable(
   table: TableSchema,
   options: {
     codec: CodecSpec
-    /** The table's chunk bits; null: chosen from its first rows (`chooseChunkBits`). */
+    /** The table's chunk bits; null: chosen from its first rows (`TableWriterOptions.chunkBits`). */
     chunkBits: number | null
     previous: ChunkEntry[]
     concurrency: number
@@ -390,48 +388,36 @@ async function snapshotTable(
   const emit = (done: boolean): void =>
     options.onProgress?.({ type: 'table', table: name, ...progress, done })
   const { chunking } = repository.config
-  const writerWith = (chunkBits: number): TableWriter =>
-    new TableWriter({
-      repository,
-      codec: options.codec,
-      chunking,
-      chunkBits,
-      columnCount: table.columns.length,
-      keyColumns,
-      previous: options.previous,
-      concurrency: options.concurrency,
-      slots: options.slots,
-      buffers: options.buffers,
-      signal: options.signal,
-      onChunk: (chunk) => {
-        progress.rows += chunk.rows
-        progress.bytes += chunk.bytes
-        progress.storedBytes += chunk.storedBytes
-        if (chunk.reused) progress.chunksReused++
-        else progress.chunksNew++
-        emit(false)
-      },
-    })
+  const full = new TableWriter({
+    repository,
+    codec: options.codec,
+    chunking,
+    chunkBits: options.chunkBits,
+    columnCount: table.columns.length,
+    keyColumns,
+    previous: options.previous,
+    concurrency: options.concurrency,
+    slots: options.slots,
+    buffers: options.buffers,
+    signal: options.signal,
+    onChunk: (chunk) => {
+      progress.rows += chunk.rows
+      progress.bytes += chunk.bytes
+      progress.storedBytes += chunk.storedBytes
+      if (chunk.reused) progress.chunksReused++
+      else progress.chunksNew++
+      emit(false)
+    },
+  })
   emit(false)
-  let writer = options.chunkBits === null ? null : writerWith(options.chunkBits)
-  const first = new FirstRows(chunking)
-  /** The writer for the chunk bits the first rows chose, given the rows held until then. */
-  const startWriter = async (): Promise<TableWriter> => {
-    const started = writerWith(first.chunkBits())
-    await started.add(first.rows)
-    return started
-  }
   for await (const batch of reader.readTable(table, { signal: options.signal })) {
     await options.throttle(batch.length)
-    if (writer !== null) await writer.add(batch)
-    // Held until they decide the chunk bits: no cut can come before minBytes anyway.
-    else if (first.add(batch)) writer = await startWriter()
+    await full.add(batch)
   }
   // Read in full: the rest is storing, which the caller overlaps with reading the next table.
-  const full = writer ?? (await startWriter())
-  const chunkBits = options.chunkBits ?? first.chunkBits()
   const finish = async (): Promise<WrittenTable> => {
     const chunks = await full.finish()
+    const { chunkBits } = full
     const index = Buffer.from(chunks.map((c) => `${JSON.stringify(c)}\n`).join(''), 'utf8')
     const stored = await repository.putObject('index', index, { signal: options.signal })
     progress.storedBytes += stored.storedBytes
@@ -493,38 +479,6 @@ async function latestSnapshot(
 ): Promise<SnapshotManifest | undefined> {
   const snapshots = await repository.listSnapshots({ signal, onError: () => undefined })
   return snapshots.filter((s) => s.manifest.name === name).at(-1)?.manifest
-}
-
-/**
- * A table's first rows in key order, up to the one that brings their canonical lines to
- * `minBytes`: what its chunk bits are chosen from. No cut can come before `minBytes`, so these
- * are the same rows wherever the same table lives, and the choice does not depend on planner
- * statistics (a restored copy has other ones, and its chunks would all differ).
- */
-class FirstRows {
-  readonly rows: CanonicalRow[] = []
-  #bytes = 0
-  #measured = 0
-  readonly #chunking: ChunkingParams
-
-  constructor(chunking: ChunkingParams) {
-    this.#chunking = chunking
-  }
-
-  /** Holds `batch`; true once the rows held decide the chunk bits. */
-  add(batch: CanonicalRow[]): boolean {
-    for (const row of batch) this.rows.push(row)
-    while (this.#bytes < this.#chunking.minBytes && this.#measured < this.rows.length) {
-      this.#bytes += Buffer.byteLength(rowLine(this.rows[this.#measured++]!), 'utf8') + 1
-    }
-    return this.#bytes >= this.#chunking.minBytes
-  }
-
-  /** The chunk bits for rows averaging what the measured ones do (an empty table: 0). */
-  chunkBits(): number {
-    if (this.#measured === 0) return 0
-    return chunkBitsFor(this.#bytes / this.#measured, this.#chunking)
-  }
 }
 
 function sameList(a: string[], b: string[]): boolean {

@@ -11,7 +11,7 @@ import {
   type CanonicalValue,
 } from '../canonical/value-encoding.js'
 import { throwIfAborted } from '../errors.js'
-import { isBoundary, keyHash, type ChunkingParams } from '../repository/chunking.js'
+import { chunkBitsFor, isBoundary, keyHash, type ChunkingParams } from '../repository/chunking.js'
 import type { CodecSpec } from '../repository/codec.js'
 import { columnarCapacity, rowsToColumnar } from '../repository/columnar.js'
 import { MAX_DELTA_DEPTH, makeDelta, type KeyedLine } from '../repository/delta.js'
@@ -34,7 +34,14 @@ export interface TableWriterOptions {
   repository: Repository
   codec: CodecSpec
   chunking: ChunkingParams
-  chunkBits: number
+  /**
+   * The table's chunk bits; null: chosen from its first rows, those up to the one that brings
+   * their lines to `chunking.minBytes` (`chunkBitsFor` of their average size). No cut can come
+   * before `minBytes`, so these are the same rows wherever the same table lives, and the choice
+   * does not depend on planner statistics (a restored copy has other ones, and its chunks would
+   * all differ).
+   */
+  chunkBits: number | null
   /** Values in each row (the table's column count). */
   columnCount: number
   /** Positions of the key columns in each row; null: the whole row is the key. */
@@ -73,8 +80,12 @@ export class TableWriter {
   readonly #entries: (ChunkEntry | undefined)[] = []
   readonly #inFlight = new Set<Promise<void>>()
   #failure: Error | undefined = undefined
-  /** The chunk being filled: canonical lines written straight into bytes (no per-row strings kept). */
-  #buffer: Buffer
+  /**
+   * The chunk being filled: canonical lines written straight into bytes (no per-row strings
+   * kept). Taken from the pool by the chunk's first row, so that a cut leaves none taken for a
+   * chunk that never comes (every table's last, and an empty table's only one).
+   */
+  #buffer: Buffer | null = null
   #bytes = 0
   #rows = 0
   readonly #contentPool: BufferPool
@@ -82,38 +93,63 @@ export class TableWriter {
   readonly #objectPool: BufferPool
   #firstKey: CanonicalValue[] | null = null
   #lastKey: CanonicalValue[] | null = null
+  /** Null until the first rows have chosen them (`TableWriterOptions.chunkBits`). */
+  #chunkBits: number | null
   rows = 0
   bytes = 0
 
   constructor(options: TableWriterOptions) {
     this.#options = options
+    this.#chunkBits = options.chunkBits
     const buffers = options.buffers ?? new ChunkBuffers(options.chunking)
     this.#contentPool = buffers.content
     this.#columnarPool = buffers.columnar
     this.#objectPool = buffers.object
-    this.#buffer = this.#contentPool.take()
     options.previous.forEach((entry, index) => {
       this.#previousById.set(entry.id, entry)
       if (entry.first !== null) this.#previousByFirst.set(JSON.stringify(entry.first), index)
     })
   }
 
+  /**
+   * The table's chunk bits: those given, else those its first rows chose, else (a table that
+   * ended before `minBytes`) those its rows would choose; 0 for an empty table.
+   */
+  get chunkBits(): number {
+    if (this.#chunkBits !== null) return this.#chunkBits
+    // No cut comes before the first rows choose: the rows so far are all in the current chunk.
+    return this.#rows === 0 ? 0 : chunkBitsFor(this.#bytes / this.#rows, this.#options.chunking)
+  }
+
   /** Adds a batch of rows in key order; waits while too many chunks are in flight. */
   async add(batch: CanonicalRow[]): Promise<void> {
-    const { keyColumns, chunking, chunkBits } = this.#options
+    const { keyColumns, chunking } = this.#options
+    const keyOf = (row: CanonicalRow): CanonicalValue[] | null =>
+      keyColumns === null ? null : rowKey(row, keyColumns)
     for (const row of batch) {
       const line = rowLine(row)
-      const keyValues = keyColumns === null ? null : rowKey(row, keyColumns)
-      const key = keyValues === null ? line : JSON.stringify(keyValues)
-      if (this.#rows === 0) this.#firstKey = keyValues
-      this.#lastKey = keyValues
+      if (this.#rows === 0) this.#firstKey = keyOf(row)
       this.#append(line)
-      if (isBoundary(keyHash(key), this.#bytes, chunkBits, chunking)) await this.#cut()
+      // No cut comes before minBytes whatever the key hashes to: most rows of a small table never
+      // need their key's text and hash. The last key is taken when a chunk ends (`#cut` reads it
+      // at once) and when the batch does.
+      if (this.#bytes < chunking.minBytes) continue
+      const chunkBits = (this.#chunkBits ??= this.chunkBits)
+      const keyValues = keyOf(row)
+      const key = keyValues === null ? line : JSON.stringify(keyValues)
+      if (isBoundary(keyHash(key), this.#bytes, chunkBits, chunking)) {
+        this.#lastKey = keyValues
+        await this.#cut()
+      }
     }
+    const last = batch.at(-1)
+    if (last !== undefined && this.#rows > 0) this.#lastKey = keyOf(last)
   }
 
   /** Flushes the last chunk, waits for every upload; the chunk list in key order. */
   async finish(): Promise<ChunkEntry[]> {
+    // A table that ended before `minBytes` chooses from all its rows, before the cut clears them.
+    this.#chunkBits ??= this.chunkBits
     if (this.#rows > 0) await this.#cut()
     while (this.#inFlight.size > 0) await Promise.race(this.#inFlight)
     this.#rethrow()
@@ -123,27 +159,31 @@ export class TableWriter {
   #append(line: string): void {
     // A UTF-16 code unit takes at most 3 UTF-8 bytes; grow before writing so nothing is cut.
     const needed = this.#bytes + line.length * 3 + 1
-    if (needed > this.#buffer.byteLength) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(needed, this.#buffer.byteLength * 2))
-      this.#buffer.copy(grown, 0, 0, this.#bytes)
-      this.#buffer = grown
+    let buffer = this.#buffer
+    if (buffer === null) {
+      buffer = this.#buffer = this.#contentPool.take(needed)
+    } else if (needed > buffer.byteLength) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(needed, buffer.byteLength * 2))
+      buffer.copy(grown, 0, 0, this.#bytes)
+      buffer = this.#buffer = grown
     }
-    this.#bytes += this.#buffer.write(line, this.#bytes, 'utf8')
-    this.#buffer[this.#bytes++] = 0x0a
+    this.#bytes += buffer.write(line, this.#bytes, 'utf8')
+    buffer[this.#bytes++] = 0x0a
     this.#rows++
   }
 
   async #cut(): Promise<void> {
     throwIfAborted(this.#options.signal)
     this.#rethrow()
-    const content = this.#buffer.subarray(0, this.#bytes)
+    // A cut comes after a row: the buffer was taken.
+    const full = this.#buffer!
+    const content = full.subarray(0, this.#bytes)
     const rows = this.#rows
     const slot = this.#entries.length
     const first = this.#firstKey
     const last = this.#lastKey
     this.#entries.push(undefined)
-    const full = this.#buffer
-    this.#buffer = this.#contentPool.take()
+    this.#buffer = null
     this.#bytes = 0
     this.#rows = 0
     const base = this.#baseFor(first)
