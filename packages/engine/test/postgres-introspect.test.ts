@@ -767,6 +767,39 @@ describe('introspectPostgres (DBSNAP_TEST_PG_URL)', () => {
     }
   })
 
+  it('spreads the catalog reads over helper connections in the same snapshot, and restores their settings', async () => {
+    const helpers = [await connect(database), await connect(database)]
+    const queried = [0, 0]
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+      const { rows } = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id')
+      for (const helper of helpers) {
+        await helper.query(`SET search_path = sales`)
+        await helper.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+        await helper.query(`SET TRANSACTION SNAPSHOT '${rows[0]!.id}'`)
+      }
+      const counted = helpers.map((helper, i): PgQueryable => ({
+        query: <R>(sql: string, values?: unknown[]) => {
+          queried[i]!++
+          return helper.query<R & pg.QueryResultRow>(sql, values)
+        },
+      }))
+      const spread = await introspectPostgres(client, { helpers: counted })
+      expect(spread).toEqual(schema)
+      // Each helper read its settings, pinned, restored, and ran a third of the catalog reads.
+      for (const count of queried) expect(count).toBeGreaterThan(3 + 5)
+      for (const helper of helpers) {
+        const settings = await helper.query<{ search_path: string }>(
+          `SELECT current_setting('search_path') AS search_path`,
+        )
+        expect(settings.rows[0]?.search_path).toBe('sales')
+      }
+    } finally {
+      await client.query('ROLLBACK')
+      await Promise.all(helpers.map((helper) => helper.end()))
+    }
+  })
+
   it('reads only the schemas asked for', async () => {
     const sales = await introspect(client, { schemas: ['sales', 'pg_catalog', 'missing'] })
     expect(sales.schemas).toEqual(['sales'])

@@ -114,6 +114,13 @@ export interface IntrospectPostgresOptions {
   target?: ConnectionTarget
   /** The connection's query timeout in milliseconds, named in timeout messages. Default 10 000. */
   timeoutMs?: number
+  /**
+   * More connections in the same transaction snapshot (a read view's readers, idle until the
+   * rows are read): the catalog reads are spread over them and `client`, so that a small
+   * database's schema costs fewer round trips one after another. Their settings are pinned and
+   * restored as `client`'s are.
+   */
+  helpers?: PgQueryable[]
 }
 
 const MIN_VERSION_NUM = 130000
@@ -153,17 +160,30 @@ export async function introspectPostgres(
   client: PgQueryable,
   options: IntrospectPostgresOptions = {},
 ): Promise<DatabaseSchema> {
-  const run = async <R>(what: string, sql: string, values: unknown[]): Promise<R[]> => {
-    throwIfAborted(options.signal)
-    try {
-      return (await client.query<R>(sql, values)).rows
-    } catch (err) {
-      throw introspectionError(err, what, options)
+  const runOn =
+    (on: PgQueryable, signal: AbortSignal | undefined): Run =>
+    async <R>(what: string, sql: string, values: unknown[]): Promise<R[]> => {
+      throwIfAborted(signal)
+      let rows: R[]
+      try {
+        rows = (await on.query<R>(sql, values)).rows
+      } catch (err) {
+        throw introspectionError(err, what, { ...options, signal })
+      }
+      // Queries are issued together: an abort is seen as the next one answers.
+      throwIfAborted(signal)
+      return rows
     }
-  }
   const names = PINNED_SETTINGS.map(([name]) => name)
-  const [server] = await run<ServerRow>('the server version', SQL_SERVER, [names])
-  if (server === undefined) {
+  const clients = [client, ...(options.helpers ?? [])]
+  // Each connection's own settings, to give back; the first also tells the server's version.
+  const found = await Promise.all(
+    clients.map((on) =>
+      runOn(on, options.signal)<ServerRow>('the server version', SQL_SERVER, [names]),
+    ),
+  )
+  const server = found[0]![0]
+  if (server === undefined || found.some((rows) => rows[0] === undefined)) {
     throw new DbsnapError('INTERNAL', 'PostgreSQL returned no row for the server version')
   }
   if (server.version < MIN_VERSION_NUM) {
@@ -173,20 +193,42 @@ export async function introspectPostgres(
       { details: { serverVersionNum: server.version } },
     )
   }
-  // Not cancellable: the caller's session gets its own settings back even when aborting.
-  const restore = async (): Promise<void> => {
-    try {
-      await client.query(SQL_SET, [names, server.settings])
-    } catch (err) {
-      throw introspectionError(err, 'session settings', { ...options, signal: undefined })
-    }
+  // Not cancellable: the caller's sessions get their own settings back even when aborting.
+  const restore = (): Promise<unknown> =>
+    Promise.all(
+      clients.map((on, i) =>
+        runOn(on, undefined)('session settings', SQL_SET, [names, found[i]![0]!.settings]),
+      ),
+    )
+  const pinned = PINNED_SETTINGS.map(([, value]) => value)
+  try {
+    await Promise.all(
+      clients.map((on) => runOn(on, options.signal)('session settings', SQL_SET, [names, pinned])),
+    )
+  } catch (err) {
+    await restore().catch(() => undefined)
+    throw err
   }
-  await run('session settings', SQL_SET, [names, PINNED_SETTINGS.map(([, value]) => value)])
+  // Queries go to the connections in turn, and each connection runs its own one after another
+  // (node-postgres must not be handed a query while one runs).
+  const lanes = clients.map((on) => ({ run: runOn(on, options.signal), tail: Promise.resolve() }))
+  let turn = 0
+  const run: Run = <R>(what: string, sql: string, values: unknown[]): Promise<R[]> => {
+    const lane = lanes[turn++ % lanes.length]!
+    const result = lane.tail.then(() => lane.run<R>(what, sql, values))
+    lane.tail = result.then(
+      () => undefined,
+      () => undefined,
+    )
+    return result
+  }
   let schema: DatabaseSchema
   try {
     schema = await readSchema(run, server.version, options.schemas ?? null)
   } catch (err) {
+    // The other queries still queued finish first: a connection takes one query at a time.
     // Usually the transaction is aborted now and its rollback undoes the settings anyway.
+    await Promise.all(lanes.map((lane) => lane.tail))
     await restore().catch(() => undefined)
     throw err
   }
@@ -202,38 +244,58 @@ async function readSchema(
   schemaFilter: string[] | null,
 ): Promise<DatabaseSchema> {
   const params = [schemaFilter]
-  const schemas = await run<{ name: string }>('schemas', SQL_SCHEMAS, params)
-  const tableRows = await run<TableRow>('tables', SQL_TABLES, params)
-  const viewRows = await run<ViewRow>('views', SQL_VIEWS, params)
-  const compositeRows = await run<{ oid: string } & QualifiedName>(
-    'composite types',
-    SQL_COMPOSITES,
-    params,
-  )
-  const columnRows = await run<ColumnRow>('columns', SQL_COLUMNS, params)
-  const constraintRows = await run<ConstraintRow>('constraints', sqlConstraints(version), params)
-  const indexRows = await run<IndexRow>('indexes', sqlIndexes(version), params)
-  const triggerRows = await run<TriggerRow>('triggers', SQL_TRIGGERS, params)
-  const ruleRows = await run<RuleRow>('rules', SQL_RULES, params)
-  const policyRows = await run<PolicyRow>('policies', SQL_POLICIES, params)
-  const statisticsRows = await run<StatisticsRow>('statistics objects', SQL_STATISTICS, params)
-  const rangeRows = await run<RangeRow>('range types', sqlRanges(version), params)
-  const operatorRows = await run<OperatorSchema>('operators', SQL_OPERATORS, params)
-  const castRows = await run<CastSchema>('casts', SQL_CASTS, params)
-  const textSearchRows = await run<TextSearchConfigSchema>(
-    'text search configurations',
-    SQL_TEXT_SEARCH_CONFIGS,
-    params,
-  )
-  const collationRows = await run<CollationRow>('collations', sqlCollations(version), params)
-  const comments = await run<CommentSchema>('comments', SQL_COMMENTS, [schemaFilter, COMMENT_KINDS])
-  const routineRows = await run<RoutineRow>('functions', SQL_ROUTINES, params)
-  const sequenceRows = await run<SequenceRow>('sequences', SQL_SEQUENCES, params)
-  const enumRows = await run<EnumSchema>('enums', SQL_ENUMS, params)
-  const domainRows = await run<DomainRow>('domains', SQL_DOMAINS, params)
-  const extensionRows = await run<ExtensionSchema>('extensions', SQL_EXTENSIONS, [])
-  const eventTriggerRows = await run<EventTriggerRow>('event triggers', SQL_EVENT_TRIGGERS, [])
-  const publicationRows = await run<PublicationRow>('publications', sqlPublications(version), [])
+  // Issued at once: on one connection they run in turn as before, on several side by side.
+  const [
+    schemas,
+    tableRows,
+    viewRows,
+    compositeRows,
+    columnRows,
+    constraintRows,
+    indexRows,
+    triggerRows,
+    ruleRows,
+    policyRows,
+    statisticsRows,
+    rangeRows,
+    operatorRows,
+    castRows,
+    textSearchRows,
+    collationRows,
+    comments,
+    routineRows,
+    sequenceRows,
+    enumRows,
+    domainRows,
+    extensionRows,
+    eventTriggerRows,
+    publicationRows,
+  ] = await Promise.all([
+    run<{ name: string }>('schemas', SQL_SCHEMAS, params),
+    run<TableRow>('tables', SQL_TABLES, params),
+    run<ViewRow>('views', SQL_VIEWS, params),
+    run<{ oid: string } & QualifiedName>('composite types', SQL_COMPOSITES, params),
+    run<ColumnRow>('columns', SQL_COLUMNS, params),
+    run<ConstraintRow>('constraints', sqlConstraints(version), params),
+    run<IndexRow>('indexes', sqlIndexes(version), params),
+    run<TriggerRow>('triggers', SQL_TRIGGERS, params),
+    run<RuleRow>('rules', SQL_RULES, params),
+    run<PolicyRow>('policies', SQL_POLICIES, params),
+    run<StatisticsRow>('statistics objects', SQL_STATISTICS, params),
+    run<RangeRow>('range types', sqlRanges(version), params),
+    run<OperatorSchema>('operators', SQL_OPERATORS, params),
+    run<CastSchema>('casts', SQL_CASTS, params),
+    run<TextSearchConfigSchema>('text search configurations', SQL_TEXT_SEARCH_CONFIGS, params),
+    run<CollationRow>('collations', sqlCollations(version), params),
+    run<CommentSchema>('comments', SQL_COMMENTS, [schemaFilter, COMMENT_KINDS]),
+    run<RoutineRow>('functions', SQL_ROUTINES, params),
+    run<SequenceRow>('sequences', SQL_SEQUENCES, params),
+    run<EnumSchema>('enums', SQL_ENUMS, params),
+    run<DomainRow>('domains', SQL_DOMAINS, params),
+    run<ExtensionSchema>('extensions', SQL_EXTENSIONS, []),
+    run<EventTriggerRow>('event triggers', SQL_EVENT_TRIGGERS, []),
+    run<PublicationRow>('publications', sqlPublications(version), []),
+  ])
 
   const tables = new Map<string, { table: TableSchema; extra: PgTableExtra }>()
   for (const row of tableRows) tables.set(row.oid, toTable(row))

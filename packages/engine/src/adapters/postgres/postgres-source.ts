@@ -227,7 +227,12 @@ class PostgresReadView implements ReadView {
   }
 
   introspect(options: { signal?: AbortSignal } = {}): ReturnType<ReadView['introspect']> {
-    return introspectPostgres(this.#client, { signal: options.signal, target: this.#target })
+    return introspectPostgres(this.#client, {
+      signal: options.signal,
+      target: this.#target,
+      // Idle until the rows are read, and in the same snapshot.
+      helpers: this.#readerClients,
+    })
   }
 
   async lockTables(tables: QualifiedName[], options: { signal?: AbortSignal } = {}): Promise<void> {
