@@ -800,6 +800,41 @@ describe('introspectPostgres (DBSNAP_TEST_PG_URL)', () => {
     }
   })
 
+  it('waits for every connection to finish when a helper fails, and restores the settings', async () => {
+    const helper = await connect(database)
+    let active = 0
+    let most = 0
+    let helperQueries = 0
+    const tracked = (on: pg.Client, failAt?: number): PgQueryable => ({
+      query: async <R>(sql: string, values?: unknown[]) => {
+        if (failAt !== undefined && ++helperQueries === failAt) throw new Error('helper broke')
+        most = Math.max(most, ++active)
+        try {
+          return await on.query<R & pg.QueryResultRow>(sql, values)
+        } finally {
+          active--
+        }
+      },
+    })
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+      // The helper fails on its fourth query, among the catalog reads (after its server version
+      // and settings): the main connection's queries still queued must finish first.
+      await expect(
+        introspectPostgres(tracked(client), { helpers: [tracked(helper, 4)] }),
+      ).rejects.toThrow()
+      expect(active).toBe(0)
+      expect(most).toBeLessThanOrEqual(2)
+      const { rows } = await client.query<{ search_path: string }>(
+        `SELECT current_setting('search_path') AS search_path`,
+      )
+      expect(rows[0]?.search_path).toBe('"$user", public')
+    } finally {
+      await client.query('ROLLBACK')
+      await helper.end()
+    }
+  })
+
   it('reads only the schemas asked for', async () => {
     const sales = await introspect(client, { schemas: ['sales', 'pg_catalog', 'missing'] })
     expect(sales.schemas).toEqual(['sales'])

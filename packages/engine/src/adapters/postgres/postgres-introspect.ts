@@ -177,7 +177,7 @@ export async function introspectPostgres(
   const names = PINNED_SETTINGS.map(([name]) => name)
   const clients = [client, ...(options.helpers ?? [])]
   // Each connection's own settings, to give back; the first also tells the server's version.
-  const found = await Promise.all(
+  const found = await allSettled(
     clients.map((on) =>
       runOn(on, options.signal)<ServerRow>('the server version', SQL_SERVER, [names]),
     ),
@@ -195,14 +195,14 @@ export async function introspectPostgres(
   }
   // Not cancellable: the caller's sessions get their own settings back even when aborting.
   const restore = (): Promise<unknown> =>
-    Promise.all(
+    allSettled(
       clients.map((on, i) =>
         runOn(on, undefined)('session settings', SQL_SET, [names, found[i]![0]!.settings]),
       ),
     )
   const pinned = PINNED_SETTINGS.map(([, value]) => value)
   try {
-    await Promise.all(
+    await allSettled(
       clients.map((on) => runOn(on, options.signal)('session settings', SQL_SET, [names, pinned])),
     )
   } catch (err) {
@@ -237,6 +237,17 @@ export async function introspectPostgres(
 }
 
 type Run = <R>(what: string, sql: string, values: unknown[]) => Promise<R[]>
+
+/**
+ * `Promise.all` that waits for every query, also after one fails: nothing may still run on a
+ * connection when the caller goes on to use it.
+ */
+async function allSettled<T>(queries: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(queries)
+  const failed = settled.find((s) => s.status === 'rejected')
+  if (failed !== undefined) throw failed.reason
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value)
+}
 
 async function readSchema(
   run: Run,
