@@ -95,13 +95,22 @@ export class CopyOutQuery extends Readable {
           // node-postgres parses the error and fails the query with it.
           return this.#finish(chunk, out, pos, false)
         }
-        const take = Math.min(5 - this.#headerBytes, n - pos)
-        chunk.copy(this.#header, this.#headerBytes, pos, pos + take)
-        this.#headerBytes += take
-        pos += take
-        if (this.#headerBytes < 5) break
-        this.#code = this.#header[0]!
-        this.#left = this.#header.readUInt32BE(1) - 4
+        if (this.#headerBytes === 0 && n - pos >= 5) {
+          // A whole header in the chunk, as for all but one message a read: read in place (a
+          // `copy` per message, one per row, cost more than the row's payload move).
+          this.#code = chunk[pos]!
+          this.#left = chunk.readUInt32BE(pos + 1) - 4
+          pos += 5
+        } else {
+          const take = Math.min(5 - this.#headerBytes, n - pos)
+          chunk.copy(this.#header, this.#headerBytes, pos, pos + take)
+          this.#headerBytes += take
+          pos += take
+          if (this.#headerBytes < 5) break
+          this.#code = this.#header[0]!
+          this.#left = this.#header.readUInt32BE(1) - 4
+        }
+        this.#headerBytes = 5
       }
       const take = Math.min(this.#left, n - pos)
       if (this.#code === COPY_DATA && take > 0) {
