@@ -388,7 +388,7 @@ async function snapshotTable(
   const emit = (done: boolean): void =>
     options.onProgress?.({ type: 'table', table: name, ...progress, done })
   const { chunking } = repository.config
-  const full = new TableWriter({
+  const writer = new TableWriter({
     repository,
     codec: options.codec,
     chunking,
@@ -412,12 +412,12 @@ async function snapshotTable(
   emit(false)
   for await (const batch of reader.readTable(table, { signal: options.signal })) {
     await options.throttle(batch.length)
-    await full.add(batch)
+    await writer.add(batch)
   }
   // Read in full: the rest is storing, which the caller overlaps with reading the next table.
   const finish = async (): Promise<WrittenTable> => {
-    const chunks = await full.finish()
-    const { chunkBits } = full
+    const chunks = await writer.finish()
+    const { chunkBits } = writer
     const index = Buffer.from(chunks.map((c) => `${JSON.stringify(c)}\n`).join(''), 'utf8')
     const stored = await repository.putObject('index', index, { signal: options.signal })
     progress.storedBytes += stored.storedBytes
@@ -429,8 +429,8 @@ async function snapshotTable(
         columns: table.columns.map((c) => c.name),
         key,
         chunkBits,
-        rows: full.rows,
-        bytes: full.bytes,
+        rows: writer.rows,
+        bytes: writer.bytes,
         chunks: chunks.length,
         index: stored.id,
       },
@@ -438,8 +438,8 @@ async function snapshotTable(
         table: name,
         schema: table.schema,
         name: table.name,
-        rows: full.rows,
-        bytes: full.bytes,
+        rows: writer.rows,
+        bytes: writer.bytes,
         chunks: chunks.length,
         chunksNew: progress.chunksNew,
         storedBytes: progress.storedBytes,
