@@ -193,7 +193,7 @@ export async function* readTableRows(
       const parsed = parser.push(chunk as Buffer)
       for (let next = 0; next < parsed.length;) {
         next = fillBatch(batch, parsed, next, converted)
-        if (batch.rows.length >= batchRows || batch.bytes >= batchBytes) {
+        if (batch.rows.length >= batch.maxRows || batch.bytes >= batch.maxBytes) {
           holding = true
           yield batch.rows
           holding = false
