@@ -176,11 +176,10 @@ export async function introspectPostgres(
     }
   const names = PINNED_SETTINGS.map(([name]) => name)
   const clients = [client, ...(options.helpers ?? [])]
+  const runs = clients.map((on) => runOn(on, options.signal))
   // Each connection's own settings, to give back; the first also tells the server's version.
   const found = await allSettled(
-    clients.map((on) =>
-      runOn(on, options.signal)<ServerRow>('the server version', SQL_SERVER, [names]),
-    ),
+    runs.map((run) => run<ServerRow>('the server version', SQL_SERVER, [names])),
   )
   const server = found[0]![0]
   if (server === undefined || found.some((rows) => rows[0] === undefined)) {
@@ -202,16 +201,14 @@ export async function introspectPostgres(
     )
   const pinned = PINNED_SETTINGS.map(([, value]) => value)
   try {
-    await allSettled(
-      clients.map((on) => runOn(on, options.signal)('session settings', SQL_SET, [names, pinned])),
-    )
+    await allSettled(runs.map((run) => run('session settings', SQL_SET, [names, pinned])))
   } catch (err) {
     await restore().catch(() => undefined)
     throw err
   }
   // Queries go to the connections in turn, and each connection runs its own one after another
   // (node-postgres must not be handed a query while one runs).
-  const lanes = clients.map((on) => ({ run: runOn(on, options.signal), tail: Promise.resolve() }))
+  const lanes = runs.map((run) => ({ run, tail: Promise.resolve() }))
   let turn = 0
   const run: Run = <R>(what: string, sql: string, values: unknown[]): Promise<R[]> => {
     const lane = lanes[turn++ % lanes.length]!
