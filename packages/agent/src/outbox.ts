@@ -10,9 +10,9 @@
 // (`POST /agent/jobs/local`, naming the leased job), and the catalogue records it.
 
 import { randomUUID } from 'node:crypto'
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises'
+import { open, readdir, readFile, rename, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Logger } from '@dbsnap/engine/core'
+import { makeDirectories, type Logger } from '@dbsnap/engine/core'
 import {
   ControlPlaneCallError,
   type ControlPlaneClient,
@@ -75,7 +75,7 @@ export class Outbox {
 
   /** Writes `entry` durably after every report already kept. */
   async append(entry: OutboxEntry): Promise<void> {
-    await mkdir(this.#dir, { recursive: true, mode: 0o700 })
+    await makeDirectories(this.#dir, 0o700)
     const seq = String(this.#seq++).padStart(6, '0')
     const name = `${String(Date.now()).padStart(15, '0')}-${seq}-${randomUUID()}.json`
     const temporary = join(this.#dir, `.${name}.tmp`)

@@ -6,9 +6,9 @@
 // the tick itself (`runLocal`), whose reports wait in the outbox. Ticks missed while the agent
 // was down give one catch-up run (schedule-clock.ts).
 
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { chmod, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Logger } from '@dbsnap/engine/core'
+import { makeDirectories, type Logger } from '@dbsnap/engine/core'
 import {
   AgentSchedulesSchema,
   ControlPlaneCallError,
@@ -193,7 +193,7 @@ export class Scheduler {
   async #write(file: string, value: unknown): Promise<void> {
     const dir = this.#options.stateDir
     if (dir === undefined) return
-    await mkdir(dir, { recursive: true, mode: 0o700 })
+    await makeDirectories(dir, 0o700)
     await chmod(dir, 0o700)
     const path = join(dir, file)
     const temporary = `${path}.${process.pid}.tmp`

@@ -2,9 +2,9 @@
 // Written atomically (a temporary file renamed into place) with mode 0600 in a 0700 directory:
 // whoever reads it can act as the agent.
 
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { chmod, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { DbsnapError } from '@dbsnap/engine/core'
+import { DbsnapError, makeDirectories } from '@dbsnap/engine/core'
 import { z } from 'zod'
 
 const AgentStateSchema = z.strictObject({
@@ -21,7 +21,7 @@ export type AgentState = z.infer<typeof AgentStateSchema>
 const FILE = 'agent.json'
 
 export async function writeAgentState(dir: string, state: AgentState): Promise<string> {
-  await mkdir(dir, { recursive: true, mode: 0o700 })
+  await makeDirectories(dir, 0o700)
   await chmod(dir, 0o700)
   const path = join(dir, FILE)
   const temporary = `${path}.${process.pid}.tmp`

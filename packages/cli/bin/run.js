@@ -9,10 +9,10 @@
 // This file imports only Node's built-in modules statically: what a command needs is imported
 // after the compile cache is on, and `--version` needs nothing (decision 0027). The rest is the
 // bundle `npm run build` makes (decision 0034): a few modules instead of ~480.
-import { readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, statSync } from 'node:fs'
 import { enableCompileCache } from 'node:module'
 import { homedir } from 'node:os'
-import { isAbsolute, join } from 'node:path'
+import { dirname, isAbsolute, join } from 'node:path'
 
 /**
  * Where V8 keeps the compiled code of the modules a command loads, so that a short command does
@@ -36,8 +36,33 @@ function compileCacheDir() {
 // A cache is only ever a speed-up: a directory that cannot be created or written, or no home
 // directory at all, leaves it off (Node reports those as a status, not an error) and the command
 // runs as it would without. NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+/**
+ * Makes `dir` with its missing parents, top-down, one `mkdir` each; false when one fails. Node's
+ * own recursive mkdir, which `enableCompileCache` uses, retries for ever where a parent exists
+ * but cannot hold children (under /proc, a dangling link), so it only ever finds `dir` made.
+ */
+function madeDirectory(dir) {
+  const missing = []
+  for (let at = dir; ; at = dirname(at)) {
+    try {
+      if (statSync(at).isDirectory()) break
+      return false
+    } catch {
+      if (dirname(at) === at) return false
+      missing.unshift(at)
+    }
+  }
+  try {
+    for (const at of missing) mkdirSync(at, 0o700)
+    return true
+  } catch {
+    return false
+  }
+}
+
 try {
-  enableCompileCache?.(compileCacheDir())
+  const dir = compileCacheDir()
+  if (dir === undefined || madeDirectory(dir)) enableCompileCache?.(dir)
 } catch {
   // homedir() throws when the user has no home directory: run without the cache.
 }

@@ -2,7 +2,7 @@
 // catalogue name that `<name>@latest~N` could not name, a number of jobs below one or not a
 // number, an export file that cannot be created.
 
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -22,6 +22,8 @@ describe('dbsnap input checks (PostgreSQL)', () => {
     const first = await runCli(['snapshot', db.url, '--repo', repo, '--name', 'inputs'])
     expect(first.code, first.stderr).toBe(0)
   })
+
+  const symlinkDangling = (path: string): Promise<void> => symlink(join(home, 'nowhere'), path)
 
   afterAll(async () => {
     await db?.drop()
@@ -44,6 +46,18 @@ describe('dbsnap input checks (PostgreSQL)', () => {
     expect(variable.code).toBe(2)
     expect(variable.stderr).toContain('[CONFIG_INVALID]: expected DBSNAP_REPO to be')
     expect((await runCli(['snapshots', '--json'], env)).code).toBe(0)
+  })
+
+  it('fails at once on a --repo where no directory can be made (procfs, a dangling link)', async () => {
+    // Node's own recursive mkdir retries such a path for ever, at full CPU.
+    await symlinkDangling(join(home, 'dangling'))
+    const locations = [join(home, 'dangling', 'repo')]
+    if (process.platform === 'linux') locations.push('/proc/dbsnap-no-such/repo')
+    for (const location of locations) {
+      const run = await runCli(['snapshot', db.url, '--repo', location])
+      expect(run.code, location).toBe(4)
+      expect(run.stderr).toMatch(/^dbsnap: error \[STORAGE_FAILED\]: cannot create the directory /)
+    }
   })
 
   it('refuses a --name that <name>@latest~N cannot name, saying which characters are allowed', async () => {

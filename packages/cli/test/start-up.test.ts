@@ -2,7 +2,7 @@
 // oclif, the compile cache in the user's cache directory, never a reason to fail, and the bundle.
 
 import { existsSync, readdirSync } from 'node:fs'
-import { chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -74,5 +74,19 @@ describe('dbsnap start-up', () => {
     expect(run.code).toBe(0)
     expect(run.stderr).toBe('')
     expect(run.stdout).toContain('snapshots')
+  })
+
+  it('runs without the cache where Node’s own mkdir would spin (procfs, a dangling link)', async () => {
+    const dangling = join(scratch, 'dangling')
+    await symlink(join(scratch, 'nowhere'), dangling)
+    const homes = [dangling, join(dangling, 'deeper')]
+    if (process.platform === 'linux') homes.push('/proc/dbsnap-no-such')
+    for (const home of homes) {
+      for (const args of [['--version'], ['snapshots', '--help']]) {
+        const run = await runCli(args, env(home))
+        expect(run.code, `${home} ${args.join(' ')}`).toBe(0)
+        expect(run.stderr).toBe('')
+      }
+    }
   })
 })

@@ -6,10 +6,11 @@
 
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { mkdir, open, rename, rm } from 'node:fs/promises'
+import { open, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { makeDirectories } from '@dbsnap/engine/core'
 import type { Kysely } from 'kysely'
 import { timestamp } from '../db/clock.js'
 import type { Database, ExportRow, Job } from '../db/schema.js'
@@ -107,7 +108,7 @@ export async function storeExportFile(
   body: ReadableStream<Uint8Array>,
   now: Date = new Date(),
 ): Promise<ExportRow> {
-  await mkdir(settings.dir, { recursive: true, mode: 0o700 })
+  await makeDirectories(settings.dir, 0o700)
   const file = `${job.id}.export`
   const partial = join(settings.dir, `${file}.${randomBytes(6).toString('hex')}.part`)
   let bytes = 0

@@ -2,8 +2,8 @@
 // transaction (Kysely's SqliteAdapter reports no transactional DDL, kysely-org/kysely#56), and
 // transactions that take the write lock when they begin.
 
-import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { makeDirectoriesSync } from '@dbsnap/engine/core'
 import Database from 'better-sqlite3'
 import {
   CompiledQuery,
@@ -65,7 +65,7 @@ class ControlPlaneSqliteDialect extends SqliteDialect {
  * sessions, hashes and the credentials' key.
  */
 export function sqliteDialect(path: string): SqliteDialect {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+  if (path !== ':memory:') makeDirectoriesSync(dirname(path), 0o700)
   const database = new Database(path)
   // WAL lets readers (the readiness probe, listings) run while a write transaction is open.
   database.pragma('journal_mode = WAL')

@@ -22,6 +22,7 @@ import {
   isDbsnapError,
   throwIfAborted,
 } from '../../errors.js'
+import { makeDirectories } from '../../util/make-directories.js'
 import {
   RESERVED_TOP_LEVEL,
   assertValidKey,
@@ -93,7 +94,7 @@ export class FsStorage implements Storage {
   static async open(rootDir: string, options: FsStorageOpenOptions = {}): Promise<FsStorage> {
     const storage = new FsStorage(rootDir)
     if (options.create === true) {
-      await mkdir(storage.#root, { recursive: true }).catch((err: unknown) => {
+      await makeDirectories(storage.#root).catch((err: unknown) => {
         throw storage.#error(err, 'create the directory', undefined)
       })
     }
@@ -139,7 +140,7 @@ export class FsStorage implements Storage {
       await file.sync()
       await file.close()
       file = undefined
-      const created = await mkdir(dirname(target), { recursive: true })
+      const created = await makeDirectories(dirname(target))
       await rename(temp, target)
       renamed = true
       await this.#syncDirectories(dirname(target), created)
