@@ -170,6 +170,73 @@ describe('snapshot faults (PostgreSQL)', () => {
     await expectIntact(repository, [first])
   })
 
+  /** Backends of this process's snapshots in the test database, with the tables they lock. */
+  const snapshotSessions = async (): Promise<{ pid: number; locked: string[] }[]> => {
+    // On a connection to the test database: pg_locks names relations by its own OIDs.
+    const { rows } = await db.query<{ pid: number; locked: string[] }>(
+      `SELECT a.pid, array_remove(array_agg(c.relname::text ORDER BY c.relname), NULL) AS locked
+         FROM pg_stat_activity a
+         LEFT JOIN pg_locks l ON l.pid = a.pid AND l.locktype = 'relation' AND l.granted
+         LEFT JOIN pg_class c ON c.oid = l.relation AND c.relkind = 'r'
+        WHERE a.datname = $1 AND a.application_name = 'dbsnap'
+        GROUP BY a.pid`,
+      [dbName],
+    )
+    return rows
+  }
+
+  const until = async (what: string, done: () => Promise<boolean>): Promise<void> => {
+    const deadline = Date.now() + 10_000
+    while (!(await done())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  }
+
+  /** The read's last step before the rows, after the schema: the tables locked in the view. */
+  const tablesLocked = async (): Promise<boolean> =>
+    (await snapshotSessions()).some((s) => s.locked.includes('big') && s.locked.includes('small'))
+
+  it('reads the schema and locks the tables while the repository is still being opened', async () => {
+    let open!: (repository: Repository) => void
+    const repository = await Repository.open(new MemoryStorage(), { create: true })
+    const taken = createSnapshot({
+      source: url,
+      repository: new Promise<Repository>((resolve) => (open = resolve)),
+    })
+    // The read's last step before the rows: the view's tables locked, the repository unopened.
+    await until('the snapshot locks its tables', async () =>
+      (await snapshotSessions()).some(
+        (s) => s.locked.includes('big') && s.locked.includes('small'),
+      ),
+    )
+    open(repository)
+    const result = await taken
+    expect(result.totals.rows).toBe(100_100)
+    expect(await repository.listSnapshotIds()).toEqual([result.id])
+  })
+
+  it('a repository that fails once the tables are locked is the error, and closes the read', async () => {
+    let fail!: (err: Error) => void
+    const taken = createSnapshot({
+      source: url,
+      repository: new Promise<Repository>((_, reject) => (fail = reject)),
+    })
+    await until('the snapshot locks its tables', tablesLocked)
+    fail(new DbsnapError('REPOSITORY_NOT_FOUND', 'no repository here'))
+    await expect(taken).rejects.toMatchObject({ code: 'REPOSITORY_NOT_FOUND' })
+    await until('no snapshot session is left', async () => (await snapshotSessions()).length === 0)
+  })
+
+  it('a source that fails while the repository opens is the error, and releases the lock', async () => {
+    const repository = await Repository.open(new MemoryStorage(), { create: true })
+    await expect(
+      createSnapshot({ source: withDatabase(pgUrl, `${dbName}_missing`), repository }),
+    ).rejects.toMatchObject({ code: 'CONNECTION_DATABASE_NOT_FOUND' })
+    const lock = await repository.lock('exclusive', 'prune')
+    await lock.release()
+  })
+
   it('a repository on a full disk fails with STORAGE_FULL and commits nothing', async (context) => {
     const mount = await mkdtemp(join(tmpdir(), 'dbsnap-full-'))
     const { execFileSync } = await import('node:child_process')

@@ -32,13 +32,31 @@ export interface JobContext extends JobSinks {
  */
 export async function withRepository<T>(
   location: string,
-  options: { create?: boolean; compression?: string; signal?: AbortSignal },
+  options: RepositoryOpenOptions,
   work: (repository: Repository) => Promise<T>,
 ): Promise<T> {
-  const storage = await openStorage(location, { create: options.create === true })
-  let repository: Repository
+  const repository = await openRepository(location, options)
   try {
-    repository = await Repository.open(storage, {
+    return await work(repository)
+  } finally {
+    await repository.close()
+  }
+}
+
+export interface RepositoryOpenOptions {
+  create?: boolean
+  compression?: string
+  signal?: AbortSignal
+}
+
+/** Opens the repository at `location`, for a caller who closes it (`withRepository` does). */
+export async function openRepository(
+  location: string,
+  options: RepositoryOpenOptions,
+): Promise<Repository> {
+  const storage = await openStorage(location, { create: options.create === true })
+  try {
+    return await Repository.open(storage, {
       create: options.create === true,
       compression: options.compression === undefined ? undefined : parseCodec(options.compression),
       signal: options.signal,
@@ -46,10 +64,5 @@ export async function withRepository<T>(
   } catch (err) {
     await storage.close()
     throw err
-  }
-  try {
-    return await work(repository)
-  } finally {
-    await repository.close()
   }
 }

@@ -1,7 +1,7 @@
 // The snapshot job: a `createSnapshot` of the spec's source into the spec's repository, its
 // per-table progress summed into the job's events.
 
-import { parseCodec } from '../repository/codec.js'
+import { parseCodec, type CodecSpec } from '../repository/codec.js'
 import type { Repository } from '../repository/repository.js'
 import {
   createSnapshot,
@@ -9,7 +9,7 @@ import {
   type PendingConnection,
   type SnapshotResult,
 } from '../snapshot/snapshot.js'
-import { withRepository, type JobContext, type JobSinks } from './context.js'
+import { openRepository, type JobContext, type JobSinks } from './context.js'
 import { TableSums } from './events.js'
 import type { SnapshotJobSpec } from './spec.js'
 
@@ -17,23 +17,27 @@ export async function runSnapshotJob(
   spec: SnapshotJobSpec,
   { signal, logger, progress }: JobContext,
 ): Promise<SnapshotResult> {
-  // The database is connected to while the repository is opened (and then locked): on a small
-  // database the two are a good part of the time before the first row (decision 0027).
+  // The database is connected to, and its schema read, while the repository is opened and
+  // locked: on a small database the two are a good part of the time before the first row
+  // (decisions 0027 and 0040).
+  const compression = spec.compression === undefined ? undefined : parseCodec(spec.compression)
   const connection = startConnecting(spec.source, { signal, logger })
-  let handedOver = false
+  const repository = openRepository(spec.repository, { ...spec, signal })
   try {
-    return await withRepository(spec.repository, { ...spec, signal }, (repository) => {
-      handedOver = true
-      return snapshotInto(repository, connection, spec, { signal, logger, progress })
+    return await snapshotInto(repository, connection, compression, spec, {
+      signal,
+      logger,
+      progress,
     })
   } finally {
-    if (!handedOver) connection.abandon()
+    await (await repository.catch(() => undefined))?.close()
   }
 }
 
 async function snapshotInto(
-  repository: Repository,
+  repository: Promise<Repository>,
   connection: PendingConnection,
+  compression: CodecSpec | undefined,
   spec: SnapshotJobSpec,
   { signal, logger, progress }: Omit<JobContext, keyof JobSinks>,
 ): Promise<SnapshotResult> {
@@ -45,7 +49,7 @@ async function snapshotInto(
     name: spec.name,
     tables: spec.tables,
     exclude: spec.exclude,
-    compression: spec.compression === undefined ? undefined : parseCodec(spec.compression),
+    compression,
     tags: spec.tags,
     maxRowsPerSecond: spec.maxRowsPerSecond,
     jobs: spec.jobs,

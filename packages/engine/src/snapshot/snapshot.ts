@@ -8,6 +8,7 @@ import { engineModule } from '../adapters/engines.js'
 import type {
   ConnectOptions,
   ReadView,
+  ServerDescription,
   SourceAdapter,
   TableReader,
 } from '../adapters/source-adapter.js'
@@ -19,7 +20,7 @@ import type { ChunkEntry, SnapshotManifest, TableEntry } from '../repository/man
 import { schemaFingerprint } from '../schema/definition-json.js'
 import { tableKey, tableName } from '../schema/table-name.js'
 import type { Repository } from '../repository/repository.js'
-import type { TableSchema } from '../schema/schema.js'
+import type { DatabaseSchema, TableSchema } from '../schema/schema.js'
 import { DBSNAP_VERSION } from '../version.js'
 import { selectTables, type TableSelector } from '../schema/table-filter.js'
 import { TABLES_FINISHING, TablesFinishing, inLanes, readingOrder } from './table-lanes.js'
@@ -28,7 +29,11 @@ import { ChunkBuffers, ChunkSlots, TableWriter } from './table-writer.js'
 export interface SnapshotOptions {
   /** Connection URL (or parsed target) of the database to snapshot. */
   source: string | ConnectionTarget
-  repository: Repository
+  /**
+   * Where the snapshot goes; or the repository still being opened, for a caller who opens it
+   * while the snapshot connects and reads the schema (the snapshot does not close it).
+   */
+  repository: Repository | Promise<Repository>
   /** Catalogue name; default: the database name. */
   name?: string
   /** Tables to include (`schema.table`, globs, or tables already resolved); default all. */
@@ -130,12 +135,11 @@ export interface SnapshotResult {
  * const result = await createSnapshot({ source: 'postgres://backup@db/shop', repository })
  */
 export async function createSnapshot(options: SnapshotOptions): Promise<SnapshotResult> {
-  const { repository, signal } = options
+  const { signal } = options
   const started = new Date()
   const target =
     typeof options.source === 'string' ? parseConnectionUrl(options.source) : options.source
   const name = options.name ?? target.database ?? target.user ?? target.host
-  const codec = options.compression ?? repository.codec
   const jobs = options.jobs ?? defaultJobs()
   if (!Number.isSafeInteger(jobs) || jobs < 1) {
     options.connection?.abandon()
@@ -144,45 +148,40 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
       `expected jobs to be an integer from 1 up, got ${jobs}`,
     )
   }
-  // Connecting (loading the driver, the TCP and authentication round trips) needs no lock: it
-  // goes on while the lock is taken, off the critical path of a short snapshot.
+  // Connecting (loading the driver, the TCP and authentication round trips) and reading the
+  // schema need no lock: they go on while the repository is opened and locked, off the critical
+  // path of a short snapshot (decision 0040).
   const connection =
     options.connection ??
     startConnecting(target, { ...options.connectOptions, signal, logger: options.logger })
+  const stopOpening = new AbortController()
+  const opening = openRead(connection, target, jobs, {
+    ...options,
+    signal:
+      signal === undefined ? stopOpening.signal : AbortSignal.any([signal, stopOpening.signal]),
+  })
+  // Awaited below; when the repository fails first, closed once settled.
+  opening.catch(() => {})
+  let repository: Repository
   let lock: Awaited<ReturnType<Repository['lock']>>
   try {
+    repository = await options.repository
     throwIfAborted(signal)
     lock = await repository.lock('shared', 'snapshot', { signal })
   } catch (err) {
+    // The repository's error is the one reported, as when the repository was opened first.
+    stopOpening.abort()
     connection.abandon()
+    await closeRead(await opening.catch(() => undefined))
     throw err
   }
-  let source: SourceAdapter | undefined
-  let view: ReadView | undefined
+  const codec = options.compression ?? repository.codec
+  let read: OpenRead | undefined
   // Each reader's last table may be finishing as well as the usual ones.
   const finishing = new TablesFinishing<WrittenTable>(TABLES_FINISHING + jobs - 1)
   try {
-    source = await connection.source
-    const server = await source.describe({ signal })
-    view = await source.openReadView({ signal, readers: jobs })
-    const warnings = [...(view.warnings ?? [])]
-    if (view.readersWarning !== undefined) {
-      // Only a caller who asked for jobs is told: the default is a best effort.
-      if (options.jobs !== undefined) warnings.push(view.readersWarning)
-      else options.logger?.info({ source: target.host }, view.readersWarning)
-    }
-    for (const warning of warnings) options.logger?.warn({ source: target.host }, warning)
-    const schema = await view.introspect({ signal })
-    const tables = selectTables(schema.tables, {
-      include: options.tables,
-      exclude: options.exclude,
-      defaultSchema: engineModule(target.engine).defaultSchema,
-    })
-    await view.lockTables(tables, { signal })
-    for (const warning of view.consistencyWarnings?.(tables) ?? []) {
-      options.logger?.warn({ source: target.host }, warning)
-      warnings.push(warning)
-    }
+    read = await opening
+    const { server, view, schema, tables, warnings } = read
     options.onProgress?.({
       type: 'start',
       name,
@@ -307,10 +306,70 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
   } finally {
     // Nothing of a failed snapshot may still be writing once its lock is released.
     await finishing.settled()
-    await view?.close()
-    await source?.close()
+    await closeRead(read)
     await lock.release()
   }
+}
+
+/** What a snapshot has opened to read its rows: the source, its read view and what it reads. */
+interface OpenRead {
+  source: SourceAdapter
+  view: ReadView
+  server: ServerDescription
+  schema: DatabaseSchema
+  /** The tables to read, locked in the view. */
+  tables: TableSchema[]
+  /** The view's caveats, already logged. */
+  warnings: string[]
+}
+
+/**
+ * Opens the read: the source, its description, the read view, the schema, and the selected
+ * tables, locked. Nothing of it touches the repository. On failure, whatever it opened is
+ * closed before it rejects.
+ */
+async function openRead(
+  connection: PendingConnection,
+  target: ConnectionTarget,
+  jobs: number,
+  options: SnapshotOptions,
+): Promise<OpenRead> {
+  const { signal, logger } = options
+  const source = await connection.source
+  let view: ReadView | undefined
+  try {
+    const server = await source.describe({ signal })
+    view = await source.openReadView({ signal, readers: jobs })
+    const warnings = [...(view.warnings ?? [])]
+    if (view.readersWarning !== undefined) {
+      // Only a caller who asked for jobs is told: the default is a best effort.
+      if (options.jobs !== undefined) warnings.push(view.readersWarning)
+      else logger?.info({ source: target.host }, view.readersWarning)
+    }
+    for (const warning of warnings) logger?.warn({ source: target.host }, warning)
+    const schema = await view.introspect({ signal })
+    const tables = selectTables(schema.tables, {
+      include: options.tables,
+      exclude: options.exclude,
+      defaultSchema: engineModule(target.engine).defaultSchema,
+    })
+    await view.lockTables(tables, { signal })
+    for (const warning of view.consistencyWarnings?.(tables) ?? []) {
+      logger?.warn({ source: target.host }, warning)
+      warnings.push(warning)
+    }
+    return { source, view, server, schema, tables, warnings }
+  } catch (err) {
+    await view?.close()
+    await source.close()
+    throw err
+  }
+}
+
+/** Ends the read view's transaction and closes the source (`read` undefined: nothing opened). */
+async function closeRead(read: OpenRead | undefined): Promise<void> {
+  await read?.view.close()
+  await read?.source.close()
 }
 
 /** A connection being opened while other work goes on (`startConnecting`). */
