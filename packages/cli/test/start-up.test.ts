@@ -2,7 +2,7 @@
 // oclif, the compile cache in the user's cache directory, never a reason to fail, and the bundle.
 
 import { existsSync, readdirSync } from 'node:fs'
-import { chmod, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -63,6 +63,19 @@ describe('dbsnap start-up', () => {
       .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts'))
       .map((file) => file.slice(0, -'.ts'.length).split(sep).join(':'))
     expect(Object.keys(COMMANDS).sort()).toEqual(ids.sort())
+  })
+
+  it('orders the commands as oclif would: its localeCompare sort is a code-unit sort in the bundle', async () => {
+    const ids = Object.keys(COMMANDS)
+    const byCodeUnit = [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    expect(byCodeUnit).toEqual([...ids].sort((a, b) => a.localeCompare(b)))
+    const config = await Config.load(fileURLToPath(new URL('..', import.meta.url)))
+    expect(config.commands.map((c) => c.id)).toEqual(byCodeUnit)
+    const main = await readFile(
+      fileURLToPath(new URL('../bundle/main.js', import.meta.url)),
+      'utf8',
+    )
+    expect(main).not.toContain('localeCompare')
   })
 
   it('runs without the cache when its directory cannot be made', async () => {
