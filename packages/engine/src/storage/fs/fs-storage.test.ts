@@ -58,6 +58,21 @@ describe('FsStorage', () => {
     expect(keys).toEqual(['chunks/ab/abcdef'])
   })
 
+  it('puts into directories that exist, are missing, or were removed meanwhile', async () => {
+    const storage = await FsStorage.open(root)
+    await storage.put('chunks/ab/one', bytesSource(Buffer.from('1')))
+    await storage.put('chunks/ab/two', bytesSource(Buffer.from('2')))
+    await storage.put('snapshots/deep/er/three', bytesSource(Buffer.from('3')))
+    // Another process (prune, a user) removed a directory this one has put into before.
+    await rm(join(root, 'chunks'), { recursive: true })
+    await storage.put('chunks/ab/four', bytesSource(Buffer.from('4')))
+    const keys: string[] = []
+    for await (const object of storage.list('')) keys.push(object.key)
+    expect(keys.sort()).toEqual(['chunks/ab/four', 'snapshots/deep/er/three'])
+    expect(Buffer.from(await storage.get('chunks/ab/four')).toString()).toBe('4')
+    expect(await tmpFiles(root)).toEqual([])
+  })
+
   it('streams into a temporary file that only a completed put renames into place', async () => {
     const storage = await FsStorage.open(root)
     let release!: () => void

@@ -140,10 +140,19 @@ export class FsStorage implements Storage {
       await file.sync()
       await file.close()
       file = undefined
-      const created = await makeDirectories(dirname(target))
-      await rename(temp, target)
+      const dir = dirname(target)
+      let created: string | undefined
+      try {
+        await rename(temp, target)
+      } catch (err) {
+        if (findErrorCode(err) !== 'ENOENT') throw err
+        // Its directory is missing (the first object under a prefix): made, then renamed into.
+        // Most puts go to a directory that is there, without the call that would say so.
+        created = await makeDirectories(dir)
+        await rename(temp, target)
+      }
       renamed = true
-      await this.#syncDirectories(dirname(target), created)
+      await this.#syncDirectories(dir, created)
     } catch (err) {
       await file?.close().catch(() => undefined)
       if (!renamed) await rm(temp, { force: true }).catch(() => undefined)
