@@ -206,26 +206,15 @@ export async function introspectPostgres(
     await restore().catch(() => undefined)
     throw err
   }
-  // Queries go to the connections in turn, and each connection runs its own one after another
-  // (node-postgres must not be handed a query while one runs).
-  const lanes = runs.map((run) => ({ run, tail: Promise.resolve() }))
-  let turn = 0
-  const run: Run = <R>(what: string, sql: string, values: unknown[]): Promise<R[]> => {
-    const lane = lanes[turn++ % lanes.length]!
-    const result = lane.tail.then(() => lane.run<R>(what, sql, values))
-    lane.tail = result.then(
-      () => undefined,
-      () => undefined,
-    )
-    return result
-  }
+  const queue = new CatalogQueue(runs)
   let schema: DatabaseSchema
   try {
-    schema = await readSchema(run, server.version, options.schemas ?? null)
+    schema = await readSchema(queue.run, server.version, options.schemas ?? null)
   } catch (err) {
-    // The other queries still queued finish first: a connection takes one query at a time.
-    // Usually the transaction is aborted now and its rollback undoes the settings anyway.
-    await Promise.all(lanes.map((lane) => lane.tail))
+    // The queries already running finish first (a connection takes one query at a time); the
+    // rest are not started. Usually the transaction is aborted now and its rollback undoes the
+    // settings anyway.
+    await queue.drained()
     await restore().catch(() => undefined)
     throw err
   }
@@ -234,6 +223,68 @@ export async function introspectPostgres(
 }
 
 type Run = <R>(what: string, sql: string, values: unknown[]) => Promise<R[]>
+
+/**
+ * Catalog queries waiting for a connection. Each connection takes the next query as soon as it
+ * is free — node-postgres must not be handed a query while one runs — so a connection that drew
+ * short queries does not sit idle while another still has long ones to run. Once a query fails,
+ * those not started yet are not run: they reject with the same error.
+ */
+class CatalogQueue {
+  readonly #free: Run[]
+  readonly #waiting: { start: (on: Run) => Promise<void>; drop: (err: Error) => void }[] = []
+  #running = 0
+  #failure: Error | undefined
+  readonly #onDrained: (() => void)[] = []
+
+  constructor(runs: Run[]) {
+    this.#free = [...runs]
+  }
+
+  readonly run: Run = <R>(what: string, sql: string, values: unknown[]): Promise<R[]> =>
+    new Promise<R[]>((resolve, reject) => {
+      this.#waiting.push({
+        start: async (on) => {
+          try {
+            resolve(await on<R>(what, sql, values))
+          } catch (err) {
+            const error = err instanceof Error ? err : new Error(String(err))
+            this.#failure ??= error
+            reject(error)
+          }
+        },
+        drop: reject,
+      })
+      this.#pump()
+    })
+
+  /** Resolves once no query runs and none waits. */
+  drained(): Promise<void> {
+    if (this.#idle()) return Promise.resolve()
+    return new Promise((resolve) => this.#onDrained.push(resolve))
+  }
+
+  #idle(): boolean {
+    return this.#running === 0 && this.#waiting.length === 0
+  }
+
+  #pump(): void {
+    if (this.#failure !== undefined) {
+      for (const query of this.#waiting.splice(0)) query.drop(this.#failure)
+    }
+    while (this.#free.length > 0 && this.#waiting.length > 0) {
+      const on = this.#free.shift()!
+      const query = this.#waiting.shift()!
+      this.#running++
+      void query.start(on).then(() => {
+        this.#running--
+        this.#free.push(on)
+        this.#pump()
+      })
+    }
+    if (this.#idle()) for (const resolve of this.#onDrained.splice(0)) resolve()
+  }
+}
 
 /**
  * `Promise.all` that waits for every query, also after one fails: nothing may still run on a
@@ -252,15 +303,17 @@ async function readSchema(
   schemaFilter: string[] | null,
 ): Promise<DatabaseSchema> {
   const params = [schemaFilter]
-  // Issued at once: on one connection they run in turn as before, on several side by side.
+  // Issued at once: on one connection they run in turn as before, on several side by side. The
+  // costliest to plan and run come first, so that no connection is left with a long one at the end.
   const [
-    schemas,
-    tableRows,
-    viewRows,
-    compositeRows,
     columnRows,
-    constraintRows,
     indexRows,
+    tableRows,
+    constraintRows,
+    comments,
+    viewRows,
+    schemas,
+    compositeRows,
     triggerRows,
     ruleRows,
     policyRows,
@@ -270,7 +323,6 @@ async function readSchema(
     castRows,
     textSearchRows,
     collationRows,
-    comments,
     routineRows,
     sequenceRows,
     enumRows,
@@ -279,13 +331,14 @@ async function readSchema(
     eventTriggerRows,
     publicationRows,
   ] = await Promise.all([
-    run<{ name: string }>('schemas', SQL_SCHEMAS, params),
-    run<TableRow>('tables', SQL_TABLES, params),
-    run<ViewRow>('views', SQL_VIEWS, params),
-    run<{ oid: string } & QualifiedName>('composite types', SQL_COMPOSITES, params),
     run<ColumnRow>('columns', SQL_COLUMNS, params),
-    run<ConstraintRow>('constraints', sqlConstraints(version), params),
     run<IndexRow>('indexes', sqlIndexes(version), params),
+    run<TableRow>('tables', SQL_TABLES, params),
+    run<ConstraintRow>('constraints', sqlConstraints(version), params),
+    run<CommentSchema>('comments', SQL_COMMENTS, [schemaFilter, COMMENT_KINDS]),
+    run<ViewRow>('views', SQL_VIEWS, params),
+    run<{ name: string }>('schemas', SQL_SCHEMAS, params),
+    run<{ oid: string } & QualifiedName>('composite types', SQL_COMPOSITES, params),
     run<TriggerRow>('triggers', SQL_TRIGGERS, params),
     run<RuleRow>('rules', SQL_RULES, params),
     run<PolicyRow>('policies', SQL_POLICIES, params),
@@ -295,7 +348,6 @@ async function readSchema(
     run<CastSchema>('casts', SQL_CASTS, params),
     run<TextSearchConfigSchema>('text search configurations', SQL_TEXT_SEARCH_CONFIGS, params),
     run<CollationRow>('collations', sqlCollations(version), params),
-    run<CommentSchema>('comments', SQL_COMMENTS, [schemaFilter, COMMENT_KINDS]),
     run<RoutineRow>('functions', SQL_ROUTINES, params),
     run<SequenceRow>('sequences', SQL_SEQUENCES, params),
     run<EnumSchema>('enums', SQL_ENUMS, params),
