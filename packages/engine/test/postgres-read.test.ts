@@ -478,6 +478,50 @@ describe('faults', () => {
     ])
   })
 
+  it('reads each table of a view in one query, its savepoint released by the next one', async () => {
+    const writer = await connect()
+    await writer.query(
+      'CREATE TABLE public.gone (id int PRIMARY KEY); INSERT INTO public.gone VALUES (1)',
+    )
+    const reader = await connect()
+    await beginReadView(reader)
+    const small = await tableSpec(reader, 'public', 'small')
+    const gone = await tableSpec(reader, 'public', 'gone')
+    await writer.query('DROP TABLE public.gone')
+    const sent: string[] = []
+    const query = reader.query.bind(reader) as (...args: unknown[]) => unknown
+    ;(reader as { query: unknown }).query = (...args: unknown[]) => {
+      const first = args[0]
+      sent.push(typeof first === 'string' ? first : (first as { text: string }).text)
+      return query(...args)
+    }
+    try {
+      expect(await readAll(reader, small)).toHaveLength(5000)
+      // A failed read between good ones: rolled back to its own savepoint, the view goes on.
+      expect(await failure(readAll(reader, gone))).toMatchObject({ code: 'TABLE_NOT_FOUND' })
+      expect(await readAll(reader, small)).toHaveLength(5000)
+      expect(await readAll(reader, small)).toHaveLength(5000)
+    } finally {
+      ;(reader as { query: unknown }).query = query
+    }
+    expect(sent.map((text) => text.replace(/ COPY \(.*$/s, ' COPY'))).toEqual([
+      'SAVEPOINT dbsnap_read; COPY',
+      'RELEASE SAVEPOINT dbsnap_read; SAVEPOINT dbsnap_read; COPY',
+      'ROLLBACK TO SAVEPOINT dbsnap_read; RELEASE SAVEPOINT dbsnap_read',
+      'SAVEPOINT dbsnap_read; COPY',
+      'RELEASE SAVEPOINT dbsnap_read; SAVEPOINT dbsnap_read; COPY',
+    ])
+    // Savepoints do not pile up: the last read's is the only one left.
+    await reader.query('RELEASE SAVEPOINT dbsnap_read')
+    expect(await failure(reader.query('RELEASE SAVEPOINT dbsnap_read'))).toMatchObject({
+      code: '3B001',
+    })
+    await reader.query('ROLLBACK')
+    // A new view starts without one to release.
+    await beginReadView(reader)
+    expect(await readAll(reader, small)).toHaveLength(5000)
+  })
+
   it('reports a column dropped before the view reads it as SOURCE_CHANGED', async () => {
     const writer = await connect()
     await writer.query(

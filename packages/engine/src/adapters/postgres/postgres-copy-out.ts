@@ -10,6 +10,7 @@ const COPY_DATA = 0x64
 const NOTIFICATION_RESPONSE = 0x41
 const NOTICE_RESPONSE = 0x4e
 const PARAMETER_STATUS = 0x53
+const COMMAND_COMPLETE = 0x43
 
 /** The part of node-postgres' `Connection` a submittable query uses. */
 interface PgConnection {
@@ -21,6 +22,8 @@ type DataHandler = (chunk: Buffer) => void
 
 /**
  * Submit with `client.query(copyOut(sql))`; read the stream for the bytes of the COPY output.
+ * The query may begin with statements that return no rows (`SAVEPOINT x; COPY …`): their
+ * completions are passed over, so the COPY costs no round trip of its own.
  *
  * Like pg-copy-streams' `to` (whose protocol handling this follows), it takes the connection's
  * socket over from node-postgres while the COPY runs, reading only as fast as the stream is
@@ -43,6 +46,8 @@ export class CopyOutQuery extends Readable {
   readonly #header = Buffer.alloc(5)
   #headerBytes = 0
   #wantMore = false
+  /** The server has begun the COPY (CopyOutResponse): what completes now ends it. */
+  #copying = false
   #forwarding = false
   #detached = false
 
@@ -123,7 +128,10 @@ export class CopyOutQuery extends Readable {
       this.#left -= take
       if (this.#left > 0) break
       this.#headerBytes = 0
-      if (!isCopyOutMessage(this.#code)) {
+      if (this.#code === COPY_OUT_RESPONSE) this.#copying = true
+      else if (this.#code === COMMAND_COMPLETE && !this.#copying) {
+        // A statement sent before the COPY in the same query (a `SAVEPOINT`) has completed.
+      } else if (!isCopyOutMessage(this.#code)) {
         // CopyDone, or anything else that ends copy-out mode: the rest is node-postgres' again.
         done = true
         break

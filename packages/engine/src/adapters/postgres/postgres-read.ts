@@ -45,6 +45,12 @@ const DEFAULT_BATCH_ROWS = 1000
 const DEFAULT_BATCH_BYTES = 1024 * 1024
 const SAVEPOINT = 'dbsnap_read'
 /**
+ * Connections whose last table read left its savepoint in place: it is released by the next
+ * read's query, before that one's own savepoint, instead of by a round trip of its own. A new
+ * read view (`beginReadView`) starts without one.
+ */
+const unreleased = new WeakSet<pg.Client>()
+/**
  * How long a cancelled COPY may take to stop before its connection is destroyed: long enough
  * for the server to act on the cancel request, short enough for an abort to feel prompt.
  */
@@ -78,6 +84,7 @@ export async function beginReadView(
 ): Promise<void> {
   const { signal } = options
   throwIfAborted(signal)
+  unreleased.delete(client)
   if (client.getTransactionStatus() !== 'I') {
     throw new DbsnapError(
       'INVALID_ARGUMENT',
@@ -177,12 +184,16 @@ export async function* readTableRows(
     if (!holding) armDeadline(client, copy, cancel)
   }
   try {
+    // Inside the view's transaction each table is read under a savepoint, so that a failed read
+    // leaves it usable; the savepoint (and the last table's release) go with the COPY.
+    let statement = sql
     if (client.getTransactionStatus() === 'T') {
-      await client.query(`SAVEPOINT ${SAVEPOINT}`)
+      const release = unreleased.has(client) ? `RELEASE SAVEPOINT ${SAVEPOINT}; ` : ''
+      unreleased.delete(client)
+      statement = `${release}SAVEPOINT ${SAVEPOINT}; ${sql}`
       savepoint = true
     }
-    throwIfAborted(signal)
-    copy = submitCopy(client, sql)
+    copy = submitCopy(client, statement)
     signal?.addEventListener('abort', onAbort, { once: true })
     const parser = new CopyTextParser({ fieldCount: columnCount })
     const batch: Batch = { rows: [], bytes: 0, maxRows: batchRows, maxBytes: batchBytes }
@@ -205,7 +216,7 @@ export async function* readTableRows(
     }
     parser.end()
     if (batch.rows.length > 0) yield batch.rows
-    if (savepoint) await client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`)
+    if (savepoint) unreleased.add(client)
     completed = true
   } catch (err) {
     if (signal?.aborted === true) throw abortError(signal)
