@@ -80,7 +80,13 @@ const busy = new WeakSet<pg.Client>()
  */
 export async function beginReadView(
   client: pg.Client,
-  options: { signal?: AbortSignal; target?: ConnectionTarget; snapshot?: string } = {},
+  options: {
+    signal?: AbortSignal
+    target?: ConnectionTarget
+    snapshot?: string
+    /** The transaction's `lock_timeout` (`SET LOCAL`), set in the same round trip. */
+    lockTimeoutMs?: number
+  } = {},
 ): Promise<void> {
   const { signal } = options
   throwIfAborted(signal)
@@ -103,7 +109,13 @@ export async function beginReadView(
       options.snapshot === undefined
         ? ''
         : ` SET TRANSACTION SNAPSHOT ${client.escapeLiteral(options.snapshot)};`
-    await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;${imported} SELECT 1`)
+    const lockTimeout =
+      options.lockTimeoutMs === undefined
+        ? ''
+        : ` SET LOCAL lock_timeout = ${Math.max(1, Math.round(options.lockTimeoutMs))};`
+    await client.query(
+      `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;${imported}${lockTimeout} SELECT 1`,
+    )
   } catch (err) {
     if (signal?.aborted === true) throw abortError(signal)
     throw postgresQueryError(err, options.target ?? clientTarget(client))

@@ -119,23 +119,32 @@ class PostgresAdapter implements SourceAdapter {
   }
 
   async openReadView(options: OpenReadViewOptions = {}): Promise<ReadView> {
-    await this.#begin(this.#client, options.signal)
+    const { signal } = options
     const wanted = Math.max(1, options.readers ?? 1)
+    // The extra readers connect while the view begins on this connection; they join its
+    // snapshot once it is exported.
+    const connecting = wanted > 1 ? this.#connectReaders(wanted - 1, signal) : undefined
+    try {
+      await this.#begin(this.#client, signal)
+    } catch (err) {
+      if (connecting !== undefined) await endAll(await connecting)
+      throw err
+    }
     const view = new PostgresReadView(this.#client, this.#target)
-    if (wanted > 1) {
+    if (connecting !== undefined) {
       try {
-        view.addReaders(await this.#openReaders(wanted - 1, options.signal))
+        view.addReaders(await this.#openReaders(await connecting, signal))
       } catch (err) {
-        if (options.signal?.aborted === true) {
+        if (signal?.aborted === true) {
           await view.close()
-          throw abortError(options.signal)
+          throw abortError(signal)
         }
         // More connections are an optimization: without them the view still reads everything.
         // A failed export leaves the view's transaction aborted; nothing was read in it yet, so
         // it begins again.
         if (this.#client.getTransactionStatus() === 'E') {
           await this.#client.query('ROLLBACK').catch(() => undefined)
-          await this.#begin(this.#client, options.signal)
+          await this.#begin(this.#client, signal)
         }
         const reason = err instanceof Error ? err.message : String(err)
         view.readersWarning = `tables are read on one connection: opening ${wanted - 1} more failed (${reason})`
@@ -144,45 +153,61 @@ class PostgresAdapter implements SourceAdapter {
     return view
   }
 
-  /** Begins a read view on `client`, of a fresh snapshot or of the exported `snapshot`. */
+  /**
+   * Begins a read view on `client`, of a fresh snapshot or of the exported `snapshot`. Never
+   * waits forever behind a schema change's lock (introspection, LOCK TABLE, and a reader's own
+   * ACCESS SHARE lock queued behind an ALTER that waits for the view's: a deadlock the server
+   * cannot see, as it runs through this process): the transaction's `lock_timeout` is the
+   * connection's timeout.
+   */
   async #begin(client: pg.Client, signal?: AbortSignal, snapshot?: string): Promise<void> {
-    await beginReadView(client, { signal, target: this.#target, snapshot })
-    try {
-      // Never wait forever behind a schema change's lock (introspection, LOCK TABLE, and a
-      // reader's own ACCESS SHARE lock queued behind an ALTER that waits for the view's: a
-      // deadlock the server cannot see, as it runs through this process).
-      await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(this.#timeoutMs))}`)
-    } catch (err) {
-      throw postgresQueryError(err, this.#target)
-    }
+    await beginReadView(client, {
+      signal,
+      target: this.#target,
+      snapshot,
+      lockTimeoutMs: this.#timeoutMs,
+    })
   }
 
-  /**
-   * `count` more connections in the view's snapshot: the view exports it (`pg_export_snapshot`)
-   * and each imports it, as pg_dump -j does. The view's transaction keeps the table locks; the
-   * snapshot stays importable while that transaction is open. All or none are returned.
-   */
-  async #openReaders(count: number, signal: AbortSignal | undefined): Promise<pg.Client[]> {
-    let snapshot: string
-    try {
-      const exported = await this.#client.query<{ id: string }>('SELECT pg_export_snapshot() AS id')
-      snapshot = exported.rows[0]!.id
-    } catch (err) {
-      throw postgresQueryError(err, this.#target)
-    }
-    const opening = await Promise.allSettled(
-      Array.from({ length: count }, async () =>
+  /** `count` more connections, opened at once; each settles on its own. */
+  #connectReaders(
+    count: number,
+    signal: AbortSignal | undefined,
+  ): Promise<PromiseSettledResult<pg.Client>[]> {
+    return Promise.allSettled(
+      Array.from({ length: count }, () =>
         openPostgresClient(this.#target, { ...this.#connectOptions, signal }),
       ),
     )
+  }
+
+  /**
+   * The connected readers in the view's snapshot: the view exports it (`pg_export_snapshot`)
+   * and each imports it, as pg_dump -j does. The view's transaction keeps the table locks; the
+   * snapshot stays importable while that transaction is open. All or none are returned: when
+   * one failed to connect or to begin, the others are closed and the failure thrown.
+   */
+  async #openReaders(
+    opening: PromiseSettledResult<pg.Client>[],
+    signal: AbortSignal | undefined,
+  ): Promise<pg.Client[]> {
     const clients = opening.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))
     try {
       const failed = opening.find((o) => o.status === 'rejected')
       if (failed !== undefined) throw failed.reason
+      let snapshot: string
+      try {
+        const exported = await this.#client.query<{ id: string }>(
+          'SELECT pg_export_snapshot() AS id',
+        )
+        snapshot = exported.rows[0]!.id
+      } catch (err) {
+        throw postgresQueryError(err, this.#target)
+      }
       await Promise.all(clients.map((client) => this.#begin(client, signal, snapshot)))
       return clients
     } catch (err) {
-      await Promise.all(clients.map((client) => client.end().catch(() => undefined)))
+      await endAll(opening)
       throw err
     }
   }
@@ -192,6 +217,12 @@ class PostgresAdapter implements SourceAdapter {
     this.#closed = true
     await this.#client.end().catch(() => undefined)
   }
+}
+
+/** Closes the connections that opened. */
+async function endAll(opening: PromiseSettledResult<pg.Client>[]): Promise<void> {
+  const clients = opening.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))
+  await Promise.all(clients.map((client) => client.end().catch(() => undefined)))
 }
 
 /** Tables locked per statement: keeps LOCK statements a sane length on huge schemas. */
