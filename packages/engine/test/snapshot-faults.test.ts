@@ -237,6 +237,42 @@ describe('snapshot faults (PostgreSQL)', () => {
     await lock.release()
   })
 
+  it('a second reader leaves a table an ALTER waits for to the view, which reads it as it was', async () => {
+    // Read largest first: the view takes `big`, the second reader `medium` and then
+    // `contested`, by when the ALTER (sent as the reading starts) waits for the view's lock. The
+    // reader's lock, taken in its read's query without waiting, is refused; the view reads it.
+    await db.query(`
+      CREATE TABLE medium (id int PRIMARY KEY, payload text);
+      INSERT INTO medium SELECT i, repeat('m', 200) FROM generate_series(1, 20000) i;
+      CREATE TABLE contested (id int PRIMARY KEY, v text);
+      INSERT INTO contested SELECT i, 'c' || i FROM generate_series(1, 10) i;
+      ANALYZE medium, contested;
+    `)
+    const session = new pg.Client({ connectionString: url })
+    await session.connect()
+    let altering: Promise<unknown> | undefined
+    try {
+      const repository = await Repository.open(new MemoryStorage(), { create: true })
+      const result = await createSnapshot({
+        source: url,
+        repository,
+        jobs: 2,
+        onProgress: (event) => {
+          if (event.type === 'start')
+            altering = session.query('ALTER TABLE contested ADD extra int')
+        },
+      })
+      expect(result.warnings).toEqual([])
+      const manifest = await repository.readManifest(result.id)
+      const contested = manifest.tables.find((t) => t.name === 'contested')!
+      expect([contested.columns, contested.rows]).toEqual([['id', 'v'], 10])
+    } finally {
+      await altering
+      await session.end()
+      await db.query('DROP TABLE medium, contested')
+    }
+  })
+
   it('a repository on a full disk fails with STORAGE_FULL and commits nothing', async (context) => {
     const mount = await mkdtemp(join(tmpdir(), 'dbsnap-full-'))
     const { execFileSync } = await import('node:child_process')

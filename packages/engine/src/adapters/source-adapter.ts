@@ -60,6 +60,11 @@ export interface ReadTableOptions {
  * Breaking out of `readTable` early cancels the read. One `readTable` at a time per reader.
  */
 export interface TableReader {
+  /**
+   * On an extra reader without `claim`, the read takes the table's lock itself, without waiting,
+   * and rejects with `TableNotClaimed` before its first batch when it cannot: the view then
+   * reads the table (see `claim`).
+   */
   readTable(table: TableSchema, options?: ReadTableOptions): AsyncIterable<CanonicalRow[]>
   /**
    * On an extra reader of a view (`ReadView.readers`), before reading `table`: takes the
@@ -69,6 +74,17 @@ export interface TableReader {
    * table instead. Absent on the view, which locked its tables in `lockTables`.
    */
   claim?(table: QualifiedName, options?: { signal?: AbortSignal }): Promise<boolean>
+}
+
+/**
+ * An extra reader could not take a table's lock without waiting (see `TableReader.claim`): not a
+ * failure of the snapshot, the view reads the table instead.
+ */
+export class TableNotClaimed extends Error {
+  constructor(table: QualifiedName) {
+    super(`${table.schema}.${table.name} is left to the view: a lock request stands in the way`)
+    this.name = 'TableNotClaimed'
+  }
 }
 
 export interface OpenReadViewOptions {

@@ -1,7 +1,7 @@
 // How a snapshot schedules its tables: read on the view's readers at once (`inLanes`), largest
 // first, and stored in the background while the next ones are read (`TablesFinishing`).
 
-import type { TableReader } from '../adapters/source-adapter.js'
+import { TableNotClaimed, type TableReader } from '../adapters/source-adapter.js'
 import type { TableSchema } from '../schema/schema.js'
 
 /**
@@ -15,8 +15,9 @@ export const TABLES_FINISHING = 4
 
 /**
  * Runs `work` for every index of `order` (each once, in that order) on `readers`, one at a time
- * per reader. An extra reader first `claim`s its table; a table it cannot claim is left to the
- * view (`readers[0]`), which holds every table's lock. On the first failure the others are
+ * per reader. An extra reader first `claim`s its table, or its read rejects with
+ * `TableNotClaimed` before any row; a table it cannot claim is left to the view (`readers[0]`),
+ * which holds every table's lock. On the first failure the others are
  * aborted, and it is thrown once all have stopped: nothing still reads when this settles.
  */
 export async function inLanes(
@@ -52,14 +53,25 @@ export async function inLanes(
       await new Promise<void>((resolve) => (wakeView = resolve))
     }
   }
+  /** Works on `index` on an extra reader; false when it could not take the table's lock. */
+  const readClaimed = async (reader: TableReader, index: number): Promise<boolean> => {
+    if (!(await options.claim(reader, index, signal))) return false
+    try {
+      await options.work(reader, index, signal)
+      return true
+    } catch (err) {
+      if (err instanceof TableNotClaimed) return false
+      throw err
+    }
+  }
   const lane = async (reader: TableReader, view: boolean): Promise<void> => {
     try {
       for (let index = await take(view); index !== undefined; index = await take(view)) {
-        if (!view && !(await options.claim(reader, index, signal))) {
+        if (view) {
+          await options.work(reader, index, signal)
+        } else if (!(await readClaimed(reader, index))) {
           leftToView.push(index)
           wake()
-        } else {
-          await options.work(reader, index, signal)
         }
       }
     } catch (error) {

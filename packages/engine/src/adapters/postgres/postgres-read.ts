@@ -9,6 +9,7 @@ import type { CanonicalRow, CanonicalValue, ValueEncoding } from '../../canonica
 import type { ConnectionTarget } from '../../connection/url.js'
 import { DbsnapError, abortError, isDbsnapError, throwIfAborted } from '../../errors.js'
 import { keysetQuery, type KeysetDialect } from '../keyset-query.js'
+import { TableNotClaimed } from '../source-adapter.js'
 import { CopyOutQuery } from './postgres-copy-out.js'
 import { CopyTextParser, type CopyTextRow } from './postgres-copy.js'
 import { postgresQueryError } from './postgres-errors.js'
@@ -39,11 +40,19 @@ export interface ReadTableSpec {
 export interface ReadTableRowsOptions extends BatchedReadOptions {
   /** The connection's target, for error messages; default: host and port of the client. */
   target?: ConnectionTarget
+  /**
+   * Take the table's ACCESS SHARE lock first, in the same query and without waiting: an extra
+   * reader's claim (`TableReader.claim`). When another session's lock request stands in the way
+   * the read rejects with `TableNotClaimed`, before any row, its view still usable.
+   */
+  claim?: boolean
 }
 
 const DEFAULT_BATCH_ROWS = 1000
 const DEFAULT_BATCH_BYTES = 1024 * 1024
 const SAVEPOINT = 'dbsnap_read'
+/** SQLSTATE of a lock that `NOWAIT` (or `lock_timeout`) would not wait for. */
+const LOCK_NOT_AVAILABLE = '55P03'
 /**
  * Connections whose last table read left its savepoint in place: it is released by the next
  * read's query, before that one's own savepoint, instead of by a round trip of its own. A new
@@ -202,7 +211,9 @@ export async function* readTableRows(
     if (client.getTransactionStatus() === 'T') {
       const release = unreleased.has(client) ? `RELEASE SAVEPOINT ${SAVEPOINT}; ` : ''
       unreleased.delete(client)
-      statement = `${release}SAVEPOINT ${SAVEPOINT}; ${sql}`
+      const claim =
+        options.claim === true ? `LOCK TABLE ${relation} IN ACCESS SHARE MODE NOWAIT; ` : ''
+      statement = `${release}SAVEPOINT ${SAVEPOINT}; ${claim}${sql}`
       savepoint = true
     }
     copy = submitCopy(client, statement)
@@ -233,6 +244,9 @@ export async function* readTableRows(
   } catch (err) {
     if (signal?.aborted === true) throw abortError(signal)
     if (isDbsnapError(err)) throw err
+    if (options.claim === true && (err as { code?: unknown }).code === LOCK_NOT_AVAILABLE) {
+      throw new TableNotClaimed(table)
+    }
     throw postgresQueryError(err, options.target ?? clientTarget(client), { table: relation })
   } finally {
     signal?.removeEventListener('abort', onAbort)

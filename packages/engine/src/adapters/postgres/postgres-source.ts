@@ -250,9 +250,10 @@ class PostgresReadView implements ReadView {
   addReaders(clients: pg.Client[]): void {
     for (const client of clients) {
       this.#readerClients.push(client)
+      // The reader claims each table in its read's own query (`ReadTableRowsOptions.claim`).
       this.#readers.push({
-        readTable: (table, options = {}) => readPostgresTable(client, table, options, this.#target),
-        claim: (table, options = {}) => claimTable(client, table, this.#target, options.signal),
+        readTable: (table, options = {}) =>
+          readPostgresTable(client, table, { ...options, claim: true }, this.#target),
       })
     }
   }
@@ -297,38 +298,10 @@ class PostgresReadView implements ReadView {
   }
 }
 
-/**
- * `LOCK TABLE … IN ACCESS SHARE MODE NOWAIT` on a reader, under a savepoint so that a refusal
- * leaves its transaction usable (pg_dump -j's workers take the same lock, and give up instead).
- */
-async function claimTable(
-  client: pg.Client,
-  table: QualifiedName,
-  target: ConnectionTarget,
-  signal: AbortSignal | undefined,
-): Promise<boolean> {
-  throwIfAborted(signal)
-  const name = `${client.escapeIdentifier(table.schema)}.${client.escapeIdentifier(table.name)}`
-  try {
-    await client.query(
-      `SAVEPOINT dbsnap_claim; LOCK TABLE ${name} IN ACCESS SHARE MODE NOWAIT; RELEASE SAVEPOINT dbsnap_claim`,
-    )
-    return true
-  } catch (err) {
-    if ((err as { code?: unknown }).code !== '55P03') throw postgresQueryError(err, target)
-    try {
-      await client.query('ROLLBACK TO SAVEPOINT dbsnap_claim; RELEASE SAVEPOINT dbsnap_claim')
-    } catch (rollbackErr) {
-      throw postgresQueryError(rollbackErr, target)
-    }
-    return false
-  }
-}
-
 function readPostgresTable(
   client: pg.Client,
   table: TableSchema,
-  options: ReadTableOptions,
+  options: ReadTableOptions & { claim?: boolean },
   target: ConnectionTarget,
 ): ReturnType<ReadView['readTable']> {
   return readTableRows(
