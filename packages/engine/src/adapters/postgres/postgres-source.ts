@@ -338,6 +338,7 @@ export async function describePostgres(
       throw postgresError(err, target, timeoutMs)
     }
   }
+  // One round trip: the server and the role, and what the database holds.
   const server = await one<{
     database: string
     current_user: string
@@ -349,27 +350,26 @@ export async function describePostgres(
     rolreplication: boolean
     rolbypassrls: boolean
     write_all: boolean
-  }>(
-    `SELECT current_database() AS database, current_user, current_setting('server_version') AS server_version,
-            pg_database_size(current_database())::text AS size,
-            r.rolsuper, r.rolcreaterole, r.rolcreatedb, r.rolreplication, r.rolbypassrls,
-            coalesce(pg_has_role(current_user, 'pg_write_all_data', 'USAGE'), false) AS write_all
-       FROM pg_roles r WHERE r.rolname = current_user`,
-  )
-  const counts = await one<{
     tables: number
     views: number
     schemas: number
     writable: number
   }>(
-    `SELECT count(*) FILTER (WHERE c.relkind IN ('r', 'p'))::int AS tables,
-            count(*) FILTER (WHERE c.relkind IN ('v', 'm'))::int AS views,
-            (SELECT count(*)::int FROM pg_namespace n
-              WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%') AS schemas,
-            count(*) FILTER (WHERE c.relkind IN ('r', 'p')
-              AND has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE'))::int AS writable
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`,
+    `SELECT current_database() AS database, current_user, current_setting('server_version') AS server_version,
+            pg_database_size(current_database())::text AS size,
+            r.rolsuper, r.rolcreaterole, r.rolcreatedb, r.rolreplication, r.rolbypassrls,
+            coalesce(pg_has_role(current_user, 'pg_write_all_data', 'USAGE'), false) AS write_all,
+            counts.*
+       FROM pg_roles r,
+            (SELECT count(*) FILTER (WHERE c.relkind IN ('r', 'p'))::int AS tables,
+                    count(*) FILTER (WHERE c.relkind IN ('v', 'm'))::int AS views,
+                    (SELECT count(*)::int FROM pg_namespace n
+                      WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%') AS schemas,
+                    count(*) FILTER (WHERE c.relkind IN ('r', 'p')
+                      AND has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE'))::int AS writable
+               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%') counts
+      WHERE r.rolname = current_user`,
   )
   const excess: string[] = []
   if (server.rolsuper) excess.push('SUPERUSER')
@@ -378,9 +378,9 @@ export async function describePostgres(
   if (server.rolreplication) excess.push('REPLICATION')
   if (server.rolbypassrls) excess.push('BYPASSRLS')
   if (server.write_all) excess.push('pg_write_all_data')
-  if (counts.writable > 0) {
+  if (server.writable > 0) {
     excess.push(
-      `INSERT/UPDATE/DELETE/TRUNCATE on ${counts.writable} table${counts.writable === 1 ? '' : 's'}`,
+      `INSERT/UPDATE/DELETE/TRUNCATE on ${server.writable} table${server.writable === 1 ? '' : 's'}`,
     )
   }
   return {
@@ -391,7 +391,7 @@ export async function describePostgres(
     port: target.port,
     database: server.database,
     sizeBytes: Number(server.size),
-    objects: { tables: counts.tables, views: counts.views, schemas: counts.schemas },
+    objects: { tables: server.tables, views: server.views, schemas: server.schemas },
     currentUser: server.current_user,
     superuser: server.rolsuper,
     excessPrivileges: excess,
