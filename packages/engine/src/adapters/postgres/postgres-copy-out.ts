@@ -129,9 +129,9 @@ export class CopyOutQuery extends Readable {
       if (this.#left > 0) break
       this.#headerBytes = 0
       if (this.#code === COPY_OUT_RESPONSE) this.#copying = true
-      else if (this.#code === COMMAND_COMPLETE && !this.#copying) {
-        // A statement sent before the COPY in the same query (a `SAVEPOINT`) has completed.
-      } else if (!isCopyOutMessage(this.#code)) {
+      // A statement sent before the COPY in the same query (a `SAVEPOINT`) completes: read on.
+      const beforeCopy = this.#code === COMMAND_COMPLETE && !this.#copying
+      if (!beforeCopy && !isCopyOutMessage(this.#code)) {
         // CopyDone, or anything else that ends copy-out mode: the rest is node-postgres' again.
         done = true
         break

@@ -127,7 +127,7 @@ class PostgresAdapter implements SourceAdapter {
     try {
       await this.#begin(this.#client, signal)
     } catch (err) {
-      if (connecting !== undefined) await endAll(await connecting)
+      if (connecting !== undefined) await endAll(connected(await connecting))
       throw err
     }
     const view = new PostgresReadView(this.#client, this.#target)
@@ -191,7 +191,7 @@ class PostgresAdapter implements SourceAdapter {
     opening: PromiseSettledResult<pg.Client>[],
     signal: AbortSignal | undefined,
   ): Promise<pg.Client[]> {
-    const clients = opening.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))
+    const clients = connected(opening)
     try {
       const failed = opening.find((o) => o.status === 'rejected')
       if (failed !== undefined) throw failed.reason
@@ -207,7 +207,7 @@ class PostgresAdapter implements SourceAdapter {
       await Promise.all(clients.map((client) => this.#begin(client, signal, snapshot)))
       return clients
     } catch (err) {
-      await endAll(opening)
+      await endAll(clients)
       throw err
     }
   }
@@ -219,9 +219,13 @@ class PostgresAdapter implements SourceAdapter {
   }
 }
 
-/** Closes the connections that opened. */
-async function endAll(opening: PromiseSettledResult<pg.Client>[]): Promise<void> {
-  const clients = opening.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))
+/** The connections that opened. */
+function connected(opening: PromiseSettledResult<pg.Client>[]): pg.Client[] {
+  return opening.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))
+}
+
+/** Closes `clients`, whatever each one's state. */
+async function endAll(clients: pg.Client[]): Promise<void> {
   await Promise.all(clients.map((client) => client.end().catch(() => undefined)))
 }
 
@@ -293,7 +297,7 @@ class PostgresReadView implements ReadView {
     // A reader's transaction ends with its connection; the view's connection is the adapter's.
     await Promise.all([
       this.#client.query('ROLLBACK').catch(() => undefined),
-      ...this.#readerClients.map((client) => client.end().catch(() => undefined)),
+      endAll(this.#readerClients),
     ])
   }
 }
