@@ -77,6 +77,18 @@ describe('the bin refuses what it cannot use, with its code', () => {
     expect(stderr).not.toContain('hunter2')
   })
 
+  it('exits 3 at once when the directory of the SQLite file cannot be made (procfs)', async (context) => {
+    // Node's own recursive mkdir retries such a path for ever, at full CPU.
+    if (process.platform !== 'linux') context.skip()
+    const { code, stderr } = await outcome(['migrate'], {
+      DATABASE_URL: 'sqlite:/proc/dbsnap-no-such/control-plane/control-plane.sqlite',
+      DBSNAP_JWT_SECRET: 'x'.repeat(48),
+      DBSNAP_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
+    })
+    expect(code).toBe(3)
+    expect(stderr).toContain('[DATABASE_UNAVAILABLE]')
+  })
+
   it('exits 2 for an invalid setting: a headline, then a line per problem naming it', async () => {
     const { code, stderr } = await outcome(['migrate'], { DBSNAP_CP_PORT: 'eighty' })
     expect(code).toBe(2)
