@@ -67,6 +67,17 @@ try {
   // homedir() throws when the user has no home directory: run without the cache.
 }
 
+// Like any Unix filter, `dbsnap … | head` ends quietly and succeeds once its reader has closed
+// the pipe, whatever it was printing (help, --version, a command's output): what is left to print
+// goes nowhere, at once. A flush waiting for 'drain', which a closed pipe never emits, would
+// otherwise leave the process with nothing to do and Node would end it with exit code 13. Other
+// stdout errors stay errors. A command also stops its work then (BaseCommand).
+process.stdout.on('error', (err) => {
+  if (err.code !== 'EPIPE') throw err
+  process.stdout.write = () => true
+  process.stdout.emit('drain')
+})
+
 if (process.argv[2] === '--version') {
   // What oclif prints for --version (its `userAgent`), without loading oclif and the command
   // manifest for one line: a third of the time of the whole run. oclif says `wsl` for the

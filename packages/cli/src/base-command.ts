@@ -94,14 +94,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
     // Like any Unix filter, a command whose reader closed the pipe stops and succeeds: there is
-    // nobody left to tell anything. Other stdout errors stay errors (oclif's listener throws them).
+    // nobody left to tell anything. `bin/run.js` sends what is left to print nowhere; other stdout
+    // errors stay errors (its listener and oclif's throw them).
     process.stdout.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code !== 'EPIPE') return
       this.#readerGone = true
-      // What is left to print goes nowhere, at once. oclif's last flush waits for a 'drain' that
-      // a closed pipe never emits (Node would end the process with exit code 13): emit it.
-      process.stdout.write = () => true
-      process.stdout.emit('drain')
       this.abort.abort(new DbsnapError('ABORTED', 'the reader of stdout went away'))
     })
   }

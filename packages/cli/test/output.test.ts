@@ -156,4 +156,12 @@ describe('dbsnap output (PostgreSQL)', () => {
     // An error still is one.
     expect((await intoClosedPipe(['show', 'nope', '--repo', repo])).code).toBe(2)
   })
+
+  it('ends quietly with exit 0 when the reader goes away from help or --version', async () => {
+    // Before: help exited 13 with a warning on stderr, --version died of an unhandled EPIPE.
+    for (const args of [['--version'], ['--help'], ['snapshot', '--help'], ['connection']]) {
+      expect(await intoClosedPipe(args), args.join(' ')).toEqual({ code: 0, stderr: '' })
+    }
+    expect((await intoClosedPipe(['nosuch'])).code).toBe(2)
+  })
 })
