@@ -59,6 +59,11 @@ await build({
   output: {
     dir: here('bundle'),
     format: 'esm',
+    // ASCII only, without doc comments: Node decodes an ASCII file faster and V8 keeps its source
+    // one byte a character (a single other character anywhere makes it two). Importing the
+    // bundle took 7 ms less (`test/start-up.test.ts` checks every chunk stays ASCII).
+    charset: 'ascii',
+    comments: { legal: true, annotation: false, jsdoc: false },
     entryFileNames: '[name].js',
     chunkFileNames: '[name]-[hash].js',
     cleanDir: true,

@@ -78,6 +78,18 @@ describe('dbsnap start-up', () => {
     expect(main).not.toContain('localeCompare')
   })
 
+  it('bundles ASCII only, so V8 keeps each module one byte a character', async () => {
+    const dir = fileURLToPath(new URL('../bundle', import.meta.url))
+    const files = (await readdir(dir)).filter((file) => file.endsWith('.js'))
+    expect(files.length).toBeGreaterThan(1)
+    for (const file of files) {
+      const code = await readFile(join(dir, file), 'utf8')
+      // eslint-disable-next-line no-control-regex
+      const at = code.search(/[^\x00-\x7f]/)
+      expect(at === -1 ? '' : code.slice(Math.max(0, at - 40), at + 10), file).toBe('')
+    }
+  })
+
   it('runs without the cache when its directory cannot be made', async () => {
     // A file where the cache home should be: no directory can be created under it.
     const blocked = join(scratch, 'blocked')
