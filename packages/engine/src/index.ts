@@ -7,7 +7,12 @@ export type { ConnectionTarget } from './connection/url.js'
 export { connect, connectTarget } from './adapters/connect.js'
 export { testConnection } from './adapters/test-connection.js'
 export type { ConnectionTestResult } from './adapters/test-connection.js'
-export type { ConnectOptions, ServerDescription, SourceAdapter } from './adapters/source-adapter.js'
+export type {
+  ConnectOptions,
+  ServerDescription,
+  ServerIdentity,
+  SourceAdapter,
+} from './adapters/source-adapter.js'
 export { parseDuration } from './util/duration.js'
 export { printable } from './util/printable.js'
 export { formatCount, plural } from './util/count-text.js'

@@ -316,8 +316,8 @@ describe('inspect and errors', () => {
         },
         { table: { schema: '', name: 'missing' }, exists: false, rows: 0, columns: null },
       ])
-      const description = await target.describe()
-      expect(description).toMatchObject({ engine: 'mongodb', database: db.databaseName })
+      const identity = await target.identify()
+      expect(identity).toMatchObject({ engine: 'mongodb', database: db.databaseName })
     } finally {
       await target.close()
     }

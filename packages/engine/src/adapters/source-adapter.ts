@@ -19,8 +19,11 @@ export interface ConnectOptions {
   logger?: Logger
 }
 
-/** What a server tells about itself; sanitized: never a password, never a full URL. */
-export interface ServerDescription {
+/**
+ * Which server answers, and for which database: what a snapshot records of its source and a
+ * restore compares with its target. Sanitized: never a password, never a full URL.
+ */
+export interface ServerIdentity {
   engine: Engine
   /** The product actually answering: `PostgreSQL`, `MariaDB`, `MySQL`, `MongoDB`, `FerretDB`. */
   product: string
@@ -29,6 +32,10 @@ export interface ServerDescription {
   port: number
   /** The database the connection is scoped to, or null for a server-wide MySQL connection. */
   database: string | null
+}
+
+/** What a server tells about itself (`dbsnap connection test`); sanitized like its identity. */
+export interface ServerDescription extends ServerIdentity {
   /** Bytes the database takes on the server (data + indexes), when the server says. */
   sizeBytes: number | null
   /** Object counts: `tables`, `views`, `schemas`, `collections`, … as the engine has them. */
@@ -146,8 +153,13 @@ export interface ReadView extends TableReader {
  */
 export interface SourceAdapter {
   readonly engine: Engine
-  /** Server metadata for `dbsnap connection test` and snapshot manifests. */
+  /**
+   * The server, its size and contents, and the privileges of the user, for `dbsnap connection
+   * test`: several catalog reads, the database's size among them.
+   */
   describe(options?: { signal?: AbortSignal }): Promise<ServerDescription>
+  /** Only who answers, for a snapshot's manifest: one light query at most. */
+  identify(options?: { signal?: AbortSignal }): Promise<ServerIdentity>
   /**
    * Opens a consistent read view for a snapshot or a live diff, with `options.readers` readers
    * when the server allows reading one moment on several connections. Only one at a time per

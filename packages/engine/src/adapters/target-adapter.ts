@@ -7,7 +7,7 @@ import type { ConnectionTarget, Engine } from '../connection/url.js'
 import type { QualifiedName, TableSchema } from '../schema/schema.js'
 import type { RestoreObjects } from '../repository/restore-objects.js'
 import type { ColumnBatch, TableRows } from '../repository/snapshot-rows.js'
-import type { ConnectOptions, ServerDescription } from './source-adapter.js'
+import type { ConnectOptions, ServerIdentity } from './source-adapter.js'
 
 // A target is handed what a snapshot holds as the repository reads it: part of this contract.
 export type { ColumnBatch, RestoreObjects, TableRows }
@@ -79,7 +79,8 @@ export interface TargetAdapter {
    * collection option the server does not implement), one sentence each; read after `finish`.
    */
   readonly warnings?: readonly string[]
-  describe(options?: { signal?: AbortSignal }): Promise<ServerDescription>
+  /** Who answers, to compare its version with the snapshot's source: one light query at most. */
+  identify(options?: { signal?: AbortSignal }): Promise<ServerIdentity>
   /** What the target holds of each table, in the same order. */
   inspect(tables: QualifiedName[], options?: { signal?: AbortSignal }): Promise<TargetTableState[]>
   /** The steps `prepare`, `restoreTable` and `finish` would take, without writing anything. */

@@ -112,7 +112,7 @@ async function restoreLocked(options: RestoreOptions): Promise<RestoreResult> {
   const checkTypes = target.engine !== 'mongodb'
   checkTargetTables(objects.tables, states, mode, options.force === true, checkTypes)
   const warnings = [...objects.leftOut]
-  const description = await target.describe({ signal })
+  const description = await target.identify({ signal })
   if (olderVersion(description.serverVersion, manifest.source.serverVersion)) {
     warnings.push(
       `the target runs ${description.product} ${description.serverVersion}, older than the snapshot's ${manifest.source.product} ${manifest.source.serverVersion}`,

@@ -8,7 +8,7 @@ import { engineModule } from '../adapters/engines.js'
 import type {
   ConnectOptions,
   ReadView,
-  ServerDescription,
+  ServerIdentity,
   SourceAdapter,
   TableReader,
 } from '../adapters/source-adapter.js'
@@ -315,7 +315,7 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
 interface OpenRead {
   source: SourceAdapter
   view: ReadView
-  server: ServerDescription
+  server: ServerIdentity
   schema: DatabaseSchema
   /** The tables to read, locked in the view. */
   tables: TableSchema[]
@@ -338,7 +338,7 @@ async function openRead(
   const source = await connection.source
   let view: ReadView | undefined
   try {
-    const server = await source.describe({ signal })
+    const server = await source.identify({ signal })
     view = await source.openReadView({ signal, readers: jobs })
     const warnings = [...(view.warnings ?? [])]
     if (view.readersWarning !== undefined) {

@@ -115,6 +115,19 @@ export function describeAdapterConformance(fixture: ConformanceFixture): void {
       if (password !== '') expect(JSON.stringify(description)).not.toContain(password)
     })
 
+    it('identifies the server as its description does, and says nothing more', async () => {
+      const source = await adapter()
+      const { engine, product, serverVersion, host, port, database } = await source.describe()
+      expect(await source.identify()).toEqual({
+        engine,
+        product,
+        serverVersion,
+        host,
+        port,
+        database,
+      })
+    })
+
     it('introspects the table with its columns and primary key', async () => {
       const table = await itemsOf(await adapter())
       expect(table.columns.map((c) => c.name)).toEqual(fixture.columns)

@@ -43,6 +43,7 @@ export interface TargetFixture {
 }
 
 export type TargetConformanceTest =
+  | 'identifies the server'
   | 'round trip'
   | 'refuses without force'
   | 'leaves other tables untouched'
@@ -102,6 +103,22 @@ export function describeTargetConformance(fixture: TargetFixture): void {
 
     afterAll(async () => {
       await fixture.destroy()
+    })
+
+    test('identifies the server', async () => {
+      // The source and the target are databases of one server: the same product and version.
+      const snap = await snapshot(await fixture.database('id_src', { items: numbered(1, 3) }))
+      const url = await fixture.database('id_dst', {})
+      const target = await connectTarget(url)
+      try {
+        const { database: sourceDatabase, ...server } = snap.manifest.source
+        const { database, ...identity } = await target.identify()
+        expect(identity).toEqual(server)
+        expect(database).not.toBe(sourceDatabase)
+        expect(database).toBe(new URL(url).pathname.slice(1))
+      } finally {
+        await target.close()
+      }
     })
 
     test('round trip', async () => {

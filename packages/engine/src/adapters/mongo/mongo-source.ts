@@ -14,6 +14,7 @@ import {
   type ReadTableOptions,
   type ReadView,
   type ServerDescription,
+  type ServerIdentity,
   type SourceAdapter,
 } from '../source-adapter.js'
 import { mongoError, mongoQueryError } from './mongo-errors.js'
@@ -27,6 +28,13 @@ const DEFAULT_DATABASE = 'test'
 /** Roles enough for a snapshot; any other role is reported as more than a backup needs. */
 const BACKUP_ROLES = new Set(['read', 'readAnyDatabase', 'backup', 'clusterMonitor'])
 const SUPERUSER_ROLES = new Set(['root', '__system'])
+
+/** `buildInfo`'s answer: the MongoDB version it speaks, and FerretDB's own where it is one. */
+interface BuildInfo {
+  version: string
+  ferretdbVersion?: string
+  ferretdb?: { version?: string }
+}
 
 export const connectMongo: ConnectFn = async (target, options) => {
   const client = await openMongoClient(target, options)
@@ -112,14 +120,14 @@ export class MongoAdapter implements SourceAdapter {
     }
   }
 
+  async identify(options: { signal?: AbortSignal } = {}): Promise<ServerIdentity> {
+    return this.#identity(await this.#buildInfo(options.signal))
+  }
+
   async describe(options: { signal?: AbortSignal } = {}): Promise<ServerDescription> {
     const { signal } = options
     const admin = this.#client.db('admin')
-    const build = await this.#run<{
-      version: string
-      ferretdbVersion?: string
-      ferretdb?: { version?: string }
-    }>(admin, { buildInfo: 1 }, signal)
+    const build = await this.#buildInfo(signal)
     const stats = await this.#run<{
       dataSize?: number
       indexSize?: number
@@ -143,19 +151,10 @@ export class MongoAdapter implements SourceAdapter {
     }>(admin, { connectionStatus: 1 }, signal)
     const users = status.authInfo?.authenticatedUsers ?? []
     const roles = status.authInfo?.authenticatedUserRoles ?? []
-    const ferretdb = build.ferretdbVersion ?? build.ferretdb?.version
     const size =
       stats.totalSize ?? (stats.storageSize ?? stats.dataSize ?? 0) + (stats.indexSize ?? 0)
     return {
-      engine: 'mongodb',
-      product: ferretdb === undefined ? 'MongoDB' : 'FerretDB',
-      serverVersion:
-        ferretdb === undefined
-          ? build.version
-          : `${ferretdb.replace(/^v/, '')} (MongoDB ${build.version} compatible)`,
-      host: this.#target.host,
-      port: this.#target.port,
-      database: this.#db.databaseName,
+      ...this.#identity(build),
       sizeBytes: Number.isFinite(size) ? size : null,
       objects: {
         collections: collections.filter((c) => c.type !== 'view').length,
@@ -172,6 +171,25 @@ export class MongoAdapter implements SourceAdapter {
                 roles.filter((r) => !BACKUP_ROLES.has(r.role)).map((r) => `${r.role}@${r.db}`),
               ),
             ].sort(),
+    }
+  }
+
+  #buildInfo(signal: AbortSignal | undefined): Promise<BuildInfo> {
+    return this.#run<BuildInfo>(this.#client.db('admin'), { buildInfo: 1 }, signal)
+  }
+
+  #identity(build: BuildInfo): ServerIdentity {
+    const ferretdb = build.ferretdbVersion ?? build.ferretdb?.version
+    return {
+      engine: 'mongodb',
+      product: ferretdb === undefined ? 'MongoDB' : 'FerretDB',
+      serverVersion:
+        ferretdb === undefined
+          ? build.version
+          : `${ferretdb.replace(/^v/, '')} (MongoDB ${build.version} compatible)`,
+      host: this.#target.host,
+      port: this.#target.port,
+      database: this.#db.databaseName,
     }
   }
 

@@ -14,7 +14,7 @@ import type { CanonicalRow, CanonicalValue } from '../../canonical/value-encodin
 import type { ConnectionTarget } from '../../connection/url.js'
 import { DbsnapError, abortError, isDbsnapError, throwIfAborted } from '../../errors.js'
 import type { QualifiedName, TableSchema } from '../../schema/schema.js'
-import { DEFAULT_TIMEOUT_MS, type ServerDescription } from '../source-adapter.js'
+import { DEFAULT_TIMEOUT_MS, type ServerIdentity } from '../source-adapter.js'
 import type {
   ConnectTargetFn,
   OnConflict,
@@ -123,8 +123,8 @@ class MongoTarget implements TargetAdapter {
     this.#logger = options.logger
   }
 
-  describe(options: { signal?: AbortSignal } = {}): Promise<ServerDescription> {
-    return this.#source.describe(options)
+  identify(options: { signal?: AbortSignal } = {}): Promise<ServerIdentity> {
+    return this.#source.identify(options)
   }
 
   /** Counts with `countDocuments` (exact, a scan), as the non-empty check needs. */

@@ -12,6 +12,7 @@ import {
   type ReadTableOptions,
   type ReadView,
   type ServerDescription,
+  type ServerIdentity,
   type SourceAdapter,
   type TableReader,
 } from '../source-adapter.js'
@@ -41,6 +42,14 @@ const BACKUP_PRIVILEGES = new Set([
 ])
 const SUPER_PRIVILEGES = new Set(['SUPER', 'ALL PRIVILEGES'])
 
+/** What `SELECT version(), …` returns: the server and the connection's database and user. */
+interface ServerRow {
+  version: string
+  comment: string
+  db: string | null
+  user: string
+}
+
 export const connectMysql: ConnectFn = async (target, options) => {
   const { connection, config } = await openMysqlConnection(target, options)
   return new MysqlAdapter(connection, config, target, options.timeoutMs ?? DEFAULT_TIMEOUT_MS)
@@ -67,19 +76,12 @@ class MysqlAdapter implements SourceAdapter {
     this.#timeoutMs = timeoutMs
   }
 
+  async identify(options: { signal?: AbortSignal } = {}): Promise<ServerIdentity> {
+    return this.#identity(await this.#server(options.signal))
+  }
+
   async describe(options: { signal?: AbortSignal } = {}): Promise<ServerDescription> {
-    const [server] = await this.#query<{
-      version: string
-      comment: string
-      db: string | null
-      user: string
-    }>(
-      'SELECT version() AS version, @@version_comment AS comment, database() AS db, current_user() AS user',
-      [],
-      options.signal,
-    )
-    if (server === undefined)
-      throw new DbsnapError('INTERNAL', 'server returned no row for SELECT version()')
+    const server = await this.#server(options.signal)
     const schemaFilter =
       server.db === null
         ? "table_schema NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')"
@@ -118,14 +120,8 @@ class MysqlAdapter implements SourceAdapter {
     const superuser = [...held].some((p) => SUPER_PRIVILEGES.has(p))
     const excess = [...held].filter((p) => !BACKUP_PRIVILEGES.has(p)).sort()
     if (globalPrivileges.some((p) => p.is_grantable === 'YES')) excess.push('GRANT OPTION')
-    const mariadb = /mariadb/i.test(server.version) || /mariadb/i.test(server.comment)
     return {
-      engine: 'mysql',
-      product: mariadb ? 'MariaDB' : 'MySQL',
-      serverVersion: server.version.replace(/-MariaDB.*$/i, ''),
-      host: this.#target.host,
-      port: this.#target.port,
-      database: server.db,
+      ...this.#identity(server),
       sizeBytes: counts?.size == null ? 0 : Number(counts.size),
       objects: {
         tables: Number(counts?.tables ?? 0),
@@ -135,6 +131,30 @@ class MysqlAdapter implements SourceAdapter {
       currentUser: server.user,
       superuser,
       excessPrivileges: excess,
+    }
+  }
+
+  /** The server's version and product, and the connection's database and user: one query. */
+  async #server(signal: AbortSignal | undefined): Promise<ServerRow> {
+    const [server] = await this.#query<ServerRow>(
+      'SELECT version() AS version, @@version_comment AS comment, database() AS db, current_user() AS user',
+      [],
+      signal,
+    )
+    if (server === undefined)
+      throw new DbsnapError('INTERNAL', 'server returned no row for SELECT version()')
+    return server
+  }
+
+  #identity(server: ServerRow): ServerIdentity {
+    const mariadb = /mariadb/i.test(server.version) || /mariadb/i.test(server.comment)
+    return {
+      engine: 'mysql',
+      product: mariadb ? 'MariaDB' : 'MySQL',
+      serverVersion: server.version.replace(/-MariaDB.*$/i, ''),
+      host: this.#target.host,
+      port: this.#target.port,
+      database: server.db,
     }
   }
 

@@ -9,11 +9,7 @@ import type mysql from 'mysql2/promise'
 import type { ConnectionTarget } from '../../connection/url.js'
 import { DbsnapError, isDbsnapError, throwIfAborted } from '../../errors.js'
 import type { QualifiedName, TableSchema } from '../../schema/schema.js'
-import {
-  DEFAULT_TIMEOUT_MS,
-  type ServerDescription,
-  type SourceAdapter,
-} from '../source-adapter.js'
+import { DEFAULT_TIMEOUT_MS, type ServerIdentity, type SourceAdapter } from '../source-adapter.js'
 import type {
   ConnectTargetFn,
   RestoreMode,
@@ -164,8 +160,8 @@ class MysqlTarget implements TargetAdapter {
     }
   }
 
-  describe(options: { signal?: AbortSignal } = {}): Promise<ServerDescription> {
-    return this.#source.describe(options)
+  identify(options: { signal?: AbortSignal } = {}): Promise<ServerIdentity> {
+    return this.#source.identify(options)
   }
 
   async inspect(

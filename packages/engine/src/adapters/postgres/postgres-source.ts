@@ -14,6 +14,7 @@ import {
   type ReadTableOptions,
   type ReadView,
   type ServerDescription,
+  type ServerIdentity,
   type SourceAdapter,
   type TableReader,
 } from '../source-adapter.js'
@@ -116,6 +117,10 @@ class PostgresAdapter implements SourceAdapter {
 
   describe(options: { signal?: AbortSignal } = {}): Promise<ServerDescription> {
     return describePostgres(this.#client, this.#target, this.#timeoutMs, options.signal)
+  }
+
+  identify(options: { signal?: AbortSignal } = {}): Promise<ServerIdentity> {
+    return identifyPostgres(this.#client, this.#target, this.#timeoutMs, options.signal)
   }
 
   async openReadView(options: OpenReadViewOptions = {}): Promise<ReadView> {
@@ -320,30 +325,70 @@ function readPostgresTable(
   )
 }
 
+/** The one row `sql` returns on an open client, within `timeoutMs`. */
+async function oneRow<T>(
+  client: pg.Client,
+  sql: string,
+  target: ConnectionTarget,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  throwIfAborted(signal)
+  try {
+    // node-postgres honours a per-query `query_timeout` its types do not declare.
+    const query = { text: sql, query_timeout: timeoutMs } as pg.QueryConfig
+    const result = await client.query(query)
+    return result.rows[0] as T
+  } catch (err) {
+    if (signal?.aborted) throw abortError(signal)
+    throw postgresError(err, target, timeoutMs)
+  }
+}
+
 /**
- * The server, the user and what it may do beyond reading, on an open client: the source
- * adapter's `describe`, and the target adapter's.
+ * Who answers, on an open client: the source adapter's `identify`, and the target adapter's.
+ * Nothing more: on a fresh connection `describePostgres`'s catalog reads and the database's
+ * size take several times as long.
  */
+export async function identifyPostgres(
+  client: pg.Client,
+  target: ConnectionTarget,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<ServerIdentity> {
+  const server = await oneRow<{ database: string; server_version: string }>(
+    client,
+    "SELECT current_database() AS database, current_setting('server_version') AS server_version",
+    target,
+    timeoutMs,
+    signal,
+  )
+  return identity(server, target)
+}
+
+function identity(
+  server: { database: string; server_version: string },
+  target: ConnectionTarget,
+): ServerIdentity {
+  return {
+    engine: 'postgres',
+    product: 'PostgreSQL',
+    serverVersion: server.server_version.split(' ')[0] ?? server.server_version,
+    host: target.host,
+    port: target.port,
+    database: server.database,
+  }
+}
+
+/** The server, the user and what it may do beyond reading, on an open client. */
 export async function describePostgres(
   client: pg.Client,
   target: ConnectionTarget,
   timeoutMs: number,
   signal: AbortSignal | undefined,
 ): Promise<ServerDescription> {
-  const one = async <T>(sql: string): Promise<T> => {
-    throwIfAborted(signal)
-    try {
-      // node-postgres honours a per-query `query_timeout` its types do not declare.
-      const query = { text: sql, query_timeout: timeoutMs } as pg.QueryConfig
-      const result = await client.query(query)
-      return result.rows[0] as T
-    } catch (err) {
-      if (signal?.aborted) throw abortError(signal)
-      throw postgresError(err, target, timeoutMs)
-    }
-  }
   // One round trip: the server and the role, and what the database holds.
-  const server = await one<{
+  const server = await oneRow<{
     database: string
     current_user: string
     server_version: string
@@ -359,6 +404,7 @@ export async function describePostgres(
     schemas: number
     writable: number
   }>(
+    client,
     `SELECT current_database() AS database, current_user, current_setting('server_version') AS server_version,
             pg_database_size(current_database())::text AS size,
             r.rolsuper, r.rolcreaterole, r.rolcreatedb, r.rolreplication, r.rolbypassrls,
@@ -374,6 +420,9 @@ export async function describePostgres(
                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%') counts
       WHERE r.rolname = current_user`,
+    target,
+    timeoutMs,
+    signal,
   )
   const excess: string[] = []
   if (server.rolsuper) excess.push('SUPERUSER')
@@ -388,12 +437,7 @@ export async function describePostgres(
     )
   }
   return {
-    engine: 'postgres',
-    product: 'PostgreSQL',
-    serverVersion: server.server_version.split(' ')[0] ?? server.server_version,
-    host: target.host,
-    port: target.port,
-    database: server.database,
+    ...identity(server, target),
     sizeBytes: Number(server.size),
     objects: { tables: server.tables, views: server.views, schemas: server.schemas },
     currentUser: server.current_user,

@@ -6,7 +6,7 @@ import type { ConnectionTarget } from '../../connection/url.js'
 import { DbsnapError, abortError, isDbsnapError, throwIfAborted } from '../../errors.js'
 import { tableKey, tableName } from '../../schema/table-name.js'
 import type { QualifiedName, TableSchema } from '../../schema/schema.js'
-import { DEFAULT_TIMEOUT_MS, type ServerDescription } from '../source-adapter.js'
+import { DEFAULT_TIMEOUT_MS, type ServerIdentity } from '../source-adapter.js'
 import type {
   ConnectTargetFn,
   RestoreMode,
@@ -19,7 +19,7 @@ import type {
   TargetTableState,
 } from '../target-adapter.js'
 import { scrub } from '../connect-errors.js'
-import { describePostgres, openPostgresClient } from './postgres-source.js'
+import { identifyPostgres, openPostgresClient } from './postgres-source.js'
 import {
   PG_RESTORE_SETTINGS,
   neededObjects,
@@ -105,8 +105,8 @@ class PostgresTarget implements TargetAdapter {
     this.#timeoutMs = timeoutMs
   }
 
-  describe(options: { signal?: AbortSignal } = {}): Promise<ServerDescription> {
-    return describePostgres(this.#client, this.#target, this.#timeoutMs, options.signal)
+  identify(options: { signal?: AbortSignal } = {}): Promise<ServerIdentity> {
+    return identifyPostgres(this.#client, this.#target, this.#timeoutMs, options.signal)
   }
 
   /** Row counts are exact (`count(*)` of the table itself, not its inheritance children). */
