@@ -166,6 +166,10 @@ export interface SourceAdapter {
    * adapter; the adapter may not be used for anything else until the view is closed.
    */
   openReadView(options?: OpenReadViewOptions): Promise<ReadView>
+  /**
+   * Closes the connection, and an open read view with it: its transaction ends with the
+   * connections, without a round trip to end it first.
+   */
   close(): Promise<void>
 }
 

@@ -304,10 +304,10 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
       throw abortError(signal)
     throw err
   } finally {
-    // Nothing of a failed snapshot may still be writing once its lock is released.
+    // Nothing of a failed snapshot may still be writing once its lock is released. The source
+    // closes meanwhile: it holds nothing of the repository.
     await finishing.settled()
-    await closeRead(read)
-    await lock.release()
+    await Promise.all([closeRead(read), lock.release()])
   }
 }
 
@@ -336,10 +336,9 @@ async function openRead(
 ): Promise<OpenRead> {
   const { signal, logger } = options
   const source = await connection.source
-  let view: ReadView | undefined
   try {
     const server = await source.identify({ signal })
-    view = await source.openReadView({ signal, readers: jobs })
+    const view = await source.openReadView({ signal, readers: jobs })
     const warnings = [...(view.warnings ?? [])]
     if (view.readersWarning !== undefined) {
       // Only a caller who asked for jobs is told: the default is a best effort.
@@ -360,15 +359,13 @@ async function openRead(
     }
     return { source, view, server, schema, tables, warnings }
   } catch (err) {
-    await view?.close()
     await source.close()
     throw err
   }
 }
 
-/** Ends the read view's transaction and closes the source (`read` undefined: nothing opened). */
+/** Closes the source, its read view with it (`read` undefined: nothing opened). */
 async function closeRead(read: OpenRead | undefined): Promise<void> {
-  await read?.view.close()
   await read?.source.close()
 }
 

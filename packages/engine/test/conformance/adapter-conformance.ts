@@ -35,6 +35,11 @@ export interface ConformanceFixture {
   idOf(row: CanonicalRow): number
   /** The canonical key of an id, as `readTable`'s `afterKey` takes it. */
   keyOf(id: number): CanonicalValue[]
+  /**
+   * Whether a statement needing `items` to itself is refused at once (none is left waiting): true
+   * while a read view's transaction holds the table. Absent where views hold no locks.
+   */
+  lockedByReaders?: () => Promise<boolean>
   /** `url` with credentials the server refuses (a wrong password where the server asks one). */
   wrongCredentials(url: string): string
   /** Contract tests this engine cannot pass, by name, with the reason. */
@@ -218,6 +223,33 @@ export function describeAdapterConformance(fixture: ConformanceFixture): void {
       await source.close()
       await source.close()
     })
+
+    // Where views hold locks: a MongoDB read view holds none.
+    const lockedByReaders = fixture.lockedByReaders
+    if (lockedByReaders !== undefined)
+      it('ends an open read view, readers included, when the adapter is closed', async () => {
+        const source = await connect(url, { timeoutMs: 10_000 })
+        const view = await source.openReadView({ readers: 2 })
+        const table = findItems((await view.introspect()).tables)
+        const readers = view.readers ?? [view]
+        expect(readers).toHaveLength(2)
+        // Each reader's transaction holds the table once it has read it.
+        for (const reader of readers) {
+          expect(await (reader.claim?.(table) ?? true)).toBe(true)
+          for await (const _batch of reader.readTable(table)) {
+            // Read to the end.
+          }
+        }
+        expect(await lockedByReaders()).toBe(true)
+        // No view.close(): closing the adapter ends every transaction of the view. The server
+        // ends them once told, as libpq leaves it to: without waiting, at once after.
+        await source.close()
+        const deadline = Date.now() + 5_000
+        while ((await lockedByReaders()) && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 20))
+        }
+        expect(await lockedByReaders()).toBe(false)
+      })
 
     // Last: it drops the table the other tests read.
     testOrSkip('reports a table dropped before it is read', async () => {

@@ -39,6 +39,19 @@ describeAdapterConformance({
   async dropItems() {
     await db!.query('DROP TABLE items')
   },
+  lockedByReaders: async () => {
+    // A transaction that read the table holds its metadata lock; the shortest wait is 1 s.
+    await db!.query('SET SESSION lock_wait_timeout = 1')
+    try {
+      await db!.query('LOCK TABLES items WRITE')
+      return false
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ER_LOCK_WAIT_TIMEOUT') return true
+      throw err
+    } finally {
+      await db!.query('UNLOCK TABLES')
+    }
+  },
   async destroy() {
     await db?.query(`DROP DATABASE IF EXISTS \`${database}\``)
     await db?.end()

@@ -42,6 +42,18 @@ describeAdapterConformance({
   async dropItems() {
     await db!.query(`DROP TABLE items`)
   },
+  lockedByReaders: async () => {
+    await db!.query('BEGIN')
+    try {
+      await db!.query('LOCK TABLE items IN ACCESS EXCLUSIVE MODE NOWAIT')
+      return false
+    } catch (err) {
+      if ((err as { code?: string }).code === '55P03') return true
+      throw err
+    } finally {
+      await db!.query('ROLLBACK')
+    }
+  },
   async destroy() {
     await db?.end()
     await admin?.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)

@@ -62,6 +62,8 @@ class MysqlAdapter implements SourceAdapter {
   readonly #timeoutMs: number
   /** How to open another connection like this one, to cancel a statement running on it. */
   readonly #config: mysql.ConnectionOptions
+  /** The open read view, whose reader connections `close` ends too. */
+  #view: MysqlReadView | undefined
   #closed = false
 
   constructor(
@@ -180,11 +182,12 @@ class MysqlAdapter implements SourceAdapter {
         signal,
       },
     )
-    return new MysqlReadView(this.#connection, this.#target, {
+    this.#view = new MysqlReadView(this.#connection, this.#target, {
       cancel: (threadId) => this.#kill(threadId),
       readers: opened.readers,
       readersWarning: opened.warning,
     })
+    return this.#view
   }
 
   /** `KILL QUERY` from a short-lived second connection: the only way to stop a statement. */
@@ -197,10 +200,17 @@ class MysqlAdapter implements SourceAdapter {
     }
   }
 
+  /**
+   * Closes the connection and those of an open read view, all at once: the view's transaction
+   * ends with them, without the round trip of a ROLLBACK.
+   */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    await this.#connection.end().catch(() => this.#connection.destroy())
+    await Promise.all([
+      this.#view?.endReaders(),
+      this.#connection.end().catch(() => this.#connection.destroy()),
+    ])
   }
 
   async #query<T>(sql: string, params: unknown[], signal: AbortSignal | undefined): Promise<T[]> {
@@ -342,11 +352,19 @@ class MysqlReadView implements ReadView {
 
   async close(): Promise<void> {
     if (this.#closed) return
-    this.#closed = true
     // A reader's transaction ends with its connection; the view's connection is the adapter's.
     await Promise.all([
       this.#connection.query('ROLLBACK').catch(() => undefined),
-      ...this.#readerConnections.map((reader) => reader.end().catch(() => reader.destroy())),
+      this.endReaders(),
     ])
+  }
+
+  /** Ends the readers' connections, and so the view: the adapter is closing its own. */
+  async endReaders(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await Promise.all(
+      this.#readerConnections.map((reader) => reader.end().catch(() => reader.destroy())),
+    )
   }
 }

@@ -19,7 +19,7 @@ import type {
   TargetTableState,
 } from '../target-adapter.js'
 import { scrub } from '../connect-errors.js'
-import { identifyPostgres, openPostgresClient } from './postgres-source.js'
+import { finishClient, identifyPostgres, openPostgresClient } from './postgres-source.js'
 import {
   PG_RESTORE_SETTINGS,
   neededObjects,
@@ -340,7 +340,7 @@ class PostgresTarget implements TargetAdapter {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    await this.#client.end().catch(() => undefined)
+    await finishClient(this.#client)
   }
 
   /**
