@@ -94,3 +94,8 @@ if (process.argv[2] === '--version') {
 
   await withTraceId(traceId, () => execute({ dir: import.meta.url }))
 }
+
+// The command is done and has closed what it opened: exit now, with its exit code, rather than
+// let Node tear the heap down piece by piece (~10 ms of every command, more after big ones). Output
+// still buffered (a pipe where writes are asynchronous) drains the usual way first.
+if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit()
