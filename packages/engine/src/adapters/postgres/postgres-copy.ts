@@ -11,8 +11,12 @@ const BACKSLASH = 92
 /** Char code of `N`: `\N` is how COPY writes NULL. */
 const CHAR_N = 78
 
-/** Fatal, so that bytes made by octal/hex escapes that are not UTF-8 fail instead of turning into U+FFFD. */
-const utf8 = new TextDecoder('utf-8', { fatal: true })
+/**
+ * Fatal, so that bytes made by octal/hex escapes that are not UTF-8 fail instead of turning into
+ * U+FFFD; `ignoreBOM`, so that a field starting with U+FEFF keeps it (a decoder drops a leading
+ * byte order mark by default).
+ */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /**
  * Incremental parser of COPY TEXT format (PostgreSQL manual, COPY, "Text Format"): rows end with
