@@ -172,7 +172,8 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
     // The repository's error is the one reported, as when the repository was opened first.
     stopOpening.abort()
     connection.abandon()
-    await closeRead(await opening.catch(() => undefined))
+    // Closing the source closes its read view with it.
+    await (await opening.catch(() => undefined))?.source.close()
     throw err
   }
   const codec = options.compression ?? repository.codec
@@ -307,7 +308,7 @@ export async function createSnapshot(options: SnapshotOptions): Promise<Snapshot
     // Nothing of a failed snapshot may still be writing once its lock is released. The source
     // closes meanwhile: it holds nothing of the repository.
     await finishing.settled()
-    await Promise.all([closeRead(read), lock.release()])
+    await Promise.all([read?.source.close(), lock.release()])
   }
 }
 
@@ -362,11 +363,6 @@ async function openRead(
     await source.close()
     throw err
   }
-}
-
-/** Closes the source, its read view with it (`read` undefined: nothing opened). */
-async function closeRead(read: OpenRead | undefined): Promise<void> {
-  await read?.source.close()
 }
 
 /** A connection being opened while other work goes on (`startConnecting`). */

@@ -220,11 +220,7 @@ export class MongoAdapter implements SourceAdapter {
       { hello: 1 },
       signal,
     )
-    const build = await this.#run<{ ferretdbVersion?: string; ferretdb?: unknown }>(
-      admin,
-      { buildInfo: 1 },
-      signal,
-    )
+    const build = await this.#buildInfo(signal)
     const ferretdb = build.ferretdbVersion !== undefined || build.ferretdb !== undefined
     // URI options are case-insensitive (the driver reads `readconcernlevel` too).
     const readConcernLevel =
