@@ -10,7 +10,7 @@
 // after the compile cache is on, and `--version` needs nothing (decision 0027). The rest is the
 // bundle `npm run build` makes (decision 0034): a few modules instead of ~480.
 import { mkdirSync, readFileSync, statSync } from 'node:fs'
-import { enableCompileCache } from 'node:module'
+import * as nodeModule from 'node:module'
 import { homedir } from 'node:os'
 import { dirname, isAbsolute, join } from 'node:path'
 
@@ -32,6 +32,34 @@ function compileCacheDir() {
     ? join(home, 'Library', 'Caches', 'dbsnap', 'compile-cache')
     : join(home, '.cache', 'dbsnap', 'compile-cache')
 }
+
+/** The oldest Node.js the bundle runs on: `engines.node` in package.json (a test keeps them equal). */
+const NODE_MINIMUM = [22, 12]
+
+/**
+ * Ends the process with a `CONFIG_INVALID` error (exit 2, docs/errors.md) when the `node` running
+ * it is older than the bundle needs. Otherwise an older Node (the system's, first on the PATH of a
+ * linked `dbsnap`) fails on the bundle's first newer API with a stack trace, or does the wrong
+ * thing. This file itself uses nothing older Nodes lack before this check.
+ */
+function requireSupportedNode() {
+  const [major, minor] = process.versions.node.split('.').map(Number)
+  const [needMajor, needMinor] = NODE_MINIMUM
+  if (major > needMajor || (major === needMajor && minor >= needMinor)) return
+  const message =
+    `dbsnap needs Node.js ${needMajor}.${needMinor} or newer, and this is Node.js ` +
+    `v${process.versions.node} (${process.execPath}): put a newer node first on the PATH`
+  if (process.argv.includes('--json')) {
+    const details = { node: `v${process.versions.node}`, required: `>=${needMajor}.${needMinor}` }
+    const error = { code: 'CONFIG_INVALID', message, retryable: false, details }
+    process.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`)
+  } else {
+    process.stderr.write(`dbsnap: error [CONFIG_INVALID]: ${message}\n`)
+  }
+  process.exit(2)
+}
+
+requireSupportedNode()
 
 // A cache is only ever a speed-up: a directory that cannot be created or written, or no home
 // directory at all, leaves it off (Node reports those as a status, not an error) and the command
@@ -62,7 +90,7 @@ function madeDirectory(dir) {
 
 try {
   const dir = compileCacheDir()
-  if (dir === undefined || madeDirectory(dir)) enableCompileCache?.(dir)
+  if (dir === undefined || madeDirectory(dir)) nodeModule.enableCompileCache(dir)
 } catch {
   // homedir() throws when the user has no home directory: run without the cache.
 }
