@@ -1,4 +1,8 @@
 #!/usr/bin/env node
-import { main } from '../dist/main.js'
+// Only the Node.js version check is imported statically: on an older Node, what the program
+// loads would fail with a stack trace before a word of explanation.
+import { requireSupportedNode } from '@dbsnap/engine/supported-node'
 
+requireSupportedNode('dbsnap-agent')
+const { main } = await import('../dist/main.js')
 await main()

@@ -33,24 +33,24 @@ function compileCacheDir() {
     : join(home, '.cache', 'dbsnap', 'compile-cache')
 }
 
-/** The oldest Node.js the bundle runs on: `engines.node` in package.json (a test keeps them equal). */
+/** The oldest Node.js the bundle runs on: NODE_MINIMUM of `@dbsnap/engine/supported-node`. */
 const NODE_MINIMUM = [22, 12]
 
 /**
- * Ends the process with a `CONFIG_INVALID` error (exit 2, docs/errors.md) when the `node` running
- * it is older than the bundle needs. Otherwise an older Node (the system's, first on the PATH of a
- * linked `dbsnap`) fails on the bundle's first newer API with a stack trace, or does the wrong
- * thing. This file itself uses nothing older Nodes lack before this check.
+ * An older Node.js than the bundle needs gets one CONFIG_INVALID line (exit 2), not a stack trace
+ * from the bundle's first newer API: `requireSupportedNode` of `@dbsnap/engine/supported-node`,
+ * which the other binaries use, written out here so that `--version` loads no module of ours.
  */
 function requireSupportedNode() {
-  const [major, minor] = process.versions.node.split('.').map(Number)
+  const version = process.versions.node
+  const [major, minor] = version.split('.').map(Number)
   const [needMajor, needMinor] = NODE_MINIMUM
   if (major > needMajor || (major === needMajor && minor >= needMinor)) return
   const message =
-    `dbsnap needs Node.js ${needMajor}.${needMinor} or newer, and this is Node.js ` +
-    `v${process.versions.node} (${process.execPath}): put a newer node first on the PATH`
+    `dbsnap needs Node.js ${needMajor}.${needMinor} or newer, and this is Node.js v${version} ` +
+    `(${process.execPath}): put a newer node first on the PATH`
   if (process.argv.includes('--json')) {
-    const details = { node: `v${process.versions.node}`, required: `>=${needMajor}.${needMinor}` }
+    const details = { node: `v${version}`, required: `>=${needMajor}.${needMinor}` }
     const error = { code: 'CONFIG_INVALID', message, retryable: false, details }
     process.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`)
   } else {

@@ -1,38 +1,17 @@
 // The binary's start-up (decisions 0027, 0034): `--version` as oclif prints it without loading
 // oclif, the compile cache in the user's cache directory, never a reason to fail, and the bundle.
 
-import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { chmod, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, sep } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
+import { NODE_MINIMUM } from '@dbsnap/engine/supported-node'
 import { Config } from '@oclif/core/config'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { json, runCli } from '../../../test/cli.js'
+import { olderNode, posingAsNode, runNode } from '../../../test/older-node.js'
 import { COMMANDS } from '../src/commands.js'
-
-/** The oldest Node.js the package says it runs on (`engines.node`, `>=22.12.0`): [major, minor]. */
-function enginesMinimum(): [number, number] {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    engines: { node: string }
-  }
-  const found = /^>=(\d+)\.(\d+)\.\d+$/.exec(pkg.engines.node)
-  if (found === null) throw new Error(`unexpected engines.node: ${pkg.engines.node}`)
-  return [Number(found[1]), Number(found[2])]
-}
-
-/** A Node.js older than the minimum installed on this machine (Debian's own), if there is one. */
-function olderNode(): string | undefined {
-  const [major, minor] = enginesMinimum()
-  for (const candidate of ['/usr/bin/node', '/usr/local/bin/node']) {
-    if (!existsSync(candidate)) continue
-    const version = execFileSync(candidate, ['--version'], { encoding: 'utf8' }).trim()
-    const [have, haveMinor] = version.slice(1).split('.').map(Number) as [number, number]
-    if (have < major || (have === major && haveMinor < minor)) return candidate
-  }
-  return undefined
-}
 
 describe('dbsnap start-up', () => {
   let scratch: string
@@ -138,24 +117,18 @@ describe('dbsnap start-up', () => {
     }
   })
 
-  describe('on a Node.js older than engines.node', () => {
-    const [major, minor] = enginesMinimum()
-    /** NODE_OPTIONS that make this Node report `version` as its own. */
-    const posingAs = async (version: string): Promise<Record<string, string>> => {
-      const file = join(scratch, `node-${version}.mjs`)
-      const versions = `{ ...process.versions, node: ${JSON.stringify(version)} }`
-      await writeFile(file, `Object.defineProperty(process, 'versions', { value: ${versions} })\n`)
-      return { NODE_OPTIONS: `--import=${pathToFileURL(file).href}` }
-    }
+  describe('on a Node.js older than supported', () => {
+    const { major, minor } = NODE_MINIMUM
+    const older = `${major}.${minor - 1}.9`
+    const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
 
-    it('checks the minimum that package.json declares', async () => {
-      const source = await readFile(new URL('../bin/run.js', import.meta.url), 'utf8')
+    it('checks the minimum of @dbsnap/engine/supported-node, which it writes out', async () => {
+      const source = await readFile(bin, 'utf8')
       expect(source).toContain(`const NODE_MINIMUM = [${major}, ${minor}]`)
     })
 
     it('refuses to run with CONFIG_INVALID (exit 2), one line or a --json document', async () => {
-      const older = `${major}.${minor - 1}.9`
-      const vars = { ...(await posingAs(older)), ...env(join(scratch, 'old')) }
+      const vars = { ...(await posingAsNode(scratch, older)), ...env(join(scratch, 'old')) }
       const run = await runCli(['snapshots'], vars)
       expect(run.code).toBe(2)
       expect(run.stdout).toBe('')
@@ -178,25 +151,23 @@ describe('dbsnap start-up', () => {
       })
     })
 
-    it('runs on the minimum itself', async () => {
-      const vars = { ...(await posingAs(`${major}.${minor}.0`)), ...env(join(scratch, 'min')) }
+    it('runs on the oldest supported one', async () => {
+      const vars = {
+        ...(await posingAsNode(scratch, `${major}.${minor}.0`)),
+        ...env(join(scratch, 'min')),
+      }
       const run = await runCli(['--version'], vars)
-      expect(run.code).toBe(0)
-      expect(run.stderr).toBe('')
+      expect(run).toMatchObject({ code: 0, stderr: '' })
     })
 
-    // The real thing: the check must come before anything an older Node cannot even parse or link.
-    const older = olderNode()
-    it.runIf(older !== undefined)(`says so under a real older Node (${older})`, () => {
-      const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
-      let failure: { status: number; stdout: string; stderr: string } | undefined
-      try {
-        execFileSync(older!, [bin, 'snapshots'], { encoding: 'utf8', stdio: 'pipe' })
-      } catch (err) {
-        failure = err as typeof failure
+    // The real thing: the check comes before anything an older Node cannot even link.
+    const node = olderNode()
+    it.runIf(node !== undefined)(`says so under a real older Node (${node})`, () => {
+      for (const args of [['snapshots'], ['--version'], ['--help']]) {
+        const run = runNode(node!, [bin, ...args])
+        expect(run.status, args.join(' ')).toBe(2)
+        expect(run.stderr).toMatch(/^dbsnap: error \[CONFIG_INVALID\]: dbsnap needs Node\.js /)
       }
-      expect(failure?.status).toBe(2)
-      expect(failure?.stderr).toMatch(/^dbsnap: error \[CONFIG_INVALID\]: dbsnap needs Node\.js /)
     })
   })
 })

@@ -16,7 +16,7 @@ const SRC = dirname(fileURLToPath(import.meta.url))
  * exports) sit above everything.
  */
 const LAYERS: readonly (readonly string[])[] = [
-  ['util', 'errors', 'logger', 'trace', 'version', 'config'],
+  ['util', 'errors', 'logger', 'trace', 'version', 'config', 'supported-node'],
   ['storage'],
   ['canonical'],
   ['schema'],
