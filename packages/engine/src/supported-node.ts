@@ -16,21 +16,14 @@ export function unsupportedNode(version: string): string | null {
 }
 
 /**
- * Ends the process with a `CONFIG_INVALID` error (exit 2, docs/errors.md) when the `node` running
- * `program` is too old: one line on stderr, or with `json` the error document on stdout.
+ * Ends the process with a `CONFIG_INVALID` error (exit 2, docs/errors.md), one line on stderr,
+ * when the `node` running `program` is too old. (`dbsnap` writes the same check out in its
+ * `bin/run.js`, with `--json`, so that `--version` loads no module of ours.)
  */
-export function requireSupportedNode(program: string, options: { json?: boolean } = {}): void {
-  const version = process.versions.node
-  const reason = unsupportedNode(version)
+export function requireSupportedNode(program: string): void {
+  const reason = unsupportedNode(process.versions.node)
   if (reason === null) return
   const message = `${program} ${reason} (${process.execPath}): put a newer node first on the PATH`
-  if (options.json === true) {
-    const { major, minor } = NODE_MINIMUM
-    const details = { node: `v${version}`, required: `>=${major}.${minor}` }
-    const error = { code: 'CONFIG_INVALID', message, retryable: false, details }
-    process.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`)
-  } else {
-    process.stderr.write(`${program}: error [CONFIG_INVALID]: ${message}\n`)
-  }
+  process.stderr.write(`${program}: error [CONFIG_INVALID]: ${message}\n`)
   process.exit(2)
 }
