@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest'
 import { compress, decompress, parseCodec } from './codec.js'
 
 // Output pieces are sized from the input: incompressible data (output larger than the input),
-// inputs around the 1 MiB cap and empty ones must still come back whole.
-const sizes = [0, 1, 100, 64 * 1024, 1024 * 1024 - 100, 3 * 1024 * 1024]
+// inputs over 1 MiB, around the 16 MiB cap, and empty ones must still come back whole.
+const sizes = [0, 1, 100, 64 * 1024, 1024 * 1024 - 100, 3 * 1024 * 1024, 16 * 1024 * 1024 + 100]
 
 describe('compress', () => {
   it.each(['zstd:3', 'gzip:6', 'deflate:1'])(
