@@ -94,4 +94,31 @@ describe('CopyOutQuery', () => {
       expect(ended).toBe(false)
     }
   })
+
+  it('yields the payload of each socket read on its own, however far behind its reader is', async () => {
+    const socket = new PassThrough()
+    const handed: Buffer[] = []
+    socket.on('data', (chunk: Buffer) => handed.push(chunk))
+    const query = new CopyOutQuery('COPY t TO STDOUT')
+    query.submit({ stream: socket, query: () => undefined })
+    const reads = [
+      Buffer.concat([message('H', Buffer.from([0, 0, 2, 0, 0, 0, 0])), message('d', ROWS[0])]),
+      message('d', ROWS[1]),
+      Buffer.concat([message('d', ROWS[3]), message('c'), AFTER]),
+    ]
+    const chunks = query[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+    socket.write(reads[0])
+    const seen = [((await chunks.next()).value as Buffer).toString('utf8')]
+    // The reader waits while two more reads come in, each its own 'readable' on the socket.
+    for (const read of reads.slice(1)) {
+      socket.write(read)
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) {
+      seen.push(next.value.toString('utf8'))
+    }
+    expect(seen).toEqual([ROWS[0], ROWS[1], ROWS[3]])
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(Buffer.concat(handed)).toEqual(AFTER)
+  })
 })

@@ -52,7 +52,10 @@ export class CopyOutQuery extends Readable {
   #detached = false
 
   constructor(text: string) {
-    super()
+    // A chunk per socket read, never joined: a byte stream's `read()` hands its reader everything
+    // buffered as one new Buffer, and a reader that fell behind then decoded strings of several
+    // reads at once, large objects of V8 that are allocated (and faulted in) anew every time.
+    super({ objectMode: true, highWaterMark: 4 })
     this.text = text
   }
 
