@@ -1,5 +1,6 @@
-// A `COPY … TO STDOUT` query for node-postgres as a Readable of the COPY output's bytes, framing
-// taken out in place: what pg-copy-streams' `to` does, without a Buffer object per row.
+// A `COPY … TO STDOUT` query for node-postgres as a Readable of the COPY output's bytes (a Buffer
+// a socket read), framing taken out in place: what pg-copy-streams' `to` does, without a Buffer
+// object per row.
 
 import { Readable, type Duplex } from 'node:stream'
 
@@ -21,7 +22,8 @@ interface PgConnection {
 type DataHandler = (chunk: Buffer) => void
 
 /**
- * Submit with `client.query(copyOut(sql))`; read the stream for the bytes of the COPY output.
+ * Submit with `client.query(copyOut(sql))`; read the stream for the bytes of the COPY output, in
+ * Buffers (the stream is in object mode: each read's payloads come as one, never joined).
  * The query may begin with statements that return no rows (`SAVEPOINT x; COPY …`): their
  * completions are passed over, so the COPY costs no round trip of its own.
  *
